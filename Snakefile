@@ -1,0 +1,18 @@
+# dpdktune: wiring only. Logic lives in workflow/dpdktune/, helpers in rules/common.smk.
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+validate(config, "config/schema.yaml")
+
+
+wildcard_constraints:
+    workload="[A-Za-z0-9_.-]+",
+
+
+include: "rules/common.smk"
+include: "rules/characterize.smk"

@@ -1,0 +1,72 @@
+"""Hardware profiles: every constant the simulator uses, with its source, in config/hardware/*.yaml."""
+
+from __future__ import annotations
+
+from dataclasses import MISSING, dataclass, field, fields
+from pathlib import Path
+
+import yaml
+
+HARDWARE_DIR = Path(__file__).resolve().parents[2] / "config" / "hardware"
+
+
+@dataclass(frozen=True)
+class HardwareProfile:
+    name: str
+    description: str
+    # CPU and caches
+    cpu_ghz: float
+    cores: int
+    l2_kb: float
+    llc_mb: float
+    llc_ways: int
+    ddio_ways: int
+    llc_hit_cycles: float
+    dram_latency_ns: float
+    dram_gbps: float
+    # PCIe
+    pcie_gen: int
+    pcie_lanes: int
+    pcie_tlp_overhead_bytes: float
+    pcie_mps_bytes: int
+    pcie_mrrs_bytes: int
+    # NIC and link
+    link_gbps: float
+    ports: int
+    nic_max_mpps: float
+    queue_max_mpps: float
+    nic_max_desc: int
+    nic_rx_buffer_kb: float
+    # software costs (testpmd io forwarding), fitted by `dpdktune calibrate`
+    fwd_base_cycles: float
+    per_burst_cycles: float
+    mbuf_bytes: int = 2176
+    mempool_cache: int = 256
+    #: field name -> citation or measurement the value comes from
+    sources: dict[str, str] = field(default_factory=dict, compare=False)
+
+    @property
+    def ddio_bytes(self) -> float:
+        return self.llc_mb * 2**20 * self.ddio_ways / self.llc_ways
+
+
+def load_hardware(name_or_path: str | Path) -> HardwareProfile:
+    """Load a profile by name (config/hardware/NAME.yaml) or by path; unknown keys are errors."""
+    path = Path(name_or_path)
+    if not path.suffix:
+        path = HARDWARE_DIR / f"{name_or_path}.yaml"
+    if not path.exists():
+        known = sorted(p.stem for p in HARDWARE_DIR.glob("*.yaml"))
+        raise ValueError(f"hardware: unknown profile {str(name_or_path)!r}; known profiles: {known}")
+    raw = yaml.safe_load(path.read_text())
+    allowed = {f.name for f in fields(HardwareProfile)}
+    unknown = sorted(set(raw) - allowed)
+    if unknown:
+        raise ValueError(f"hardware profile {path.name}: unknown keys {unknown}")
+    missing = sorted(
+        f.name for f in fields(HardwareProfile)
+        if f.name not in raw and f.default is MISSING and f.default_factory is MISSING
+    )
+    if missing:
+        raise ValueError(f"hardware profile {path.name}: missing keys {missing}")
+    return HardwareProfile(**raw)

@@ -1,0 +1,1 @@
+"""Experiment records: the Arrow schemas, provenance and Parquet I/O."""

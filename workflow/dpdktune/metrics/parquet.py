@@ -1,0 +1,56 @@
+"""Atomic Parquet writes with provenance, and reads that check the schema."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Iterable
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+PROVENANCE_KEY = b"dpdktune.provenance"
+
+
+def atomic_path(path: Path) -> Path:
+    """A temporary sibling of `path`; rename it into place once complete."""
+    return path.with_name(f".{path.name}.tmp-{os.getpid()}")
+
+
+def write_table(
+    table: pa.Table, path: str | Path, schema: pa.Schema, provenance: dict[str, str]
+) -> None:
+    """Cast `table` to `schema`, stamp provenance, and write it atomically (temp + rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    table = table.select(schema.names).cast(schema)
+    meta = dict(table.schema.metadata or {})
+    meta[PROVENANCE_KEY] = json.dumps(provenance, sort_keys=True).encode()
+    table = table.replace_schema_metadata(meta)
+    tmp = atomic_path(path)
+    pq.write_table(table, tmp, compression="zstd")
+    os.replace(tmp, path)
+
+
+def rows_to_table(rows: Iterable[dict], schema: pa.Schema) -> pa.Table:
+    """Build a table from row dicts; absent keys become null."""
+    rows = list(rows)
+    columns = {f.name: [row.get(f.name) for row in rows] for f in schema}
+    return pa.table(columns, schema=schema)
+
+
+def read_table(path: str | Path, schema: pa.Schema) -> pa.Table:
+    """Read a file written by `write_table`, failing loudly if its schema drifted."""
+    table = pq.read_table(path)
+    missing = [n for n in schema.names if n not in table.schema.names]
+    if missing:
+        raise ValueError(f"{path}: columns missing from the record schema: {missing}")
+    return table.select(schema.names).cast(schema)
+
+
+def read_provenance(path: str | Path) -> dict[str, str]:
+    meta = pq.read_schema(path).metadata or {}
+    if PROVENANCE_KEY not in meta:
+        raise ValueError(f"{path}: no dpdktune provenance in the Parquet metadata")
+    return json.loads(meta[PROVENANCE_KEY])
