@@ -1,0 +1,23 @@
+"""Shared test helpers: real programs are required in CI and skipped with a reason elsewhere."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def require_program(name: str, why: str = "") -> str:
+    """The path of `name`; fails under CI=true, skips with a reason otherwise, when it is missing."""
+    path = shutil.which(name) or next(
+        (p for p in (f"/usr/sbin/{name}", f"/usr/bin/{name}") if os.access(p, os.X_OK)), None
+    )
+    if path:
+        return path
+    message = f"{name} not found{': ' + why if why else ''}"
+    if IN_CI:
+        pytest.fail(f"{message} (CI=true: .ci/run must install it)")
+    pytest.skip(message)
