@@ -9,8 +9,10 @@ from dpdktune.backends.base import Backend, RunFailed, RunResult, RunSpec
 __all__ = ["Backend", "RunFailed", "RunResult", "RunSpec", "make_backend"]
 
 
-def make_backend(config: dict[str, Any]) -> Backend:
-    """The backend named by `config["backend"]`, built from its own config section."""
+def make_backend(config: dict[str, Any], testbed: str | None = None) -> Backend:
+    """The backend named by `config["backend"]`, built from its own config section.
+
+    `testbed` names the ssh testbed this batch holds (see campaign/testbeds.py)."""
     name = config["backend"]
     if name == "sim":
         from dpdktune.backends.sim import SimBackend
@@ -23,5 +25,5 @@ def make_backend(config: dict[str, Any]) -> Backend:
     if name == "ssh":
         from dpdktune.backends.ssh import SshBackend
 
-        return SshBackend(config.get("ssh", {}))
+        return SshBackend(config.get("ssh", {}), testbed=testbed)
     raise ValueError(f"backend: unknown backend {name!r}; expected sim, local or ssh")

@@ -1,0 +1,71 @@
+# Characterization sweep: one job per workload (Snakemake costs ~0.3 s per job, a simulated
+# run ~1 ms), each resuming from its own per-run journal.
+
+
+rule run_batch:
+    output:
+        records="results/characterize/batches/{workload}.parquet",
+        timeseries="results/characterize/batches/{workload}.timeseries.parquet",
+    params:
+        campaign_id=CAMPAIGN_ID,
+        journal=journal_path,
+        lock_dir=LOCK_DIR,
+    log:
+        "results/logs/characterize/{workload}.log",
+    threads: 1
+    resources:
+        testbeds=1 if TESTBEDS else 0,
+    retries: 2
+    script:
+        "../workflow/scripts/characterize_batch.py"
+
+
+rule merge_dataset:
+    input:
+        records=expand(rules.run_batch.output.records, workload=WORKLOADS),
+        timeseries=expand(rules.run_batch.output.timeseries, workload=WORKLOADS),
+    output:
+        dataset="results/characterize/dataset.parquet",
+        timeseries="results/characterize/timeseries.parquet",
+        manifest="results/characterize/manifest.json",
+    params:
+        campaign_id=CAMPAIGN_ID,
+    log:
+        "results/logs/characterize/merge.log",
+    script:
+        "../workflow/scripts/characterize_merge.py"
+
+
+rule export_csv:
+    input:
+        dataset=rules.merge_dataset.output.dataset,
+    output:
+        csv="results/characterize/dataset.csv",
+    log:
+        "results/logs/characterize/export_csv.log",
+    script:
+        "../workflow/scripts/characterize_export_csv.py"
+
+
+rule archive_campaign:
+    input:
+        dataset=rules.merge_dataset.output.dataset,
+        timeseries=rules.merge_dataset.output.timeseries,
+        manifest=rules.merge_dataset.output.manifest,
+    output:
+        receipt="results/characterize/archived.json",
+    params:
+        archive_dir=f"results/archive/{CAMPAIGN_ID}",
+        journal_dir=JOURNAL_DIR,
+    log:
+        "results/logs/characterize/archive.log",
+    script:
+        "../workflow/scripts/characterize_archive.py"
+
+
+rule characterize:
+    input:
+        rules.merge_dataset.output,
+        rules.archive_campaign.output,
+        optional_csv,
+    default_target: True

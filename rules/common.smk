@@ -1,0 +1,25 @@
+# Helpers shared by the rules. The config was schema-validated in the Snakefile; here come
+# the checks a schema cannot make (names that must exist, hardware limits).
+from dpdktune.config import check_semantics
+from dpdktune.campaign.plan import campaign_id, campaign_workloads
+from dpdktune.campaign.testbeds import testbed_pool
+
+check_semantics(config)
+
+CAMPAIGN_ID = campaign_id(config)
+WORKLOADS = [w.name for w in campaign_workloads(config)]
+JOURNAL_DIR = f"results/characterize/journal/{CAMPAIGN_ID}"
+LOCK_DIR = "results/.locks"
+
+# Real testbeds are exclusive: at most one batch per testbed at a time (see campaign/testbeds.py).
+TESTBEDS = testbed_pool(config)
+if TESTBEDS and "testbeds" not in workflow.global_resources:
+    workflow.register_resource("testbeds", len(TESTBEDS))
+
+
+def journal_path(wildcards):
+    return f"{JOURNAL_DIR}/{wildcards.workload}.jsonl"
+
+
+def optional_csv(wildcards):
+    return ["results/characterize/dataset.csv"] if config["output"]["csv"] else []

@@ -1,0 +1,1 @@
+"""Campaigns: the runs a config implies, batched per workload, journaled, merged and archived."""

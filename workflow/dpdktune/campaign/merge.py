@@ -1,0 +1,83 @@
+"""Merge the per-workload batches into the campaign dataset, its time series and its manifest."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Sequence
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from dpdktune.campaign.plan import campaign_id, expected_runs
+from dpdktune.metrics.parquet import atomic_path, read_provenance, read_table, write_table
+from dpdktune.metrics.schema import EXPERIMENT_SCHEMA, TIMESERIES_SCHEMA
+
+
+def write_json(obj: Any, path: str | Path) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = atomic_path(path)
+    tmp.write_text(json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n")
+    os.replace(tmp, path)
+
+
+def manifest(config: dict[str, Any], records: pa.Table, provenance: dict[str, str]) -> dict[str, Any]:
+    """Expected, done and failed counts, every failed run with its reason, and provenance."""
+    failed = records.filter(pc.equal(records["status"], "failed"))
+    return {
+        "campaign_id": campaign_id(config),
+        "expected_runs": expected_runs(config),
+        "recorded_runs": records.num_rows,
+        "done_runs": records.num_rows - failed.num_rows,
+        "failed_runs": failed.num_rows,
+        "failures": [
+            {"run_id": r, "workload": w, "reason": why, "attempts": a}
+            for r, w, why, a in zip(
+                failed["run_id"].to_pylist(), failed["workload"].to_pylist(),
+                failed["failure_reason"].to_pylist(), failed["attempts"].to_pylist(),
+            )
+        ],
+        "provenance": provenance,
+    }
+
+
+def merge_batches(
+    config: dict[str, Any],
+    record_files: Sequence[str | Path],
+    timeseries_files: Sequence[str | Path],
+    dataset_out: str | Path,
+    timeseries_out: str | Path,
+    manifest_out: str | Path,
+) -> dict[str, Any]:
+    provenance = read_provenance(record_files[0])
+    records = pa.concat_tables(read_table(f, EXPERIMENT_SCHEMA) for f in record_files)
+    write_table(records, dataset_out, EXPERIMENT_SCHEMA, provenance)
+    with pq.ParquetWriter(atomic_path(Path(timeseries_out)), _stamped(TIMESERIES_SCHEMA, provenance),
+                          compression="zstd") as writer:
+        for f in timeseries_files:  # one batch at a time keeps memory flat
+            writer.write_table(read_table(f, TIMESERIES_SCHEMA).cast(writer.schema))
+    os.replace(atomic_path(Path(timeseries_out)), timeseries_out)
+    summary = manifest(config, records, provenance)
+    write_json(summary, manifest_out)
+    return summary
+
+
+def _stamped(schema: pa.Schema, provenance: dict[str, str]) -> pa.Schema:
+    from dpdktune.metrics.parquet import PROVENANCE_KEY
+
+    return schema.with_metadata({PROVENANCE_KEY: json.dumps(provenance, sort_keys=True).encode()})
+
+
+def export_csv(dataset: str | Path, csv_out: str | Path) -> None:
+    """The plan's "single CSV with all metrics"; per-core `cpu_util` becomes "u0;u1;..."."""
+    records = read_table(dataset, EXPERIMENT_SCHEMA)
+    per_core = pc.binary_join(pc.cast(records["cpu_util"], pa.list_(pa.string())), ";")
+    index = records.schema.get_field_index("cpu_util")
+    records = records.set_column(index, "cpu_util", per_core)
+    tmp = atomic_path(Path(csv_out))
+    pacsv.write_csv(records, tmp)
+    os.replace(tmp, csv_out)
