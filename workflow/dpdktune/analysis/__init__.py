@@ -1,0 +1,1 @@
+"""Landscape analysis of a characterisation dataset (plan 1.3)."""
