@@ -21,3 +21,19 @@ def require_program(name: str, why: str = "") -> str:
     if IN_CI:
         pytest.fail(f"{message} (CI=true: .ci/run must install it)")
     pytest.skip(message)
+
+
+#: A campaign small enough for tests: 2 workloads x 8 configs x 2 trials on the simulator.
+SMALL_CAMPAIGN = {
+    "workloads": ["flood64", "bursty"],
+    "grid": {"rx_desc": [256, 1024], "tx_desc": [512], "cores": [1, 4], "burst": [16, 32]},
+    "trials": 2,
+    "default_config": {"rx_desc": 1024, "tx_desc": 512, "cores": 4, "burst": 32},
+}
+
+
+@pytest.fixture
+def small_config():
+    from dpdktune.config import load_config
+
+    return load_config(overrides=SMALL_CAMPAIGN)

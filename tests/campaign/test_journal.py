@@ -35,3 +35,13 @@ def test_a_rerun_entry_replaces_the_earlier_one(tmp_path):
         journal.append({"run_id": "a", "status": "ok"}, {})
     with Journal(path) as journal:
         assert journal.entries["a"]["record"]["status"] == "ok"
+
+
+def test_a_second_writer_of_the_same_batch_is_refused(tmp_path):
+    import pytest
+
+    path = tmp_path / "j.jsonl"
+    with Journal(path):
+        with pytest.raises(RuntimeError, match="another process is running this batch"):
+            Journal(path)
+    Journal(path).close()  # free again once the first writer is done

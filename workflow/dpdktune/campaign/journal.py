@@ -7,6 +7,7 @@ run repeated, since it never finished being recorded.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 from pathlib import Path
@@ -18,10 +19,15 @@ class Journal:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.entries: dict[str, dict[str, Any]] = {}
+        self._file = open(self.path, "a", encoding="utf-8")
+        try:  # two writers would each run the missing runs: refuse the second
+            fcntl.flock(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._file.close()
+            raise RuntimeError(f"{self.path}: another process is running this batch") from None
         for entry in self._read():
             self.entries[entry["record"]["run_id"]] = entry
         self._repair_tail()
-        self._file = open(self.path, "a", encoding="utf-8")
 
     def _read(self) -> Iterator[dict[str, Any]]:
         if not self.path.exists():
