@@ -1,0 +1,88 @@
+"""A workload as pcap files for testpmd's net_pcap replay: frame sizes, flows and their skew.
+
+One file per RX queue: packets of a flow always land in the same queue, as RSS would put them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from dpdktune.workloads import Workload
+
+FCS_BYTES = 4
+_HEADERS = 14 + 20 + 8  # Ethernet + IPv4 + UDP
+
+
+def _flow_tuple(flow: int) -> tuple[str, str, int, int]:
+    return (f"10.{(flow >> 16) & 0xFF}.{(flow >> 8) & 0xFF}.{flow & 0xFF}",
+            "192.168.0.1", 1024 + flow % 60000, 5000 + flow // 60000)
+
+
+def draw_packets(workload: Workload, count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(frame sizes incl. FCS, flow ids) of `count` packets: sizes from the mix, flows Zipf(s)."""
+    rng = np.random.default_rng(seed)
+    weights = np.asarray(workload.size_weights, float)
+    sizes = rng.choice(np.asarray(workload.sizes), size=count, p=weights / weights.sum())
+    ranks = np.arange(1, workload.flows + 1, dtype=float)
+    flow_p = ranks ** -workload.zipf_s
+    flow_p /= flow_p.sum()
+    flows = rng.choice(workload.flows, size=count, p=flow_p)
+    return sizes.astype(int), flows.astype(int)
+
+
+def _write(path: Path, sizes: np.ndarray, flows: np.ndarray) -> None:
+    # scapy is imported lazily: it is slow to import and only this path needs it
+    from scapy.layers.inet import IP, UDP
+    from scapy.layers.l2 import Ether
+    from scapy.packet import Raw
+    from scapy.utils import wrpcap
+
+    packets = []
+    for size, flow in zip(sizes, flows):
+        src, dst, sport, dport = _flow_tuple(int(flow))
+        payload = max(0, int(size) - FCS_BYTES - _HEADERS)
+        packets.append(Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02")
+                       / IP(src=src, dst=dst) / UDP(sport=sport, dport=dport) / Raw(b"\x00" * payload))
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        wrpcap(tmp, packets)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def workload_pcaps(workload: Workload, queues: int, directory: Path, count: int = 1024,
+                   seed: int = 0) -> list[Path]:
+    """Write (or reuse) one pcap per RX queue for `workload` under `directory`.
+
+    Files are named by a hash of everything that shapes them, so reruns reuse them.
+    A queue that no flow hashes to still gets the most common packet, since net_pcap
+    cannot replay an empty file.
+    """
+    key = json.dumps([workload.sizes, workload.size_weights, workload.flows, workload.zipf_s,
+                      count, seed, queues], sort_keys=True)
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    sizes, flows = draw_packets(workload, count, seed)
+    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", workload.name)[:40]
+    paths = []
+    for q in range(queues):
+        path = directory / f"{safe}-{digest}-q{q}of{queues}.pcap"
+        if not path.exists():
+            mine = flows % queues == q
+            if not mine.any():
+                mine = np.zeros_like(mine)
+                mine[0] = True
+            _write(path, sizes[mine], flows[mine])
+        paths.append(path)
+    return paths
