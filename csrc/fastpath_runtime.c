@@ -1,0 +1,304 @@
+/* fastpath_runtime.c: load, publish and retire decision trees (dpdktune issue #5 §4).
+ *
+ * Publication is one atomic pointer store. Retirement waits for a grace period: every
+ * reader that might still hold the old pointer must leave fp_decide before the tree is
+ * poisoned and freed. Readers announce themselves in per-thread slots (fastpath_internal.h);
+ * the store-load fence they would need is issued on their behalf by membarrier(2)
+ * (MEMBARRIER_CMD_PRIVATE_EXPEDITED), or by the readers themselves where it is unavailable.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <linux/membarrier.h>
+#include <math.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fastpath_internal.h"
+
+#define FP_FILE_MAGIC "FPTREE01"
+
+_Atomic(const struct fp_tree *) fp__current = &fp__builtin_tree;
+_Atomic uint64_t fp__gp_ctr = 1;
+int fp__rcu_fence = 1; /* until the constructor proves membarrier works */
+__thread struct fp_reader *fp__self __attribute__((tls_model("initial-exec")));
+
+static pthread_mutex_t fp_writer_lock = PTHREAD_MUTEX_INITIALIZER; /* swaps + reader list */
+static struct fp_reader *fp_readers;
+static pthread_key_t fp_reader_key;
+static pthread_once_t fp_key_once = PTHREAD_ONCE_INIT;
+static _Atomic uint64_t fp_swaps;
+static __thread char fp_error[512];
+
+static void fp_set_error(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(fp_error, sizeof fp_error, fmt, ap);
+	va_end(ap);
+}
+
+const char *fp_last_error(void) { return fp_error; }
+uint64_t fp_swap_count(void) { return atomic_load(&fp_swaps); }
+int fp_rcu_fence_mode(void) { return fp__rcu_fence; }
+int fp_abi_version(void) { return FP_ABI_VERSION; }
+
+static int fp_membarrier(int cmd)
+{
+	return (int)syscall(__NR_membarrier, cmd, 0, 0);
+}
+
+__attribute__((constructor)) static void fp_rcu_init(void)
+{
+	const char *force = getenv("FP_RCU_FENCE");
+	if (force && force[0] == '1')
+		return;
+	int cmds = fp_membarrier(MEMBARRIER_CMD_QUERY);
+	if (cmds > 0 && (cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED) &&
+	    fp_membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) == 0)
+		fp__rcu_fence = 0; /* set before any reader can exist: constructors run first */
+}
+
+static void fp_reader_exit(void *arg)
+{
+	struct fp_reader *r = arg;
+	atomic_store_explicit(&r->ctr, 0, memory_order_release);
+	atomic_store_explicit(&r->in_use, 0, memory_order_release);
+}
+
+static void fp_make_key(void) { pthread_key_create(&fp_reader_key, fp_reader_exit); }
+
+struct fp_reader *fp__reader_register(void)
+{
+	pthread_once(&fp_key_once, fp_make_key);
+	pthread_mutex_lock(&fp_writer_lock);
+	struct fp_reader *r = fp_readers;
+	while (r && atomic_load_explicit(&r->in_use, memory_order_acquire))
+		r = r->next;
+	if (!r) {
+		r = aligned_alloc(64, sizeof *r);
+		if (!r)
+			abort(); /* a reader that cannot register cannot be protected */
+		atomic_init(&r->ctr, 0);
+		r->next = fp_readers;
+		fp_readers = r;
+	}
+	atomic_store_explicit(&r->in_use, 1, memory_order_relaxed);
+	pthread_mutex_unlock(&fp_writer_lock);
+	pthread_setspecific(fp_reader_key, r);
+	fp__self = r;
+	return r;
+}
+
+/* Wait until no reader can still hold a pointer published before this call. Writer lock held. */
+static void fp_synchronize(void)
+{
+	uint64_t g = atomic_fetch_add_explicit(&fp__gp_ctr, 1, memory_order_seq_cst) + 1;
+	if (fp__rcu_fence || fp_membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) != 0)
+		atomic_thread_fence(memory_order_seq_cst);
+	for (struct fp_reader *r = fp_readers; r; r = r->next) {
+		for (unsigned spins = 0;; spins++) {
+			uint64_t c = atomic_load_explicit(&r->ctr, memory_order_acquire);
+			if (c == 0 || c >= g)
+				break;
+			if (spins < 64) {
+				sched_yield();
+			} else {
+				struct timespec ts = {0, 20000};
+				nanosleep(&ts, NULL);
+			}
+		}
+	}
+}
+
+static void fp_tree_destroy(struct fp_tree *t)
+{
+	/* Poison first: a reader that (wrongly) still walked this tree would return
+	 * FP_POISON_ACTION, which the swap stress test counts as a freed-tree read. */
+	int32_t *action = (int32_t *)t->action;
+	for (uint32_t i = 0; i < t->n_nodes; i++)
+		action[i] = FP_POISON_ACTION;
+	t->safe_default = FP_POISON_ACTION;
+	t->magic = FP_TREE_DEAD;
+	free(t);
+}
+
+void fp_tree_free(struct fp_tree *t)
+{
+	if (t && t != &fp__builtin_tree && t != atomic_load(&fp__current))
+		fp_tree_destroy(t);
+}
+
+int fp_swap(struct fp_tree *tree)
+{
+	const struct fp_tree *next = tree ? tree : &fp__builtin_tree;
+	if (next->magic != FP_TREE_MAGIC) {
+		fp_set_error("fp_swap: not a live tree (magic 0x%08x)", next->magic);
+		return -1;
+	}
+	pthread_mutex_lock(&fp_writer_lock);
+	const struct fp_tree *old = atomic_exchange_explicit(&fp__current, next, memory_order_seq_cst);
+	if (old != next)
+		fp_synchronize();
+	atomic_fetch_add(&fp_swaps, 1);
+	pthread_mutex_unlock(&fp_writer_lock);
+	if (old != next && old != &fp__builtin_tree)
+		fp_tree_destroy((struct fp_tree *)old);
+	return 0;
+}
+
+int fp_safe_default(void)
+{
+	struct fp_reader *r = fp_read_lock();
+	int s = atomic_load_explicit(&fp__current, memory_order_acquire)->safe_default;
+	fp_read_unlock(r);
+	return s;
+}
+
+int fp_tree_decide(const struct fp_tree *tree, const float *x, int n)
+{
+	return fp_eval_any(tree ? tree : &fp__builtin_tree, x, n);
+}
+
+/* ---- fp_load: the .fpt file written by dpdktune.codegen.pack (little-endian) ---- */
+
+struct fpt_header {
+	char magic[8];
+	uint32_t n_features, n_configs, n_centroids, n_nodes, depth;
+	int32_t safe_default;
+	float max_d2;
+	uint32_t reserved;
+	uint64_t feature_hash;
+};
+
+static int fp_read_all(FILE *fh, void *buf, size_t len, const char *path, const char *what)
+{
+	if (fread(buf, 1, len, fh) != len) {
+		fp_set_error("fp_load %s: file ends inside %s", path, what);
+		return -1;
+	}
+	return 0;
+}
+
+static int fp_check(const struct fp_tree *t, const struct fpt_header *h, const int32_t *configs,
+		    const char *path)
+{
+	const struct fp_tree *b = &fp__builtin_tree;
+	if (h->n_features != b->n_features || h->feature_hash != b->feature_hash) {
+		fp_set_error("fp_load %s: features differ from the compiled-in tree (%u features, hash %016llx; want %u, %016llx)",
+			     path, h->n_features, (unsigned long long)h->feature_hash, b->n_features,
+			     (unsigned long long)b->feature_hash);
+		return -1;
+	}
+	if (h->n_configs != (uint32_t)fp_n_configs() ||
+	    memcmp(configs, fp_configs, sizeof(struct fp_config) * h->n_configs) != 0) {
+		fp_set_error("fp_load %s: config table differs from the compiled-in one (%u configs)", path,
+			     h->n_configs);
+		return -1;
+	}
+	if (h->safe_default < 0 || (uint32_t)h->safe_default >= h->n_configs) {
+		fp_set_error("fp_load %s: safe_default %d out of range", path, h->safe_default);
+		return -1;
+	}
+	if (isnan(h->max_d2) || h->max_d2 < 0) {
+		fp_set_error("fp_load %s: max_d2 must be >= 0", path);
+		return -1;
+	}
+	for (uint32_t f = 0; f < h->n_features; f++)
+		if (isnan(t->lo[f]) || isnan(t->hi[f]) || isnan(t->mean[f]) || isnan(t->inv_scale[f])) {
+			fp_set_error("fp_load %s: NaN in bounds or normalization of feature %u", path, f);
+			return -1;
+		}
+	for (uint32_t i = 0; i < h->n_nodes; i++) {
+		uint32_t child = t->nodes[i].link >> 8, feature = t->nodes[i].link & 0xffu;
+		if (child + 1 >= h->n_nodes && !(child == i && isinf(t->nodes[i].thr))) {
+			fp_set_error("fp_load %s: node %u links outside the table (child %u)", path, i, child);
+			return -1;
+		}
+		if (feature >= h->n_features || isnan(t->nodes[i].thr)) {
+			fp_set_error("fp_load %s: node %u has feature %u / threshold NaN", path, i, feature);
+			return -1;
+		}
+		if (t->action[i] < 0 || (uint32_t)t->action[i] >= h->n_configs) {
+			fp_set_error("fp_load %s: node %u action %d out of range", path, i, t->action[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+struct fp_tree *fp_load(const char *path)
+{
+	FILE *fh = fopen(path, "rb");
+	if (!fh) {
+		fp_set_error("fp_load %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	struct fpt_header h;
+	struct fp_tree *t = NULL;
+	int32_t *configs = NULL;
+	if (fp_read_all(fh, &h, sizeof h, path, "the header"))
+		goto fail;
+	if (memcmp(h.magic, FP_FILE_MAGIC, 8) != 0) {
+		fp_set_error("fp_load %s: bad magic (not a dpdktune .fpt file, or another version)", path);
+		goto fail;
+	}
+	if (h.n_features == 0 || h.n_features > 255 || h.n_centroids > FP_MAX_CENTROIDS || h.n_nodes == 0 ||
+	    h.n_nodes >= (1u << 24) || h.depth > FP_MAX_DEPTH || h.n_configs == 0 || h.n_configs > 1u << 20) {
+		fp_set_error("fp_load %s: sizes out of range (features %u, centroids %u, nodes %u, depth %u, configs %u)",
+			     path, h.n_features, h.n_centroids, h.n_nodes, h.depth, h.n_configs);
+		goto fail;
+	}
+	size_t nf = h.n_features, nc = h.n_centroids, m = h.n_nodes;
+	size_t floats = 4 * nf + nf * nc;
+	size_t bytes = sizeof *t + floats * sizeof(float) + m * sizeof(struct fp_node) + m * sizeof(int32_t);
+	t = calloc(1, bytes);
+	configs = malloc(h.n_configs * sizeof(struct fp_config));
+	if (!t || !configs) {
+		fp_set_error("fp_load %s: out of memory", path);
+		goto fail;
+	}
+	float *p = (float *)(t + 1);
+	struct fp_node *nodes = (struct fp_node *)(p + floats);
+	int32_t *action = (int32_t *)(nodes + m);
+	if (fp_read_all(fh, p, floats * sizeof(float), path, "bounds/normalization/centroids") ||
+	    fp_read_all(fh, nodes, m * sizeof *nodes, path, "the node table") ||
+	    fp_read_all(fh, action, m * sizeof *action, path, "the leaf actions") ||
+	    fp_read_all(fh, configs, h.n_configs * sizeof(struct fp_config), path, "the config table"))
+		goto fail;
+	if (fgetc(fh) != EOF) {
+		fp_set_error("fp_load %s: trailing bytes after the config table", path);
+		goto fail;
+	}
+	t->n_features = h.n_features;
+	t->n_centroids = h.n_centroids;
+	t->n_nodes = h.n_nodes;
+	t->depth = h.depth;
+	t->safe_default = h.safe_default;
+	t->max_d2 = h.max_d2;
+	t->feature_hash = h.feature_hash;
+	t->lo = p;
+	t->hi = p + nf;
+	t->mean = p + 2 * nf;
+	t->inv_scale = p + 3 * nf;
+	t->centroids = p + 4 * nf;
+	t->nodes = nodes;
+	t->action = action;
+	if (fp_check(t, &h, configs, path))
+		goto fail;
+	t->magic = FP_TREE_MAGIC;
+	fclose(fh);
+	free(configs);
+	return t;
+fail:
+	fclose(fh);
+	free(configs);
+	free(t);
+	return NULL;
+}

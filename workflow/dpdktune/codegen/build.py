@@ -1,0 +1,95 @@
+"""Compile the generated tree and the runtime into fastpath.so (or a test program).
+
+`-ffp-contract=off` keeps the novelty distance free of fused multiply-adds, so the C floats
+match the NumPy twin (layout.decide) bit for bit on every target.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any, Sequence
+
+from dpdktune.codegen.layout import compile_table
+from dpdktune.codegen.pack import write_fpt
+from dpdktune.codegen.render import CSRC, render_tree
+
+CFLAGS = ("-O2", "-std=gnu11", "-Wall", "-Wextra", "-Werror=implicit-function-declaration",
+          "-ffp-contract=off", "-fvisibility=hidden", "-fPIC")
+SANITIZERS = {
+    None: (),
+    "thread": ("-fsanitize=thread", "-g", "-O1"),
+    "address": ("-fsanitize=address,undefined", "-g", "-fno-omit-frame-pointer"),
+}
+RUNTIME = CSRC / "fastpath_runtime.c"
+
+
+class BuildError(RuntimeError):
+    """The C compiler failed; the message carries its command and stderr."""
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def compile_c(
+    sources: Sequence[str | Path],
+    output: str | Path,
+    *,
+    shared: bool = True,
+    cc: str = "cc",
+    sanitize: str | None = None,
+    extra: Sequence[str] = (),
+    timeout_s: float = 300.0,
+) -> Path:
+    """cc the sources into `output` (a .so when shared), written to a temp name then renamed."""
+    if sanitize not in SANITIZERS:
+        raise ValueError(f"sanitize must be one of {sorted(k for k in SANITIZERS if k)}, got {sanitize!r}")
+    if shutil.which(cc) is None:
+        raise BuildError(f"C compiler {cc!r} not found (config key codegen.cc)")
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".tmp")
+    os.close(fd)
+    cmd = [cc, *CFLAGS, *SANITIZERS[sanitize], *(["-shared"] if shared else []), f"-I{CSRC}",
+           *[str(s) for s in sources], *extra, "-o", tmp, "-lm", "-lpthread"]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s)
+        if proc.returncode != 0:
+            raise BuildError(f"{' '.join(cmd)}\nexit {proc.returncode}\n{proc.stderr}")
+        os.chmod(tmp, 0o755)
+        os.replace(tmp, output)
+    except subprocess.TimeoutExpired as exc:
+        raise BuildError(f"{' '.join(cmd)}: no result after {timeout_s} s") from exc
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    return output
+
+
+def generate(table: dict[str, Any], out_dir: str | Path) -> dict[str, Path]:
+    """Write fastpath_tree.c (compiled-in tree) and tree.fpt (the same tree for fp_load)."""
+    out_dir = Path(out_dir)
+    source = out_dir / "fastpath_tree.c"
+    _atomic_write_text(source, render_tree(table))
+    fpt = write_fpt(compile_table(table), out_dir / "tree.fpt")
+    return {"source": source, "fpt": fpt}
+
+
+def build_fastpath(
+    table: dict[str, Any], out_dir: str | Path, library: str | Path, *, cc: str = "cc", sanitize: str | None = None
+) -> dict[str, Path]:
+    """Generate the C under out_dir and compile it with the runtime into `library`."""
+    files = generate(table, out_dir)
+    files["library"] = compile_c([files["source"], RUNTIME], library, cc=cc, sanitize=sanitize)
+    return files

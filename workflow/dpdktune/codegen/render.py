@@ -1,0 +1,99 @@
+"""Render the compiled tree into C through the Jinja templates in csrc/templates/.
+
+Every float is printed with `%.9g` (enough digits for float32 to round-trip) and checked to
+parse back to the very same float32; thresholds are already the largest float32 <= the
+scikit-learn threshold (layout.float32_at_most), so the C comparison `x > thr` is exact.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import numpy as np
+
+from dpdktune import __version__
+from dpdktune.codegen.layout import CompiledTree, compile_table, feature_hash
+
+CSRC = Path(__file__).resolve().parents[3] / "csrc"
+TEMPLATE = "fastpath_tree.c.j2"
+
+
+def c_float(value) -> str:
+    """A C float literal that parses to exactly this float32."""
+    v = np.float32(value)
+    if np.isnan(v):
+        raise ValueError("c_float: NaN has no place in a generated tree")
+    if np.isinf(v):
+        return "INFINITY" if v > 0 else "-INFINITY"
+    text = "%.9g" % float(v)
+    if np.float32(text) != v or (v == 0 and np.signbit(v) != text.startswith("-")):
+        raise AssertionError(f"c_float: {text} does not round-trip to {v!r}")
+    if "e" not in text and "." not in text:
+        text += ".0"
+    return text + "f"
+
+
+def table_sha256(table: dict[str, Any]) -> str:
+    """Hash of the tree.json content, independent of whitespace and key order."""
+    return hashlib.sha256(json.dumps(table, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(CSRC / "templates")),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+
+
+def _node_rows(tree: CompiledTree) -> list[dict[str, Any]]:
+    rows = []
+    for i in range(len(tree.thr)):
+        child, feature = int(tree.child[i]), int(tree.feature[i])
+        if child == i and np.isinf(tree.thr[i]):
+            comment = f"leaf -> config {int(tree.action[i])}"
+        else:
+            comment = f"{tree.features[feature]} <= {float(tree.thr[i])!r} ? {child} : {child + 1}"
+        rows.append({"thr": c_float(tree.thr[i]), "child": child, "feature": feature, "comment": comment})
+    return rows
+
+
+def render_tree(table: dict[str, Any], *, template: str = TEMPLATE) -> str:
+    """The C source of the compiled-in tree for tree.json `table`."""
+    tree = compile_table(table)
+    inputs = sorted((str(k), str(v)) for k, v in table["inputs"].items())
+    header = {
+        "title": "fastpath_tree.c: the dpdktune fast-path decision tree (generated)",
+        "generator": f"dpdktune.codegen.render (dpdktune {__version__})",
+        "template": f"csrc/templates/{template}",
+        "tree_generator": table["generator"],
+        "tree_sha256": table_sha256(table),
+        "inputs": inputs,
+    }
+    actions = [str(int(a)) for a in tree.action]
+    context = {
+        "header": header,
+        "features": list(tree.features),
+        "configs": tree.configs.tolist(),
+        "safe_default": tree.safe_default,
+        "depth": tree.depth,
+        "n_nodes": len(tree.thr),
+        "n_centroids": len(tree.centroids),
+        "lo": [c_float(v) for v in tree.lo],
+        "hi": [c_float(v) for v in tree.hi],
+        "mean": [c_float(v) for v in tree.mean],
+        "inv_scale": [c_float(v) for v in tree.inv_scale],
+        "centroids": [c_float(v) for v in tree.centroids.T.ravel()],  # feature-major
+        "max_d2": c_float(tree.max_d2),
+        "feature_hash": feature_hash(tree.features),
+        "nodes": _node_rows(tree),
+        "action_rows": [actions[i : i + 16] for i in range(0, len(actions), 16)],
+    }
+    return _environment().get_template(template).render(**context)
