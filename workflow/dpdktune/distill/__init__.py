@@ -1,0 +1,1 @@
+"""Phase 2 distillation: an RL policy into a decision tree (BC, VIPER/Q-DAgger, argmax-Q extraction)."""

@@ -1,0 +1,181 @@
+"""One RL algorithm over the leave-workload-out splits, then on all workloads (the deployed model).
+
+For each split the normalizer, the offline dataset and the online environment see only the
+training workloads; the test workloads are scored zero-shot. Splits are the first
+`rl.split_repeats` of `splits.workload_splits` called exactly as the baselines call it, so
+RL and baseline scores are paired split by split.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from dpdktune.rl.artifacts import write_json
+from dpdktune.rl.env import EnvSettings, ReplayEnv, SimEnv
+from dpdktune.rl.evaluate import closed_loop, inference_us
+from dpdktune.rl.landscape import Landscape, Normalizer
+from dpdktune.rl.settings import OFFLINE, ONLINE, RLSettings, resolve_device
+from dpdktune.splits import workload_splits
+
+ALL = "all"  # the split tag of the model trained on every workload
+
+
+def lwo_splits(config: dict[str, Any], workloads, repeats: int) -> list[tuple[list[str], list[str]]]:
+    """The baselines' splits (same arguments, same seed), first `repeats` of them."""
+    b = config.get("baselines", {})
+    splits = workload_splits(workloads, b.get("split_repeats", 10), b.get("test_fraction", 0.3), config["seed"])
+    return splits[:repeats]
+
+
+def online_env(config: dict[str, Any], landscape: Landscape, normalizer: Normalizer, env_settings: EnvSettings,
+               settings: RLSettings, seed: int):
+    """The environment DQN and PPO interact with: the simulator, or a replay of the dataset."""
+    if settings.online_env == "replay":
+        return ReplayEnv(landscape, normalizer, env_settings), None
+    from dpdktune.backends import make_backend
+    from dpdktune.hardware import load_hardware
+    from dpdktune.workloads import resolve
+
+    wanted = set(landscape.workloads)
+    workloads = [w for w in resolve(config["workloads"]) if w.name in wanted]
+    backend = make_backend(config)
+    env = SimEnv(backend, load_hardware(config["hardware"]), workloads, landscape.grid, landscape.default_action,
+                 normalizer, env_settings, dict(zip(landscape.workloads, landscape.oracle())), config, seed)
+    return env, backend
+
+
+def _evaluator(train: Landscape, test: Landscape | None, normalizer, settings, env_settings):
+    def evaluate(policy) -> dict[str, float]:
+        out = {}
+        for part, land in (("train", train), ("test", test)):
+            if land is None:
+                continue
+            frame = closed_loop(policy, land, normalizer, settings.eval_decisions, env_settings)
+            out[f"{part}_first"] = float(frame["first"].mean())
+            out[f"{part}_final"] = float(frame["final"].mean())
+        return out
+
+    return evaluate
+
+
+def train_one(name: str, config: dict[str, Any], train: Landscape, test: Landscape | None,
+              settings: RLSettings, env_settings: EnvSettings, seed: int):
+    """Train `name` on `train`; returns (model, normalizer, learning curve, train seconds)."""
+    from dataclasses import replace
+
+    from dpdktune.rl import dataset as rl_dataset
+    from dpdktune.rl.ppo import PPO, PPOSettings
+    from dpdktune.rl.train_offline import train_offline
+    from dpdktune.rl.train_online import train_online
+
+    normalizer = Normalizer.fit(train.all_feature_rows())
+    evaluate = _evaluator(train, test, normalizer, settings, env_settings)
+    settings = replace(settings, seed=seed)
+    t0 = time.perf_counter()
+    if name in OFFLINE:
+        data, _ = rl_dataset.build(train, normalizer, env_settings, settings.dataset_episodes, seed,
+                                   settings.behaviour_epsilon)
+        model, curve = train_offline(name, data, settings, evaluate)
+    elif name in ONLINE:
+        env, backend = online_env(config, train, normalizer, env_settings, settings, seed)
+        try:
+            model, curve = train_online(name, env, settings, evaluate)
+        finally:
+            if backend is not None:
+                backend.close()
+    elif name == "ppo":
+        import torch
+
+        torch.manual_seed(seed)
+        torch.set_num_threads(settings.threads)
+        env, backend = online_env(config, train, normalizer, env_settings, settings, seed)
+        ppo = PPO(PPOSettings(hidden=settings.hidden, learning_rate=settings.learning_rate, gamma=settings.gamma,
+                              seed=seed, device=resolve_device(settings.device)))
+        curve_rows = [{"step": 0}]
+        every = max(1, settings.eval_every)
+        next_eval = [every]
+
+        def on_update(model, step):
+            if step >= next_eval[0] or step == settings.online_steps:
+                curve_rows.append({"step": step, **evaluate(model)})
+                next_eval[0] += every
+
+        try:
+            model = ppo.fit(env, settings.online_steps, callback=on_update)
+        finally:
+            if backend is not None:
+                backend.close()
+        curve = pd.DataFrame(curve_rows[1:])
+    else:
+        raise ValueError(f"rl.algorithms: unknown algorithm {name!r}")
+    return model, normalizer, curve, time.perf_counter() - t0
+
+
+def save_model(name: str, model, normalizer: Normalizer, meta: dict[str, Any], directory: Path, tag: str) -> Path:
+    """results/rl/models/<algo>/<tag>.{d3,pt} plus <tag>.json (normalizer, workloads, settings)."""
+    from dpdktune.rl.algos import save_algo
+
+    directory.mkdir(parents=True, exist_ok=True)
+    if name == "ppo":
+        path = model.save(directory / f"{tag}.pt")
+    else:
+        path = save_algo(model, directory / f"{tag}.d3")
+    write_json({"algorithm": name, "model": path.name, "normalization": normalizer.to_dict(), **meta},
+               directory / f"{tag}.json")
+    return path
+
+
+def load_model(meta_path: str | Path, device: str = "auto"):
+    """(model, normalizer, meta) from a <tag>.json written by `save_model`."""
+    import json
+
+    from dpdktune.rl.algos import load_algo
+    from dpdktune.rl.ppo import PPO
+
+    meta_path = Path(meta_path)
+    meta = json.loads(meta_path.read_text())
+    model_path = meta_path.with_name(meta["model"])
+    if meta["algorithm"] == "ppo":
+        model = PPO.load(model_path, resolve_device(device))
+    else:
+        model = load_algo(model_path, device)
+    return model, Normalizer.from_dict(meta["normalization"]), meta
+
+
+def run(name: str, records: pd.DataFrame, config: dict[str, Any], model_dir: str | Path):
+    """LWO splits + the all-workload model for algorithm `name`.
+
+    Returns (scores, curves, timing): per-workload closed-loop scores (part = train | test),
+    learning curves, and wall-clock / inference timings.
+    """
+    settings = RLSettings.from_config(config.get("rl", {}))
+    env_settings = EnvSettings.from_config(config.get("rl", {}))
+    full = Landscape.from_records(records, config)
+    model_dir = Path(model_dir)
+    runs = [(str(k), tr, te) for k, (tr, te) in enumerate(lwo_splits(config, full.workloads, settings.split_repeats))]
+    runs.append((ALL, list(full.workloads), []))
+    scores, curves, timing = [], [], {"algorithm": name, "device": resolve_device(settings.device), "splits": {}}
+    for k, (tag, train_names, test_names) in enumerate(runs):
+        train = full.subset(train_names)
+        test = full.subset(test_names) if test_names else None
+        model, normalizer, curve, seconds = train_one(name, config, train, test, settings, env_settings,
+                                                      settings.seed + k)
+        meta = {"split": tag, "train": train_names, "test": test_names, "settings": settings.to_dict(),
+                "env": env_settings.__dict__, "grid": [g.as_dict() for g in full.grid],
+                "default_action": full.default_action}
+        save_model(name, model, normalizer, meta, model_dir, tag)
+        curves.append(curve.assign(method=name, split=tag))
+        for part, land in (("train", train), ("test", test)):
+            if land is not None:
+                frame = closed_loop(model, land, normalizer, settings.eval_decisions, env_settings)
+                scores.append(frame.assign(method=name, split=tag, part=part))
+        timing["splits"][tag] = {"train_s": seconds}
+        if tag == ALL:
+            obs = normalizer.transform(full.all_feature_rows())
+            timing["inference_us"] = inference_us(model, obs)
+    return pd.concat(scores, ignore_index=True), pd.concat(curves, ignore_index=True), timing
