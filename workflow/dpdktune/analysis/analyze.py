@@ -1,0 +1,108 @@
+"""Run the landscape analysis of a dataset and write `results/analyze/`."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from dpdktune.analysis import figures, interactions, landscape, patterns
+from dpdktune.analysis.store import write_frame, write_json
+from dpdktune.fingerprint import default_knobs, fingerprints
+
+log = logging.getLogger("dpdktune.analysis")
+
+#: Tables written as <name>.parquet, and figures written as figures/<name>.png.
+TABLES = (
+    "performance", "dynamic_range", "top_configs", "penalty", "clusters", "correlations",
+    "importance", "knob_effects", "patterns", "anova", "sweet_spots", "cliffs",
+)
+FIGURES = ("dynamic_range", "heatmap_rx_cores", "heatmap_rx_tx", "heatmap_aggregate", "penalty", "importance")
+
+DEFAULTS = {"high_sensitivity": 2.0, "low_sensitivity": 1.3, "top_k": 3, "clusters": 3,
+            "sweet_spot_margin": 0.05, "cliff_drop": 0.3, "min_effect": 0.1}
+
+
+def options(config: dict[str, Any]) -> dict[str, Any]:
+    return {**DEFAULTS, **(config.get("analysis") or {})}
+
+
+def analyze(records: pd.DataFrame, config: dict[str, Any]) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
+    """Every analysis table, and a summary of the headline numbers."""
+    opts = options(config)
+    perf = landscape.performance(records, config)
+    fps = fingerprints(records, config)
+    ranges = landscape.dynamic_range(perf, opts["high_sensitivity"], opts["low_sensitivity"])
+    top = landscape.top_configs(perf, opts["top_k"])
+    cluster_frame, agreement = landscape.clusters(perf, fps, opts["clusters"])
+    default = default_knobs(config)
+    anova = interactions.anova_by_workload(records.assign(objective=_objective(records, config)),
+                                           {"tx_desc": default.tx_desc, "burst": default.burst})
+    sweet = interactions.sweet_spots(perf, opts["sweet_spot_margin"])
+    cliff = interactions.cliffs(perf, opts["cliff_drop"])
+    effects = patterns.knob_effects(perf)
+    traits = fps.groupby(level="workload").mean()
+    tables = {
+        "performance": perf,
+        "dynamic_range": ranges,
+        "top_configs": top,
+        "penalty": landscape.penalty_matrix(perf),
+        "clusters": cluster_frame,
+        "correlations": patterns.correlation_matrix(records, config),
+        "importance": patterns.metric_importance(records, config, seed=config["seed"]),
+        "knob_effects": effects,
+        "patterns": patterns.reversals(effects, traits, config["objective"], opts["min_effect"]),
+        "anova": anova,
+        "sweet_spots": sweet,
+        "cliffs": cliff,
+    }
+    summary = {
+        "objective": config["objective"],
+        "workloads": int(perf.workload.nunique()),
+        "configs": int(perf.config_index.nunique()),
+        "sensitivity_counts": {k: int(v) for k, v in ranges.sensitivity.value_counts().items()},
+        "median_dynamic_range": float(ranges.ratio.median()),
+        "diversity": landscape.diversity(top),
+        "clusters": agreement,
+        "mean_penalty_off_diagonal": float(tables["penalty"].query("workload != config_of").penalty.mean()),
+        "interactions": interactions.summary(anova, sweet, cliff),
+        "patterns_found": int(len(tables["patterns"])),
+        "anova_fixed": {"tx_desc": default.tx_desc, "burst": default.burst},
+        "options": opts,
+    }
+    return tables, summary
+
+
+def _objective(records: pd.DataFrame, config: dict[str, Any]) -> pd.Series:
+    from dpdktune.objective import objective_values
+
+    return objective_values(records, config)
+
+
+def render_figures(tables: dict[str, pd.DataFrame], config: dict[str, Any], out_dir: str | Path) -> dict[str, Path]:
+    opts, objective = options(config), config["objective"]
+    out = Path(out_dir)
+    paths = {name: out / f"{name}.png" for name in FIGURES}
+    perf = tables["performance"]
+    figures.dynamic_range_bars(tables["dynamic_range"], paths["dynamic_range"], opts["high_sensitivity"], opts["low_sensitivity"])
+    figures.heatmaps(perf, "cores", paths["heatmap_rx_cores"], objective)
+    figures.heatmaps(perf, "tx_desc", paths["heatmap_rx_tx"], objective)
+    figures.aggregate_heatmap(perf, paths["heatmap_aggregate"], objective)
+    figures.penalty_heatmap(tables["penalty"], paths["penalty"])
+    figures.importance_bars(tables["importance"], paths["importance"])
+    return paths
+
+
+def run(records: pd.DataFrame, config: dict[str, Any], out_dir: str | Path, provenance: dict[str, str]) -> dict[str, Any]:
+    """The `analyze` rule: tables, figures and summary.json under `out_dir`."""
+    out = Path(out_dir)
+    tables, summary = analyze(records, config)
+    for name, frame in tables.items():
+        write_frame(frame, out / f"{name}.parquet", provenance)
+    render_figures(tables, config, out / "figures")
+    write_json(summary, out / "summary.json")
+    log.info("analysed %d workloads x %d configs: %d patterns, %d cliffs", summary["workloads"],
+             summary["configs"], summary["patterns_found"], summary["interactions"]["cliffs"])
+    return summary
