@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 from scipy import stats
@@ -35,7 +37,9 @@ def rank_features(x: np.ndarray, best_knobs: np.ndarray) -> np.ndarray:
         for k in range(best_knobs.shape[1]):
             if np.std(best_knobs[:, k]) == 0:
                 continue
-            rho = stats.spearmanr(x[:, j], best_knobs[:, k], nan_policy="omit").statistic
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", stats.ConstantInputWarning)  # constant once NaNs drop
+                rho = stats.spearmanr(x[:, j], best_knobs[:, k], nan_policy="omit").statistic
             scores[j] = max(scores[j], abs(np.nan_to_num(rho)))
     return np.argsort(-scores, kind="stable")
 

@@ -1,9 +1,9 @@
 """Linear model: ridge regression from standardised metrics to the optimal knobs (log2), snapped to the grid."""
 
 from __future__ import annotations
-from sklearn.base import BaseEstimator
 
 import numpy as np
+from sklearn.base import BaseEstimator
 from sklearn.linear_model import Ridge
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler

@@ -1,9 +1,9 @@
 """Lookup table: a few entries keyed by a fingerprint of top metrics, matched by nearest neighbour."""
 
 from __future__ import annotations
-from sklearn.base import BaseEstimator
 
 import numpy as np
+from sklearn.base import BaseEstimator
 from sklearn.cluster import KMeans
 
 from dpdktune.baselines._common import as_matrix, grid_log2, impute, rank_features, relative

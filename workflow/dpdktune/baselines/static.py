@@ -1,9 +1,9 @@
 """Static best: one config for every workload, chosen by average or worst-case performance."""
 
 from __future__ import annotations
-from sklearn.base import BaseEstimator
 
 import numpy as np
+from sklearn.base import BaseEstimator
 
 from dpdktune.baselines._common import as_matrix, relative
 

@@ -1,9 +1,9 @@
 """Decision tree (depth 5): fingerprint -> best config index, as a classifier."""
 
 from __future__ import annotations
-from sklearn.base import BaseEstimator
 
 import numpy as np
+from sklearn.base import BaseEstimator
 from sklearn.tree import DecisionTreeClassifier
 
 from dpdktune.baselines._common import as_matrix, impute, relative

@@ -1,0 +1,151 @@
+"""Gap analysis and the go/no-go decision (plan 1.5): comparison, significance, opportunity.
+
+All numbers derive from the per-decision scores of `evaluate.score_policy`. A workload's
+value for a policy is the mean over its test decisions (every split it was held out in,
+every trial). Gap = (oracle - achieved) / oracle of that workload.
+"""
+
+from __future__ import annotations
+
+from itertools import combinations
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+DECISIONS = ("GO", "MAYBE", "NO-GO")
+
+
+def per_workload(scores: pd.DataFrame) -> pd.DataFrame:
+    """Long frame: (policy, workload) -> mean achieved, oracle, gap, and how often it was tested."""
+    grouped = scores.groupby(["policy", "workload"], sort=False)
+    frame = grouped.agg(achieved=("achieved", "mean"), oracle=("oracle", "mean"), decisions=("gap", "size")).reset_index()
+    frame["gap"] = np.where(frame.oracle > 0, (frame.oracle - frame.achieved) / frame.oracle.where(frame.oracle > 0, 1.0), 0.0)
+    return frame
+
+
+def comparison(per_wl: pd.DataFrame, order) -> pd.DataFrame:
+    """Wide table: one row per workload; <policy>_mpps and <policy>_gap columns, in `order`."""
+    mpps = per_wl.pivot(index="workload", columns="policy", values="achieved")
+    gap = per_wl.pivot(index="workload", columns="policy", values="gap")
+    cols = [p for p in order if p in mpps.columns]
+    wide = pd.concat({f"{p}_mpps": mpps[p] for p in cols} | {f"{p}_gap": gap[p] for p in cols}, axis=1)
+    return wide.loc[:, [f"{p}_{m}" for p in cols for m in ("mpps", "gap")]].sort_index().reset_index()
+
+
+def bootstrap_ci(values: np.ndarray, n_boot: int, seed: int, level: float = 0.95) -> tuple[float, float]:
+    """Percentile bootstrap CI of the mean."""
+    values = np.asarray(values, float)
+    if len(values) == 0:
+        return (np.nan, np.nan)
+    rng = np.random.default_rng(seed)
+    means = values[rng.integers(0, len(values), size=(n_boot, len(values)))].mean(axis=1)
+    alpha = (1 - level) / 2
+    return float(np.quantile(means, alpha)), float(np.quantile(means, 1 - alpha))
+
+
+def aggregates(per_wl: pd.DataFrame, scores: pd.DataFrame, order, n_boot: int, seed: int) -> pd.DataFrame:
+    """Per policy: mean achieved, mean/worst/std gap over workloads, 95% bootstrap CI, inference time."""
+    rows = []
+    for policy in [p for p in order if p in set(per_wl.policy)]:
+        g = per_wl[per_wl.policy == policy]
+        low, high = bootstrap_ci(g.gap.to_numpy(), n_boot, seed)
+        rows.append(dict(
+            policy=policy, workloads=len(g), mean_mpps=g.achieved.mean(), mean_gap=g.gap.mean(),
+            worst_gap=g.gap.max(), std_gap=g.gap.std(ddof=1) if len(g) > 1 else 0.0,
+            gap_ci_low=low, gap_ci_high=high,
+            inference_us=float(scores.loc[scores.policy == policy, "inference_us"].median()),
+        ))
+    return pd.DataFrame(rows)
+
+
+def significance(per_wl: pd.DataFrame, order) -> pd.DataFrame:
+    """Paired t-tests of per-workload gaps between every pair of non-oracle policies."""
+    gap = per_wl.pivot(index="workload", columns="policy", values="gap")
+    names = [p for p in order if p in gap.columns and p != "Oracle"]
+    rows = []
+    for a, b in combinations(names, 2):
+        both = gap[[a, b]].dropna()
+        diff = both[a] - both[b]
+        if len(both) > 1 and diff.std() > 0:
+            t, p = stats.ttest_rel(both[a], both[b])
+        else:
+            t, p = np.nan, np.nan
+        rows.append(dict(policy_a=a, policy_b=b, workloads=len(both), mean_gap_diff=float(diff.mean()), t=float(t), p_value=float(p)))
+    return pd.DataFrame(rows, columns=["policy_a", "policy_b", "workloads", "mean_gap_diff", "t", "p_value"])
+
+
+def classify(opportunity: float, go: float, maybe: float) -> str:
+    """GO above `go`, MAYBE from `maybe` to `go`, NO-GO below `maybe`."""
+    if opportunity > go:
+        return "GO"
+    if opportunity >= maybe:
+        return "MAYBE"
+    return "NO-GO"
+
+
+def decide(aggs: pd.DataFrame, thresholds: dict[str, float], validation_passed: bool = True) -> dict[str, Any]:
+    """Opportunity = mean over workloads of (oracle - best baseline) / oracle, for the baseline
+    with the lowest mean gap; the decision, and a confidence level from its bootstrap CI."""
+    candidates = aggs[aggs.policy != "Oracle"]
+    best = candidates.loc[candidates.mean_gap.idxmin()]
+    go, maybe = float(thresholds["go"]), float(thresholds["maybe"])
+    opportunity = float(best.mean_gap)
+    decision = classify(opportunity, go, maybe)
+    low_dec, high_dec = classify(best.gap_ci_low, go, maybe), classify(best.gap_ci_high, go, maybe)
+    spread = abs(DECISIONS.index(low_dec) - DECISIONS.index(high_dec))
+    levels = ("high", "medium", "low")
+    confidence = levels[min(2, spread + (0 if validation_passed else 1))]
+    reasons = [
+        f"the 95% CI of the opportunity, [{best.gap_ci_low:.1%}, {best.gap_ci_high:.1%}], "
+        + ("lies within one decision band" if spread == 0 else f"spans {spread + 1} decision bands")
+    ]
+    if not validation_passed:
+        reasons.append("validation found errors in the dataset (lowered one level)")
+    return {
+        "decision": decision,
+        "opportunity": opportunity,
+        "opportunity_ci": [float(best.gap_ci_low), float(best.gap_ci_high)],
+        "best_baseline": str(best.policy),
+        "best_baseline_mean_mpps": float(best.mean_mpps),
+        "oracle_mean_mpps": float(aggs.loc[aggs.policy == "Oracle", "mean_mpps"].iloc[0]) if (aggs.policy == "Oracle").any() else None,
+        "thresholds": {"go": go, "maybe": maybe},
+        "confidence": confidence,
+        "confidence_reasons": reasons,
+    }
+
+
+def failure_modes(
+    per_wl: pd.DataFrame, scores: pd.DataFrame, traits: pd.DataFrame, grid, fail_gap: float, atypical_z: float = 1.5
+) -> pd.DataFrame:
+    """Workloads where a baseline's gap exceeds `fail_gap`, with a hypothesis from the metrics.
+
+    The hypothesis names the config it mostly chose vs the oracle's, and the fingerprint
+    traits in which the workload is most atypical (z-score against all workloads): a
+    workload unlike the training ones is where a simple policy extrapolates worst.
+    """
+    z = (traits - traits.mean()) / traits.std().replace(0, np.nan)
+    oracle_cfg = scores[scores.policy == "Oracle"].groupby("workload").config_index.agg(lambda s: s.mode().iloc[0])
+    rows = []
+    failing = per_wl[(per_wl.policy != "Oracle") & (per_wl.gap > fail_gap)].sort_values(["policy", "gap"], ascending=[True, False])
+    for _, r in failing.iterrows():
+        chosen = scores[(scores.policy == r.policy) & (scores.workload == r.workload)].config_index.mode().iloc[0]
+        atyp = z.loc[r.workload].dropna().abs().sort_values(ascending=False).head(2) if r.workload in z.index else pd.Series(dtype=float)
+        c, o = grid[int(chosen)], grid[_oracle_index(oracle_cfg, r.workload, chosen)]
+        differs = [f"{k} {getattr(c, k)} vs {getattr(o, k)}" for k in ("rx_desc", "tx_desc", "cores", "burst") if getattr(c, k) != getattr(o, k)]
+        if len(atyp) and atyp.iloc[0] >= atypical_z:
+            why = ("the workload is atypical in " + " and ".join(f"{n} ({z.at[r.workload, n]:+.1f} sd)" for n in atyp.index)
+                   + ": the policy extrapolates beyond the training workloads")
+        else:
+            why = (f"its fingerprint is typical (no trait beyond {atypical_z:g} sd), so workloads that look alike "
+                   "under the default config need different configs: the fingerprint does not separate them")
+        rows.append(dict(
+            policy=r.policy, workload=r.workload, gap=r.gap, chosen_config=int(chosen), oracle_config=int(_oracle_index(oracle_cfg, r.workload, chosen)),
+            hypothesis=f"mostly chose {', '.join(differs) or 'the oracle config'} (chosen vs best); {why}",
+        ))
+    return pd.DataFrame(rows, columns=["policy", "workload", "gap", "chosen_config", "oracle_config", "hypothesis"])
+
+
+def _oracle_index(oracle_cfg: pd.Series, workload: str, fallback: int) -> int:
+    return int(oracle_cfg.get(workload, fallback))
