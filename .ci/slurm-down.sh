@@ -23,4 +23,8 @@ if [[ -f $SLURM_DIR/run/munged.ours ]]; then
   stop /run/munge/munged.pid
   rm -f "$SLURM_DIR/run/munged.ours"
 fi
+# Remove the test cluster's slurm.conf, never one this script did not write.
+if [[ -f /etc/slurm/slurm.conf ]] && head -n1 /etc/slurm/slurm.conf | grep -q '^# Written by .ci/slurm-up.sh'; then
+  rm -f /etc/slurm/slurm.conf
+fi
 exit 0

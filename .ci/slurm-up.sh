@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # Start a one-node SLURM cluster on localhost (munged, slurmctld, slurmd as root), with no
 # accounting database, so `snakemake --profile profiles/slurm` can submit through sbatch.
-# State, logs and slurm.conf live in $SLURM_DIR; callers export SLURM_CONF=$SLURM_DIR/slurm.conf
-# (the script prints that line). Idempotent: a cluster this script already started is reused.
-# Stop it with .ci/slurm-down.sh.
+# State and logs live in $SLURM_DIR. slurm.conf goes to /etc/slurm/slurm.conf, where every SLURM
+# command looks: the Snakemake job step drops SLURM_* variables (SLURM_CONF too) inside a job.
+# An /etc/slurm/slurm.conf that this script did not write is never replaced.
+# Idempotent: a cluster this script already started is reused. Stop it with .ci/slurm-down.sh.
 set -euo pipefail
 
 SLURM_DIR=${SLURM_DIR:-/tmp/dpdktune-slurm}
 PARTITION=${SLURM_PARTITION:-debug}
 DEADLINE_S=${SLURM_UP_DEADLINE_S:-60}
-export SLURM_CONF="$SLURM_DIR/slurm.conf"
+SLURM_CONF=/etc/slurm/slurm.conf
+MARKER="# Written by .ci/slurm-up.sh"
 
 die() { echo "slurm-up: $*" >&2; exit 1; }
 
@@ -27,10 +29,13 @@ cpus=$(nproc)
 # Leave headroom for the OS; a job asking for more than RealMemory would never be scheduled.
 mem_mb=$(awk '/MemTotal/ {printf "%d", $2 / 1024 * 0.9}' /proc/meminfo)
 
-mkdir -p "$SLURM_DIR"/{state,spool,log,run}
+if [[ -f $SLURM_CONF ]] && [[ $(head -n1 "$SLURM_CONF") != "$MARKER"* ]]; then
+  die "$SLURM_CONF exists and is not ours: this machine already has a SLURM setup; use it instead"
+fi
+mkdir -p "$SLURM_DIR"/{state,spool,log,run} /etc/slurm
 chmod 755 "$SLURM_DIR"
 cat > "$SLURM_CONF.tmp" <<CONF
-# Written by .ci/slurm-up.sh: a one-node test cluster, no accounting (no slurmdbd).
+$MARKER: a one-node test cluster, no accounting (no slurmdbd).
 ClusterName=dpdktune
 SlurmctldHost=$node(localhost)
 SlurmUser=root
@@ -90,4 +95,4 @@ done
   || die "node $node not ready after ${DEADLINE_S}s (state '${state:-none}'); see $SLURM_DIR/log/"
 timeout 30 srun -p "$PARTITION" -N1 -n1 hostname >/dev/null \
   || die "srun hostname failed; see $SLURM_DIR/log/"
-echo "export SLURM_CONF=$SLURM_CONF"
+echo "slurm-up: node $node ready ($cpus CPUs, ${mem_mb} MB), partition $PARTITION"

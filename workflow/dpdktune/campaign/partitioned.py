@@ -101,8 +101,31 @@ def write_partitioned(
     """Stream Parquet files (one batch each) into a partitioned dataset; returns the row count."""
     with PartitionedWriter(out_dir, schema, provenance) as writer:
         for f in files:  # one batch in memory at a time
-            writer.write(pq.read_table(f))
+            writer.write(pq.ParquetFile(f).read())  # no partition discovery from the path
     return writer.rows
+
+
+def merge_partitioned(
+    config: dict[str, Any],
+    record_files: Sequence[str | Path],
+    timeseries_files: Sequence[str | Path],
+    dataset_out: str | Path,
+    timeseries_out: str | Path,
+    manifest_out: str | Path,
+) -> dict[str, Any]:
+    """`merge.merge_batches` for `output.partitioned: true`: batches stream into two partitioned
+    datasets, and the manifest reads back only the columns it needs."""
+    from dpdktune.campaign.merge import manifest, write_json
+    from dpdktune.metrics.parquet import read_provenance
+    from dpdktune.metrics.schema import TIMESERIES_SCHEMA
+
+    provenance = read_provenance(record_files[0])
+    write_partitioned(record_files, dataset_out, EXPERIMENT_SCHEMA, provenance)
+    write_partitioned(timeseries_files, timeseries_out, TIMESERIES_SCHEMA, provenance)
+    outcomes = read_columns(dataset_out, ["run_id", "workload", "status", "failure_reason", "attempts"])
+    summary = manifest(config, outcomes, provenance)
+    write_json(summary, manifest_out)
+    return summary
 
 
 def open_dataset(path: str | Path, schema: pa.Schema = EXPERIMENT_SCHEMA) -> ds.Dataset:
