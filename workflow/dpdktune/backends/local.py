@@ -179,16 +179,15 @@ class LocalBackend:
 
     def _run_pcap_null(self, spec: RunSpec, cpus: int, topo: dict[str, Any]) -> RunResult:
         cores = testpmd.clip_cores(spec.knobs.cores, cpus)
-        pcaps = workload_pcaps(spec.workload, cores, self.workdir(), self.settings.packets_per_pcap,
-                               seed=spec.seed)
+        # the pcap is the workload's, not the trial's: every trial replays the same packets
+        pcaps = workload_pcaps(spec.workload, cores, self.workdir(), self.settings.packets_per_pcap)
         vdevs, sources, desc = pcap_null_vdevs(spec, pcaps)
         prefix = new_file_prefix()
         cmd = testpmd.dut_command(self.settings, spec.knobs, cpus, prefix, vdevs, max(spec.workload.sizes))
         topo.update(desc, applied="pcap_null")
         extra = record_extra(spec, cmd, self.settings, cpus, topo)
         extra["pcaps"] = [p.name for p in pcaps]
-        result = self.run_dut(cmd, sources, extra)
-        return result
+        return self.run_dut(cmd, sources, extra)
 
     def run_dut(self, cmd: testpmd.TestpmdCommand, sources: list[int], extra: dict[str, Any],
                 before_measure: Any = None) -> RunResult:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 
 import numpy as np
 
@@ -149,7 +149,8 @@ class Window:
 
 
 def measure_window(session: Session, host: Host, settings: testpmd.TestpmdSettings,
-                   perf_pid: int | None, sample_cpu: bool) -> Window:
+                   perf_pid: int | None, sample_cpu: bool,
+                   on_start: list[Callable[[], None]] | None = None) -> Window:
     """After the first prompt: warm up, clear, sample port stats, then read fwd stats and xstats."""
     session.sleep(settings.warmup_s)
     xs0 = testpmd.parse_xstats(session.command("show port xstats all"))
@@ -172,6 +173,8 @@ def measure_window(session: Session, host: Host, settings: testpmd.TestpmdSettin
     perf_thread = threading.Thread(target=run_perf, daemon=True) if perf_pid else None
     if perf_thread:
         perf_thread.start()
+    for hook in on_start or []:
+        hook()  # other collectors (PCM) start on the same clock
 
     interval = settings.sample_interval_s
     next_t = interval
