@@ -25,8 +25,8 @@ rule merge_dataset:
         records=expand(rules.run_batch.output.records, workload=WORKLOADS),
         timeseries=expand(rules.run_batch.output.timeseries, workload=WORKLOADS),
     output:
-        dataset="results/characterize/dataset.parquet",
-        timeseries="results/characterize/timeseries.parquet",
+        dataset=characterize_output("dataset"),
+        timeseries=characterize_output("timeseries"),
         manifest="results/characterize/manifest.json",
     params:
         campaign_id=CAMPAIGN_ID,

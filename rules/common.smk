@@ -21,5 +21,12 @@ def journal_path(wildcards):
     return f"{JOURNAL_DIR}/{wildcards.workload}.jsonl"
 
 
+def characterize_output(name):
+    """`output.partitioned`: a hive-partitioned directory (streamed; for 100k-run campaigns)."""
+    if config["output"]["partitioned"]:
+        return directory(f"results/characterize/{name}")
+    return f"results/characterize/{name}.parquet"
+
+
 def optional_csv(wildcards):
     return ["results/characterize/dataset.csv"] if config["output"]["csv"] else []

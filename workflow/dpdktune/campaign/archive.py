@@ -24,7 +24,8 @@ def archive_campaign(
             shutil.rmtree(path)
     tmp.mkdir(parents=True)
     for f in files:
-        shutil.copy2(f, tmp / Path(f).name)
+        copy = shutil.copytree if Path(f).is_dir() else shutil.copy2  # a partitioned dataset is a directory
+        copy(f, tmp / Path(f).name)
     shutil.copytree(journal_dir, tmp / "runs")
     (tmp / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=True))
     os.replace(tmp, archive_dir)

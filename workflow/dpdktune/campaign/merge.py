@@ -53,6 +53,11 @@ def merge_batches(
     timeseries_out: str | Path,
     manifest_out: str | Path,
 ) -> dict[str, Any]:
+    if config["output"].get("partitioned"):  # stream batch by batch: bounded memory
+        from dpdktune.campaign.partitioned import merge_partitioned
+
+        return merge_partitioned(config, record_files, timeseries_files, dataset_out, timeseries_out,
+                                 manifest_out)
     provenance = read_provenance(record_files[0])
     records = pa.concat_tables(read_table(f, EXPERIMENT_SCHEMA) for f in record_files)
     write_table(records, dataset_out, EXPERIMENT_SCHEMA, provenance)
@@ -74,7 +79,9 @@ def _stamped(schema: pa.Schema, provenance: dict[str, str]) -> pa.Schema:
 
 def export_csv(dataset: str | Path, csv_out: str | Path) -> None:
     """The plan's "single CSV with all metrics"; per-core `cpu_util` becomes "u0;u1;..."."""
-    records = read_table(dataset, EXPERIMENT_SCHEMA)
+    from dpdktune.campaign.partitioned import open_dataset  # a file or a partitioned directory
+
+    records = open_dataset(dataset, EXPERIMENT_SCHEMA).to_table()
     per_core = pc.binary_join(pc.cast(records["cpu_util"], pa.list_(pa.string())), ";")
     index = records.schema.get_field_index("cpu_util")
     records = records.set_column(index, "cpu_util", per_core)
