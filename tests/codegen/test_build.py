@@ -1,0 +1,104 @@
+"""fastpath.so decides exactly like the Python tree, and falls back to the safe default."""
+
+from __future__ import annotations
+
+import ctypes
+
+import numpy as np
+import pytest
+from codegen_helpers import FEATURES, FastPath, hard_inputs, make_table
+
+from dpdktune.codegen import build, layout
+
+
+def test_identical_to_python_on_test_inputs(built10, depth10, data):
+    files, fp = built10
+    clf, table = depth10
+    X, _ = data
+    tree = layout.compile_table(table)
+    c = fp.decide(X)
+    assert np.array_equal(c, layout.decide(tree, X))
+    # Where the checks pass, the decision is scikit-learn's own prediction.
+    passed = c != table["safe_default"]
+    assert passed.mean() > 0.5
+    assert np.array_equal(c[passed], clf.predict(X[passed]))
+
+
+def test_identical_to_python_on_100k_hard_inputs(built10, depth10, data):
+    _, fp = built10
+    _, table = depth10
+    X, _ = data
+    rows = hard_inputs(table, X, 100_000, seed=7)
+    assert np.isnan(rows).any() and np.isinf(rows).any()
+    c = fp.decide(rows)
+    py = layout.decide(layout.compile_table(table), rows)
+    assert np.array_equal(c, py), f"{np.sum(c != py)} of {len(rows)} decisions differ"
+    assert np.all(c[~np.all(np.isfinite(rows), axis=1)] == table["safe_default"])
+
+
+@pytest.mark.parametrize("depth", [5, 20])
+def test_checks_off_equals_sklearn_predict(tmp_path, data, depth):
+    X, y = data
+    clf, table = make_table(X, y, depth, confidence=0.0, novelty=False, wide_bounds=True)
+    fp = FastPath(build.build_fastpath(table, tmp_path, tmp_path / f"fp{depth}.so")["library"])
+    rows = hard_inputs(table, X, 30_000, seed=depth)
+    rows = rows[np.all(np.isfinite(rows), axis=1)]
+    assert np.array_equal(fp.decide(rows), clf.predict(rows))
+
+
+def test_novel_input_gets_the_safe_default(built10, depth10, data):
+    _, fp = built10
+    _, table = depth10
+    X, _ = data
+    tree = layout.compile_table(table)
+    safe = table["safe_default"]
+    inside = X[fp.decide(X) != safe][:50]
+    assert len(inside) == 50
+    above = inside.copy()
+    above[:, 3] = np.nextafter(tree.hi[3], np.float32(np.inf))
+    assert np.all(fp.decide(above) == safe)
+    # Inside the bounds but far from every centroid: the corner of the bounding box.
+    corner = np.tile(tree.hi, (1, 1)).astype(np.float32)
+    assert layout.novelty_d2(tree, corner)[0] > tree.max_d2
+    assert fp.decide(corner)[0] == safe
+    # Low-confidence leaves: the C result is the safe default exactly where the leaf's is.
+    leaf = layout.walk(tree, X)
+    conf = np.array([table["nodes"][s]["confidence"] for s in tree.source_index[leaf]])
+    c = fp.decide(X)
+    low = conf < table["confidence_threshold"]
+    assert low.any() and np.all(c[low] == safe)
+
+
+def test_wrong_n_and_null_get_the_safe_default(built10, data):
+    _, fp = built10
+    X, _ = data
+    row = np.ascontiguousarray(X[:1])
+    safe = fp.lib.fp_safe_default()
+    for n in (0, -1, len(FEATURES) - 1, len(FEATURES) + 1):
+        assert fp.decide(row, n=n)[0] == safe
+    assert fp.lib.fp_decide(None, len(FEATURES)) == safe
+
+
+def test_exports_describe_the_library(built10, depth10):
+    _, fp = built10
+    _, table = depth10
+    lib = fp.lib
+    assert lib.fp_n_features() == len(FEATURES)
+    assert [lib.fp_feature_name(i).decode() for i in range(len(FEATURES))] == FEATURES
+    assert lib.fp_feature_name(len(FEATURES)) is None
+    assert lib.fp_n_configs() == len(table["configs"]) == 125
+    configs = (ctypes.c_int32 * (4 * 125)).in_dll(lib, "fp_configs")
+    got = np.frombuffer(configs, dtype=np.int32).reshape(125, 4)
+    want = [[c[k] for k in ("rx_desc", "tx_desc", "cores", "burst")] for c in table["configs"]]
+    assert got.tolist() == want
+    assert lib.fp_tree_bytes() == layout.compile_table(table).size_bytes
+
+
+def test_build_error_carries_the_compiler_message(tmp_path):
+    src = tmp_path / "broken.c"
+    src.write_text("int f(void) { return undeclared; }\n")
+    with pytest.raises(build.BuildError, match="undeclared"):
+        build.compile_c([src], tmp_path / "broken.so")
+    assert not (tmp_path / "broken.so").exists()
+    with pytest.raises(build.BuildError, match="codegen.cc"):
+        build.compile_c([src], tmp_path / "x.so", cc="no-such-cc")

@@ -1,0 +1,73 @@
+"""Rendering: exact float literals, a header naming generator and inputs, a golden snapshot."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dpdktune.codegen import render, tree_table
+
+GOLDEN = Path(__file__).parent / "golden" / "fastpath_tree.c"
+
+
+def golden_table() -> dict:
+    """A hand-written three-feature tree; 0.1 and 1e-3 round up in float32, so they step down."""
+    leaf = lambda action, conf: {"feature": -1, "threshold": 0.0, "left": -1, "right": -1,  # noqa: E731
+                                 "action": action, "samples": 10, "confidence": conf}
+    nodes = [
+        {"feature": 0, "threshold": 12.5, "left": 1, "right": 2, "action": -1, "samples": 40, "confidence": 0.0},
+        {"feature": 1, "threshold": 0.1, "left": 3, "right": 4, "action": -1, "samples": 20, "confidence": 0.0},
+        {"feature": 2, "threshold": 1e-3, "left": 5, "right": 6, "action": -1, "samples": 20, "confidence": 0.0},
+        leaf(0, 0.9), leaf(1, 0.5), leaf(2, 1.0), leaf(3, 0.7),
+    ]
+    table = {
+        "generator": "dpdktune 0.1.0 distill/golden",
+        "inputs": {"dataset": "tests/codegen/test_render.py", "config_hash": "0000000000000000"},
+        "features": ["offered_mpps", "drop_rate", "mean_frame_bytes"],
+        "configs": [{"rx_desc": r, "tx_desc": 512, "cores": c, "burst": 32} for r in (256, 1024) for c in (1, 4)],
+        "safe_default": 2,
+        "confidence_threshold": 0.6,
+        "bounds": {"min": [0.0, 0.0, 64.0], "max": [150.0, 0.5, 1518.0]},
+        "normalization": {"mean": [20.0, 0.01, 500.0], "scale": [30.0, 0.05, 400.0]},
+        "novelty": {"centroids": [[0.0, 0.0, 0.0], [1.0, -0.5, 2.0]], "max_distance": 3.0},
+        "nodes": nodes,
+    }
+    tree_table.validate(table)
+    return table
+
+
+def test_generated_source_matches_golden():
+    text = render.render_tree(golden_table())
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        GOLDEN.write_text(text)
+    assert text == GOLDEN.read_text(), "generated C changed; rerun with UPDATE_GOLDEN=1 and review the diff"
+
+
+def test_header_names_generator_and_inputs():
+    table = golden_table()
+    head = render.render_tree(table).split("*/", 1)[0]
+    assert "generator: dpdktune.codegen.render" in head
+    assert "tree:      dpdktune 0.1.0 distill/golden" in head
+    assert "input config_hash: 0000000000000000" in head
+    assert render.table_sha256(table) in head
+
+
+def test_thresholds_step_down_and_round_trip():
+    text = render.render_tree(golden_table())
+    assert "{ 0.099999994f, FP_LINK(3, 1) }" in text  # float32(0.1) > 0.1: one step down
+    assert "{ 12.5f, FP_LINK(1, 0) }" in text  # exact in float32: unchanged
+
+
+@pytest.mark.parametrize("value", [0.1, -0.1, 1e-45, 3.4028234663852886e38, 12.5, 0.0, -0.0, 1 / 3])
+def test_c_float_round_trips(value):
+    v = np.float32(value)
+    text = render.c_float(v)
+    assert text.endswith("f") and np.float32(text[:-1]) == v
+
+
+def test_c_float_rejects_nan():
+    with pytest.raises(ValueError, match="NaN"):
+        render.c_float(float("nan"))

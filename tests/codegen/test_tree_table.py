@@ -1,0 +1,108 @@
+"""tree.json: the node-table format, its single producer and its validation."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import numpy as np
+import pytest
+
+from dpdktune.codegen import tree_table
+from dpdktune.codegen.tree_table import TreeFormatError
+
+
+def test_from_sklearn_keeps_the_tree(depth10):
+    clf, table = depth10
+    t = clf.tree_
+    assert len(table["nodes"]) == t.node_count
+    for i, node in enumerate(table["nodes"]):
+        assert node["left"] == t.children_left[i] and node["right"] == t.children_right[i]
+        if node["left"] != -1:
+            assert node["threshold"] == t.threshold[i]  # float64, exactly
+            assert node["feature"] == t.feature[i]
+        else:
+            assert node["action"] == clf.classes_[np.argmax(t.value[i][0])]
+            assert 0 < node["confidence"] <= 1
+    assert table["generator"].startswith("dpdktune ") and table["generator"].endswith("distill/tree")
+    assert table["configs"][62] == {"rx_desc": 512, "tx_desc": 512, "cores": 4, "burst": 32}
+
+
+def test_write_read_round_trip_is_exact(depth10, tmp_path):
+    _, table = depth10
+    path = tree_table.write_tree_json(table, tmp_path / "sub" / "tree.json")
+    assert tree_table.read_tree_json(path) == table
+    assert not list(path.parent.glob(".*tmp"))  # no temp file left behind
+
+
+def test_novelty_model_covers_its_training_data(data):
+    X, _ = data
+    nov = tree_table.fit_novelty(X, n_centroids=4, margin=1.0)
+    Z = (X - np.array(nov["mean"])) / np.array(nov["scale"])
+    d = np.sqrt(((Z[:, None, :] - np.array(nov["centroids"])[None]) ** 2).sum(-1)).min(1)
+    assert d.max() <= nov["max_distance"] * (1 + 1e-9)
+    assert len(nov["centroids"]) == 4
+
+
+def _set(table, path, value):
+    obj = table
+    for key in path[:-1]:
+        obj = obj[key]
+    if value is _DELETE:
+        del obj[path[-1]]
+    else:
+        obj[path[-1]] = value
+
+
+_DELETE = object()
+
+
+@pytest.mark.parametrize(
+    "path,value,named",
+    [
+        (("nodes",), _DELETE, "'nodes' is missing"),
+        (("safe_default",), 125, "'safe_default'"),
+        (("confidence_threshold",), 1.5, "'confidence_threshold'"),
+        (("features",), ["a", "a"], "'features'"),
+        (("bounds", "min"), [0.0], "'bounds.min'"),
+        (("bounds", "max", 2), float("nan"), "'bounds.max[2]'"),
+        (("normalization", "scale", 0), 0.0, "'normalization.scale[0]'"),
+        (("novelty", "max_distance"), -1.0, "'novelty.max_distance'"),
+        (("novelty", "centroids", 1), [0.0, 1.0], "'novelty.centroids[1]'"),
+        (("configs", 3, "cores"), "4", "'configs[3].cores'"),
+        (("nodes", 0, "feature"), 13, "'nodes[0].feature'"),
+        (("nodes", 0, "threshold"), float("inf"), "'nodes[0].threshold'"),
+        (("nodes", 0, "left"), 0, "'nodes[0].left'"),
+    ],
+)
+def test_validation_names_the_bad_key(depth10, tmp_path, path, value, named):
+    _, table = depth10
+    bad = copy.deepcopy(table)
+    _set(bad, path, value)
+    with pytest.raises(TreeFormatError, match=named.replace("[", r"\[").replace("]", r"\]")):
+        tree_table.validate(bad)
+    f = tmp_path / "tree.json"
+    f.write_text(json.dumps(bad))
+    with pytest.raises(TreeFormatError, match=str(f)):
+        tree_table.read_tree_json(f)
+
+
+def test_validation_rejects_shared_children_and_bad_leaf_actions(depth10):
+    _, table = depth10
+    bad = copy.deepcopy(table)
+    root = bad["nodes"][0]
+    root["right"] = root["left"]
+    with pytest.raises(TreeFormatError, match="already has a parent"):
+        tree_table.validate(bad)
+    bad = copy.deepcopy(table)
+    leaf = next(i for i, n in enumerate(bad["nodes"]) if n["left"] == -1)
+    bad["nodes"][leaf]["action"] = 999
+    with pytest.raises(TreeFormatError, match=rf"'nodes\[{leaf}\].action'"):
+        tree_table.validate(bad)
+
+
+def test_read_rejects_non_json(tmp_path):
+    f = tmp_path / "tree.json"
+    f.write_text("{not json")
+    with pytest.raises(TreeFormatError, match="not valid JSON"):
+        tree_table.read_tree_json(f)
