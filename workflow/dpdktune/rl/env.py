@@ -110,6 +110,10 @@ class _TuningEnv(gym.Env):
         """The normalized features last observed under the current config."""
         return self.normalizer.transform(self._raw)
 
+    def observe_raw(self) -> np.ndarray:
+        """The same observation in raw units (NaN where a metric is missing): a tree's input."""
+        return self._raw.copy()
+
     def step(self, action):
         action = int(action)
         if not 0 <= action < len(self.grid):

@@ -1,0 +1,130 @@
+"""The deployed tree: fitted from the all-workload teacher, flattened to tree.json by codegen's
+`from_sklearn`, and written out as rules in words and a drawing of its top levels."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from dpdktune.distill.policy import Teacher
+from dpdktune.distill.settings import DistillSettings
+from dpdktune.distill.sweep import fit_student
+from dpdktune.fingerprint import FINGERPRINT_FEATURES
+from dpdktune.rl.env import EnvSettings
+from dpdktune.rl.landscape import Landscape
+
+
+def fit_deployed(teacher: Teacher, landscape: Landscape, env_settings: EnvSettings, ds: DistillSettings,
+                 setting: dict[str, Any], decisions: int):
+    """The student for `setting` (method, depth, min_samples_leaf, top_k) on every workload."""
+    return fit_student(setting["method"], teacher, landscape, env_settings, ds, setting["depth"],
+                       setting["min_samples_leaf"], setting["top_k"], decisions, ds.seed, {})
+
+
+def tree_table(tree, teacher: Teacher, landscape: Landscape, ds: DistillSettings, method: str,
+               inputs: dict[str, str]) -> dict[str, Any]:
+    """tree.json as a dict, through codegen's single producer of the format."""
+    from dpdktune.codegen.tree_table import fit_bounds, fit_novelty, from_sklearn
+
+    X = teacher.normalizer.impute(landscape.all_feature_rows())
+    return from_sklearn(tree, list(FINGERPRINT_FEATURES), list(landscape.grid), fit_bounds(X),
+                        fit_novelty(X, seed=ds.seed), landscape.default_action, ds.confidence_threshold,
+                        method=method, inputs=inputs)
+
+
+def _config_words(config: dict[str, int]) -> str:
+    return (f"rx_desc={config['rx_desc']}, tx_desc={config['tx_desc']}, "
+            f"cores={config['cores']}, burst={config['burst']}")
+
+
+def rules_in_words(table: dict[str, Any]) -> list[str]:
+    """One sentence per leaf: the conditions on the path from the root and the config it picks."""
+    nodes, features, configs = table["nodes"], table["features"], table["configs"]
+    out = []
+
+    def walk(i: int, conditions: list[str]) -> None:
+        node = nodes[i]
+        if node["left"] == -1:
+            when = " and ".join(conditions) if conditions else "always"
+            out.append(f"If {when}: run {_config_words(configs[node['action']])} "
+                       f"({node['samples']} training states, confidence {node['confidence']:.2f}).")
+            return
+        name, t = features[node["feature"]], node["threshold"]
+        walk(node["left"], conditions + [f"{name} <= {t:.4g}"])
+        walk(node["right"], conditions + [f"{name} > {t:.4g}"])
+
+    walk(0, [])
+    return out
+
+
+def _majority(nodes: Sequence[dict], i: int) -> tuple[int, int]:
+    """(action, samples) that most training states under node i end in."""
+    votes: dict[int, int] = {}
+    stack = [i]
+    while stack:
+        j = stack.pop()
+        if nodes[j]["left"] == -1:
+            votes[nodes[j]["action"]] = votes.get(nodes[j]["action"], 0) + nodes[j]["samples"]
+        else:
+            stack += [nodes[j]["left"], nodes[j]["right"]]
+    action = max(votes, key=votes.get)
+    return action, nodes[i]["samples"]
+
+
+def top_levels(table: dict[str, Any], levels: int = 3) -> list[str]:
+    """The tree drawn as indented text down to `levels`; deeper subtrees show their majority config."""
+    nodes, features, configs = table["nodes"], table["features"], table["configs"]
+    lines = []
+
+    def walk(i: int, depth: int, label: str) -> None:
+        node, indent = nodes[i], "    " * depth
+        if node["left"] == -1 or depth == levels:
+            action, n = _majority(nodes, i)
+            more = "" if node["left"] == -1 else ", majority of a deeper subtree"
+            lines.append(f"{indent}{label}run {_config_words(configs[action])} [{n} states{more}]")
+            return
+        lines.append(f"{indent}{label}{features[node['feature']]} <= {node['threshold']:.4g} ?")
+        walk(node["left"], depth + 1, "yes: ")
+        walk(node["right"], depth + 1, "no:  ")
+
+    walk(0, 0, "")
+    return lines
+
+
+def draw_top(tree, table: dict[str, Any], path: str | Path, levels: int = 3) -> Path:
+    """An SVG of the top `levels` levels (scikit-learn's plot_tree), written atomically."""
+    import os
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from sklearn.tree import plot_tree
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    names = [f"{c['rx_desc']}/{c['tx_desc']}/{c['cores']}c/{c['burst']}b" for c in table["configs"]]
+    class_names = [names[int(c)] for c in tree.classes_]
+    fig, ax = plt.subplots(figsize=(16, 7))
+    plot_tree(tree, max_depth=levels, feature_names=table["features"], class_names=class_names, filled=False,
+              impurity=False, proportion=False, fontsize=7, ax=ax)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}.svg")
+    fig.savefig(tmp, format="svg", bbox_inches="tight")
+    plt.close(fig)
+    os.replace(tmp, path)
+    return path
+
+
+def leaf_agreement(tree, table: dict[str, Any], X: np.ndarray) -> float:
+    """Fraction of states where the flattened table and scikit-learn pick the same action."""
+    nodes = table["nodes"]
+    X32 = np.asarray(X, np.float32)
+    picks = []
+    for x in X32:
+        i = 0
+        while nodes[i]["left"] != -1:
+            i = nodes[i]["left"] if x[nodes[i]["feature"]] <= nodes[i]["threshold"] else nodes[i]["right"]
+        picks.append(nodes[i]["action"])
+    return float(np.mean(np.asarray(picks) == tree.predict(X32)))

@@ -1,0 +1,93 @@
+"""What the distill rules run: the sweep over the RL splits' teachers, then the deployed tree."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from dpdktune.distill.export import fit_deployed, leaf_agreement, rules_in_words, top_levels, tree_table
+from dpdktune.distill.policy import Teacher, TreePolicy
+from dpdktune.distill.settings import DistillSettings
+from dpdktune.distill.sweep import select, sweep_split
+from dpdktune.rl.env import EnvSettings
+from dpdktune.rl.evaluate import closed_loop, inference_us
+from dpdktune.rl.experiment import ALL, load_model
+from dpdktune.rl.landscape import Landscape
+from dpdktune.rl.settings import RLSettings
+
+
+def teacher_algorithm(ds: DistillSettings, rl_summary: dict[str, Any]) -> str:
+    if ds.teacher != "auto":
+        return ds.teacher
+    best = rl_summary.get("best_q_algorithm")
+    if not best:
+        raise ValueError("distill.teacher: auto needs a Q-learning algorithm in rl.algorithms")
+    return best
+
+
+def _teacher(model_dir: Path, algorithm: str, tag: str, device: str) -> tuple[Teacher, dict]:
+    meta_path = Path(model_dir) / algorithm / f"{tag}.json"
+    if not meta_path.exists():
+        raise FileNotFoundError(f"{meta_path}: no {algorithm} model for split {tag}; is it in rl.algorithms?")
+    model, normalizer, meta = load_model(meta_path, device)
+    return Teacher(model, normalizer, algorithm), meta
+
+
+def run_sweep(records: pd.DataFrame, config: dict[str, Any], rl_summary: dict[str, Any],
+              model_dir: str | Path) -> pd.DataFrame:
+    """The sweep table over every LWO split the RL stage trained."""
+    ds = DistillSettings.from_config(config.get("distill", {}))
+    rl = RLSettings.from_config(config.get("rl", {}))
+    env_settings = EnvSettings.from_config(config.get("rl", {}))
+    algorithm = teacher_algorithm(ds, rl_summary)
+    full = Landscape.from_records(records, config)
+    frames = []
+    for k in range(rl.split_repeats):
+        teacher, meta = _teacher(Path(model_dir), algorithm, str(k), rl.device)
+        frame = sweep_split(teacher, full.subset(meta["train"]), full.subset(meta["test"]), env_settings, ds,
+                            rl.eval_decisions, ds.seed + k)
+        frames.append(frame.assign(split=str(k), teacher=algorithm))
+    return pd.concat(frames, ignore_index=True)
+
+
+def export(records: pd.DataFrame, config: dict[str, Any], rl_summary: dict[str, Any], model_dir: str | Path,
+           sweep: pd.DataFrame, inputs: dict[str, str]) -> dict[str, Any]:
+    """The deployed tree: tree.json's dict, the fitted tree, rules in words and a summary."""
+    ds = DistillSettings.from_config(config.get("distill", {}))
+    rl = RLSettings.from_config(config.get("rl", {}))
+    env_settings = EnvSettings.from_config(config.get("rl", {}))
+    algorithm = teacher_algorithm(ds, rl_summary)
+    setting = select(sweep, ds.deploy_max_depth)
+    full = Landscape.from_records(records, config)
+    teacher, _ = _teacher(Path(model_dir), algorithm, ALL, rl.device)
+    tree = fit_deployed(teacher, full, env_settings, ds, setting, rl.eval_decisions)
+    table = tree_table(tree, teacher, full, ds, setting["method"],
+                       {**inputs, "teacher": f"{algorithm}/{ALL}", **{k: str(v) for k, v in setting.items()}})
+    X = teacher.normalizer.impute(full.all_feature_rows())
+    student = TreePolicy(tree, teacher.normalizer)
+    scores = closed_loop(student, full, teacher.normalizer, rl.eval_decisions, env_settings)
+    summary = {
+        "teacher": algorithm,
+        "setting": setting,
+        "nodes": int(tree.tree_.node_count),
+        "fitted_depth": int(tree.get_depth()),
+        "fidelity_all_states": float(np.mean(student.predict_raw(X) == teacher.act_raw(X))),
+        "in_sample_first": float(scores["first"].mean()),
+        "in_sample_final": float(scores["final"].mean()),
+        "table_matches_sklearn": leaf_agreement(tree, table, X),
+        "sklearn_predict_us": inference_us(student, teacher.normalizer.transform(X)),
+        "teacher_predict_us": inference_us(teacher, teacher.normalizer.transform(X)),
+    }
+    return {"table": table, "tree": tree, "rules": rules_in_words(table), "top": top_levels(table),
+            "summary": summary}
+
+
+def depth_table(sweep: pd.DataFrame) -> pd.DataFrame:
+    """Fidelity and performance vs depth per method (best leaf/top-K setting), mean over splits."""
+    keys = ["method", "depth", "min_samples_leaf", "top_k"]
+    mean = sweep.groupby(keys, as_index=False)[["fidelity", "final", "first", "nodes", "walk_ns"]].mean()
+    best = mean.sort_values("fidelity", ascending=False).groupby(["method", "depth"], as_index=False).first()
+    return best.sort_values(["method", "depth"]).reset_index(drop=True)

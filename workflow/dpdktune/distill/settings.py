@@ -1,0 +1,50 @@
+"""Distillation settings: a frozen dataclass from the config's `distill:` section."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+METHODS = ("bc", "viper", "extract")
+
+
+@dataclass(frozen=True)
+class DistillSettings:
+    depths: tuple[int, ...] = (5, 10, 15, 20)
+    min_samples_leaf: tuple[int, ...] = (1, 5, 20)
+    top_k_features: tuple[int, ...] = (4, 8, 0)   # 0 = all features
+    methods: tuple[str, ...] = METHODS
+    teacher: str = "auto"                          # auto = the Q-learner with the best LWO test score
+    confidence_threshold: float = 0.6
+    deploy_max_depth: int = 10                     # the deployed tree is the best setting this deep or less
+    bc_episodes: int = 10
+    viper_iterations: int = 4
+    viper_episodes: int = 4
+    extract_synthetic: int = 5000
+    seed: int = 0
+
+    def __post_init__(self):
+        bad = [m for m in self.methods if m not in METHODS]
+        if bad or not self.methods:
+            raise ValueError(f"distill.methods: unknown {bad}; expected a non-empty subset of {METHODS}")
+        if any(d < 1 for d in self.depths) or not self.depths:
+            raise ValueError(f"distill.depths: {list(self.depths)} must be non-empty and >= 1")
+        if any(m < 1 for m in self.min_samples_leaf) or not self.min_samples_leaf:
+            raise ValueError(f"distill.min_samples_leaf: {list(self.min_samples_leaf)} must be non-empty and >= 1")
+        if any(k < 0 for k in self.top_k_features) or not self.top_k_features:
+            raise ValueError(f"distill.top_k_features: {list(self.top_k_features)} must be non-empty and >= 0")
+        if not 0.0 <= self.confidence_threshold <= 1.0:
+            raise ValueError(f"distill.confidence_threshold: {self.confidence_threshold} must lie in [0, 1]")
+        if self.teacher not in ("auto", "cql", "bcq", "dqn", "double_dqn", "ppo"):
+            raise ValueError(f"distill.teacher: {self.teacher!r}; expected auto or an rl algorithm")
+        for key in ("bc_episodes", "viper_iterations", "viper_episodes", "deploy_max_depth"):
+            if getattr(self, key) < 1:
+                raise ValueError(f"distill.{key}: {getattr(self, key)} must be >= 1")
+
+    @classmethod
+    def from_config(cls, distill: dict[str, Any]) -> "DistillSettings":
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in distill.items() if k in names})
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

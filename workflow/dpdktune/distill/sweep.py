@@ -1,0 +1,107 @@
+"""The distillation sweep: method x depth x min samples per leaf x top-K features, per LWO split.
+
+Each split's student is distilled from that split's teacher on its training workloads, and
+scored on the held-out workloads: fidelity (% agreement with the teacher on every recorded
+state of the test workloads), closed-loop performance vs the oracle, node count, and the time
+of a pure-Python walk of the flattened node table (the C fast path's times come from codegen).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from dpdktune.distill.bc import bc_data
+from dpdktune.distill.extract import extract_data
+from dpdktune.distill.fit import fit_tree, top_k
+from dpdktune.distill.policy import Teacher, TreePolicy
+from dpdktune.distill.settings import DistillSettings
+from dpdktune.distill.viper import fit_viper
+from dpdktune.rl.env import EnvSettings
+from dpdktune.rl.evaluate import closed_loop
+from dpdktune.rl.landscape import Landscape
+
+
+def walk_ns(tree, X: np.ndarray, repeats: int = 2000) -> float:
+    """Mean ns per decision of a plain loop over the flattened node table (depth-proportional)."""
+    t = tree.tree_
+    left, right = t.children_left.tolist(), t.children_right.tolist()
+    feature, threshold = t.feature.tolist(), t.threshold.tolist()
+    rows = np.asarray(X, np.float32)[:repeats].tolist()
+    start = time.perf_counter()
+    for x in rows:
+        i = 0
+        while left[i] != -1:
+            i = left[i] if x[feature[i]] <= threshold[i] else right[i]
+    return (time.perf_counter() - start) / max(1, len(rows)) * 1e9
+
+
+def student_data(method: str, teacher: Teacher, train: Landscape, env_settings: EnvSettings,
+                 ds: DistillSettings, seed: int):
+    """(X, y, w) a non-iterative method trains on (VIPER makes its own)."""
+    if method == "bc":
+        return bc_data(teacher, train, env_settings, ds.bc_episodes, seed)
+    if method == "extract":
+        return extract_data(teacher, train, ds.extract_synthetic, seed)
+    raise ValueError(f"distill.methods: {method!r} has no fixed training set")
+
+
+def fit_student(method: str, teacher: Teacher, train: Landscape, env_settings: EnvSettings, ds: DistillSettings,
+                depth: int, leaf: int, k: int, decisions: int, seed: int, cache: dict):
+    """One student tree for one setting; `cache` holds the data and masks shared across settings."""
+    key = "bc" if method == "viper" else method  # VIPER's feature ranking uses the BC data
+    if key not in cache:
+        cache[key] = student_data(key, teacher, train, env_settings, ds, seed)
+    X, y, w = cache[key]
+    if (key, k) not in cache:
+        cache[(key, k)] = top_k(X, y, w, k, seed)
+    mask = cache[(key, k)]
+    if method == "viper":
+        tree, _ = fit_viper(teacher, train, env_settings, depth, leaf, mask, ds.viper_iterations,
+                            ds.viper_episodes, decisions, seed)
+        return tree
+    return fit_tree(X, y, w, depth, leaf, mask, seed)
+
+
+def sweep_split(teacher: Teacher, train: Landscape, test: Landscape, env_settings: EnvSettings,
+                ds: DistillSettings, decisions: int, seed: int) -> pd.DataFrame:
+    rows = []
+    test_states = teacher.normalizer.impute(test.all_feature_rows())
+    train_states = teacher.normalizer.impute(train.all_feature_rows())
+    test_labels, train_labels = teacher.act_raw(test_states), teacher.act_raw(train_states)
+    cache: dict[Any, Any] = {}
+    for method in ds.methods:
+        for depth in ds.depths:
+            for leaf in ds.min_samples_leaf:
+                for k in ds.top_k_features:
+                    tree = fit_student(method, teacher, train, env_settings, ds, depth, leaf, k, decisions, seed,
+                                       cache)
+                    student = TreePolicy(tree, teacher.normalizer)
+                    scores = closed_loop(student, test, teacher.normalizer, decisions, env_settings)
+                    rows.append({
+                        "method": method, "depth": depth, "min_samples_leaf": leaf, "top_k": k,
+                        "fidelity": float(np.mean(student.predict_raw(test_states) == test_labels)),
+                        "fidelity_train": float(np.mean(student.predict_raw(train_states) == train_labels)),
+                        "first": float(scores["first"].mean()), "final": float(scores["final"].mean()),
+                        "reward": float(scores["reward"].mean()),
+                        "nodes": int(tree.tree_.node_count), "leaves": int(tree.get_n_leaves()),
+                        "fitted_depth": int(tree.get_depth()), "walk_ns": walk_ns(tree, test_states),
+                    })
+    teacher_scores = closed_loop(teacher, test, teacher.normalizer, decisions, env_settings)
+    frame = pd.DataFrame(rows)
+    frame["teacher_final"] = float(teacher_scores["final"].mean())
+    return frame
+
+
+def select(sweep: pd.DataFrame, max_depth: int) -> dict[str, Any]:
+    """The deployed setting: best mean LWO closed-loop score, then fidelity, then fewer nodes."""
+    keys = ["method", "depth", "min_samples_leaf", "top_k"]
+    mean = sweep.groupby(keys, as_index=False)[["final", "fidelity", "nodes"]].mean()
+    allowed = mean[mean.depth <= max_depth]
+    if allowed.empty:
+        raise ValueError(f"distill.deploy_max_depth: {max_depth} is below every swept depth")
+    best = allowed.sort_values(["final", "fidelity", "nodes"], ascending=[False, False, True]).iloc[0]
+    return {k: (str(best[k]) if k == "method" else int(best[k])) for k in keys}
