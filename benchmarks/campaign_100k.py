@@ -1,0 +1,174 @@
+"""Wall time, peak memory and runs/s of a 100,000-run simulator campaign, next to the default one.
+
+The 100k campaign is 50 generated workloads x 2,000 configs (rx 5 x tx 5 x cores 8 x burst 10,
+burst being the fifth axis) x 1 trial, streamed into hive-partitioned datasets
+(`output.partitioned: true`). Each campaign runs `snakemake --cores N characterize` from scratch
+in its own working directory, so the figures include Snakemake's per-job cost, the merge and
+the archive.
+
+Memory is reported two ways: the largest single process (ru_maxrss of the waited-for
+descendants) and the peak of the whole process tree's summed RSS, sampled every 0.2 s.
+
+    nice -n 10 .venv/bin/python benchmarks/campaign_100k.py --cores 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
+
+BIG = {
+    "campaign": "bench100k",
+    "workloads": {"generate": {"count": 50, "seed": 1}},
+    "grid": {
+        "rx_desc": [128, 256, 512, 1024, 2048],
+        "tx_desc": [128, 256, 512, 1024, 2048],
+        "cores": [1, 2, 3, 4, 6, 8, 12, 16],
+        "burst": [4, 8, 16, 24, 32, 48, 64, 96, 128, 256],
+    },
+    "trials": 1,
+    "output": {"partitioned": True},
+}
+DEFAULT = {"campaign": "benchdefault"}  # config/config.yaml as shipped
+
+
+#: Runs a command and writes the peak RSS (KiB) of its largest descendant to argv[1]: a fresh
+#: process, so one campaign's high-water mark does not hide the next one's.
+_WRAP = (
+    "import resource, subprocess, sys\n"
+    "rc = subprocess.call(sys.argv[2:])\n"
+    "open(sys.argv[1], 'w').write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))\n"
+    "sys.exit(rc)\n"
+)
+
+
+def expected_runs(overrides: dict) -> int:
+    from dpdktune.campaign.plan import expected_runs as count
+    from dpdktune.config import load_config
+
+    return count(load_config(overrides=overrides))
+
+
+def _tree_rss_kib(root: int) -> int:
+    """Summed RSS of `root` and all its descendants, from /proc."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+            pid, ppid = int(entry.name), int(fields[1])
+            rss[pid] = int(fields[21]) * os.sysconf("SC_PAGE_SIZE") // 1024
+            children.setdefault(ppid, []).append(pid)
+        except (OSError, IndexError, ValueError):
+            continue  # the process ended while we looked
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        total += rss.get(pid, 0)
+        stack.extend(children.get(pid, []))
+    return total
+
+
+def run_campaign(name: str, overrides: dict, cores: int, base: Path, timeout_s: float) -> dict:
+    work = base / name
+    if work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True)
+    (work / "config").symlink_to(REPO / "config")
+    (work / "override.yaml").write_text(yaml.safe_dump(overrides))
+    runs = expected_runs(overrides)
+    cmd = [SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "--directory", str(work),
+           "--configfile", str(work / "override.yaml"), "--cores", str(cores), "--quiet", "all",
+           "characterize"]
+    print(f"[{name}] {runs} runs: {' '.join(cmd)}", flush=True)
+    peak = {"tree_kib": 0}
+    with open(work / "snakemake.log", "w") as log:
+        started = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, "-c", _WRAP, str(work / "maxrss"), *cmd], stdout=log, stderr=subprocess.STDOUT)
+        done = threading.Event()
+
+        def sample() -> None:
+            while not done.wait(0.2):
+                peak["tree_kib"] = max(peak["tree_kib"], _tree_rss_kib(proc.pid))
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        try:
+            rc = proc.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            raise SystemExit(f"[{name}] did not finish within {timeout_s} s; see {work}/snakemake.log")
+        finally:
+            done.set()
+            sampler.join()
+        wall = time.perf_counter() - started
+    if rc != 0:
+        raise SystemExit(f"[{name}] snakemake failed (exit {rc}); see {work}/snakemake.log")
+    manifest = json.loads((work / "results/characterize/manifest.json").read_text())
+    if manifest["recorded_runs"] != runs:
+        raise SystemExit(f"[{name}] recorded {manifest['recorded_runs']} runs, expected {runs}")
+    return {
+        "runs": runs,
+        "failed_runs": manifest["failed_runs"],
+        "wall_s": round(wall, 1),
+        "runs_per_s": round(runs / wall, 1),
+        "peak_tree_rss_mib": round(peak["tree_kib"] / 1024, 1),
+        "peak_process_rss_mib": round(int((work / "maxrss").read_text()) / 1024, 1),
+        "dataset_mib": round(_size(work / "results/characterize") / 2**20, 1),
+    }
+
+
+def _size(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and "journal" not in p.parts)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cores", type=int, default=2)
+    parser.add_argument("--workdir", type=Path, default=None, help="default: a fresh temporary directory")
+    parser.add_argument("--keep", action="store_true", help="keep the working directories")
+    parser.add_argument("--timeout", type=float, default=3 * 3600, help="seconds per campaign")
+    parser.add_argument("--out", type=Path, default=REPO / "results/benchmarks/campaign_100k.json")
+    args = parser.parse_args()
+
+    base = args.workdir or Path(tempfile.mkdtemp(prefix="dpdktune-bench-"))
+    results = {}
+    try:
+        for name, overrides in (("default", DEFAULT), ("100k", BIG)):
+            results[name] = run_campaign(name, overrides, args.cores, base, args.timeout)
+            print(f"[{name}] {results[name]}", flush=True)
+    finally:
+        if not args.keep and args.workdir is None:
+            shutil.rmtree(base, ignore_errors=True)
+
+    d, b = results["default"], results["100k"]
+    print(f"\n{'campaign':<10}{'runs':>9}{'wall s':>9}{'runs/s':>9}{'tree RSS MiB':>14}{'proc RSS MiB':>14}")
+    for name, r in results.items():
+        print(f"{name:<10}{r['runs']:>9}{r['wall_s']:>9.1f}{r['runs_per_s']:>9.1f}"
+              f"{r['peak_tree_rss_mib']:>14.0f}{r['peak_process_rss_mib']:>14.0f}")
+    print(f"\n100k / default: runs/s x{b['runs_per_s'] / d['runs_per_s']:.2f}, "
+          f"runs x{b['runs'] / d['runs']:.1f}, peak tree RSS x{b['peak_tree_rss_mib'] / d['peak_tree_rss_mib']:.2f}")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({"cores": args.cores, "results": results}, indent=2) + "\n")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
