@@ -10,6 +10,7 @@ every exit path, with PR_SET_PDEATHSIG so that a killed parent takes it down too
 from __future__ import annotations
 
 import ctypes
+import logging
 import os
 import shutil
 import signal
@@ -26,6 +27,7 @@ from dpdktune.backends.base import RunFailed, RunResult, RunSpec
 from dpdktune.backends.pcap import workload_pcaps
 
 _PR_SET_PDEATHSIG = 1
+log = logging.getLogger("dpdktune.backends.local")
 
 LATENCY_REASON = ("testpmd io/mac forwarding timestamps no packets; latency needs a timestamping "
                   "generator or NIC hardware timestamps")
@@ -129,7 +131,7 @@ def pcap_null_vdevs(spec: RunSpec, pcaps: list[Path]) -> tuple[list[str], list[i
         sink = "net_null0,no-rx=1"
         note = "port0 net_pcap replays the workload -> port1 net_null (sink, no-rx)"
         sources = [0]
-    return [source, sink], sources, {"topology": "pcap_null", "ports": note}
+    return [source, sink], sources, {"ports": note}
 
 
 class LocalBackend:
@@ -154,13 +156,15 @@ class LocalBackend:
             raise RunFailed(f"local.testpmd: {self.settings.testpmd!r} not found", retryable=False)
         cpus = machine_cpus()
         topo = {"requested": self.settings.topology}
-        if self.settings.topology == "memif" and cpus < testpmd.MEMIF_MIN_CPUS:
-            topo["fallback_reason"] = (f"memif (generator + DUT) needs >= {testpmd.MEMIF_MIN_CPUS} CPUs; "
-                                       f"this machine has {cpus}, so the single-process pcap_null ran")
-        if self.settings.topology == "memif" and cpus >= testpmd.MEMIF_MIN_CPUS:
-            from dpdktune.backends.memif import run_memif
+        if self.settings.topology == "memif":
+            if cpus >= testpmd.MEMIF_MIN_CPUS or self.settings.memif_oversubscribe:
+                from dpdktune.backends.memif import run_memif
 
-            return run_memif(self, spec, cpus, topo)
+                return run_memif(self, spec, cpus, topo)
+            topo["fallback_reason"] = (f"memif (generator + DUT) needs >= {testpmd.MEMIF_MIN_CPUS} CPUs; "
+                                       f"this machine has {cpus}, so the single-process pcap_null ran "
+                                       "(set local.memif_oversubscribe to share CPUs: functional, not timing)")
+            log.warning("local: %s", topo["fallback_reason"])
         return self._run_pcap_null(spec, cpus, topo)
 
     def close(self) -> None:
@@ -190,36 +194,55 @@ class LocalBackend:
         return self.run_dut(cmd, sources, extra)
 
     def run_dut(self, cmd: testpmd.TestpmdCommand, sources: list[int], extra: dict[str, Any],
-                before_measure: Any = None) -> RunResult:
-        """Start testpmd, measure one window, and always kill its process group."""
+                generator: Any = None) -> RunResult:
+        """Start testpmd (and the generator, if any), measure one window, and always kill
+        their process groups. `generator` has start(), on_window_start(), finish() and kill()."""
         start = time.monotonic()
         proc = LocalProcess(["stdbuf", "-oL", "-eL", *cmd.argv])
         self._live.add(proc)
+        offered = None
         try:
             session = measure.Session(proc, start + self.settings.deadline_s)
             session.wait_prompt()
             extra["startup_s"] = time.monotonic() - start
-            if before_measure is not None:
-                before_measure(session)
-            window = measure.measure_window(session, LocalHost(), self.settings, proc.pid, sample_cpu=True)
+            hooks = []
+            if generator is not None:
+                generator.start(start + self.settings.deadline_s)
+                hooks.append(generator.on_window_start)
+            window = measure.measure_window(session, LocalHost(), self.settings, proc.pid, sample_cpu=True,
+                                            on_start=hooks)
+            if generator is not None:
+                offered = generator.finish()
+                extra["generator"] = offered
             measure.stop(session)
         except RunFailed:
             raise
         except Exception as exc:  # a parse error must still be recorded as a failed run
             raise RunFailed(f"local run failed: {exc!r}", proc.output.tail()) from exc
         finally:
+            if generator is not None:
+                generator.kill()
             proc.kill()
             self._live.discard(proc)
             shutil.rmtree(runtime_dir(cmd.file_prefix), ignore_errors=True)
         extra["run_s"] = time.monotonic() - start
-        lcores = list(range(cmd.applied.cores + 1))
+        lcores = list(range(cmd.first_lcore, cmd.first_lcore + cmd.applied.cores + 1))
         result = measure.assemble(window, cmd.applied, lcores, sources,
                                   {"latency_p50_us": LATENCY_REASON, "latency_p99_us": LATENCY_REASON,
                                    "latency_p999_us": LATENCY_REASON, "pcie_rd_gbps": PCM_REASON,
                                    "pcie_wr_gbps": PCM_REASON, "dram_gbps": PCM_REASON,
-                                   "ddio_hit_rate": PCM_REASON}, extra)
+                                   "ddio_hit_rate": PCM_REASON}, extra,
+                                  offered=_generator_counts(offered, window.elapsed_s))
         result.log_tail = proc.output.tail()
         return result
+
+
+def _generator_counts(report: dict[str, Any] | None, window_s: float) -> tuple[int, int] | None:
+    """The generator's (offered, dropped) rescaled to the DUT's window: the clocks start ms apart."""
+    if not report:
+        return None
+    scale = window_s / report["elapsed_s"] if report.get("elapsed_s") else 1.0
+    return round(report["offered_packets"] * scale), round(report["dropped_packets"] * scale)
 
 
 def new_file_prefix() -> str:

@@ -209,8 +209,12 @@ def _delta(before: dict[int, dict[str, int]], after: dict[int, dict[str, int]], 
 
 
 def assemble(window: Window, applied: Knobs, cpus_used: list[int], source_ports: list[int],
-             unmeasured: dict[str, str], extra: dict[str, Any]) -> RunResult:
-    """Metrics from the window's readings; every metric not measured is None with its reason."""
+             unmeasured: dict[str, str], extra: dict[str, Any],
+             offered: tuple[int, int] | None = None) -> RunResult:
+    """Metrics from the window's readings; every metric not measured is None with its reason.
+
+    `offered`: (packets offered, packets dropped before the DUT saw them) when a generator
+    counted them; otherwise what reached the source ports is what was offered."""
     el = window.elapsed_s
     tx = _delta(window.xstats_before, window.xstats_after, "tx_good_packets")
     rx = _delta(window.xstats_before, window.xstats_after, "rx_good_packets")
@@ -219,8 +223,12 @@ def assemble(window: Window, applied: Knobs, cpus_used: list[int], source_ports:
     nombuf = _delta(window.xstats_before, window.xstats_after, "rx_mbuf_allocation_errors")
     tx_dropped = sum(p.get("tx_dropped", 0) for p in window.fwd["ports"].values())
     forwarded = sum(tx.values())
-    offered = sum(rx[p] + missed[p] + nombuf[p] for p in source_ports)
     dropped = sum(missed[p] + nombuf[p] for p in source_ports) + tx_dropped
+    if offered is None:
+        offered_pkts = sum(rx[p] + missed[p] + nombuf[p] for p in source_ports)
+    else:
+        offered_pkts, before_dut = offered
+        dropped += before_dut
     src_rx = sum(rx[p] for p in source_ports)
     src_bytes = sum(rx_bytes[p] for p in source_ports)
 
@@ -233,9 +241,9 @@ def assemble(window: Window, applied: Knobs, cpus_used: list[int], source_ports:
         extra["mean_frame_bytes"] = frame
     else:
         missing["throughput_gbps"] = "the source port counted no bytes"
-    metrics["offered_mpps"] = offered / el / 1e6
-    metrics["drop_rate"] = dropped / offered if offered > 0 else None
-    if offered <= 0:
+    metrics["offered_mpps"] = offered_pkts / el / 1e6
+    metrics["drop_rate"] = min(1.0, dropped / offered_pkts) if offered_pkts > 0 else None
+    if offered_pkts <= 0:
         missing["drop_rate"] = "nothing was offered in the window"
 
     fwd = window.fwd
@@ -266,7 +274,7 @@ def assemble(window: Window, applied: Knobs, cpus_used: list[int], source_ports:
 
     extra.update(
         window_s=el,
-        packets={"forwarded": forwarded, "offered": offered, "imissed": sum(missed.values()),
+        packets={"forwarded": forwarded, "offered": offered_pkts, "imissed": sum(missed.values()),
                  "rx_nombuf": sum(nombuf.values()), "tx_dropped": tx_dropped},
         burst_distribution=testpmd.burst_distribution(fwd, source_ports),
         fwd_stats=fwd,

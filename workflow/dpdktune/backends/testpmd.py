@@ -39,6 +39,9 @@ class TestpmdSettings:
     perf: str = "perf"
     #: generator for the memif topology: "testpmd" (txonly) or "pktgen" (csrc/pktgen, paced)
     generator: str = "testpmd"
+    #: run memif on fewer than MEMIF_MIN_CPUS CPUs, generator and DUT sharing CPUs
+    #: (exercises the topology; its numbers are not a measurement of anything)
+    memif_oversubscribe: bool = False
     pktgen: str = "csrc/pktgen/build/dpdktune-pktgen"
     packets_per_pcap: int = 1024
 
@@ -85,6 +88,7 @@ class TestpmdCommand:
     #: the knobs really applied (cores clipped) and how each maps to a flag
     applied: Knobs
     flags: dict[str, str] = field(default_factory=dict)
+    first_lcore: int = 0
 
     @property
     def file_prefix(self) -> str:
@@ -141,7 +145,7 @@ def dut_command(
         # jumbo frames need mbufs that hold them whole
         app += [f"--mbuf-size={max_frame + 256}", f"--max-pkt-len={max_frame}"]
         flags["max_pkt_len"] = f"--max-pkt-len={max_frame}"
-    return TestpmdCommand(settings.testpmd, tuple(eal), tuple(app), applied, flags)
+    return TestpmdCommand(settings.testpmd, tuple(eal), tuple(app), applied, flags, first_lcore)
 
 
 def version_argv(program: str, file_prefix: str) -> list[str]:
