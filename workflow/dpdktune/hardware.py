@@ -23,23 +23,62 @@ class HardwareProfile:
     ddio_ways: int
     llc_hit_cycles: float
     dram_latency_ns: float
+    #: sustained DRAM bandwidth in gigabits/s (all `_gbps` values in dpdktune are Gb/s)
     dram_gbps: float
+    cache_line_bytes: int
+    mbuf_header_lines: int
+    #: share of L2 left for mbuf headers and descriptors
+    l2_usable_fraction: float
+    #: share of a cache miss's latency hidden by prefetch and out-of-order execution
+    miss_overlap: float
+    ddio_leak_exponent: float
     # PCIe
     pcie_gen: int
     pcie_lanes: int
+    #: usable Gb/s per lane after line encoding
+    pcie_lane_gbps: float
     pcie_tlp_overhead_bytes: float
+    #: share of link bandwidth taken by ACK and flow-control DLLPs
+    pcie_dllp_overhead: float
     pcie_mps_bytes: int
     pcie_mrrs_bytes: int
+    pcie_read_latency_ns: float
+    desc_fetch_bytes: int
+    desc_fetch_batch: int
+    desc_wb_bytes: int
+    desc_wb_batch: int
+    doorbell_bytes: int
     # NIC and link
     link_gbps: float
     ports: int
+    #: packet-rate limit of the whole NIC (all ports)
     nic_max_mpps: float
     queue_max_mpps: float
+    nic_min_desc: int
     nic_max_desc: int
+    #: on-chip RX packet buffer per port
     nic_rx_buffer_kb: float
+    nic_buffer_cell_bytes: int
+    #: whether the on-chip buffer holds packets while a host ring is full (else they drop at once)
+    nic_buffer_on_ring_full: bool
+    nic_latency_ns: float
+    rss_reta_size: int
+    # PMD thresholds
+    rx_free_thresh: int
+    tx_free_thresh: int
+    tx_rs_thresh: int
     # software costs (testpmd io forwarding), fitted by `dpdktune calibrate`
     fwd_base_cycles: float
     per_burst_cycles: float
+    empty_poll_cycles: float
+    #: Universal Scalability Law coefficients of the forwarding software across cores
+    core_contention: float
+    core_coherence: float
+    #: TX buffer flush timer of the application (l3fwd-style rte_eth_tx_buffer)
+    tx_drain_us: float
+    # OS jitter on the forwarding cores
+    stall_rate_hz: float
+    stall_us: float
     mbuf_bytes: int = 2176
     mempool_cache: int = 256
     #: field name -> citation or measurement the value comes from

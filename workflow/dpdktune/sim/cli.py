@@ -1,0 +1,50 @@
+"""`dpdktune sim`: simulate one run and print its record as JSON (the METRIC_NAMES keys)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+
+from dpdktune.hardware import load_hardware
+from dpdktune.knobs import Knobs
+from dpdktune.metrics.schema import METRIC_NAMES
+from dpdktune.sim.model import simulate
+from dpdktune.workloads import load_catalogue
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser("sim", help="simulate one run and print its metrics as JSON",
+                                   description=__doc__)
+    parser.add_argument("--hardware", default="xeon6140-cx5-100g", help="profile in config/hardware/ (or a path)")
+    parser.add_argument("--workload", required=True, help="name in config/workloads.yaml")
+    parser.add_argument("--rx-desc", type=int, required=True)
+    parser.add_argument("--tx-desc", type=int, required=True)
+    parser.add_argument("--cores", type=int, required=True)
+    parser.add_argument("--burst", type=int, default=32)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--noise-cv", type=float, default=0.0, help="trial noise CV (default 0: the physics alone)")
+    parser.add_argument("--window-ms", type=float, default=10.0)
+    parser.add_argument("--sample-interval-ms", type=float, default=0.5)
+    parser.set_defaults(func=main)
+    return parser
+
+
+def main(args: argparse.Namespace) -> int:
+    hardware = load_hardware(args.hardware)
+    catalogue = load_catalogue()
+    if args.workload not in catalogue:
+        raise ValueError(f"--workload: unknown workload {args.workload!r}; known: {sorted(catalogue)}")
+    knobs = Knobs(rx_desc=args.rx_desc, tx_desc=args.tx_desc, cores=args.cores, burst=args.burst)
+    out = simulate(catalogue[args.workload], hardware, knobs, args.seed, window_ms=args.window_ms,
+                   sample_interval_ms=args.sample_interval_ms, noise_cv=args.noise_cv)
+    record = {name: _json_value(out.metrics[name]) for name in METRIC_NAMES}
+    print(json.dumps(record))
+    return 0
+
+
+def _json_value(value):
+    if isinstance(value, list):
+        return [float(v) for v in value]
+    value = float(value)
+    return None if math.isnan(value) else value
