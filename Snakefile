@@ -16,3 +16,7 @@ wildcard_constraints:
 
 include: "rules/common.smk"
 include: "rules/characterize.smk"
+include: "rules/validate.smk"
+include: "rules/analyze.smk"
+include: "rules/baselines.smk"
+include: "rules/report.smk"

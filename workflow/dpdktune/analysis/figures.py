@@ -29,7 +29,7 @@ def _facet_rows(n: int, cols: int = 5) -> int:
 
 def heatmaps(perf: pd.DataFrame, y: str, path: str | Path, objective: str) -> None:
     """Per-workload heatmap of rx_desc x `y`: objective relative to the workload's best, averaged over the other knobs."""
-    from plotnine import aes, element_text, facet_wrap, geom_tile, ggplot, labs, scale_fill_viridis_c, theme, theme_minimal
+    from plotnine import aes, element_text, facet_wrap, geom_tile, ggplot, labs, scale_fill_cmap, theme, theme_minimal
 
     cells = perf.groupby(["workload", "rx_desc", y], as_index=False).relative.mean()
     cells["rx_desc"] = pd.Categorical(cells.rx_desc.astype(str), [str(v) for v in sorted(perf.rx_desc.unique())])
@@ -39,7 +39,7 @@ def heatmaps(perf: pd.DataFrame, y: str, path: str | Path, objective: str) -> No
         ggplot(cells, aes("rx_desc", y, fill="relative"))
         + geom_tile()
         + facet_wrap("workload", ncol=5)
-        + scale_fill_viridis_c(limits=(0, 1))
+        + scale_fill_cmap("viridis", limits=(0, 1))
         + labs(x="rx_desc", y=y, fill=f"{objective}\n/ workload best")
         + theme_minimal()
         + theme(axis_text_x=element_text(rotation=90, size=7), axis_text_y=element_text(size=7))
@@ -49,7 +49,7 @@ def heatmaps(perf: pd.DataFrame, y: str, path: str | Path, objective: str) -> No
 
 def aggregate_heatmap(perf: pd.DataFrame, path: str | Path, objective: str) -> None:
     """Mean relative objective over all workloads: rx_desc x cores and rx_desc x tx_desc side by side."""
-    from plotnine import aes, facet_wrap, geom_text, geom_tile, ggplot, labs, scale_fill_viridis_c, theme_minimal
+    from plotnine import aes, facet_wrap, geom_text, geom_tile, ggplot, labs, scale_fill_cmap, theme_minimal
 
     parts = []
     for y in ("cores", "tx_desc"):
@@ -65,7 +65,7 @@ def aggregate_heatmap(perf: pd.DataFrame, path: str | Path, objective: str) -> N
         + geom_tile()
         + geom_text(aes(label="label"), size=7, color="white")
         + facet_wrap("view", scales="free_y")
-        + scale_fill_viridis_c(limits=(0, 1))
+        + scale_fill_cmap("viridis", limits=(0, 1))
         + labs(x="rx_desc", y="cores | tx_desc", fill=f"mean {objective}\n/ workload best")
         + theme_minimal()
     )

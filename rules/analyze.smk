@@ -1,0 +1,17 @@
+# Landscape analysis (plan 1.3): dynamic range, heatmaps, top configs, penalties, patterns,
+# interactions. Tables and figures land in results/analyze/.
+from dpdktune.analysis.analyze import FIGURES as ANALYSIS_FIGURES, TABLES as ANALYSIS_TABLES
+
+
+rule analyze_landscape:
+    input:
+        dataset=rules.merge_dataset.output.dataset,
+        gate=rules.gate_validation.output.gate,
+    output:
+        summary="results/analyze/summary.json",
+        tables=expand("results/analyze/{name}.parquet", name=ANALYSIS_TABLES),
+        figures=expand("results/analyze/figures/{name}.png", name=ANALYSIS_FIGURES),
+    log:
+        "results/logs/analyze/analyze_landscape.log",
+    script:
+        "../workflow/scripts/analyze_landscape.py"

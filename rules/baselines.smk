@@ -1,0 +1,32 @@
+# Baselines (plan 1.4) scored leave-workload-out, then the gap analysis and go/no-go (plan 1.5).
+from dpdktune.baselines.run import GAP_TABLES
+
+
+rule score_baselines:
+    input:
+        dataset=rules.merge_dataset.output.dataset,
+        gate=rules.gate_validation.output.gate,
+    output:
+        scores="results/baselines/scores.parquet",
+        fingerprints="results/baselines/fingerprints.parquet",
+        objective_table="results/baselines/objective_table.parquet",
+        models="results/baselines/models.json",
+    log:
+        "results/logs/baselines/score_baselines.log",
+    script:
+        "../workflow/scripts/baselines_score.py"
+
+
+rule analyze_gap:
+    input:
+        scores=rules.score_baselines.output.scores,
+        fingerprints=rules.score_baselines.output.fingerprints,
+        validation=rules.validate_dataset.output.summary,
+    output:
+        decision="results/baselines/decision.json",
+        tables=expand("results/baselines/{name}.parquet", name=GAP_TABLES),
+        figure="results/baselines/figures/gap.png",
+    log:
+        "results/logs/baselines/analyze_gap.log",
+    script:
+        "../workflow/scripts/baselines_gap.py"

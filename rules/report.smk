@@ -1,0 +1,28 @@
+# The self-contained go/no-go report at the repo root (plan 1.5.3).
+# Extension point: a rule file included before this one may set REPORT_SECTIONS to a list of
+# section-spec JSON files (see dpdktune/report/sections.py), e.g. Phase 2's RL results;
+# each is rendered as an extra section after the gap analysis.
+REPORT_SECTIONS = globals().get("REPORT_SECTIONS", [])
+
+
+rule report:
+    input:
+        dataset=rules.merge_dataset.output.dataset,
+        manifest=rules.merge_dataset.output.manifest,
+        validation=rules.validate_dataset.output.summary,
+        issues=rules.validate_dataset.output.issues,
+        groups=rules.validate_dataset.output.groups,
+        analysis=rules.analyze_landscape.output.summary,
+        analysis_tables=rules.analyze_landscape.output.tables,
+        analysis_figures=rules.analyze_landscape.output.figures,
+        models=rules.score_baselines.output.models,
+        decision=rules.analyze_gap.output.decision,
+        gap_tables=rules.analyze_gap.output.tables,
+        gap_figure=rules.analyze_gap.output.figure,
+        sections=REPORT_SECTIONS,
+    output:
+        html="report.html",
+    log:
+        "results/logs/report/report.log",
+    script:
+        "../workflow/scripts/report_html.py"

@@ -1,0 +1,1 @@
+"""The self-contained go/no-go report.html (plan 1.5.3)."""
