@@ -269,12 +269,17 @@ def burst_distribution(fwd: dict[str, Any], ports: list[int]) -> dict[str, Any]:
     if polls == 0:
         return {"polls": 0}
     empty = weighted.get("0", 0.0) / polls
-    nonempty = polls * (1 - empty)
+    nonempty = {int(k): v / polls for k, v in weighted.items() if k != "0"}
+    if other == 0 and nonempty:
+        # testpmd prints integer percentages; the sizes it names give a sharper mean
+        per_nonempty = sum(k * v for k, v in nonempty.items()) / sum(nonempty.values())
+    else:
+        per_nonempty = rx_packets / (polls * (1 - empty)) if empty < 1 else 0.0
     return {
         "polls": polls,
         "share_by_size": {k: v / polls for k, v in sorted(weighted.items(), key=lambda kv: int(kv[0]))},
         "share_other": other / polls,
         "empty_poll_fraction": empty,
         "mean_per_poll": rx_packets / polls,
-        "mean_per_nonempty_poll": rx_packets / nonempty if nonempty > 0 else 0.0,
+        "mean_per_nonempty_poll": per_nonempty,
     }
