@@ -12,6 +12,7 @@ validate(config, "config/schema.yaml")
 
 wildcard_constraints:
     workload="[A-Za-z0-9_.-]+",
+    algorithm="cql|bcq|dqn|double_dqn|ppo",
 
 
 include: "rules/common.smk"
@@ -19,4 +20,6 @@ include: "rules/characterize.smk"
 include: "rules/validate.smk"
 include: "rules/analyze.smk"
 include: "rules/baselines.smk"
+include: "rules/rl.smk"
+include: "rules/distill.smk"
 include: "rules/report.smk"

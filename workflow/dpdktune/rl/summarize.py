@@ -48,3 +48,34 @@ def summarize(score_paths: Sequence[str | Path], curve_paths: Sequence[str | Pat
         .reset_index().to_dict(orient="records"),
     }
     return scores, curves, summary
+
+
+def lwo_table(summary: dict) -> pd.DataFrame:
+    return pd.DataFrame(summary["lwo"])
+
+
+def baseline_format(records: pd.DataFrame, config: dict, model_dir: str | Path) -> pd.DataFrame:
+    """Each RL split model's first decision from the default-config fingerprints, scored by the
+    baselines' own `score_policy` on the same split, so RL and baselines pair row for row."""
+    from dpdktune.baselines.evaluate import score_policy, splits_for
+    from dpdktune.fingerprint import fingerprints
+    from dpdktune.objective import objective_table
+    from dpdktune.rl.experiment import load_model
+    from dpdktune.rl.settings import RLSettings
+
+    settings = RLSettings.from_config(config.get("rl", {}))
+    X = fingerprints(records, config)
+    table = objective_table(records, config)
+    splits = splits_for(config, sorted(set(X.index.get_level_values("workload"))))[:settings.split_repeats]
+    parts = []
+    for algorithm in settings.algorithms:
+        for k, split in enumerate(splits):
+            model, normalizer, meta = load_model(Path(model_dir) / algorithm / f"{k}.json", settings.device)
+            if sorted(meta["test"]) != sorted(split[1]):
+                raise ValueError(f"{algorithm} split {k}: the model's test workloads differ from the baselines' split")
+
+            def fit(x_train, y_train, model=model, normalizer=normalizer):
+                return lambda x: np.asarray(model.predict(normalizer.transform(x.to_numpy(float))), int)
+
+            parts.append(score_policy(fit, X, table, [split], f"RL-{algorithm}").assign(split=k))
+    return pd.concat(parts, ignore_index=True)

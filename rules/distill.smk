@@ -1,0 +1,73 @@
+# Phase 2 distillation (issue #5 §3, §6): the sweep over the RL splits' teachers, the deployed
+# tree (results/distill/tree.json, codegen's input) and the report's Phase 2 section.
+
+
+rule distill_sweep:
+    input:
+        dataset=rules.merge_dataset.output.dataset,
+        summary=rules.summarize_rl.output.summary,
+        models=rules.summarize_rl.input.models,
+    output:
+        sweep="results/distill/sweep.parquet",
+        depth="results/distill/fidelity_vs_depth.parquet",
+    params:
+        model_dir=rules.summarize_rl.params.model_dir,
+    log:
+        "results/logs/distill/sweep.log",
+    threads: 1
+    script:
+        "../workflow/scripts/distill_sweep.py"
+
+
+rule distill_tree:
+    input:
+        dataset=rules.merge_dataset.output.dataset,
+        summary=rules.summarize_rl.output.summary,
+        models=rules.summarize_rl.input.models,
+        sweep=rules.distill_sweep.output.sweep,
+    output:
+        tree="results/distill/tree.json",
+        rules="results/distill/rules.txt",
+        top="results/distill/tree_top.txt",
+        figure="results/distill/tree_top.svg",
+        summary="results/distill/summary.json",
+    params:
+        model_dir=rules.summarize_rl.params.model_dir,
+    log:
+        "results/logs/distill/tree.log",
+    script:
+        "../workflow/scripts/distill_tree.py"
+
+
+rule phase2_section:
+    input:
+        dataset=rules.merge_dataset.output.dataset,
+        rl_summary=rules.summarize_rl.output.summary,
+        curves=rules.summarize_rl.output.curves,
+        decisions=rules.summarize_rl.output.decisions,
+        depth=rules.distill_sweep.output.depth,
+        distill_summary=rules.distill_tree.output.summary,
+        top=rules.distill_tree.output.top,
+        rules=rules.distill_tree.output.rules,
+        figure=rules.distill_tree.output.figure,
+    output:
+        section="results/distill/phase2_section.json",
+        comparison="results/distill/phase2_comparison.parquet",
+        latency="results/distill/phase2_latency.parquet",
+        rules_table="results/distill/phase2_rules.parquet",
+        curves_figure="results/distill/figures/learning_curves.png",
+        depth_figure="results/distill/figures/fidelity_vs_depth.png",
+    log:
+        "results/logs/distill/phase2_section.log",
+    script:
+        "../workflow/scripts/distill_phase2_section.py"
+
+
+rule distill:
+    input:
+        rules.distill_tree.output,
+        rules.phase2_section.output,
+
+
+# The report's Phase 2 section (the extension point read by rules/report.smk).
+REPORT_SECTIONS = globals().get("REPORT_SECTIONS", []) + [rules.phase2_section.output.section]

@@ -1,0 +1,61 @@
+# Phase 2 RL (issue #5 §1-2): the offline dataset, one training job per algorithm (LWO splits +
+# the all-workload model), then the combined tables. Models live under results/rl/models/.
+
+
+rule build_rl_dataset:
+    input:
+        dataset=rules.merge_dataset.output.dataset,
+    output:
+        dataset="results/rl/dataset.h5",
+        transitions="results/rl/transitions.parquet",
+        behaviour="results/rl/behaviour.json",
+    log:
+        "results/logs/rl/build_dataset.log",
+    threads: 1
+    script:
+        "../workflow/scripts/rl_build_dataset.py"
+
+
+rule train_rl:
+    input:
+        dataset=rules.merge_dataset.output.dataset,
+    output:
+        scores="results/rl/{algorithm}/scores.parquet",
+        curves="results/rl/{algorithm}/curves.parquet",
+        timing="results/rl/{algorithm}/timing.json",
+        models=directory("results/rl/models/{algorithm}"),
+    log:
+        "results/logs/rl/train_{algorithm}.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+    retries: 1
+    script:
+        "../workflow/scripts/rl_train.py"
+
+
+rule summarize_rl:
+    input:
+        dataset=rules.merge_dataset.output.dataset,
+        scores=expand(rules.train_rl.output.scores, algorithm=config["rl"]["algorithms"]),
+        curves=expand(rules.train_rl.output.curves, algorithm=config["rl"]["algorithms"]),
+        timing=expand(rules.train_rl.output.timing, algorithm=config["rl"]["algorithms"]),
+        models=expand(rules.train_rl.output.models, algorithm=config["rl"]["algorithms"]),
+    output:
+        scores="results/rl/scores.parquet",
+        curves="results/rl/learning_curves.parquet",
+        lwo="results/rl/lwo.parquet",
+        decisions="results/rl/lwo_decisions.parquet",
+        summary="results/rl/summary.json",
+    params:
+        model_dir="results/rl/models",
+    log:
+        "results/logs/rl/summarize.log",
+    script:
+        "../workflow/scripts/rl_summarize.py"
+
+
+rule rl:
+    input:
+        rules.build_rl_dataset.output,
+        rules.summarize_rl.output,

@@ -1,0 +1,172 @@
+"""The report's Phase 2 section (issue #5 §6), as a spec for `report.sections.load_section`:
+learning curves, RL vs baselines vs oracle (leave-workload-out, 95 % CIs), fidelity vs depth,
+the tree's top levels drawn and its rules in words, and the inference-latency table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from dpdktune.rl.evaluate import mean_ci
+
+
+def comparison(records: pd.DataFrame, config: dict[str, Any], rl_decisions: pd.DataFrame,
+               rl_summary: dict[str, Any]) -> pd.DataFrame:
+    """Per policy: mean achieved/oracle over the same LWO splits, with a 95 % t-interval over splits."""
+    from dpdktune.baselines.evaluate import estimator_policy, make_baselines, score_policy, splits_for
+    from dpdktune.fingerprint import fingerprints
+    from dpdktune.objective import objective_table
+
+    X = fingerprints(records, config)
+    table = objective_table(records, config)
+    n = int(rl_decisions.split.max()) + 1
+    splits = splits_for(config, sorted(set(X.index.get_level_values("workload"))))[:n]
+    parts = [score_policy(estimator_policy(est), X, table, splits, name)
+             for name, est in make_baselines(config, table).items()]
+    decisions = pd.concat(parts + [rl_decisions], ignore_index=True)
+    decisions["score"] = np.where(decisions.oracle > 0, decisions.achieved / decisions.oracle, 0.0)
+    rows = []
+    for policy, group in decisions.groupby("policy", sort=False):
+        mean, lo, hi = mean_ci(group.groupby("split")["score"].mean())
+        rows.append({"policy": policy, "decision": "one pick from the default-config fingerprint",
+                     "splits": int(group.split.nunique()), "score_vs_oracle": mean, "ci_low": lo, "ci_high": hi,
+                     "inference_us": float(group.inference_us.median())})
+    for row in rl_summary["lwo"]:
+        rows.append({"policy": f"RL-{row['method']}", "decision": "closed loop, settled config",
+                     "splits": row["splits"], "score_vs_oracle": row["final"], "ci_low": row["final_lo"],
+                     "ci_high": row["final_hi"], "inference_us": row.get("inference_us")})
+    return pd.DataFrame(rows).sort_values("score_vs_oracle", ascending=False).reset_index(drop=True)
+
+
+def latency(rl_summary: dict[str, Any], distill_summary: dict[str, Any], depth: pd.DataFrame) -> pd.DataFrame:
+    rows = [{"policy": f"RL-{m}", "where": f"python, {t['device']}", "per_decision_us": t["inference_us"]}
+            for m, t in rl_summary["timings"].items()]
+    rows.append({"policy": "tree (scikit-learn predict)", "where": "python, cpu",
+                 "per_decision_us": distill_summary["sklearn_predict_us"]})
+    for _, r in depth.iterrows():
+        rows.append({"policy": f"tree {r['method']} depth {int(r['depth'])} (node-table walk)",
+                     "where": "pure python, cpu", "per_decision_us": float(r["walk_ns"]) / 1000.0})
+    return pd.DataFrame(rows)
+
+
+def rules_frame(rules_text: str, limit: int = 25) -> pd.DataFrame:
+    """The leaves holding the most training states, as sentences."""
+    import re
+
+    rows = []
+    for line in rules_text.splitlines():
+        m = re.search(r"\((\d+) training states, confidence ([0-9.]+)\)", line)
+        if m:
+            rows.append({"rule": line, "states": int(m.group(1)), "confidence": float(m.group(2))})
+    return pd.DataFrame(rows).sort_values("states", ascending=False).head(limit).reset_index(drop=True)
+
+
+def curves_figure(curves: pd.DataFrame, path: str | Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
+    for ax, column, title in ((axes[0], "train_final", "training workloads"),
+                              (axes[1], "test_final", "held-out workloads (zero-shot)")):
+        for method, group in curves.groupby("method"):
+            if column not in group or group[column].isna().all():
+                continue
+            mean = group.groupby("step")[column].mean()
+            ax.plot(mean.index, mean.values, marker=".", label=method)
+        ax.set_title(title)
+        ax.set_xlabel("step (gradient steps offline, env steps online)")
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("objective / oracle (closed loop)")
+    axes[0].legend()
+    return _save(fig, path)
+
+
+def depth_figure(depth: pd.DataFrame, path: str | Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    for method, group in depth.groupby("method"):
+        axes[0].plot(group.depth, group.fidelity * 100, marker="o", label=method)
+        axes[1].plot(group.depth, group.final, marker="o", label=method)
+    axes[0].set_ylabel("fidelity to the RL policy (%)")
+    axes[1].set_ylabel("objective / oracle, held-out workloads")
+    for ax in axes:
+        ax.set_xlabel("max depth")
+        ax.grid(alpha=0.3)
+    axes[0].legend()
+    return _save(fig, path)
+
+
+def _save(fig, path: str | Path) -> Path:
+    import os
+
+    import matplotlib.pyplot as plt
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}.png")
+    fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    os.replace(tmp, path)
+    return path
+
+
+def section_spec(rl_summary: dict[str, Any], distill_summary: dict[str, Any], top_text: str,
+                 paths: dict[str, str], config: dict[str, Any]) -> dict[str, Any]:
+    rl = config.get("rl", {})
+    best = max(rl_summary["lwo"], key=lambda r: r["final"] if r["final"] is not None else -1)
+    s = distill_summary["setting"]
+    return {
+        "id": "phase2",
+        "title": "Phase 2: RL policy and its distilled decision tree",
+        "paragraphs": [
+            "State: the fingerprint features observed under the config the DUT runs now (standardised); "
+            "action: a config index of the grid; reward: objective / the workload's oracle, with a port "
+            f"restart charged as {rl.get('restart_cost_s', 0.5)} s lost out of each "
+            f"{rl.get('decision_interval_s', 5.0)} s decision when a ring size changes.",
+            "Offline: d3rlpy DiscreteCQL and DiscreteBCQ on episodes replayed from the characterization "
+            "dataset (behaviour policies: random, local search, epsilon-oracle). Online: d3rlpy DoubleDQN "
+            f"via fit_online and a compact torch PPO on the {rl.get('online_env', 'sim')} environment. "
+            "Scores are leave-workload-out on the baselines' own splits (the first "
+            f"{rl.get('split_repeats', 3)}), 95 % t-intervals over splits.",
+            f"Best RL policy on held-out workloads: {best['method']} at {best['final']:.3f} of the oracle "
+            f"(CI {best['final_lo']:.3f}-{best['final_hi']:.3f}); steps to reach 95 % of its final training "
+            f"score: {best.get('steps_to_95')}.",
+            f"Deployed tree (results/distill/tree.json): {s['method']} distilled from {distill_summary['teacher']}, "
+            f"max depth {s['depth']}, min samples per leaf {s['min_samples_leaf']}, top-K "
+            f"{s['top_k'] or 'all'} features; {distill_summary['nodes']} nodes, fidelity "
+            f"{distill_summary['fidelity_all_states'] * 100:.1f} % on every recorded state.",
+            "The tree's top levels in words (deeper subtrees show the config most of their states get): "
+            + " | ".join(line.strip() for line in top_text.splitlines()),
+            "Symbolic regression (gplearn, plan 2.2.3) was skipped: gplearn is not installed, and the "
+            "tree already meets the latency goal.",
+        ],
+        "metrics": [
+            {"label": "Best RL vs oracle (held-out)", "value": f"{best['final']:.3f}", "source": paths["rl_summary"]},
+            {"label": "Tree fidelity", "value": f"{distill_summary['fidelity_all_states'] * 100:.1f} %",
+             "source": paths["distill_summary"]},
+            {"label": "Tree nodes", "value": str(distill_summary["nodes"]), "source": paths["distill_summary"]},
+        ],
+        "tables": [
+            {"caption": "RL vs baselines vs oracle, leave-workload-out (objective / oracle, 95 % CI over splits)",
+             "source": paths["comparison"]},
+            {"caption": "Distillation: fidelity and held-out performance vs depth (best leaf size / top-K)",
+             "source": paths["depth"]},
+            {"caption": "The deployed tree's largest leaves as rules", "source": paths["rules_table"], "max_rows": 25},
+            {"caption": "Inference latency per decision (the C fast path's times are in the codegen benchmark)",
+             "source": paths["latency"]},
+        ],
+        "figures": [
+            {"caption": "RL learning curves (mean over splits)", "path": paths["curves_figure"]},
+            {"caption": "Distillation fidelity vs depth", "path": paths["depth_figure"]},
+            {"caption": "The deployed tree's top levels", "path": paths["tree_figure"]},
+        ],
+    }

@@ -1,0 +1,27 @@
+"""Rule phase2_section: the report's Phase 2 section spec, tables and figures."""
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from dpdktune.distill import phase2_section as p2
+from dpdktune.logs import rule_logging
+from dpdktune.rl.artifacts import write_frame, write_json
+from dpdktune.rl.records import read_records
+
+with rule_logging(snakemake.log[0]):
+    inp, out = snakemake.input, snakemake.output
+    rl_summary = json.loads(Path(inp.rl_summary).read_text())
+    distill_summary = json.loads(Path(inp.distill_summary).read_text())
+    depth = pd.read_parquet(inp.depth)
+    write_frame(p2.comparison(read_records(inp.dataset), snakemake.config, pd.read_parquet(inp.decisions),
+                              rl_summary), out.comparison)
+    write_frame(p2.latency(rl_summary, distill_summary, depth), out.latency)
+    write_frame(p2.rules_frame(Path(inp.rules).read_text()), out.rules_table)
+    p2.curves_figure(pd.read_parquet(inp.curves), out.curves_figure)
+    p2.depth_figure(depth, out.depth_figure)
+    paths = {"rl_summary": inp.rl_summary, "distill_summary": inp.distill_summary, "comparison": out.comparison,
+             "depth": inp.depth, "rules_table": out.rules_table, "latency": out.latency,
+             "curves_figure": out.curves_figure, "depth_figure": out.depth_figure, "tree_figure": inp.figure}
+    write_json(p2.section_spec(rl_summary, distill_summary, Path(inp.top).read_text(), paths, snakemake.config),
+               out.section)

@@ -1,0 +1,23 @@
+"""Rule distill_tree: the deployed tree -> results/distill/tree.json (codegen's from_sklearn)."""
+import json
+
+import pandas as pd
+
+from dpdktune.codegen.tree_table import write_tree_json
+from dpdktune.distill import pipeline
+from dpdktune.distill.export import draw_top
+from dpdktune.logs import rule_logging
+from dpdktune.rl.artifacts import write_json, write_text
+from dpdktune.rl.records import read_records
+
+with rule_logging(snakemake.log[0]) as log:
+    summary = json.loads(open(snakemake.input.summary).read())
+    out = pipeline.export(read_records(snakemake.input.dataset), snakemake.config, summary,
+                          snakemake.params.model_dir, pd.read_parquet(snakemake.input.sweep),
+                          {"dataset": str(snakemake.input.dataset), "sweep": str(snakemake.input.sweep)})
+    write_tree_json(out["table"], snakemake.output.tree)
+    write_text("\n".join(out["rules"]) + "\n", snakemake.output.rules)
+    write_text("\n".join(out["top"]) + "\n", snakemake.output.top)
+    draw_top(out["tree"], out["table"], snakemake.output.figure)
+    write_json(out["summary"], snakemake.output.summary)
+    log.info("tree.json: %s, %d nodes", out["summary"]["setting"], out["summary"]["nodes"])

@@ -1,0 +1,17 @@
+"""Rule summarize_rl: LWO scores with CIs, learning curves, timings (dpdktune.rl.summarize)."""
+from dpdktune.logs import rule_logging
+from dpdktune.rl import summarize
+from dpdktune.rl.artifacts import write_frame, write_json
+from dpdktune.rl.records import read_records
+
+with rule_logging(snakemake.log[0]) as log:
+    scores, curves, summary = summarize.summarize(snakemake.input.scores, snakemake.input.curves,
+                                                  snakemake.input.timing)
+    decisions = summarize.baseline_format(read_records(snakemake.input.dataset), snakemake.config,
+                                          snakemake.params.model_dir)
+    write_frame(scores, snakemake.output.scores)
+    write_frame(curves, snakemake.output.curves)
+    write_frame(summarize.lwo_table(summary), snakemake.output.lwo)
+    write_frame(decisions, snakemake.output.decisions)
+    write_json(summary, snakemake.output.summary)
+    log.info("best Q-learner: %s", summary["best_q_algorithm"])

@@ -1,0 +1,15 @@
+"""Rule train_rl: one algorithm over the LWO splits and all workloads (dpdktune.rl.experiment)."""
+from dpdktune.logs import rule_logging
+from dpdktune.rl import experiment
+from dpdktune.rl.artifacts import write_frame, write_json
+from dpdktune.rl.records import read_records
+
+with rule_logging(snakemake.log[0]) as log:
+    algorithm = snakemake.wildcards.algorithm
+    scores, curves, timing = experiment.run(algorithm, read_records(snakemake.input.dataset), snakemake.config,
+                                            snakemake.output.models)
+    write_frame(scores, snakemake.output.scores)
+    write_frame(curves, snakemake.output.curves)
+    write_json(timing, snakemake.output.timing)
+    log.info("%s: test first %.3f final %.3f", algorithm, scores[scores.part == "test"]["first"].mean(),
+             scores[scores.part == "test"]["final"].mean())
