@@ -100,7 +100,11 @@ class Session:
         self._pos = 0
 
     def _fail(self, what: str) -> RunFailed:
+        end = time.monotonic() + 1.0
         rc = self.proc.returncode()
+        while rc is None and self.proc.output.closed and time.monotonic() < end:
+            time.sleep(0.02)  # output closes a moment before the exit status is there
+            rc = self.proc.returncode()
         state = f"exited with status {rc}" if rc is not None else "still running"
         return RunFailed(f"testpmd {what} ({state})", self.proc.output.tail())
 
