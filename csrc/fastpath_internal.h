@@ -61,13 +61,21 @@ static inline __attribute__((always_inline)) struct fp_reader *fp_read_lock(void
 	struct fp_reader *r = fp__self;
 	if (__builtin_expect(r == NULL, 0))
 		r = fp__reader_register();
-	atomic_store_explicit(&r->ctr, atomic_load_explicit(&fp__gp_ctr, memory_order_relaxed),
-			      memory_order_relaxed);
-	if (fp__rcu_fence)
-		atomic_thread_fence(memory_order_seq_cst);
-	else
+	/* acquire: a reader that sees the writer's new counter also sees its new tree */
+	uint64_t g = atomic_load_explicit(&fp__gp_ctr, memory_order_acquire);
+	if (fp__rcu_fence) {
+		atomic_store_explicit(&r->ctr, g, memory_order_seq_cst); /* store-load order, Dekker style */
+	} else {
+		atomic_store_explicit(&r->ctr, g, memory_order_relaxed);
 		atomic_signal_fence(memory_order_seq_cst); /* membarrier(2) orders it for us */
+	}
 	return r;
+}
+
+/* seq_cst: pairs with the reader's seq_cst slot store in fence mode (a plain load on x86). */
+static inline __attribute__((always_inline)) const struct fp_tree *fp_deref(void)
+{
+	return atomic_load_explicit(&fp__current, memory_order_seq_cst);
 }
 
 static inline __attribute__((always_inline)) void fp_read_unlock(struct fp_reader *r)

@@ -100,11 +100,13 @@ struct fp_reader *fp__reader_register(void)
 static void fp_synchronize(void)
 {
 	uint64_t g = atomic_fetch_add_explicit(&fp__gp_ctr, 1, memory_order_seq_cst) + 1;
-	if (fp__rcu_fence || fp_membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) != 0)
-		atomic_thread_fence(memory_order_seq_cst);
+	/* Fence mode: the seq_cst pointer exchange and slot loads pair with the readers' seq_cst
+	 * slot stores. membarrier mode: a full barrier on every running reader thread instead. */
+	if (!fp__rcu_fence && fp_membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) != 0)
+		abort(); /* registered at start-up, so this cannot fail; never free unprotected */
 	for (struct fp_reader *r = fp_readers; r; r = r->next) {
 		for (unsigned spins = 0;; spins++) {
-			uint64_t c = atomic_load_explicit(&r->ctr, memory_order_acquire);
+			uint64_t c = atomic_load_explicit(&r->ctr, memory_order_seq_cst);
 			if (c == 0 || c >= g)
 				break;
 			if (spins < 64) {
@@ -156,7 +158,7 @@ int fp_swap(struct fp_tree *tree)
 int fp_safe_default(void)
 {
 	struct fp_reader *r = fp_read_lock();
-	int s = atomic_load_explicit(&fp__current, memory_order_acquire)->safe_default;
+	int s = fp_deref()->safe_default;
 	fp_read_unlock(r);
 	return s;
 }

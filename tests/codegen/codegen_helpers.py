@@ -17,11 +17,12 @@ SAFE = 62
 FLT_MAX = float(np.finfo(np.float32).max)
 
 
-def make_table(X, y, depth: int, *, confidence: float = 0.6, novelty: bool = True, wide_bounds: bool = False):
+def make_table(X, y, depth: int, *, confidence: float = 0.6, novelty: bool = True, wide_bounds: bool = False,
+               features=None):
     clf = DecisionTreeClassifier(max_depth=depth, random_state=0).fit(X, y)
     bounds = {"min": [-FLT_MAX] * X.shape[1], "max": [FLT_MAX] * X.shape[1]} if wide_bounds else tree_table.fit_bounds(X)
     table = tree_table.from_sklearn(
-        clf, FEATURES, synthetic.configs(), bounds, tree_table.fit_novelty(X) if novelty else None, SAFE, confidence,
+        clf, features or FEATURES, synthetic.configs(), bounds, tree_table.fit_novelty(X) if novelty else None, SAFE, confidence,
         inputs={"dataset": "synthetic.dataset(4000, seed=1)", "config_hash": "test"},
     )
     return clf, table
@@ -89,3 +90,15 @@ def hard_inputs(table: dict, X: np.ndarray, n: int, seed: int = 0) -> np.ndarray
     cols = rng.integers(0, nf, len(bad))
     rows[bad, cols] = np.array([np.nan, np.inf, -np.inf], dtype=np.float32)[rng.integers(0, 3, len(bad))]
     return rows.astype(np.float32)
+
+
+def permuted(table: dict, shift: int = 1) -> dict:
+    """The same tree with every leaf's action moved by `shift`: a second, distinguishable tree."""
+    import copy
+
+    other = copy.deepcopy(table)
+    n = len(other["configs"])
+    for node in other["nodes"]:
+        if node["left"] == -1:
+            node["action"] = (node["action"] + shift) % n
+    return other

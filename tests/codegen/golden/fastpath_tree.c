@@ -85,7 +85,7 @@ long fp_tree_bytes(void)
 int fp_decide(const float *x, int n)
 {
 	struct fp_reader *r = fp_read_lock();
-	const struct fp_tree *t = atomic_load_explicit(&fp__current, memory_order_acquire);
+	const struct fp_tree *t = fp_deref();
 	int a;
 	if (__builtin_expect(t == &fp__builtin_tree, 1))
 		a = (n == (int)FP_NF && x) ? fp_eval(&fp__builtin_tree, x, FP_NF, FP_NC, FP_DEPTH) : FP_SAFE;

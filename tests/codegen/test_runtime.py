@@ -1,0 +1,119 @@
+"""csrc/fastpath_runtime.c: fp_load, fp_swap and the grace period, under a sanitizer."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+
+import numpy as np
+import pytest
+from codegen_helpers import FEATURES, hard_inputs, make_table, permuted
+
+from dpdktune.codegen import build, layout, pack
+from dpdktune.codegen.render import CSRC
+
+
+def test_load_decides_like_the_compiled_in_tree(built10, depth10, data):
+    files, fp = built10
+    _, table = depth10
+    rows = hard_inputs(table, data[0], 5000, seed=3)
+    tree, err = fp.load(files["fpt"])
+    assert tree, err
+    try:
+        assert np.array_equal(fp.decide(rows, tree=tree), fp.decide(rows))
+    finally:
+        fp.lib.fp_tree_free(tree)
+
+
+def test_swap_publishes_and_reverts(built10, depth10, data, tmp_path):
+    _, fp = built10
+    _, table = depth10
+    X = data[0][:2000]
+    other = permuted(table)
+    path = pack.write_fpt(layout.compile_table(other), tmp_path / "b.fpt")
+    before = fp.lib.fp_swap_count()
+    tree, err = fp.load(path)
+    assert tree, err
+    assert fp.lib.fp_swap(tree) == 0
+    try:
+        got = fp.decide(X)
+        assert np.array_equal(got, layout.decide(layout.compile_table(other), X))
+        assert not np.array_equal(got, layout.decide(layout.compile_table(table), X))
+    finally:
+        assert fp.lib.fp_swap(None) == 0
+    assert np.array_equal(fp.decide(X), layout.decide(layout.compile_table(table), X))
+    assert fp.lib.fp_swap_count() == before + 2
+
+
+def _corrupt(blob: bytes, what: str, table: dict, data) -> bytes:
+    if what == "magic":
+        return b"XXTREE01" + blob[8:]
+    if what == "truncated":
+        return blob[:-7]
+    if what == "trailing":
+        return blob + b"\0"
+    if what == "link":  # root's first child points past the table
+        b = bytearray(blob)
+        nf, nc = len(table["features"]), len(table["novelty"]["centroids"])
+        at = 48 + 4 * (4 * nf + nf * nc) + 4
+        b[at : at + 4] = np.uint32((10**6 << 8) | 0).tobytes()
+        return bytes(b)
+    raise AssertionError(what)
+
+
+@pytest.mark.parametrize(
+    "what,message",
+    [("magic", "bad magic"), ("truncated", "file ends inside"), ("trailing", "trailing bytes"),
+     ("link", "links outside the table")],
+)
+def test_load_rejects_damaged_files(built10, depth10, data, tmp_path, what, message):
+    files, fp = built10
+    _, table = depth10
+    bad = tmp_path / f"{what}.fpt"
+    bad.write_bytes(_corrupt(files["fpt"].read_bytes(), what, table, data))
+    tree, err = fp.load(bad)
+    assert not tree and message in err and str(bad) in err
+
+
+def test_load_rejects_another_feature_vector_or_config_table(built10, data, tmp_path):
+    _, fp = built10
+    X, y = data
+    _, subset = make_table(X[:, :5], y, 4, features=FEATURES[:5])
+    tree, err = fp.load(pack.write_fpt(layout.compile_table(subset), tmp_path / "k5.fpt"))
+    assert not tree and "features differ" in err
+    _, table = make_table(X, y, 4)
+    table["configs"][0]["burst"] = 64
+    tree, err = fp.load(pack.write_fpt(layout.compile_table(table), tmp_path / "cfg.fpt"))
+    assert not tree and "config table differs" in err
+    tree, err = fp.load(tmp_path / "missing.fpt")
+    assert not tree and "No such file" in err
+
+
+def _stress_binary(files, tmp_path, sanitize):
+    exe = tmp_path / f"swap_stress_{sanitize}"
+    build.compile_c([CSRC / "bench" / "swap_stress.c", files["source"], build.RUNTIME], exe,
+                    shared=False, sanitize=sanitize)
+    return exe
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sanitize,seconds,env", [("thread", 10, {}), ("address", 3, {"FP_RCU_FENCE": "1"})])
+def test_swap_stress_has_no_torn_or_freed_reads(built10, depth10, data, tmp_path, sanitize, seconds, env):
+    files, _ = built10
+    _, table = depth10
+    b = pack.write_fpt(layout.compile_table(permuted(table)), tmp_path / "b.fpt")
+    rows = tmp_path / "rows.f32"
+    rows.write_bytes(np.ascontiguousarray(data[0][:1000], dtype="<f4").tobytes())
+    exe = _stress_binary(files, tmp_path, sanitize)
+    proc = subprocess.run(
+        [str(exe), str(files["fpt"]), str(b), str(rows), str(seconds), "4"],
+        capture_output=True, text=True, timeout=seconds + 120,
+        env={**os.environ, "TSAN_OPTIONS": "halt_on_error=1", **env},
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr[-4000:]
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result["torn"] == 0 and result["freed"] == 0 and result["load_errors"] == 0
+    assert result["swaps"] > 20 and result["reads"] > 10_000
+    assert result["read_b"] > 0 and result["rows_differ"] > 100  # readers really saw both trees
+    assert result["fence_mode"] == (1 if env else result["fence_mode"])
