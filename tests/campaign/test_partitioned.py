@@ -1,0 +1,118 @@
+"""The hive-partitioned campaign dataset: streamed writes, lazy reads, and `output.partitioned`."""
+
+import json
+
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+
+from dpdktune.campaign.partitioned import (
+    PartitionedWriter,
+    dataset_provenance,
+    iter_workloads,
+    open_dataset,
+    read_columns,
+    workloads,
+    write_partitioned,
+)
+from dpdktune.campaign.runner import run_inline
+from dpdktune.config import load_config
+from dpdktune.metrics.parquet import write_table
+from dpdktune.metrics.schema import EXPERIMENT_SCHEMA, TIMESERIES_SCHEMA
+from snakemake_helpers import run_snakemake, workdir
+
+CAMPAIGN = {
+    "workloads": ["flood64", "bursty", "imix"],
+    "grid": {"rx_desc": [256, 1024], "tx_desc": [512], "cores": [1, 4], "burst": [32]},
+    "trials": 1,
+    "seed": 11,
+}
+PROVENANCE = {"seed": "11", "backend": "sim"}
+
+
+@pytest.fixture(scope="module")
+def campaign(tmp_path_factory):
+    """A real simulator campaign, written as per-workload batch files and as one file."""
+    base = tmp_path_factory.mktemp("campaign")
+    records, series = run_inline(load_config(overrides=CAMPAIGN), base / "run")
+    batches = []
+    for name in CAMPAIGN["workloads"]:
+        path = base / f"{name}.parquet"
+        write_table(records.filter(pc.equal(records["workload"], name)), path, EXPERIMENT_SCHEMA, PROVENANCE)
+        batches.append(path)
+    single = base / "dataset.parquet"
+    write_table(records, single, EXPERIMENT_SCHEMA, PROVENANCE)
+    return records, series, batches, single, base
+
+
+def test_partitioned_and_single_file_datasets_read_back_the_same_records(campaign, tmp_path):
+    records, _, batches, single, _ = campaign
+    rows = write_partitioned(batches, tmp_path / "dataset", EXPERIMENT_SCHEMA, PROVENANCE)
+    assert rows == records.num_rows
+    assert sorted(p.name for p in (tmp_path / "dataset").iterdir() if p.is_dir()) == sorted(
+        f"workload={w}" for w in CAMPAIGN["workloads"])
+    parted = open_dataset(tmp_path / "dataset").to_table().sort_by("run_id")
+    whole = open_dataset(single).to_table().sort_by("run_id")
+    assert parted.schema == EXPERIMENT_SCHEMA
+    assert parted.equals(whole)
+    assert dataset_provenance(tmp_path / "dataset") == dataset_provenance(single) == PROVENANCE
+
+
+def test_files_leave_the_partition_column_to_the_directory_names(campaign, tmp_path):
+    _, _, batches, _, _ = campaign
+    write_partitioned(batches, tmp_path / "dataset", EXPERIMENT_SCHEMA, PROVENANCE)
+    part = next((tmp_path / "dataset" / "workload=bursty").glob("*.parquet"))
+    assert "workload" not in pq.read_schema(part).names
+
+
+def test_lazy_readers_return_one_workload_or_only_the_asked_columns(campaign, tmp_path):
+    records, _, batches, _, _ = campaign
+    write_partitioned(batches, tmp_path / "dataset", EXPERIMENT_SCHEMA, PROVENANCE)
+    assert workloads(tmp_path / "dataset") == sorted(CAMPAIGN["workloads"])
+    seen = {}
+    for name, table in iter_workloads(tmp_path / "dataset", ["run_id", "throughput_mpps"]):
+        assert table.column_names == ["run_id", "throughput_mpps"]
+        assert all(r.startswith(f"{name}-") for r in table["run_id"].to_pylist())
+        seen[name] = table.num_rows
+    per_config = len(records) // len(CAMPAIGN["workloads"])
+    assert seen == {w: per_config for w in CAMPAIGN["workloads"]}
+    fast = read_columns(tmp_path / "dataset", ["run_id"], filter=pc.field("cores") == 4)
+    assert fast.num_rows == records.filter(pc.equal(records["cores"], 4)).num_rows > 0
+
+
+def test_a_failed_write_keeps_the_previous_dataset_and_leaves_no_temporary(campaign, tmp_path):
+    records, _, batches, _, _ = campaign
+    write_partitioned(batches[:1], tmp_path / "dataset", EXPERIMENT_SCHEMA, PROVENANCE)
+    with pytest.raises(RuntimeError), PartitionedWriter(tmp_path / "dataset", EXPERIMENT_SCHEMA, PROVENANCE) as w:
+        w.write(records)
+        raise RuntimeError("killed mid-campaign")
+    assert workloads(tmp_path / "dataset") == [CAMPAIGN["workloads"][0]]
+    assert [p.name for p in tmp_path.iterdir()] == ["dataset"]
+
+
+@pytest.mark.parametrize("make, error", [
+    (lambda p: p / "nothing.parquet", FileNotFoundError),
+    (lambda p: p, ValueError),  # a directory that is not a dataset
+])
+def test_opening_something_that_is_not_a_dataset_says_so(tmp_path, make, error):
+    with pytest.raises(error, match=str(tmp_path)):
+        open_dataset(make(tmp_path))
+
+
+def test_the_partitioned_switch_makes_characterize_write_directories(campaign, tmp_path):
+    records, series, _, _, _ = campaign
+    work = workdir(tmp_path, CAMPAIGN | {"output": {"partitioned": True}})
+    result = run_snakemake(work, "--cores", "2", "characterize")
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    out = work / "results/characterize"
+    assert (out / "dataset").is_dir() and not (out / "dataset.parquet").exists()
+    got = open_dataset(out / "dataset").to_table().sort_by("run_id")
+    want = records.sort_by("run_id")
+    timing = ["finished_at", "duration_s"]  # wall-clock facts of each run, not measurements
+    assert got.drop_columns(timing).equals(want.drop_columns(timing).cast(got.drop_columns(timing).schema))
+    ts = open_dataset(out / "timeseries", TIMESERIES_SCHEMA).to_table()
+    assert ts.num_rows == series.num_rows
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["recorded_runs"] == manifest["expected_runs"] == records.num_rows
+    archived = next((work / "results/archive").iterdir())
+    assert workloads(archived / "dataset") == sorted(CAMPAIGN["workloads"])
