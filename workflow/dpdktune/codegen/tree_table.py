@@ -261,6 +261,7 @@ def write_tree_json(table: dict[str, Any], path: str | Path) -> Path:
         with os.fdopen(fd, "w") as fh:
             json.dump(table, fh, indent=1)  # repr-exact float64 thresholds
             fh.write("\n")
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

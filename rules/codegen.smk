@@ -1,0 +1,34 @@
+# Codegen (issue #5 §4): tree.json -> generated C (results/codegen/) -> fastpath.so at the repo root.
+
+
+rule render_fastpath:
+    input:
+        tree=rules.distill_tree.output.tree,
+        template="csrc/templates/fastpath_tree.c.j2",
+    output:
+        source="results/codegen/fastpath_tree.c",
+        fpt="results/codegen/tree.fpt",
+    log:
+        "results/logs/codegen/render.log",
+    script:
+        "../workflow/scripts/codegen_render.py"
+
+
+rule build_fastpath:
+    input:
+        source=rules.render_fastpath.output.source,
+        runtime="csrc/fastpath_runtime.c",
+        headers=["csrc/fastpath.h", "csrc/fastpath_internal.h"],
+    output:
+        library="fastpath.so",
+    params:
+        cc=config["codegen"]["cc"],
+    log:
+        "results/logs/codegen/build.log",
+    script:
+        "../workflow/scripts/codegen_build.py"
+
+
+rule codegen:
+    input:
+        rules.build_fastpath.output.library,
