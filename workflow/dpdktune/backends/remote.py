@@ -21,8 +21,10 @@ import paramiko
 from dpdktune.backends import measure
 from dpdktune.backends.base import RunFailed
 
-#: exit statuses of `timeout`: 124 after its signal was handled, 128+9 after SIGKILL
-TIMEOUT_STATUSES = (124, 137)
+#: exit statuses of a command `timeout` stopped: 124 after its signal was handled, 128+9
+#: after SIGKILL, and -1 (no status, an exit signal) when the KILL to its group took
+#: `timeout` itself down
+TIMEOUT_STATUSES = (124, 137, -1)
 
 
 @dataclass(frozen=True)
@@ -113,7 +115,9 @@ class RemoteRunner:
                     out += chan.recv(65536)
                 while chan.recv_stderr_ready():
                     err += chan.recv_stderr(65536)
-                if chan.exit_status_ready() and not chan.recv_ready() and not chan.recv_stderr_ready():
+                # sshd may send the exit status before the last output: wait for EOF too
+                if (chan.exit_status_ready() and (chan.eof_received or chan.closed)
+                        and not chan.recv_ready() and not chan.recv_stderr_ready()):
                     break
                 if time.monotonic() > hard_stop:
                     raise RunFailed(f"remote command passed its {deadline_s:.0f} s deadline and was "
@@ -173,7 +177,7 @@ class RemoteProcess:
                 while chan.recv_stderr_ready():
                     self.output.append(chan.recv_stderr(65536).decode(errors="replace"))
                     got = True
-                if not got and (chan.exit_status_ready() or chan.closed):
+                if not got and ((chan.exit_status_ready() and chan.eof_received) or chan.closed):
                     break
         except (OSError, EOFError, paramiko.SSHException):
             pass
@@ -214,7 +218,7 @@ def kill_pidfile_command(pidfile: str, must_contain: str = "--file-prefix=dpdktu
     return (f"p=$(cat {q} 2>/dev/null); "
             f"case \"$p\" in ''|*[!0-9]*) ;; *) "
             f"if tr '\\0' ' ' < /proc/$p/cmdline 2>/dev/null | grep -qF -- {marker}; then "
-            f"kill -KILL -- -$p 2>/dev/null; fi;; esac; rm -f {q}")
+            f"env kill -s KILL -- -$p 2>/dev/null; fi;; esac; rm -f {q}")
 
 
 def cleanup_stale_command(workdir: str) -> str:
@@ -228,5 +232,5 @@ def cleanup_stale_command(workdir: str) -> str:
             f"n=$(basename \"$f\" .pid); p=$(cat \"$f\"); "
             f"case \"$p\" in ''|*[!0-9]*) ;; *) "
             f"if tr '\\0' ' ' < /proc/$p/cmdline 2>/dev/null | grep -qF -- \"--file-prefix=$n\"; then "
-            f"kill -KILL -- -$p 2>/dev/null; fi;; esac; "
+            f"env kill -s KILL -- -$p 2>/dev/null; fi;; esac; "
             f"rm -rf \"/var/run/dpdk/$n\" \"${{XDG_RUNTIME_DIR:-/tmp}}/dpdk/$n\" \"$f\"; done; true")
