@@ -79,6 +79,8 @@ class HardwareProfile:
     # OS jitter on the forwarding cores
     stall_rate_hz: float
     stall_us: float
+    long_stall_rate_hz: float
+    long_stall_us: float
     mbuf_bytes: int = 2176
     mempool_cache: int = 256
     #: field name -> citation or measurement the value comes from

@@ -33,7 +33,8 @@ class Workload:
     #: frame sizes in bytes (incl. FCS) and their weights
     sizes: tuple[int, ...]
     size_weights: tuple[float, ...]
-    #: mean offered rate: an absolute Mpps, or a fraction of the 64B-equivalent line rate if None
+    #: mean offered rate: absolute Mpps over all receiving ports, or if None `line_fraction` of
+    #: the line rate at the workload's mean frame size (per receiving port)
     offered_mpps: float | None
     line_fraction: float
     arrival: Arrival
@@ -90,13 +91,21 @@ def generate(count: int, seed: int) -> list[Workload]:
     """`count` distinct parametric workloads (plan: "50+ workloads"), reproducible from `seed`.
 
     Each axis the physics reacts to is drawn independently: size mix, load, arrival
-    burstiness, flow count and skew, and per-packet application work.
+    burstiness, flow count and skew, and per-packet application work. A draw whose
+    parameters (everything but the name) repeat an earlier one is drawn again, so the
+    workloads are distinct, not only their names.
     """
     rng = np.random.default_rng(seed)
     size_menu = [(64,), (128,), (256,), (512,), (1024,), (1500,), (64, 576, 1500), (64, 1500)]
     weight_menu = {1: [(1.0,)], 2: [(0.5, 0.5), (0.8, 0.2), (0.3, 0.7)], 3: [(7.0, 4.0, 1.0)]}
-    out = []
-    for i in range(count):
+    out: list[Workload] = []
+    seen: set[tuple] = set()
+    draws = 0
+    while len(out) < count:
+        draws += 1
+        if draws > 100 * count + 1000:
+            raise ValueError(f"workloads.generate.count: cannot draw {count} distinct workloads")
+        i = len(out)
         sizes = size_menu[rng.integers(len(size_menu))]
         weights = weight_menu[len(sizes)][rng.integers(len(weight_menu[len(sizes)]))]
         process = ARRIVAL_PROCESSES[rng.integers(len(ARRIVAL_PROCESSES))]
@@ -108,7 +117,7 @@ def generate(count: int, seed: int) -> list[Workload]:
             mmpp_rate_factors=(0.3, 1.0, 3.0) if process == "mmpp" else (),
             mmpp_sojourn_us=(500.0, 300.0, 100.0) if process == "mmpp" else (),
         )
-        out.append(Workload(
+        candidate = Workload(
             name=f"gen{i:03d}",
             description=f"generated (seed {seed}) #{i}",
             sizes=tuple(sizes),
@@ -121,8 +130,18 @@ def generate(count: int, seed: int) -> list[Workload]:
             app_cycles=float(rng.choice([0, 20, 100, 400, 1500])),
             direction=str(rng.choice(["uni", "bidir"])),
             tags=("generated",),
-        ))
+        )
+        key = _parameters(candidate)
+        if key not in seen:
+            seen.add(key)
+            out.append(candidate)
     return out
+
+
+def _parameters(workload: Workload) -> tuple:
+    """Everything that defines a workload's traffic, without its name and description."""
+    return (workload.sizes, workload.size_weights, workload.offered_mpps, workload.line_fraction,
+            workload.arrival, workload.flows, workload.zipf_s, workload.app_cycles, workload.direction)
 
 
 def resolve(spec: list[str] | dict[str, Any], path: Path = WORKLOADS_FILE) -> list[Workload]:

@@ -7,7 +7,8 @@ per-burst cost is spread over fewer packets and cycles/packet rises.
 
 Core scaling follows the Universal Scalability Law (Gunther): per-packet cycles inflate by
 1 + core_contention*(N-1) + core_coherence*N*(N-1), fitted to testpmd io/net_null
-44/66/126/240 Mpps at 1/2/4/8 cores. Shared DDIO, DRAM and PCIe add their own limits
+44/66/126/240 Mpps at 1/2/4/8 cores. N counts the cores RSS gives traffic to: a core
+that only polls empty queues does not touch the shared data path. Shared DDIO, DRAM and PCIe add their own limits
 (cache.py, pcie.py), so throughput grows sublinearly with cores.
 """
 

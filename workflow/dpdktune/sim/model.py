@@ -63,6 +63,27 @@ def _step_us(workload: Workload, sample_us: float) -> tuple[float, int]:
     return sample_us / per_sample, per_sample
 
 
+def _stall_time(events: np.ndarray, length_us: float, dt_us: float) -> np.ndarray:
+    """Microseconds of each step lost to stalls of `length_us` starting at `events`; a stall
+    longer than a step spills into the following steps."""
+    full, rest = int(length_us // dt_us), length_us % dt_us
+    counts = np.cumsum(events, axis=0, dtype=float)
+    lost = np.zeros_like(counts)
+    lost += rest * _shift(events.astype(float), full)
+    if full:
+        lost += dt_us * (counts - _shift(counts, full))
+    return lost
+
+
+def _shift(x: np.ndarray, k: int) -> np.ndarray:
+    """x delayed by k steps along axis 0 (zeros shifted in)."""
+    if k == 0:
+        return x
+    out = np.zeros_like(x)
+    out[k:] = x[:-k]
+    return out
+
+
 def simulate(
     workload: Workload,
     hw: HardwareProfile,
@@ -102,7 +123,13 @@ def simulate(
     else:
         wanted = workload.line_fraction * line_pps * rx_ports
     port_mean = min(wanted / rx_ports, line_pps)
+    # config-independent draws first (speed, traffic), so configs share the same packets
+    speed = speed_factor(rng, noise_cv)
     rate = traffic.rate_profile(workload.arrival, port_mean, line_pps, steps, dt_us, rng)
+    port_counts = traffic.port_arrivals(rate, rx_ports, dt_us, workload.arrival.process, rng)
+    # OS jitter on every core of the machine: short frequent and rare long stalls
+    short_stalls = rng.poisson(hw.stall_rate_hz * dt_s, size=(steps, hw.cores))
+    long_stalls = rng.poisson(hw.long_stall_rate_hz * dt_s, size=(steps, hw.cores))
 
     # --- (b) RSS: queue i of every RX port is served by core i
     port_share = rss.queue_shares(workload.name, workload.flows, workload.zipf_s, hw.rss_reta_size, n_cores)
@@ -125,7 +152,9 @@ def simulate(
     cpu_dma_lines = wb_lines + (1.0 if touches_data else 0.0)
 
     # --- (b, c) CPU: cycles per packet and per burst, inflated by core contention and noise
-    inflate = cpu.contention(hw, n_cores) * speed_factor(rng, noise_cv)
+    # idle-polling cores (no flow hashed to them) add no contention on the shared data path
+    active_cores = max(int(np.count_nonzero(port_share)), 1)
+    inflate = cpu.contention(hw, active_cores) * speed
     stall = cpu.miss_stall_cycles(hw, l2_miss, cpu_lines, cpu_dma_lines * (1.0 - hit))
     c_pkt = (hw.fwd_base_cycles + workload.app_cycles + stall) * inflate
     c_burst = hw.per_burst_cycles * inflate
@@ -166,12 +195,14 @@ def simulate(
     ring_eff = max(rx - hw.rx_free_thresh, 1)
     # host-bound queues back up into the ring, and into the NIC buffer only if the NIC holds
     # frames for a full ring; NIC/PCIe-bound queues wait in the NIC buffer
-    nic_behind_ring = nic_pkts * share if hw.nic_buffer_on_ring_full else 0.0
-    capacity = np.where(host_bound, ring_eff + nic_behind_ring, nic_pkts * share)
-    stalls = rng.poisson(hw.stall_rate_hz * dt_s, size=(steps, n_cores))
-    lost = np.tile(np.minimum(1.0, stalls * (hw.stall_us / dt_us)), (1, rx_ports))
+    nic_used = (~host_bound) | hw.nic_buffer_on_ring_full
+    capacity = ring_eff + np.where(nic_used, nic_pkts * share, 0.0)
+    # a stalled core serves nothing; its ring must absorb the arrivals meanwhile
+    stalled_us = (_stall_time(short_stalls[:, :n_cores], hw.stall_us, dt_us)
+                  + _stall_time(long_stalls[:, :n_cores], hw.long_stall_us, dt_us))
+    lost = np.tile(np.minimum(1.0, stalled_us / dt_us), (1, rx_ports))
     service = np.minimum(mu_nic, mu_host * (1.0 - lost)) * dt_s
-    arrivals = traffic.queue_arrivals(rate, share, dt_us, workload.arrival.process, rng)
+    arrivals = traffic.queue_arrivals(port_counts, port_share)
     q0 = np.where(lam > mu, capacity, 0.0)
     occ = queueing.clamp_scan(arrivals - service, capacity, q0)
     prev = np.vstack([q0[None, :], occ[:-1]])
@@ -206,7 +237,9 @@ def simulate(
             gather = np.minimum((burst - 1) / (2.0 * np.maximum(lam, 1e-9)) * 1e6, hw.tx_drain_us / 2.0)
         gather_us = float(np.dot(load_share, gather))
     base_us = (2.0 * wire.serialization_us(hw.link_gbps, mean_size) + 2.0 * hw.nic_latency_ns * 1e-3
-               + 2.5 * hw.pcie_read_latency_ns * 1e-3)
+               + 2.5 * hw.pcie_read_latency_ns * 1e-3
+               # the NIC's TX read of a leaked line is served from DRAM, not the LLC
+               + (1.0 - hit) * hw.dram_latency_ns * 1e-3)
     p50, p99, p999 = base_us + queueing.latency_percentiles(coarse_us, sent, mdl_mean, busy, batch_us, gather_us)
     if total_sent <= 0:
         p50 = p99 = p999 = float("nan")

@@ -62,10 +62,20 @@ def _on_time_before(t: np.ndarray, period: float, on: float) -> np.ndarray:
     return cycles * on + np.minimum(rest, on)
 
 
-def queue_arrivals(rate_pps: np.ndarray, queue_rate_share: np.ndarray, dt_us: float, process: str,
-                   rng: np.random.Generator) -> np.ndarray:
-    """Packets arriving at each queue in each step: shape (steps, queues)."""
-    mean = np.outer(rate_pps * (dt_us * 1e-6), queue_rate_share)
+def port_arrivals(rate_pps: np.ndarray, ports: int, dt_us: float, process: str,
+                  rng: np.random.Generator) -> np.ndarray:
+    """Packets arriving at each RX port in each step: shape (steps, ports).
+
+    Drawn per port, before anything that depends on the config, so one seed offers the same
+    packets to every config (the configs of a landscape differ by physics, not by draws)."""
+    mean = np.repeat((rate_pps * (dt_us * 1e-6))[:, None], ports, axis=1)
     if process == "cbr":
         return mean
     return rng.poisson(mean).astype(float)
+
+
+def queue_arrivals(port_counts: np.ndarray, port_share: np.ndarray) -> np.ndarray:
+    """Split each port's packets over its queues by RSS share: shape (steps, ports*queues).
+
+    Assumption: within a step the split follows the flows' shares (many packets per step)."""
+    return (port_counts[:, :, None] * port_share[None, None, :]).reshape(port_counts.shape[0], -1)

@@ -1,0 +1,47 @@
+import numpy as np
+import pytest
+
+from dpdktune.backends import make_backend
+from dpdktune.backends.base import Backend, RunSpec
+from dpdktune.backends.sim import SimBackend
+from dpdktune.knobs import Knobs
+from dpdktune.metrics.schema import METRIC_NAMES, TIMESERIES_METRICS
+
+
+def test_make_backend_builds_a_sim_backend():
+    backend = make_backend({"backend": "sim", "sim": {"noise_cv": 0.0}})
+    assert isinstance(backend, SimBackend) and isinstance(backend, Backend)
+    assert backend.version().startswith("dpdktune-sim ")
+
+
+def test_run_reports_every_metric_and_a_shared_clock(catalogue, cx5):
+    backend = SimBackend({"noise_cv": 0.02, "window_ms": 5.0, "sample_interval_ms": 0.25})
+    result = backend.run(RunSpec("a", catalogue["imix"], cx5, Knobs(1024, 512, 4, 32), 0, 1))
+    assert tuple(result.metrics) == METRIC_NAMES
+    assert all(result.metrics[k] is not None for k in METRIC_NAMES)
+    assert len(result.metrics["cpu_util"]) == 4
+    ts = result.timeseries
+    assert set(ts) == {"t_s", *TIMESERIES_METRICS}
+    assert len(ts["t_s"]) == 20 and all(len(v) == 20 for v in ts.values())
+    np.testing.assert_allclose(np.diff(ts["t_s"]), 0.25e-3)
+    # the series and the record come from the same steps
+    assert np.mean(ts["throughput_mpps"]) == pytest.approx(result.metrics["throughput_mpps"], rel=1e-6)
+
+
+def test_applied_knobs_are_clipped(catalogue, cx5):
+    result = SimBackend().run(RunSpec("b", catalogue["kv"], cx5, Knobs(10**6, 4096, 64, 32), 0, 1))
+    assert result.applied == Knobs(cx5.nic_max_desc, 4096, cx5.cores, 32)
+    assert len(result.metrics["cpu_util"]) == cx5.cores
+
+
+@pytest.mark.parametrize("key, value", [("noise_cv", -1), ("failure_prob", 2), ("window_ms", 0), ("bogus", 1)])
+def test_bad_sim_config_names_the_key(key, value):
+    with pytest.raises(ValueError, match=f"sim.{key}"):
+        SimBackend({key: value})
+
+
+@pytest.mark.parametrize("knob", ["rx_desc", "tx_desc", "cores", "burst"])
+def test_bad_knob_names_the_knob(catalogue, cx5, knob):
+    values = {"rx_desc": 512, "tx_desc": 512, "cores": 2, "burst": 32, knob: 0}
+    with pytest.raises(ValueError, match=f"knobs.{knob}"):
+        SimBackend().run(RunSpec("c", catalogue["kv"], cx5, Knobs(**values), 0, 1))
