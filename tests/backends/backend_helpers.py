@@ -14,6 +14,7 @@ import pytest
 
 from conftest import require_program
 from dpdktune.backends.base import RunSpec
+from dpdktune.hardware import load_hardware
 from dpdktune.knobs import Knobs
 from dpdktune.workloads import Arrival, Workload
 
@@ -29,7 +30,8 @@ def workload(name: str = "imix", sizes=(64, 576, 1500), weights=(7.0, 4.0, 1.0),
 
 
 def spec(knobs: Knobs, wl: Workload | None = None, run_id: str = "t") -> RunSpec:
-    return RunSpec(run_id=run_id, workload=wl or workload(), hardware=None, knobs=knobs, trial=0, seed=1)
+    return RunSpec(run_id=run_id, workload=wl or workload(), hardware=load_hardware("xeon6140-cx5-100g"),
+                   knobs=knobs, trial=0, seed=1)
 
 
 @pytest.fixture
