@@ -1,0 +1,367 @@
+/* l2fwd_tune: an l2fwd-like DPDK app that tunes itself with the dpdktune fast path.
+ *
+ * Two ports; worker w forwards queue w of port 0 to port 1 and back. Every N bursts the first
+ * worker computes its own metrics over the last window (rx rate, drops, burst occupancy,
+ * cycles per packet, ...), calls fp_decide() and applies what can change at run time:
+ * the burst size and the number of active workers. Ring sizes (rx_desc/tx_desc) need a
+ * port restart, so they go to the control path on the main lcore, which applies them only
+ * with --apply-rings (pausing the workers around the restart) and counts them otherwise.
+ *
+ * usage: l2fwd_tune <EAL args> -- [--duration S] [--decide-every N] [--no-apply]
+ *                                 [--apply-rings] [--tree file.fpt] [--burst B]
+ * Prints one JSON line of statistics at exit.
+ */
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_pause.h>
+
+#include "fastpath.h"
+
+#define MAX_WORKERS 16
+#define MAX_BURST 256
+#define N_PORTS 2
+#define MAX_CONFIGS 4096
+
+enum metric {
+	M_OFFERED_MPPS, M_THROUGHPUT_MPPS, M_MEAN_FRAME_BYTES, M_DROP_RATE, M_CYCLES_PER_PACKET,
+	M_USEFUL_CYCLES_FRACTION, M_BURST_OCCUPANCY, M_RX_MPPS, M_NONE
+};
+static const char *const metric_names[] = {
+	"offered_mpps", "throughput_mpps", "mean_frame_bytes", "drop_rate", "cycles_per_packet",
+	"useful_cycles_fraction", "burst_occupancy", "rx_mpps",
+};
+
+struct worker_stats { /* written by its worker only; others read them relaxed */
+	_Atomic uint64_t rx, tx, dropped, bytes, polls, busy_polls, bursts;
+} __rte_cache_aligned;
+
+static struct {
+	double duration_s;
+	unsigned decide_every;
+	int no_apply, apply_rings;
+	const char *tree;
+	unsigned burst;
+} opt = {2.0, 64, 0, 0, NULL, 32};
+
+static struct worker_stats stats[MAX_WORKERS];
+static unsigned n_workers;
+static unsigned worker_lcores[MAX_WORKERS];
+static _Atomic unsigned cur_burst, active_workers;
+static atomic_int quit, pause_req, paused_workers;
+static _Atomic uint64_t ring_request; /* rx_desc << 32 | tx_desc, 0 = none pending */
+static uint16_t rx_desc = 1024, tx_desc = 1024; /* main lcore only */
+static struct rte_mempool *pool;
+
+/* Decision bookkeeping (worker 0 only). */
+static enum metric feature_map[256];
+static int n_features;
+static uint64_t decisions, decide_cycles, decision_counts[MAX_CONFIGS];
+static int last_decision = -1;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	atomic_store(&quit, 1);
+}
+
+static int port_setup(uint16_t port, uint16_t nq)
+{
+	struct rte_eth_conf conf;
+	memset(&conf, 0, sizeof conf);
+	int rc = rte_eth_dev_configure(port, nq, nq, &conf);
+	if (rc < 0)
+		return rc;
+	for (uint16_t q = 0; q < nq; q++) {
+		rc = rte_eth_rx_queue_setup(port, q, rx_desc, rte_eth_dev_socket_id(port), NULL, pool);
+		if (rc < 0)
+			return rc;
+		rc = rte_eth_tx_queue_setup(port, q, tx_desc, rte_eth_dev_socket_id(port), NULL);
+		if (rc < 0)
+			return rc;
+	}
+	return rte_eth_dev_start(port);
+}
+
+/* Window metrics over all workers since the last decision; returns the decision. */
+static int decide(uint64_t now)
+{
+	static uint64_t last_tsc, last[7];
+	uint64_t cur[7] = {0};
+	for (unsigned w = 0; w < n_workers; w++) {
+		cur[0] += atomic_load_explicit(&stats[w].rx, memory_order_relaxed);
+		cur[1] += atomic_load_explicit(&stats[w].tx, memory_order_relaxed);
+		cur[2] += atomic_load_explicit(&stats[w].dropped, memory_order_relaxed);
+		cur[3] += atomic_load_explicit(&stats[w].bytes, memory_order_relaxed);
+		cur[4] += atomic_load_explicit(&stats[w].polls, memory_order_relaxed);
+		cur[5] += atomic_load_explicit(&stats[w].busy_polls, memory_order_relaxed);
+	}
+	double dt = (double)(now - last_tsc) / (double)rte_get_tsc_hz();
+	double rx = (double)(cur[0] - last[0]), tx = (double)(cur[1] - last[1]);
+	double drop = (double)(cur[2] - last[2]), bytes = (double)(cur[3] - last[3]);
+	double polls = (double)(cur[4] - last[4]), busy = (double)(cur[5] - last[5]);
+	unsigned active = atomic_load_explicit(&active_workers, memory_order_relaxed);
+	double m[M_NONE + 1];
+	m[M_RX_MPPS] = rx / dt / 1e6;
+	m[M_OFFERED_MPPS] = (rx + drop) / dt / 1e6;
+	m[M_THROUGHPUT_MPPS] = tx / dt / 1e6;
+	m[M_MEAN_FRAME_BYTES] = bytes / rx;
+	m[M_DROP_RATE] = drop / rx;
+	m[M_CYCLES_PER_PACKET] = (double)(now - last_tsc) * active / rx;
+	m[M_USEFUL_CYCLES_FRACTION] = busy / polls;
+	m[M_BURST_OCCUPANCY] = rx / (polls * atomic_load_explicit(&cur_burst, memory_order_relaxed));
+	m[M_NONE] = NAN; /* a feature this app cannot measure: fp_decide falls back to the safe default */
+	memcpy(last, cur, sizeof last);
+	last_tsc = now;
+	float x[256];
+	for (int i = 0; i < n_features; i++)
+		x[i] = (float)m[feature_map[i]];
+	return fp_decide(x, n_features);
+}
+
+static void apply(int idx)
+{
+	const struct fp_config *c = &fp_configs[idx];
+	unsigned b = c->burst < 1 ? 1 : c->burst > MAX_BURST ? MAX_BURST : (unsigned)c->burst;
+	unsigned cores = c->cores < 1 ? 1 : (unsigned)c->cores > n_workers ? n_workers : (unsigned)c->cores;
+	atomic_store_explicit(&cur_burst, b, memory_order_relaxed);
+	atomic_store_explicit(&active_workers, cores, memory_order_relaxed);
+	static uint64_t requested = (uint64_t)1024 << 32 | 1024; /* the rings the ports start with */
+	uint64_t rings = (uint64_t)c->rx_desc << 32 | (uint32_t)c->tx_desc;
+	if (rings != requested) { /* needs a port restart: hand it to the control path */
+		requested = rings;
+		atomic_store_explicit(&ring_request, rings, memory_order_release);
+	}
+}
+
+static int worker_main(void *arg)
+{
+	unsigned w = (unsigned)(uintptr_t)arg;
+	struct worker_stats *s = &stats[w];
+	struct rte_mbuf *pkts[MAX_BURST];
+	unsigned since = 0;
+	while (!atomic_load_explicit(&quit, memory_order_relaxed)) {
+		if (atomic_load_explicit(&pause_req, memory_order_acquire)) {
+			atomic_fetch_add(&paused_workers, 1);
+			while (atomic_load_explicit(&pause_req, memory_order_acquire))
+				rte_pause();
+			atomic_fetch_sub(&paused_workers, 1);
+		}
+		if (w >= atomic_load_explicit(&active_workers, memory_order_relaxed)) {
+			rte_pause(); /* parked: its queues are idle */
+			continue;
+		}
+		unsigned burst = atomic_load_explicit(&cur_burst, memory_order_relaxed);
+		for (uint16_t port = 0; port < N_PORTS; port++) {
+			uint16_t n = rte_eth_rx_burst(port, w, pkts, burst);
+			s->polls++;
+			if (n == 0)
+				continue;
+			uint64_t bytes = 0;
+			for (uint16_t i = 0; i < n; i++)
+				bytes += pkts[i]->pkt_len;
+			uint16_t sent = rte_eth_tx_burst(port ^ 1, w, pkts, n);
+			if (sent < n)
+				rte_pktmbuf_free_bulk(pkts + sent, n - sent);
+			/* single writer: plain increments, published relaxed */
+			atomic_store_explicit(&s->rx, atomic_load_explicit(&s->rx, memory_order_relaxed) + n,
+					      memory_order_relaxed);
+			atomic_store_explicit(&s->tx, atomic_load_explicit(&s->tx, memory_order_relaxed) + sent,
+					      memory_order_relaxed);
+			atomic_store_explicit(&s->dropped,
+					      atomic_load_explicit(&s->dropped, memory_order_relaxed) + (n - sent),
+					      memory_order_relaxed);
+			atomic_store_explicit(&s->bytes, atomic_load_explicit(&s->bytes, memory_order_relaxed) + bytes,
+					      memory_order_relaxed);
+			atomic_store_explicit(&s->busy_polls,
+					      atomic_load_explicit(&s->busy_polls, memory_order_relaxed) + 1,
+					      memory_order_relaxed);
+		}
+		atomic_store_explicit(&s->bursts, atomic_load_explicit(&s->bursts, memory_order_relaxed) + 1,
+				      memory_order_relaxed);
+		if (w == 0 && opt.decide_every && ++since >= opt.decide_every) {
+			since = 0;
+			uint64_t t0 = rte_rdtsc();
+			int idx = decide(t0);
+			decide_cycles += rte_rdtsc() - t0;
+			decisions++;
+			if (idx >= 0 && idx < MAX_CONFIGS)
+				decision_counts[idx]++;
+			last_decision = idx;
+			if (!opt.no_apply)
+				apply(idx);
+		}
+	}
+	return 0;
+}
+
+/* Control path: ring resizes need the ports stopped, so workers pause around them. */
+static int resize_rings(uint64_t req)
+{
+	uint16_t want_rx = (uint16_t)(req >> 32), want_tx = (uint16_t)req;
+	atomic_store_explicit(&pause_req, 1, memory_order_release);
+	while ((unsigned)atomic_load(&paused_workers) < n_workers && !atomic_load(&quit))
+		rte_pause();
+	int rc = 0;
+	rx_desc = want_rx;
+	tx_desc = want_tx;
+	for (uint16_t port = 0; port < N_PORTS && rc == 0; port++) {
+		rc = rte_eth_dev_stop(port);
+		if (rc == 0)
+			rc = port_setup(port, n_workers);
+	}
+	atomic_store_explicit(&pause_req, 0, memory_order_release);
+	return rc;
+}
+
+static int parse_args(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"duration", required_argument, 0, 'd'}, {"decide-every", required_argument, 0, 'n'},
+		{"no-apply", no_argument, 0, 'x'},        {"apply-rings", no_argument, 0, 'r'},
+		{"tree", required_argument, 0, 't'},      {"burst", required_argument, 0, 'b'},
+		{0, 0, 0, 0},
+	};
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'd': opt.duration_s = atof(optarg); break;
+		case 'n': opt.decide_every = (unsigned)atoi(optarg); break;
+		case 'x': opt.no_apply = 1; break;
+		case 'r': opt.apply_rings = 1; break;
+		case 't': opt.tree = optarg; break;
+		case 'b': opt.burst = (unsigned)atoi(optarg); break;
+		default: return -1;
+		}
+	}
+	if (opt.duration_s <= 0 || opt.burst < 1 || opt.burst > MAX_BURST) {
+		fprintf(stderr, "l2fwd_tune: --duration must be > 0 and --burst in 1..%d\n", MAX_BURST);
+		return -1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	int ret = rte_eal_init(argc, argv);
+	if (ret < 0) {
+		fprintf(stderr, "l2fwd_tune: EAL init failed\n");
+		return 2;
+	}
+	if (parse_args(argc - ret, argv + ret) < 0)
+		return 2;
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	if (rte_eth_dev_count_avail() < N_PORTS) {
+		fprintf(stderr, "l2fwd_tune: need %d ports (e.g. --vdev=net_null0 --vdev=net_null1)\n", N_PORTS);
+		return 2;
+	}
+	unsigned lcore;
+	RTE_LCORE_FOREACH_WORKER(lcore) {
+		if (n_workers < MAX_WORKERS)
+			worker_lcores[n_workers++] = lcore;
+	}
+	if (n_workers == 0) {
+		fprintf(stderr, "l2fwd_tune: need at least one worker lcore (e.g. -l 0-1)\n");
+		return 2;
+	}
+	if (fp_n_configs() > MAX_CONFIGS) {
+		fprintf(stderr, "l2fwd_tune: %d configs exceed %d\n", fp_n_configs(), MAX_CONFIGS);
+		return 2;
+	}
+	if (opt.tree) {
+		struct fp_tree *t = fp_load(opt.tree);
+		if (!t || fp_swap(t) != 0) {
+			fprintf(stderr, "l2fwd_tune: %s\n", fp_last_error());
+			return 2;
+		}
+	}
+	n_features = fp_n_features();
+	fprintf(stderr, "l2fwd_tune: %d features;", n_features);
+	for (int i = 0; i < n_features; i++) {
+		feature_map[i] = M_NONE;
+		for (int m = 0; m < M_NONE; m++)
+			if (strcmp(fp_feature_name(i), metric_names[m]) == 0)
+				feature_map[i] = (enum metric)m;
+		if (feature_map[i] == M_NONE)
+			fprintf(stderr, " %s (not measured here: NaN)", fp_feature_name(i));
+	}
+	fprintf(stderr, "\n");
+	pool = rte_pktmbuf_pool_create("l2fwd_tune", 8191, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, rte_socket_id());
+	if (!pool) {
+		fprintf(stderr, "l2fwd_tune: mbuf pool: %s\n", rte_strerror(rte_errno));
+		return 2;
+	}
+	for (uint16_t port = 0; port < N_PORTS; port++)
+		if (port_setup(port, (uint16_t)n_workers) < 0) {
+			fprintf(stderr, "l2fwd_tune: port %u setup failed\n", port);
+			return 2;
+		}
+	atomic_store(&cur_burst, opt.burst);
+	atomic_store(&active_workers, n_workers);
+	for (unsigned w = 0; w < n_workers; w++)
+		rte_eal_remote_launch(worker_main, (void *)(uintptr_t)w, worker_lcores[w]);
+
+	uint64_t ring_requests = 0, ring_resizes = 0, ring_errors = 0, last_req = 0;
+	uint64_t start = rte_get_tsc_cycles(), hz = rte_get_tsc_hz();
+	uint64_t end = start + (uint64_t)(opt.duration_s * hz);
+	while (!atomic_load(&quit) && rte_get_tsc_cycles() < end) {
+		usleep(1000);
+		uint64_t req = atomic_exchange_explicit(&ring_request, 0, memory_order_acquire);
+		if (req && req != last_req) {
+			ring_requests++;
+			last_req = req;
+			if (opt.apply_rings)
+				resize_rings(req) == 0 ? ring_resizes++ : ring_errors++;
+		}
+	}
+	double elapsed = (double)(rte_get_tsc_cycles() - start) / hz;
+	atomic_store(&quit, 1);
+	rte_eal_mp_wait_lcore();
+
+	uint64_t rx = 0, tx = 0, dropped = 0, bursts = 0;
+	for (unsigned w = 0; w < n_workers; w++) {
+		rx += stats[w].rx;
+		tx += stats[w].tx;
+		dropped += stats[w].dropped;
+		bursts += stats[w].bursts;
+	}
+	printf("{\"elapsed_s\": %.4f, \"workers\": %u, \"decide_every\": %u, \"applied\": %s, "
+	       "\"rx\": %llu, \"tx\": %llu, \"dropped\": %llu, \"bursts\": %llu, \"tx_mpps\": %.4f, "
+	       "\"decisions\": %llu, \"decide_ns_mean\": %.1f, \"last_decision\": %d, \"safe_default\": %d, "
+	       "\"final_burst\": %u, \"final_active_workers\": %u, \"ring_requests\": %llu, "
+	       "\"ring_resizes\": %llu, \"ring_errors\": %llu, \"rx_desc\": %u, \"tx_desc\": %u, \"decision_counts\": {",
+	       elapsed, n_workers, opt.decide_every, opt.no_apply ? "false" : "true", (unsigned long long)rx,
+	       (unsigned long long)tx, (unsigned long long)dropped, (unsigned long long)bursts, tx / elapsed / 1e6,
+	       (unsigned long long)decisions, decisions ? decide_cycles * 1e9 / hz / decisions : 0.0, last_decision,
+	       fp_safe_default(), atomic_load(&cur_burst), atomic_load(&active_workers),
+	       (unsigned long long)ring_requests, (unsigned long long)ring_resizes, (unsigned long long)ring_errors,
+	       rx_desc, tx_desc);
+	const char *sep = "";
+	for (int i = 0; i < fp_n_configs(); i++)
+		if (decision_counts[i]) {
+			printf("%s\"%d\": %llu", sep, i, (unsigned long long)decision_counts[i]);
+			sep = ", ";
+		}
+	printf("}}\n");
+	fflush(stdout);
+	for (uint16_t port = 0; port < N_PORTS; port++) {
+		rte_eth_dev_stop(port);
+		rte_eth_dev_close(port);
+	}
+	rte_eal_cleanup();
+	return 0;
+}

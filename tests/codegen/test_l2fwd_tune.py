@@ -1,0 +1,112 @@
+"""csrc/l2fwd_tune: the DPDK app decides with fp_decide on its own metrics and applies it (net_null)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import uuid
+from pathlib import Path
+
+import pytest
+from conftest import IN_CI, require_program
+from codegen_helpers import FLT_MAX
+
+from dpdktune.codegen import build, layout, pack, tree_table
+from dpdktune.codegen.render import CSRC
+
+APP_FEATURES = ["offered_mpps", "throughput_mpps", "mean_frame_bytes", "drop_rate", "cycles_per_packet",
+                "useful_cycles_fraction", "burst_occupancy"]
+CONFIGS = [{"rx_desc": r, "tx_desc": r, "cores": c, "burst": b}
+           for r in (512, 1024) for c in (1, 2) for b in (16, 32)]
+SAFE = CONFIGS.index({"rx_desc": 1024, "tx_desc": 1024, "cores": 1, "burst": 32})
+BUSY = CONFIGS.index({"rx_desc": 512, "tx_desc": 512, "cores": 2, "burst": 16})
+
+
+def app_table(busy_action: int) -> dict:
+    """throughput_mpps <= 0 -> the safe default, else `busy_action`; no novelty checks."""
+    leaf = lambda a: {"feature": -1, "threshold": 0.0, "left": -1, "right": -1,  # noqa: E731
+                      "action": a, "samples": 1, "confidence": 1.0}
+    n = len(APP_FEATURES)
+    table = {
+        "generator": "dpdktune test distill/hand", "inputs": {"dataset": "none"},
+        "features": APP_FEATURES, "configs": CONFIGS, "safe_default": SAFE, "confidence_threshold": 0.5,
+        "bounds": {"min": [-FLT_MAX] * n, "max": [FLT_MAX] * n},
+        "normalization": {"mean": [0.0] * n, "scale": [1.0] * n},
+        "novelty": {"centroids": [], "max_distance": 1.0},
+        "nodes": [{"feature": 1, "threshold": 0.0, "left": 1, "right": 2, "action": -1, "samples": 2,
+                   "confidence": 0.0}, leaf(SAFE), leaf(busy_action)],
+    }
+    tree_table.validate(table)
+    return table
+
+
+def _need_libdpdk():
+    require_program("pkg-config", "builds l2fwd_tune against libdpdk")
+    if subprocess.run(["pkg-config", "--exists", "libdpdk"], timeout=30).returncode != 0:
+        if IN_CI:
+            pytest.fail("libdpdk not found by pkg-config (CI=true: .ci/run must install libdpdk-dev)")
+        pytest.skip("libdpdk not found by pkg-config (install libdpdk-dev)")
+    require_program("make")
+
+
+def build_app(table: dict, out: Path) -> Path:
+    _need_libdpdk()
+    files = build.generate(table, out)
+    proc = subprocess.run(["make", "-C", str(CSRC / "l2fwd_tune"), f"BUILD={out}", f"FASTPATH_TREE={files['source']}"],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return out / "l2fwd_tune"
+
+
+def run_app(app: Path, *args: str, duration: float = 1.5) -> dict:
+    eal = ["--no-huge", "-m", "512", "--no-pci", "--vdev=net_null0", "--vdev=net_null1",
+           f"--file-prefix=l2fwd_tune_{uuid.uuid4().hex[:8]}", "--lcores", "0@0,1@1,2@1", "--log-level=lib.eal:error"]
+    proc = subprocess.run(["timeout", "-k", "5", str(duration + 30), str(app), *eal, "--", "--duration",
+                           str(duration), *args], capture_output=True, text=True, timeout=duration + 60,
+                          env={**os.environ, "FP_RCU_FENCE": "0"})
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    return build_app(app_table(BUSY), tmp_path_factory.mktemp("l2fwd_tune"))
+
+
+def test_decides_on_its_own_metrics_and_applies_burst_and_cores(app):
+    out = run_app(app, "--decide-every", "32")
+    assert out["tx"] > 10_000 and out["decisions"] > 10
+    assert out["workers"] == 2
+    assert out["last_decision"] == BUSY  # forwarding, so throughput_mpps > 0
+    assert out["final_burst"] == 16 and out["final_active_workers"] == 2
+    assert out["ring_requests"] == 1 and out["ring_resizes"] == 0  # handed over, not applied
+    assert (out["rx_desc"], out["tx_desc"]) == (1024, 1024)
+
+
+def test_control_path_applies_ring_resizes(app):
+    out = run_app(app, "--decide-every", "32", "--apply-rings")
+    assert out["ring_resizes"] == 1 and out["ring_errors"] == 0
+    assert (out["rx_desc"], out["tx_desc"]) == (512, 512)
+    assert out["tx"] > 10_000  # still forwarding after the port restart
+
+
+def test_loaded_tree_replaces_the_compiled_in_one(app, tmp_path):
+    other = CONFIGS.index({"rx_desc": 1024, "tx_desc": 1024, "cores": 1, "burst": 16})
+    fpt = pack.write_fpt(layout.compile_table(app_table(other)), tmp_path / "other.fpt")
+    out = run_app(app, "--decide-every", "32", "--tree", str(fpt))
+    assert out["last_decision"] == other and out["final_burst"] == 16 and out["final_active_workers"] == 1
+    assert out["ring_requests"] == 0
+
+
+def test_without_decisions_nothing_changes(app):
+    out = run_app(app, "--decide-every", "0", "--burst", "32")
+    assert out["decisions"] == 0 and out["final_burst"] == 32 and out["tx"] > 10_000
+
+
+def test_unmeasured_features_fall_back_to_the_safe_default(tmp_path, depth10):
+    _, table = depth10  # all FINGERPRINT_FEATURES: latency, LLC, PCIe... are NaN in this app
+    app = build_app(table, tmp_path)
+    out = run_app(app, "--decide-every", "16", duration=1.0)
+    assert out["decisions"] > 10
+    assert set(out["decision_counts"]) == {str(table["safe_default"])}
