@@ -18,6 +18,7 @@ from dpdktune.backends import measure, testpmd
 from dpdktune.backends.base import RunFailed, RunResult, RunSpec
 from dpdktune.backends.local import LocalBackend, LocalProcess, new_file_prefix, record_extra, runtime_dir
 
+REPO = Path(__file__).resolve().parents[3]
 #: generator lcores: one main, one that transmits
 GENERATOR_CPUS = 2
 
@@ -74,6 +75,12 @@ class _Generator:
         shutil.rmtree(runtime_dir(self.prefix), ignore_errors=True)
 
 
+def pktgen_path(settings: testpmd.TestpmdSettings) -> Path:
+    """local.pktgen, relative paths taken from the repository root."""
+    path = Path(settings.pktgen)
+    return path if path.is_absolute() else REPO / path
+
+
 def _generator_argv(backend: LocalBackend, spec: RunSpec, lcores: str, socket: Path, queues: int,
                     oversubscribed: bool) -> tuple[list[str], str, bool]:
     s = backend.settings
@@ -94,14 +101,14 @@ def _generator_argv(backend: LocalBackend, spec: RunSpec, lcores: str, socket: P
     app = [f"--rate-mpps={rate:g}", f"--sizes={sizes}", f"--weights={weights}", f"--flows={w.flows}",
            f"--on-us={w.arrival.on_us:g}", f"--off-us={w.arrival.off_us:g}", "--burst=32",
            f"--duration-s={s.deadline_s:g}", f"--seed={spec.seed % 2**31}"]
-    return [s.pktgen, *eal, "--", *app], prefix, False
+    return [str(pktgen_path(s)), *eal, "--", *app], prefix, False
 
 
 def run_memif(backend: LocalBackend, spec: RunSpec, cpus: int, topo: dict[str, Any]) -> RunResult:
     s = backend.settings
     oversubscribed = cpus < testpmd.MEMIF_MIN_CPUS
-    if s.generator == "pktgen" and not Path(s.pktgen).exists():
-        raise RunFailed(f"local.pktgen: {s.pktgen} not built (make -C csrc/pktgen)", retryable=False)
+    if s.generator == "pktgen" and not pktgen_path(s).exists():
+        raise RunFailed(f"local.pktgen: {pktgen_path(s)} not built (make -C csrc/pktgen)", retryable=False)
     # the DUT may use what the generator leaves: cpus - GENERATOR_CPUS, one of them its main lcore
     dut_cpus = cpus if oversubscribed else cpus - GENERATOR_CPUS
     prefix = new_file_prefix()
