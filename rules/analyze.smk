@@ -4,6 +4,8 @@ from dpdktune.analysis.analyze import FIGURES as ANALYSIS_FIGURES, TABLES as ANA
 
 
 rule analyze_landscape:
+    conda:
+        "../envs/dpdktune.yaml"
     input:
         dataset=rules.merge_dataset.output.dataset,
         gate=rules.gate_validation.output.gate,

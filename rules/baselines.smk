@@ -3,6 +3,8 @@ from dpdktune.baselines.run import GAP_TABLES
 
 
 rule score_baselines:
+    conda:
+        "../envs/dpdktune.yaml"
     input:
         dataset=rules.merge_dataset.output.dataset,
         gate=rules.gate_validation.output.gate,
@@ -18,6 +20,8 @@ rule score_baselines:
 
 
 rule analyze_gap:
+    conda:
+        "../envs/dpdktune.yaml"
     input:
         scores=rules.score_baselines.output.scores,
         fingerprints=rules.score_baselines.output.fingerprints,

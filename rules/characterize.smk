@@ -3,6 +3,8 @@
 
 
 rule run_batch:
+    conda:
+        "../envs/dpdktune.yaml"
     output:
         records="results/characterize/batches/{workload}.parquet",
         timeseries="results/characterize/batches/{workload}.timeseries.parquet",
@@ -21,6 +23,8 @@ rule run_batch:
 
 
 rule merge_dataset:
+    conda:
+        "../envs/dpdktune.yaml"
     input:
         records=expand(rules.run_batch.output.records, workload=WORKLOADS),
         timeseries=expand(rules.run_batch.output.timeseries, workload=WORKLOADS),
@@ -37,6 +41,8 @@ rule merge_dataset:
 
 
 rule export_csv:
+    conda:
+        "../envs/dpdktune.yaml"
     input:
         dataset=rules.merge_dataset.output.dataset,
     output:
@@ -48,6 +54,8 @@ rule export_csv:
 
 
 rule archive_campaign:
+    conda:
+        "../envs/dpdktune.yaml"
     input:
         dataset=rules.merge_dataset.output.dataset,
         timeseries=rules.merge_dataset.output.timeseries,

@@ -2,6 +2,8 @@
 
 
 rule render_fastpath:
+    conda:
+        "../envs/dpdktune.yaml"
     input:
         tree=rules.distill_tree.output.tree,
         template="csrc/templates/fastpath_tree.c.j2",
@@ -15,6 +17,8 @@ rule render_fastpath:
 
 
 rule build_fastpath:
+    conda:
+        "../envs/dpdktune.yaml"
     input:
         source=rules.render_fastpath.output.source,
         runtime="csrc/fastpath_runtime.c",

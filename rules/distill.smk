@@ -3,6 +3,8 @@
 
 
 rule distill_sweep:
+    conda:
+        "../envs/dpdktune.yaml"
     input:
         dataset=rules.merge_dataset.output.dataset,
         summary=rules.summarize_rl.output.summary,
@@ -20,6 +22,8 @@ rule distill_sweep:
 
 
 rule distill_tree:
+    conda:
+        "../envs/dpdktune.yaml"
     input:
         dataset=rules.merge_dataset.output.dataset,
         summary=rules.summarize_rl.output.summary,
@@ -40,6 +44,8 @@ rule distill_tree:
 
 
 rule phase2_section:
+    conda:
+        "../envs/dpdktune.yaml"
     input:
         dataset=rules.merge_dataset.output.dataset,
         rl_summary=rules.summarize_rl.output.summary,

@@ -6,6 +6,8 @@ REPORT_SECTIONS = globals().get("REPORT_SECTIONS", [])
 
 
 rule report:
+    conda:
+        "../envs/dpdktune.yaml"
     input:
         dataset=rules.merge_dataset.output.dataset,
         manifest=rules.merge_dataset.output.manifest,

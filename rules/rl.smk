@@ -3,6 +3,8 @@
 
 
 rule build_rl_dataset:
+    conda:
+        "../envs/dpdktune.yaml"
     input:
         dataset=rules.merge_dataset.output.dataset,
     output:
@@ -17,6 +19,8 @@ rule build_rl_dataset:
 
 
 rule train_rl:
+    conda:
+        "../envs/dpdktune.yaml"
     input:
         dataset=rules.merge_dataset.output.dataset,
     output:
@@ -35,6 +39,8 @@ rule train_rl:
 
 
 rule summarize_rl:
+    conda:
+        "../envs/dpdktune.yaml"
     input:
         dataset=rules.merge_dataset.output.dataset,
         scores=expand(rules.train_rl.output.scores, algorithm=config["rl"]["algorithms"]),

@@ -3,6 +3,8 @@
 
 
 rule validate_dataset:
+    conda:
+        "../envs/dpdktune.yaml"
     input:
         dataset=rules.merge_dataset.output.dataset,
         manifest=rules.merge_dataset.output.manifest,
@@ -21,6 +23,8 @@ rule validate_dataset:
 
 # Kept apart from validate_dataset so a failing gate leaves the findings on disk.
 rule gate_validation:
+    conda:
+        "../envs/dpdktune.yaml"
     input:
         summary=rules.validate_dataset.output.summary,
     output:
@@ -32,6 +36,8 @@ rule gate_validation:
 
 
 rule rerun_failed:
+    conda:
+        "../envs/dpdktune.yaml"
     input:
         rerun=rules.validate_dataset.output.rerun,
     output:
