@@ -26,7 +26,7 @@ def test_trial_cv_close_to_configured(run):
 def test_no_noise_little_spread_when_cpu_bound(run):
     # only the rare OS stalls differ between seeds
     values = [run("flood64", 512, 512, 1, seed=s, noise_cv=0.0).metrics["throughput_mpps"] for s in range(10)]
-    assert np.std(values) / np.mean(values) < 0.002
+    assert np.std(values) / np.mean(values) < 0.005
 
 
 def _spec(catalogue, cx5, run_id, seed):

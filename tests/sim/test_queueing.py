@@ -56,3 +56,13 @@ def test_mmpp_surges_raise_tail_latency(run, catalogue):
     mmpp = catalogue["mmpp"]
     steady = replace(mmpp, arrival=replace(mmpp.arrival, process="poisson"))
     assert run(mmpp, 1024, 1024, 2).metrics["latency_p99_us"] > 1.5 * run(steady, 1024, 1024, 2).metrics["latency_p99_us"]
+
+
+@pytest.mark.parametrize("drift, start", [(-5.0, 0.0), (5.0, 1.0), (0.0, 0.5)])
+def test_clamp_scan_fast_paths_match_loop(drift, start):
+    # never full / never empty / both: each path of clamp_scan against the plain loop
+    rng = np.random.default_rng(1)
+    x = rng.normal(drift, 3.0, size=(300, 4))
+    cap = np.array([50.0, 200.0, 400.0, 1000.0])
+    q0 = cap * start
+    np.testing.assert_allclose(queueing.clamp_scan(x, cap, q0), _reference(x, cap, q0), atol=1e-6)

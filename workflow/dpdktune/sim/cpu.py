@@ -14,6 +14,8 @@ that only polls empty queues does not touch the shared data path. Shared DDIO, D
 
 from __future__ import annotations
 
+import numpy as np
+
 from dpdktune.hardware import HardwareProfile
 
 
@@ -37,13 +39,15 @@ def full_rate_pps(packet_cycles: float, burst_cycles: float, idle_poll_cycles: f
     return hz * loaded_queues * burst / loop
 
 
-def average_burst(rate_pps: float, packet_cycles: float, loop_fixed_cycles: float, burst: int, hz: float) -> float:
-    """Packets an rx_burst returns on average when the core is offered `rate_pps`.
+def average_burst(rate_pps, packet_cycles: float, loop_fixed_cycles: float, burst: int, hz: float):
+    """Packets one poll loop gathers when its core is offered `rate_pps` (array or scalar).
 
     The loop takes fixed + n*packet cycles and n = rate * loop time, so
-    n = rate*fixed / (hz - rate*packet), capped at the configured burst, at least 1.
+    n = rate*fixed / (hz - rate*packet), capped at the configured burst (and the full burst
+    when the core cannot keep up).
     """
-    spare = hz - rate_pps * packet_cycles
-    if spare <= 0:
-        return float(burst)
-    return float(min(burst, max(1.0, rate_pps * loop_fixed_cycles / spare)))
+    rate = np.asarray(rate_pps, float)
+    spare = hz - rate * packet_cycles
+    with np.errstate(divide="ignore", invalid="ignore"):
+        n = np.where(spare > 0, rate * loop_fixed_cycles / spare, np.inf)
+    return np.minimum(n, burst)

@@ -27,7 +27,7 @@ from dpdktune.sim.noise import speed_factor
 from dpdktune.workloads import Workload
 
 #: coarse step of the queue simulation; finer for short ON periods or MMPP sojourns
-TARGET_STEP_US = 10.0
+TARGET_STEP_US = 20.0
 
 
 @dataclass
@@ -63,25 +63,27 @@ def _step_us(workload: Workload, sample_us: float) -> tuple[float, int]:
     return sample_us / per_sample, per_sample
 
 
-def _stall_time(events: np.ndarray, length_us: float, dt_us: float) -> np.ndarray:
-    """Microseconds of each step lost to stalls of `length_us` starting at `events`; a stall
-    longer than a step spills into the following steps."""
-    full, rest = int(length_us // dt_us), length_us % dt_us
-    counts = np.cumsum(events, axis=0, dtype=float)
-    lost = np.zeros_like(counts)
-    lost += rest * _shift(events.astype(float), full)
-    if full:
-        lost += dt_us * (counts - _shift(counts, full))
-    return lost
+def _stall_events(rng: np.random.Generator, per_core_mean: float, steps: int, cores: int) -> tuple[np.ndarray, np.ndarray]:
+    """Stall starts as (step, core) pairs: a Poisson count over all cores, placed uniformly."""
+    count = int(rng.poisson(per_core_mean * cores))
+    return rng.integers(steps, size=count), rng.integers(cores, size=count)
 
 
-def _shift(x: np.ndarray, k: int) -> np.ndarray:
-    """x delayed by k steps along axis 0 (zeros shifted in)."""
-    if k == 0:
-        return x
-    out = np.zeros_like(x)
-    out[k:] = x[:-k]
-    return out
+def _stall_time(events: tuple[np.ndarray, np.ndarray], length_us: float, dt_us: float, steps: int,
+                cores: int, into: np.ndarray) -> None:
+    """Add to `into` (steps, cores) the microseconds of each step lost to stalls of
+    `length_us`; a stall longer than a step spills into the following steps."""
+    step, core = events
+    keep = core < cores
+    step, core = step[keep], core[keep]
+    if step.size == 0:
+        return
+    whole, rest = int(length_us // dt_us), length_us % dt_us
+    spans = [(k, dt_us) for k in range(whole)] + ([(whole, rest)] if rest > 0 else [])
+    for offset, lost in spans:
+        at = step + offset
+        ok = at < steps
+        np.add.at(into, (at[ok], core[ok]), lost)
 
 
 def simulate(
@@ -94,7 +96,12 @@ def simulate(
     sample_interval_ms: float = 0.5,
     noise_cv: float = 0.0,
 ) -> SimOutput:
-    """Simulate one run of `workload` under `knobs` on `hw`; the same seed gives the same output."""
+    """Simulate one run of `workload` under `knobs` on `hw`; the same seed gives the same output.
+
+    Queue arrays have one column per core: the RX queue that core serves on one port. A
+    bidirectional workload loads the same-index queue of the other port identically
+    (assumption: both directions carry the same packet counts), so totals count it twice.
+    """
     if window_ms <= 0 or sample_interval_ms <= 0:
         raise ValueError("sim.window_ms and sim.sample_interval_ms: must be > 0")
     applied = apply_knobs(hw, knobs)
@@ -111,131 +118,129 @@ def simulate(
     dt_s = dt_us * 1e-6
     window_s = steps * dt_s
 
-    # --- (a) offered load, capped by the wire
+    # --- (a) offered load per RX port, capped by the wire
     sizes = np.asarray(workload.sizes, float)
     weights = np.asarray(workload.size_weights, float)
     weights = weights / weights.sum()
     mean_size = float(np.dot(sizes, weights))
-    rx_ports = 2 if workload.direction == "bidir" else 1
+    ports = 2 if workload.direction == "bidir" else 1  # RX ports carrying traffic
     line_pps = wire.line_rate_pps(hw.link_gbps, mean_size)
     if workload.offered_mpps is not None:
         wanted = float(workload.offered_mpps) * 1e6
     else:
-        wanted = workload.line_fraction * line_pps * rx_ports
-    port_mean = min(wanted / rx_ports, line_pps)
-    # config-independent draws first (speed, traffic), so configs share the same packets
+        wanted = workload.line_fraction * line_pps * ports
+    port_mean = min(wanted / ports, line_pps)
+    # config-independent draws first (speed, traffic, OS jitter), so that every config of a
+    # seed sees the same packets and the same stalls: configs differ by physics, not by draws
     speed = speed_factor(rng, noise_cv)
     rate = traffic.rate_profile(workload.arrival, port_mean, line_pps, steps, dt_us, rng)
-    port_counts = traffic.port_arrivals(rate, rx_ports, dt_us, workload.arrival.process, rng)
-    # OS jitter on every core of the machine: short frequent and rare long stalls
-    short_stalls = rng.poisson(hw.stall_rate_hz * dt_s, size=(steps, hw.cores))
-    long_stalls = rng.poisson(hw.long_stall_rate_hz * dt_s, size=(steps, hw.cores))
+    port_counts = traffic.port_arrivals(rate, 1, dt_us, workload.arrival.process, rng)
+    short_stalls = _stall_events(rng, hw.stall_rate_hz * window_s, steps, hw.cores)
+    long_stalls = _stall_events(rng, hw.long_stall_rate_hz * window_s, steps, hw.cores)
 
     # --- (b) RSS: queue i of every RX port is served by core i
-    port_share = rss.queue_shares(workload.name, workload.flows, workload.zipf_s, hw.rss_reta_size, n_cores)
-    share = np.tile(port_share, rx_ports)
+    share = rss.queue_shares(workload.name, workload.flows, workload.zipf_s, hw.rss_reta_size, n_cores)
     lam_port = float(rate.mean())
     lam = lam_port * share  # mean pps per RX queue
-    lam_total = float(lam.sum())
+    lam_total = float(lam.sum()) * ports
+    weight = share / share.sum()  # each queue's share of the packets
 
     # --- (d) caches: DDIO working set over all active rings, L2 working set per core
     data_lines = float(np.dot(weights, np.ceil(sizes / line)))
-    touches_data = workload.app_cycles > 0
-    cpu_lines = hw.mbuf_header_lines + (1.0 if touches_data else 0.0) + 0.0
+    touches_data = workload.app_cycles > 0  # io forwarding never reads the payload
+    cpu_lines = hw.mbuf_header_lines + (1.0 if touches_data else 0.0)
     wb_lines = hw.desc_wb_bytes / line
     dma_lines = data_lines + wb_lines
-    queues = rx_ports * n_cores
+    queues = ports * n_cores
     ws_io = cache.io_working_set_bytes(hw, queues, queues, rx, tx, data_lines)
     hit = cache.ddio_hit_rate(hw, ws_io)
-    ws_core = cache.core_working_set_bytes(hw, rx, tx, rx_ports, cpu_lines)
+    ws_core = cache.core_working_set_bytes(hw, rx, tx, ports, cpu_lines)
     l2_miss = cache.l2_miss_fraction(hw, ws_core)
     cpu_dma_lines = wb_lines + (1.0 if touches_data else 0.0)
 
-    # --- (b, c) CPU: cycles per packet and per burst, inflated by core contention and noise
+    # --- (b, c) CPU: cycles per packet and per burst, inflated by core contention and noise;
     # idle-polling cores (no flow hashed to them) add no contention on the shared data path
-    active_cores = max(int(np.count_nonzero(port_share)), 1)
-    inflate = cpu.contention(hw, active_cores) * speed
+    inflate = cpu.contention(hw, max(int(np.count_nonzero(share)), 1)) * speed
     stall = cpu.miss_stall_cycles(hw, l2_miss, cpu_lines, cpu_dma_lines * (1.0 - hit))
     c_pkt = (hw.fwd_base_cycles + workload.app_cycles + stall) * inflate
     c_burst = hw.per_burst_cycles * inflate
-    idle_cycles = max(hw.ports - rx_ports, 0) * hw.empty_poll_cycles
-    mu_core = cpu.full_rate_pps(c_pkt, c_burst, idle_cycles, burst, rx_ports, hz)
-    lam_core_queue = lam_port * port_share  # per core, per loaded queue
-    mu_cpu = np.tile(np.maximum(mu_core / rx_ports, mu_core - (rx_ports - 1) * lam_core_queue), rx_ports)
-    core_rate = rx_ports * lam_core_queue
-    spare = hz - core_rate * c_pkt
-    with np.errstate(divide="ignore", invalid="ignore"):
-        n_loop = np.where(spare > 0, core_rate * (rx_ports * c_burst + idle_cycles) / spare, np.inf)
-    avg_burst = np.tile(np.clip(n_loop / rx_ports, 1.0, burst), rx_ports)
-    mean_burst = float(np.dot(avg_burst, share) / share.sum())
-    # bursts at the peak of the arrival process (where the PCIe limit can bind)
-    peak_core = np.minimum(rx_ports * float(rate.max()) * port_share, mu_core)
-    peak_spare = hz - peak_core * c_pkt
-    with np.errstate(divide="ignore", invalid="ignore"):
-        peak_loop = np.where(peak_spare > 0, peak_core * (rx_ports * c_burst + idle_cycles) / peak_spare, np.inf)
-    peak_burst = float(np.dot(np.clip(peak_loop / rx_ports, 1.0, burst), port_share))
+    idle_cycles = max(hw.ports - ports, 0) * hw.empty_poll_cycles
+    loop_fixed = ports * c_burst + idle_cycles
+    mu_core = cpu.full_rate_pps(c_pkt, c_burst, idle_cycles, burst, ports, hz)
+    # round-robin polling: a queue gets at least its turn, and whatever the others leave
+    mu_cpu = np.maximum(mu_core / ports, mu_core - (ports - 1) * lam)
+    avg_burst = cpu.average_burst(ports * lam, c_pkt, loop_fixed, burst, hz) / ports
+    avg_burst = np.clip(avg_burst, 1.0, burst)
+    mean_burst = float(np.dot(avg_burst, weight))
+    # bursts at the peak of the arrival process, where the PCIe limit can bind
+    peak = np.minimum(ports * float(rate.max()) * share, mu_core)
+    peak_burst = float(np.dot(np.clip(cpu.average_burst(peak, c_pkt, loop_fixed, burst, hz) / ports, 1.0, burst),
+                              weight))
 
     # --- (f) PCIe, NIC and DRAM limits, shared by the queues in proportion to their load
     cost = pcie.packet_bytes(hw, sizes, weights, mean_burst)
     pcie_cap = pcie.capacity_pps(hw, pcie.packet_bytes(hw, sizes, weights, peak_burst))
     nic_cap = hw.nic_max_mpps * 1e6
-    dram_bytes = (1.0 - hit) * dma_lines * line * 2.0
+    dram_bytes = (1.0 - hit) * dma_lines * line * 2.0  # each leaked line: DRAM write + read
     dram_cap = hw.dram_gbps * 1e9 / 8.0 / dram_bytes if dram_bytes > 0 else math.inf
-    load_share = lam / lam_total if lam_total > 0 else share / share.sum()
+    load_share = weight / ports  # of all packets through the NIC
     read_lat_s = hw.pcie_read_latency_ns * 1e-9
+    # RX descriptor window: refills reach the NIC one PCIe read after the PMD posts them
     rx_window = max(rx - hw.rx_free_thresh - burst, 1) / read_lat_s
     mu_nic = np.minimum(np.minimum(hw.queue_max_mpps * 1e6, min(nic_cap, pcie_cap) * load_share), rx_window)
     mu_host = mu_cpu if math.isinf(dram_cap) else np.minimum(mu_cpu, dram_cap * load_share)
     mu = np.maximum(np.minimum(mu_nic, mu_host), 1.0)
     host_bound = mu_host < mu_nic
 
-    # --- (e, g) finite buffers: the ring (if the host is the bottleneck) plus the NIC's share
+    # --- (e, g) finite buffers: the ring, plus the queue's share of the NIC's on-chip buffer
+    # where packets wait there (NIC/PCIe-bound, or a NIC that holds frames for a full ring)
     cell = hw.nic_buffer_cell_bytes
     nic_pkts = hw.nic_rx_buffer_kb * 1024.0 / float(np.dot(weights, np.ceil(sizes / cell) * cell))
     ring_eff = max(rx - hw.rx_free_thresh, 1)
-    # host-bound queues back up into the ring, and into the NIC buffer only if the NIC holds
-    # frames for a full ring; NIC/PCIe-bound queues wait in the NIC buffer
-    nic_used = (~host_bound) | hw.nic_buffer_on_ring_full
-    capacity = ring_eff + np.where(nic_used, nic_pkts * share, 0.0)
-    # a stalled core serves nothing; its ring must absorb the arrivals meanwhile
-    stalled_us = (_stall_time(short_stalls[:, :n_cores], hw.stall_us, dt_us)
-                  + _stall_time(long_stalls[:, :n_cores], hw.long_stall_us, dt_us))
-    lost = np.tile(np.minimum(1.0, stalled_us / dt_us), (1, rx_ports))
-    service = np.minimum(mu_nic, mu_host * (1.0 - lost)) * dt_s
-    arrivals = traffic.queue_arrivals(port_counts, port_share)
+    capacity = ring_eff + np.where((~host_bound) | hw.nic_buffer_on_ring_full, nic_pkts * weight, 0.0)
+    # a stalled core serves nothing; its ring absorbs the arrivals meanwhile
+    stalled_us = np.zeros((steps, n_cores))
+    _stall_time(short_stalls, hw.stall_us, dt_us, steps, n_cores, stalled_us)
+    _stall_time(long_stalls, hw.long_stall_us, dt_us, steps, n_cores, stalled_us)
+    service = np.minimum(mu_nic, mu_host * (1.0 - np.minimum(1.0, stalled_us / dt_us))) * dt_s
+    arrivals = port_counts * share
     q0 = np.where(lam > mu, capacity, 0.0)
     occ = queueing.clamp_scan(arrivals - service, capacity, q0)
     prev = np.vstack([q0[None, :], occ[:-1]])
-    dropped = np.maximum(prev + arrivals - service - capacity, 0.0)
-    served = np.maximum(prev + arrivals - occ - dropped, 0.0)
-    # TX descriptor window (Little's law): descriptors stay busy for two PCIe reads, plus the
-    # RS batch and the free threshold; what tx_burst cannot enqueue is dropped.
+    offered_now = prev + arrivals
+    dropped = np.maximum(offered_now - service - capacity, 0.0)
+    served = np.maximum(offered_now - occ - dropped, 0.0)
+    # TX descriptor window (Little's law): a descriptor stays busy for two PCIe reads
+    # (descriptor, then data) plus the RS batch and the free threshold; what tx_burst
+    # cannot enqueue is dropped
     tx_window = max(tx - burst - hw.tx_rs_thresh - hw.tx_free_thresh, 1) / (2.0 * read_lat_s)
     sent = np.minimum(served, tx_window * dt_s)
-    tx_dropped = served - sent
+    lost = dropped + (served - sent)
 
-    # --- metrics
-    total_in = float(arrivals.sum())
-    total_sent = float(sent.sum())
-    total_served = float(served.sum())
-    total_drop = float(dropped.sum() + tx_dropped.sum())
-    busy_per_pkt = c_pkt + c_burst / avg_burst  # per queue
-    busy_cycles = float(np.dot(served.sum(axis=0), busy_per_pkt))
+    # --- metrics (one port's queues, counted for every loaded port)
+    total_in = float(arrivals.sum()) * ports
+    total_sent = float(sent.sum()) * ports
+    served_q = served.sum(axis=0) * ports
+    total_served = float(served_q.sum())
+    total_lost = float(lost.sum()) * ports
+    busy_per_pkt = c_pkt + c_burst / avg_burst
+    busy_cycles = float(np.dot(served_q, busy_per_pkt))
     served_pps = total_served / window_s
     sent_pps = total_sent / window_s
 
-    coarse_us = occ / mu * 1e6
+    coarse_us = occ * (1e6 / mu)
     rho = np.minimum(lam / mu, 0.98)
-    wait_us = np.zeros_like(rho) if workload.arrival.process == "cbr" else np.minimum(
-        rho / (2.0 * mu * (1.0 - rho)) * 1e6, dt_us)
-    busy = float(np.dot(load_share, rho))
-    mdl_mean = float(np.dot(load_share, wait_us)) / busy if busy > 0 else 0.0
-    batch_us = float(np.dot(load_share, avg_burst * c_pkt / hz * 1e6))
+    if workload.arrival.process == "cbr":
+        wait_us = np.zeros_like(rho)  # D/D/1: no queueing inside a step
+    else:
+        wait_us = np.minimum(rho / (2.0 * mu * (1.0 - rho)) * 1e6, dt_us)  # M/D/1 mean wait
+    busy = float(np.dot(weight, rho))
+    mdl_mean = float(np.dot(weight, wait_us)) / busy if busy > 0 else 0.0
+    batch_us = float(np.dot(weight, avg_burst * c_pkt / hz * 1e6))
     gather_us = 0.0
-    if hw.tx_drain_us > 0:
-        with np.errstate(divide="ignore"):
-            gather = np.minimum((burst - 1) / (2.0 * np.maximum(lam, 1e-9)) * 1e6, hw.tx_drain_us / 2.0)
-        gather_us = float(np.dot(load_share, gather))
+    if hw.tx_drain_us > 0:  # TX buffer flushes when full or on the drain timer
+        gather = np.minimum((burst - 1) / (2.0 * np.maximum(lam, 1e-9)) * 1e6, hw.tx_drain_us / 2.0)
+        gather_us = float(np.dot(weight, gather))
     base_us = (2.0 * wire.serialization_us(hw.link_gbps, mean_size) + 2.0 * hw.nic_latency_ns * 1e-3
                + 2.5 * hw.pcie_read_latency_ns * 1e-3
                # the NIC's TX read of a leaked line is served from DRAM, not the LLC
@@ -248,7 +253,7 @@ def simulate(
         "throughput_mpps": sent_pps / 1e6,
         "throughput_gbps": sent_pps * mean_size * 8.0 / 1e9,
         "offered_mpps": total_in / window_s / 1e6,
-        "drop_rate": total_drop / total_in if total_in > 0 else 0.0,
+        "drop_rate": total_lost / total_in if total_in > 0 else 0.0,
         "latency_p50_us": float(p50),
         "latency_p99_us": float(p99),
         "latency_p999_us": float(p999),
@@ -261,47 +266,46 @@ def simulate(
         "dram_gbps": dram_bytes * served_pps * 8.0 / 1e9,
         "ddio_hit_rate": hit,
     }
-    assert tuple(metrics) == METRIC_NAMES
 
-    # --- time series on the shared clock
-    def per_sample_sum(x: np.ndarray) -> np.ndarray:
-        return x.reshape(n_samples, per_sample, -1).sum(axis=(1, 2))
+    # --- time series on the shared clock, from the same steps
+    def per_sample(x: np.ndarray) -> np.ndarray:
+        return x.reshape(n_samples, -1).sum(axis=1)
 
     interval_s = sample_us * 1e-6
-    sent_s = per_sample_sum(sent)
-    served_s = per_sample_sum(served)
-    weighted_lat = per_sample_sum(coarse_us * sent)
-    busy_s = per_sample_sum(served * busy_per_pkt)
+    sent_s = per_sample(sent) * ports
+    served_s = per_sample(served) * ports
     timeseries = {
         "t_s": np.arange(n_samples) * interval_s,
-        "offered_mpps": per_sample_sum(arrivals) / interval_s / 1e6,
+        "offered_mpps": per_sample(arrivals) * ports / interval_s / 1e6,
         "throughput_mpps": sent_s / interval_s / 1e6,
-        "dropped_mpps": per_sample_sum(dropped + tx_dropped) / interval_s / 1e6,
-        "ring_occupancy": per_sample_sum(np.minimum(occ, rx)) / (per_sample * queues),
+        "dropped_mpps": per_sample(lost) * ports / interval_s / 1e6,
+        "ring_occupancy": per_sample(np.minimum(occ, rx)) / (per_sample_steps(steps, n_samples) * n_cores),
         "latency_us": np.where(sent_s > 0, base_us + mdl_mean * busy + batch_us / 2 + gather_us
-                               + weighted_lat / np.maximum(sent_s, 1e-12), np.nan),
-        "cpu_busy_fraction": np.minimum(1.0, busy_s / (hz * interval_s * n_cores)),
+                               + per_sample(coarse_us * sent) * ports / np.maximum(sent_s, 1e-12), np.nan),
+        "cpu_busy_fraction": np.minimum(1.0, per_sample(served * busy_per_pkt) * ports / (hz * interval_s * n_cores)),
         "pcie_wr_gbps": (cost.rx_write * served_s + (cost.dma_write - cost.rx_write) * sent_s) * 8.0
         / interval_s / 1e9,
         "dram_gbps": dram_bytes * served_s * 8.0 / interval_s / 1e9,
     }
-    assert tuple(timeseries)[1:] == TIMESERIES_METRICS
 
+    hot = int(np.argmax(share))
     limits = {
         "offered": lam_total,
-        "cpu": float(mu_cpu.sum()),
-        "rss": float(mu_cpu.min() / share.max()) * rx_ports if lam_total > 0 else math.inf,
+        "cpu": float(mu_cpu.sum()) * ports,
+        "rss": float(mu_cpu[hot] / share[hot]) * ports,
         "nic": nic_cap,
         "pcie": pcie_cap,
         "dram": dram_cap,
-        "queue": hw.queue_max_mpps * 1e6 / share.max() * rx_ports,
-        "tx_ring": tx_window / share.max() * rx_ports,
-        "rx_ring": rx_window / share.max() * rx_ports,
+        "queue": hw.queue_max_mpps * 1e6 / share[hot] * ports,
+        "rx_ring": rx_window / share[hot] * ports,
+        "tx_ring": tx_window / share[hot] * ports,
     }
     extra = {
-        "bound": min(limits, key=lambda k: (limits[k], k != "offered")),
-        "limits_mpps": {k: round(v / 1e6, 3) for k, v in limits.items() if math.isfinite(v)},
-        "line_mpps": line_pps * rx_ports / 1e6,
+        # the tightest limit; "offered" when the DUT keeps up
+        "bound": min(limits, key=lambda k: (limits[k] * (1.0 if k == "offered" else 1.02) if k != "rss"
+                                            else limits[k] * 1.02 if limits[k] < 0.98 * limits["cpu"] else math.inf)),
+        "limits_mpps": {k: round(float(v) / 1e6, 3) for k, v in limits.items() if math.isfinite(v)},
+        "line_mpps": line_pps * ports / 1e6,
         "io_working_set_mb": ws_io / 2**20,
         "l2_miss_fraction": l2_miss,
         "avg_burst": mean_burst,
@@ -309,3 +313,7 @@ def simulate(
         "step_us": dt_us,
     }
     return SimOutput(metrics=metrics, applied=applied, timeseries=timeseries, extra=extra)
+
+
+def per_sample_steps(steps: int, n_samples: int) -> int:
+    return steps // n_samples

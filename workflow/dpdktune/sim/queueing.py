@@ -7,8 +7,12 @@ stays full, so the sojourn ~ K / service rate: bufferbloat grows with the ring s
 (Lindley, "The theory of queues with a single server", 1952; finite-buffer form as in
 Kleinrock, Queueing Systems vol. 1.)
 
-Speed: the clamp maps f(q) = min(H, max(L, q + C)) are closed under composition, so the whole
-recursion is a prefix scan done in log2(steps) vectorised passes instead of a Python loop.
+Speed: a queue that never fills is the classic one-sided Lindley recursion,
+q_t = S_t - min(-q0, min_{s<=t} S_s) with S the cumulative increments, and one that never
+empties is its mirror image; both are a cumsum and a running extremum. Only queues that
+touch both boundaries need the general form: the clamp maps f(q) = min(H, max(L, q + C)) are
+closed under composition, so that recursion is a prefix scan in log2(steps) vectorised
+passes instead of a Python loop.
 
 Latency: a packet leaving in step t waits q_t / mu (coarse, from the stepped queue) plus a
 within-step part that steps cannot see: the M/D/1 wait rho / (2 mu (1 - rho)) for random
@@ -23,6 +27,22 @@ import numpy as np
 
 def clamp_scan(increments: np.ndarray, capacity: np.ndarray, q0: np.ndarray) -> np.ndarray:
     """Occupancy after each step of q' = min(K, max(0, q + x)); increments (steps, queues)."""
+    cum = np.cumsum(increments, axis=0)
+    lower = cum - np.minimum(-q0, np.minimum.accumulate(cum, axis=0))
+    fits = lower.max(axis=0) <= capacity
+    if fits.all():
+        return lower
+    upper = capacity + cum - np.maximum(capacity - q0, np.maximum.accumulate(cum, axis=0))
+    full = upper.min(axis=0) >= 0
+    out = np.where(fits, lower, upper)
+    both = ~(fits | full)
+    if both.any():
+        out[:, both] = _clamp_prefix_scan(increments[:, both], np.broadcast_to(capacity, fits.shape)[both], q0[both])
+    return out
+
+
+def _clamp_prefix_scan(increments: np.ndarray, capacity: np.ndarray, q0: np.ndarray) -> np.ndarray:
+    """The two-sided recursion as a prefix scan of composed clamp maps."""
     c = increments.copy()
     lo = np.zeros_like(c)
     hi = np.broadcast_to(capacity, c.shape).copy()
