@@ -86,6 +86,17 @@ def _stall_time(events: tuple[np.ndarray, np.ndarray], length_us: float, dt_us: 
         np.add.at(into, (at[ok], core[ok]), lost)
 
 
+def _finite_queue(arrivals: np.ndarray, service: np.ndarray, capacity: np.ndarray, start_full: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Occupancy, drops and departures per step of a finite buffer; an overloaded queue starts
+    full (the measurement window opens in steady state)."""
+    q0 = np.where(start_full, capacity, 0.0)
+    occ = queueing.clamp_scan(arrivals - service, capacity, q0)
+    offered = np.vstack([q0[None, :], occ[:-1]]) + arrivals
+    dropped = np.maximum(offered - service - capacity, 0.0)
+    return occ, dropped, np.maximum(offered - occ - dropped, 0.0)
+
+
 def simulate(
     workload: Workload,
     hw: HardwareProfile,
@@ -192,24 +203,31 @@ def simulate(
     mu = np.maximum(np.minimum(mu_nic, mu_host), 1.0)
     host_bound = mu_host < mu_nic
 
-    # --- (e, g) finite buffers: the ring, plus the queue's share of the NIC's on-chip buffer
-    # where packets wait there (NIC/PCIe-bound, or a NIC that holds frames for a full ring)
+    # --- (e, g) finite buffers: the NIC's on-chip buffer (its share per queue) ahead of the ring
     cell = hw.nic_buffer_cell_bytes
-    nic_pkts = hw.nic_rx_buffer_kb * 1024.0 / float(np.dot(weights, np.ceil(sizes / cell) * cell))
+    nic_pkts = hw.nic_rx_buffer_kb * 1024.0 / float(np.dot(weights, np.ceil(sizes / cell) * cell)) * weight
     ring_eff = max(rx - hw.rx_free_thresh, 1)
-    capacity = ring_eff + np.where((~host_bound) | hw.nic_buffer_on_ring_full, nic_pkts * weight, 0.0)
     # a stalled core serves nothing; its ring absorbs the arrivals meanwhile
     stalled_us = np.zeros((steps, n_cores))
     _stall_time(short_stalls, hw.stall_us, dt_us, steps, n_cores, stalled_us)
     _stall_time(long_stalls, hw.long_stall_us, dt_us, steps, n_cores, stalled_us)
-    service = np.minimum(mu_nic, mu_host * (1.0 - np.minimum(1.0, stalled_us / dt_us))) * dt_s
+    host_service = mu_host * (1.0 - np.minimum(1.0, stalled_us / dt_us)) * dt_s
     arrivals = port_counts * share
-    q0 = np.where(lam > mu, capacity, 0.0)
-    occ = queueing.clamp_scan(arrivals - service, capacity, q0)
-    prev = np.vstack([q0[None, :], occ[:-1]])
-    offered_now = prev + arrivals
-    dropped = np.maximum(offered_now - service - capacity, 0.0)
-    served = np.maximum(offered_now - occ - dropped, 0.0)
+    if hw.nic_buffer_on_ring_full:
+        # the NIC holds frames while the ring is full: one queue of ring + NIC buffer,
+        # drained at the slower of the NIC side and the host side
+        occ, dropped, served = _finite_queue(arrivals, np.minimum(mu_nic * dt_s, host_service),
+                                             ring_eff + nic_pkts, lam > mu)
+        coarse_us = occ * (1e6 / mu)
+    else:
+        # a full ring drops at once (rx_out_of_buffer): the NIC buffer only absorbs what the
+        # NIC/PCIe side cannot take; tandem queues, NIC buffer then ring
+        nic_occ, nic_dropped, delivered = _finite_queue(arrivals, np.broadcast_to(mu_nic * dt_s, arrivals.shape),
+                                                        nic_pkts, lam > mu_nic)
+        occ, ring_dropped, served = _finite_queue(delivered, host_service, np.full(n_cores, float(ring_eff)),
+                                                  np.minimum(lam, mu_nic) > mu_host)
+        dropped = nic_dropped + ring_dropped
+        coarse_us = nic_occ * (1e6 / np.maximum(mu_nic, 1.0)) + occ * (1e6 / np.maximum(mu_host, 1.0))
     # TX descriptor window (Little's law): a descriptor stays busy for two PCIe reads
     # (descriptor, then data) plus the RS batch and the free threshold; what tx_burst
     # cannot enqueue is dropped
@@ -228,7 +246,6 @@ def simulate(
     served_pps = total_served / window_s
     sent_pps = total_sent / window_s
 
-    coarse_us = occ * (1e6 / mu)
     rho = np.minimum(lam / mu, 0.98)
     if workload.arrival.process == "cbr":
         wait_us = np.zeros_like(rho)  # D/D/1: no queueing inside a step
