@@ -100,11 +100,13 @@ def test_shell_metacharacters_in_values_are_quoted_never_executed(sshd, testpmd_
 def test_generator_presets_quote_every_value(preset):
     evil = "$(touch /tmp/x); `id` | y"
     context = {
-        "dpdk": {k: evil for k in ("testpmd", "csrc_pktgen", "pktgen_dpdk", "trex_dir", "trex_cfg")},
+        "dpdk": {k: evil for k in ("testpmd", "csrc_pktgen", "pktgen_dpdk", "trex_dir", "trex_cfg",
+                                   "trex_profile")},
         "pci": {"dut": [], "generator": ["0000:3b:00.0"]}, "gen_lcores": "0-1", "memory_mb": 1024,
         "file_prefix": "dpdktune_x", "no_huge": True, "gen_vdevs": [evil], "gen_burst": 32,
         "gen_port_map": evil, "gen_script": evil, "gen_profile": evil, "frame_bytes": 64, "flows": 4,
         "offered_mpps": 1.5, "offered_pps": 1500000, "on_us": 0, "off_us": 0, "duration_s": 5,
+        "rate_pct": 12.5, "rate_multiplier": 0.125,
     }
     line = render("generator", preset, **context)
     tokens = shlex.split(line)
@@ -112,6 +114,14 @@ def test_generator_presets_quote_every_value(preset):
     assert any(evil in t for t in tokens)
     assert all(t == evil or t.endswith(evil) or "$(" not in t for t in tokens)
     assert "0000:3b:00.0" in tokens or preset == "trex"
+
+
+def test_pktgen_lua_script_carries_size_and_rate():
+    from dpdktune.backends.ssh import pktgen_lua
+
+    lua = pktgen_lua({"frame_bytes": 512, "rate_pct": 12.5, "duration_s": 7})
+    assert 'pktgen.set("0", "size", 512)' in lua and 'pktgen.set("0", "rate", 12.5)' in lua
+    assert "pktgen.delay(7000)" in lua and lua.rstrip().endswith("pktgen.quit();")
 
 
 def test_dut_template_keeps_prequoted_arguments_intact():

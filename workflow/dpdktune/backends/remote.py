@@ -149,6 +149,19 @@ class RemoteRunner:
         finally:
             sftp.close()
 
+    def write_text(self, remote: str, text: str, deadline_s: float) -> None:
+        """Write a small file (a generator script) atomically on the remote side."""
+        sftp = self.connect().open_sftp()
+        try:
+            sftp.get_channel().settimeout(deadline_s)
+            with sftp.open(f"{remote}.tmp", "w") as fh:
+                fh.write(text)
+            sftp.posix_rename(f"{remote}.tmp", remote)
+        except (OSError, paramiko.SSHException) as exc:
+            raise RunFailed(f"sftp write {self.endpoint.host}:{remote}: {exc}") from None
+        finally:
+            sftp.close()
+
     def start(self, command: str, deadline_s: float, pidfile: str) -> "RemoteProcess":
         return RemoteProcess(self, command, deadline_s, pidfile)
 

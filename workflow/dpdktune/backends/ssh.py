@@ -35,7 +35,7 @@ _USER = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,31}$")
 _PCI = re.compile(r"^[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]$")
 _NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 _DPDK_PATHS = {"testpmd": "dpdk-testpmd", "stdbuf": "stdbuf", "perf": "perf", "pcm": "",
-               "csrc_pktgen": "", "pktgen_dpdk": "", "trex_dir": "", "trex_cfg": ""}
+               "csrc_pktgen": "", "pktgen_dpdk": "", "trex_dir": "", "trex_cfg": "", "trex_profile": ""}
 
 
 class ShellArgs(str):
@@ -178,6 +178,28 @@ def parse_testbeds(section: Mapping[str, Any]) -> list[Testbed]:
     if len(set(names)) != len(names):
         raise ValueError(f"ssh.testbeds: duplicate names in {names}")
     return beds
+
+
+# ------------------------------------------------------------------ generators
+
+
+def _rate_fraction(spec: RunSpec) -> float:
+    """The workload's offered load as a fraction of the profile's line rate at its mean size."""
+    w = spec.workload
+    if w.offered_mpps is None:
+        return w.line_fraction
+    line_mpps = spec.hardware.link_gbps * 1e3 / ((w.mean_size + 20) * 8)
+    return min(1.0, w.offered_mpps / line_mpps)
+
+
+def pktgen_lua(context: Mapping[str, Any]) -> str:
+    """pktgen-dpdk script: one port, the workload's mean frame size, its rate; run, stop, quit."""
+    size = max(64, int(context["frame_bytes"]))
+    pct = max(0.001, min(100.0, float(context["rate_pct"])))
+    ms = int(context["duration_s"]) * 1000
+    return (f'pktgen.set("0", "size", {size});\npktgen.set("0", "rate", {pct});\n'
+            f'pktgen.set("0", "count", 0);\npktgen.start("0");\npktgen.delay({ms});\n'
+            'pktgen.stop("0");\npktgen.quit();\n')
 
 
 # ------------------------------------------------------------------ backend
@@ -360,6 +382,8 @@ class SshBackend:
             "frame_bytes": round(w.mean_size), "flows": w.flows,
             "offered_mpps": w.offered_mpps if w.offered_mpps is not None else 0,
             "offered_pps": round((w.offered_mpps or 0) * 1e6),
+            "rate_pct": round(_rate_fraction(spec) * 100, 3),
+            "rate_multiplier": round(_rate_fraction(spec), 4),
             "on_us": w.arrival.on_us, "off_us": w.arrival.off_us,
             "duration_s": round(self.settings.warmup_s + self.settings.measure_s + 5),
         }
@@ -367,6 +391,8 @@ class SshBackend:
     def _start_generator(self, spec: RunSpec, context: dict[str, Any], extra: dict[str, Any]) -> RemoteProcess:
         tb = self.testbed
         gen_prefix = new_file_prefix()
+        if tb.generator_app == "pktgen-dpdk":
+            self._gen.write_text(context["gen_script"], pktgen_lua(context), tb.command_deadline_s)
         line = render("generator", tb.generator_app, **{**context, "file_prefix": gen_prefix})
         extra["generator_command"] = line
         gen = RemoteProcess(self._gen, line, tb.run_deadline_s, f"{tb.workdir}/pids/{gen_prefix}.pid")
