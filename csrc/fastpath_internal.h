@@ -53,7 +53,10 @@ FP_HIDDEN extern const struct fp_tree fp__builtin_tree;
 FP_HIDDEN extern _Atomic(const struct fp_tree *) fp__current;
 FP_HIDDEN extern _Atomic uint64_t fp__gp_ctr;
 FP_HIDDEN extern int fp__rcu_fence;
-FP_HIDDEN extern __thread struct fp_reader *fp__self __attribute__((tls_model("initial-exec")));
+/* No initial-exec TLS: a dlopen()ed library (ctypes, next to torch) may find the static TLS
+ * block full. build.py compiles with -mtls-dialect=gnu2 (TLS descriptors) on x86-64, so the
+ * access stays a cheap call; in an executable the linker relaxes it to a plain %fs access. */
+FP_HIDDEN extern __thread struct fp_reader *fp__self;
 FP_HIDDEN struct fp_reader *fp__reader_register(void);
 
 static inline __attribute__((always_inline)) struct fp_reader *fp_read_lock(void)
@@ -83,11 +86,12 @@ static inline __attribute__((always_inline)) void fp_read_unlock(struct fp_reade
 	atomic_store_explicit(&r->ctr, 0, memory_order_release);
 }
 
-/* The whole decision on one tree. nf, nc and depth are passed separately so that the
- * compiled-in tree's call gets them as constants (unrolled, no loads). Float operations
- * run in the same order as dpdktune.codegen.layout.decide, so the two agree bit for bit. */
+/* Validity and novelty: 1 when x is finite, inside the training bounds and near the training
+ * data. nf and nc are passed separately so that the compiled-in tree's call gets them as
+ * constants (unrolled, no loads). Float operations run in the same order as
+ * dpdktune.codegen.layout.decide, so the two agree bit for bit. */
 static inline __attribute__((always_inline)) int
-fp_eval(const struct fp_tree *t, const float *x, uint32_t nf, uint32_t nc, uint32_t depth)
+fp_input_ok(const struct fp_tree *t, const float *x, uint32_t nf, uint32_t nc)
 {
 	int ok = 1;
 	for (uint32_t f = 0; f < nf; f++)
@@ -108,12 +112,27 @@ fp_eval(const struct fp_tree *t, const float *x, uint32_t nf, uint32_t nc, uint3
 			best = d[k] < best ? d[k] : best;
 		ok &= best <= t->max_d2;
 	}
+	return ok;
+}
+
+/* The table walk: exactly `depth` branch-free steps; returns the leaf's slot. */
+static inline __attribute__((always_inline)) uint32_t fp_walk(const struct fp_tree *t, const float *x, uint32_t depth)
+{
 	uint32_t i = 0;
 	for (uint32_t s = 0; s < depth; s++) {
 		struct fp_node nd = t->nodes[i];
 		i = (nd.link >> 8) + (x[nd.link & 0xffu] > nd.thr);
 	}
-	return ok ? t->action[i] : t->safe_default;
+	return i;
+}
+
+/* The whole decision on one tree. */
+static inline __attribute__((always_inline)) int
+fp_eval(const struct fp_tree *t, const float *x, uint32_t nf, uint32_t nc, uint32_t depth)
+{
+	int ok = fp_input_ok(t, x, nf, nc);
+	uint32_t leaf = fp_walk(t, x, depth);
+	return ok ? t->action[leaf] : t->safe_default;
 }
 
 static inline __attribute__((always_inline)) int fp_eval_any(const struct fp_tree *t, const float *x, int n)

@@ -27,7 +27,7 @@
 _Atomic(const struct fp_tree *) fp__current = &fp__builtin_tree;
 _Atomic uint64_t fp__gp_ctr = 1;
 int fp__rcu_fence = 1; /* until the constructor proves membarrier works */
-__thread struct fp_reader *fp__self __attribute__((tls_model("initial-exec")));
+__thread struct fp_reader *fp__self;
 
 static pthread_mutex_t fp_writer_lock = PTHREAD_MUTEX_INITIALIZER; /* swaps + reader list */
 static struct fp_reader *fp_readers;

@@ -24,8 +24,16 @@ def test_identical_to_python_on_test_inputs(built10, depth10, data):
     assert np.array_equal(c[passed], clf.predict(X[passed]))
 
 
-def test_identical_to_python_on_100k_hard_inputs(built10, depth10, data):
-    _, fp = built10
+@pytest.fixture(scope="module", params=["table", "nested"])
+def built_walk(request, built10, depth10, tmp_path_factory):
+    if request.param == "table":
+        return built10[1]
+    out = tmp_path_factory.mktemp("fastpath_nested")
+    return FastPath(build.build_fastpath(depth10[1], out, out / "fastpath.so", walk="nested")["library"])
+
+
+def test_identical_to_python_on_100k_hard_inputs(built_walk, depth10, data):
+    fp = built_walk
     _, table = depth10
     X, _ = data
     rows = hard_inputs(table, X, 100_000, seed=7)
@@ -102,3 +110,17 @@ def test_build_error_carries_the_compiler_message(tmp_path):
     assert not (tmp_path / "broken.so").exists()
     with pytest.raises(build.BuildError, match="codegen.cc"):
         build.compile_c([src], tmp_path / "x.so", cc="no-such-cc")
+
+
+def test_many_copies_load_in_one_process(built10, tmp_path, data):
+    """No initial-exec TLS: dlopen() must not run out of static TLS (ctypes next to torch)."""
+    import shutil
+
+    files, _ = built10
+    libs = []
+    for i in range(24):
+        copy = tmp_path / f"fp{i}.so"
+        shutil.copy(files["library"], copy)
+        libs.append(FastPath(copy))
+    X = data[0][:20]
+    assert all(np.array_equal(lib.decide(X), libs[0].decide(X)) for lib in libs)

@@ -39,11 +39,18 @@ def golden_table() -> dict:
     return table
 
 
-def test_generated_source_matches_golden():
-    text = render.render_tree(golden_table())
+@pytest.mark.parametrize("walk", render.WALKS)
+def test_generated_source_matches_golden(walk):
+    text = render.render_tree(golden_table(), walk=walk)
+    golden = GOLDEN if walk == "table" else GOLDEN.with_name(f"fastpath_tree_{walk}.c")
     if os.environ.get("UPDATE_GOLDEN") == "1":
-        GOLDEN.write_text(text)
-    assert text == GOLDEN.read_text(), "generated C changed; rerun with UPDATE_GOLDEN=1 and review the diff"
+        golden.write_text(text)
+    assert text == golden.read_text(), "generated C changed; rerun with UPDATE_GOLDEN=1 and review the diff"
+
+
+def test_unknown_walk_is_refused():
+    with pytest.raises(ValueError, match="codegen.walk"):
+        render.render_tree(golden_table(), walk="spiral")
 
 
 def test_header_names_generator_and_inputs():

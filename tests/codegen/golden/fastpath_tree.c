@@ -6,7 +6,7 @@
  * input config_hash: 0000000000000000
  * input dataset: tests/codegen/test_render.py
  * features (3): offered_mpps, drop_rate, mean_frame_bytes
- * nodes 7, depth 2, centroids 2, configs 4, safe_default 2
+ * nodes 7, depth 2, centroids 2, configs 4, safe_default 2, walk table
  * Do not edit: rerun `snakemake fastpath.so`.
  */
 #include <math.h>
@@ -73,6 +73,9 @@ const struct fp_tree fp__builtin_tree = {
 	.action = fp_action,
 };
 
+/* The compiled-in tree walked as a table (branch-free; exactly FP_DEPTH steps). */
+#define fp_builtin_leaf(x) fp_walk(&fp__builtin_tree, (x), FP_DEPTH)
+
 int fp_n_configs(void) { return 4; }
 int fp_n_features(void) { return (int)FP_NF; }
 const char *fp_feature_name(int i) { return i >= 0 && i < (int)FP_NF ? fp_feature_names[i] : 0; }
@@ -88,7 +91,8 @@ int fp_decide(const float *x, int n)
 	const struct fp_tree *t = fp_deref();
 	int a;
 	if (__builtin_expect(t == &fp__builtin_tree, 1))
-		a = (n == (int)FP_NF && x) ? fp_eval(&fp__builtin_tree, x, FP_NF, FP_NC, FP_DEPTH) : FP_SAFE;
+		a = (n == (int)FP_NF && x && fp_input_ok(&fp__builtin_tree, x, FP_NF, FP_NC))
+			    ? fp_action[fp_builtin_leaf(x)] : FP_SAFE;
 	else
 		a = fp_eval_any(t, x, n);
 	fp_read_unlock(r);

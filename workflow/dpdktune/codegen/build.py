@@ -7,6 +7,7 @@ match the NumPy twin (layout.decide) bit for bit on every target.
 from __future__ import annotations
 
 import os
+import platform
 import shutil
 import subprocess
 import tempfile
@@ -24,6 +25,8 @@ SANITIZERS = {
     "thread": ("-fsanitize=thread", "-g", "-O1"),
     "address": ("-fsanitize=address,undefined", "-g", "-fno-omit-frame-pointer"),
 }
+# TLS descriptors: fast thread-local access in a dlopen()ed library (see fastpath_internal.h).
+TLS_FLAGS = ("-mtls-dialect=gnu2",) if platform.machine() in ("x86_64", "AMD64") else ()
 RUNTIME = CSRC / "fastpath_runtime.c"
 
 
@@ -63,7 +66,7 @@ def compile_c(
     output.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".tmp")
     os.close(fd)
-    cmd = [cc, *CFLAGS, *SANITIZERS[sanitize], *(["-shared"] if shared else []), f"-I{CSRC}",
+    cmd = [cc, *CFLAGS, *TLS_FLAGS, *SANITIZERS[sanitize], *(["-shared"] if shared else []), f"-I{CSRC}",
            *[str(s) for s in sources], *extra, "-o", tmp, "-lm", "-lpthread"]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s)
@@ -78,19 +81,20 @@ def compile_c(
     return output
 
 
-def generate(table: dict[str, Any], out_dir: str | Path) -> dict[str, Path]:
+def generate(table: dict[str, Any], out_dir: str | Path, *, walk: str = "table") -> dict[str, Path]:
     """Write fastpath_tree.c (compiled-in tree) and tree.fpt (the same tree for fp_load)."""
     out_dir = Path(out_dir)
     source = out_dir / "fastpath_tree.c"
-    _atomic_write_text(source, render_tree(table))
+    _atomic_write_text(source, render_tree(table, walk=walk))
     fpt = write_fpt(compile_table(table), out_dir / "tree.fpt")
     return {"source": source, "fpt": fpt}
 
 
 def build_fastpath(
-    table: dict[str, Any], out_dir: str | Path, library: str | Path, *, cc: str = "cc", sanitize: str | None = None
+    table: dict[str, Any], out_dir: str | Path, library: str | Path, *, cc: str = "cc",
+    sanitize: str | None = None, walk: str = "table",
 ) -> dict[str, Path]:
     """Generate the C under out_dir and compile it with the runtime into `library`."""
-    files = generate(table, out_dir)
+    files = generate(table, out_dir, walk=walk)
     files["library"] = compile_c([files["source"], RUNTIME], library, cc=cc, sanitize=sanitize)
     return files

@@ -65,8 +65,28 @@ def _node_rows(tree: CompiledTree) -> list[dict[str, Any]]:
     return rows
 
 
-def render_tree(table: dict[str, Any], *, template: str = TEMPLATE) -> str:
-    """The C source of the compiled-in tree for tree.json `table`."""
+def _nested(tree: CompiledTree, slot: int, depth: int) -> list[str]:
+    """Nested comparisons from `slot`: `x > thr` goes to the second child, as in fp_walk."""
+    pad = "\t" * depth
+    child = int(tree.child[slot])
+    if child == slot and np.isinf(tree.thr[slot]):
+        return [f"{pad}return {slot}u; /* config {int(tree.action[slot])} */"]
+    f = int(tree.feature[slot])
+    return [f"{pad}if (x[{f}] > {c_float(tree.thr[slot])}) {{ /* {tree.features[f]} */",
+            *_nested(tree, child + 1, depth + 1), f"{pad}}}", *_nested(tree, child, depth)]
+
+
+WALKS = ("table", "nested")
+
+
+def render_tree(table: dict[str, Any], *, walk: str = "table", template: str = TEMPLATE) -> str:
+    """The C source of the compiled-in tree for tree.json `table`.
+
+    walk="table" walks the node table branch-free; walk="nested" emits nested if/else for the
+    compiled-in tree (loaded trees are always walked as tables). Both return the same leaf.
+    """
+    if walk not in WALKS:
+        raise ValueError(f"codegen.walk must be one of {WALKS}, got {walk!r}")
     tree = compile_table(table)
     inputs = sorted((str(k), str(v)) for k, v in table["inputs"].items())
     header = {
@@ -95,5 +115,7 @@ def render_tree(table: dict[str, Any], *, template: str = TEMPLATE) -> str:
         "feature_hash": feature_hash(tree.features),
         "nodes": _node_rows(tree),
         "action_rows": [actions[i : i + 16] for i in range(0, len(actions), 16)],
+        "walk": walk,
+        "nested": "\n".join(_nested(tree, 0, 1)) if walk == "nested" else "",
     }
     return _environment().get_template(template).render(**context)

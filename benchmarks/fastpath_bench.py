@@ -1,0 +1,187 @@
+"""Microbenchmark of one decision (issue #5 §5, plan 3.1.1 / 3.1.3), side by side.
+
+For each tree depth it fits a scikit-learn tree on the synthetic fingerprint data set
+(dpdktune.codegen.synthetic), generates the fast path, the same tree through m2cgen and
+emlearn, and the C lookup-table and linear baselines, compiles them all -O2 into one C harness
+(csrc/bench/fp_bench.c) and times each call. In the same run it times scikit-learn `predict`
+and a torch policy (the RL actor's shape, dpdktune.rl.settings.RLSettings.hidden) per sample.
+
+    .venv/bin/python benchmarks/fastpath_bench.py [--depths 5 10 15 20] [--calls 200000]
+
+Goals: fastpath median <= 10 ns, p99 <= 25 ns, <= 1.0x the faster of m2cgen and emlearn,
+whole decision < 100 ns. Prints the table and writes JSON (--out).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from dpdktune.codegen import build, synthetic, tree_table
+from dpdktune.codegen.render import CSRC, c_float
+from dpdktune.fingerprint import FINGERPRINT_FEATURES
+
+VARIANTS = ("fastpath", "fastpath_loaded", "m2cgen", "emlearn", "lookup", "linear")
+
+
+def _array(name: str, values, ctype: str = "float") -> str:
+    fmt = c_float if ctype == "float" else (lambda v: str(int(v)))
+    return f"static const {ctype} {name}[{len(values)}] = {{ {', '.join(fmt(v) for v in values)} }};\n"
+
+
+def bench_models_h(clf, X, y, configs) -> str:
+    """Fit the lookup table and linear baselines; emit them and the class map as C."""
+    from sklearn.cluster import KMeans
+    from sklearn.linear_model import LinearRegression
+
+    mean, scale = X.mean(0), X.std(0)
+    scale[scale <= 0] = 1
+    Z = ((X - mean) / scale).astype(np.float32)
+    km = KMeans(n_clusters=16, n_init=4, random_state=0).fit(Z)
+    lut_action = [int(np.bincount(y[km.labels_ == k]).argmax()) if np.any(km.labels_ == k) else 0 for k in range(16)]
+    knobs = np.log2(np.array([[c.rx_desc, c.tx_desc, c.cores, c.burst] for c in configs], dtype=float))[y]
+    lin = LinearRegression().fit(Z, knobs)
+    levels = [sorted({getattr(c, k) for c in configs}) for k in ("rx_desc", "tx_desc", "cores", "burst")]
+    return "".join([
+        f"#define BM_NF {X.shape[1]}\n#define BM_NCLASSES {len(clf.classes_)}\n#define LUT_N 16\n",
+        _array("bm_classes", clf.classes_, "int32_t"),
+        _array("bm_mean", mean), _array("bm_inv_scale", 1 / scale),
+        _array("lut_center", km.cluster_centers_.ravel()), _array("lut_action", lut_action, "int32_t"),
+        _array("lin_w", lin.coef_.ravel()), _array("lin_b", lin.intercept_),
+        _array("grid_first_log2", [int(np.log2(lv[0])) for lv in levels], "int"),
+        _array("grid_levels", [len(lv) for lv in levels], "int"),
+    ])
+
+
+def object_bytes(source: Path, work: Path) -> int:
+    """text + data of one variant's object file, compiled -O2."""
+    obj = work / (source.stem + ".o")
+    subprocess.run(["cc", "-O2", "-c", f"-I{CSRC}", f"-I{work}", str(source), "-o", str(obj)], check=True, timeout=900)
+    size = subprocess.run(["size", str(obj)], capture_output=True, text=True, check=True, timeout=60).stdout
+    text, data = map(int, size.splitlines()[1].split()[:2])
+    return text + data
+
+
+def python_timings(clf, X: np.ndarray, n: int = 3000) -> dict[str, float]:
+    """Median ns of one sklearn predict and one torch policy forward + argmax, per sample."""
+    import torch
+
+    from dpdktune.rl.settings import RLSettings
+
+    torch.set_num_threads(1)
+    out = {}
+    rows = X[:n]
+    times = []
+    for r in rows:
+        t0 = time.perf_counter_ns()
+        clf.predict(r[None, :])
+        times.append(time.perf_counter_ns() - t0)
+    out["sklearn_predict"] = float(np.median(times))
+    sizes = (X.shape[1], *RLSettings().hidden, 125)
+    layers = []
+    for a, b in zip(sizes[:-1], sizes[1:]):
+        layers += [torch.nn.Linear(a, b), torch.nn.Tanh()]
+    policy = torch.nn.Sequential(*layers[:-1]).eval()
+    times = []
+    with torch.inference_mode():
+        for r in torch.from_numpy(rows):
+            t0 = time.perf_counter_ns()
+            int(policy(r[None, :]).argmax())
+            times.append(time.perf_counter_ns() - t0)
+    out["torch_policy"] = float(np.median(times))
+    return out
+
+
+def run_depth(depth: int, X, y, Xtest, calls: int, work: Path) -> dict:
+    import emlearn
+    import m2cgen
+    from sklearn.tree import DecisionTreeClassifier
+
+    configs = synthetic.configs()
+    clf = DecisionTreeClassifier(max_depth=depth, min_samples_leaf=2, random_state=0).fit(X, y)
+    table = tree_table.from_sklearn(clf, list(FINGERPRINT_FEATURES), configs, tree_table.fit_bounds(X),
+                                    tree_table.fit_novelty(X), 62, 0.6, method=f"bench-depth{depth}")
+    files = build.generate(table, work)
+    (work / "bench_models.h").write_text(bench_models_h(clf, X, y, configs))
+    (work / "m2c_tree.c").write_text(m2cgen.export_to_c(clf, function_name="m2c_score"))
+    emlearn.convert(clf, method="inline", dtype="float").save(file=str(work / "eml_tree.h"), name="eml_tree",
+                                                               format="c")
+    exe = work / "fp_bench"
+    bench = CSRC / "bench"
+    sources = [bench / "fp_bench.c", bench / "baselines.c", bench / "m2c_wrap.c", bench / "eml_wrap.c",
+               files["source"], build.RUNTIME]
+    build.compile_c(sources, exe, shared=False, extra=[f"-I{work}", "-Wno-unused-parameter", "-Wno-unused-variable"],
+                    timeout_s=1800)
+    inputs = work / "inputs.f32"
+    inputs.write_bytes(np.ascontiguousarray(Xtest, dtype="<f4").tobytes())
+    decisions = work / "decisions.i32"
+    proc = subprocess.run([str(exe), str(inputs), str(calls), str(files["fpt"]), str(decisions)],
+                          capture_output=True, text=True, timeout=1800, check=True)
+    result = json.loads(proc.stdout)
+    got = np.fromfile(decisions, dtype="<i4").reshape(len(VARIANTS), len(Xtest))
+    sk = clf.predict(Xtest)
+    result["agreement_with_sklearn"] = {v: float(np.mean(got[i] == sk)) for i, v in enumerate(VARIANTS)}
+    result["fastpath_fallback_fraction"] = float(np.mean(got[0] == 62))
+    result["nodes"] = clf.tree_.node_count
+    result["depth"] = int(clf.get_depth())
+    result["object_bytes"] = {
+        "fastpath": object_bytes(files["source"], work),
+        "m2cgen": object_bytes(bench / "m2c_wrap.c", work),
+        "emlearn": object_bytes(bench / "eml_wrap.c", work),
+    }
+    result["python_ns"] = python_timings(clf, Xtest)
+    return result
+
+
+def print_table(results: dict) -> None:
+    cols = ["fastpath", "fastpath_loaded", "m2cgen", "emlearn", "lookup", "linear"]
+    print("\nOne decision, ns (median / p99 / p999); ratio = fastpath median / min(m2cgen, emlearn) median")
+    print(f"{'depth':>5} {'nodes':>6} {'tree B':>7} " + " ".join(f"{c:>20}" for c in cols)
+          + f" {'sklearn':>9} {'torch':>9} {'ratio':>6}")
+    for depth, r in results.items():
+        v = r["variants"]
+        cells = " ".join(f"{v[c]['median_ns']:6.1f}/{v[c]['p99_ns']:6.1f}/{v[c]['p999_ns']:6.1f}" for c in cols)
+        ratio = v["fastpath"]["median_ns"] / min(v["m2cgen"]["median_ns"], v["emlearn"]["median_ns"])
+        py = r["python_ns"]
+        print(f"{depth:>5} {r['nodes']:>6} {r['tree_bytes']:>7} {cells} {py['sklearn_predict']:9.0f} "
+              f"{py['torch_policy']:9.0f} {ratio:6.2f}")
+    print("\nAgreement with sklearn.predict (fastpath counts its safe-default fallbacks as disagreement):")
+    for depth, r in results.items():
+        a = r["agreement_with_sklearn"]
+        print(f"  depth {depth}: " + ", ".join(f"{k} {a[k]:.4f}" for k in cols)
+              + f"; fastpath fallback {r['fastpath_fallback_fraction']:.3f}; object bytes {r['object_bytes']}")
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--depths", type=int, nargs="+", default=[5, 10, 15, 20])
+    ap.add_argument("--samples", type=int, default=20000)
+    ap.add_argument("--calls", type=int, default=200000)
+    ap.add_argument("--out", type=Path, default=Path("results/bench/fastpath_bench.json"))
+    args = ap.parse_args(argv)
+    X, y = synthetic.dataset(args.samples + 5000, seed=11)
+    X, Xtest, y = X[: args.samples], X[args.samples :], y[: args.samples]
+    results = {}
+    with tempfile.TemporaryDirectory(prefix="fp_bench_") as tmp:
+        for depth in args.depths:
+            work = Path(tmp) / f"d{depth}"
+            work.mkdir()
+            t0 = time.time()
+            results[depth] = run_depth(depth, X, y, Xtest, args.calls, work)
+            print(f"depth {depth}: done in {time.time() - t0:.0f} s", file=sys.stderr)
+    print_table(results)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=1))
+    print(f"\nwrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
