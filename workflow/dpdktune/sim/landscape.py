@@ -45,7 +45,8 @@ def landscape(config: dict[str, Any], hardware: str | None = None) -> pd.DataFra
             row = {"workload": workload.name, "config_index": index, **knobs.as_dict(),
                    **{f"applied_{k}": v for k, v in out.applied.as_dict().items()},
                    **{k: v for k, v in out.metrics.items() if k != "cpu_util"},
-                   "bound": out.extra["bound"], "status": "ok"}
+                   "bound": out.extra["bound"], "limit_mpps": out.extra["limits_mpps"].get(out.extra["bound"].split("@")[0]),
+                   "status": "ok"}
             rows.append(row)
     frame = pd.DataFrame(rows)
     frame["objective"] = objective_values(frame, config)
@@ -57,6 +58,9 @@ def best_configs(frame: pd.DataFrame) -> pd.DataFrame:
     best = []
     for _, group in frame.groupby("workload", sort=False):
         top = group["objective"].max()
+        if not top > 0:  # no config meets the objective: rank by throughput instead
+            group = group.assign(objective=group["throughput_mpps"])
+            top = group["objective"].max()
         near = group[group["objective"] >= top * (1.0 - TIE_TOLERANCE)]
         fast = near[near["latency_p99_us"] <= near["latency_p99_us"].min() * (1.0 + LATENCY_TOLERANCE)]
         best.append(fast.sort_values(["cores", "rx_desc", "tx_desc", "burst"]).iloc[0])
@@ -66,7 +70,14 @@ def best_configs(frame: pd.DataFrame) -> pd.DataFrame:
 def explain(frame: pd.DataFrame, row: pd.Series, grid: dict[str, list[int]]) -> str:
     """Why `row` wins: its binding limit and the effect of one grid step on each knob."""
     group = frame[frame.workload == row.workload].set_index(["rx_desc", "tx_desc", "cores", "burst"])
-    parts = [f"bound: {row.bound}"]
+    if row.bound == "offered":
+        parts = [f"keeps up with the offered {row.offered_mpps:.2f} Mpps"]
+    elif row.bound.endswith("@peak"):
+        parts = [f"keeps up on average, arrival peaks exceed the {row.bound[:-5]} limit ({row.limit_mpps:.1f} Mpps)"]
+    elif row.bound == "rss":
+        parts = [f"rss-bound: the hottest queue saturates from {row.limit_mpps:.1f} Mpps offered"]
+    else:
+        parts = [f"{row.bound}-bound ({row.limit_mpps:.1f} Mpps)"]
     for knob in ("cores", "rx_desc", "tx_desc", "burst"):
         values = list(grid.get(knob, [row[knob]]))
         at = values.index(int(row[knob]))
