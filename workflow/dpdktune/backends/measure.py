@@ -160,9 +160,14 @@ def measure_window(session: Session, host: Host, settings: testpmd.TestpmdSettin
     xs0 = testpmd.parse_xstats(session.command("show port xstats all"))
     session.command("clear fwd stats all")
     t0 = time.monotonic()
-    proc0 = host.proc_stat()
+    # read /proc/stat beside the window's start: on a remote host that takes a round trip
+    proc0_box: dict[str, str] = {}
+    proc0_thread = threading.Thread(target=lambda: proc0_box.update(text=host.proc_stat()), daemon=True)
+    proc0_thread.start()
+    if sample_cpu:
+        proc0_thread.join()
     samples = [(time.monotonic() - t0, testpmd.parse_port_stats(session.command("show port stats all")),
-                proc0)]
+                proc0_box.get("text"))]
 
     perf: dict[str, Any] = {"out": None, "error": "perf pid unknown"}
 
@@ -192,6 +197,8 @@ def measure_window(session: Session, host: Host, settings: testpmd.TestpmdSettin
     xs1 = testpmd.parse_xstats(session.command("show port xstats all"))
     elapsed = time.monotonic() - t0
     proc1 = host.proc_stat()
+    proc0_thread.join(timeout=30)
+    proc0 = proc0_box.get("text", "")
     if perf_thread:
         perf_thread.join(timeout=15)
     return Window(elapsed, xs0, xs1, fwd, samples, proc0, proc1, perf["out"], perf["error"])

@@ -110,7 +110,7 @@ class RemoteRunner:
         hard_stop = start + deadline_s + 5
         try:
             while True:
-                readable, _, _ = select.select([chan], [], [], 0.1)
+                select.select([chan], [], [], 0.02)
                 while chan.recv_ready():
                     out += chan.recv(65536)
                 while chan.recv_stderr_ready():
@@ -209,10 +209,6 @@ class RemoteProcess:
         if self._chan.closed:
             return -1
         return None
-
-    def pgid(self) -> int | None:
-        status, out, _ = self.runner.run(f"cat {shlex.quote(self.pidfile)}", 10)
-        return int(out.strip()) if status == 0 and out.strip().isdigit() else None
 
     def kill(self) -> None:
         """Kill the remote process group (by the id in its pidfile), then drop the channel."""

@@ -337,8 +337,9 @@ class SshBackend:
             pid = self._testpmd_pid(proc, prefix) if "perf" in tb.collectors else None
             pcm: dict[str, Any] = {}
             hooks = [lambda: self._start_pcm(prefix, pcm)] if "pcm" in tb.collectors and tb.dpdk["pcm"] else []
-            window = measure.measure_window(session, host, settings, pid,
-                                            sample_cpu="proc_stat" in tb.collectors, on_start=hooks)
+            # /proc/stat is read at the window's ends only: per-sample reads would each cost a
+            # round trip and skew the port-stats clock
+            window = measure.measure_window(session, host, settings, pid, sample_cpu=False, on_start=hooks)
             measure.stop(session)
         except RunFailed:
             raise
@@ -401,11 +402,9 @@ class SshBackend:
 
     def _testpmd_pid(self, proc: RemoteProcess, prefix: str) -> int | None:
         """The newest process in the run's group whose command line carries its file-prefix."""
-        pgid = proc.pgid()
-        if pgid is None:
-            return None
         status, out, _ = self._dut.run(
-            f"pgrep -n -g {pgid} -f -- {shlex.quote('--file-prefix=' + prefix)}", self.testbed.command_deadline_s)
+            f"pgrep -n -g \"$(cat {shlex.quote(proc.pidfile)})\" -f -- {shlex.quote('--file-prefix=' + prefix)}",
+            self.testbed.command_deadline_s)
         return int(out.split()[0]) if status == 0 and out.split() and out.split()[0].isdigit() else None
 
     def _start_pcm(self, prefix: str, pcm: dict[str, Any]) -> None:
