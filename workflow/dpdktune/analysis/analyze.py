@@ -22,7 +22,7 @@ TABLES = (
 FIGURES = ("dynamic_range", "heatmap_rx_cores", "heatmap_rx_tx", "heatmap_aggregate", "penalty", "importance")
 
 DEFAULTS = {"high_sensitivity": 2.0, "low_sensitivity": 1.3, "top_k": 3, "clusters": 3,
-            "sweet_spot_margin": 0.05, "cliff_drop": 0.3, "min_effect": 0.1}
+            "sweet_spot_margin": 0.05, "cliff_drop": 0.3, "min_effect": 0.1, "pattern_split": 1 / 3}
 
 
 def options(config: dict[str, Any]) -> dict[str, Any]:
@@ -43,7 +43,6 @@ def analyze(records: pd.DataFrame, config: dict[str, Any]) -> tuple[dict[str, pd
     sweet = interactions.sweet_spots(perf, opts["sweet_spot_margin"])
     cliff = interactions.cliffs(perf, opts["cliff_drop"])
     effects = patterns.knob_effects(perf)
-    traits = fps.groupby(level="workload").mean()
     tables = {
         "performance": perf,
         "dynamic_range": ranges,
@@ -53,7 +52,8 @@ def analyze(records: pd.DataFrame, config: dict[str, Any]) -> tuple[dict[str, pd
         "correlations": patterns.correlation_matrix(records, config),
         "importance": patterns.metric_importance(records, config, seed=config["seed"]),
         "knob_effects": effects,
-        "patterns": patterns.reversals(effects, traits, config["objective"], opts["min_effect"]),
+        "patterns": patterns.reversals(patterns.slice_effects(records, config), config["objective"], opts["min_effect"],
+                                       split=opts["pattern_split"]),
         "anova": anova,
         "sweet_spots": sweet,
         "cliffs": cliff,

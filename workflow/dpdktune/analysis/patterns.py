@@ -1,10 +1,10 @@
 """Pattern discovery: metric/objective correlations, mutual information, and reversals.
 
 A reversal ("counter-intuitive pattern") is a knob whose effect on the objective changes
-sign with a workload trait: e.g. "when LLC misses are high, a smaller rx ring is better;
-when they are low, a larger one is". Traits are the fingerprint features (seen under the
-default config); a knob's effect on one workload is the Spearman correlation between the
-knob's log2 value and the objective over that workload's grid.
+sign with an operating condition: e.g. "when LLC misses are high, a smaller rx ring is
+better; when they are low, a larger one is". A knob's effect is measured along each grid
+line (the other knobs fixed) as the Spearman rho of its log2 value vs the objective; the
+condition is a metric's mean along that line.
 """
 
 from __future__ import annotations
@@ -72,50 +72,81 @@ def knob_effects(perf: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["workload", "knob", "rho"])
 
 
-def reversals(
-    effects: pd.DataFrame, traits: pd.DataFrame, objective: str, min_effect: float = 0.1, min_group: int = 2
-) -> pd.DataFrame:
-    """Knob effects whose sign flips between workloads with a high vs low trait (split at the median).
+def slice_effects(records: pd.DataFrame, config: dict[str, Any]) -> pd.DataFrame:
+    """The effect of each knob along each grid line (other knobs fixed), with the line's mean metrics.
 
-    `traits`: one row per workload (mean fingerprint). Support: how many workloads in each
-    group share their group's sign. `p_value`: Mann-Whitney U test of high vs low rhos.
+    One row per (workload, knob, line): rho = Spearman of log2(knob) vs mean objective along
+    the line, plus the mean of every metric over the line's runs (the operating condition).
+    """
+    ok = records[records.status == "ok"].assign(objective=objective_values(records, config))
+    conditions = [m for m in METRIC_NAMES if m != "cpu_util" and m not in DEFINITIONAL]
+    cells = ok.groupby(["workload", *KNOB_NAMES], as_index=False)[["objective", *conditions]].mean()
+    rows = []
+    for knob in KNOB_NAMES:
+        if cells[knob].nunique() < 3:
+            continue
+        others = [k for k in KNOB_NAMES if k != knob]
+        for key, line in cells.groupby(["workload", *others]):
+            if len(line) < 3 or line.objective.std() == 0:
+                continue
+            rho = stats.spearmanr(np.log2(line[knob]), line.objective).statistic
+            row = {"workload": key[0], "knob": knob, "at": ", ".join(f"{k}={v}" for k, v in zip(others, key[1:])), "rho": float(rho)}
+            row.update(line[conditions].mean().to_dict())
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def reversals(
+    slices: pd.DataFrame, objective: str, min_effect: float = 0.1, min_workloads: int = 0, split: float = 1 / 3
+) -> pd.DataFrame:
+    """Knob effects whose sign flips with an operating condition (a metric's top vs bottom tercile).
+
+    For each knob and condition metric, grid lines in the condition's top `split` quantile
+    (high) are contrasted with those in its bottom `split` quantile (low; the middle is left out);
+    a reversal is reported when the mean rho has opposite signs (each at least `min_effect`
+    in size; and seen within at least `min_workloads`). Support counts the workloads that show the same flip on their own lines (they
+    need lines on both sides); `p_value` is a Mann-Whitney U test of high vs low rhos.
     """
     rows = []
-    for knob, eff in effects.groupby("knob"):
-        rho = eff.set_index("workload").rho
-        for trait in traits.columns:
-            values = traits[trait].reindex(rho.index).dropna()
+    conditions = [c for c in slices.columns if c not in ("workload", "knob", "at", "rho")]
+    for knob, lines in slices.groupby("knob"):
+        for cond in conditions:
+            values = lines[cond]
             if values.nunique() < 2:
                 continue
-            threshold = float(values.median())
-            high = rho[values.index[values > threshold]]
-            low = rho[values.index[values <= threshold]]
-            if len(high) < min_group or len(low) < min_group:
+            threshold, low_cut = float(values.quantile(1 - split)), float(values.quantile(split))
+            high = lines[values > threshold]
+            low = lines[values <= low_cut]
+            if high.empty or low.empty:
                 continue
-            mh, ml = float(high.mean()), float(low.mean())
+            mh, ml = float(high.rho.mean()), float(low.rho.mean())
             if np.sign(mh) == np.sign(ml) or min(abs(mh), abs(ml)) < min_effect:
                 continue
-            agree_h = int((np.sign(high) == np.sign(mh)).sum())
-            agree_l = int((np.sign(low) == np.sign(ml)).sum())
-            p = float(stats.mannwhitneyu(high, low).pvalue)
+            per_wl_h, per_wl_l = high.groupby("workload").rho.mean(), low.groupby("workload").rho.mean()
+            both = per_wl_h.index.intersection(per_wl_l.index)
+            agree = [w for w in both if np.sign(per_wl_h[w]) == np.sign(mh) and np.sign(per_wl_l[w]) == np.sign(ml)]
+            if len(agree) < min_workloads:
+                continue
+            p = float(stats.mannwhitneyu(high.rho, low.rho).pvalue)
             rows.append(dict(
-                knob=knob, trait=trait, threshold=threshold, rho_high=mh, rho_low=ml,
-                support_high=agree_h, n_high=len(high), support_low=agree_l, n_low=len(low),
-                support=(agree_h + agree_l) / (len(high) + len(low)), p_value=p, strength=abs(mh - ml),
-                statement=_statement(knob, trait, threshold, objective, mh, ml, agree_h, len(high), agree_l, len(low)),
+                knob=knob, condition=cond, threshold=threshold, low_threshold=low_cut, rho_high=mh, rho_low=ml,
+                lines_high=len(high), lines_low=len(low), workloads_both=len(both), workloads_support=len(agree),
+                support=len(agree) / len(both) if len(both) else 0.0, supporting=", ".join(sorted(agree)),
+                p_value=p, strength=abs(mh - ml),
+                statement=_statement(knob, cond, threshold, low_cut, objective, mh, ml, len(agree), len(both)),
             ))
-    columns = ["knob", "trait", "threshold", "rho_high", "rho_low", "support_high", "n_high", "support_low",
-               "n_low", "support", "p_value", "strength", "statement"]
+    columns = ["knob", "condition", "threshold", "low_threshold", "rho_high", "rho_low", "lines_high", "lines_low", "workloads_both",
+               "workloads_support", "support", "supporting", "p_value", "strength", "statement"]
     frame = pd.DataFrame(rows, columns=columns)
-    return frame.sort_values(["p_value", "strength"], ascending=[True, False], ignore_index=True)
+    return frame.sort_values(["workloads_support", "strength"], ascending=[False, False], ignore_index=True)
 
 
-def _statement(knob, trait, thr, objective, mh, ml, ah, nh, al, nl) -> str:
+def _statement(knob, cond, thr, low_thr, objective, mh, ml, n_agree, n_both) -> str:
     def way(rho: float) -> str:
-        return f"larger {knob} is better" if rho > 0 else f"smaller {knob} is better"
+        return f"a larger {knob} is better" if rho > 0 else f"a smaller {knob} is better"
 
     return (
-        f"When {trait} is high (> {thr:.3g}), {way(mh)} for {objective} "
-        f"(mean rho {mh:+.2f}, {ah}/{nh} workloads); when it is low, {way(ml)} "
-        f"(mean rho {ml:+.2f}, {al}/{nl} workloads)."
+        f"When {cond} is high (> {thr:.3g}), {way(mh)} for {objective} (mean rho {mh:+.2f}); "
+        f"when it is low (<= {low_thr:.3g}), {way(ml)} (mean rho {ml:+.2f}). Holds within {n_agree} of the {n_both} "
+        f"workloads that operate on both sides."
     )

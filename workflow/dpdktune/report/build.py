@@ -129,14 +129,14 @@ def context(inputs: ReportInputs, config: dict[str, Any]) -> dict[str, Any]:
         "figures": figures, "fig_src": fig_src,
         "tables": {
             "validation": table(val_counts, src["validate_summary"]),
-            "failed": table(failed, src["issues"], max_rows=30),
+            "failed": table(failed, src["issues"], max_rows=15),
             "outliers": table(outl.reindex(outl.detail.str.extract(r"([-+]?\d+\.?\d*)")[0].astype(float).abs().sort_values(ascending=False).index) if len(outl) else outl, src["issues"], {"value": p3}, max_rows=15),
             "noisy": table(noisy.loc[:, ["workload", "rx_desc", "tx_desc", "cores", "burst", "n_ok", "mean", "cv"]], src["groups"], {"cv": pct, "mean": p3}, max_rows=15),
             "ranges": table(ranges, _rel(a / "dynamic_range.parquet"), {"ratio": fixed(2), "best": p3, "worst": p3, "mean": p3}),
             "top": table(top_wide, _rel(a / "top_configs.parquet"), {"best": p3},
                          {"cluster_by_config": "cluster (optimal config)", "cluster_by_fingerprint": "cluster (fingerprint)"}),
             "importance": table(importance, _rel(a / "importance.parquet"), {"spearman": fixed(3), "mutual_info": fixed(3), "rank": fixed(0)}),
-            "patterns": table(pats.loc[:, ["statement", "support", "p_value", "strength"]] if len(pats) else pats, _rel(a / "patterns.parquet"),
+            "patterns": table(pats.loc[:, ["statement", "workloads_support", "workloads_both", "support", "p_value", "strength"]] if len(pats) else pats, _rel(a / "patterns.parquet"),
                               {"support": pct, "p_value": fixed(4), "strength": fixed(2)}, max_rows=10),
             "interaction": table(inter_table, _rel(a / "anova.parquet"), {"F": fixed(2), "p_value": fixed(4), "eta_sq": fixed(3),
                                  "eta_sq cores": fixed(3), "eta_sq rx_desc": fixed(3)}, {"eta_sq": "eta_sq rx_desc:cores"}),
@@ -182,7 +182,7 @@ def key_findings(vsum, asum, decision, ranges, importance, pats, aggs) -> list[s
         out.append(f"Most informative metric about the objective: {r.metric} (mutual information {r.mutual_info:.2f} nats, "
                    f"Spearman rho {r.spearman:+.2f}).")
     if len(pats):
-        out.append(f"{len(pats)} reversal pattern(s) found; strongest: {pats.iloc[0].statement}")
+        out.append(f"{len(pats)} reversal pattern(s) found; best supported: {pats.iloc[0].statement}")
     else:
         out.append("No knob effect reverses sign with a workload trait (automated search found no pattern).")
     best_inf = aggs[aggs.policy == decision["best_baseline"]].inference_us

@@ -19,6 +19,7 @@ from dpdktune.objective import objective_values
 
 ISSUE_COLUMNS = ("check", "severity", "workload", *KNOB_NAMES, "trial", "run_id", "metric", "value", "detail")
 GROUP = ["workload", *KNOB_NAMES]
+MIN_OWN_SCALE = 5  # trials needed before a group's own MAD is trusted as its spread
 
 #: Physical bounds of each metric (inclusive); None = unbounded on that side.
 METRIC_RANGES: dict[str, tuple[float | None, float | None]] = {
@@ -99,7 +100,7 @@ def range_violations(records: pd.DataFrame) -> pd.DataFrame:
         frame = ok.loc[bad, [*GROUP, "trial", "run_id"]].assign(metric=metric, value=values[bad])
         parts.append(_issues(frame, check="range", severity="error", detail=f"outside [{low}, {high}]"))
         nulls = ok.loc[values.isna(), [*GROUP, "trial", "run_id", "missing_reasons"]]
-        unexplained = nulls[np.array([metric not in json.loads(m or "{}") for m in nulls.missing_reasons], dtype=bool)]
+        unexplained = nulls[np.array([metric not in json.loads(m if isinstance(m, str) and m else "{}") for m in nulls.missing_reasons], dtype=bool)]
         parts.append(
             _issues(
                 unexplained.drop(columns="missing_reasons").assign(metric=metric),
@@ -116,10 +117,11 @@ def range_violations(records: pd.DataFrame) -> pd.DataFrame:
 def outliers(records: pd.DataFrame, z_max: float) -> pd.DataFrame:
     """Trials whose robust z-score within their (workload, config) group exceeds `z_max`.
 
-    z = (x - group median) / sigma. A handful of trials cannot estimate their own spread,
-    so sigma is the larger of the group's robust spread (1.4826 MAD) and the metric's
-    trial-to-trial spread pooled over all groups: the median within-group std (relative to
-    the mean, and absolute for metrics near zero), unbiased for the trial count.
+    z = (x - group median) / sigma, where sigma is the metric's trial-to-trial spread pooled
+    over all groups: the median within-group std (relative to the mean, and absolute for
+    metrics near zero), unbiased for the trial count. A group's own MAD joins in (as the
+    larger of the two) only from MIN_OWN_SCALE trials: fewer cannot estimate their spread.
+    With two trials both sit at the same distance from their median, so both are flagged.
     """
     ok = records[records.status == "ok"]
     keys = [ok[c] for c in GROUP]
@@ -136,9 +138,10 @@ def outliers(records: pd.DataFrame, z_max: float) -> pd.DataFrame:
         with np.errstate(divide="ignore", invalid="ignore"):
             rel = np.nanmedian((std / mean).replace(np.inf, np.nan)) / unbias if std.notna().any() else 0.0
             absolute = np.nanmedian(std) / unbias if std.notna().any() else 0.0
-        sigma = np.maximum(np.maximum(1.4826 * mad, np.nan_to_num(rel) * median.abs()), np.nan_to_num(absolute))
+        sigma = np.maximum(np.nan_to_num(rel) * median.abs(), np.nan_to_num(absolute))
+        sigma = np.where(grouped.transform("count") >= MIN_OWN_SCALE, np.maximum(sigma, 1.4826 * mad), sigma)
         with np.errstate(divide="ignore", invalid="ignore"):
-            z = ((values - median) / sigma).where(sigma > 0, 0.0)
+            z = pd.Series(np.where(sigma > 0, (values - median) / sigma, 0.0), index=values.index)
         bad = z.abs() > z_max
         frame = ok.loc[bad, [*GROUP, "trial", "run_id"]].assign(
             metric=metric, value=values[bad], detail=[f"robust z = {v:+.1f}" for v in z[bad]]

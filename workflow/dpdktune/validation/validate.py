@@ -46,6 +46,7 @@ def validate(
         "counts": {name: int(n) for name, n in counts.items()},
         "errors": int((issues.severity == "error").sum()),
         "warnings": int((issues.severity == "warning").sum()),
+        "outliers_by_metric": {str(k): int(v) for k, v in issues[issues.check == "outlier"].groupby("metric").size().items()},
         "groups": int(len(groups)),
         "groups_cv_flagged": int(groups.cv_flagged.sum()),
         "median_cv": float(groups.cv.median()) if len(groups) else 0.0,

@@ -1,0 +1,41 @@
+import pytest
+
+from dpdktune.validation.validate import ValidationFailed, enforce, rerun_points, validate
+
+
+def test_summary_counts_each_check(records, config):
+    records.loc[2, ["status", "failure_reason"]] = ["failed", "link flap"]
+    records = records.drop(index=[30])
+    issues, groups, summary = validate(records, config, config["workloads"])
+    assert summary["counts"]["failed"] == 1
+    assert summary["counts"]["missing"] == 1
+    assert summary["errors"] == (issues.severity == "error").sum() >= 2
+    assert summary["passed"] is False
+    assert summary["expected_runs"] == 6 * 18 * 2
+    assert summary["groups"] == len(groups)
+
+
+def test_clean_campaign_passes(records, config):
+    _, _, summary = validate(records, config, config["workloads"])
+    assert summary["passed"] and summary["errors"] == 0
+
+
+def test_rerun_points_are_the_failed_and_missing_ones(records, config):
+    records.loc[2, ["status", "failure_reason"]] = ["failed", "link flap"]
+    gone = records.loc[30]
+    issues, _, _ = validate(records.drop(index=[30]), config, config["workloads"])
+    points = rerun_points(issues)
+    assert len(points) == 2
+    assert set(points.check) == {"failed", "missing"}
+    assert ((points.workload == gone.workload) & (points.rx_desc == gone.rx_desc) & (points.trial == gone.trial)).any()
+
+
+@pytest.mark.parametrize("fail_on_error", [True, False])
+def test_fail_on_error_switch(records, config, fail_on_error):
+    config["validate"]["fail_on_error"] = fail_on_error
+    _, _, summary = validate(records.drop(index=[0]), config, config["workloads"])
+    if fail_on_error:
+        with pytest.raises(ValidationFailed, match="validate.fail_on_error"):
+            enforce(summary, config)
+    else:
+        enforce(summary, config)
