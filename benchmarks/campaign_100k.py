@@ -62,8 +62,12 @@ def expected_runs(overrides: dict) -> int:
     return count(load_config(overrides=overrides))
 
 
-def _tree_rss_kib(root: int) -> int:
-    """Summed RSS of `root` and all its descendants, from /proc."""
+#: Which process is which: the rule scripts run as `python .snakemake/scripts/tmpXXX.<name>.py`.
+_ROLES = {"characterize_batch": "run_batch", "characterize_merge": "merge", "characterize_archive": "archive"}
+
+
+def _tree_rss_kib(root: int) -> dict[str, int]:
+    """RSS of `root`'s process tree: the sum, and the largest process of each role, from /proc."""
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
     for entry in os.scandir("/proc"):
@@ -77,35 +81,41 @@ def _tree_rss_kib(root: int) -> int:
             children.setdefault(ppid, []).append(pid)
         except (OSError, IndexError, ValueError):
             continue  # the process ended while we looked
-    total, stack = 0, [root]
+    out = {"tree": 0}
+    stack = [root]
     while stack:
         pid = stack.pop()
-        total += rss.get(pid, 0)
+        out["tree"] += rss.get(pid, 0)
         stack.extend(children.get(pid, []))
-    return total
+        try:
+            cmdline = open(f"/proc/{pid}/cmdline", "rb").read().decode(errors="replace")
+        except OSError:
+            continue
+        role = next((r for key, r in _ROLES.items() if key in cmdline),
+                    "snakemake" if "snakemake" in cmdline else None)
+        if role:
+            out[role] = max(out.get(role, 0), rss.get(pid, 0))
+    return out
 
 
-def run_campaign(name: str, overrides: dict, cores: int, base: Path, timeout_s: float) -> dict:
-    work = base / name
-    if work.exists():
-        shutil.rmtree(work)
-    work.mkdir(parents=True)
-    (work / "config").symlink_to(REPO / "config")
+def _measure(label: str, work: Path, overrides: dict, cores: int, timeout_s: float, *extra: str) -> dict:
+    """Run `snakemake characterize` in `work`; its wall time and peak memory."""
     (work / "override.yaml").write_text(yaml.safe_dump(overrides))
-    runs = expected_runs(overrides)
     cmd = [SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "--directory", str(work),
-           "--configfile", str(work / "override.yaml"), "--cores", str(cores), "--quiet", "all",
-           "characterize"]
-    print(f"[{name}] {runs} runs: {' '.join(cmd)}", flush=True)
-    peak = {"tree_kib": 0}
-    with open(work / "snakemake.log", "w") as log:
+           "--configfile", str(work / "override.yaml"), "--cores", str(cores), "characterize",
+           *extra, "--quiet", "all"]  # target first: --forcerun and --quiet take lists
+    print(f"[{label}] {' '.join(cmd)}", flush=True)
+    peak: dict[str, int] = {}
+    with open(work / f"snakemake-{label}.log", "w") as log:
         started = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-c", _WRAP, str(work / "maxrss"), *cmd], stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen([sys.executable, "-c", _WRAP, str(work / "maxrss"), *cmd],
+                                stdout=log, stderr=subprocess.STDOUT)
         done = threading.Event()
 
         def sample() -> None:
             while not done.wait(0.2):
-                peak["tree_kib"] = max(peak["tree_kib"], _tree_rss_kib(proc.pid))
+                for role, kib in _tree_rss_kib(proc.pid).items():
+                    peak[role] = max(peak.get(role, 0), kib)
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
@@ -114,25 +124,42 @@ def run_campaign(name: str, overrides: dict, cores: int, base: Path, timeout_s: 
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-            raise SystemExit(f"[{name}] did not finish within {timeout_s} s; see {work}/snakemake.log")
+            raise SystemExit(f"[{label}] did not finish within {timeout_s} s; see {log.name}")
         finally:
             done.set()
             sampler.join()
         wall = time.perf_counter() - started
     if rc != 0:
-        raise SystemExit(f"[{name}] snakemake failed (exit {rc}); see {work}/snakemake.log")
+        raise SystemExit(f"[{label}] snakemake failed (exit {rc}); see {log.name}")
+    return {
+        "wall_s": round(wall, 1),
+        "peak_tree_rss_mib": round(peak.get("tree", 0) / 1024, 1),
+        "peak_process_rss_mib": round(int((work / "maxrss").read_text()) / 1024, 1),
+        # sampled every 0.2 s, largest single process of each role
+        "peak_rss_mib_by_role": {r: round(k / 1024, 1) for r, k in sorted(peak.items()) if r != "tree"},
+    }
+
+
+def run_campaign(label: str, overrides: dict, cores: int, base: Path, timeout_s: float) -> dict:
+    """A whole campaign from scratch in `base/label`."""
+    work = base / label
+    if work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True)
+    (work / "config").symlink_to(REPO / "config")
+    runs = expected_runs(overrides)
+    result = _measure(label, work, overrides, cores, timeout_s)
     manifest = json.loads((work / "results/characterize/manifest.json").read_text())
     if manifest["recorded_runs"] != runs:
-        raise SystemExit(f"[{name}] recorded {manifest['recorded_runs']} runs, expected {runs}")
-    return {
-        "runs": runs,
-        "failed_runs": manifest["failed_runs"],
-        "wall_s": round(wall, 1),
-        "runs_per_s": round(runs / wall, 1),
-        "peak_tree_rss_mib": round(peak["tree_kib"] / 1024, 1),
-        "peak_process_rss_mib": round(int((work / "maxrss").read_text()) / 1024, 1),
-        "dataset_mib": round(_size(work / "results/characterize") / 2**20, 1),
-    }
+        raise SystemExit(f"[{label}] recorded {manifest['recorded_runs']} runs, expected {runs}")
+    return {"runs": runs, "failed_runs": manifest["failed_runs"], **result,
+            "runs_per_s": round(runs / result["wall_s"], 1),
+            "dataset_mib": round(_size(work / "results/characterize") / 2**20, 1)}
+
+
+def rerun_merge(label: str, work: Path, overrides: dict, cores: int, timeout_s: float) -> dict:
+    """Only the merge (and archive) of an existing campaign's batches, e.g. as one file instead."""
+    return _measure(label, work, overrides, cores, timeout_s, "--forcerun", "merge_dataset")
 
 
 def _size(path: Path) -> int:
@@ -142,6 +169,8 @@ def _size(path: Path) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cores", type=int, default=2)
+    parser.add_argument("--workloads", type=int, default=50, help="generated workloads (50: 100k runs)")
+    parser.add_argument("--skip-default", action="store_true", help="only the big campaign")
     parser.add_argument("--workdir", type=Path, default=None, help="default: a fresh temporary directory")
     parser.add_argument("--keep", action="store_true", help="keep the working directories")
     parser.add_argument("--timeout", type=float, default=3 * 3600, help="seconds per campaign")
@@ -149,24 +178,39 @@ def main() -> None:
     args = parser.parse_args()
 
     base = args.workdir or Path(tempfile.mkdtemp(prefix="dpdktune-bench-"))
-    results = {}
+    big = BIG | {"workloads": {"generate": {"count": args.workloads, "seed": 1}}}
+    campaigns = ([] if args.skip_default else [("default", DEFAULT)]) + [("100k", big)]
+    results, merges = {}, {}
     try:
-        for name, overrides in (("default", DEFAULT), ("100k", BIG)):
+        for name, overrides in campaigns:
             results[name] = run_campaign(name, overrides, args.cores, base, args.timeout)
             print(f"[{name}] {results[name]}", flush=True)
+        # The merge alone, streamed vs one table, on the 100k campaign's batches.
+        single = big | {"output": {"partitioned": False}}
+        for name, overrides in (("partitioned", big), ("single file", single)):
+            merges[name] = rerun_merge(f"merge-{name.replace(' ', '-')}", base / "100k", overrides,
+                                       args.cores, args.timeout)
+            print(f"[merge, {name}] {merges[name]}", flush=True)
     finally:
         if not args.keep and args.workdir is None:
             shutil.rmtree(base, ignore_errors=True)
 
-    d, b = results["default"], results["100k"]
-    print(f"\n{'campaign':<10}{'runs':>9}{'wall s':>9}{'runs/s':>9}{'tree RSS MiB':>14}{'proc RSS MiB':>14}")
+    print(f"\n{'campaign':<12}{'runs':>9}{'wall s':>9}{'runs/s':>9}{'tree RSS MiB':>14}{'proc RSS MiB':>14}"
+          "  largest process per role (MiB)")
     for name, r in results.items():
-        print(f"{name:<10}{r['runs']:>9}{r['wall_s']:>9.1f}{r['runs_per_s']:>9.1f}"
-              f"{r['peak_tree_rss_mib']:>14.0f}{r['peak_process_rss_mib']:>14.0f}")
-    print(f"\n100k / default: runs/s x{b['runs_per_s'] / d['runs_per_s']:.2f}, "
-          f"runs x{b['runs'] / d['runs']:.1f}, peak tree RSS x{b['peak_tree_rss_mib'] / d['peak_tree_rss_mib']:.2f}")
+        print(f"{name:<12}{r['runs']:>9}{r['wall_s']:>9.1f}{r['runs_per_s']:>9.1f}"
+              f"{r['peak_tree_rss_mib']:>14.0f}{r['peak_process_rss_mib']:>14.0f}  {r['peak_rss_mib_by_role']}")
+    if "default" in results:
+        d, b = results["default"], results["100k"]
+        print(f"\n100k / default: runs/s x{b['runs_per_s'] / d['runs_per_s']:.2f}, "
+              f"runs x{b['runs'] / d['runs']:.1f}, peak tree RSS x{b['peak_tree_rss_mib'] / d['peak_tree_rss_mib']:.2f}")
+    print(f"\n{'100k merge only':<16}{'wall s':>9}{'tree RSS MiB':>14}{'proc RSS MiB':>14}"
+          "  largest process per role (MiB)")
+    for name, r in merges.items():
+        print(f"{name:<16}{r['wall_s']:>9.1f}{r['peak_tree_rss_mib']:>14.0f}{r['peak_process_rss_mib']:>14.0f}"
+              f"  {r['peak_rss_mib_by_role']}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"cores": args.cores, "results": results}, indent=2) + "\n")
+    args.out.write_text(json.dumps({"cores": args.cores, "campaigns": results, "merge_100k": merges}, indent=2) + "\n")
     print(f"wrote {args.out}")
 
 
