@@ -22,11 +22,10 @@ from typing import Any, Sequence
 
 import gymnasium as gym
 import numpy as np
-import pandas as pd
 
-from dpdktune.fingerprint import FINGERPRINT_FEATURES, feature_frame
+from dpdktune.fingerprint import FINGERPRINT_FEATURES
 from dpdktune.knobs import Knobs
-from dpdktune.objective import objective_values
+from dpdktune.objective import OBJECTIVES
 from dpdktune.rl.landscape import Landscape, Normalizer
 
 
@@ -152,11 +151,11 @@ class ReplayEnv(_TuningEnv):
 
 
 class SimEnv(_TuningEnv):
-    """Every step is a fresh run of `backend` (the simulator), with its own seed."""
+    """Every step is a fresh run of `backend` (the simulator), seeded from the episode's generator."""
 
     def __init__(self, backend, hardware, workloads: Sequence, grid: Sequence[Knobs], default_action: int,
                  normalizer: Normalizer, settings: EnvSettings, oracle: dict[str, float],
-                 config: dict[str, Any], seed: int = 0):
+                 config: dict[str, Any]):
         super().__init__([w.name for w in workloads], grid, default_action, normalizer, settings)
         missing = sorted(w.name for w in workloads if not oracle.get(w.name, 0) > 0)
         if missing:
@@ -166,7 +165,6 @@ class SimEnv(_TuningEnv):
         self._workloads = {w.name: w for w in workloads}
         self.oracle = dict(oracle)
         self.config = config
-        self._seed = seed
         self._runs = 0
 
     def _measure(self, workload: str, action: int) -> tuple[np.ndarray, float]:
@@ -174,13 +172,36 @@ class SimEnv(_TuningEnv):
 
         self._runs += 1
         spec = RunSpec(run_id=f"rl-{self._runs}", workload=self._workloads[workload], hardware=self.hardware,
-                       knobs=self.grid[action], trial=self._runs, seed=self._seed * 1_000_003 + self._runs)
+                       knobs=self.grid[action], trial=self._runs % 32768,
+                       seed=int(self._rng.integers(2**62)))  # reproducible from reset(seed)
         try:
             result = self.backend.run(spec)
         except RunFailed:
             return np.full(len(FINGERPRINT_FEATURES), np.nan), 0.0
-        row = pd.DataFrame([{**result.metrics, **self.grid[action].as_dict(), "status": "ok",
-                             "applied_cores": result.applied.cores}])
-        raw = feature_frame(row).to_numpy(float)[0]
-        value = float(objective_values(row, self.config).iloc[0]) / self.oracle[workload]
+        raw = run_features(result.metrics)
+        value = run_objective(result.metrics, self.grid[action], result.applied, self.config) / self.oracle[workload]
         return raw, value if np.isfinite(value) else 0.0
+
+
+def run_features(metrics: dict[str, Any]) -> np.ndarray:
+    """`fingerprint.feature_frame` of one run's metrics without a DataFrame (a step costs ~1 ms
+    less); tests/rl/test_env.py checks that the two agree."""
+    m = {k: (np.nan if v is None else v) for k, v in metrics.items()}
+    mpps = m.get("throughput_mpps", np.nan)
+    m["mean_frame_bytes"] = m.get("throughput_gbps", np.nan) * 125.0 / mpps if mpps else np.nan
+    return np.array([float(m.get(f, np.nan)) for f in FINGERPRINT_FEATURES])
+
+
+def run_objective(metrics: dict[str, Any], knobs: Knobs, applied: Knobs, config: dict[str, Any]) -> float:
+    """`objective.objective_values` of one successful run (checked equal in tests/rl/test_env.py)."""
+    name = config["objective"]
+    mpps = float(metrics["throughput_mpps"])
+    if name == "throughput_mpps":
+        return mpps
+    if name == "zero_loss_mpps":
+        return mpps if metrics["drop_rate"] <= config["zero_loss_drop_rate"] else 0.0
+    if name == "p99_slo_mpps":
+        return mpps if metrics["latency_p99_us"] <= config["slo_p99_us"] else 0.0
+    if name == "mpps_per_core":
+        return mpps / float(applied.cores or knobs.cores)
+    raise ValueError(f"objective: unknown objective {name!r}; expected one of {OBJECTIVES}")

@@ -38,14 +38,13 @@ def online_env(config: dict[str, Any], landscape: Landscape, normalizer: Normali
     if settings.online_env == "replay":
         return ReplayEnv(landscape, normalizer, env_settings), None
     from dpdktune.backends import make_backend
-    from dpdktune.hardware import load_hardware
-    from dpdktune.workloads import resolve
+    from dpdktune.campaign.plan import campaign_workloads, load_campaign_hardware
 
     wanted = set(landscape.workloads)
-    workloads = [w for w in resolve(config["workloads"]) if w.name in wanted]
+    workloads = [w for w in campaign_workloads(config) if w.name in wanted]
     backend = make_backend(config)
-    env = SimEnv(backend, load_hardware(config["hardware"]), workloads, landscape.grid, landscape.default_action,
-                 normalizer, env_settings, dict(zip(landscape.workloads, landscape.oracle())), config, seed)
+    env = SimEnv(backend, load_campaign_hardware(config), workloads, landscape.grid, landscape.default_action,
+                 normalizer, env_settings, dict(zip(landscape.workloads, landscape.oracle())), config)
     return env, backend
 
 

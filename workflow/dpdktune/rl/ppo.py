@@ -7,6 +7,7 @@ minibatches over them. Follows the scikit-learn contract: `fit(env, n_steps)` re
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -53,7 +54,7 @@ class PPO:
         self.critic_ = _mlp((obs_dim, *s.hidden, 1), torch).to(self.device_)
         params = list(self.actor_.parameters()) + list(self.critic_.parameters())
         self.optimizer_ = torch.optim.Adam(params, lr=s.learning_rate)
-        self.obs_dim_, self.n_actions_ = obs_dim, n_actions
+        self.obs_dim_, self.n_actions_ = int(obs_dim), int(n_actions)
 
     def fit(self, env, n_steps: int, callback: Callable[["PPO", int], None] | None = None) -> "PPO":
         """Interact with `env` for `n_steps` steps; `callback(self, step)` after each update."""
@@ -145,7 +146,7 @@ class PPO:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-        torch.save({"settings": asdict(self.settings), "obs_dim": self.obs_dim_, "n_actions": self.n_actions_,
+        torch.save({"settings": json.dumps(asdict(self.settings)), "obs_dim": self.obs_dim_, "n_actions": self.n_actions_,
                     "actor": self.actor_.state_dict(), "critic": self.critic_.state_dict()}, tmp)
         os.replace(tmp, path)
         return path
@@ -155,7 +156,8 @@ class PPO:
         import torch
 
         blob = torch.load(path, map_location="cpu", weights_only=True)
-        settings = PPOSettings(**{**blob["settings"], "hidden": tuple(blob["settings"]["hidden"]), "device": device})
+        saved = json.loads(blob["settings"])
+        settings = PPOSettings(**{**saved, "hidden": tuple(saved["hidden"]), "device": device})
         model = cls(settings)
         model._build(blob["obs_dim"], blob["n_actions"])
         model.actor_.load_state_dict(blob["actor"])

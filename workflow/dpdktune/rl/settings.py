@@ -16,8 +16,8 @@ class RLSettings:
     device: str = "auto"              # auto | cpu | cuda | cuda:N
     seed: int = 0
     algorithms: tuple[str, ...] = ("cql", "bcq", "double_dqn", "ppo")
-    offline_steps: int = 3000         # gradient steps (CQL, BCQ)
-    online_steps: int = 3000          # environment steps (DQN, PPO)
+    offline_steps: int = 2000         # gradient steps (CQL, BCQ)
+    online_steps: int = 2000          # environment steps (DQN, PPO)
     eval_every: int = 500             # steps between learning-curve points
     eval_decisions: int = 5           # closed-loop decisions per evaluation episode
     split_repeats: int = 3            # the first N of the baselines' leave-workload-out splits

@@ -1,0 +1,30 @@
+import pytest
+from rl_data import tiny_config, tiny_records
+
+from dpdktune.rl.env import EnvSettings
+from dpdktune.rl.landscape import Landscape, Normalizer
+
+
+@pytest.fixture(scope="session")
+def config():
+    return tiny_config()
+
+
+@pytest.fixture(scope="session")
+def records(config, tmp_path_factory):
+    return tiny_records(config, tmp_path_factory.mktemp("campaign"))
+
+
+@pytest.fixture(scope="session")
+def landscape(records, config):
+    return Landscape.from_records(records, config)
+
+
+@pytest.fixture(scope="session")
+def normalizer(landscape):
+    return Normalizer.fit(landscape.all_feature_rows())
+
+
+@pytest.fixture()
+def env_settings(config):
+    return EnvSettings.from_config(config["rl"])

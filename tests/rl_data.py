@@ -1,0 +1,37 @@
+"""A tiny real campaign from the simulator, shared by the rl and distill tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from dpdktune.config import load_config
+
+TINY = {
+    "workloads": ["flood64", "large1500", "bursty", "lowrate", "imix", "rpc"],
+    "grid": {"rx_desc": [256, 1024], "tx_desc": [256, 1024], "cores": [1, 4], "burst": [32]},
+    "trials": 2,
+    "default_config": {"rx_desc": 1024, "tx_desc": 1024, "cores": 4, "burst": 32},
+    "baselines": {"split_repeats": 2, "test_fraction": 0.34},
+    "rl": {"device": "cpu", "offline_steps": 40, "online_steps": 64, "eval_every": 20, "eval_decisions": 3,
+           "split_repeats": 2, "dataset_episodes": 3, "episode_steps": 100, "workload_change_every": 30,
+           "batch_size": 16, "hidden": [16], "algorithms": ["cql", "double_dqn", "ppo"]},
+    "distill": {"depths": [2, 4], "min_samples_leaf": [1], "top_k_features": [2, 0], "bc_episodes": 1,
+                "viper_iterations": 2, "viper_episodes": 1, "extract_synthetic": 200, "deploy_max_depth": 4},
+}
+
+
+def tiny_config(**overrides) -> dict:
+    from dpdktune.config import deep_merge
+
+    return load_config(overrides=deep_merge(TINY, overrides))
+
+
+def tiny_records(config: dict, workdir: Path) -> pd.DataFrame:
+    """Records of a real in-process simulator campaign, as the RL stage reads them."""
+    from dpdktune.campaign.runner import run_inline
+    from dpdktune.rl.records import COLUMNS
+
+    records, _ = run_inline(config, workdir)
+    return records.select(list(COLUMNS)).to_pandas()
