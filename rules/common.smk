@@ -13,8 +13,11 @@ LOCK_DIR = "results/.locks"
 
 # Real testbeds are exclusive: at most one batch per testbed at a time (see campaign/testbeds.py).
 TESTBEDS = testbed_pool(config)
-if TESTBEDS and "testbeds" not in workflow.global_resources:
-    workflow.register_resource("testbeds", len(TESTBEDS))
+# A `testbeds` given by a profile or --resources is a cap (profiles/slurm sets one).
+if TESTBEDS:
+    workflow.register_resource(
+        "testbeds", min(int(workflow.global_resources.get("testbeds", len(TESTBEDS))), len(TESTBEDS))
+    )
 
 
 def journal_path(wildcards):
