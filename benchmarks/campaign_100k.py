@@ -133,6 +133,8 @@ def _measure(label: str, work: Path, overrides: dict, cores: int, timeout_s: flo
         raise SystemExit(f"[{label}] snakemake failed (exit {rc}); see {log.name}")
     return {
         "wall_s": round(wall, 1),
+        # other work on the machine slows every figure; the 1-minute load average says how much
+        "load_avg_end": round(os.getloadavg()[0], 2),
         "peak_tree_rss_mib": round(peak.get("tree", 0) / 1024, 1),
         "peak_process_rss_mib": round(int((work / "maxrss").read_text()) / 1024, 1),
         # sampled every 0.2 s, largest single process of each role
