@@ -29,8 +29,9 @@ class LookupTable(BaseEstimator):
         z = (keys - self.mean_) / self.scale_
         n = min(self.n_entries, len(np.unique(z, axis=0)))
         km = KMeans(n_clusters=n, n_init=4, random_state=self.random_state).fit(z)
-        self.keys_ = km.cluster_centers_
-        self.values_ = np.array([int(rel[km.labels_ == e].mean(axis=0).argmax()) for e in range(n)], dtype=int)
+        used = np.unique(km.labels_)  # k-means can leave an entry empty on duplicate points
+        self.keys_ = km.cluster_centers_[used]
+        self.values_ = np.array([int(rel[km.labels_ == e].mean(axis=0).argmax()) for e in used], dtype=int)
         return self
 
     def predict(self, X) -> np.ndarray:

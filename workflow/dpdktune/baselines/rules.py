@@ -26,9 +26,9 @@ class RuleBased(BaseEstimator):
     """An ordered list of at most `max_rules` rules "if metric > t: config c", then a default.
 
     Fit greedily: each step grid-searches (metric among the `n_features` top-ranked, side,
-    threshold among `n_thresholds` quantiles) for the rule whose firing samples (not taken by
-    an earlier rule) gain the most relative performance over the default; the default is the
-    static best of what no rule takes. Stops early when no rule gains.
+    threshold among `n_thresholds` quantiles) for the rule that, applied to the samples no
+    earlier rule takes, most raises the total relative performance (with the default re-fitted
+    as the static best of what is left). Stops early when no rule gains.
     """
 
     def __init__(self, grid, max_rules: int = 4, n_features: int = 5, n_thresholds: int = 9, min_samples: int = 2):
@@ -59,19 +59,23 @@ class RuleBased(BaseEstimator):
         return self
 
     def _best_rule(self, x, rel, free, default) -> Rule | None:
-        best, best_gain = None, 1e-9
+        """The rule that most raises the list's total relative performance on the training
+        samples, counting the default re-fitted to what the rule leaves free."""
+        rest_now = rel[free].mean(axis=0).max() * free.sum() if free.any() else 0.0
+        best, best_total = None, rest_now + 1e-9
         qs = np.linspace(0, 1, self.n_thresholds + 2)[1:-1]
         for f in self.features_:
             for t in np.unique(np.quantile(x[free, f], qs)) if free.any() else []:
                 for above in (True, False):
                     hit = free & ((x[:, f] > t) if above else (x[:, f] <= t))
-                    if hit.sum() < self.min_samples or hit.sum() == free.sum():
+                    rest = free & ~hit
+                    if hit.sum() < self.min_samples or not rest.any():
                         continue
-                    sub = rel[hit]
-                    c = int(sub.mean(axis=0).argmax())
-                    gain = float(sub[:, c].sum() - sub[:, default].sum())
-                    if gain > best_gain:
-                        best, best_gain = Rule(int(f), above, float(t), c), gain
+                    sub = rel[hit].sum(axis=0)
+                    c = int(sub.argmax())
+                    total = sub[c] + rel[rest].sum(axis=0).max()
+                    if total > best_total:
+                        best, best_total = Rule(int(f), above, float(t), c), total
         return best
 
     def predict(self, X) -> np.ndarray:

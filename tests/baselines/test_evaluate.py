@@ -1,0 +1,45 @@
+import numpy as np
+import pytest
+
+from dpdktune.baselines.evaluate import score_baselines, score_policy, splits_for
+from dpdktune.fingerprint import fingerprints
+from dpdktune.objective import objective_table
+
+
+@pytest.fixture
+def data(records, config):
+    X = fingerprints(records, config)
+    return X, objective_table(records, config), splits_for(config, config["workloads"])
+
+
+def test_constant_policy_gap_is_its_table_loss(data):
+    X, table, splits = data
+    scores = score_policy(lambda x, y: (lambda xt: np.full(len(xt), 5)), X, table, splits, "const")
+    for row in scores.itertuples():
+        best = table.loc[row.workload].max()
+        assert row.achieved == table.at[row.workload, 5]
+        assert row.gap == pytest.approx((best - row.achieved) / best)
+
+
+def test_policies_never_train_on_test_workloads(data):
+    X, table, splits = data
+    seen = []
+
+    def fit(x_train, y_train):
+        seen.append(set(x_train.index.get_level_values("workload")))
+        assert y_train.shape == (len(x_train), table.shape[1])
+        return lambda xt: np.zeros(len(xt), dtype=int)
+
+    scores = score_policy(fit, X, table, splits, "spy")
+    for (train, test), trained in zip(splits, seen):
+        assert trained == set(train) and not trained & set(test)
+    assert set(scores.split) == set(range(len(splits)))
+
+
+def test_oracle_has_zero_gap_and_others_do_not_beat_it(data, config):
+    X, table, _ = data
+    scores = score_baselines(X, table, config)
+    assert (scores[scores.policy == "Oracle"].gap.abs() < 1e-12).all()
+    assert (scores.gap >= -1e-12).all()
+    assert (scores.inference_us > 0).all()
+    assert set(scores.policy) == {"Static-avg", "Static-worst", "Rules", "Lookup", "Linear", "DT-5", "Oracle"}
