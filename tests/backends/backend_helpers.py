@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import require_program
+from conftest import IN_CI, require_program
 from dpdktune.backends.base import RunSpec
 from dpdktune.hardware import load_hardware
 from dpdktune.knobs import Knobs
@@ -73,6 +73,8 @@ def sshd(tmp_path_factory) -> Sshd:
     sshd_bin = require_program("sshd", "the ssh backend tests talk to a real OpenSSH server")
     require_program("ssh-keygen", "keys for the throwaway sshd")
     if os.geteuid() != 0:
+        if IN_CI:
+            pytest.fail("sshd's privilege separation needs root: run the CI tests as root")
         pytest.skip("sshd's privilege separation needs root (CI runs as root)")
     d = tmp_path_factory.mktemp("sshd")
     _keygen(d / "host_key")
