@@ -17,7 +17,7 @@ from dpdktune.campaign.partitioned import (
 )
 from dpdktune.campaign.runner import run_inline
 from dpdktune.config import load_config
-from dpdktune.metrics.parquet import write_table
+from dpdktune.metrics.parquet import read_table, write_table
 from dpdktune.metrics.schema import EXPERIMENT_SCHEMA, TIMESERIES_SCHEMA
 from snakemake_helpers import run_snakemake, workdir
 
@@ -56,6 +56,15 @@ def test_partitioned_and_single_file_datasets_read_back_the_same_records(campaig
     assert parted.schema == EXPERIMENT_SCHEMA
     assert parted.equals(whole)
     assert dataset_provenance(tmp_path / "dataset") == dataset_provenance(single) == PROVENANCE
+
+
+def test_the_eager_record_reader_also_reads_a_partitioned_directory(campaign, tmp_path):
+    """Stages that still load the whole table (metrics.parquet.read_table) keep working."""
+    records, _, batches, _, _ = campaign
+    write_partitioned(batches, tmp_path / "dataset", EXPERIMENT_SCHEMA, PROVENANCE)
+    table = read_table(tmp_path / "dataset", EXPERIMENT_SCHEMA).sort_by("run_id")
+    assert table.schema == EXPERIMENT_SCHEMA
+    assert table.equals(records.sort_by("run_id"))
 
 
 def test_files_leave_the_partition_column_to_the_directory_names(campaign, tmp_path):
