@@ -35,3 +35,17 @@ def tiny_records(config: dict, workdir: Path) -> pd.DataFrame:
 
     records, _ = run_inline(config, workdir)
     return records.select(list(COLUMNS)).to_pandas()
+
+
+def train_all(config: dict, records: pd.DataFrame, out: Path) -> dict:
+    """Run every configured algorithm as the train_rl rule does; returns the summarize inputs."""
+    from dpdktune.rl import experiment
+    from dpdktune.rl.artifacts import write_frame, write_json
+
+    paths = {"scores": [], "curves": [], "timing": [], "model_dir": out / "models"}
+    for algorithm in config["rl"]["algorithms"]:
+        scores, curves, timing = experiment.run(algorithm, records, config, out / "models" / algorithm)
+        paths["scores"].append(write_frame(scores, out / algorithm / "scores.parquet"))
+        paths["curves"].append(write_frame(curves, out / algorithm / "curves.parquet"))
+        paths["timing"].append(write_json(timing, out / algorithm / "timing.json"))
+    return paths

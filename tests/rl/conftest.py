@@ -28,3 +28,10 @@ def normalizer(landscape):
 @pytest.fixture()
 def env_settings(config):
     return EnvSettings.from_config(config["rl"])
+
+
+@pytest.fixture(scope="session")
+def trained(config, records, tmp_path_factory):
+    from rl_data import train_all
+
+    return train_all(config, records, tmp_path_factory.mktemp("rl"))

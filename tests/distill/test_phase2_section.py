@@ -1,0 +1,41 @@
+import json
+
+import pandas as pd
+
+from dpdktune.distill import phase2_section as p2
+from dpdktune.distill import pipeline
+from dpdktune.distill.export import draw_top
+from dpdktune.report.sections import load_section
+from dpdktune.rl.artifacts import write_frame, write_json, write_text
+from dpdktune.rl.summarize import baseline_format, summarize
+
+
+def test_the_phase2_section_renders_through_the_report_extension_point(records, config, trained, tmp_path):
+    scores, curves, summary = summarize(trained["scores"], trained["curves"], trained["timing"])
+    decisions = baseline_format(records, config, trained["model_dir"])
+    sweep = pipeline.run_sweep(records, config, summary, trained["model_dir"])
+    out = pipeline.export(records, config, summary, trained["model_dir"], sweep, {})
+    depth = pipeline.depth_table(sweep)
+    comparison = p2.comparison(records, config, decisions, summary)
+    assert {"Oracle", "RL-cql", "RL-ppo", "DT-5"} <= set(comparison.policy)
+    oracle = comparison[comparison.policy == "Oracle"].iloc[0]
+    assert oracle.score_vs_oracle == 1.0
+    assert (comparison.ci_low <= comparison.score_vs_oracle + 1e-12).all()
+    paths = {
+        "rl_summary": str(write_json(summary, tmp_path / "rl.json")),
+        "distill_summary": str(write_json(out["summary"], tmp_path / "d.json")),
+        "comparison": str(write_frame(comparison, tmp_path / "cmp.parquet")),
+        "depth": str(write_frame(depth, tmp_path / "depth.parquet")),
+        "rules_table": str(write_frame(p2.rules_frame("\n".join(out["rules"])), tmp_path / "rules.parquet")),
+        "latency": str(write_frame(p2.latency(summary, out["summary"], depth), tmp_path / "lat.parquet")),
+        "curves_figure": str(p2.curves_figure(curves, tmp_path / "curves.png")),
+        "depth_figure": str(p2.depth_figure(depth, tmp_path / "depth.png")),
+        "tree_figure": str(draw_top(out["tree"], out["table"], tmp_path / "top.svg")),
+    }
+    spec = p2.section_spec(summary, out["summary"], "\n".join(out["top"]), paths, config)
+    section = load_section(write_text(json.dumps(spec), tmp_path / "section.json"))
+    assert section["id"] == "phase2" and len(section["tables"]) == 4 and len(section["figures"]) == 3
+    assert all(f["uri"].startswith("data:image/") for f in section["figures"])
+    assert any("gplearn" in p for p in section["paragraphs"])
+    rules = pd.read_parquet(paths["rules_table"])
+    assert rules.states.is_monotonic_decreasing
