@@ -45,3 +45,24 @@ def test_bad_knob_names_the_knob(catalogue, cx5, knob):
     values = {"rx_desc": 512, "tx_desc": 512, "cores": 2, "burst": 32, knob: 0}
     with pytest.raises(ValueError, match=f"knobs.{knob}"):
         SimBackend().run(RunSpec("c", catalogue["kv"], cx5, Knobs(**values), 0, 1))
+
+
+def test_campaign_runner_records_fit_the_schema(tmp_path):
+    from dpdktune.campaign.runner import run_inline
+    from dpdktune.config import load_config
+    from dpdktune.metrics.schema import EXPERIMENT_SCHEMA, TIMESERIES_SCHEMA
+
+    config = load_config("config/config.yaml", overrides={
+        "workloads": ["elephant", "bursty"], "trials": 2,
+        "grid": {"rx_desc": [128, 2048], "tx_desc": [512], "cores": [1, 4], "burst": [32]},
+        "sim": {"noise_cv": 0.02, "failure_prob": 0.2, "window_ms": 10.0, "sample_interval_ms": 0.5},
+    })
+    records, series = run_inline(config, tmp_path)
+    assert records.schema.equals(EXPERIMENT_SCHEMA, check_metadata=False)
+    assert series.schema.equals(TIMESERIES_SCHEMA, check_metadata=False)
+    frame = records.to_pandas()
+    assert len(frame) == 2 * 4 * 2
+    assert frame.attempts.max() > 1  # injected faults were retried
+    failed = frame[frame.status != "ok"]
+    assert len(failed) <= 2 and failed.failure_reason.str.contains("injected fault").all()
+    assert len(series) == (frame.status == "ok").sum() * 20
