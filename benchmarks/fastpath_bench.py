@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -28,7 +29,8 @@ from dpdktune.codegen import build, synthetic, tree_table
 from dpdktune.codegen.render import CSRC, c_float
 from dpdktune.fingerprint import FINGERPRINT_FEATURES
 
-VARIANTS = ("fastpath", "fastpath_loaded", "m2cgen", "emlearn", "lookup", "linear")
+VARIANTS = ("fastpath", "fastpath_loaded", "m2cgen", "emlearn", "lookup", "linear", "walk_only", "checks_only")  # fp_bench.c order
+WALKS = ("table", "nested")
 
 
 def _array(name: str, values, ctype: str = "float") -> str:
@@ -99,7 +101,8 @@ def python_timings(clf, X: np.ndarray, n: int = 3000) -> dict[str, float]:
     return out
 
 
-def run_depth(depth: int, X, y, Xtest, calls: int, work: Path) -> dict:
+def prepare_depth(depth: int, X, y, Xtest, work: Path) -> dict:
+    """Fit the depth's tree and write every variant's C, the inputs and build.sh into `work`."""
     import emlearn
     import m2cgen
     from sklearn.tree import DecisionTreeClassifier
@@ -108,31 +111,55 @@ def run_depth(depth: int, X, y, Xtest, calls: int, work: Path) -> dict:
     clf = DecisionTreeClassifier(max_depth=depth, min_samples_leaf=2, random_state=0).fit(X, y)
     table = tree_table.from_sklearn(clf, list(FINGERPRINT_FEATURES), configs, tree_table.fit_bounds(X),
                                     tree_table.fit_novelty(X), 62, 0.6, method=f"bench-depth{depth}")
-    files = build.generate(table, work)
+    for walk in WALKS:
+        files = build.generate(table, work / walk, walk=walk)
     (work / "bench_models.h").write_text(bench_models_h(clf, X, y, configs))
     (work / "m2c_tree.c").write_text(m2cgen.export_to_c(clf, function_name="m2c_score"))
     emlearn.convert(clf, method="inline", dtype="float").save(file=str(work / "eml_tree.h"), name="eml_tree",
                                                                format="c")
-    exe = work / "fp_bench"
-    bench = CSRC / "bench"
-    sources = [bench / "fp_bench.c", bench / "baselines.c", bench / "m2c_wrap.c", bench / "eml_wrap.c",
-               files["source"], build.RUNTIME]
-    build.compile_c(sources, exe, shared=False, extra=[f"-I{work}", "-Wno-unused-parameter", "-Wno-unused-variable"],
-                    timeout_s=1800)
-    inputs = work / "inputs.f32"
-    inputs.write_bytes(np.ascontiguousarray(Xtest, dtype="<f4").tobytes())
-    decisions = work / "decisions.i32"
-    proc = subprocess.run([str(exe), str(inputs), str(calls), str(files["fpt"]), str(decisions)],
-                          capture_output=True, text=True, timeout=1800, check=True)
-    result = json.loads(proc.stdout)
-    got = np.fromfile(decisions, dtype="<i4").reshape(len(VARIANTS), len(Xtest))
+    (work / "inputs.f32").write_bytes(np.ascontiguousarray(Xtest, dtype="<f4").tobytes())
+    # The exact compile line of build.compile_c, so a bare machine (cc only) can rebuild it.
+    bench = "$CSRC/bench"
+    flags = " ".join([*build.CFLAGS, *build.TLS_FLAGS, "-Wno-unused-parameter", "-Wno-unused-variable"])
+    lines = ["#!/bin/sh", "# fp_bench for one depth: CSRC=<repo>/csrc [LDFLAGS=-static] sh build.sh <calls> <out_dir> [compile|run]",
+             "set -e", 'OUT=$(realpath "${2:-.}"); cd "$(dirname "$0")"', 'CSRC=${CSRC:?}; CALLS=${1:-200000}']
+    for walk in WALKS:
+        lines += [f'[ "$3" = run ] || cc {flags} -I$CSRC -I. {bench}/fp_bench.c {bench}/baselines.c '
+                  f"{bench}/m2c_wrap.c {bench}/eml_wrap.c {walk}/fastpath_tree.c $CSRC/fastpath_runtime.c "
+                  f"-o fp_bench_{walk} $LDFLAGS -lm -lpthread"]
+    for walk in WALKS:
+        lines += [f'[ "$3" = compile ] || ./fp_bench_{walk} inputs.f32 $CALLS {walk}/tree.fpt decisions_{walk}.i32 '
+                  f"> $OUT/timing_{walk}.json"]
+    (work / "build.sh").write_text("\n".join(lines) + "\n")
+    return {"clf": clf, "files": files}
+
+
+def run_bundle(work: Path, calls: int, out: Path) -> None:
+    env = {**os.environ, "CSRC": str(CSRC)}
+    subprocess.run(["sh", str(work / "build.sh"), str(calls), str(out)], check=True, timeout=3600, env=env)
+
+
+def summarize_depth(work: Path, timing_dir: Path, clf, Xtest) -> dict:
+    """Merge both walks' timings (fastpath_table / fastpath_nested), agreement and sizes."""
+    runs = {walk: json.loads((timing_dir / f"timing_{walk}.json").read_text()) for walk in WALKS}
+    result = runs["table"]
+    result["variants"]["fastpath_table"] = result["variants"].pop("fastpath")
+    result["variants"]["fastpath_nested"] = runs["nested"]["variants"]["fastpath"]
     sk = clf.predict(Xtest)
-    result["agreement_with_sklearn"] = {v: float(np.mean(got[i] == sk)) for i, v in enumerate(VARIANTS)}
-    result["fastpath_fallback_fraction"] = float(np.mean(got[0] == 62))
+    agreement = {}
+    for walk in WALKS:
+        got = np.fromfile(work / f"decisions_{walk}.i32", dtype="<i4").reshape(len(VARIANTS), len(Xtest))
+        agreement.update({v if v != "fastpath" else f"fastpath_{walk}": float(np.mean(got[i] == sk))
+                          for i, v in enumerate(VARIANTS)})
+        if walk == "table":
+            result["fastpath_fallback_fraction"] = float(np.mean(got[0] == 62))
+    result["agreement_with_sklearn"] = agreement
     result["nodes"] = clf.tree_.node_count
     result["depth"] = int(clf.get_depth())
+    bench = CSRC / "bench"
     result["object_bytes"] = {
-        "fastpath": object_bytes(files["source"], work),
+        "fastpath_table": object_bytes(work / "table" / "fastpath_tree.c", work),
+        "fastpath_nested": object_bytes(work / "nested" / "fastpath_tree.c", work),
         "m2cgen": object_bytes(bench / "m2c_wrap.c", work),
         "emlearn": object_bytes(bench / "eml_wrap.c", work),
     }
@@ -141,17 +168,19 @@ def run_depth(depth: int, X, y, Xtest, calls: int, work: Path) -> dict:
 
 
 def print_table(results: dict) -> None:
-    cols = ["fastpath", "fastpath_loaded", "m2cgen", "emlearn", "lookup", "linear"]
-    print("\nOne decision, ns (median / p99 / p999); ratio = fastpath median / min(m2cgen, emlearn) median")
+    cols = ["fastpath_table", "fastpath_nested", "fastpath_loaded", "m2cgen", "emlearn", "lookup", "linear",
+            "walk_only", "checks_only"]
+    print("\nOne decision, ns (median / p99 / p999); ratio = fastpath (table/nested) median / min(m2cgen, emlearn)")
     print(f"{'depth':>5} {'nodes':>6} {'tree B':>7} " + " ".join(f"{c:>20}" for c in cols)
-          + f" {'sklearn':>9} {'torch':>9} {'ratio':>6}")
+          + f" {'sklearn':>9} {'torch':>9} {'ratio t/n':>10}")
     for depth, r in results.items():
         v = r["variants"]
         cells = " ".join(f"{v[c]['median_ns']:6.1f}/{v[c]['p99_ns']:6.1f}/{v[c]['p999_ns']:6.1f}" for c in cols)
-        ratio = v["fastpath"]["median_ns"] / min(v["m2cgen"]["median_ns"], v["emlearn"]["median_ns"])
+        best_generator = min(v["m2cgen"]["median_ns"], v["emlearn"]["median_ns"])
+        ratio = "/".join(f"{v[c]['median_ns'] / best_generator:.2f}" for c in ("fastpath_table", "fastpath_nested"))
         py = r["python_ns"]
         print(f"{depth:>5} {r['nodes']:>6} {r['tree_bytes']:>7} {cells} {py['sklearn_predict']:9.0f} "
-              f"{py['torch_policy']:9.0f} {ratio:6.2f}")
+              f"{py['torch_policy']:9.0f} {ratio:>10}")
     print("\nAgreement with sklearn.predict (fastpath counts its safe-default fallbacks as disagreement):")
     for depth, r in results.items():
         a = r["agreement_with_sklearn"]
@@ -164,18 +193,35 @@ def main(argv=None) -> int:
     ap.add_argument("--depths", type=int, nargs="+", default=[5, 10, 15, 20])
     ap.add_argument("--samples", type=int, default=20000)
     ap.add_argument("--calls", type=int, default=200000)
+    ap.add_argument("--bundle", type=Path, help="write the per-depth C bundles here (and keep them)")
+    ap.add_argument("--prepare-only", action="store_true", help="stop after writing the bundles")
+    ap.add_argument("--timings", type=Path, help="read timing_<walk>.json per depth (d<depth>/) from here, "
+                    "e.g. from a quieter machine that ran build.sh, instead of timing locally")
     ap.add_argument("--out", type=Path, default=Path("results/bench/fastpath_bench.json"))
     args = ap.parse_args(argv)
     X, y = synthetic.dataset(args.samples + 5000, seed=11)
     X, Xtest, y = X[: args.samples], X[args.samples :], y[: args.samples]
     results = {}
     with tempfile.TemporaryDirectory(prefix="fp_bench_") as tmp:
+        root = args.bundle or Path(tmp)
         for depth in args.depths:
-            work = Path(tmp) / f"d{depth}"
-            work.mkdir()
+            work = root / f"d{depth}"
+            work.mkdir(parents=True, exist_ok=True)
             t0 = time.time()
-            results[depth] = run_depth(depth, X, y, Xtest, args.calls, work)
+            prepared = prepare_depth(depth, X, y, Xtest, work)
+            if args.prepare_only:
+                continue
+            if args.timings:
+                timing_dir = args.timings / f"d{depth}"
+                run_bundle(work, 1000, Path(tmp))  # decisions (deterministic) for the agreement check
+            else:
+                run_bundle(work, args.calls, work)
+                timing_dir = work
+            results[depth] = summarize_depth(work, timing_dir, prepared["clf"], Xtest)
             print(f"depth {depth}: done in {time.time() - t0:.0f} s", file=sys.stderr)
+    if args.prepare_only:
+        print(f"bundles in {args.bundle}; run: CSRC=csrc sh {args.bundle}/d<depth>/build.sh <calls> <out>")
+        return 0
     print_table(results)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=1))

@@ -1,0 +1,115 @@
+"""Loop throughput of csrc/l2fwd_tune with fp_decide in the loop and without it (issue #5 §4).
+
+Builds l2fwd_tune against a depth-10 tree over the metrics the app measures itself (novelty
+checks on), then alternates runs over net_null vdevs: `--decide-every 0` (no decision) and
+`--decide-every N --no-apply` (the decision is made every N bursts but not applied, so the
+loop does the same work otherwise). Goal: < 1 % overhead.
+
+    .venv/bin/python benchmarks/l2fwd_tune_overhead.py [--every 64] [--runs 5] [--seconds 3]
+    ... --static --prepare DIR   # a static binary + run.sh for a machine without libdpdk
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+
+import numpy as np
+
+from dpdktune.codegen import build, synthetic, tree_table
+from dpdktune.codegen.render import CSRC
+
+APP_FEATURES = ["offered_mpps", "throughput_mpps", "mean_frame_bytes", "drop_rate", "cycles_per_packet",
+                "useful_cycles_fraction", "burst_occupancy"]
+STATIC_LIBS = ["-static", "-Wl,--whole-archive", "-l:librte_net_null.a", "-l:librte_mempool_ring.a",
+               "-Wl,--no-whole-archive", "-l:librte_bus_vdev.a", "-l:librte_ethdev.a", "-l:librte_mbuf.a",
+               "-l:librte_mempool.a", "-l:librte_ring.a", "-l:librte_net.a", "-l:librte_meter.a",
+               "-l:librte_telemetry.a", "-l:librte_eal.a", "-l:librte_kvargs.a", "-lnuma", "-lbsd", "-lmd",
+               "-lm", "-lpthread", "-ldl"]
+
+
+def app_tree() -> dict:
+    """A depth-10 tree over the app's own metrics, trained on synthetic rows of those scales."""
+    from sklearn.tree import DecisionTreeClassifier
+
+    X, y = synthetic.dataset(20000, seed=5)
+    X = X[:, [0, 1, 2, 3, 6, 7, 12]]  # same scales as the app's metrics (occupancy ~ a fraction)
+    clf = DecisionTreeClassifier(max_depth=10, min_samples_leaf=2, random_state=0).fit(X, y)
+    big = float(np.finfo(np.float32).max)
+    bounds = {"min": [-big] * len(APP_FEATURES), "max": [big] * len(APP_FEATURES)}
+    return tree_table.from_sklearn(clf, APP_FEATURES, synthetic.configs(), bounds, tree_table.fit_novelty(X), 62,
+                                   0.0, method="bench-l2fwd")
+
+
+def build_app(work: Path, static: bool) -> Path:
+    files = build.generate(app_tree(), work)
+    if not static:
+        subprocess.run(["make", "-C", str(CSRC / "l2fwd_tune"), f"BUILD={work}", f"FASTPATH_TREE={files['source']}"],
+                       check=True, timeout=600, capture_output=True)
+        return work / "l2fwd_tune"
+    cflags = subprocess.run(["pkg-config", "--cflags", "libdpdk"], capture_output=True, text=True, check=True,
+                            timeout=30).stdout.split()
+    exe = work / "l2fwd_tune_static"
+    subprocess.run(["cc", "-O2", "-g", "-ffp-contract=off", f"-I{CSRC}", *cflags, "-o", str(exe),
+                    str(CSRC / "l2fwd_tune" / "l2fwd_tune.c"), str(files["source"]), str(build.RUNTIME), *STATIC_LIBS],
+                   check=True, timeout=600, capture_output=True)
+    return exe
+
+
+def eal_args(lcores: str) -> list[str]:
+    return ["--no-huge", "-m", "512", "--no-pci", "--vdev=net_null0", "--vdev=net_null1",
+            f"--file-prefix=l2fwd_bench_{uuid.uuid4().hex[:8]}", "-l", lcores, "--log-level=lib.eal:error"]
+
+
+def run(app: Path, lcores: str, seconds: float, every: int) -> dict:
+    args = ["--duration", str(seconds), "--decide-every", str(every)] + (["--no-apply"] if every else [])
+    proc = subprocess.run(["timeout", "-k", "5", str(seconds + 60), str(app), *eal_args(lcores), "--", *args],
+                          capture_output=True, text=True, timeout=seconds + 90)
+    if proc.returncode != 0:
+        raise RuntimeError(f"l2fwd_tune exit {proc.returncode}: {proc.stderr[-2000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--every", type=int, nargs="+", default=[64, 16])
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--seconds", type=float, default=3.0)
+    ap.add_argument("--lcores", default="0-1")
+    ap.add_argument("--static", action="store_true", help="link DPDK statically (runs where libdpdk is absent)")
+    ap.add_argument("--prepare", type=Path, help="only build the app into this directory")
+    ap.add_argument("--app", type=Path, help="an already built l2fwd_tune")
+    args = ap.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="l2fwd_bench_") as tmp:
+        if args.prepare:
+            args.prepare.mkdir(parents=True, exist_ok=True)
+            print(build_app(args.prepare, args.static))
+            return 0
+        app = args.app or build_app(Path(tmp), args.static)
+        rows = {0: [], **{e: [] for e in args.every}}
+        ns = {e: [] for e in args.every}
+        for _ in range(args.runs):  # interleaved, so drifts in machine load hit every mode alike
+            for every in rows:
+                out = run(app, args.lcores, args.seconds, every)
+                rows[every].append(out["tx_mpps"])
+                if every:
+                    ns[every].append(out["decide_ns_mean"])
+    base = statistics.median(rows[0])
+    print(f"l2fwd_tune over net_null, {args.runs} interleaved runs of {args.seconds} s, lcores {args.lcores}")
+    print(f"{'mode':>24} {'median Mpps':>12} {'runs (Mpps)':>40} {'overhead':>9} {'decide ns':>10}")
+    print(f"{'no decision':>24} {base:12.3f} {' '.join(f'{v:.2f}' for v in rows[0]):>40} {'':>9} {'':>10}")
+    for every in args.every:
+        med = statistics.median(rows[every])
+        print(f"{f'decide every {every} bursts':>24} {med:12.3f} {' '.join(f'{v:.2f}' for v in rows[every]):>40} "
+              f"{100 * (1 - med / base):8.2f}% {statistics.median(ns[every]):10.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
