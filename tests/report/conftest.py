@@ -35,3 +35,49 @@ def config(campaign):
     import copy
 
     return copy.deepcopy(campaign[0])
+
+
+@pytest.fixture(scope="session")
+def stage_outputs(campaign, tmp_path_factory):
+    """Every stage run in-process on the small campaign, laid out as under results/."""
+    import json
+    from pathlib import Path
+
+    import pandas as pd
+    import pyarrow as pa
+
+    from dpdktune.analysis.analyze import run as analyze
+    from dpdktune.analysis.store import write_frame, write_json
+    from dpdktune.baselines.run import run_baselines, run_gap
+    from dpdktune.metrics.parquet import read_provenance, write_table
+    from dpdktune.metrics.schema import EXPERIMENT_SCHEMA
+    from dpdktune.report.build import ReportInputs
+    from dpdktune.validation.validate import validate
+
+    config, records = campaign
+    root = Path(tmp_path_factory.mktemp("results"))
+    dataset = root / "characterize" / "dataset.parquet"
+    write_table(pa.Table.from_pandas(records, preserve_index=False), dataset, EXPERIMENT_SCHEMA,
+                {"backend": "sim", "backend_version": "test", "campaign": "small"})
+    manifest = root / "characterize" / "manifest.json"
+    manifest.write_text(json.dumps({"campaign_id": "small-test", "expected_runs": len(records), "recorded_runs": len(records)}))
+    prov = read_provenance(dataset)
+    issues, groups, summary = validate(records, config, config["workloads"])
+    write_frame(issues, root / "validate" / "issues.parquet", prov)
+    write_frame(groups, root / "validate" / "groups.parquet", prov)
+    write_json(summary, root / "validate" / "summary.json")
+    analyze(records, config, root / "analyze", prov)
+    run_baselines(records, config, root / "baselines", prov)
+    run_gap(pd.read_parquet(root / "baselines" / "scores.parquet"), pd.read_parquet(root / "baselines" / "fingerprints.parquet"),
+            config, summary["passed"], root / "baselines", prov)
+    return config, ReportInputs(dataset, manifest, root / "validate", root / "analyze", root / "baselines")
+
+
+@pytest.fixture(scope="session")
+def report_html(stage_outputs, tmp_path_factory):
+    from dpdktune.report.build import write_report
+
+    config, inputs = stage_outputs
+    out = tmp_path_factory.mktemp("report") / "report.html"
+    write_report(inputs, config, out)
+    return out

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.cluster import KMeans
+from sklearn.exceptions import ConvergenceWarning
 
 from dpdktune.baselines._common import as_matrix, grid_log2, impute, rank_features, relative
 
@@ -28,7 +31,9 @@ class LookupTable(BaseEstimator):
         self.scale_[self.scale_ == 0] = 1.0
         z = (keys - self.mean_) / self.scale_
         n = min(self.n_entries, len(np.unique(z, axis=0)))
-        km = KMeans(n_clusters=n, n_init=4, random_state=self.random_state).fit(z)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)  # near-duplicate fingerprints
+            km = KMeans(n_clusters=n, n_init=4, random_state=self.random_state).fit(z)
         used = np.unique(km.labels_)  # k-means can leave an entry empty on duplicate points
         self.keys_ = km.cluster_centers_[used]
         self.values_ = np.array([int(rel[km.labels_ == e].mean(axis=0).argmax()) for e in used], dtype=int)
