@@ -8,6 +8,7 @@ exactly as the local backend does it (backends/measure.py), so both give the sam
 
 from __future__ import annotations
 
+import logging
 import re
 import shlex
 import tempfile
@@ -25,6 +26,7 @@ from dpdktune.backends.local import LATENCY_REASON, new_file_prefix, pcap_null_v
 from dpdktune.backends.pcap import workload_pcaps
 from dpdktune.backends.remote import Endpoint, RemoteProcess, RemoteRunner, cleanup_stale_command
 
+log = logging.getLogger("dpdktune.backends.ssh")
 TEMPLATES = Path(__file__).with_name("templates")
 DUT_PRESETS = ("testpmd",)
 GENERATOR_PRESETS = ("testpmd-txonly", "pktgen-dpdk", "trex", "csrc-pktgen")
@@ -259,9 +261,16 @@ class SshBackend:
     def run(self, spec: RunSpec) -> RunResult:
         self._cleanup()
         try:
-            return self._run(spec)
-        finally:
-            self._cleanup()
+            result = self._run(spec)
+        except BaseException:
+            # keep the run's own failure (and its log tail), not a cleanup error after it
+            try:
+                self._cleanup()
+            except RunFailed as exc:
+                log.warning("ssh %s: cleanup after a failed run failed too: %s", self.testbed.name, exc.reason)
+            raise
+        self._cleanup()
+        return result
 
     def close(self) -> None:
         for proc in list(self._live):
