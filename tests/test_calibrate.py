@@ -81,16 +81,26 @@ def test_unusable_measurements_are_named(rows, match):
 
 
 @pytest.mark.testpmd
-def test_calibrate_cli_on_real_local_testpmd(tmp_path, capsys):
+def test_calibrate_on_real_local_testpmd_from_a_dataset(tmp_path, capsys):
+    """Measure a burst sweep with real testpmd, store it as a dataset, calibrate from the file."""
     require_program("dpdk-testpmd", "calibrate measures with the local backend")
     from dpdktune.cli import main as cli_main
+    from dpdktune.config import load_config
+    from dpdktune.metrics.parquet import rows_to_table, write_table
+    from dpdktune.metrics.schema import EXPERIMENT_SCHEMA
 
-    cfg = tmp_path / "local.yaml"
-    cfg.write_text(yaml.safe_dump({"backend": "local", "local": {
-        "warmup_s": 0.3, "measure_s": 0.8, "memory_mb": 512, "mbufs": 16384, "sample_interval_s": 0.4}}))
+    config = load_config(overrides={"backend": "local", "local": {
+        "warmup_s": 0.3, "measure_s": 0.8, "memory_mb": 512, "mbufs": 16384, "sample_interval_s": 0.4}})
+    flood = load_catalogue()["flood64"]
+    rows = calibrate.measure(config, [flood], [Knobs(256, 256, 1, 8), Knobs(256, 256, 1, 32)])
+    assert [r["status"] for r in rows] == ["ok", "ok"]
+    for r in rows:
+        r["campaign_id"] = "calib-test"
+    dataset = tmp_path / "dataset.parquet"
+    write_table(rows_to_table(rows, EXPERIMENT_SCHEMA), dataset, EXPERIMENT_SCHEMA, {"test": "calibrate"})
+
     out, report_path = tmp_path / "local-vm.yaml", tmp_path / "report.json"
-    rc = cli_main(["calibrate", "--measure", "--configfile", str(cfg), "--workloads", "flood64",
-                   "--rx", "256", "--bursts", "8,32", "--name", "local-vm", "--out", str(out),
+    rc = cli_main(["calibrate", "--measurements", str(dataset), "--name", "local-vm", "--out", str(out),
                    "--report", str(report_path)])
     assert rc == 0
     printed = capsys.readouterr().out
@@ -99,6 +109,7 @@ def test_calibrate_cli_on_real_local_testpmd(tmp_path, capsys):
     report = json.loads(report_path.read_text())
     assert profile.name == "local-vm"
     assert profile.fwd_base_cycles == report["fitted"]["fwd_base_cycles"]
+    assert profile.cpu_ghz == pytest.approx(json.loads(rows[0]["extra"])["tsc_mhz"] / 1000)
     assert len(report["after"]) == 2
     # least squares on log ratios never ends worse than where it started
     sq = lambda rows: float(np.sum(np.log([r["cpp_ratio"] for r in rows]) ** 2))  # noqa: E731
