@@ -13,3 +13,18 @@ def test_best_config_differs_across_default_workloads():
     assert best.loc["elephant", "cores"] == 1
     assert best.loc["reqheavy", "cores"] == 16
     assert best.loc["flood64", "cores"] > best.loc["large1500", "cores"]
+
+
+def test_docs_table_is_the_scripts_current_output():
+    import io
+    from contextlib import redirect_stdout
+    from pathlib import Path
+
+    from dpdktune.sim.landscape import BEGIN_MARK, END_MARK, main
+
+    buffer = io.StringIO()
+    with redirect_stdout(buffer):
+        main(["--markdown"])
+    doc = Path("docs/simulator.md").read_text()
+    section = doc.split(BEGIN_MARK, 1)[1].split(END_MARK, 1)[0].strip()
+    assert section == buffer.getvalue().strip(), "run: python -m dpdktune.sim.landscape --update-doc docs/simulator.md"

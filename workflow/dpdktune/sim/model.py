@@ -196,8 +196,9 @@ def simulate(
     dram_cap = hw.dram_gbps * 1e9 / 8.0 / dram_bytes if dram_bytes > 0 else math.inf
     load_share = weight / ports  # of all packets through the NIC
     read_lat_s = hw.pcie_read_latency_ns * 1e-9
-    # RX descriptor window: refills reach the NIC one PCIe read after the PMD posts them
-    rx_window = max(rx - hw.rx_free_thresh - burst, 1) / read_lat_s
+    # RX descriptor window (Little's law, mean values): a descriptor is away from the NIC for
+    # one PCIe read after the refill, plus on average half a refill batch and half a burst
+    rx_window = max(rx - (hw.rx_free_thresh + burst) / 2.0, 1.0) / read_lat_s
     mu_nic = np.minimum(np.minimum(hw.queue_max_mpps * 1e6, min(nic_cap, pcie_cap) * load_share), rx_window)
     mu_host = mu_cpu if math.isinf(dram_cap) else np.minimum(mu_cpu, dram_cap * load_share)
     mu = np.maximum(np.minimum(mu_nic, mu_host), 1.0)
@@ -228,10 +229,10 @@ def simulate(
                                                   np.minimum(lam, mu_nic) > mu_host)
         dropped = nic_dropped + ring_dropped
         coarse_us = nic_occ * (1e6 / np.maximum(mu_nic, 1.0)) + occ * (1e6 / np.maximum(mu_host, 1.0))
-    # TX descriptor window (Little's law): a descriptor stays busy for two PCIe reads
-    # (descriptor, then data) plus the RS batch and the free threshold; what tx_burst
-    # cannot enqueue is dropped
-    tx_window = max(tx - burst - hw.tx_rs_thresh - hw.tx_free_thresh, 1) / (2.0 * read_lat_s)
+    # TX descriptor window (Little's law, mean values): a descriptor stays busy for two PCIe
+    # reads (descriptor, then data), plus on average half an RS batch and half a burst; what
+    # tx_burst cannot enqueue is dropped
+    tx_window = max(tx - (hw.tx_rs_thresh + burst) / 2.0, 1.0) / (2.0 * read_lat_s)
     sent = np.minimum(served, tx_window * dt_s)
     lost = dropped + (served - sent)
 
