@@ -240,8 +240,10 @@ def assemble(window: Window, applied: Knobs, cpus_used: list[int], source_ports:
     else:
         offered_pkts, before_dut = offered
         dropped += before_dut
-    src_rx = sum(rx[p] for p in source_ports)
-    src_bytes = sum(rx_bytes[p] for p in source_ports)
+    # net_null counts no bytes: the mean frame comes from the ports that do
+    counted = [p for p in source_ports if rx_bytes.get(p, 0) > 0]
+    src_rx = sum(rx[p] for p in counted)
+    src_bytes = sum(rx_bytes[p] for p in counted)
 
     metrics: dict[str, Any] = {name: None for name in METRIC_NAMES}
     missing: dict[str, str] = {}
