@@ -19,7 +19,7 @@ from dpdktune.objective import objective_values
 
 ISSUE_COLUMNS = ("check", "severity", "workload", *KNOB_NAMES, "trial", "run_id", "metric", "value", "detail")
 GROUP = ["workload", *KNOB_NAMES]
-MIN_OWN_SCALE = 5  # trials needed before a group's own MAD is trusted as its spread
+MIN_OWN_SCALE = 3  # trials needed before a group's own MAD says anything about its spread
 
 #: Physical bounds of each metric (inclusive); None = unbounded on that side.
 METRIC_RANGES: dict[str, tuple[float | None, float | None]] = {
@@ -119,9 +119,10 @@ def outliers(records: pd.DataFrame, z_max: float) -> pd.DataFrame:
 
     z = (x - group median) / sigma, where sigma is the metric's trial-to-trial spread pooled
     over all groups: the median within-group std (relative to the mean, and absolute for
-    metrics near zero), unbiased for the trial count. A group's own MAD joins in (as the
-    larger of the two) only from MIN_OWN_SCALE trials: fewer cannot estimate their spread.
-    With two trials both sit at the same distance from their median, so both are flagged.
+    metrics near zero), unbiased for the trial count, or the group's own spread (1.4826 MAD)
+    if larger. So one trial far from agreeing others is an outlier, while evenly spread trials
+    are not (the reproducibility check flags those). The MAD needs MIN_OWN_SCALE trials: with
+    two, both sit at the same distance from their median, so both are flagged.
     """
     ok = records[records.status == "ok"]
     keys = [ok[c] for c in GROUP]
