@@ -48,7 +48,8 @@ def main() -> None:
     ms = np.asarray(costs) * 1e3
     print(f"runs                 {len(ms)}")
     print(f"total wall           {wall:.2f} s")
-    print(f"total CPU            {cpu:.2f} s   (per run {cpu / len(ms) * 1e3:.3f} ms; wall > CPU means a loaded machine)")
+    print(f"total CPU            {cpu:.2f} s   (per run {cpu / len(ms) * 1e3:.3f} ms; "
+          "wall > CPU means a loaded machine)")
     print(f"per run mean         {ms.mean():.3f} ms   (budget {BUDGET_MS:.1f} ms, ratio {ms.mean() / BUDGET_MS:.2f})")
     print(f"per run p95          {np.percentile(ms, 95):.3f} ms")
     print(f"per run max          {ms.max():.3f} ms")

@@ -3,7 +3,6 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from dpdktune.hardware import load_hardware
 from dpdktune.sim import pcie, wire
 
 

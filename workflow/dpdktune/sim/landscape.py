@@ -54,7 +54,8 @@ def landscape(config: dict[str, Any], hardware: str | None = None) -> pd.DataFra
             row = {"workload": workload.name, "config_index": index, **knobs.as_dict(),
                    **{f"applied_{k}": v for k, v in out.applied.as_dict().items()},
                    **{k: v for k, v in out.metrics.items() if k != "cpu_util"},
-                   "bound": out.extra["bound"], "limit_mpps": out.extra["limits_mpps"].get(out.extra["bound"].split("@")[0]),
+                   "bound": out.extra["bound"],
+                   "limit_mpps": out.extra["limits_mpps"].get(out.extra["bound"].split("@")[0]),
                    "status": "ok"}
             rows.append(row)
     frame = pd.DataFrame(rows)

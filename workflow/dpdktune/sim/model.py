@@ -21,7 +21,7 @@ import numpy as np
 
 from dpdktune.hardware import HardwareProfile
 from dpdktune.knobs import Knobs
-from dpdktune.metrics.schema import KNOB_NAMES, METRIC_NAMES, TIMESERIES_METRICS
+from dpdktune.metrics.schema import KNOB_NAMES
 from dpdktune.sim import cache, cpu, pcie, queueing, rss, traffic, wire
 from dpdktune.sim.noise import speed_factor
 from dpdktune.workloads import Workload
@@ -63,7 +63,8 @@ def _step_us(workload: Workload, sample_us: float) -> tuple[float, int]:
     return sample_us / per_sample, per_sample
 
 
-def _stall_events(rng: np.random.Generator, per_core_mean: float, steps: int, cores: int) -> tuple[np.ndarray, np.ndarray]:
+def _stall_events(rng: np.random.Generator, per_core_mean: float, steps: int,
+                  cores: int) -> tuple[np.ndarray, np.ndarray]:
     """Stall starts as (step, core) pairs: a Poisson count over all cores, placed uniformly."""
     count = int(rng.poisson(per_core_mean * cores))
     return rng.integers(steps, size=count), rng.integers(cores, size=count)

@@ -5,8 +5,8 @@ Per forwarded packet the NIC: fetches the RX descriptor (batched), DMA-writes th
 (one TLP per MPS bytes), writes back the RX completion (batched); for TX it fetches the
 descriptor, issues read requests for the frame (one per MRRS bytes) whose completions come
 back in MPS-sized TLPs, and writes a TX completion every `tx_rs_thresh` packets. The CPU
-writes the RX tail once per refill batch and the TX tail once per burst. Every TLP carries `pcie_tlp_overhead_bytes`, and
-ACK/flow-control DLLPs take `pcie_dllp_overhead` of the link.
+writes the RX tail once per refill batch and the TX tail once per burst. Every TLP carries
+`pcie_tlp_overhead_bytes`, and ACK/flow-control DLLPs take `pcie_dllp_overhead` of the link.
 
 Assumptions: upstream (device -> host: DMA writes and read requests) and downstream
 (host -> device: read completions and doorbells) are separate full-duplex budgets; the
