@@ -3,7 +3,8 @@
 Cost model (DPDK programmer's guide, "poll mode driver": bursts amortise per-call costs):
 cycles/packet = fwd_base + app_cycles + per_burst / avg_burst + cache-miss stalls, where
 avg_burst is what rx_burst actually returns. At low load polls return few packets, so the
-per-burst cost is spread over fewer packets and cycles/packet rises.
+per-burst cost is spread over fewer packets and cycles/packet rises. A bigger burst amortises more but adds latency at low load: the
+application's TX buffer (DPDK l3fwd, BURST_TX_DRAIN_US) waits for a full burst or its timer.
 
 Core scaling follows the Universal Scalability Law (Gunther): per-packet cycles inflate by
 1 + core_contention*(N-1) + core_coherence*N*(N-1), fitted to testpmd io/net_null
@@ -37,6 +38,16 @@ def full_rate_pps(packet_cycles: float, burst_cycles: float, idle_poll_cycles: f
     """Packets per second one core forwards when every poll returns a full burst."""
     loop = loaded_queues * (burst_cycles + burst * packet_cycles) + idle_poll_cycles
     return hz * loaded_queues * burst / loop
+
+
+def tx_gather_us(burst: int, rate_pps: np.ndarray, drain_us: float) -> np.ndarray:
+    """Mean wait in an l3fwd-style TX buffer (rte_eth_tx_buffer): it flushes when `burst`
+    packets are in or when the `drain_us` timer fires, so a packet waits about
+    min((burst - 1) / (2 * rate), drain_us / 2). Zero for immediate TX (drain_us = 0)."""
+    if drain_us <= 0:
+        return np.zeros_like(rate_pps, dtype=float)
+    with np.errstate(divide="ignore"):
+        return np.minimum((burst - 1) / (2.0 * np.maximum(rate_pps, 1e-9)) * 1e6, drain_us / 2.0)
 
 
 def average_burst(rate_pps, packet_cycles: float, loop_fixed_cycles: float, burst: int, hz: float):

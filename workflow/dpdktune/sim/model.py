@@ -87,6 +87,14 @@ def _stall_time(events: tuple[np.ndarray, np.ndarray], length_us: float, dt_us: 
         np.add.at(into, (at[ok], core[ok]), lost)
 
 
+def _fixed_path_us(hw: HardwareProfile, mean_size: float, ddio_hit: float) -> float:
+    """Latency every packet pays: serialisation in and out, the NIC pipeline each way, the
+    RX DMA write and the TX descriptor and data reads (2.5 PCIe read latencies), and DRAM
+    instead of the LLC for the TX read of a leaked line."""
+    return (2.0 * wire.serialization_us(hw.link_gbps, mean_size) + 2.0 * hw.nic_latency_ns * 1e-3
+            + 2.5 * hw.pcie_read_latency_ns * 1e-3 + (1.0 - ddio_hit) * hw.dram_latency_ns * 1e-3)
+
+
 def _finite_queue(arrivals: np.ndarray, service: np.ndarray, capacity: np.ndarray, start_full: np.ndarray
                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Occupancy, drops and departures per step of a finite buffer; an overloaded queue starts
@@ -248,22 +256,10 @@ def simulate(
     served_pps = total_served / window_s
     sent_pps = total_sent / window_s
 
-    rho = np.minimum(lam / mu, 0.98)
-    if workload.arrival.process == "cbr":
-        wait_us = np.zeros_like(rho)  # D/D/1: no queueing inside a step
-    else:
-        wait_us = np.minimum(rho / (2.0 * mu * (1.0 - rho)) * 1e6, dt_us)  # M/D/1 mean wait
-    busy = float(np.dot(weight, rho))
-    mdl_mean = float(np.dot(weight, wait_us)) / busy if busy > 0 else 0.0
-    batch_us = float(np.dot(weight, avg_burst * c_pkt / hz * 1e6))
-    gather_us = 0.0
-    if hw.tx_drain_us > 0:  # TX buffer flushes when full or on the drain timer
-        gather = np.minimum((burst - 1) / (2.0 * np.maximum(lam, 1e-9)) * 1e6, hw.tx_drain_us / 2.0)
-        gather_us = float(np.dot(weight, gather))
-    base_us = (2.0 * wire.serialization_us(hw.link_gbps, mean_size) + 2.0 * hw.nic_latency_ns * 1e-3
-               + 2.5 * hw.pcie_read_latency_ns * 1e-3
-               # the NIC's TX read of a leaked line is served from DRAM, not the LLC
-               + (1.0 - hit) * hw.dram_latency_ns * 1e-3)
+    mdl_mean, busy = queueing.within_step_wait(lam, mu, weight, dt_us, random=workload.arrival.process != "cbr")
+    batch_us = float(np.dot(weight, avg_burst * c_pkt / hz * 1e6))  # waiting for its own burst
+    gather_us = float(np.dot(weight, cpu.tx_gather_us(burst, lam, hw.tx_drain_us)))
+    base_us = _fixed_path_us(hw, mean_size, hit)
     p50, p99, p999 = base_us + queueing.latency_percentiles(coarse_us, sent, mdl_mean, busy, batch_us, gather_us)
     if total_sent <= 0:
         p50 = p99 = p999 = float("nan")
