@@ -3,14 +3,15 @@
 Cost model (DPDK programmer's guide, "poll mode driver": bursts amortise per-call costs):
 cycles/packet = fwd_base + app_cycles + per_burst / avg_burst + cache-miss stalls, where
 avg_burst is what rx_burst actually returns. At low load polls return few packets, so the
-per-burst cost is spread over fewer packets and cycles/packet rises. A bigger burst amortises more but adds latency at low load: the
-application's TX buffer (DPDK l3fwd, BURST_TX_DRAIN_US) waits for a full burst or its timer.
+per-burst cost is spread over fewer packets and cycles/packet rises. A bigger burst
+amortises more but adds latency at low load: the application's TX buffer (DPDK l3fwd,
+BURST_TX_DRAIN_US) waits for a full burst or for its timer.
 
 Core scaling follows the Universal Scalability Law (Gunther): per-packet cycles inflate by
 1 + core_contention*(N-1) + core_coherence*N*(N-1), fitted to testpmd io/net_null
-44/66/126/240 Mpps at 1/2/4/8 cores. N counts the cores RSS gives traffic to: a core
-that only polls empty queues does not touch the shared data path. Shared DDIO, DRAM and PCIe add their own limits
-(cache.py, pcie.py), so throughput grows sublinearly with cores.
+44/66/126/240 Mpps at 1/2/4/8 cores. N counts the cores RSS gives traffic to: a core that
+only polls empty queues does not touch the shared data path. Shared DDIO, DRAM and PCIe add
+their own limits (cache.py, pcie.py), so throughput grows sublinearly with cores.
 """
 
 from __future__ import annotations
