@@ -40,7 +40,6 @@ def rate_profile(arrival: Arrival, mean_pps: float, peak_cap_pps: float, steps: 
             raise ValueError("arrival.mmpp_rate_factors/mmpp_sojourn_us: need >= 2 states of equal length")
         factors = factors / np.dot(factors, sojourn / sojourn.sum())
         horizon = steps * dt_us
-        rate_time = np.zeros(steps + 1)  # cumulative (factor * time) at step edges
         edges = dt_us * np.arange(steps + 1)
         t, state = 0.0, int(rng.choice(factors.size, p=sojourn / sojourn.sum()))
         bounds, levels = [0.0], []
@@ -51,7 +50,7 @@ def rate_profile(arrival: Arrival, mean_pps: float, peak_cap_pps: float, steps: 
             state = (state + 1 + int(rng.integers(factors.size - 1))) % factors.size
         bounds = np.asarray(bounds)
         cum = np.concatenate([[0.0], np.cumsum(np.diff(bounds) * levels)])
-        rate_time = np.interp(edges, bounds, cum)
+        rate_time = np.interp(edges, bounds, cum)  # cumulative factor * time at step edges
         return np.minimum(mean_pps * np.diff(rate_time) / dt_us, peak_cap_pps)
     raise ValueError(f"arrival.process: unknown process {process!r}")
 
