@@ -13,7 +13,7 @@ rule distill_sweep:
         sweep="results/distill/sweep.parquet",
         depth="results/distill/fidelity_vs_depth.parquet",
     params:
-        model_dir=rules.summarize_rl.params.model_dir,
+        model_dir=lambda wildcards, input: os.path.dirname(input.models[0]),
     log:
         "results/logs/distill/sweep.log",
     threads: 1
@@ -36,7 +36,7 @@ rule distill_tree:
         figure="results/distill/tree_top.svg",
         summary="results/distill/summary.json",
     params:
-        model_dir=rules.summarize_rl.params.model_dir,
+        model_dir=lambda wildcards, input: os.path.dirname(input.models[0]),
     log:
         "results/logs/distill/tree.log",
     script:

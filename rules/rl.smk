@@ -1,5 +1,6 @@
 # Phase 2 RL (issue #5 §1-2): the offline dataset, one training job per algorithm (LWO splits +
 # the all-workload model), then the combined tables. Models live under results/rl/models/.
+import os
 
 
 rule build_rl_dataset:
@@ -54,7 +55,7 @@ rule summarize_rl:
         decisions="results/rl/lwo_decisions.parquet",
         summary="results/rl/summary.json",
     params:
-        model_dir="results/rl/models",
+        model_dir=lambda wildcards, input: os.path.dirname(input.models[0]),
     log:
         "results/logs/rl/summarize.log",
     script:
