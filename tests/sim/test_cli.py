@@ -30,6 +30,14 @@ def test_intel_profile_accepts_its_maximum_4096():
     assert json.loads(proc.stdout)["offered_mpps"] > 0
 
 
+def test_clipped_knobs_are_reported_on_stderr():
+    proc = _sim("--hardware", "xeon8180-82599-10g", "--workload", "kv", "--rx-desc", "8192", "--tx-desc", "512",
+                "--cores", "2")
+    assert proc.returncode == 0, proc.stderr
+    assert "rx_desc 8192 applied as 4096" in proc.stderr
+    assert list(json.loads(proc.stdout)) == list(METRIC_NAMES)
+
+
 def test_same_seed_same_json():
     args = ("--workload", "mmpp", "--rx-desc", "512", "--tx-desc", "512", "--cores", "2", "--seed", "9",
             "--noise-cv", "0.02")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import sys
 
 from dpdktune.hardware import load_hardware
 from dpdktune.knobs import Knobs
@@ -38,6 +39,11 @@ def main(args: argparse.Namespace) -> int:
     knobs = Knobs(rx_desc=args.rx_desc, tx_desc=args.tx_desc, cores=args.cores, burst=args.burst)
     out = simulate(catalogue[args.workload], hardware, knobs, args.seed, window_ms=args.window_ms,
                    sample_interval_ms=args.sample_interval_ms, noise_cv=args.noise_cv)
+    for name, asked in knobs.as_dict().items():
+        applied = getattr(out.applied, name)
+        if applied != asked:
+            print(f"dpdktune sim: note: {name} {asked} applied as {applied} (limit of {hardware.name})",
+                  file=sys.stderr)
     record = {name: _json_value(out.metrics[name]) for name in METRIC_NAMES}
     print(json.dumps(record))
     return 0
