@@ -10,6 +10,8 @@ rule render_fastpath:
     output:
         source="results/codegen/fastpath_tree.c",
         fpt="results/codegen/tree.fpt",
+    params:
+        walk=config["codegen"].get("walk", "table"),
     log:
         "results/logs/codegen/render.log",
     script:

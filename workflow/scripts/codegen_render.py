@@ -6,7 +6,8 @@ from dpdktune.codegen.tree_table import read_tree_json
 from dpdktune.logs import rule_logging
 
 with rule_logging(snakemake.log[0]) as log:
-    files = generate(read_tree_json(snakemake.input.tree), Path(snakemake.output.source).parent)
+    files = generate(read_tree_json(snakemake.input.tree), Path(snakemake.output.source).parent,
+                     walk=snakemake.params.walk)
     if (str(files["source"]), str(files["fpt"])) != (snakemake.output.source, snakemake.output.fpt):
         raise RuntimeError(f"codegen wrote {files}, rule expects {snakemake.output}")
     log.info("rendered %s and %s", files["source"], files["fpt"])

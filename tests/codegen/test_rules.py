@@ -1,0 +1,28 @@
+"""rules/codegen.smk: `snakemake fastpath.so` renders results/codegen/ and builds fastpath.so."""
+
+from __future__ import annotations
+
+import ctypes
+
+import numpy as np
+from snakemake_helpers import REPO, run_snakemake, workdir
+
+from dpdktune.codegen import layout, tree_table
+
+
+def test_snakemake_fastpath_so(tmp_path, depth10, data):
+    _, table = depth10
+    work = workdir(tmp_path, {"codegen": {"walk": "nested"}})
+    (work / "csrc").symlink_to(REPO / "csrc")
+    tree_table.write_tree_json(table, work / "results" / "distill" / "tree.json")
+    proc = run_snakemake(work, "--allowed-rules", "render_fastpath", "build_fastpath", "-c1", "fastpath.so")
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    source = (work / "results" / "codegen" / "fastpath_tree.c").read_text()
+    assert "walk nested" in source and "tree sha256" in source
+    assert (work / "results" / "codegen" / "tree.fpt").stat().st_size > 48
+    assert (work / "results" / "logs" / "codegen" / "build.log").exists()
+    lib = ctypes.CDLL(str(work / "fastpath.so"))
+    lib.fp_decide.argtypes = [ctypes.c_void_p, ctypes.c_int]
+    X = np.ascontiguousarray(data[0][:200])
+    got = [lib.fp_decide(X.ctypes.data + i * X.strides[0], X.shape[1]) for i in range(len(X))]
+    assert got == layout.decide(layout.compile_table(table), X).tolist()
