@@ -33,6 +33,9 @@ def two_way_anova(frame: pd.DataFrame, a: str, b: str, value: str = "objective")
     rss_full, rank_full = fits[-1]
     df_err = len(y) - rank_full
     ss_total = fits[0][0]
+    if ss_total <= 1e-12 * max(float(y @ y), 1e-300):  # a flat landscape: nothing to partition
+        fits = [(0.0, r) for _, r in fits]
+        rss_full, ss_total = 0.0, 0.0
     rows = []
     for (name, _), (rss0, r0), (rss1, r1) in zip(steps[1:], fits[:-1], fits[1:]):
         ss, df = rss0 - rss1, r1 - r0
