@@ -16,7 +16,7 @@ import pytest
 from backend_helpers import FAST_RUN, spec, testpmd_program, workload  # noqa: F401
 from conftest import require_program
 from dpdktune.backends.base import RunFailed
-from dpdktune.backends.local import LocalBackend, machine_cpus
+from dpdktune.backends.local import LocalBackend, machine_cpus, runtime_dir
 from dpdktune.knobs import Knobs
 from dpdktune.metrics.schema import METRIC_NAMES, TIMESERIES_METRICS
 
@@ -114,6 +114,10 @@ def test_testpmd_dies_with_a_killed_parent(testpmd_program, tmp_path):
         while _pids_with(str(tmp_path)) and time.monotonic() < deadline:
             time.sleep(0.1)
         assert _pids_with(str(tmp_path)) == []
+        # the killed run's EAL runtime dir goes with the next backend
+        leftovers = lambda: list(runtime_dir("x").parent.glob(f"dpdktune_{parent.pid}_*"))  # noqa: E731
+        LocalBackend(FAST_RUN).close()
+        assert leftovers() == []
     finally:
         if parent.poll() is None:
             parent.kill()

@@ -136,6 +136,7 @@ def test_killed_remote_testpmd_is_retried_and_the_sweep_finishes(sshd, testpmd_p
     backend = _backend(sshd)
     pids_dir = Path(sshd.testbed()["workdir"]) / "pids"
     killed: list[int] = []
+    prefixes: list[str] = []
 
     def killer() -> None:
         deadline = time.monotonic() + 60
@@ -145,6 +146,7 @@ def test_killed_remote_testpmd_is_retried_and_the_sweep_finishes(sshd, testpmd_p
                 victims = [p for p in _pids_with(f"--file-prefix={prefix}")
                            if "dpdk-testpmd" in Path(f"/proc/{p}/comm").read_text(errors="replace")]
                 if victims:
+                    prefixes.append(prefix)
                     time.sleep(1.0)  # into the warm-up / window
                     for p in victims:
                         os.kill(p, signal.SIGKILL)
@@ -166,6 +168,7 @@ def test_killed_remote_testpmd_is_retried_and_the_sweep_finishes(sshd, testpmd_p
     assert records[1]["attempts"] == 1
     assert all(r["throughput_mpps"] > 0 for r in records)
     assert not list(pids_dir.glob("*.pid"))
+    assert not Path("/var/run/dpdk", prefixes[0]).exists()
 
 
 def test_an_unknown_testbed_name_is_an_error(sshd):

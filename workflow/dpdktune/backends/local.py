@@ -144,6 +144,9 @@ class LocalBackend:
         self._workdir: Path | None = Path(self._workdir_given) if self._workdir_given else None
         self._version: str | None = None
         self._live: set[LocalProcess] = set()
+        stale = remove_stale_runtime_dirs()
+        if stale:
+            log.info("local: removed %d stale EAL runtime dirs of killed runs", len(stale))
 
     # ------------------------------------------------------------------ protocol
     def version(self) -> str:
@@ -247,6 +250,18 @@ def _generator_counts(report: dict[str, Any] | None, window_s: float) -> tuple[i
 
 def new_file_prefix() -> str:
     return f"dpdktune_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+
+
+def remove_stale_runtime_dirs() -> list[str]:
+    """EAL runtime dirs of our prefixes whose owning Python process is gone (a killed run)."""
+    removed = []
+    base = runtime_dir("x").parent
+    for path in base.glob("dpdktune_*_*") if base.is_dir() else []:
+        pid = path.name.split("_")[1]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path.name)
+    return removed
 
 
 def record_extra(spec: RunSpec, cmd: testpmd.TestpmdCommand, settings: testpmd.TestpmdSettings,

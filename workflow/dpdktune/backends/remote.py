@@ -221,13 +221,19 @@ class RemoteProcess:
 
 
 def kill_pidfile_command(pidfile: str, must_contain: str = "--file-prefix=dpdktune_") -> str:
-    """Kill the process group named in `pidfile` if its leader is still one of ours; drop the file."""
+    """Kill the process group named in `pidfile` if its leader is still one of ours; drop the
+    file and the EAL runtime directory of the prefix it is named after."""
     q = shlex.quote(pidfile)
     marker = shlex.quote(must_contain)
+    prefix = Path(pidfile).name.removesuffix(".pid")
+    runtime = ""
+    if prefix.startswith("dpdktune_"):
+        runtime = (f" {shlex.quote('/var/run/dpdk/' + prefix)}"
+                   f" \"${{XDG_RUNTIME_DIR:-/tmp}}/dpdk/\"{shlex.quote(prefix)}")
     return (f"p=$(cat {q} 2>/dev/null); "
             f"case \"$p\" in ''|*[!0-9]*) ;; *) "
             f"if tr '\\0' ' ' < /proc/$p/cmdline 2>/dev/null | grep -qF -- {marker}; then "
-            f"env kill -s KILL -- -$p 2>/dev/null; fi;; esac; rm -f {q}")
+            f"env kill -s KILL -- -$p 2>/dev/null; fi;; esac; rm -rf {q}{runtime}")
 
 
 def cleanup_stale_command(workdir: str) -> str:

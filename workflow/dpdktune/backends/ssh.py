@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import shlex
+import shutil
 import tempfile
 import threading
 import time
@@ -250,9 +251,12 @@ class SshBackend:
     def version(self) -> str:
         if self._version is None:
             tb = self.testbed
-            argv = testpmd.version_argv(tb.dpdk["testpmd"], new_file_prefix())
+            prefix = new_file_prefix()
+            argv = testpmd.version_argv(tb.dpdk["testpmd"], prefix)
             try:
-                _, out, err = self._dut.run(shlex.join(argv) + " 2>&1", tb.command_deadline_s)
+                _, out, err = self._dut.run(
+                    f"{shlex.join(argv)} 2>&1; rm -rf {shlex.quote('/var/run/dpdk/' + prefix)} "
+                    f"\"${{XDG_RUNTIME_DIR:-/tmp}}/dpdk/{prefix}\"", tb.command_deadline_s)
                 self._version = f"{testpmd.parse_version(out)} on {tb.name}"
             except RunFailed as exc:
                 return f"dpdk-testpmd on {tb.name} (version unknown: {exc.reason})"
@@ -283,6 +287,9 @@ class SshBackend:
         self._dut.close()
         if self._gen:
             self._gen.close()
+        if self._pcap_dir is not None:
+            shutil.rmtree(self._pcap_dir, ignore_errors=True)
+            self._pcap_dir = None
 
     # ------------------------------------------------------------------ internals
     def _cleanup(self) -> None:
