@@ -10,11 +10,21 @@ import numpy as np
 from dpdktune.rl.settings import RLSettings, resolve_device
 
 
+def quiet_d3rlpy() -> None:
+    """d3rlpy logs every epoch and parameter set at INFO through structlog; keep warnings only."""
+    import logging
+
+    import structlog
+
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+
+
 def seed_everything(seed: int, threads: int) -> None:
     """Seeded and deterministic: numpy, torch and d3rlpy draw from `seed`."""
     import d3rlpy
     import torch
 
+    quiet_d3rlpy()
     np.random.seed(seed)
     d3rlpy.seed(seed)
     torch.manual_seed(seed)

@@ -96,6 +96,9 @@ def to_mdp_dataset(arrays: dict[str, np.ndarray], action_size: int):
     """A d3rlpy MDPDataset over a discrete action space of `action_size` configs."""
     import d3rlpy
 
+    from dpdktune.rl.algos import quiet_d3rlpy
+
+    quiet_d3rlpy()
     return d3rlpy.dataset.MDPDataset(
         observations=arrays["observations"],
         actions=arrays["actions"],
