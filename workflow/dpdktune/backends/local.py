@@ -131,7 +131,9 @@ def pcap_null_vdevs(spec: RunSpec, pcaps: list[Path]) -> tuple[list[str], list[i
         sink = "net_null0,no-rx=1"
         note = "port0 net_pcap replays the workload -> port1 net_null (sink, no-rx)"
         sources = [0]
-    return [source, sink], sources, {"ports": note}
+    pacing = ("unpaced: net_pcap replays as fast as the forwarding core polls, so the workload's "
+              "offered rate and arrival process are not applied (sizes, mix and flows are)")
+    return [source, sink], sources, {"ports": note, "pacing": pacing}
 
 
 class LocalBackend:
