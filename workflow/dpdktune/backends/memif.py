@@ -130,10 +130,13 @@ def run_memif(backend: LocalBackend, spec: RunSpec, cpus: int, topo: dict[str, A
         topo["pacing"] = "testpmd txonly: unpaced, one frame size (the workload's mean)"
     else:
         process = spec.workload.arrival.process
-        topo["pacing"] = ("csrc/pktgen: on/off at the workload's mean rate" if process == "onoff" else
-                          f"csrc/pktgen: constant rate at the workload's mean ({process} arrivals not modelled)"
-                          if spec.workload.offered_mpps else "csrc/pktgen: unpaced (the workload gives a "
-                          "line fraction, and virtual devices have no line rate)")
+        if not spec.workload.offered_mpps:
+            topo["pacing"] = ("csrc/pktgen: unpaced (the workload gives a line fraction, and virtual "
+                              "devices have no line rate)")
+        elif process == "onoff":
+            topo["pacing"] = "csrc/pktgen: on/off at the workload's mean rate"
+        else:
+            topo["pacing"] = f"csrc/pktgen: constant rate at the workload's mean ({process} arrivals not modelled)"
     extra = record_extra(spec, cmd, s, cpus, topo)
     extra["generator_command"] = " ".join(gen_argv)
     gen = _Generator(gen_argv, gen_prefix, interactive)
