@@ -132,10 +132,11 @@ def section_spec(rl_summary: dict[str, Any], distill_summary: dict[str, Any], to
             "action: a config index of the grid; reward: objective / the workload's oracle, with a port "
             f"restart charged as {rl.get('restart_cost_s', 0.5)} s lost out of each "
             f"{rl.get('decision_interval_s', 5.0)} s decision when a ring size changes.",
-            "Offline: d3rlpy DiscreteCQL and DiscreteBCQ on episodes replayed from the characterization "
-            "dataset (behaviour policies: random, local search, epsilon-oracle). Online: d3rlpy DoubleDQN "
-            f"via fit_online and a compact torch PPO on the {rl.get('online_env', 'sim')} environment. "
-            "Scores are leave-workload-out on the baselines' own splits (the first "
+            "Algorithms: " + ", ".join(r["method"] for r in rl_summary["lwo"]) + ". Offline (cql, bcq): d3rlpy "
+            "DiscreteCQL / DiscreteBCQ on episodes replayed from the characterization dataset (behaviour "
+            "policies: random, local search, epsilon-oracle). Online (dqn, double_dqn): d3rlpy fit_online; ppo: a "
+            f"compact torch PPO; both on the {rl.get('online_env', 'sim')} environment. Scores are "
+            "leave-workload-out on the baselines' own splits (the first "
             f"{rl.get('split_repeats', 3)}), 95 % t-intervals over splits.",
             f"Best RL policy on held-out workloads: {best['method']} at {best['final']:.3f} of the oracle "
             f"(CI {best['final_lo']:.3f}-{best['final_hi']:.3f}); steps to reach 95 % of its final training "
