@@ -148,12 +148,13 @@ def novelty_d2(tree: CompiledTree, X: np.ndarray) -> np.ndarray:
     """Squared normalized distance to the nearest centroid, in the C code's float32 order."""
     X = np.asarray(X, dtype=np.float32)
     k = len(tree.centroids)
-    d = np.zeros((len(X), k), dtype=np.float32)
+    lanes = np.zeros((4, len(X), k), dtype=np.float32)  # feature f adds into lane f % 4, as in C
     with np.errstate(invalid="ignore", over="ignore"):
         for f in range(tree.n_features):
             z = (X[:, f] - tree.mean[f]) * tree.inv_scale[f]
             t = z[:, None] - tree.centroids[None, :, f]
-            d = d + t * t
+            lanes[f & 3] = lanes[f & 3] + t * t
+        d = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3])
     return d.min(axis=1) if k else np.zeros(len(X), dtype=np.float32)
 
 
