@@ -127,6 +127,7 @@ fp_input_ok(const struct fp_tree *t, const float *x, uint32_t nf, uint32_t nc)
 		if (f < nf)
 			fp_lane(t, x, f++, nc, d2);
 		float sum[FP_MAX_CENTROIDS];
+		sum[0] = 0.0f; /* nc >= 1 here; tells the compiler so */
 		for (uint32_t k = 0; k < nc; k++)
 			sum[k] = (d0[k] + d1[k]) + (d2[k] + d3[k]);
 		float best = sum[0];
