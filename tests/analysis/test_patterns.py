@@ -51,3 +51,10 @@ def test_slice_effects_cover_each_grid_line(records, config):
     assert (lines.knob == "rx_desc").sum() <= 36 and (lines.knob == "cores").sum() <= 36
     assert set(lines.knob) <= {"rx_desc", "cores"}
     assert lines.rho.between(-1, 1).all()
+
+
+def test_grids_with_two_levels_give_no_lines_and_no_patterns(records, config):
+    small = records[records.rx_desc.isin([128, 2048]) & records.cores.isin([1, 16])]
+    lines = patterns.slice_effects(small, config)
+    assert lines.empty and "rho" in lines.columns
+    assert patterns.reversals(lines, "throughput_mpps").empty

@@ -93,7 +93,7 @@ def slice_effects(records: pd.DataFrame, config: dict[str, Any]) -> pd.DataFrame
             row = {"workload": key[0], "knob": knob, "at": ", ".join(f"{k}={v}" for k, v in zip(others, key[1:])), "rho": float(rho)}
             row.update(line[conditions].mean().to_dict())
             rows.append(row)
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["workload", "knob", "at", "rho", *conditions])
 
 
 def reversals(
