@@ -74,6 +74,8 @@ def sweet_spots(perf: pd.DataFrame, margin: float) -> pd.DataFrame:
             if len(values) < 3:
                 continue
             peak = int(np.argmax(values))
+            if values[peak] <= 0:
+                continue
             low_end, high_end = 1 - values[0] / values[peak], 1 - values[-1] / values[peak]
             if 0 < peak < len(values) - 1 and min(low_end, high_end) > margin:
                 rows.append((workload, axis, int(line[axis].iloc[peak]), low_end, high_end))

@@ -69,8 +69,8 @@ def penalty_matrix(perf: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for i in wide.index:
         for j in wide.index:
-            achieved = wide.at[i, best[j]]
-            rows.append((i, j, int(best[j]), achieved, 1.0 - achieved / wide.loc[i].max()))
+            achieved, own = wide.at[i, best[j]], wide.loc[i].max()
+            rows.append((i, j, int(best[j]), achieved, 1.0 - achieved / own if own > 0 else 0.0))
     return pd.DataFrame(rows, columns=["workload", "config_of", "config_index", "objective", "penalty"])
 
 
