@@ -35,7 +35,7 @@ PHASE1 = ["results/baselines/decision.json", "results/analyze/summary.json"]
 
 def snakemake(workdir: Path, cores: int, targets: list[str], timeout: float) -> float:
     cmd = [SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
-           "--cores", str(cores), "--quiet", "all", *targets]
+           "--cores", str(cores), *targets, "--quiet", "all"]
     start = time.perf_counter()
     run = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     elapsed = time.perf_counter() - start
