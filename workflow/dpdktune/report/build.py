@@ -117,7 +117,8 @@ def context(inputs: ReportInputs, config: dict[str, Any]) -> dict[str, Any]:
         "objective_label": OBJECTIVE_LABELS.get(objective, objective),
         "setup": {
             "backend": config["backend"], "backend_version": provenance.get("backend_version", "?"),
-            "hardware": config["hardware"], "campaign_id": manifest.get("campaign_id", "?"),
+            "hardware": config["hardware"], "hardware_description": _hardware_description(config["hardware"]),
+            "campaign_id": manifest.get("campaign_id", "?"),
             "workloads": sorted(ranges.workload), "grid": config["grid"], "trials": config["trials"],
             "default_config": config["default_config"], "runs": manifest.get("recorded_runs"),
             "expected": manifest.get("expected_runs"), "provenance": provenance,
@@ -151,6 +152,17 @@ def context(inputs: ReportInputs, config: dict[str, Any]) -> dict[str, Any]:
         "sections": [load_section(p) for p in inputs.sections],
         "pct": pct, "num": num,
     }
+
+
+def _hardware_description(name: str) -> str:
+    """The profile's own one-line description and key sizes ("" if it cannot be loaded)."""
+    from dpdktune.hardware import load_hardware
+
+    try:
+        hw = load_hardware(name)
+    except (ValueError, OSError):
+        return ""
+    return f"{hw.description}; LLC {hw.llc_mb:g} MB, {hw.ddio_ways} of {hw.llc_ways} ways for DDIO"
 
 
 OBJECTIVE_LABELS = {
