@@ -40,7 +40,7 @@ def snakemake(workdir: Path, cores: int, targets: list[str], timeout: float) -> 
     run = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     elapsed = time.perf_counter() - start
     if run.returncode != 0:
-        sys.exit(f"{' '.join(targets)} failed (rc {run.returncode}):\n{run.stderr[-3000:]}")
+        sys.exit(f"{' '.join(targets)} failed (rc {run.returncode}):\n{(run.stdout + run.stderr)[-3000:]}")
     return elapsed
 
 
@@ -69,6 +69,8 @@ def main() -> None:
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="dpdktune-report-e2e-"))
+    for name in ("config", "profiles"):  # the Snakefile reads config/ relative to the working directory
+        (workdir / name).symlink_to(REPO / name)
     try:
         sweep = snakemake(workdir, args.cores, SWEEP, 1800)
         phase1 = snakemake(workdir, args.cores, PHASE1, 1800)
