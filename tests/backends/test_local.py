@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from backend_helpers import FAST_RUN, spec, testpmd_program, workload  # noqa: F401
+from .backend_helpers import FAST_RUN, spec, testpmd_program, workload  # noqa: F401
 from conftest import require_program
 from dpdktune.backends.base import RunFailed
 from dpdktune.backends.local import LocalBackend, machine_cpus, runtime_dir

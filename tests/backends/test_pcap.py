@@ -8,7 +8,7 @@ import pytest
 from scapy.layers.inet import IP, UDP
 from scapy.utils import rdpcap
 
-from backend_helpers import workload
+from .backend_helpers import workload
 from dpdktune.backends.pcap import FCS_BYTES, draw_packets, workload_pcaps
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from backend_helpers import sshd  # noqa: F401
+from .backend_helpers import sshd  # noqa: F401
 from dpdktune.backends.base import RunFailed
 from dpdktune.backends.remote import Endpoint, RemoteRunner, cleanup_stale_command
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from backend_helpers import FAST_RUN, spec, sshd, testpmd_program, workload  # noqa: F401
+from .backend_helpers import FAST_RUN, spec, sshd, testpmd_program, workload  # noqa: F401
 from dpdktune.backends.base import RunFailed
 from dpdktune.backends.ssh import GENERATOR_PRESETS, ShellArgs, SshBackend, render
 from dpdktune.campaign.runner import run_with_retry

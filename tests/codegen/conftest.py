@@ -6,7 +6,7 @@ import importlib.util
 from pathlib import Path
 
 import pytest
-from codegen_helpers import FastPath, make_table
+from .codegen_helpers import FastPath, make_table
 
 from dpdktune.codegen import build, synthetic
 

@@ -6,7 +6,7 @@ import ctypes
 
 import numpy as np
 import pytest
-from codegen_helpers import FEATURES, FastPath, hard_inputs, make_table
+from .codegen_helpers import FEATURES, FastPath, hard_inputs, make_table
 
 from dpdktune.codegen import build, layout
 

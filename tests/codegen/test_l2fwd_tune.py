@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from conftest import IN_CI, require_program
-from codegen_helpers import FLT_MAX
+from .codegen_helpers import FLT_MAX
 
 from dpdktune.codegen import build, layout, pack, tree_table
 from dpdktune.codegen.render import CSRC

@@ -7,7 +7,7 @@ import pytest
 
 from dpdktune.codegen import layout
 
-from codegen_helpers import hard_inputs, make_table
+from .codegen_helpers import hard_inputs, make_table
 
 
 def test_float32_at_most_is_the_largest_float32_not_above():

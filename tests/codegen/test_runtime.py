@@ -8,7 +8,7 @@ import subprocess
 
 import numpy as np
 import pytest
-from codegen_helpers import FEATURES, hard_inputs, make_table, permuted
+from .codegen_helpers import FEATURES, hard_inputs, make_table, permuted
 
 from dpdktune.codegen import build, layout, pack
 from dpdktune.codegen.render import CSRC

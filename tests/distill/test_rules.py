@@ -1,0 +1,30 @@
+"""The real Snakemake chain characterize -> rl -> distill on a tiny config."""
+
+import json
+
+import pandas as pd
+import pytest
+from rl_data import TINY
+from snakemake_helpers import run_snakemake, workdir
+
+from dpdktune.codegen.tree_table import read_tree_json
+from dpdktune.report.sections import load_section
+
+
+@pytest.mark.slow
+def test_snakemake_distill_builds_tree_json_and_the_phase2_section(tmp_path, monkeypatch):
+    work = workdir(tmp_path, TINY)
+    done = run_snakemake(work, "--cores", "2", "distill", "rl", timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    table = read_tree_json(work / "results/distill/tree.json")
+    assert table["inputs"]["teacher"].endswith("/all")
+    summary = json.loads((work / "results/rl/summary.json").read_text())
+    assert {r["method"] for r in summary["lwo"]} == set(TINY["rl"]["algorithms"])
+    curves = pd.read_parquet(work / "results/rl/learning_curves.parquet")
+    assert set(curves.method) == set(TINY["rl"]["algorithms"])
+    behaviour = json.loads((work / "results/rl/behaviour.json").read_text())
+    assert behaviour["action_size"] == 8
+    assert not (work / "d3rlpy_logs").exists()
+    monkeypatch.chdir(work)
+    section = load_section(work / "results/distill/phase2_section.json")
+    assert section["id"] == "phase2" and len(section["figures"]) == 3
