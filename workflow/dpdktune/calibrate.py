@@ -31,7 +31,11 @@ from dpdktune.workloads import Workload
 #: simulated core saturates as the real one did (the pcap replay is unpaced)
 SATURATE = 4.0
 #: virtual devices (net_pcap/net_null, memif) have no wire, NIC or queue rate limit
-VIRTUAL_LIMITS = {"link_gbps": 1e5, "nic_max_mpps": 1e5, "queue_max_mpps": 1e5}
+# Virtual devices have no wire, NIC pipeline, PCIe link or DMA into the LLC: lift those limits.
+VIRTUAL_LIMITS = {
+    "link_gbps": 1e5, "nic_max_mpps": 1e5, "queue_max_mpps": 1e5,
+    "pcie_lane_gbps": 1e5, "ddio_leak_exponent": 0.0,
+}
 
 
 @dataclass(frozen=True)
@@ -102,7 +106,7 @@ def machine_profile(base: HardwareProfile, ms: list[Measurement], name: str) -> 
         for key, value in VIRTUAL_LIMITS.items():
             if key in fields:
                 changes[key] = value
-                sources[key] = "virtual devices (net_pcap/net_null/memif): no wire or NIC rate limit"
+                sources[key] = "virtual devices (net_pcap/net_null/memif): no wire, NIC, PCIe or DDIO limit"
     changes["sources"] = sources
     return dataclasses.replace(base, **changes)
 
