@@ -11,7 +11,7 @@ rule render_fastpath:
         source="results/codegen/fastpath_tree.c",
         fpt="results/codegen/tree.fpt",
     params:
-        walk=config["codegen"].get("walk", "table"),
+        walk=config["codegen"].get("walk", "auto"),
     log:
         "results/logs/codegen/render.log",
     script:

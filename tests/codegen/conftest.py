@@ -33,5 +33,5 @@ def depth10(data):
 def built10(depth10, tmp_path_factory):
     _, table = depth10
     out = tmp_path_factory.mktemp("fastpath10")
-    files = build.build_fastpath(table, out, out / "fastpath.so")
+    files = build.build_fastpath(table, out, out / "fastpath.so", walk="table")
     return files, FastPath(files["library"])

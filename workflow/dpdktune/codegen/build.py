@@ -81,7 +81,7 @@ def compile_c(
     return output
 
 
-def generate(table: dict[str, Any], out_dir: str | Path, *, walk: str = "table") -> dict[str, Path]:
+def generate(table: dict[str, Any], out_dir: str | Path, *, walk: str = "auto") -> dict[str, Path]:
     """Write fastpath_tree.c (compiled-in tree) and tree.fpt (the same tree for fp_load)."""
     out_dir = Path(out_dir)
     source = out_dir / "fastpath_tree.c"
@@ -92,7 +92,7 @@ def generate(table: dict[str, Any], out_dir: str | Path, *, walk: str = "table")
 
 def build_fastpath(
     table: dict[str, Any], out_dir: str | Path, library: str | Path, *, cc: str = "cc",
-    sanitize: str | None = None, walk: str = "table",
+    sanitize: str | None = None, walk: str = "auto",
 ) -> dict[str, Path]:
     """Generate the C under out_dir and compile it with the runtime into `library`."""
     files = generate(table, out_dir, walk=walk)

@@ -77,17 +77,21 @@ def _nested(tree: CompiledTree, slot: int, depth: int) -> list[str]:
 
 
 WALKS = ("table", "nested")
+AUTO_NESTED_DEPTH = 9  # "auto": nested from this depth on (benchmarks/fastpath_bench.py: table wins only shallow)
 
 
 def render_tree(table: dict[str, Any], *, walk: str = "table", template: str = TEMPLATE) -> str:
     """The C source of the compiled-in tree for tree.json `table`.
 
     walk="table" walks the node table branch-free; walk="nested" emits nested if/else for the
-    compiled-in tree (loaded trees are always walked as tables). Both return the same leaf.
+    compiled-in tree (loaded trees are always walked as tables); walk="auto" picks nested for
+    trees at least AUTO_NESTED_DEPTH deep. All return the same leaf.
     """
-    if walk not in WALKS:
-        raise ValueError(f"codegen.walk must be one of {WALKS}, got {walk!r}")
+    if walk not in ("auto", *WALKS):
+        raise ValueError(f"codegen.walk must be one of {('auto', *WALKS)}, got {walk!r}")
     tree = compile_table(table)
+    if walk == "auto":
+        walk = "nested" if tree.depth >= AUTO_NESTED_DEPTH else "table"
     inputs = sorted((str(k), str(v)) for k, v in table["inputs"].items())
     header = {
         "title": "fastpath_tree.c: the dpdktune fast-path decision tree (generated)",
