@@ -1,9 +1,9 @@
 """report.html in a real headless Chromium: every image decodes, the decision shows, no JS error.
 
 A checker script, injected first into a copy of the page, records errors (window errors,
-resource errors, unhandled rejections, console.error), clicks a table header to run the
-sort code, decodes every image, and writes the result into the DOM, which --dump-dom
-prints once the page's virtual time has run out.
+resource errors, unhandled rejections, console.error), and on load (synchronously, so the
+DOM dump cannot race it) clicks a table header to run the sort code, decodes every image by
+drawing it on a canvas, and writes the result into the DOM, which --dump-dom prints.
 """
 
 import importlib.util
@@ -32,16 +32,18 @@ window.addEventListener("unhandledrejection", function (e) { window.__errors.pus
   window.__errors.push("console.error: " + Array.prototype.join.call(arguments, " ")); return orig.apply(console, arguments); }; })();
 window.addEventListener("load", function () {
   var th = document.querySelector("table.sortable th"); if (th) { th.click(); th.click(); }
-  var imgs = Array.prototype.slice.call(document.images);
-  Promise.all(imgs.map(function (img) {
-    return img.decode().then(function () { return img.naturalWidth > 0; }, function () { return false; }); }))
-  .then(function (ok) {
-    var out = document.createElement("pre"); out.id = "__check";
-    out.textContent = JSON.stringify({images: imgs.length, decoded: ok.filter(Boolean).length, errors: window.__errors,
-      decision: (document.getElementById("decision") || {}).textContent || null,
-      width: document.documentElement.scrollWidth});
-    document.body.appendChild(out);
+  // decode each image now, synchronously, by drawing it: a broken one has no size or throws
+  var imgs = Array.prototype.slice.call(document.images), decoded = 0;
+  var ctx = document.createElement("canvas").getContext("2d");
+  imgs.forEach(function (img) {
+    try { if (img.complete && img.naturalWidth > 0) { ctx.drawImage(img, 0, 0, 1, 1); decoded += 1; } }
+    catch (e) { window.__errors.push("image: " + e); }
   });
+  var out = document.createElement("pre"); out.id = "__check";
+  out.textContent = JSON.stringify({images: imgs.length, decoded: decoded, errors: window.__errors,
+    decision: (document.getElementById("decision") || {}).textContent || null,
+    width: document.documentElement.scrollWidth});
+  document.body.appendChild(out);
 });
 """
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
