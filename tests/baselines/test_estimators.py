@@ -1,7 +1,5 @@
 """The scikit-learn contract every baseline keeps (estimator-specific facts are in test_<module>.py)."""
 
-import numpy as np
-import pandas as pd
 import pytest
 from sklearn.base import clone
 

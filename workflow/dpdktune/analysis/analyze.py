@@ -11,6 +11,7 @@ import pandas as pd
 from dpdktune.analysis import figures, interactions, landscape, patterns
 from dpdktune.analysis.store import write_frame, write_json
 from dpdktune.fingerprint import default_knobs, fingerprints
+from dpdktune.objective import objective_values
 
 log = logging.getLogger("dpdktune.analysis")
 
@@ -38,7 +39,7 @@ def analyze(records: pd.DataFrame, config: dict[str, Any]) -> tuple[dict[str, pd
     top = landscape.top_configs(perf, opts["top_k"])
     cluster_frame, agreement = landscape.clusters(perf, fps, opts["clusters"])
     default = default_knobs(config)
-    anova = interactions.anova_by_workload(records.assign(objective=_objective(records, config)),
+    anova = interactions.anova_by_workload(records.assign(objective=objective_values(records, config)),
                                            {"tx_desc": default.tx_desc, "burst": default.burst})
     sweet = interactions.sweet_spots(perf, opts["sweet_spot_margin"])
     cliff = interactions.cliffs(perf, opts["cliff_drop"])
@@ -73,12 +74,6 @@ def analyze(records: pd.DataFrame, config: dict[str, Any]) -> tuple[dict[str, pd
         "options": opts,
     }
     return tables, summary
-
-
-def _objective(records: pd.DataFrame, config: dict[str, Any]) -> pd.Series:
-    from dpdktune.objective import objective_values
-
-    return objective_values(records, config)
 
 
 def render_figures(tables: dict[str, pd.DataFrame], config: dict[str, Any], out_dir: str | Path) -> dict[str, Path]:
