@@ -134,9 +134,11 @@ def prepare_depth(depth: int, X, y, Xtest, work: Path) -> dict:
     return {"clf": clf, "files": files}
 
 
-def run_bundle(work: Path, calls: int, out: Path) -> None:
+def run_bundle(work: Path, calls: int, out: Path, mode: str = "") -> None:
+    """build.sh: compile and run (mode ""), or only "compile" / "run" (binaries already there)."""
     env = {**os.environ, "CSRC": str(CSRC)}
-    subprocess.run(["sh", str(work / "build.sh"), str(calls), str(out)], check=True, timeout=3600, env=env)
+    subprocess.run(["sh", str(work / "build.sh"), str(calls), str(out), *([mode] if mode else [])], check=True,
+                   timeout=3600, env=env)
 
 
 def summarize_depth(work: Path, timing_dir: Path, clf, Xtest) -> dict:
@@ -213,7 +215,9 @@ def main(argv=None) -> int:
                 continue
             if args.timings:
                 timing_dir = args.timings / f"d{depth}"
-                run_bundle(work, 1000, Path(tmp))  # decisions (deterministic) for the agreement check
+                # decisions (deterministic) for the agreement check, from the binaries if there
+                have = all((work / f"fp_bench_{w}").exists() for w in WALKS)
+                run_bundle(work, 1000, Path(tmp), "run" if have else "")
             else:
                 run_bundle(work, args.calls, work)
                 timing_dir = work

@@ -34,6 +34,8 @@ def test_siblings_are_side_by_side_and_leaves_loop(depth10):
     assert tree.depth == 10
 
 
+# sklearn's input check reduces over +-FLT_MAX rows and overflows; harmless here.
+@pytest.mark.filterwarnings("ignore:invalid value encountered in reduce:RuntimeWarning")
 @pytest.mark.parametrize("depth", [5, 20])
 def test_walk_matches_sklearn_predict_on_hard_inputs(data, depth):
     X, y = data
