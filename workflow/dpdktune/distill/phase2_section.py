@@ -94,7 +94,10 @@ def depth_figure(depth: pd.DataFrame, path: str | Path) -> Path:
 
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     for method, group in depth.groupby("method"):
-        axes[0].plot(group.depth, group.fidelity * 100, marker="o", label=method)
+        line = axes[0].plot(group.depth, group.fidelity * 100, marker="o", label=f"{method} exact")[0]
+        if "near_fidelity" in group and group.near_fidelity.notna().any():
+            axes[0].plot(group.depth, group.near_fidelity * 100, marker="x", linestyle="--", color=line.get_color(),
+                         label=f"{method} within 5 % of best Q")
         axes[1].plot(group.depth, group.final, marker="o", label=method)
     axes[0].set_ylabel("fidelity to the RL policy (%)")
     axes[1].set_ylabel("objective / oracle, held-out workloads")
@@ -144,7 +147,10 @@ def section_spec(rl_summary: dict[str, Any], distill_summary: dict[str, Any], to
             f"Deployed tree (results/distill/tree.json): {s['method']} distilled from {distill_summary['teacher']}, "
             f"max depth {s['depth']}, min samples per leaf {s['min_samples_leaf']}, top-K "
             f"{s['top_k'] or 'all'} features; {distill_summary['nodes']} nodes, fidelity "
-            f"{distill_summary['fidelity_all_states'] * 100:.1f} % on every recorded state.",
+            f"{distill_summary['fidelity_all_states'] * 100:.1f} % on every recorded state. Exact fidelity "
+            "understates agreement when many configs tie (a flat landscape): the sweep also reports "
+            "near_fidelity, the share of states where the tree's config is within 5 % of the teacher's "
+            "Q range from its best.",
             "The tree's top levels in words (deeper subtrees show the config most of their states get): "
             + " | ".join(line.strip() for line in top_text.splitlines()),
             "Symbolic regression (gplearn, plan 2.2.3) was skipped: gplearn is not installed, and the "

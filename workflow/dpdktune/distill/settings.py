@@ -18,8 +18,8 @@ class DistillSettings:
     confidence_threshold: float = 0.6
     deploy_max_depth: int = 10                     # the deployed tree is the best setting this deep or less
     bc_episodes: int = 10
-    viper_iterations: int = 4
-    viper_episodes: int = 4
+    viper_iterations: int = 3
+    viper_episodes: int = 2
     extract_synthetic: int = 5000
     seed: int = 0
 
