@@ -95,7 +95,7 @@ static int port_setup(uint16_t port, uint16_t nq)
 	return rte_eth_dev_start(port);
 }
 
-/* Window metrics over all workers since the last decision; returns the decision. */
+/* Window metrics over all workers since the last decision; returns the decision (-1: no window yet). */
 static int decide(uint64_t now)
 {
 	static uint64_t last_tsc, last[7];
@@ -107,6 +107,11 @@ static int decide(uint64_t now)
 		cur[3] += atomic_load_explicit(&stats[w].bytes, memory_order_relaxed);
 		cur[4] += atomic_load_explicit(&stats[w].polls, memory_order_relaxed);
 		cur[5] += atomic_load_explicit(&stats[w].busy_polls, memory_order_relaxed);
+	}
+	if (last_tsc == 0) { /* the first call only opens the window */
+		memcpy(last, cur, sizeof last);
+		last_tsc = now;
+		return -1;
 	}
 	double dt = (double)(now - last_tsc) / (double)rte_get_tsc_hz();
 	double rx = (double)(cur[0] - last[0]), tx = (double)(cur[1] - last[1]);
@@ -195,13 +200,15 @@ static int worker_main(void *arg)
 			since = 0;
 			uint64_t t0 = rte_rdtsc();
 			int idx = decide(t0);
-			decide_cycles += rte_rdtsc() - t0;
-			decisions++;
-			if (idx >= 0 && idx < MAX_CONFIGS)
-				decision_counts[idx]++;
-			last_decision = idx;
-			if (!opt.no_apply)
-				apply(idx);
+			if (idx >= 0) {
+				decide_cycles += rte_rdtsc() - t0;
+				decisions++;
+				if (idx < MAX_CONFIGS)
+					decision_counts[idx]++;
+				last_decision = idx;
+				if (!opt.no_apply)
+					apply(idx);
+			}
 		}
 	}
 	return 0;
