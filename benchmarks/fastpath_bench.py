@@ -7,6 +7,7 @@ emlearn, and the C lookup-table and linear baselines, compiles them all -O2 into
 and a torch policy (the RL actor's shape, dpdktune.rl.settings.RLSettings.hidden) per sample.
 
     .venv/bin/python benchmarks/fastpath_bench.py [--depths 5 10 15 20] [--calls 200000]
+    (timing on a quieter machine: see csrc/bench/run_bundle.sh)
 
 Goals: fastpath median <= 10 ns, p99 <= 25 ns, <= 1.0x the faster of m2cgen and emlearn,
 whole decision < 100 ns. Prints the table and writes JSON (--out).
