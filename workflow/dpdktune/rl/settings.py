@@ -16,7 +16,7 @@ class RLSettings:
     device: str = "auto"              # auto | cpu | cuda | cuda:N
     seed: int = 0
     algorithms: tuple[str, ...] = ("cql", "bcq", "double_dqn", "ppo")
-    offline_steps: int = 2000         # gradient steps (CQL, BCQ)
+    offline_steps: int = 1000         # gradient steps (CQL, BCQ)
     online_steps: int = 2000          # environment steps (DQN, PPO)
     eval_every: int = 500             # steps between learning-curve points
     eval_decisions: int = 5           # closed-loop decisions per evaluation episode
