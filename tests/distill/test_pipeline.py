@@ -1,7 +1,10 @@
 import json
 
+import pytest
+
 from dpdktune.codegen.tree_table import validate
 from dpdktune.distill import pipeline
+from dpdktune.distill.settings import DistillSettings
 
 
 def test_sweep_then_export_gives_a_valid_tree_from_the_best_q_learner(records, config, rl_summary, trained):
@@ -20,11 +23,7 @@ def test_sweep_then_export_gives_a_valid_tree_from_the_best_q_learner(records, c
     assert set(depth.method) == set(config["distill"].get("methods", ["bc", "viper", "extract"]))
 
 
-def test_a_ppo_teacher_is_allowed_but_auto_needs_a_q_learner(config):
-    from dpdktune.distill.settings import DistillSettings
-
-    import pytest
-
+def test_a_ppo_teacher_is_allowed_but_auto_needs_a_q_learner():
     with pytest.raises(ValueError, match="distill.teacher"):
         pipeline.teacher_algorithm(DistillSettings(), {"best_q_algorithm": None})
     assert pipeline.teacher_algorithm(DistillSettings(teacher="ppo"), {}) == "ppo"

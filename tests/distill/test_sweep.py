@@ -1,9 +1,9 @@
 import pandas as pd
 import pytest
 
-from dpdktune.distill.sweep import select, sweep_split, walk_ns
-from dpdktune.rl.experiment import load_model
 from dpdktune.distill.policy import Teacher
+from dpdktune.distill.sweep import select, sweep_split
+from dpdktune.rl.experiment import load_model
 
 
 def test_sweep_covers_every_setting_with_bounded_metrics(trained, landscape, env_settings, ds):

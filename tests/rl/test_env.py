@@ -3,7 +3,6 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 from dpdktune.rl.env import EnvSettings, ReplayEnv, SimEnv, restarts
-from dpdktune.rl.landscape import Landscape
 
 
 def test_replay_env_passes_the_gymnasium_checker(landscape, normalizer, env_settings):
