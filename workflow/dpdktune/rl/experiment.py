@@ -33,7 +33,11 @@ def lwo_splits(config: dict[str, Any], workloads, repeats: int) -> list[tuple[li
 
 def online_env(config: dict[str, Any], landscape: Landscape, normalizer: Normalizer, env_settings: EnvSettings,
                settings: RLSettings, seed: int):
-    """The environment DQN and PPO interact with: the simulator, or a replay of the dataset."""
+    """The environment DQN and PPO interact with: the simulator, or a replay of the dataset.
+
+    Online training always runs the simulator (never a real DUT), whatever `backend` says;
+    rewards are normalized by the dataset's oracle, so with a real-hardware dataset the
+    simulator should first be calibrated to it (`dpdktune calibrate`)."""
     if settings.online_env == "replay":
         return ReplayEnv(landscape, normalizer, env_settings), None
     from dpdktune.backends import make_backend
@@ -41,7 +45,7 @@ def online_env(config: dict[str, Any], landscape: Landscape, normalizer: Normali
 
     wanted = set(landscape.workloads)
     workloads = [w for w in campaign_workloads(config) if w.name in wanted]
-    backend = make_backend(config)
+    backend = make_backend({**config, "backend": "sim"})
     env = SimEnv(backend, load_campaign_hardware(config), workloads, landscape.grid, landscape.default_action,
                  normalizer, env_settings, dict(zip(landscape.workloads, landscape.oracle())), config)
     return env, backend
