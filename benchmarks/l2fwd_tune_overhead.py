@@ -43,7 +43,7 @@ def app_tree() -> dict:
     clf = DecisionTreeClassifier(max_depth=10, min_samples_leaf=2, random_state=0).fit(X, y)
     big = float(np.finfo(np.float32).max)
     bounds = {"min": [-big] * len(APP_FEATURES), "max": [big] * len(APP_FEATURES)}
-    return tree_table.from_sklearn(clf, APP_FEATURES, synthetic.configs(), bounds, tree_table.fit_novelty(X), 62,
+    return tree_table.from_sklearn(clf, APP_FEATURES, synthetic.configs(), bounds, X, 62,
                                    0.0, method="bench-l2fwd")
 
 

@@ -12,7 +12,6 @@
 #define FP_HIDDEN __attribute__((visibility("hidden")))
 #define FP_TREE_MAGIC 0x46505452u /* "FPTR" */
 #define FP_TREE_DEAD 0xdeadbeefu
-#define FP_MAX_CENTROIDS 64
 #define FP_MAX_DEPTH 64
 #define FP_POISON_ACTION (-2)
 
@@ -23,20 +22,20 @@ struct fp_node {
 	uint32_t link;
 };
 
+/* Novelty is checked against the reached leaf only: its box (the training rows that reached
+ * it, widened by a margin, clipped to the training bounds, float32 rounded outward). */
 struct fp_tree {
 	uint32_t magic;
 	uint32_t n_features;
-	uint32_t n_centroids;
+	uint32_t n_leaves;
 	uint32_t n_nodes;
 	uint32_t depth;
 	int32_t safe_default;
-	float max_d2;
 	uint64_t feature_hash;
-	const float *lo, *hi;          /* training bounds, float32 rounded outward */
-	const float *mean, *inv_scale; /* normalization for the novelty distance */
-	const float *centroids;        /* feature-major: centroids[f * n_centroids + k] */
 	const struct fp_node *nodes;
-	const int32_t *action; /* per node; safe_default at low-confidence leaves */
+	const uint32_t *leaf_of;    /* per node slot: its leaf index (read at leaves only) */
+	const int32_t *leaf_action; /* per leaf; safe_default at low-confidence leaves */
+	const float *box;           /* per leaf: lo[n_features] then hi[n_features] */
 };
 
 /* Grace period, read side: a reader publishes the grace-period counter it saw while it is
@@ -86,56 +85,39 @@ static inline __attribute__((always_inline)) void fp_read_unlock(struct fp_reade
 	atomic_store_explicit(&r->ctr, 0, memory_order_release);
 }
 
-/* Validity and novelty: 1 when x is finite, inside the training bounds and near the training
- * data. nf and nc are passed separately so that the compiled-in tree's call gets them as
- * constants (unrolled, no loads). Float operations run in the same order as
- * dpdktune.codegen.layout.decide, so the two agree bit for bit. */
-/* One feature's squared normalized distances to every centroid, added into lane d. */
-static inline __attribute__((always_inline)) void
-fp_lane(const struct fp_tree *t, const float *x, uint32_t f, uint32_t nc, float *d)
+/* Validity and novelty in one test: 1 when lo[f] <= x[f] <= hi[f] for every feature, with
+ * hi = lo + nf. NaN fails every comparison and +-inf fails the finite box, so no separate
+ * finiteness check. Four features per step through GCC vector extensions (SSE2 on x86-64,
+ * NEON on arm64; no -march needed); the last step overlaps the previous one instead of a
+ * scalar tail. Comparisons only, so the result is exact and equals layout.inside_leaf_box. */
+typedef float fp_v4 __attribute__((vector_size(16)));
+typedef int32_t fp_v4i __attribute__((vector_size(16)));
+
+static inline __attribute__((always_inline)) fp_v4 fp_load4(const float *p)
 {
-	float z = (x[f] - t->mean[f]) * t->inv_scale[f];
-	for (uint32_t k = 0; k < nc; k++) {
-		float u = z - t->centroids[f * nc + k];
-		d[k] = d[k] + u * u;
-	}
+	fp_v4 v;
+	__builtin_memcpy(&v, p, sizeof v); /* unaligned load */
+	return v;
 }
 
-static inline __attribute__((always_inline)) int
-fp_input_ok(const struct fp_tree *t, const float *x, uint32_t nf, uint32_t nc)
+static inline __attribute__((always_inline)) fp_v4i fp_in4(const float *box, const float *x, uint32_t f, uint32_t nf)
 {
-	int ok = 1;
-	for (uint32_t f = 0; f < nf; f++)
-		ok &= (x[f] >= t->lo[f]) & (x[f] <= t->hi[f]); /* NaN and inf fail here */
-	if (nc) {
-		/* Four partial sums (feature f adds into lane f % 4): four short dependency chains
-		 * instead of one long one. Written out lane by lane so that they stay in registers. */
-		float d0[FP_MAX_CENTROIDS], d1[FP_MAX_CENTROIDS], d2[FP_MAX_CENTROIDS], d3[FP_MAX_CENTROIDS];
-		for (uint32_t k = 0; k < nc; k++)
-			d0[k] = d1[k] = d2[k] = d3[k] = 0.0f;
-		uint32_t f = 0;
-		for (; f + 4 <= nf; f += 4) {
-			fp_lane(t, x, f, nc, d0);
-			fp_lane(t, x, f + 1, nc, d1);
-			fp_lane(t, x, f + 2, nc, d2);
-			fp_lane(t, x, f + 3, nc, d3);
-		}
-		if (f < nf)
-			fp_lane(t, x, f++, nc, d0);
-		if (f < nf)
-			fp_lane(t, x, f++, nc, d1);
-		if (f < nf)
-			fp_lane(t, x, f++, nc, d2);
-		float sum[FP_MAX_CENTROIDS];
-		sum[0] = 0.0f; /* nc >= 1 here; tells the compiler so */
-		for (uint32_t k = 0; k < nc; k++)
-			sum[k] = (d0[k] + d1[k]) + (d2[k] + d3[k]);
-		float best = sum[0];
-		for (uint32_t k = 1; k < nc; k++)
-			best = sum[k] < best ? sum[k] : best;
-		ok &= best <= t->max_d2;
+	fp_v4 v = fp_load4(x + f);
+	return (v >= fp_load4(box + f)) & (v <= fp_load4(box + nf + f));
+}
+
+static inline __attribute__((always_inline)) int fp_in_box(const float *box, const float *x, uint32_t nf)
+{
+	if (nf < 4) {
+		int ok = 1;
+		for (uint32_t f = 0; f < nf; f++)
+			ok &= (x[f] >= box[f]) & (x[f] <= box[nf + f]);
+		return ok;
 	}
-	return ok;
+	fp_v4i in = fp_in4(box, x, nf - 4, nf);
+	for (uint32_t f = 0; f + 4 < nf; f += 4)
+		in &= fp_in4(box, x, f, nf);
+	return ((in[0] & in[1]) & (in[2] & in[3])) != 0;
 }
 
 /* The table walk: exactly `depth` branch-free steps; returns the leaf's slot. */
@@ -149,20 +131,26 @@ static inline __attribute__((always_inline)) uint32_t fp_walk(const struct fp_tr
 	return i;
 }
 
-/* The whole decision on one tree. */
+/* The rest of the decision once the leaf is known: its action if x is inside its box. */
 static inline __attribute__((always_inline)) int
-fp_eval(const struct fp_tree *t, const float *x, uint32_t nf, uint32_t nc, uint32_t depth)
+fp_leaf_decide(const struct fp_tree *t, const float *x, uint32_t nf, uint32_t leaf)
 {
-	int ok = fp_input_ok(t, x, nf, nc);
-	uint32_t leaf = fp_walk(t, x, depth);
-	return ok ? t->action[leaf] : t->safe_default;
+	int ok = fp_in_box(t->box + (size_t)2 * nf * leaf, x, nf);
+	return ok ? t->leaf_action[leaf] : t->safe_default;
+}
+
+/* The whole decision on one tree: walk first, then check against the reached leaf only. */
+static inline __attribute__((always_inline)) int
+fp_eval(const struct fp_tree *t, const float *x, uint32_t nf, uint32_t depth)
+{
+	return fp_leaf_decide(t, x, nf, t->leaf_of[fp_walk(t, x, depth)]);
 }
 
 static inline __attribute__((always_inline)) int fp_eval_any(const struct fp_tree *t, const float *x, int n)
 {
 	if ((uint32_t)n != t->n_features || x == 0)
 		return t->safe_default;
-	return fp_eval(t, x, t->n_features, t->n_centroids, t->depth);
+	return fp_eval(t, x, t->n_features, t->depth);
 }
 
 #endif

@@ -22,7 +22,7 @@
 
 #include "fastpath_internal.h"
 
-#define FP_FILE_MAGIC "FPTREE01"
+#define FP_FILE_MAGIC "FPTREE02"
 
 _Atomic(const struct fp_tree *) fp__current = &fp__builtin_tree;
 _Atomic uint64_t fp__gp_ctr = 1;
@@ -123,8 +123,8 @@ static void fp_tree_destroy(struct fp_tree *t)
 {
 	/* Poison first: a reader that (wrongly) still walked this tree would return
 	 * FP_POISON_ACTION, which the swap stress test counts as a freed-tree read. */
-	int32_t *action = (int32_t *)t->action;
-	for (uint32_t i = 0; i < t->n_nodes; i++)
+	int32_t *action = (int32_t *)t->leaf_action;
+	for (uint32_t i = 0; i < t->n_leaves; i++)
 		action[i] = FP_POISON_ACTION;
 	t->safe_default = FP_POISON_ACTION;
 	t->magic = FP_TREE_DEAD;
@@ -172,10 +172,9 @@ int fp_tree_decide(const struct fp_tree *tree, const float *x, int n)
 
 struct fpt_header {
 	char magic[8];
-	uint32_t n_features, n_configs, n_centroids, n_nodes, depth;
+	uint32_t n_features, n_configs, n_leaves, n_nodes, depth;
 	int32_t safe_default;
-	float max_d2;
-	uint32_t reserved;
+	uint32_t reserved[2];
 	uint64_t feature_hash;
 };
 
@@ -208,31 +207,45 @@ static int fp_check(const struct fp_tree *t, const struct fpt_header *h, const i
 		fp_set_error("fp_load %s: safe_default %d out of range", path, h->safe_default);
 		return -1;
 	}
-	if (isnan(h->max_d2) || h->max_d2 < 0) {
-		fp_set_error("fp_load %s: max_d2 must be >= 0", path);
+	for (size_t i = 0; i < (size_t)2 * h->n_features * h->n_leaves; i++)
+		if (isnan(t->box[i])) {
+			fp_set_error("fp_load %s: NaN in the box of leaf %zu", path, i / (2 * h->n_features));
+			return -1;
+		}
+	for (uint32_t l = 0; l < h->n_leaves; l++)
+		if (t->leaf_action[l] < 0 || (uint32_t)t->leaf_action[l] >= h->n_configs) {
+			fp_set_error("fp_load %s: leaf %u action %d out of range", path, l, t->leaf_action[l]);
+			return -1;
+		}
+	/* Breadth-first layout: children come after their parent, so one forward pass gives every
+	 * node's depth; a walk of `depth` steps must end on a leaf (a node that links to itself). */
+	uint8_t *level = calloc(h->n_nodes, 1);
+	if (!level) {
+		fp_set_error("fp_load %s: out of memory", path);
 		return -1;
 	}
-	for (uint32_t f = 0; f < h->n_features; f++)
-		if (isnan(t->lo[f]) || isnan(t->hi[f]) || isnan(t->mean[f]) || isnan(t->inv_scale[f])) {
-			fp_set_error("fp_load %s: NaN in bounds or normalization of feature %u", path, f);
-			return -1;
-		}
-	for (uint32_t i = 0; i < h->n_nodes; i++) {
+	int rc = 0;
+	for (uint32_t i = 0; i < h->n_nodes && !rc; i++) {
 		uint32_t child = t->nodes[i].link >> 8, feature = t->nodes[i].link & 0xffu;
-		if (child + 1 >= h->n_nodes && !(child == i && isinf(t->nodes[i].thr))) {
+		int leaf = child == i && isinf(t->nodes[i].thr) && t->nodes[i].thr > 0;
+		if (!leaf && (child <= i || child + 1 >= h->n_nodes)) {
 			fp_set_error("fp_load %s: node %u links outside the table (child %u)", path, i, child);
-			return -1;
-		}
-		if (feature >= h->n_features || isnan(t->nodes[i].thr)) {
+			rc = -1;
+		} else if (feature >= h->n_features || isnan(t->nodes[i].thr)) {
 			fp_set_error("fp_load %s: node %u has feature %u / threshold NaN", path, i, feature);
-			return -1;
-		}
-		if (t->action[i] < 0 || (uint32_t)t->action[i] >= h->n_configs) {
-			fp_set_error("fp_load %s: node %u action %d out of range", path, i, t->action[i]);
-			return -1;
+			rc = -1;
+		} else if (t->leaf_of[i] >= h->n_leaves) {
+			fp_set_error("fp_load %s: node %u leaf index %u out of range", path, i, t->leaf_of[i]);
+			rc = -1;
+		} else if (!leaf && level[i] >= h->depth) {
+			fp_set_error("fp_load %s: node %u lies deeper than the walk (depth %u)", path, i, h->depth);
+			rc = -1;
+		} else if (!leaf) {
+			level[child] = level[child + 1] = (uint8_t)(level[i] + 1);
 		}
 	}
-	return 0;
+	free(level);
+	return rc;
 }
 
 struct fp_tree *fp_load(const char *path)
@@ -248,30 +261,34 @@ struct fp_tree *fp_load(const char *path)
 	if (fp_read_all(fh, &h, sizeof h, path, "the header"))
 		goto fail;
 	if (memcmp(h.magic, FP_FILE_MAGIC, 8) != 0) {
-		fp_set_error("fp_load %s: bad magic (not a dpdktune .fpt file, or another version)", path);
+		fp_set_error("fp_load %s: bad magic (not a dpdktune .fpt file, or another version: want %s)", path,
+			     FP_FILE_MAGIC);
 		goto fail;
 	}
-	if (h.n_features == 0 || h.n_features > 255 || h.n_centroids > FP_MAX_CENTROIDS || h.n_nodes == 0 ||
-	    h.n_nodes >= (1u << 24) || h.depth > FP_MAX_DEPTH || h.n_configs == 0 || h.n_configs > 1u << 20) {
-		fp_set_error("fp_load %s: sizes out of range (features %u, centroids %u, nodes %u, depth %u, configs %u)",
-			     path, h.n_features, h.n_centroids, h.n_nodes, h.depth, h.n_configs);
+	if (h.n_features == 0 || h.n_features > 255 || h.n_nodes == 0 || h.n_nodes >= (1u << 24) ||
+	    h.n_leaves == 0 || h.n_leaves > h.n_nodes || h.depth > FP_MAX_DEPTH || h.n_configs == 0 ||
+	    h.n_configs > 1u << 20) {
+		fp_set_error("fp_load %s: sizes out of range (features %u, leaves %u, nodes %u, depth %u, configs %u)",
+			     path, h.n_features, h.n_leaves, h.n_nodes, h.depth, h.n_configs);
 		goto fail;
 	}
-	size_t nf = h.n_features, nc = h.n_centroids, m = h.n_nodes;
-	size_t floats = 4 * nf + nf * nc;
-	size_t bytes = sizeof *t + floats * sizeof(float) + m * sizeof(struct fp_node) + m * sizeof(int32_t);
+	size_t nf = h.n_features, nl = h.n_leaves, m = h.n_nodes;
+	size_t bytes = sizeof *t + m * sizeof(struct fp_node) + m * sizeof(uint32_t) + nl * sizeof(int32_t) +
+		       2 * nf * nl * sizeof(float);
 	t = calloc(1, bytes);
 	configs = malloc(h.n_configs * sizeof(struct fp_config));
 	if (!t || !configs) {
 		fp_set_error("fp_load %s: out of memory", path);
 		goto fail;
 	}
-	float *p = (float *)(t + 1);
-	struct fp_node *nodes = (struct fp_node *)(p + floats);
-	int32_t *action = (int32_t *)(nodes + m);
-	if (fp_read_all(fh, p, floats * sizeof(float), path, "bounds/normalization/centroids") ||
-	    fp_read_all(fh, nodes, m * sizeof *nodes, path, "the node table") ||
-	    fp_read_all(fh, action, m * sizeof *action, path, "the leaf actions") ||
+	struct fp_node *nodes = (struct fp_node *)(t + 1);
+	uint32_t *leaf_of = (uint32_t *)(nodes + m);
+	int32_t *leaf_action = (int32_t *)(leaf_of + m);
+	float *box = (float *)(leaf_action + nl);
+	if (fp_read_all(fh, nodes, m * sizeof *nodes, path, "the node table") ||
+	    fp_read_all(fh, leaf_of, m * sizeof *leaf_of, path, "the leaf index") ||
+	    fp_read_all(fh, leaf_action, nl * sizeof *leaf_action, path, "the leaf actions") ||
+	    fp_read_all(fh, box, 2 * nf * nl * sizeof *box, path, "the leaf boxes") ||
 	    fp_read_all(fh, configs, h.n_configs * sizeof(struct fp_config), path, "the config table"))
 		goto fail;
 	if (fgetc(fh) != EOF) {
@@ -279,19 +296,15 @@ struct fp_tree *fp_load(const char *path)
 		goto fail;
 	}
 	t->n_features = h.n_features;
-	t->n_centroids = h.n_centroids;
+	t->n_leaves = h.n_leaves;
 	t->n_nodes = h.n_nodes;
 	t->depth = h.depth;
 	t->safe_default = h.safe_default;
-	t->max_d2 = h.max_d2;
 	t->feature_hash = h.feature_hash;
-	t->lo = p;
-	t->hi = p + nf;
-	t->mean = p + 2 * nf;
-	t->inv_scale = p + 3 * nf;
-	t->centroids = p + 4 * nf;
 	t->nodes = nodes;
-	t->action = action;
+	t->leaf_of = leaf_of;
+	t->leaf_action = leaf_action;
+	t->box = box;
 	if (fp_check(t, &h, configs, path))
 		goto fail;
 	t->magic = FP_TREE_MAGIC;

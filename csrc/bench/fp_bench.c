@@ -7,7 +7,7 @@
  * every variant's decision on every input row (variant-major) for the agreement check.
  *
  * Variants (all compiled -O2 into this binary, called through ordinary external calls):
- *   fastpath        fp_decide: validity + bounds + novelty + tree (the compiled-in tree)
+ *   fastpath        fp_decide: tree walk, then validity + novelty on the leaf's box (compiled-in tree)
  *   fastpath_loaded fp_tree_decide on the same tree loaded with fp_load (generic, not specialized)
  *   m2cgen, emlearn the same scikit-learn tree through their C generators (+ argmax / votes)
  *   lookup, linear  the C baselines of plan 3.1.1
@@ -32,16 +32,17 @@ static const struct fp_tree *loaded;
 static int fastpath(const float *x) { return fp_decide(x, fp_n_features()); }
 static int fastpath_loaded(const float *x) { return fp_tree_decide(loaded, x, fp_n_features()); }
 
-/* Ablation: the two halves of fastpath, on the compiled-in tree's tables (generic loops). */
+/* Ablation: the two halves of fastpath, on the compiled-in tree's tables (generic loops):
+ * the walk alone, and the validity + novelty box check alone (against leaf 0's box). */
 static int walk_only(const float *x)
 {
 	const struct fp_tree *t = &fp__builtin_tree;
-	return t->action[fp_walk(t, x, t->depth)];
+	return t->leaf_action[t->leaf_of[fp_walk(t, x, t->depth)]];
 }
 static int checks_only(const float *x)
 {
 	const struct fp_tree *t = &fp__builtin_tree;
-	return fp_input_ok(t, x, t->n_features, t->n_centroids);
+	return fp_in_box(t->box, x, t->n_features);
 }
 
 struct variant {

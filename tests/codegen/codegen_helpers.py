@@ -22,7 +22,7 @@ def make_table(X, y, depth: int, *, confidence: float = 0.6, novelty: bool = Tru
     clf = DecisionTreeClassifier(max_depth=depth, random_state=0).fit(X, y)
     bounds = {"min": [-FLT_MAX] * X.shape[1], "max": [FLT_MAX] * X.shape[1]} if wide_bounds else tree_table.fit_bounds(X)
     table = tree_table.from_sklearn(
-        clf, features or FEATURES, synthetic.configs(), bounds, tree_table.fit_novelty(X) if novelty else None, SAFE, confidence,
+        clf, features or FEATURES, synthetic.configs(), bounds, X if novelty else None, SAFE, confidence,
         inputs={"dataset": "synthetic.dataset(4000, seed=1)", "config_hash": "test"},
     )
     return clf, table

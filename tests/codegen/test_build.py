@@ -18,9 +18,11 @@ def test_identical_to_python_on_test_inputs(built10, depth10, data):
     tree = layout.compile_table(table)
     c = fp.decide(X)
     assert np.array_equal(c, layout.decide(tree, X))
-    # Where the checks pass, the decision is scikit-learn's own prediction.
+    # Where the checks pass, the decision is scikit-learn's own prediction. Training rows sit
+    # inside their leaf's box, so only low-confidence leaves fall back on them.
     passed = c != table["safe_default"]
     assert passed.mean() > 0.5
+    assert np.all(layout.inside_leaf_box(tree, X, tree.leaf_of[layout.walk(tree, X)]))
     assert np.array_equal(c[passed], clf.predict(X[passed]))
 
 
@@ -65,15 +67,25 @@ def test_novel_input_gets_the_safe_default(built10, depth10, data):
     inside = X[fp.decide(X) != safe][:50]
     assert len(inside) == 50
     above = inside.copy()
-    above[:, 3] = np.nextafter(tree.hi[3], np.float32(np.inf))
+    above[:, 3] = np.nextafter(layout.float32_at_least(table["bounds"]["max"])[3], np.float32(np.inf))
     assert np.all(fp.decide(above) == safe)
-    # Inside the bounds but far from every centroid: the corner of the bounding box.
-    corner = np.tile(tree.hi, (1, 1)).astype(np.float32)
-    assert layout.novelty_d2(tree, corner)[0] > tree.max_d2
-    assert fp.decide(corner)[0] == safe
+    # Inside the global bounds but outside the reached leaf's own training box.
+    # Each row: every feature in turn just below its leaf's box floor; keep the moves that stay
+    # inside the global bounds and on the same leaf (off the path's thresholds).
+    g_lo = layout.float32_at_most(table["bounds"]["min"])
+    leaf = tree.leaf_of[layout.walk(tree, inside)]
+    away = []
+    for r, lf in zip(inside, leaf):
+        for f in range(len(r)):
+            moved = r.copy()
+            moved[f] = np.nextafter(tree.box_lo[lf, f], np.float32(-np.inf))
+            if moved[f] >= g_lo[f] and tree.leaf_of[layout.walk(tree, moved[None])[0]] == lf:
+                away.append(moved)
+    assert len(away) >= 20
+    assert np.all(fp.decide(np.array(away)) == safe)
     # Low-confidence leaves: the C result is the safe default exactly where the leaf's is.
-    leaf = layout.walk(tree, X)
-    conf = np.array([table["nodes"][s]["confidence"] for s in tree.source_index[leaf]])
+    slot = layout.walk(tree, X)
+    conf = np.array([table["nodes"][s]["confidence"] for s in tree.source_index[slot]])
     c = fp.decide(X)
     low = conf < table["confidence_threshold"]
     assert low.any() and np.all(c[low] == safe)

@@ -29,11 +29,10 @@ def app_table(busy_action: int) -> dict:
                       "action": a, "samples": 1, "confidence": 1.0}
     n = len(APP_FEATURES)
     table = {
-        "generator": "dpdktune test distill/hand", "inputs": {"dataset": "none"},
+        "format_version": 2, "generator": "dpdktune test distill/hand", "inputs": {"dataset": "none"},
         "features": APP_FEATURES, "configs": CONFIGS, "safe_default": SAFE, "confidence_threshold": 0.5,
         "bounds": {"min": [-FLT_MAX] * n, "max": [FLT_MAX] * n},
-        "normalization": {"mean": [0.0] * n, "scale": [1.0] * n},
-        "novelty": {"centroids": [], "max_distance": 1.0},
+        "novelty": {"method": "leaf_box", "margin": 0.0, "scale": [0.0] * n},
         "nodes": [{"feature": 1, "threshold": 0.0, "left": 1, "right": 2, "action": -1, "samples": 2,
                    "confidence": 0.0}, leaf(SAFE), leaf(busy_action)],
     }

@@ -56,7 +56,7 @@ def test_decide_falls_back_on_invalid_and_novel(depth10, data):
     assert layout.decide(tree, base)[0] == layout.decide(tree, X[:1])[0]
     nan = base.copy(); nan[0, 4] = np.nan
     inf = base.copy(); inf[0, 0] = np.inf
-    out = base.copy(); out[0, 2] = np.nextafter(tree.hi[2], np.float32(np.inf))
+    out = base.copy(); out[0, 2] = np.nextafter(layout.float32_at_least(table["bounds"]["max"])[2], np.float32(np.inf))
     safe = table["safe_default"]
     assert layout.decide(tree, np.vstack([nan, inf, out])).tolist() == [safe] * 3
     assert layout.decide(tree, X[:, :5])[0] == safe  # wrong n

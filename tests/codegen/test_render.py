@@ -14,7 +14,8 @@ GOLDEN = Path(__file__).parent / "golden" / "fastpath_tree.c"
 
 
 def golden_table() -> dict:
-    """A hand-written three-feature tree; 0.1 and 1e-3 round up in float32, so they step down."""
+    """A hand-written three-feature tree; 0.1 and 1e-3 round up in float32, so they step down.
+    Leaf boxes: two from training rows, one null (always novel), one absent (global bounds)."""
     leaf = lambda action, conf: {"feature": -1, "threshold": 0.0, "left": -1, "right": -1,  # noqa: E731
                                  "action": action, "samples": 10, "confidence": conf}
     nodes = [
@@ -23,7 +24,11 @@ def golden_table() -> dict:
         {"feature": 2, "threshold": 1e-3, "left": 5, "right": 6, "action": -1, "samples": 20, "confidence": 0.0},
         leaf(0, 0.9), leaf(1, 0.5), leaf(2, 1.0), leaf(3, 0.7),
     ]
+    nodes[3]["box"] = {"min": [1.0, 0.0, 64.0], "max": [12.5, 0.05, 900.0]}
+    nodes[4]["box"] = {"min": [0.5, 0.2, 100.0], "max": [10.0, 0.5, 1518.0]}
+    nodes[5]["box"] = None  # no training row reached it
     table = {
+        "format_version": 2,
         "generator": "dpdktune 0.1.0 distill/golden",
         "inputs": {"dataset": "tests/codegen/test_render.py", "config_hash": "0000000000000000"},
         "features": ["offered_mpps", "drop_rate", "mean_frame_bytes"],
@@ -31,8 +36,7 @@ def golden_table() -> dict:
         "safe_default": 2,
         "confidence_threshold": 0.6,
         "bounds": {"min": [0.0, 0.0, 64.0], "max": [150.0, 0.5, 1518.0]},
-        "normalization": {"mean": [20.0, 0.01, 500.0], "scale": [30.0, 0.05, 400.0]},
-        "novelty": {"centroids": [[0.0, 0.0, 0.0], [1.0, -0.5, 2.0]], "max_distance": 3.0},
+        "novelty": {"method": "leaf_box", "margin": 0.25, "scale": [30.0, 0.05, 400.0]},
         "nodes": nodes,
     }
     tree_table.validate(table)

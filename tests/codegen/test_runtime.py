@@ -49,15 +49,14 @@ def test_swap_publishes_and_reverts(built10, depth10, data, tmp_path):
 
 def _corrupt(blob: bytes, what: str, table: dict, data) -> bytes:
     if what == "magic":
-        return b"XXTREE01" + blob[8:]
+        return b"FPTREE01" + blob[8:]  # the format before leaf boxes
     if what == "truncated":
         return blob[:-7]
     if what == "trailing":
         return blob + b"\0"
     if what == "link":  # root's first child points past the table
         b = bytearray(blob)
-        nf, nc = len(table["features"]), len(table["novelty"]["centroids"])
-        at = 48 + 4 * (4 * nf + nf * nc) + 4
+        at = 48 + 4  # nodes come right after the header
         b[at : at + 4] = np.uint32((10**6 << 8) | 0).tobytes()
         return bytes(b)
     raise AssertionError(what)

@@ -35,13 +35,41 @@ def test_write_read_round_trip_is_exact(depth10, tmp_path):
     assert not list(path.parent.glob(".*tmp"))  # no temp file left behind
 
 
-def test_novelty_model_covers_its_training_data(data):
+def test_leaf_boxes_hold_exactly_their_training_rows(depth10, data):
+    clf, table = depth10
     X, _ = data
-    nov = tree_table.fit_novelty(X, n_centroids=4, margin=1.0)
-    Z = (X - np.array(nov["mean"])) / np.array(nov["scale"])
-    d = np.sqrt(((Z[:, None, :] - np.array(nov["centroids"])[None]) ** 2).sum(-1)).min(1)
-    assert d.max() <= nov["max_distance"] * (1 + 1e-9)
-    assert len(nov["centroids"]) == 4
+    reached = clf.apply(X)
+    leaves = [i for i, n in enumerate(table["nodes"]) if n["left"] == -1]
+    assert all(table["nodes"][i]["box"] is not None for i in leaves)  # fitted on X: every leaf has rows
+    for i in leaves[:40]:
+        rows = X[reached == i].astype(np.float64)
+        box = table["nodes"][i]["box"]
+        assert box["min"] == rows.min(0).tolist() and box["max"] == rows.max(0).tolist()
+    assert table["format_version"] == tree_table.FORMAT_VERSION
+    assert table["novelty"]["margin"] == tree_table.DEFAULT_LEAF_MARGIN
+    assert np.allclose(table["novelty"]["scale"], X.astype(np.float64).std(0))
+
+
+def test_a_leaf_no_training_row_reaches_gets_a_null_box(data):
+    from sklearn.tree import DecisionTreeClassifier
+
+    X, y = data
+    clf = DecisionTreeClassifier(max_depth=6, random_state=0).fit(X, y)
+    some = X[clf.apply(X) != clf.apply(X[:1])[0]]  # leave out every row of the first row's leaf
+    boxes = tree_table.leaf_boxes(clf, some)
+    assert boxes[int(clf.apply(X[:1])[0])] is None
+    assert sum(b is None for b in boxes.values()) >= 1
+
+
+def test_format_1_files_get_a_clear_error(depth10):
+    _, table = depth10
+    old = copy.deepcopy(table)
+    del old["format_version"]
+    with pytest.raises(TreeFormatError, match="'format_version' is missing: an older dpdktune"):
+        tree_table.validate(old)
+    old["format_version"] = 1
+    with pytest.raises(TreeFormatError, match="'format_version' must be 2"):
+        tree_table.validate(old)
 
 
 def _set(table, path, value):
@@ -66,9 +94,11 @@ _DELETE = object()
         (("features",), ["a", "a"], "'features'"),
         (("bounds", "min"), [0.0], "'bounds.min'"),
         (("bounds", "max", 2), float("nan"), "'bounds.max[2]'"),
-        (("normalization", "scale", 0), 0.0, "'normalization.scale[0]'"),
-        (("novelty", "max_distance"), -1.0, "'novelty.max_distance'"),
-        (("novelty", "centroids", 1), [0.0, 1.0], "'novelty.centroids[1]'"),
+        (("novelty", "scale", 0), -1.0, "'novelty.scale[0]'"),
+        (("novelty", "margin"), float("inf"), "'novelty.margin'"),
+        (("novelty", "method"), "centroids", "'novelty.method'"),
+        (("nodes", 9, "box", "min"), [0.0], "'nodes[9].box.min'"),
+        (("nodes", 9, "box", "max", 3), float("nan"), "'nodes[9].box.max[3]'"),
         (("configs", 3, "cores"), "4", "'configs[3].cores'"),
         (("nodes", 0, "feature"), 13, "'nodes[0].feature'"),
         (("nodes", 0, "threshold"), float("inf"), "'nodes[0].threshold'"),

@@ -4,8 +4,13 @@ Layout: both children of a node sit side by side, so one step is
 `i = child[i] + (x[feature[i]] > thr[i])` with no branch. A leaf points at itself with
 threshold +inf, so the walk runs exactly `depth` steps. Thresholds are the largest float32
 <= the float64 threshold, so `x <= t32` equals scikit-learn's `(double)x <= t` for every float32 x.
-Every float the C code uses is fixed here once; the NumPy twin does the same float32 operations
-in the same order, so the two agree bit for bit.
+
+The decision walks first, then checks the input against the reached leaf's box only:
+`box_lo[leaf] <= x <= box_hi[leaf]` for every feature (NaN fails; +-inf fails the finite box).
+The box is the leaf's training box widened by margin * scale and clipped to the global bounds,
+rounded outward to float32, so the global bounds check is implied. Leaves below the confidence
+threshold get action = safe_default here (no run-time compare). The comparisons are exact, so
+the NumPy twin and the C code agree bit for bit.
 """
 
 from __future__ import annotations
@@ -49,16 +54,13 @@ class CompiledTree:
     configs: np.ndarray  # (n_configs, 4) int32, KNOB_KEYS order
     safe_default: int
     depth: int  # steps of the walk: the longest root-to-leaf path
-    lo: np.ndarray  # float32, rounded outward
-    hi: np.ndarray
-    mean: np.ndarray  # float32
-    inv_scale: np.ndarray  # float32 1/scale
-    centroids: np.ndarray  # (k, n_features) float32, k may be 0
-    max_d2: np.float32  # squared novelty radius
     thr: np.ndarray  # (m,) float32; +inf at leaves
     feature: np.ndarray  # (m,) int32; 0 at leaves
     child: np.ndarray  # (m,) int32; first child, or the leaf itself
-    action: np.ndarray  # (m,) int32; leaf action, safe_default where confidence is too low
+    leaf_of: np.ndarray  # (m,) int32; the slot's leaf index (0 at internal slots, never read there)
+    leaf_action: np.ndarray  # (n_leaves,) int32; safe_default where confidence is too low
+    box_lo: np.ndarray  # (n_leaves, n_features) float32, rounded down; +inf: leaf never valid
+    box_hi: np.ndarray  # (n_leaves, n_features) float32, rounded up; -inf: leaf never valid
     source_index: np.ndarray  # (m,) original tree.json node index
 
     @property
@@ -66,10 +68,14 @@ class CompiledTree:
         return len(self.features)
 
     @property
+    def n_leaves(self) -> int:
+        return len(self.leaf_action)
+
+    @property
     def size_bytes(self) -> int:
         """Bytes of the tables the decision reads (what the C data section holds)."""
-        nf, m = self.n_features, len(self.thr)
-        return 4 * (4 * nf + self.centroids.size + 2 * m + m) + self.configs.nbytes
+        m = len(self.thr)
+        return 4 * (3 * m + self.n_leaves + self.box_lo.size + self.box_hi.size) + self.configs.nbytes
 
 
 def compile_table(table: dict[str, Any]) -> CompiledTree:
@@ -91,45 +97,52 @@ def compile_table(table: dict[str, Any]) -> CompiledTree:
                 depth_of[c] = depth_of[i] + 1
                 queue.append(c)
             next_free += 2
-    m = len(nodes)
+    m, nf = len(nodes), len(table["features"])
     thr = np.full(m, np.inf, dtype=np.float32)
     feature = np.zeros(m, dtype=np.int32)
     child = np.zeros(m, dtype=np.int32)
-    action = np.zeros(m, dtype=np.int32)
+    leaf_of = np.zeros(m, dtype=np.int32)
     source = np.zeros(m, dtype=np.int64)
     conf_min = table["confidence_threshold"]
     safe = table["safe_default"]
-    for i in order:
-        s = slot[i]
+    g_lo = np.asarray(table["bounds"]["min"], dtype=np.float64)
+    g_hi = np.asarray(table["bounds"]["max"], dtype=np.float64)
+    widen = table["novelty"]["margin"] * np.asarray(table["novelty"]["scale"], dtype=np.float64)
+    actions, lows, highs = [], [], []
+    by_slot = sorted(order, key=lambda i: slot[i])  # leaf indices rise with slots
+    for i in by_slot:
+        s_ = slot[i]
         node = nodes[i]
-        source[s] = i
+        source[s_] = i
         if node["left"] == -1:
-            child[s] = s
-            action[s] = node["action"] if node["confidence"] >= conf_min else safe
+            child[s_] = s_
+            leaf_of[s_] = len(actions)
+            actions.append(node["action"] if node["confidence"] >= conf_min else safe)
+            if "box" not in node:  # no training box: the global bounds alone
+                lows.append(g_lo); highs.append(g_hi)
+            elif node["box"] is None:  # no training row reached this leaf: always novel
+                lows.append(np.full(nf, np.inf)); highs.append(np.full(nf, -np.inf))
+            else:
+                lows.append(np.maximum(g_lo, np.asarray(node["box"]["min"], dtype=np.float64) - widen))
+                highs.append(np.minimum(g_hi, np.asarray(node["box"]["max"], dtype=np.float64) + widen))
         else:
-            thr[s] = float32_at_most(node["threshold"])
-            feature[s] = node["feature"]
-            child[s] = slot[node["left"]]
-            assert slot[node["right"]] == child[s] + 1
-            action[s] = safe
-    norm, nov = table["normalization"], table["novelty"]
-    n = len(table["features"])
-    centroids = np.asarray(nov["centroids"], dtype=np.float32).reshape(-1, n)
+            thr[s_] = float32_at_most(node["threshold"])
+            feature[s_] = node["feature"]
+            child[s_] = slot[node["left"]]
+            assert slot[node["right"]] == child[s_] + 1
+    lo64, hi64 = np.asarray(lows).reshape(-1, nf), np.asarray(highs).reshape(-1, nf)
     return CompiledTree(
         features=tuple(table["features"]),
         configs=np.asarray([[c[k] for k in KNOB_KEYS] for c in table["configs"]], dtype=np.int32),
         safe_default=safe,
         depth=max(depth_of.values()),
-        lo=float32_at_most(table["bounds"]["min"]),
-        hi=float32_at_least(table["bounds"]["max"]),
-        mean=np.asarray(norm["mean"], dtype=np.float32),
-        inv_scale=(1.0 / np.asarray(norm["scale"], dtype=np.float64)).astype(np.float32),
-        centroids=centroids,
-        max_d2=np.float32(float(nov["max_distance"]) ** 2),
         thr=thr,
         feature=feature,
         child=child,
-        action=action,
+        leaf_of=leaf_of,
+        leaf_action=np.asarray(actions, dtype=np.int32),
+        box_lo=float32_at_most(lo64),
+        box_hi=float32_at_least(hi64),
         source_index=source,
     )
 
@@ -144,18 +157,11 @@ def walk(tree: CompiledTree, X: np.ndarray) -> np.ndarray:
     return i
 
 
-def novelty_d2(tree: CompiledTree, X: np.ndarray) -> np.ndarray:
-    """Squared normalized distance to the nearest centroid, in the C code's float32 order."""
+def inside_leaf_box(tree: CompiledTree, X: np.ndarray, leaf: np.ndarray) -> np.ndarray:
+    """Whether each row lies inside the box of its leaf index (NaN and +-inf never do)."""
     X = np.asarray(X, dtype=np.float32)
-    k = len(tree.centroids)
-    lanes = np.zeros((4, len(X), k), dtype=np.float32)  # feature f adds into lane f % 4, as in C
-    with np.errstate(invalid="ignore", over="ignore"):
-        for f in range(tree.n_features):
-            z = (X[:, f] - tree.mean[f]) * tree.inv_scale[f]
-            t = z[:, None] - tree.centroids[None, :, f]
-            lanes[f & 3] = lanes[f & 3] + t * t
-        d = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3])
-    return d.min(axis=1) if k else np.zeros(len(X), dtype=np.float32)
+    with np.errstate(invalid="ignore"):
+        return np.all((X >= tree.box_lo[leaf]) & (X <= tree.box_hi[leaf]), axis=1)
 
 
 def decide(tree: CompiledTree, X: np.ndarray) -> np.ndarray:
@@ -163,8 +169,6 @@ def decide(tree: CompiledTree, X: np.ndarray) -> np.ndarray:
     X = np.asarray(X, dtype=np.float32)
     if X.ndim != 2 or X.shape[1] != tree.n_features:
         return np.full(len(X) if X.ndim else 1, tree.safe_default, dtype=np.int32)
-    with np.errstate(invalid="ignore"):
-        inside = np.all((X >= tree.lo) & (X <= tree.hi), axis=1)  # NaN fails both
-    near = novelty_d2(tree, X) <= tree.max_d2 if len(tree.centroids) else np.ones(len(X), dtype=bool)
-    leaf = walk(tree, X)
-    return np.where(inside & near, tree.action[leaf], tree.safe_default).astype(np.int32)
+    leaf = tree.leaf_of[walk(tree, X)]
+    ok = inside_leaf_box(tree, X, leaf)
+    return np.where(ok, tree.leaf_action[leaf], tree.safe_default).astype(np.int32)

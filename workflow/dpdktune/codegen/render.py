@@ -58,7 +58,7 @@ def _node_rows(tree: CompiledTree) -> list[dict[str, Any]]:
     for i in range(len(tree.thr)):
         child, feature = int(tree.child[i]), int(tree.feature[i])
         if child == i and np.isinf(tree.thr[i]):
-            comment = f"leaf -> config {int(tree.action[i])}"
+            comment = f"leaf {int(tree.leaf_of[i])} -> config {int(tree.leaf_action[tree.leaf_of[i]])}"
         else:
             comment = f"{tree.features[feature]} <= {float(tree.thr[i])!r} ? {child} : {child + 1}"
         rows.append({"thr": c_float(tree.thr[i]), "child": child, "feature": feature, "comment": comment})
@@ -70,7 +70,8 @@ def _nested(tree: CompiledTree, slot: int, depth: int) -> list[str]:
     pad = "\t" * depth
     child = int(tree.child[slot])
     if child == slot and np.isinf(tree.thr[slot]):
-        return [f"{pad}return {slot}u; /* config {int(tree.action[slot])} */"]
+        leaf = int(tree.leaf_of[slot])
+        return [f"{pad}return {leaf}u; /* config {int(tree.leaf_action[leaf])} */"]
     f = int(tree.feature[slot])
     return [f"{pad}if (x[{f}] > {c_float(tree.thr[slot])}) {{ /* {tree.features[f]} */",
             *_nested(tree, child + 1, depth + 1), f"{pad}}}", *_nested(tree, child, depth)]
@@ -101,7 +102,11 @@ def render_tree(table: dict[str, Any], *, walk: str = "table", template: str = T
         "tree_sha256": table_sha256(table),
         "inputs": inputs,
     }
-    actions = [str(int(a)) for a in tree.action]
+    actions = [str(int(a)) for a in tree.leaf_action]
+    leaf_of = [f"{int(v)}u" for v in tree.leaf_of]
+    leaf_slots = np.flatnonzero((tree.child == np.arange(len(tree.thr))) & np.isinf(tree.thr))
+    boxes = [{"slot": int(s), "lo": [c_float(v) for v in tree.box_lo[k]], "hi": [c_float(v) for v in tree.box_hi[k]]}
+             for k, s in enumerate(leaf_slots)]
     context = {
         "header": header,
         "features": list(tree.features),
@@ -109,16 +114,13 @@ def render_tree(table: dict[str, Any], *, walk: str = "table", template: str = T
         "safe_default": tree.safe_default,
         "depth": tree.depth,
         "n_nodes": len(tree.thr),
-        "n_centroids": len(tree.centroids),
-        "lo": [c_float(v) for v in tree.lo],
-        "hi": [c_float(v) for v in tree.hi],
-        "mean": [c_float(v) for v in tree.mean],
-        "inv_scale": [c_float(v) for v in tree.inv_scale],
-        "centroids": [c_float(v) for v in tree.centroids.T.ravel()],  # feature-major
-        "max_d2": c_float(tree.max_d2),
+        "n_leaves": tree.n_leaves,
+        "margin": repr(float(table["novelty"]["margin"])),
         "feature_hash": feature_hash(tree.features),
         "nodes": _node_rows(tree),
+        "leaf_of_rows": [leaf_of[i : i + 16] for i in range(0, len(leaf_of), 16)],
         "action_rows": [actions[i : i + 16] for i in range(0, len(actions), 16)],
+        "boxes": boxes,
         "walk": walk,
         "nested": "\n".join(_nested(tree, 0, 1)) if walk == "nested" else "",
     }

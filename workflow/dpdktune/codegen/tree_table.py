@@ -3,6 +3,12 @@
 `from_sklearn` is the single producer of the format; `read_tree_json` validates on read and
 names the bad key. The tree works on the raw float32 feature vector: `x[f] <= threshold` goes
 left, as in scikit-learn (which casts X to float32 and keeps float64 thresholds).
+
+Novelty (format 2): each leaf carries the bounding box of the training rows that reached it
+(`box`: per-feature min/max). At run time an input is novel when it lies outside its own
+leaf's box widened by `novelty.margin * novelty.scale` (a fraction of the training std) and
+clipped to the global training `bounds`; a leaf no training row reached (`box: null`) is
+always novel. Format 1 (k-means centroids, no `format_version`) is refused with a clear error.
 """
 
 from __future__ import annotations
@@ -22,6 +28,8 @@ from dpdktune.knobs import Knobs
 KNOB_KEYS = ("rx_desc", "tx_desc", "cores", "burst")
 MAX_FEATURES = 255  # the C node packs the feature index in 8 bits
 MAX_NODES = 1 << 24  # ... and the child index in the other 24
+FORMAT_VERSION = 2
+DEFAULT_LEAF_MARGIN = 0.25  # leaf boxes widen by this fraction of each feature's training std
 
 
 class TreeFormatError(ValueError):
@@ -36,29 +44,17 @@ def fit_bounds(X: np.ndarray) -> dict[str, list[float]]:
     return {"min": X.min(axis=0).tolist(), "max": X.max(axis=0).tolist()}
 
 
-def fit_novelty(X: np.ndarray, n_centroids: int = 4, margin: float = 1.25, seed: int = 0) -> dict[str, Any]:
-    """Normalization + k-means centroids; novel = nearest-centroid distance > margin * training max.
-
-    Returns {"mean", "scale", "centroids", "max_distance"}, the `novelty` argument of from_sklearn.
-    """
-    from sklearn.cluster import KMeans
-
-    X = np.asarray(X, dtype=np.float64)
+def leaf_boxes(tree, X: np.ndarray) -> dict[int, dict[str, list[float]] | None]:
+    """Per leaf node id: min/max per feature of the rows of X that reach it (None: no row does)."""
+    X = np.asarray(X, dtype=np.float32)  # what the tree (and the C code) compares
     if X.ndim != 2 or len(X) == 0 or not np.all(np.isfinite(X)):
-        raise ValueError("fit_novelty: X must be a finite, non-empty 2-D array")
-    mean = X.mean(axis=0)
-    scale = X.std(axis=0)
-    scale[scale <= 0] = 1.0  # a constant feature carries no distance
-    Z = (X - mean) / scale
-    k = max(1, min(n_centroids, len(np.unique(Z, axis=0))))
-    centroids = KMeans(n_clusters=k, n_init=4, random_state=seed).fit(Z).cluster_centers_
-    nearest = np.sqrt(((Z[:, None, :] - centroids[None, :, :]) ** 2).sum(axis=2)).min(axis=1)
-    return {
-        "mean": mean.tolist(),
-        "scale": scale.tolist(),
-        "centroids": centroids.tolist(),
-        "max_distance": float(max(nearest.max(), 1e-6) * margin),
-    }
+        raise ValueError("leaf_boxes: X_train must be a finite, non-empty 2-D array")
+    reached = tree.apply(X)
+    boxes: dict[int, dict[str, list[float]] | None] = {}
+    for i in np.flatnonzero(tree.tree_.children_left == -1):
+        rows = X[reached == i].astype(np.float64)
+        boxes[int(i)] = {"min": rows.min(0).tolist(), "max": rows.max(0).tolist()} if len(rows) else None
+    return boxes
 
 
 def _config_dict(config: Knobs | Mapping[str, int], where: str) -> dict[str, int]:
@@ -74,17 +70,19 @@ def from_sklearn(
     features: Sequence[str],
     configs: Sequence[Knobs | Mapping[str, int]],
     bounds: Mapping[str, Sequence[float]],
-    novelty: Mapping[str, Any] | None,
+    X_train: np.ndarray | None,
     safe_default: int,
     confidence_threshold: float,
     *,
+    leaf_margin: float = DEFAULT_LEAF_MARGIN,
     method: str = "tree",
     inputs: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Flatten a fitted DecisionTreeClassifier into the tree.json dict (validated).
 
-    The classifier's classes must be action indices into `configs`. `bounds` is fit_bounds(X),
-    `novelty` is fit_novelty(X) or None (no distance check).
+    The classifier's classes must be action indices into `configs`. `bounds` is fit_bounds(X).
+    `X_train` (the training rows, raw features) gives every leaf its box and the scale of the
+    margin (`leaf_margin` x per-feature std); None: no leaf boxes, only the global bounds.
     """
     t = tree.tree_
     classes = np.asarray(tree.classes_)
@@ -92,6 +90,11 @@ def from_sklearn(
         raise TreeFormatError("from_sklearn: only single-output classifiers are supported")
     if t.n_features != len(features):
         raise TreeFormatError(f"features: tree uses {t.n_features} features, {len(features)} names given")
+    if isinstance(leaf_margin, bool) or not (isinstance(leaf_margin, (int, float)) and 0 <= leaf_margin < math.inf):
+        raise TreeFormatError(f"leaf_margin: must be a finite number >= 0, got {leaf_margin!r}")
+    n = len(features)
+    boxes = leaf_boxes(tree, X_train) if X_train is not None else {}
+    scale = np.asarray(X_train, dtype=np.float64).std(axis=0).tolist() if X_train is not None else [0.0] * n
     nodes = []
     for i in range(t.node_count):
         value = np.asarray(t.value[i][0], dtype=np.float64)
@@ -108,10 +111,10 @@ def from_sklearn(
                 "confidence": float(value.max() / total) if leaf and total > 0 else 0.0,
             }
         )
-    n = len(features)
-    if novelty is None:
-        novelty = {"mean": [0.0] * n, "scale": [1.0] * n, "centroids": [], "max_distance": 1.0}
+        if leaf and X_train is not None:
+            nodes[-1]["box"] = boxes[i]
     table = {
+        "format_version": FORMAT_VERSION,
         "generator": f"dpdktune {__version__} distill/{method}",
         "inputs": dict(inputs or {}),
         "features": list(features),
@@ -119,14 +122,7 @@ def from_sklearn(
         "safe_default": int(safe_default),
         "confidence_threshold": float(confidence_threshold),
         "bounds": {"min": [float(v) for v in bounds["min"]], "max": [float(v) for v in bounds["max"]]},
-        "normalization": {
-            "mean": [float(v) for v in novelty["mean"]],
-            "scale": [float(v) for v in novelty["scale"]],
-        },
-        "novelty": {
-            "centroids": [[float(v) for v in c] for c in novelty["centroids"]],
-            "max_distance": float(novelty["max_distance"]),
-        },
+        "novelty": {"method": "leaf_box", "margin": float(leaf_margin), "scale": [float(v) for v in scale]},
         "nodes": nodes,
     }
     validate(table)
@@ -157,8 +153,13 @@ def validate(table: Any) -> None:
     """Raise TreeFormatError naming the first bad key; return None when the table is well formed."""
     if not isinstance(table, dict):
         raise TreeFormatError("tree.json: top level must be an object")
+    if "format_version" not in table:
+        _fail("format_version", f"is missing: an older dpdktune wrote this file (format 1, centroid novelty); "
+              f"regenerate it (snakemake distill_tree) to get format {FORMAT_VERSION} (per-leaf boxes)")
+    if table["format_version"] != FORMAT_VERSION:
+        _fail("format_version", f"must be {FORMAT_VERSION}, got {table['format_version']!r}")
     required = ("generator", "inputs", "features", "configs", "safe_default", "confidence_threshold",
-                "bounds", "normalization", "novelty", "nodes")
+                "bounds", "novelty", "nodes")
     for key in required:
         if key not in table:
             _fail(key, "is missing")
@@ -184,7 +185,7 @@ def validate(table: Any) -> None:
     ct = table["confidence_threshold"]
     if isinstance(ct, bool) or not isinstance(ct, (int, float)) or not 0.0 <= ct <= 1.0:
         _fail("confidence_threshold", f"must be a number in [0, 1], got {ct!r}")
-    for section in ("bounds", "normalization", "novelty"):
+    for section in ("bounds", "novelty"):
         if not isinstance(table[section], dict):
             _fail(section, "must be an object")
     lo = _vector(table, "bounds", "min", n)
@@ -192,21 +193,14 @@ def validate(table: Any) -> None:
     for i in range(n):
         if lo[i] > hi[i]:
             _fail(f"bounds.min[{i}]", f"exceeds bounds.max[{i}] ({lo[i]} > {hi[i]})")
-    _vector(table, "normalization", "mean", n)
-    for i, s in enumerate(_vector(table, "normalization", "scale", n)):
-        if s <= 0:
-            _fail(f"normalization.scale[{i}]", f"must be > 0, got {s}")
-    centroids = table["novelty"].get("centroids")
-    if not isinstance(centroids, list):
-        _fail("novelty.centroids", "must be a list (empty = no distance check)")
-    for k, c in enumerate(centroids):
-        if not isinstance(c, list) or len(c) != n or not all(
-            isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in c
-        ):
-            _fail(f"novelty.centroids[{k}]", f"must be a list of {n} finite numbers")
-    md = table["novelty"].get("max_distance")
-    if isinstance(md, bool) or not isinstance(md, (int, float)) or not (math.isfinite(md) and md > 0):
-        _fail("novelty.max_distance", f"must be a finite number > 0, got {md!r}")
+    if table["novelty"].get("method") != "leaf_box":
+        _fail("novelty.method", f"must be 'leaf_box', got {table['novelty'].get('method')!r}")
+    margin = table["novelty"].get("margin")
+    if isinstance(margin, bool) or not isinstance(margin, (int, float)) or not 0 <= margin < math.inf:
+        _fail("novelty.margin", f"must be a finite number >= 0, got {margin!r}")
+    for i, s in enumerate(_vector(table, "novelty", "scale", n)):
+        if s < 0:
+            _fail(f"novelty.scale[{i}]", f"must be >= 0, got {s}")
     _validate_nodes(table["nodes"], n, len(configs))
 
 
@@ -226,6 +220,7 @@ def _validate_nodes(nodes: Any, n_features: int, n_configs: int) -> None:
             c = node["confidence"]
             if isinstance(c, bool) or not isinstance(c, (int, float)) or not 0.0 <= c <= 1.0:
                 _fail(f"{key}.confidence", f"must be a number in [0, 1], got {c!r}")
+            _validate_box(node.get("box"), f"{key}.box", n_features)
         else:
             _int(node["feature"], f"{key}.feature", 0, n_features)
             t = node["threshold"]
@@ -249,6 +244,26 @@ def _validate_nodes(nodes: Any, n_features: int, n_configs: int) -> None:
             stack.append(child)
     if not all(seen):
         _fail(f"nodes[{seen.index(False)}]", "is unreachable from the root")
+
+
+def _validate_box(box: Any, key: str, n: int) -> None:
+    """A leaf's training box: absent (global bounds only), null (no training row) or {min, max}."""
+    if box is None:
+        return
+    if not isinstance(box, dict):
+        _fail(key, "must be an object {min, max} or null")
+    values = {}
+    for side in ("min", "max"):
+        v = box.get(side)
+        if not isinstance(v, list) or len(v) != n:
+            _fail(f"{key}.{side}", f"must be a list of {n} numbers (one per feature)")
+        for i, x in enumerate(v):
+            if isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
+                _fail(f"{key}.{side}[{i}]", f"must be a finite number, got {x!r}")
+        values[side] = v
+    for i in range(n):
+        if values["min"][i] > values["max"][i]:
+            _fail(f"{key}.min[{i}]", f"exceeds {key}.max[{i}]")
 
 
 def write_tree_json(table: dict[str, Any], path: str | Path) -> Path:

@@ -26,11 +26,11 @@ def fit_deployed(teacher: Teacher, landscape: Landscape, env_settings: EnvSettin
 def tree_table(tree, teacher: Teacher, landscape: Landscape, ds: DistillSettings, method: str,
                inputs: dict[str, str]) -> dict[str, Any]:
     """tree.json as a dict, through codegen's single producer of the format."""
-    from dpdktune.codegen.tree_table import fit_bounds, fit_novelty, from_sklearn
+    from dpdktune.codegen.tree_table import fit_bounds, from_sklearn
 
     X = teacher.normalizer.impute(landscape.all_feature_rows())
     return from_sklearn(tree, list(FINGERPRINT_FEATURES), list(landscape.grid), fit_bounds(X),
-                        fit_novelty(X, seed=ds.seed), landscape.default_action, ds.confidence_threshold,
+                        X, landscape.default_action, ds.confidence_threshold,
                         method=method, inputs=inputs)
 
 
