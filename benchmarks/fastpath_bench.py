@@ -110,8 +110,8 @@ def prepare_depth(depth: int, X, y, Xtest, work: Path) -> dict:
 
     configs = synthetic.configs()
     clf = DecisionTreeClassifier(max_depth=depth, min_samples_leaf=2, random_state=0).fit(X, y)
-    table = tree_table.from_sklearn(clf, list(FINGERPRINT_FEATURES), configs, tree_table.fit_bounds(X),
-                                    tree_table.fit_novelty(X), 62, 0.6, method=f"bench-depth{depth}")
+    table = tree_table.from_sklearn(clf, list(FINGERPRINT_FEATURES), configs, tree_table.fit_bounds(X), X, 62, 0.6,
+                                    method=f"bench-depth{depth}")
     for walk in WALKS:
         files = build.generate(table, work / walk, walk=walk)
     (work / "bench_models.h").write_text(bench_models_h(clf, X, y, configs))
@@ -170,24 +170,47 @@ def summarize_depth(work: Path, timing_dir: Path, clf, Xtest) -> dict:
     return result
 
 
-def print_table(results: dict) -> None:
-    cols = ["fastpath_table", "fastpath_nested", "fastpath_loaded", "m2cgen", "emlearn", "lookup", "linear",
-            "walk_only", "checks_only"]
-    print("\nOne decision, ns (median / p99 / p999); ratio = fastpath (table/nested) median / min(m2cgen, emlearn)")
-    print(f"{'depth':>5} {'nodes':>6} {'tree B':>7} " + " ".join(f"{c:>20}" for c in cols)
-          + f" {'sklearn':>9} {'torch':>9} {'ratio t/n':>10}")
+def _cell(v: dict) -> str:
+    return f"{v['median_ns']:6.1f}/{v['p99_ns']:6.1f}/{v['p999_ns']:7.1f}"
+
+
+def print_table(results: dict, before: dict | None = None) -> None:
+    """Whole decision (features -> validity + novelty -> tree) per depth, against the generators."""
+    from dpdktune.codegen.render import AUTO_NESTED_DEPTH
+
+    print("\nOne whole decision (fp_decide), ns median/p99/p999. shipped = the walk codegen.walk=auto picks; "
+          "ratio = shipped median / min(m2cgen, emlearn) median (goal <= 1.0; also median <= 10, p99 <= 25, < 100)")
+    head = (f"{'depth':>5} {'nodes':>6} {'tree B':>7} {'shipped':>7} {'fastpath shipped':>22} {'fastpath table':>22} "
+            f"{'fastpath nested':>22} {'m2cgen':>22} {'emlearn':>22} {'ratio':>6}")
+    if before:
+        head += f" {'before (same walk)':>22} {'ratio':>6} {'speed-up':>8}"
+    print(head)
     for depth, r in results.items():
         v = r["variants"]
-        cells = " ".join(f"{v[c]['median_ns']:6.1f}/{v[c]['p99_ns']:6.1f}/{v[c]['p999_ns']:6.1f}" for c in cols)
-        best_generator = min(v["m2cgen"]["median_ns"], v["emlearn"]["median_ns"])
-        ratio = "/".join(f"{v[c]['median_ns'] / best_generator:.2f}" for c in ("fastpath_table", "fastpath_nested"))
-        py = r["python_ns"]
-        print(f"{depth:>5} {r['nodes']:>6} {r['tree_bytes']:>7} {cells} {py['sklearn_predict']:9.0f} "
-              f"{py['torch_policy']:9.0f} {ratio:>10}")
+        walk = "nested" if r["depth"] >= AUTO_NESTED_DEPTH else "table"
+        best = min(v["m2cgen"]["median_ns"], v["emlearn"]["median_ns"])
+        ship = v[f"fastpath_{walk}"]
+        line = (f"{depth:>5} {r['nodes']:>6} {r['tree_bytes']:>7} {walk:>7} {_cell(ship):>22} "
+                f"{_cell(v['fastpath_table']):>22} {_cell(v['fastpath_nested']):>22} {_cell(v['m2cgen']):>22} "
+                f"{_cell(v['emlearn']):>22} {ship['median_ns'] / best:6.2f}")
+        old = (before or {}).get(str(depth))
+        if old:
+            ov = old["variants"]
+            ob = min(ov["m2cgen"]["median_ns"], ov["emlearn"]["median_ns"])
+            o = ov[f"fastpath_{walk}"]
+            line += f" {_cell(o):>22} {o['median_ns'] / ob:6.2f} {o['median_ns'] / ship['median_ns']:7.2f}x"
+        print(line)
+    cols = ["fastpath_loaded", "lookup", "linear", "walk_only", "checks_only"]
+    print("\nOther variants, ns median/p99/p999 (walk_only / checks_only: the two halves, generic loops)")
+    print(f"{'depth':>5} " + " ".join(f"{c:>22}" for c in cols) + f" {'sklearn':>9} {'torch':>9}")
+    for depth, r in results.items():
+        v, py = r["variants"], r["python_ns"]
+        print(f"{depth:>5} " + " ".join(f"{_cell(v[c]):>22}" for c in cols)
+              + f" {py['sklearn_predict']:9.0f} {py['torch_policy']:9.0f}")
     print("\nAgreement with sklearn.predict (fastpath counts its safe-default fallbacks as disagreement):")
     for depth, r in results.items():
         a = r["agreement_with_sklearn"]
-        print(f"  depth {depth}: " + ", ".join(f"{k} {a[k]:.4f}" for k in cols)
+        print(f"  depth {depth}: " + ", ".join(f"{k} {a[k]:.4f}" for k in a)
               + f"; fastpath fallback {r['fastpath_fallback_fraction']:.3f}; object bytes {r['object_bytes']}")
 
 
@@ -201,6 +224,7 @@ def main(argv=None) -> int:
     ap.add_argument("--timings", type=Path, help="read timing_<walk>.json per depth (d<depth>/) from here, "
                     "e.g. from a quieter machine that ran build.sh, instead of timing locally")
     ap.add_argument("--out", type=Path, default=Path("results/bench/fastpath_bench.json"))
+    ap.add_argument("--before", type=Path, help="a previous run's JSON (--out), printed side by side")
     args = ap.parse_args(argv)
     X, y = synthetic.dataset(args.samples + 5000, seed=11)
     X, Xtest, y = X[: args.samples], X[args.samples :], y[: args.samples]
@@ -227,7 +251,7 @@ def main(argv=None) -> int:
     if args.prepare_only:
         print(f"bundles in {args.bundle}; run: CSRC=csrc sh {args.bundle}/d<depth>/build.sh <calls> <out>")
         return 0
-    print_table(results)
+    print_table(results, json.loads(args.before.read_text()) if args.before else None)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=1))
     print(f"\nwrote {args.out}")

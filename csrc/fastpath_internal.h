@@ -115,15 +115,20 @@ static inline __attribute__((always_inline)) int fp_in_box(const float *box, con
 		return ok;
 	}
 	fp_v4i in = fp_in4(box, x, nf - 4, nf);
+#pragma GCC unroll 64
 	for (uint32_t f = 0; f + 4 < nf; f += 4)
 		in &= fp_in4(box, x, f, nf);
-	return ((in[0] & in[1]) & (in[2] & in[3])) != 0;
+	/* lanes are 0 or -1: all -1 iff the two halves ANDed are all ones */
+	uint64_t half[2];
+	__builtin_memcpy(half, &in, sizeof half);
+	return (half[0] & half[1]) == ~(uint64_t)0;
 }
 
 /* The table walk: exactly `depth` branch-free steps; returns the leaf's slot. */
 static inline __attribute__((always_inline)) uint32_t fp_walk(const struct fp_tree *t, const float *x, uint32_t depth)
 {
 	uint32_t i = 0;
+#pragma GCC unroll 64
 	for (uint32_t s = 0; s < depth; s++) {
 		struct fp_node nd = t->nodes[i];
 		i = (nd.link >> 8) + (x[nd.link & 0xffu] > nd.thr);
