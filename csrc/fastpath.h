@@ -1,9 +1,11 @@
 /* fastpath.h: the data-plane tuning policy as a C library (dpdktune issue #5 §4).
  *
  * fp_decide() maps a feature vector (float32, FINGERPRINT_FEATURES order or the subset the
- * tree was built for; see fp_feature_name) to a config index. It returns fp_safe_default()
- * when the input is invalid (wrong n, NaN, inf), outside the training bounds, too far from
- * the training data, or lands in a leaf whose confidence is below the tree's threshold.
+ * tree was built for; see fp_feature_name) to a config index. It walks the tree, then returns
+ * fp_safe_default() when the input is invalid (wrong n, NaN, inf), outside the training
+ * bounds, too far from the training data (outside the box spanned by the training rows that
+ * reached the same leaf, widened by a margin of the training std), or lands in a leaf whose
+ * confidence is below the tree's threshold (such leaves are compiled to the safe default).
  *
  * Trees are immutable. fp_load() builds one from a file written by dpdktune.codegen.pack;
  * fp_swap() publishes it atomically and frees the tree it replaces only after every reader
@@ -57,7 +59,7 @@ FP_API const char *fp_last_error(void);
 FP_API uint64_t fp_swap_count(void);
 /* 1 when readers use a full fence per decision (no usable membarrier(2) here). */
 FP_API int fp_rcu_fence_mode(void);
-/* Bytes of the compiled-in tree's tables (nodes, leaves, bounds, novelty, configs). */
+/* Bytes of the compiled-in tree's tables (nodes, leaf index, leaf actions, leaf boxes, configs). */
 FP_API long fp_tree_bytes(void);
 
 #ifdef __cplusplus

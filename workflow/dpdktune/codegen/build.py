@@ -1,7 +1,8 @@
 """Compile the generated tree and the runtime into fastpath.so (or a test program).
 
-`-ffp-contract=off` keeps the novelty distance free of fused multiply-adds, so the C floats
-match the NumPy twin (layout.decide) bit for bit on every target.
+The decision only compares floats (no arithmetic), so it matches the NumPy twin (layout.decide)
+exactly on every target; `-ffp-contract=off` stays so that no future arithmetic gets fused.
+No -march: the box check uses GCC vector extensions, which compile to the baseline ISA (SSE2).
 """
 
 from __future__ import annotations
