@@ -15,6 +15,8 @@ def test_the_deployed_tree_round_trips_through_tree_json(teacher, landscape, env
     assert back["features"] == list(FINGERPRINT_FEATURES)
     assert back["safe_default"] == landscape.default_action
     assert back["confidence_threshold"] == ds.confidence_threshold
+    assert back["normalization"] == teacher.normalizer.to_dict()
+    assert all("box" in n for n in back["nodes"] if n["left"] == -1)
     assert len(back["nodes"]) == tree.tree_.node_count
     X = teacher.normalizer.impute(landscape.all_feature_rows())
     assert leaf_agreement(tree, back, X) == 1.0

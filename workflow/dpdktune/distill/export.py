@@ -25,13 +25,16 @@ def fit_deployed(teacher: Teacher, landscape: Landscape, env_settings: EnvSettin
 
 def tree_table(tree, teacher: Teacher, landscape: Landscape, ds: DistillSettings, method: str,
                inputs: dict[str, str]) -> dict[str, Any]:
-    """tree.json as a dict, through codegen's single producer of the format."""
-    from dpdktune.codegen.tree_table import fit_bounds, from_sklearn
+    """tree.json as a dict, through codegen's single producer of the format; the training rows give
+    the bounds and the leaf boxes, and `normalization` records the RL state's standardisation."""
+    from dpdktune.codegen.tree_table import fit_bounds, from_sklearn, validate
 
     X = teacher.normalizer.impute(landscape.all_feature_rows())
-    return from_sklearn(tree, list(FINGERPRINT_FEATURES), list(landscape.grid), fit_bounds(X),
-                        X, landscape.default_action, ds.confidence_threshold,
-                        method=method, inputs=inputs)
+    table = from_sklearn(tree, list(FINGERPRINT_FEATURES), list(landscape.grid), fit_bounds(X), X,
+                         landscape.default_action, ds.confidence_threshold, method=method, inputs=inputs)
+    table["normalization"] = teacher.normalizer.to_dict()
+    validate(table)
+    return table
 
 
 def _config_words(config: dict[str, int]) -> str:
