@@ -19,7 +19,7 @@ rule score_baselines:
         "../workflow/scripts/baselines_score.py"
 
 
-rule analyze_gap:
+checkpoint analyze_gap:
     conda:
         "../envs/dpdktune.yaml"
     input:

@@ -1,5 +1,7 @@
 # Helpers shared by the rules. The config was schema-validated in the Snakefile; here come
 # the checks a schema cannot make (names that must exist, hardware limits).
+import json
+
 from dpdktune.config import check_semantics
 from dpdktune.campaign.plan import campaign_id, campaign_workloads
 from dpdktune.campaign.testbeds import testbed_pool
@@ -33,3 +35,24 @@ def characterize_output(name):
 
 def optional_csv(wildcards):
     return ["results/characterize/dataset.csv"] if config["output"]["csv"] else []
+
+
+def _phase2_decision():
+    """(include Phase 2 in the report?, why) from `report.phase2` and Phase 1's decision."""
+    mode = config["report"]["phase2"]
+    if mode != "auto":
+        return mode == "always", f"report.phase2 is {mode!r}"
+    with open(checkpoints.analyze_gap.get().output.decision) as fh:
+        decision = json.load(fh)["decision"]
+    # plan 1.5.4: Phase 2 proceeds on GO; MAYBE means more investigation, so show it too
+    return decision != "NO-GO", f"Phase 1 decided {decision}"
+
+
+def report_sections(wildcards):
+    wanted, _ = _phase2_decision()
+    return REPORT_SECTIONS if wanted else []
+
+
+def phase2_note():
+    wanted, why = _phase2_decision()
+    return {"included": wanted, "why": why}

@@ -1,7 +1,8 @@
 # The self-contained go/no-go report at the repo root (plan 1.5.3).
 # Extension point: a rule file included before this one may set REPORT_SECTIONS to a list of
 # section-spec JSON files (see dpdktune/report/sections.py), e.g. Phase 2's RL results;
-# each is rendered as an extra section after the gap analysis.
+# each is rendered as an extra section after the gap analysis. Whether Phase 2 joins the report
+# follows the go/no-go (config `report.phase2`, see report_sections in common.smk).
 REPORT_SECTIONS = globals().get("REPORT_SECTIONS", [])
 
 
@@ -21,9 +22,11 @@ rule report:
         decision=rules.analyze_gap.output.decision,
         gap_tables=rules.analyze_gap.output.tables,
         gap_figure=rules.analyze_gap.output.figure,
-        sections=REPORT_SECTIONS,
+        sections=report_sections,
     output:
         html="report.html",
+    params:
+        phase2=lambda wildcards, input: phase2_note(),
     log:
         "results/logs/report/report.log",
     script:

@@ -14,10 +14,10 @@ SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 
 
 def workdir(tmp_path: Path, overrides: dict | None = None) -> Path:
-    """A working directory that sees the repo's config/ and profiles/, plus an override file."""
+    """A working directory that sees the repo's config/, profiles/ and csrc/, plus an override file."""
     work = tmp_path / "work"
     work.mkdir()
-    for name in ("config", "profiles"):
+    for name in ("config", "profiles", "csrc"):
         (work / name).symlink_to(REPO / name)
     (work / "override.yaml").write_text(yaml.safe_dump(overrides or {}))
     return work

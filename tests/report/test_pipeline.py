@@ -35,6 +35,14 @@ def test_phase1_rules_gate_and_rerun(tmp_path):
         assert (work / f"results/logs/{log}.log").exists(), log
     dry = run_snakemake(work, "-n", "--cores", "1", "report.html")
     assert dry.returncode == 0 and "rule report" in dry.stdout + dry.stderr
+    # Phase 2 joins the report only when Phase 1 says GO or MAYBE (report.phase2: auto), or when forced
+    wants_phase2 = {"auto": decision["decision"] != "NO-GO", "always": True, "never": False}
+    for mode, expected in wants_phase2.items():
+        (work / "override.yaml").write_text(yaml.safe_dump(TINY | {"report": {"phase2": mode}}))
+        dry = run_snakemake(work, "-n", "--cores", "1", "report.html")
+        assert dry.returncode == 0, dry.stderr[-3000:]
+        assert ("phase2_section" in dry.stdout) == expected, (mode, dry.stdout[-2000:])
+    (work / "override.yaml").write_text(yaml.safe_dump(TINY))
 
     # the switch: the same findings now stop the pipeline at the gate, and the findings stay
     (work / "override.yaml").write_text(yaml.safe_dump(TINY | {"validate": {"fail_on_error": True}}))

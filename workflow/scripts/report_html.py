@@ -10,5 +10,6 @@ with rule_logging(snakemake.log[0]):
         dataset=Path(i.dataset), manifest=Path(i.manifest), validate_dir=Path(i.validation).parent,
         analyze_dir=Path(i.analysis).parent, baselines_dir=Path(i.decision).parent,
         sections=tuple(Path(p) for p in i.sections),
+        phase2_note="" if snakemake.params.phase2["included"] else snakemake.params.phase2["why"],
     )
     write_report(inputs, snakemake.config, snakemake.output.html)

@@ -32,6 +32,8 @@ class ReportInputs:
     analyze_dir: Path
     baselines_dir: Path
     sections: Sequence[Path] = field(default_factory=tuple)
+    #: why the Phase 2 sections are (not) in the report, e.g. "Phase 1 decided NO-GO"
+    phase2_note: str = ""
 
 
 # -- context ------------------------------------------------------------------------------
@@ -150,6 +152,7 @@ def context(inputs: ReportInputs, config: dict[str, Any]) -> dict[str, Any]:
             "failures": table(failures, _rel(b / "failure_modes.parquet"), {"gap": pct}, max_rows=25),
         },
         "sections": [load_section(p) for p in inputs.sections],
+        "phase2_note": inputs.phase2_note,
         "pct": pct, "num": num,
     }
 
