@@ -11,6 +11,7 @@ machine; on a 2-CPU VM every count above 1 is clipped (the table shows requested
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
 from pathlib import Path
@@ -31,6 +32,7 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=2)
     parser.add_argument("--testpmd", default="dpdk-testpmd")
     parser.add_argument("--memory-mb", type=int, default=2048)
+    parser.add_argument("--topology", default="pcap_null", choices=["pcap_null", "memif"])
     parser.add_argument("--out", default="results/scaling")
     args = parser.parse_args()
     cores = [int(c) for c in args.cores.split(",")]
@@ -40,7 +42,7 @@ def main() -> None:
         "workloads": [args.workload],
         "grid": {"rx_desc": [args.rx_desc], "tx_desc": [args.rx_desc], "cores": cores, "burst": [32]},
         "trials": args.trials,
-        "local": {"testpmd": args.testpmd, "memory_mb": args.memory_mb, "mbufs": 65536,
+        "local": {"testpmd": args.testpmd, "topology": args.topology, "memory_mb": args.memory_mb, "mbufs": 65536,
                   "warmup_s": 0.5, "measure_s": 1.0},
     })
     with tempfile.TemporaryDirectory() as tmp:
@@ -48,6 +50,7 @@ def main() -> None:
     out = Path(args.out)
     write_table(records, out / "dataset.parquet", EXPERIMENT_SCHEMA, batch_provenance(config, records))
     frame = records.to_pandas()
+    print("topology:", json.loads(frame.extra.iloc[0] or "{}").get("topology"))
     ok = frame[frame.status == "ok"]
     if ok.empty:
         print(frame[["run_id", "failure_reason", "log_tail"]].to_string())
