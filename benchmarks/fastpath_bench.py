@@ -178,12 +178,13 @@ def print_table(results: dict, before: dict | None = None) -> None:
     """Whole decision (features -> validity + novelty -> tree) per depth, against the generators."""
     from dpdktune.codegen.render import AUTO_NESTED_DEPTH
 
-    print("\nOne whole decision (fp_decide), ns median/p99/p999. shipped = the walk codegen.walk=auto picks; "
-          "ratio = shipped median / min(m2cgen, emlearn) median (goal <= 1.0; also median <= 10, p99 <= 25, < 100)")
+    print("\nOne whole decision (fp_decide), ns median/p99/p999 of single timed calls (rdtsc quantum ~10 ns on some "
+          "VMs). shipped = the walk codegen.walk=auto picks; ratio = shipped median / min(m2cgen, emlearn) median "
+          "(goal <= 1.0; also median <= 10, p99 <= 25, < 100). b16 = median per call of 16 back-to-back calls, and its ratio")
     head = (f"{'depth':>5} {'nodes':>6} {'tree B':>7} {'shipped':>7} {'fastpath shipped':>22} {'fastpath table':>22} "
-            f"{'fastpath nested':>22} {'m2cgen':>22} {'emlearn':>22} {'ratio':>6}")
+            f"{'fastpath nested':>22} {'m2cgen':>22} {'emlearn':>22} {'ratio':>6} {'b16 ship':>8} {'b16 gen':>8} {'ratio':>6}")
     if before:
-        head += f" {'before (same walk)':>22} {'ratio':>6} {'speed-up':>8}"
+        head += f" {'before (same walk)':>22} {'ratio':>6} {'speed-up':>8} {'b16 bef':>8} {'ratio':>6}"
     print(head)
     for depth, r in results.items():
         v = r["variants"]
@@ -193,12 +194,16 @@ def print_table(results: dict, before: dict | None = None) -> None:
         line = (f"{depth:>5} {r['nodes']:>6} {r['tree_bytes']:>7} {walk:>7} {_cell(ship):>22} "
                 f"{_cell(v['fastpath_table']):>22} {_cell(v['fastpath_nested']):>22} {_cell(v['m2cgen']):>22} "
                 f"{_cell(v['emlearn']):>22} {ship['median_ns'] / best:6.2f}")
+        b16 = min(v["m2cgen"]["batch16_median_ns"], v["emlearn"]["batch16_median_ns"])
+        line += f" {ship['batch16_median_ns']:8.1f} {b16:8.1f} {ship['batch16_median_ns'] / b16:6.2f}"
         old = (before or {}).get(str(depth))
         if old:
             ov = old["variants"]
             ob = min(ov["m2cgen"]["median_ns"], ov["emlearn"]["median_ns"])
             o = ov[f"fastpath_{walk}"]
             line += f" {_cell(o):>22} {o['median_ns'] / ob:6.2f} {o['median_ns'] / ship['median_ns']:7.2f}x"
+            ob16 = min(ov["m2cgen"]["batch16_median_ns"], ov["emlearn"]["batch16_median_ns"])
+            line += f" {o['batch16_median_ns']:8.1f} {o['batch16_median_ns'] / ob16:6.2f}"
         print(line)
     cols = ["fastpath_loaded", "lookup", "linear", "walk_only", "checks_only"]
     print("\nOther variants, ns median/p99/p999 (walk_only / checks_only: the two halves, generic loops)")

@@ -141,7 +141,9 @@ static inline __attribute__((always_inline)) int
 fp_leaf_decide(const struct fp_tree *t, const float *x, uint32_t nf, uint32_t leaf)
 {
 	int ok = fp_in_box(t->box + (size_t)2 * nf * leaf, x, nf);
-	return ok ? t->leaf_action[leaf] : t->safe_default;
+	/* a select, not a branch: whether an input is novel is data, not predictable */
+	int32_t mask = -(int32_t)ok;
+	return (t->leaf_action[leaf] & mask) | (t->safe_default & ~mask);
 }
 
 /* The whole decision on one tree: walk first, then check against the reached leaf only. */
