@@ -1,6 +1,6 @@
 # Landscape analysis (plan 1.3): dynamic range, heatmaps, top configs, penalties, patterns,
 # interactions. Tables and figures land in results/analyze/.
-from dpdktune.analysis.analyze import FIGURES as ANALYSIS_FIGURES, TABLES as ANALYSIS_TABLES
+from dpdktune.stage_outputs import ANALYSIS_FIGURES, ANALYSIS_TABLES
 
 
 rule analyze_landscape:

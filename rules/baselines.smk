@@ -1,5 +1,5 @@
 # Baselines (plan 1.4) scored leave-workload-out, then the gap analysis and go/no-go (plan 1.5).
-from dpdktune.baselines.run import GAP_TABLES
+from dpdktune.stage_outputs import GAP_TABLES
 
 
 rule score_baselines:

@@ -12,15 +12,13 @@ from dpdktune.analysis import figures, interactions, landscape, patterns
 from dpdktune.analysis.store import write_frame, write_json
 from dpdktune.fingerprint import default_knobs, fingerprints
 from dpdktune.objective import objective_values
+from dpdktune.stage_outputs import ANALYSIS_FIGURES, ANALYSIS_TABLES
 
 log = logging.getLogger("dpdktune.analysis")
 
 #: Tables written as <name>.parquet, and figures written as figures/<name>.png.
-TABLES = (
-    "performance", "dynamic_range", "top_configs", "penalty", "clusters", "correlations",
-    "importance", "knob_effects", "patterns", "anova", "sweet_spots", "cliffs",
-)
-FIGURES = ("dynamic_range", "heatmap_rx_cores", "heatmap_rx_tx", "heatmap_aggregate", "penalty", "importance")
+TABLES = ANALYSIS_TABLES
+FIGURES = ANALYSIS_FIGURES
 
 DEFAULTS = {"high_sensitivity": 2.0, "low_sensitivity": 1.3, "top_k": 3, "clusters": 3,
             "sweet_spot_margin": 0.05, "cliff_drop": 0.3, "min_effect": 0.1, "pattern_split": 1 / 3}

@@ -14,11 +14,11 @@ from dpdktune.baselines.evaluate import BASELINES, make_baselines, score_baselin
 from dpdktune.fingerprint import FINGERPRINT_FEATURES, fingerprints
 from dpdktune.knobs import expand_grid
 from dpdktune.objective import objective_table
+from dpdktune.stage_outputs import GAP_TABLES
 
 log = logging.getLogger("dpdktune.baselines")
 
 BASELINE_TABLES = ("scores", "fingerprints", "objective_table")
-GAP_TABLES = ("per_workload", "comparison", "aggregates", "significance", "failure_modes")
 
 
 def run_baselines(records: pd.DataFrame, config: dict[str, Any], out_dir: str | Path, provenance: dict[str, str]) -> None:
