@@ -6,7 +6,7 @@ import argparse
 import importlib
 import sys
 
-#: subcommand -> module with add_parser(subparsers) and main(args) -> int
+#: subcommand -> module with add_parser(subparsers), which sets args.func
 SUBCOMMANDS = {
     "sim": "dpdktune.sim.cli",
     "status": "dpdktune.cli_status",
@@ -18,12 +18,8 @@ SUBCOMMANDS = {
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dpdktune", description=__doc__)
     subparsers = parser.add_subparsers(dest="command", required=True)
-    for name, module in SUBCOMMANDS.items():
-        try:
-            importlib.import_module(module).add_parser(subparsers)
-        except ModuleNotFoundError as exc:
-            if not module.startswith(exc.name or "?"):  # TODO(lead): drop once all land
-                raise
+    for module in SUBCOMMANDS.values():
+        importlib.import_module(module).add_parser(subparsers)
     return parser
 
 
