@@ -78,7 +78,7 @@ def _nested(tree: CompiledTree, slot: int, depth: int) -> list[str]:
 
 
 WALKS = ("table", "nested")
-AUTO_NESTED_DEPTH = 9  # "auto": nested from this depth on (benchmarks/fastpath_bench.py: table wins only shallow)
+AUTO_NESTED_DEPTH = 4  # "auto": nested from this depth on (benchmarks/fastpath_bench.py: nested won at depth 5-20)
 
 
 def render_tree(table: dict[str, Any], *, walk: str = "table", template: str = TEMPLATE) -> str:
