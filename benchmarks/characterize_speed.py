@@ -54,7 +54,7 @@ def main() -> None:
     print(f"{'runs/s':<28}{runs / cold:>12.0f}")
     print(f"{'mean simulated run (ms)':<28}{1000 * run_s / runs:>12.2f}   goal <= 5")
     print(f"{'share in runs':<28}{busy / cold:>12.1%}")
-    print(f"{'share in overhead':<28}{1 - busy / cold:>12.1%}   (Snakemake, start-up, Parquet)")
+    print(f"{'share in overhead':<28}{1 - busy / cold:>12.1%}   (Snakemake, start-up, journal, Parquet)")
     print(f"{'wall, no-op rerun (s)':<28}{noop:>12.1f}   goal <= 5")
     print(f"{'no-op / from scratch':<28}{noop / cold:>12.2f}")
 
