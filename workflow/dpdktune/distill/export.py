@@ -31,7 +31,8 @@ def tree_table(tree, teacher: Teacher, landscape: Landscape, ds: DistillSettings
 
     X = teacher.normalizer.impute(landscape.all_feature_rows())
     table = from_sklearn(tree, list(FINGERPRINT_FEATURES), list(landscape.grid), fit_bounds(X), X,
-                         landscape.default_action, ds.confidence_threshold, method=method, inputs=inputs)
+                         landscape.default_action, ds.confidence_threshold, leaf_margin=ds.leaf_margin,
+                         method=method, inputs=inputs)
     table["normalization"] = teacher.normalizer.to_dict()
     validate(table)
     return table

@@ -16,6 +16,7 @@ class DistillSettings:
     methods: tuple[str, ...] = METHODS
     teacher: str = "auto"                          # auto = the Q-learner with the best LWO test score
     confidence_threshold: float = 0.6
+    leaf_margin: float = 0.5                       # novelty: leaf training box widened by this x training std
     deploy_max_depth: int = 10                     # the deployed tree is the best setting this deep or less
     bc_episodes: int = 10
     viper_iterations: int = 3
@@ -33,6 +34,8 @@ class DistillSettings:
             raise ValueError(f"distill.min_samples_leaf: {list(self.min_samples_leaf)} must be non-empty and >= 1")
         if any(k < 0 for k in self.top_k_features) or not self.top_k_features:
             raise ValueError(f"distill.top_k_features: {list(self.top_k_features)} must be non-empty and >= 0")
+        if self.leaf_margin < 0:
+            raise ValueError(f"distill.leaf_margin: {self.leaf_margin} must be >= 0")
         if not 0.0 <= self.confidence_threshold <= 1.0:
             raise ValueError(f"distill.confidence_threshold: {self.confidence_threshold} must lie in [0, 1]")
         if self.teacher not in ("auto", "cql", "bcq", "dqn", "double_dqn", "ppo"):
