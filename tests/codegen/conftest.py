@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
-from .codegen_helpers import FastPath, make_table
 
 from dpdktune.codegen import build, synthetic
 
-# This file takes the module name `conftest` from tests/conftest.py (pytest imports both under
-# that name), so re-export the root helpers for `from conftest import require_program`.
-_spec = importlib.util.spec_from_file_location("dpdktune_root_conftest", Path(__file__).parents[1] / "conftest.py")
-_root = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_root)
-IN_CI, require_program = _root.IN_CI, _root.require_program
+from .codegen_helpers import FastPath, make_table
 
 
 @pytest.fixture(scope="session")
