@@ -12,6 +12,7 @@ from dpdktune.campaign.partitioned import (
     iter_workloads,
     open_dataset,
     read_columns,
+    read_measurements,
     workloads,
     write_partitioned,
 )
@@ -65,6 +66,16 @@ def test_the_eager_record_reader_also_reads_a_partitioned_directory(campaign, tm
     table = read_table(tmp_path / "dataset", EXPERIMENT_SCHEMA).sort_by("run_id")
     assert table.schema == EXPERIMENT_SCHEMA
     assert table.equals(records.sort_by("run_id"))
+
+
+def test_the_analysis_stages_read_the_same_measurements_from_either_layout(campaign, tmp_path):
+    records, _, batches, single, _ = campaign
+    write_partitioned(batches, tmp_path / "dataset", EXPERIMENT_SCHEMA, PROVENANCE)
+    parted = read_measurements(tmp_path / "dataset").sort_values("run_id", ignore_index=True)
+    whole = read_measurements(single).sort_values("run_id", ignore_index=True)
+    assert "log_tail" not in parted.columns and "extra" not in parted.columns
+    assert "throughput_mpps" in parted.columns and len(parted) == records.num_rows
+    assert parted.equals(whole)
 
 
 def test_files_leave_the_partition_column_to_the_directory_names(campaign, tmp_path):

@@ -14,6 +14,7 @@ import shutil
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
@@ -178,3 +179,14 @@ def read_columns(
 ) -> pa.Table:
     """Only `columns` (and only rows matching `filter`) of a dataset, without reading the rest."""
     return open_dataset(path, schema).to_table(columns=list(columns), filter=filter)
+
+
+#: Per-run text the analysis stages never read; skipping it keeps large campaigns small in memory.
+_BULKY_COLUMNS = ("extra", "log_tail")
+
+
+def read_measurements(path: str | Path) -> pd.DataFrame:
+    """The records of a dataset (file or partitioned directory) for the analysis stages: read
+    through the lazy dataset with the bulky per-run text columns left on disk."""
+    columns = [name for name in EXPERIMENT_SCHEMA.names if name not in _BULKY_COLUMNS]
+    return read_columns(path, columns).to_pandas()

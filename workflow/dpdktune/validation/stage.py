@@ -8,16 +8,15 @@ from pathlib import Path
 from typing import Any
 
 from dpdktune.analysis.store import write_frame, write_json
-from dpdktune.metrics.parquet import read_provenance, read_table
-from dpdktune.metrics.schema import EXPERIMENT_SCHEMA
+from dpdktune.campaign.partitioned import dataset_provenance, read_measurements
 from dpdktune.validation.validate import enforce, rerun_points, validate
 
 log = logging.getLogger("dpdktune.validation")
 
 
 def run(dataset: str | Path, manifest: str | Path, config: dict[str, Any], workloads: list[str], outputs: dict[str, str]) -> dict[str, Any]:
-    records = read_table(dataset, EXPERIMENT_SCHEMA).to_pandas()
-    prov = read_provenance(dataset)
+    records = read_measurements(dataset)
+    prov = dataset_provenance(dataset)
     issues, groups, summary = validate(records, config, workloads, json.loads(Path(manifest).read_text()))
     write_frame(issues, outputs["issues"], prov)
     write_frame(groups, outputs["groups"], prov)
