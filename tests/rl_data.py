@@ -40,7 +40,8 @@ def tiny_records(config: dict, workdir: Path) -> pd.DataFrame:
 def train_all(config: dict, records: pd.DataFrame, out: Path) -> dict:
     """Run every configured algorithm as the train_rl rule does; returns the summarize inputs."""
     from dpdktune.rl import experiment
-    from dpdktune.rl.artifacts import write_frame, write_json
+    from dpdktune.atomic import write_json
+    from dpdktune.rl.artifacts import write_frame
 
     paths = {"scores": [], "curves": [], "timing": [], "model_dir": out / "models"}
     for algorithm in config["rl"]["algorithms"]:

@@ -1,6 +1,6 @@
 """The workflow itself: lint-clean, resolvable, and config errors stop it before any rule runs."""
 
-from snakemake_helpers import REPO, run_snakemake, workdir
+from snakemake_helpers import run_snakemake, workdir
 
 
 def test_lint_is_clean(tmp_path):

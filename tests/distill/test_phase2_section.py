@@ -6,7 +6,8 @@ from dpdktune.distill import phase2_section as p2
 from dpdktune.distill import pipeline
 from dpdktune.distill.export import draw_top
 from dpdktune.report.sections import load_section
-from dpdktune.rl.artifacts import write_frame, write_json, write_text
+from dpdktune.atomic import write_json, write_text
+from dpdktune.rl.artifacts import write_frame
 from dpdktune.rl.summarize import baseline_format, summarize
 
 

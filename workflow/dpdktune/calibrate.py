@@ -13,8 +13,6 @@ import argparse
 import dataclasses
 import json
 import math
-import os
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -23,6 +21,7 @@ from typing import Any, Iterable
 import numpy as np
 import yaml
 
+from dpdktune.atomic import write_text
 from dpdktune.hardware import HARDWARE_DIR, HardwareProfile, load_hardware
 from dpdktune.knobs import Knobs
 from dpdktune.workloads import Workload
@@ -190,19 +189,9 @@ def fit(base: HardwareProfile, ms: list[Measurement], name: str, seed: int = 0) 
 
 def write_profile(hw: HardwareProfile, path: str | Path) -> Path:
     """The profile as YAML, written atomically; load_hardware() reads it back."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     data = dataclasses.asdict(hw)
     header = "# Written by `dpdktune calibrate` from profile fields; see `sources` for what was fitted.\n"
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
+    return write_text(header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True), path)
 
 
 def format_table(report: dict[str, Any]) -> str:

@@ -1,6 +1,6 @@
 """Rule archive_campaign: a read-only copy under results/archive/<campaign-id>/."""
 from dpdktune.campaign.archive import archive_campaign
-from dpdktune.campaign.merge import write_json
+from dpdktune.atomic import write_json
 from dpdktune.logs import rule_logging
 
 with rule_logging(snakemake.log[0]):

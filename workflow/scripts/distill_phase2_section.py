@@ -6,7 +6,8 @@ import pandas as pd
 
 from dpdktune.distill import phase2_section as p2
 from dpdktune.logs import rule_logging
-from dpdktune.rl.artifacts import write_frame, write_json
+from dpdktune.atomic import write_json
+from dpdktune.rl.artifacts import write_frame
 from dpdktune.rl.records import read_records
 
 with rule_logging(snakemake.log[0]):

@@ -7,7 +7,7 @@ from dpdktune.codegen.tree_table import write_tree_json
 from dpdktune.distill import pipeline
 from dpdktune.distill.export import draw_top
 from dpdktune.logs import rule_logging
-from dpdktune.rl.artifacts import write_json, write_text
+from dpdktune.atomic import write_json, write_text
 from dpdktune.rl.records import read_records
 
 with rule_logging(snakemake.log[0]) as log:

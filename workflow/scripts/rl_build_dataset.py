@@ -1,11 +1,12 @@
 """Rule build_rl_dataset: the d3rlpy MDPDataset over every workload (dpdktune.rl.dataset)."""
-import os
 
 import pandas as pd
 
+from dpdktune.atomic import replacing
 from dpdktune.logs import rule_logging
 from dpdktune.rl import dataset
-from dpdktune.rl.artifacts import write_frame, write_json
+from dpdktune.atomic import write_json
+from dpdktune.rl.artifacts import write_frame
 from dpdktune.rl.env import EnvSettings
 from dpdktune.rl.landscape import Landscape, Normalizer
 from dpdktune.rl.records import read_records
@@ -18,10 +19,8 @@ with rule_logging(snakemake.log[0]) as log:
     normalizer = Normalizer.fit(landscape.all_feature_rows())
     mdp, arrays = dataset.build(landscape, normalizer, EnvSettings.from_config(config["rl"]),
                                 settings.dataset_episodes, settings.seed, settings.behaviour_epsilon)
-    tmp = f"{snakemake.output.dataset}.tmp-{os.getpid()}"
-    with open(tmp, "w+b") as fh:
+    with replacing(snakemake.output.dataset) as tmp, open(tmp, "w+b") as fh:
         mdp.dump(fh)
-    os.replace(tmp, snakemake.output.dataset)
     write_frame(pd.DataFrame({"action": arrays["actions"], "reward": arrays["rewards"],
                               "terminal": arrays["terminals"], "timeout": arrays["timeouts"],
                               "behaviour": arrays["behaviour"]}), snakemake.output.transitions)

@@ -1,7 +1,8 @@
 """Rule summarize_rl: LWO scores with CIs, learning curves, timings (dpdktune.rl.summarize)."""
 from dpdktune.logs import rule_logging
 from dpdktune.rl import summarize
-from dpdktune.rl.artifacts import write_frame, write_json
+from dpdktune.atomic import write_json
+from dpdktune.rl.artifacts import write_frame
 from dpdktune.rl.records import read_records
 
 with rule_logging(snakemake.log[0]) as log:

@@ -1,7 +1,8 @@
 """Rule train_rl: one algorithm over the LWO splits and all workloads (dpdktune.rl.experiment)."""
 from dpdktune.logs import rule_logging
 from dpdktune.rl import experiment
-from dpdktune.rl.artifacts import write_frame, write_json
+from dpdktune.atomic import write_json
+from dpdktune.rl.artifacts import write_frame
 from dpdktune.rl.records import read_records
 
 with rule_logging(snakemake.log[0]) as log:

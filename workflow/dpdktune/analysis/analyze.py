@@ -9,7 +9,8 @@ from typing import Any
 import pandas as pd
 
 from dpdktune.analysis import figures, interactions, landscape, patterns
-from dpdktune.analysis.store import write_frame, write_json
+from dpdktune.analysis.store import write_frame
+from dpdktune.atomic import write_json
 from dpdktune.fingerprint import default_knobs, fingerprints
 from dpdktune.objective import objective_values
 from dpdktune.stage_outputs import ANALYSIS_FIGURES, ANALYSIS_TABLES

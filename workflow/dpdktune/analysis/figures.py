@@ -8,19 +8,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from dpdktune.atomic import replacing
+
 DPI = 96
 
 
 def _save(plot, path: str | Path, width: float, height: float) -> None:
-    import os
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp-{os.getpid()}{path.suffix}")
-    with warnings.catch_warnings():
+    with replacing(path) as tmp, warnings.catch_warnings():
         warnings.simplefilter("ignore")  # plotnine's "saving N x M in image" chatter
         plot.save(tmp, width=width, height=height, dpi=DPI, verbose=False)
-    os.replace(tmp, path)
 
 
 def _facet_rows(n: int, cols: int = 5) -> int:

@@ -1,11 +1,8 @@
-"""Atomic writes of derived tables (Parquet, with the dataset's provenance) and JSON."""
+"""Atomic writes of derived tables (Parquet, with the dataset's provenance)."""
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 import pyarrow as pa
@@ -22,12 +19,3 @@ def write_frame(frame: pd.DataFrame, path: str | Path, provenance: dict[str, str
 
 def read_frame(path: str | Path) -> pd.DataFrame:
     return pd.read_parquet(path)
-
-
-def write_json(data: Any, path: str | Path) -> None:
-    """Atomic JSON write (temp + rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
-    os.replace(tmp, path)

@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from dpdktune.atomic import replacing
 from dpdktune.workloads import Workload
 
 FCS_BYTES = 4
@@ -50,14 +49,8 @@ def _write(path: Path, sizes: np.ndarray, flows: np.ndarray) -> None:
         payload = max(0, int(size) - FCS_BYTES - _HEADERS)
         packets.append(Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02")
                        / IP(src=src, dst=dst) / UDP(sport=sport, dport=dport) / Raw(b"\x00" * payload))
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        wrpcap(tmp, packets)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with replacing(path) as tmp:
+        wrpcap(str(tmp), packets)
 
 
 def workload_pcaps(workload: Workload, queues: int, directory: Path, count: int = 1024,

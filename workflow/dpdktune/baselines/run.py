@@ -8,13 +8,13 @@ from typing import Any
 
 import pandas as pd
 
-from dpdktune.analysis.store import write_frame, write_json
+from dpdktune.analysis.store import write_frame
+from dpdktune.atomic import write_json
 from dpdktune.baselines import gap
 from dpdktune.baselines.evaluate import BASELINES, make_baselines, score_baselines
 from dpdktune.fingerprint import FINGERPRINT_FEATURES, fingerprints
 from dpdktune.knobs import expand_grid
 from dpdktune.objective import objective_table
-from dpdktune.stage_outputs import GAP_TABLES
 
 log = logging.getLogger("dpdktune.baselines")
 

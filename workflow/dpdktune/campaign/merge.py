@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -12,17 +11,10 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from dpdktune.atomic import replacing, write_json
 from dpdktune.campaign.plan import campaign_id, expected_runs
-from dpdktune.metrics.parquet import atomic_path, read_provenance, read_table, write_table
+from dpdktune.metrics.parquet import read_provenance, read_table, write_table
 from dpdktune.metrics.schema import EXPERIMENT_SCHEMA, TIMESERIES_SCHEMA
-
-
-def write_json(obj: Any, path: str | Path) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = atomic_path(path)
-    tmp.write_text(json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n")
-    os.replace(tmp, path)
 
 
 def manifest(config: dict[str, Any], records: pa.Table, provenance: dict[str, str]) -> dict[str, Any]:
@@ -61,11 +53,10 @@ def merge_batches(
     provenance = read_provenance(record_files[0])
     records = pa.concat_tables(read_table(f, EXPERIMENT_SCHEMA) for f in record_files)
     write_table(records, dataset_out, EXPERIMENT_SCHEMA, provenance)
-    with pq.ParquetWriter(atomic_path(Path(timeseries_out)), _stamped(TIMESERIES_SCHEMA, provenance),
-                          compression="zstd") as writer:
+    stamped = _stamped(TIMESERIES_SCHEMA, provenance)
+    with replacing(timeseries_out) as tmp, pq.ParquetWriter(tmp, stamped, compression="zstd") as writer:
         for f in timeseries_files:  # one batch at a time keeps memory flat
             writer.write_table(read_table(f, TIMESERIES_SCHEMA).cast(writer.schema))
-    os.replace(atomic_path(Path(timeseries_out)), timeseries_out)
     summary = manifest(config, records, provenance)
     write_json(summary, manifest_out)
     return summary
@@ -85,6 +76,5 @@ def export_csv(dataset: str | Path, csv_out: str | Path) -> None:
     per_core = pc.binary_join(pc.cast(records["cpu_util"], pa.list_(pa.string())), ";")
     index = records.schema.get_field_index("cpu_util")
     records = records.set_column(index, "cpu_util", per_core)
-    tmp = atomic_path(Path(csv_out))
-    pacsv.write_csv(records, tmp)
-    os.replace(tmp, csv_out)
+    with replacing(csv_out) as tmp:
+        pacsv.write_csv(records, tmp)

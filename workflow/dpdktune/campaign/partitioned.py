@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from dpdktune.metrics.parquet import PROVENANCE_KEY, atomic_path
+from dpdktune.metrics.parquet import PROVENANCE_KEY
 from dpdktune.metrics.schema import EXPERIMENT_SCHEMA
 
 PARTITION_KEY = "workload"
@@ -53,7 +53,7 @@ class PartitionedWriter:
         self.provenance = provenance
         #: the files' schema: the partition column lives in the directory names
         self.file_schema = _stamped(schema.remove(schema.get_field_index(PARTITION_KEY)), provenance)
-        self._tmp = atomic_path(self.out_dir)
+        self._tmp = self.out_dir.with_name(f".{self.out_dir.name}.tmp-{os.getpid()}")
         if self._tmp.exists():
             shutil.rmtree(self._tmp)
         self._tmp.mkdir(parents=True)
@@ -116,7 +116,8 @@ def merge_partitioned(
 ) -> dict[str, Any]:
     """`merge.merge_batches` for `output.partitioned: true`: batches stream into two partitioned
     datasets, and the manifest reads back only the columns it needs."""
-    from dpdktune.campaign.merge import manifest, write_json
+    from dpdktune.atomic import write_json
+    from dpdktune.campaign.merge import manifest
     from dpdktune.metrics.parquet import read_provenance
     from dpdktune.metrics.schema import TIMESERIES_SCHEMA
 

@@ -66,7 +66,7 @@ def format_progress(p: Progress, parallel_jobs: int = 1, max_failures: int = 10)
         f"runs      {p.done + p.failed}/{p.expected} recorded ({share:.1f} %): "
         f"{p.done} done, {p.failed} failed, {p.remaining} remaining",
         "mean run  " + (f"{p.mean_run_s * 1000:.2f} ms (measured)" if p.mean_run_s is not None else "n/a"),
-        f"ETA       " + (f"{eta:.0f} s at {parallel_jobs} parallel job(s)" if eta is not None else "unknown (no finished run yet)"),
+        "ETA       " + (f"{eta:.0f} s at {parallel_jobs} parallel job(s)" if eta is not None else "unknown (no finished run yet)"),
     ]
     for run_id, reason in p.failures[:max_failures]:
         lines.append(f"failed    {run_id}: {reason}")

@@ -11,10 +11,10 @@ import os
 import platform
 import shutil
 import subprocess
-import tempfile
 from pathlib import Path
 from typing import Any, Sequence
 
+from dpdktune.atomic import replacing, write_text
 from dpdktune.codegen.layout import compile_table
 from dpdktune.codegen.pack import write_fpt
 from dpdktune.codegen.render import CSRC, render_tree
@@ -35,19 +35,6 @@ class BuildError(RuntimeError):
     """The C compiler failed; the message carries its command and stderr."""
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def compile_c(
     sources: Sequence[str | Path],
     output: str | Path,
@@ -63,30 +50,24 @@ def compile_c(
         raise ValueError(f"sanitize must be one of {sorted(k for k in SANITIZERS if k)}, got {sanitize!r}")
     if shutil.which(cc) is None:
         raise BuildError(f"C compiler {cc!r} not found (config key codegen.cc)")
-    output = Path(output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".tmp")
-    os.close(fd)
-    cmd = [cc, *CFLAGS, *TLS_FLAGS, *SANITIZERS[sanitize], *(["-shared"] if shared else []), f"-I{CSRC}",
-           *[str(s) for s in sources], *extra, "-o", tmp, "-lm", "-lpthread"]
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s)
+    with replacing(output) as tmp:
+        cmd = [cc, *CFLAGS, *TLS_FLAGS, *SANITIZERS[sanitize], *(["-shared"] if shared else []), f"-I{CSRC}",
+               *[str(s) for s in sources], *extra, "-o", str(tmp), "-lm", "-lpthread"]
+        try:
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s)
+        except subprocess.TimeoutExpired as exc:
+            raise BuildError(f"{' '.join(cmd)}: no result after {timeout_s} s") from exc
         if proc.returncode != 0:
             raise BuildError(f"{' '.join(cmd)}\nexit {proc.returncode}\n{proc.stderr}")
         os.chmod(tmp, 0o755)
-        os.replace(tmp, output)
-    except subprocess.TimeoutExpired as exc:
-        raise BuildError(f"{' '.join(cmd)}: no result after {timeout_s} s") from exc
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-    return output
+    return Path(output)
 
 
 def generate(table: dict[str, Any], out_dir: str | Path, *, walk: str = "auto") -> dict[str, Path]:
     """Write fastpath_tree.c (compiled-in tree) and tree.fpt (the same tree for fp_load)."""
     out_dir = Path(out_dir)
     source = out_dir / "fastpath_tree.c"
-    _atomic_write_text(source, render_tree(table, walk=walk))
+    write_text(render_tree(table, walk=walk), source)
     fpt = write_fpt(compile_table(table), out_dir / "tree.fpt")
     return {"source": source, "fpt": fpt}
 

@@ -9,13 +9,12 @@ i32 configs[n_configs * 4].
 
 from __future__ import annotations
 
-import os
 import struct
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from dpdktune.atomic import write_bytes
 from dpdktune.codegen.layout import CompiledTree, feature_hash
 
 MAGIC = b"FPTREE02"
@@ -47,15 +46,4 @@ def pack(tree: CompiledTree) -> bytes:
 
 def write_fpt(tree: CompiledTree, path: str | Path) -> Path:
     """Write atomically (temp + rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(pack(tree))
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_bytes(pack(tree), path)

@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 
 from dpdktune import __version__
+from dpdktune.atomic import write_text
 from dpdktune.knobs import Knobs
 
 KNOB_KEYS = ("rx_desc", "tx_desc", "cores", "burst")
@@ -271,19 +270,7 @@ def _validate_box(box: Any, key: str, n: int) -> None:
 def write_tree_json(table: dict[str, Any], path: str | Path) -> Path:
     """Validate, then write atomically (temp file + rename)."""
     validate(table)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            json.dump(table, fh, indent=1)  # repr-exact float64 thresholds
-            fh.write("\n")
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_text(json.dumps(table, indent=1) + "\n", path)  # repr-exact float64 thresholds
 
 
 def read_tree_json(path: str | Path) -> dict[str, Any]:

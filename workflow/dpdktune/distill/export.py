@@ -8,6 +8,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from dpdktune.atomic import replacing
 from dpdktune.distill.policy import Teacher
 from dpdktune.distill.settings import DistillSettings
 from dpdktune.distill.sweep import fit_student
@@ -99,8 +100,6 @@ def top_levels(table: dict[str, Any], levels: int = 3) -> list[str]:
 
 def draw_top(tree, table: dict[str, Any], path: str | Path, levels: int = 3) -> Path:
     """An SVG of the top `levels` levels (scikit-learn's plot_tree), written atomically."""
-    import os
-
     import matplotlib
 
     matplotlib.use("Agg")
@@ -114,11 +113,10 @@ def draw_top(tree, table: dict[str, Any], path: str | Path, levels: int = 3) -> 
     fig, ax = plt.subplots(figsize=(16, 7))
     plot_tree(tree, max_depth=levels, feature_names=table["features"], class_names=class_names, filled=False,
               impurity=False, proportion=False, fontsize=7, ax=ax)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}.svg")
-    fig.savefig(tmp, format="svg", bbox_inches="tight")
+    with replacing(path) as tmp:
+        fig.savefig(tmp, format="svg", bbox_inches="tight")
     plt.close(fig)
-    os.replace(tmp, path)
-    return path
+    return Path(path)
 
 
 def leaf_agreement(tree, table: dict[str, Any], X: np.ndarray) -> float:

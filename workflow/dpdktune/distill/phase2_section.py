@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from dpdktune.atomic import replacing
 from dpdktune.rl.evaluate import mean_ci
 
 
@@ -109,17 +110,12 @@ def depth_figure(depth: pd.DataFrame, path: str | Path) -> Path:
 
 
 def _save(fig, path: str | Path) -> Path:
-    import os
-
     import matplotlib.pyplot as plt
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}.png")
-    fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
+    with replacing(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
     plt.close(fig)
-    os.replace(tmp, path)
-    return path
+    return Path(path)
 
 
 def section_spec(rl_summary: dict[str, Any], distill_summary: dict[str, Any], top_text: str,

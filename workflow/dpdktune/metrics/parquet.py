@@ -3,34 +3,27 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Iterable
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from dpdktune.atomic import replacing
+
 PROVENANCE_KEY = b"dpdktune.provenance"
-
-
-def atomic_path(path: Path) -> Path:
-    """A temporary sibling of `path`; rename it into place once complete."""
-    return path.with_name(f".{path.name}.tmp-{os.getpid()}")
 
 
 def write_table(
     table: pa.Table, path: str | Path, schema: pa.Schema, provenance: dict[str, str]
 ) -> None:
     """Cast `table` to `schema`, stamp provenance, and write it atomically (temp + rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     table = table.select(schema.names).cast(schema)
     meta = dict(table.schema.metadata or {})
     meta[PROVENANCE_KEY] = json.dumps(provenance, sort_keys=True).encode()
     table = table.replace_schema_metadata(meta)
-    tmp = atomic_path(path)
-    pq.write_table(table, tmp, compression="zstd")
-    os.replace(tmp, path)
+    with replacing(path) as tmp:
+        pq.write_table(table, tmp, compression="zstd")
 
 
 def rows_to_table(rows: Iterable[dict], schema: pa.Schema) -> pa.Table:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -13,6 +12,7 @@ from typing import Any, Sequence
 import jinja2
 import pandas as pd
 
+from dpdktune.atomic import write_text
 from dpdktune.metrics.parquet import read_provenance
 from dpdktune.report.embed import embed_image
 from dpdktune.report.format import num, fixed, pct, table
@@ -221,9 +221,6 @@ def write_report(inputs: ReportInputs, config: dict[str, Any], out: str | Path) 
     """Render report.html atomically; return the decision."""
     ctx = context(inputs, config)
     html = render(ctx)
-    out = Path(out)
-    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
-    tmp.write_text(html, encoding="utf-8")
-    os.replace(tmp, out)
+    write_text(html, out)
     log.info("wrote %s (%d kB): decision %s", out, len(html) // 1024, ctx["decision"]["decision"])
     return ctx["decision"]

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 
+from dpdktune.atomic import replacing
 from dpdktune.rl.settings import RLSettings, resolve_device
 
 
@@ -56,12 +56,9 @@ def make_algo(name: str, settings: RLSettings):
 
 def save_algo(algo, path: str | Path) -> Path:
     """Write a d3rlpy model file (config + weights) atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    algo.save(str(tmp))
-    os.replace(tmp, path)
-    return path
+    with replacing(path) as tmp:
+        algo.save(str(tmp))
+    return Path(path)
 
 
 def load_algo(path: str | Path, device: str = "auto"):

@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from dpdktune.rl.artifacts import write_json
+from dpdktune.atomic import write_json
 from dpdktune.rl.env import EnvSettings, ReplayEnv, SimEnv
 from dpdktune.rl.evaluate import closed_loop, inference_us
 from dpdktune.rl.landscape import Landscape, Normalizer

@@ -8,12 +8,13 @@ minibatches over them. Follows the scikit-learn contract: `fit(env, n_steps)` re
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
+
+from dpdktune.atomic import replacing
 
 
 @dataclass(frozen=True)
@@ -143,13 +144,10 @@ class PPO:
     def save(self, path: str | Path) -> Path:
         import torch
 
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-        torch.save({"settings": json.dumps(asdict(self.settings)), "obs_dim": self.obs_dim_, "n_actions": self.n_actions_,
-                    "actor": self.actor_.state_dict(), "critic": self.critic_.state_dict()}, tmp)
-        os.replace(tmp, path)
-        return path
+        with replacing(path) as tmp:
+            torch.save({"settings": json.dumps(asdict(self.settings)), "obs_dim": self.obs_dim_, "n_actions": self.n_actions_,
+                        "actor": self.actor_.state_dict(), "critic": self.critic_.state_dict()}, tmp)
+        return Path(path)
 
     @classmethod
     def load(cls, path: str | Path, device: str = "cpu:0") -> "PPO":

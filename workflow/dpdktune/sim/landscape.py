@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
 import sys
-import tempfile
 from contextlib import redirect_stdout
 from pathlib import Path
 from dataclasses import replace
@@ -28,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from dpdktune.atomic import write_text
 from dpdktune.config import load_config
 from dpdktune.hardware import load_hardware
 from dpdktune.knobs import Knobs, expand_grid
@@ -153,10 +152,7 @@ def _update_doc(path: Path, argv: list[str]) -> int:
         main([*argv, "--markdown"])
     head, rest = text.split(BEGIN_MARK, 1)
     tail = rest.split(END_MARK, 1)[1]
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w") as out:
-        out.write(f"{head}{BEGIN_MARK}\n{buffer.getvalue().strip()}\n{END_MARK}{tail}")
-    os.replace(tmp, path)
+    write_text(f"{head}{BEGIN_MARK}\n{buffer.getvalue().strip()}\n{END_MARK}{tail}", path)
     return 0
 
 

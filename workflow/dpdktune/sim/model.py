@@ -211,7 +211,6 @@ def simulate(
     mu_nic = np.minimum(np.minimum(hw.queue_max_mpps * 1e6, min(nic_cap, pcie_cap) * load_share), rx_window)
     mu_host = mu_cpu if math.isinf(dram_cap) else np.minimum(mu_cpu, dram_cap * load_share)
     mu = np.maximum(np.minimum(mu_nic, mu_host), 1.0)
-    host_bound = mu_host < mu_nic
 
     # --- (e, g) finite buffers: the NIC's on-chip buffer (its share per queue) ahead of the ring
     cell = hw.nic_buffer_cell_bytes
