@@ -8,6 +8,8 @@ import pandas as pd
 
 from dpdktune.config import load_config
 
+TEST_PROVENANCE = {"backend": "sim", "seed": "0"}
+
 TINY = {
     "workloads": ["flood64", "large1500", "bursty", "lowrate", "imix", "rpc"],
     "grid": {"rx_desc": [256, 1024], "tx_desc": [256, 1024], "cores": [1, 4], "burst": [32]},
@@ -41,12 +43,12 @@ def train_all(config: dict, records: pd.DataFrame, out: Path) -> dict:
     """Run every configured algorithm as the train_rl rule does; returns the summarize inputs."""
     from dpdktune.rl import experiment
     from dpdktune.atomic import write_json
-    from dpdktune.rl.artifacts import write_frame
+    from dpdktune.metrics.parquet import write_frame
 
     paths = {"scores": [], "curves": [], "timing": [], "model_dir": out / "models"}
     for algorithm in config["rl"]["algorithms"]:
         scores, curves, timing = experiment.run(algorithm, records, config, out / "models" / algorithm)
-        paths["scores"].append(write_frame(scores, out / algorithm / "scores.parquet"))
-        paths["curves"].append(write_frame(curves, out / algorithm / "curves.parquet"))
+        paths["scores"].append(write_frame(scores, out / algorithm / "scores.parquet", TEST_PROVENANCE))
+        paths["curves"].append(write_frame(curves, out / algorithm / "curves.parquet", TEST_PROVENANCE))
         paths["timing"].append(write_json(timing, out / algorithm / "timing.json"))
     return paths

@@ -7,8 +7,10 @@ from dpdktune.distill import pipeline
 from dpdktune.distill.export import draw_top
 from dpdktune.report.sections import load_section
 from dpdktune.atomic import write_json, write_text
-from dpdktune.rl.artifacts import write_frame
+from dpdktune.metrics.parquet import write_frame
 from dpdktune.rl.summarize import baseline_format, summarize
+
+TEST_PROVENANCE = {"backend": "sim", "seed": "0"}
 
 
 def test_the_phase2_section_renders_through_the_report_extension_point(records, config, trained, tmp_path):
@@ -25,10 +27,10 @@ def test_the_phase2_section_renders_through_the_report_extension_point(records, 
     paths = {
         "rl_summary": str(write_json(summary, tmp_path / "rl.json")),
         "distill_summary": str(write_json(out["summary"], tmp_path / "d.json")),
-        "comparison": str(write_frame(comparison, tmp_path / "cmp.parquet")),
-        "depth": str(write_frame(depth, tmp_path / "depth.parquet")),
-        "rules_table": str(write_frame(p2.rules_frame("\n".join(out["rules"])), tmp_path / "rules.parquet")),
-        "latency": str(write_frame(p2.latency(summary, out["summary"], depth), tmp_path / "lat.parquet")),
+        "comparison": str(write_frame(comparison, tmp_path / "cmp.parquet", TEST_PROVENANCE)),
+        "depth": str(write_frame(depth, tmp_path / "depth.parquet", TEST_PROVENANCE)),
+        "rules_table": str(write_frame(p2.rules_frame("\n".join(out["rules"])), tmp_path / "rules.parquet", TEST_PROVENANCE)),
+        "latency": str(write_frame(p2.latency(summary, out["summary"], depth), tmp_path / "lat.parquet", TEST_PROVENANCE)),
         "curves_figure": str(p2.curves_figure(curves, tmp_path / "curves.png")),
         "depth_figure": str(p2.depth_figure(depth, tmp_path / "depth.png")),
         "tree_figure": str(draw_top(out["tree"], out["table"], tmp_path / "top.svg")),

@@ -8,6 +8,7 @@ from rl_data import TINY
 from snakemake_helpers import run_snakemake, workdir
 
 from dpdktune.codegen.tree_table import read_tree_json
+from dpdktune.metrics.parquet import read_provenance
 from dpdktune.report.sections import load_section
 
 
@@ -25,6 +26,10 @@ def test_snakemake_distill_builds_tree_json_and_the_phase2_section(tmp_path, mon
     behaviour = json.loads((work / "results/rl/behaviour.json").read_text())
     assert behaviour["action_size"] == 8
     assert not (work / "d3rlpy_logs").exists()
+    # every Parquet file the chain wrote carries the dataset's provenance
+    dataset_prov = read_provenance(work / "results/characterize/dataset.parquet")
+    for path in [*(work / "results/rl").rglob("*.parquet"), *(work / "results/distill").rglob("*.parquet")]:
+        assert read_provenance(path) == dataset_prov, path
     monkeypatch.chdir(work)
     section = load_section(work / "results/distill/phase2_section.json")
     assert section["id"] == "phase2" and len(section["figures"]) == 3

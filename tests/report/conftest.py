@@ -15,7 +15,7 @@ def stage_outputs(campaign, tmp_path_factory):
     import pyarrow as pa
 
     from dpdktune.analysis.analyze import run as analyze
-    from dpdktune.analysis.store import write_frame
+    from dpdktune.metrics.parquet import write_frame
     from dpdktune.atomic import write_json
     from dpdktune.baselines.run import run_baselines, run_gap
     from dpdktune.metrics.parquet import read_provenance, write_table

@@ -7,18 +7,20 @@ import pandas as pd
 from dpdktune.distill import phase2_section as p2
 from dpdktune.logs import rule_logging
 from dpdktune.atomic import write_json
-from dpdktune.rl.artifacts import write_frame
+from dpdktune.campaign.partitioned import dataset_provenance
+from dpdktune.metrics.parquet import write_frame
 from dpdktune.rl.records import read_records
 
 with rule_logging(snakemake.log[0]):
+    prov = dataset_provenance(snakemake.input.dataset)
     inp, out = snakemake.input, snakemake.output
     rl_summary = json.loads(Path(inp.rl_summary).read_text())
     distill_summary = json.loads(Path(inp.distill_summary).read_text())
     depth = pd.read_parquet(inp.depth)
     write_frame(p2.comparison(read_records(inp.dataset), snakemake.config, pd.read_parquet(inp.decisions),
-                              rl_summary), out.comparison)
-    write_frame(p2.latency(rl_summary, distill_summary, depth), out.latency)
-    write_frame(p2.rules_frame(Path(inp.rules).read_text()), out.rules_table)
+                              rl_summary), out.comparison, prov)
+    write_frame(p2.latency(rl_summary, distill_summary, depth), out.latency, prov)
+    write_frame(p2.rules_frame(Path(inp.rules).read_text()), out.rules_table, prov)
     p2.curves_figure(pd.read_parquet(inp.curves), out.curves_figure)
     p2.depth_figure(depth, out.depth_figure)
     paths = {"rl_summary": inp.rl_summary, "distill_summary": inp.distill_summary, "comparison": out.comparison,

@@ -6,13 +6,15 @@ from dpdktune.atomic import replacing
 from dpdktune.logs import rule_logging
 from dpdktune.rl import dataset
 from dpdktune.atomic import write_json
-from dpdktune.rl.artifacts import write_frame
+from dpdktune.campaign.partitioned import dataset_provenance
+from dpdktune.metrics.parquet import write_frame
 from dpdktune.rl.env import EnvSettings
 from dpdktune.rl.landscape import Landscape, Normalizer
 from dpdktune.rl.records import read_records
 from dpdktune.rl.settings import RLSettings
 
 with rule_logging(snakemake.log[0]) as log:
+    prov = dataset_provenance(snakemake.input.dataset)
     config = snakemake.config
     settings = RLSettings.from_config(config["rl"])
     landscape = Landscape.from_records(read_records(snakemake.input.dataset), config)
@@ -23,7 +25,7 @@ with rule_logging(snakemake.log[0]) as log:
         mdp.dump(fh)
     write_frame(pd.DataFrame({"action": arrays["actions"], "reward": arrays["rewards"],
                               "terminal": arrays["terminals"], "timeout": arrays["timeouts"],
-                              "behaviour": arrays["behaviour"]}), snakemake.output.transitions)
+                              "behaviour": arrays["behaviour"]}), snakemake.output.transitions, prov)
     write_json({"behaviours": dict(zip(dataset.BEHAVIOURS, [
         "uniformly random config each step",
         "one knob moved one grid step from the current config (hill-climbing operator)",

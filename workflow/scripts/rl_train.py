@@ -2,15 +2,17 @@
 from dpdktune.logs import rule_logging
 from dpdktune.rl import experiment
 from dpdktune.atomic import write_json
-from dpdktune.rl.artifacts import write_frame
+from dpdktune.campaign.partitioned import dataset_provenance
+from dpdktune.metrics.parquet import write_frame
 from dpdktune.rl.records import read_records
 
 with rule_logging(snakemake.log[0]) as log:
+    prov = dataset_provenance(snakemake.input.dataset)
     algorithm = snakemake.wildcards.algorithm
     scores, curves, timing = experiment.run(algorithm, read_records(snakemake.input.dataset), snakemake.config,
                                             snakemake.output.models)
-    write_frame(scores, snakemake.output.scores)
-    write_frame(curves, snakemake.output.curves)
+    write_frame(scores, snakemake.output.scores, prov)
+    write_frame(curves, snakemake.output.curves, prov)
     write_json(timing, snakemake.output.timing)
     log.info("%s: test first %.3f final %.3f", algorithm, scores[scores.part == "test"]["first"].mean(),
              scores[scores.part == "test"]["final"].mean())

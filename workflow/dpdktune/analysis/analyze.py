@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 
 from dpdktune.analysis import figures, interactions, landscape, patterns
-from dpdktune.analysis.store import write_frame
+from dpdktune.metrics.parquet import write_frame
 from dpdktune.atomic import write_json
 from dpdktune.fingerprint import default_knobs, fingerprints
 from dpdktune.objective import objective_values

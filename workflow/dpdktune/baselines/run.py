@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from dpdktune.analysis.store import write_frame
+from dpdktune.metrics.parquet import write_frame
 from dpdktune.atomic import write_json
 from dpdktune.baselines import gap
 from dpdktune.baselines.evaluate import BASELINES, make_baselines, score_baselines

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Iterable
 
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -47,3 +48,11 @@ def read_provenance(path: str | Path) -> dict[str, str]:
     if PROVENANCE_KEY not in meta:
         raise ValueError(f"{path}: no dpdktune provenance in the Parquet metadata")
     return json.loads(meta[PROVENANCE_KEY])
+
+
+def write_frame(frame: pd.DataFrame, path: str | Path, provenance: dict[str, str]) -> Path:
+    """A derived table (its index as columns when named), atomically, stamped with `provenance`."""
+    named = [n for n in frame.index.names if n is not None]
+    table = pa.Table.from_pandas(frame.reset_index() if named else frame, preserve_index=False)
+    write_table(table, path, table.schema, provenance)
+    return Path(path)

@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from dpdktune.analysis.store import write_frame
+from dpdktune.metrics.parquet import write_frame
 from dpdktune.atomic import write_json
 from dpdktune.campaign.partitioned import dataset_provenance, read_measurements
 from dpdktune.validation.validate import enforce, rerun_points, validate
