@@ -34,6 +34,20 @@ def spec(knobs: Knobs, wl: Workload | None = None, run_id: str = "t") -> RunSpec
                    knobs=knobs, trial=0, seed=1)
 
 
+def pids_with(marker: str) -> list[int]:
+    """Processes whose command line contains `marker` (to prove none outlived its run)."""
+    out = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if marker in (entry / "cmdline").read_bytes().decode(errors="replace"):
+                out.append(int(entry.name))
+        except OSError:
+            continue
+    return out
+
+
 @pytest.fixture
 def testpmd_program() -> str:
     return require_program("dpdk-testpmd", "the local and ssh backends run real DPDK testpmd")

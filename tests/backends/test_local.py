@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from .backend_helpers import FAST_RUN, spec, testpmd_program, workload  # noqa: F401
+from .backend_helpers import FAST_RUN, pids_with, spec, testpmd_program, workload  # noqa: F401
 from conftest import require_program
 from dpdktune.backends.base import RunFailed
 from dpdktune.backends.local import LocalBackend, machine_cpus, runtime_dir
@@ -22,20 +22,6 @@ from dpdktune.metrics.schema import METRIC_NAMES, TIMESERIES_METRICS
 
 pytestmark = pytest.mark.testpmd
 REPO = Path(__file__).resolve().parents[2]
-
-
-def _pids_with(marker: str) -> list[int]:
-    """Processes whose command line contains `marker`."""
-    out = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            if marker in (entry / "cmdline").read_bytes().decode(errors="replace"):
-                out.append(int(entry.name))
-        except OSError:
-            continue
-    return out
 
 
 def test_two_config_grid_gives_measured_records(testpmd_program, tmp_path):
@@ -75,7 +61,7 @@ def test_two_config_grid_gives_measured_records(testpmd_program, tmp_path):
         if r.metrics["llc_misses_per_packet"] is None:
             assert "perf" in r.missing_reasons["llc_misses_per_packet"]
     # no testpmd of ours is left, and neither are its runtime files
-    assert _pids_with(str(tmp_path)) == []
+    assert pids_with(str(tmp_path)) == []
 
 
 def test_bidirectional_workload_forwards_both_ways(testpmd_program):
@@ -103,17 +89,17 @@ def test_testpmd_dies_with_a_killed_parent(testpmd_program, tmp_path):
     parent = subprocess.Popen([sys.executable, "-c", script], start_new_session=False)
     try:
         deadline = time.monotonic() + 30
-        while not _pids_with(str(tmp_path)) and time.monotonic() < deadline:
+        while not pids_with(str(tmp_path)) and time.monotonic() < deadline:
             assert parent.poll() is None, "the parent exited before testpmd started"
             time.sleep(0.1)
-        assert _pids_with(str(tmp_path)), "testpmd never started"
+        assert pids_with(str(tmp_path)), "testpmd never started"
         time.sleep(1.0)
         os.kill(parent.pid, signal.SIGKILL)
         parent.wait(timeout=10)
         deadline = time.monotonic() + 10
-        while _pids_with(str(tmp_path)) and time.monotonic() < deadline:
+        while pids_with(str(tmp_path)) and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert _pids_with(str(tmp_path)) == []
+        assert pids_with(str(tmp_path)) == []
         # the killed run's EAL runtime dir goes with the next backend
         leftovers = lambda: list(runtime_dir("x").parent.glob(f"dpdktune_{parent.pid}_*"))  # noqa: E731
         LocalBackend(FAST_RUN).close()

@@ -12,25 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from .backend_helpers import FAST_RUN, spec, sshd, testpmd_program, workload  # noqa: F401
+from .backend_helpers import FAST_RUN, pids_with, spec, sshd, testpmd_program, workload  # noqa: F401
 from dpdktune.backends.base import RunFailed
 from dpdktune.backends.ssh import GENERATOR_PRESETS, ShellArgs, SshBackend, render
 from dpdktune.campaign.runner import run_with_retry
 from dpdktune.knobs import Knobs
 
 pytestmark = [pytest.mark.sshd, pytest.mark.testpmd]
-
-
-def _pids_with(marker: str) -> list[int]:
-    out = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if marker in (entry / "cmdline").read_bytes().decode(errors="replace"):
-                    out.append(int(entry.name))
-            except OSError:
-                continue
-    return out
 
 
 def _backend(s, **testbed) -> SshBackend:
@@ -52,7 +40,7 @@ def test_runs_real_testpmd_through_sshd(sshd, testpmd_program):
     # the remote run left neither a process nor a pidfile
     workdir = Path(sshd.testbed()["workdir"])
     assert not list((workdir / "pids").glob("*.pid"))
-    assert _pids_with(str(workdir)) == []
+    assert pids_with(str(workdir)) == []
 
 
 @pytest.mark.parametrize(("path", "value", "key"), [
@@ -143,7 +131,7 @@ def test_killed_remote_testpmd_is_retried_and_the_sweep_finishes(sshd, testpmd_p
         while time.monotonic() < deadline and not killed:
             for pidfile in pids_dir.glob("dpdktune_*.pid"):
                 prefix = pidfile.stem
-                victims = [p for p in _pids_with(f"--file-prefix={prefix}")
+                victims = [p for p in pids_with(f"--file-prefix={prefix}")
                            if "dpdk-testpmd" in Path(f"/proc/{p}/comm").read_text(errors="replace")]
                 if victims:
                     prefixes.append(prefix)
