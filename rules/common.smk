@@ -15,11 +15,20 @@ LOCK_DIR = "results/.locks"
 
 # Real testbeds are exclusive: at most one batch per testbed at a time (see campaign/testbeds.py).
 TESTBEDS = testbed_pool(config)
+
+
+def given_resource(name):
+    """A resource given by a profile or --resources, or None. Snakemake 9.27 wraps values in
+    `Resource` objects (whose `.get` takes no default); older releases keep plain numbers."""
+    given = workflow.global_resources.get(name)
+    value = getattr(given, "value", given)
+    return None if value is None else int(value)
+
+
 # A `testbeds` given by a profile or --resources is a cap (profiles/slurm sets one).
 if TESTBEDS:
-    workflow.register_resource(
-        "testbeds", min(int(workflow.global_resources.get("testbeds", len(TESTBEDS))), len(TESTBEDS))
-    )
+    cap = given_resource("testbeds")
+    workflow.register_resource("testbeds", len(TESTBEDS) if cap is None else min(cap, len(TESTBEDS)))
 
 
 def journal_path(wildcards):
