@@ -35,7 +35,7 @@ def test_round_trip_keeps_values_nulls_and_provenance(tmp_path):
     meta = read_provenance(tmp_path / "d.parquet")
     assert meta == prov
     assert set(meta) == {"dpdktune_version", "git_commit", "config_hash", "backend",
-                         "backend_version", "hardware", "seed"}
+                         "backend_version", "hardware", "hardware_source", "seed"}
     assert not list(tmp_path.glob(".*tmp*")), "the temporary file must be renamed away"
 
 

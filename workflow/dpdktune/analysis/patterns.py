@@ -49,7 +49,10 @@ def metric_importance(records: pd.DataFrame, config: dict[str, Any], seed: int, 
         frame = frame.sample(max_rows, random_state=seed)
     metrics = [c for c in frame.columns if c != "objective"]
     x = frame[metrics].fillna(frame[metrics].median())
-    mi = mutual_info_regression(x.to_numpy(), frame.objective.to_numpy(), random_state=seed)
+    # the k-NN estimator needs more runs than neighbours: a tiny first campaign has no MI
+    neighbours = min(3, len(frame) - 1)
+    mi = (mutual_info_regression(x.to_numpy(), frame.objective.to_numpy(), n_neighbors=neighbours,
+                                 random_state=seed) if neighbours >= 1 and metrics else np.full(len(metrics), np.nan))
     rho = [stats.spearmanr(frame[m], frame.objective, nan_policy="omit").statistic for m in metrics]
     out = pd.DataFrame({"metric": metrics, "spearman": rho, "mutual_info": mi})
     out["definitional"] = out.metric.isin(DEFINITIONAL)

@@ -60,6 +60,11 @@ class Backend(Protocol):
         """What ran the experiments, e.g. "dpdktune-sim 0.1.0" or "DPDK 22.11.4"."""
         ...
 
+    def host(self) -> dict[str, str]:
+        """What ran the experiments, as provenance keys (backends/host.py): {} on the simulator,
+        whose hardware is its profile; on a real backend the probed CPU, NIC, DPDK and kernel."""
+        ...
+
     def run(self, spec: RunSpec) -> RunResult:
         """Run one experiment, or raise `RunFailed`."""
         ...

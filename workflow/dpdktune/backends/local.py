@@ -18,15 +18,18 @@ import subprocess
 import tempfile
 import threading
 import time
-import uuid
 from pathlib import Path
 from typing import Any, Mapping
 
+from dpdktune.backends import host as host_probe
 from dpdktune.backends import measure, testpmd
 from dpdktune.backends.base import RunFailed, RunResult, RunSpec
 from dpdktune.backends.pcap import workload_pcaps
+from dpdktune.backends.testpmd import new_file_prefix
 
 _PR_SET_PDEATHSIG = 1
+#: testpmd's version banner and the host probe are quick; this bounds a hung one
+VERSION_DEADLINE_S = 30.0
 log = logging.getLogger("dpdktune.backends.local")
 
 LATENCY_REASON = ("testpmd io/mac forwarding timestamps no packets; latency needs a timestamping "
@@ -145,6 +148,8 @@ class LocalBackend:
         self.settings = testpmd.TestpmdSettings.from_config(section)
         self._workdir: Path | None = Path(self._workdir_given) if self._workdir_given else None
         self._version: str | None = None
+        self._dpdk: dict[str, str] = {}
+        self._host: dict[str, str] | None = None
         self._live: set[LocalProcess] = set()
         stale = remove_stale_runtime_dirs()
         if stale:
@@ -152,9 +157,29 @@ class LocalBackend:
 
     # ------------------------------------------------------------------ protocol
     def version(self) -> str:
-        if self._version is None:
-            self._version = testpmd_version(self.settings.testpmd)
-        return self._version
+        """"DPDK 22.11.11", or why testpmd did not say (a failure is probed again next time)."""
+        if self._version is not None:
+            return self._version
+        version, why = host_probe.dpdk_version(LocalHost().run, self.settings.testpmd, VERSION_DEADLINE_S)
+        self._dpdk = {"dpdk_version": version} if why is None else {"dpdk_version": version,
+                                                                    "dpdk_version_error": why}
+        if why is not None:
+            return f"dpdk-testpmd (version unknown: {why})"
+        self._version = version
+        return version
+
+    def host(self) -> dict[str, str]:
+        """This machine as provenance: CPU, cores, sockets, NUMA, kernel, DPDK, and the virtual NIC."""
+        if self._host is None:
+            memif = self.settings.topology == "memif" and (
+                machine_cpus() >= testpmd.MEMIF_MIN_CPUS or self.settings.memif_oversubscribe)
+            info = host_probe.probe(LocalHost().run, VERSION_DEADLINE_S,
+                                    nic_note=host_probe.MEMIF_NIC if memif else host_probe.PCAP_NULL_NIC)
+            self.version()
+            info.update(self._dpdk)
+            info["hardware"] = host_probe.summary(info)
+            self._host = info
+        return dict(self._host)
 
     def run(self, spec: RunSpec) -> RunResult:
         if shutil.which(self.settings.testpmd) is None and not os.access(self.settings.testpmd, os.X_OK):
@@ -250,10 +275,6 @@ def _generator_counts(report: dict[str, Any] | None, window_s: float) -> tuple[i
     return round(report["offered_packets"] * scale), round(report["dropped_packets"] * scale)
 
 
-def new_file_prefix() -> str:
-    return f"dpdktune_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-
-
 def remove_stale_runtime_dirs() -> list[str]:
     """EAL runtime dirs of our prefixes whose owning Python process is gone (a killed run)."""
     removed = []
@@ -284,17 +305,3 @@ def record_extra(spec: RunSpec, cmd: testpmd.TestpmdCommand, settings: testpmd.T
         "windows": {"warmup_s": settings.warmup_s, "measure_s": settings.measure_s,
                     "sample_interval_s": settings.sample_interval_s},
     }
-
-
-def testpmd_version(program: str) -> str:
-    """"DPDK 22.11.11" from EAL's -v banner (runs testpmd's --help: cheap, no ports)."""
-    prefix = new_file_prefix()
-    try:
-        out = subprocess.run(testpmd.version_argv(program, prefix), stdout=subprocess.PIPE,
-                             stderr=subprocess.STDOUT, text=True, timeout=30,
-                             preexec_fn=_die_with_parent).stdout
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return f"dpdk-testpmd (version unknown: {exc})"
-    finally:
-        shutil.rmtree(runtime_dir(prefix), ignore_errors=True)
-    return testpmd.parse_version(out)

@@ -9,12 +9,14 @@ dies at its deadline even if this side is gone.
 
 from __future__ import annotations
 
+import logging
 import select
 import shlex
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import paramiko
 
@@ -25,6 +27,7 @@ from dpdktune.backends.base import RunFailed
 #: after SIGKILL, and -1 (no status, an exit signal) when the KILL to its group took
 #: `timeout` itself down
 TIMEOUT_STATUSES = (124, 137, -1)
+log = logging.getLogger("dpdktune.backends.remote")
 
 
 @dataclass(frozen=True)
@@ -96,14 +99,52 @@ class RemoteRunner:
         except paramiko.SSHException as exc:
             raise RunFailed(f"ssh {self.endpoint.host}: cannot open a channel: {exc}") from None
 
+    def _request(self, chan: paramiko.Channel, what: str, send: Callable[[], None]) -> None:
+        """Send a channel request (exec, subsystem) and wait at most connect_timeout_s for the reply.
+
+        paramiko waits for the reply without a timeout, so a server that takes the request and
+        never answers would hang the batch; closing the channel wakes that wait.
+        """
+        timeout = self.endpoint.connect_timeout_s
+        timer = threading.Timer(timeout, chan.close)
+        timer.daemon = True
+        timer.start()
+        try:
+            send()
+        except (paramiko.SSHException, EOFError, OSError) as exc:
+            chan.close()
+            if not timer.is_alive():
+                raise RunFailed(f"ssh {self.endpoint.host}: no reply to the {what} request within "
+                                f"{timeout:g} s") from None
+            raise RunFailed(f"ssh {self.endpoint.host}: {what} request refused: {exc}") from None
+        finally:
+            timer.cancel()
+        if chan.closed:  # the timer fired just as the reply came
+            raise RunFailed(f"ssh {self.endpoint.host}: no reply to the {what} request within {timeout:g} s")
+
+    def exec(self, command: str) -> paramiko.Channel:
+        """A new channel running `command`, or RunFailed when the server does not start it in time."""
+        chan = self._session()
+        self._request(chan, "exec", lambda: chan.exec_command(command))
+        return chan
+
+    def _sftp(self, timeout_s: float) -> paramiko.SFTPClient:
+        chan = self._session()
+        self._request(chan, "sftp subsystem", lambda: chan.invoke_subsystem("sftp"))
+        chan.settimeout(timeout_s)
+        try:
+            return paramiko.SFTPClient(chan)
+        except (paramiko.SSHException, EOFError, OSError) as exc:
+            chan.close()
+            raise RunFailed(f"sftp {self.endpoint.host}: {exc}") from None
+
     def run(self, command: str, deadline_s: float, pidfile: str | None = None) -> tuple[int, str, str]:
         """Run `command` (already quoted) with a deadline; returns (status, stdout, stderr).
 
         Past the deadline the remote `timeout` kills the process group; should the channel
         still be open a few seconds later, this side closes it. Either way: RunFailed.
         """
-        chan = self._session()
-        chan.exec_command(deadline_wrapped(command, deadline_s, pidfile))
+        chan = self.exec(deadline_wrapped(command, deadline_s, pidfile))
         chan.shutdown_write()
         out, err = bytearray(), bytearray()
         start = time.monotonic()
@@ -133,9 +174,8 @@ class RemoteRunner:
 
     def put(self, local: Path, remote: str) -> None:
         """Copy a file unless the remote one already has its size (files here are content-named)."""
-        sftp = self.connect().open_sftp()
+        sftp = self._sftp(self.endpoint.connect_timeout_s * 6)
         try:
-            sftp.get_channel().settimeout(self.endpoint.connect_timeout_s * 6)
             try:
                 if sftp.stat(remote).st_size == local.stat().st_size:
                     return
@@ -151,9 +191,8 @@ class RemoteRunner:
 
     def write_text(self, remote: str, text: str, deadline_s: float) -> None:
         """Write a small file (a generator script) atomically on the remote side."""
-        sftp = self.connect().open_sftp()
+        sftp = self._sftp(deadline_s)
         try:
-            sftp.get_channel().settimeout(deadline_s)
             with sftp.open(f"{remote}.tmp", "w") as fh:
                 fh.write(text)
             sftp.posix_rename(f"{remote}.tmp", remote)
@@ -173,8 +212,7 @@ class RemoteProcess:
         self.runner = runner
         self.pidfile = pidfile
         self.output = measure.OutputBuffer()
-        self._chan = runner._session()
-        self._chan.exec_command(deadline_wrapped(command, deadline_s, pidfile))
+        self._chan = runner.exec(deadline_wrapped(command, deadline_s, pidfile))
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
 
@@ -211,13 +249,29 @@ class RemoteProcess:
         return None
 
     def kill(self) -> None:
-        """Kill the remote process group (by the id in its pidfile), then drop the channel."""
+        """Kill the remote process group (by the id in its pidfile), then drop the channel.
+
+        A kill that fails is logged: the remote `timeout` still ends the group at its deadline,
+        and the next run's cleanup tries again, but until then the DUT may be busy.
+        """
+        host = self.runner.endpoint.host
         try:
-            self.runner.run(kill_pidfile_command(self.pidfile), 15)
-        except RunFailed:
-            pass
+            status, _, err = self.runner.run(kill_pidfile_command(self.pidfile), KILL_DEADLINE_S)
+            if status != 0:
+                log.warning("ssh %s: kill of the group in %s exited %d: %s", host, self.pidfile, status,
+                            err.strip()[-500:])
+        except RunFailed as exc:
+            log.warning("ssh %s: could not kill the group in %s (its remote deadline still ends it): %s",
+                        host, self.pidfile, exc.reason)
         self._chan.close()
         self._reader.join(timeout=5)
+
+
+#: SIGKILL the group $p; a group that is gone already is no failure, any other refusal is (s=1)
+_KILL_GROUP = ("env kill -s KILL -- -$p 2>/dev/null || "
+               "{ [ -d /proc/$p ] && { echo \"kill -KILL -$p failed\" >&2; s=1; }; }")
+#: the kill is a quick command; a hung one is given up and logged
+KILL_DEADLINE_S = 15
 
 
 def kill_pidfile_command(pidfile: str, must_contain: str = "--file-prefix=dpdktune_") -> str:
@@ -230,10 +284,10 @@ def kill_pidfile_command(pidfile: str, must_contain: str = "--file-prefix=dpdktu
     if prefix.startswith("dpdktune_"):
         runtime = (f" {shlex.quote('/var/run/dpdk/' + prefix)}"
                    f" \"${{XDG_RUNTIME_DIR:-/tmp}}/dpdk/\"{shlex.quote(prefix)}")
-    return (f"p=$(cat {q} 2>/dev/null); "
+    return (f"s=0; p=$(cat {q} 2>/dev/null); "
             f"case \"$p\" in ''|*[!0-9]*) ;; *) "
             f"if tr '\\0' ' ' < /proc/$p/cmdline 2>/dev/null | grep -qF -- {marker}; then "
-            f"env kill -s KILL -- -$p 2>/dev/null; fi;; esac; rm -rf {q}{runtime}")
+            f"{_KILL_GROUP}; fi;; esac; rm -rf {q}{runtime} || s=1; exit $s")
 
 
 def cleanup_stale_command(workdir: str) -> str:
@@ -243,9 +297,9 @@ def cleanup_stale_command(workdir: str) -> str:
     pid never takes another program down.
     """
     pids = shlex.quote(f"{workdir}/pids")
-    return (f"mkdir -p {pids} && for f in {pids}/dpdktune_*.pid; do [ -e \"$f\" ] || continue; "
+    return (f"s=0; mkdir -p {pids} || exit 1; for f in {pids}/dpdktune_*.pid; do [ -e \"$f\" ] || continue; "
             f"n=$(basename \"$f\" .pid); p=$(cat \"$f\"); "
             f"case \"$p\" in ''|*[!0-9]*) ;; *) "
             f"if tr '\\0' ' ' < /proc/$p/cmdline 2>/dev/null | grep -qF -- \"--file-prefix=$n\"; then "
-            f"env kill -s KILL -- -$p 2>/dev/null; fi;; esac; "
-            f"rm -rf \"/var/run/dpdk/$n\" \"${{XDG_RUNTIME_DIR:-/tmp}}/dpdk/$n\" \"$f\"; done; true")
+            f"{_KILL_GROUP}; fi;; esac; "
+            f"rm -rf \"/var/run/dpdk/$n\" \"${{XDG_RUNTIME_DIR:-/tmp}}/dpdk/$n\" \"$f\" || s=1; done; exit $s")

@@ -41,6 +41,10 @@ class SimBackend:
     def version(self) -> str:
         return f"dpdktune-sim {SIM_VERSION}"
 
+    def host(self) -> dict[str, str]:
+        """None to probe: the simulated hardware is the profile each RunSpec carries."""
+        return {}
+
     def run(self, spec: RunSpec) -> RunResult:
         self._attempts[spec.run_id] += 1
         attempt = self._attempts[spec.run_id]

@@ -8,6 +8,7 @@ exactly as the local backend does it (backends/measure.py), so both give the sam
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import shlex
@@ -17,15 +18,17 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 import jinja2
 
 from dpdktune.backends import collectors, measure, testpmd
+from dpdktune.backends import host as host_probe
 from dpdktune.backends.base import RunFailed, RunResult, RunSpec
-from dpdktune.backends.local import LATENCY_REASON, new_file_prefix, pcap_null_vdevs, record_extra
+from dpdktune.backends.local import LATENCY_REASON, pcap_null_vdevs, record_extra
 from dpdktune.backends.pcap import workload_pcaps
 from dpdktune.backends.remote import Endpoint, RemoteProcess, RemoteRunner, cleanup_stale_command
+from dpdktune.backends.testpmd import new_file_prefix
 
 log = logging.getLogger("dpdktune.backends.ssh")
 TEMPLATES = Path(__file__).with_name("templates")
@@ -244,25 +247,55 @@ class SshBackend:
         self._gen = RemoteRunner(self.testbed.generator) if self.testbed.generator else None
         self._cpus: int | None = None
         self._version: str | None = None
+        self._dpdk: dict[str, str] = {}
+        self._host: dict[str, str] | None = None
+        self._closed = False
         self._live: set[RemoteProcess] = set()
         self._pcap_dir: Path | None = None
 
     # ------------------------------------------------------------------ protocol
     def version(self) -> str:
+        """"DPDK 22.11.4 on <testbed>", or why the DUT's testpmd did not say (probed again next time)."""
         if self._version is None:
             tb = self.testbed
-            prefix = new_file_prefix()
-            argv = testpmd.version_argv(tb.dpdk["testpmd"], prefix)
-            try:
-                _, out, err = self._dut.run(
-                    f"{shlex.join(argv)} 2>&1; rm -rf {shlex.quote('/var/run/dpdk/' + prefix)} "
-                    f"\"${{XDG_RUNTIME_DIR:-/tmp}}/dpdk/{prefix}\"", tb.command_deadline_s)
-                self._version = f"{testpmd.parse_version(out)} on {tb.name}"
-            except RunFailed as exc:
-                return f"dpdk-testpmd on {tb.name} (version unknown: {exc.reason})"
+            with self._reconnected():
+                version, why = host_probe.dpdk_version(self._dut.run, tb.dpdk["testpmd"], tb.command_deadline_s)
+            self._dpdk = {"dpdk_version": version} | ({"dpdk_version_error": why} if why else {})
+            if why is not None:
+                log.warning("ssh %s: %s", tb.name, why)
+                return f"dpdk-testpmd on {tb.name} (version unknown: {why})"
+            self._version = f"{version} on {tb.name}"
         return self._version
 
+    def host(self) -> dict[str, str]:
+        """The DUT as provenance: CPU, cores, sockets, NUMA, kernel, DPDK, and its NIC ports'
+        driver and model (or the virtual devices a pcap_null testbed forwards between)."""
+        if self._host is None:
+            tb = self.testbed
+            with self._reconnected():
+                info = host_probe.probe(self._dut.run, tb.command_deadline_s, tb.pci["dut"],
+                                        nic_note=host_probe.PCAP_NULL_NIC)
+                self.version()
+            info.update(self._dpdk, testbed=tb.name, host_address=f"{tb.dut.user}@{tb.dut.host}:{tb.dut.port}")
+            info["hardware"] = host_probe.summary(info)
+            if "host_probe_error" in info:  # a later call probes again
+                return info
+            self._host = info
+        return dict(self._host)
+
+    @contextlib.contextmanager
+    def _reconnected(self) -> Iterator[None]:
+        """Probes after close() (the runner asks for version and host last) reconnect, then close again."""
+        try:
+            yield
+        finally:
+            if self._closed:
+                self._dut.close()
+
     def run(self, spec: RunSpec) -> RunResult:
+        self._closed = False
+        if self._host is None:  # probe while connected, not after close()
+            self.host()
         self._cleanup()
         try:
             result = self._run(spec)
@@ -282,11 +315,13 @@ class SshBackend:
         self._live.clear()
         try:
             self._cleanup()
-        except RunFailed:
-            pass
+        except RunFailed as exc:
+            log.warning("ssh %s: cleanup of stale DPDK processes on close failed: %s", self.testbed.name,
+                        exc.reason)
         self._dut.close()
         if self._gen:
             self._gen.close()
+        self._closed = True
         if self._pcap_dir is not None:
             shutil.rmtree(self._pcap_dir, ignore_errors=True)
             self._pcap_dir = None
@@ -295,7 +330,10 @@ class SshBackend:
     def _cleanup(self) -> None:
         """Kill stale DPDK processes of ours (a killed earlier run) on every host."""
         for runner in filter(None, (self._dut, self._gen)):
-            runner.run(cleanup_stale_command(self.testbed.workdir), self.testbed.command_deadline_s)
+            status, _, err = runner.run(cleanup_stale_command(self.testbed.workdir), self.testbed.command_deadline_s)
+            if status != 0:
+                log.warning("ssh %s: cleanup on %s exited %d: %s", self.testbed.name, runner.endpoint.host,
+                            status, err.strip()[-500:])
 
     def cpus(self) -> int:
         if self._cpus is None:

@@ -5,8 +5,10 @@ Shared by the local and the SSH backend, so that both run and read the very same
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
+import uuid
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Mapping
 
@@ -146,6 +148,11 @@ def dut_command(
         app += [f"--mbuf-size={max_frame + 256}", f"--max-pkt-len={max_frame}"]
         flags["max_pkt_len"] = f"--max-pkt-len={max_frame}"
     return TestpmdCommand(settings.testpmd, tuple(eal), tuple(app), applied, flags, first_lcore)
+
+
+def new_file_prefix() -> str:
+    """An EAL --file-prefix unique to this process and run (runtime dirs and pidfiles are named by it)."""
+    return f"dpdktune_{os.getpid()}_{uuid.uuid4().hex[:8]}"
 
 
 def version_argv(program: str, file_prefix: str) -> list[str]:

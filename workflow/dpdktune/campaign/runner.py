@@ -17,7 +17,7 @@ from dpdktune.campaign.journal import Journal
 from dpdktune.campaign.plan import campaign_id, campaign_workloads, load_campaign_hardware, workload_runs
 from dpdktune.campaign.testbeds import acquire_testbed
 from dpdktune.metrics.parquet import rows_to_table, write_table
-from dpdktune.metrics.provenance import provenance
+from dpdktune.metrics.provenance import backend_metadata, metadata_host, provenance
 from dpdktune.metrics.schema import (
     EXPERIMENT_SCHEMA, KNOB_NAMES, METRIC_NAMES, TIMESERIES_METRICS, TIMESERIES_SCHEMA,
 )
@@ -155,9 +155,9 @@ def run_workload(
         finally:
             backend.close()
         entries = [journal.entries[s.run_id] for s in specs]
-        backend_version = backend.version()
+        metadata = backend_metadata(backend)
     records = rows_to_table((e["record"] for e in entries), EXPERIMENT_SCHEMA)
-    records = records.replace_schema_metadata({b"backend_version": backend_version.encode()})
+    records = records.replace_schema_metadata(metadata)
     return records, _timeseries_table(entries)
 
 
@@ -180,6 +180,7 @@ def batch_provenance(config: dict[str, Any], records: pa.Table) -> dict[str, str
         backend_version=meta.get(b"backend_version", b"unknown").decode(),
         hardware=config["hardware"],
         seed=config["seed"],
+        host=metadata_host(meta),
     )
 
 

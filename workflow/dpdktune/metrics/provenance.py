@@ -6,7 +6,7 @@ import hashlib
 import json
 import subprocess
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 from dpdktune import __version__
 
@@ -37,10 +37,16 @@ def config_hash(config: dict[str, Any]) -> str:
 
 
 def provenance(
-    *, config: dict[str, Any], backend: str, backend_version: str, hardware: str, seed: int
+    *, config: dict[str, Any], backend: str, backend_version: str, hardware: str, seed: int,
+    host: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
-    """The metadata every Parquet file carries (issue #2 §4)."""
-    return {
+    """The metadata every Parquet file carries: versions, config hash, seed, and what ran it.
+
+    `hardware` is the simulator's profile on `sim`. On a real backend it is the probed host
+    (`host`: CPU, cores, sockets, NIC, DPDK and kernel, from the backend's `host()`), and a
+    host that was not probed is "unknown", never the profile the simulator would have used.
+    """
+    out = {
         "dpdktune_version": __version__,
         "git_commit": git_commit(),
         "config_hash": config_hash(config),
@@ -49,3 +55,22 @@ def provenance(
         "hardware": hardware,
         "seed": str(seed),
     }
+    if backend == "sim":
+        out["hardware_source"] = f"simulated: hardware profile {hardware} (config/hardware/{hardware}.yaml)"
+        return out
+    out.update({k: str(v) for k, v in (host or {}).items()})
+    if not host or "hardware" not in host:
+        out["hardware"] = f"unknown: the {backend} backend's host was not probed"
+    out["hardware_source"] = f"probed on the {backend} backend's host (not a simulator profile)"
+    return out
+
+
+def backend_metadata(backend: Any) -> dict[bytes, bytes]:
+    """A batch's Parquet schema metadata: the backend's version and host, for `provenance`."""
+    return {b"backend_version": backend.version().encode(),
+            b"host": json.dumps(backend.host(), sort_keys=True).encode()}
+
+
+def metadata_host(meta: Mapping[bytes, bytes]) -> dict[str, str]:
+    """The host that `backend_metadata` stored ({} for a batch written before it existed)."""
+    return json.loads(meta.get(b"host", b"{}"))

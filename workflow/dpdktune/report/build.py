@@ -119,7 +119,7 @@ def context(inputs: ReportInputs, config: dict[str, Any]) -> dict[str, Any]:
         "objective_label": OBJECTIVE_LABELS.get(objective, objective),
         "setup": {
             "backend": config["backend"], "backend_version": provenance.get("backend_version", "?"),
-            "hardware": config["hardware"], "hardware_description": _hardware_description(config["hardware"]),
+            **_hardware(provenance, config),
             "campaign_id": manifest.get("campaign_id", "?"),
             "workloads": sorted(ranges.workload), "grid": config["grid"], "trials": config["trials"],
             "default_config": config["default_config"], "runs": manifest.get("recorded_runs"),
@@ -155,6 +155,18 @@ def context(inputs: ReportInputs, config: dict[str, Any]) -> dict[str, Any]:
         "phase2_note": inputs.phase2_note,
         "pct": pct, "num": num,
     }
+
+
+def _hardware(provenance: dict[str, str], config: dict[str, Any]) -> dict[str, str]:
+    """The setup's hardware: the simulator's profile on `sim`, else the host the dataset's
+    provenance names (a real dataset never shows a profile as its hardware)."""
+    if provenance.get("backend", config["backend"]) == "sim":
+        name = provenance.get("hardware", config["hardware"])
+        return {"hardware_label": "Hardware profile (simulated)", "hardware": name,
+                "hardware_description": _hardware_description(name)}
+    return {"hardware_label": "Hardware (probed host)",
+            "hardware": provenance.get("hardware", "unknown: the dataset's provenance names no host"),
+            "hardware_description": ""}
 
 
 def _hardware_description(name: str) -> str:

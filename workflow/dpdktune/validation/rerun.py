@@ -12,6 +12,7 @@ from dpdktune.backends import make_backend
 from dpdktune.campaign.plan import campaign_id, campaign_workloads, load_campaign_hardware, workload_runs
 from dpdktune.campaign.runner import batch_provenance, run_with_retry
 from dpdktune.metrics.parquet import rows_to_table, write_table
+from dpdktune.metrics.provenance import backend_metadata
 from dpdktune.metrics.schema import EXPERIMENT_SCHEMA
 
 log = logging.getLogger("dpdktune.validation")
@@ -45,11 +46,11 @@ def rerun(points: pd.DataFrame, config: dict[str, Any], out: str | Path) -> int:
             record["campaign_id"] = cid
             rows.append(record)
             log.info("%s: %s", spec.run_id, record["status"] if record["status"] == "ok" else record["failure_reason"])
-        version = backend.version()
+        metadata = backend_metadata(backend)
     finally:
         backend.close()
     table = rows_to_table(rows, EXPERIMENT_SCHEMA)
-    table = table.replace_schema_metadata({b"backend_version": version.encode()})
+    table = table.replace_schema_metadata(metadata)
     write_table(table, out, EXPERIMENT_SCHEMA, batch_provenance(config, table))
     ok = sum(r["status"] == "ok" for r in rows)
     log.info("re-ran %d of %d listed points: %d ok", len(specs), len(points), ok)
