@@ -1,15 +1,18 @@
 """Helpers and fixtures for the real-program backend tests (import them into a test module):
-a throwaway OpenSSH sshd on 127.0.0.1, short-window settings, workloads and run specs."""
+a throwaway OpenSSH sshd on 127.0.0.1, an SSH server that hangs, short-window settings,
+workloads and run specs."""
 
 from __future__ import annotations
 
 import os
 import socket
 import subprocess
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import paramiko
 import pytest
 
 from conftest import IN_CI, require_program
@@ -48,6 +51,30 @@ def pids_with(marker: str) -> list[int]:
     return out
 
 
+def children(pid: int) -> list[int]:
+    """Live processes whose parent is `pid` (an sshd's per-connection servers)."""
+    out = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        if int(fields[1]) == pid and fields[0] != "Z":
+            out.append(int(entry.name))
+    return out
+
+
+def wait_until(condition, timeout_s: float = 10.0, interval_s: float = 0.05) -> bool:
+    """Poll `condition` until it is true or `timeout_s` passed; its last value."""
+    deadline = time.monotonic() + timeout_s
+    while not (ok := condition()) and time.monotonic() < deadline:
+        time.sleep(interval_s)
+    return bool(ok)
+
+
 @pytest.fixture
 def testpmd_program() -> str:
     return require_program("dpdk-testpmd", "the local and ssh backends run real DPDK testpmd")
@@ -67,6 +94,8 @@ class Sshd:
     known_hosts: Path
     host_pub: Path
     dir: Path
+    #: the listening sshd; each connection is served by a child of it
+    pid: int = 0
 
     def testbed(self, **over) -> dict:
         tb = {"name": "loopback", "known_hosts": str(self.known_hosts),
@@ -121,7 +150,7 @@ def sshd(tmp_path_factory) -> Sshd:
         proc.kill()
         pytest.fail("sshd did not listen within 15 s")
     try:
-        yield Sshd(port, "root", d / "user_key", d / "known_hosts", d / "host_key.pub", d)
+        yield Sshd(port, "root", d / "user_key", d / "known_hosts", d / "host_key.pub", d, proc.pid)
     finally:
         proc.terminate()
         try:
@@ -130,3 +159,77 @@ def sshd(tmp_path_factory) -> Sshd:
             proc.kill()
             proc.wait()
         log.close()
+
+
+class _StallingServer(paramiko.ServerInterface):
+    """Accepts our key and opens sessions, then holds every exec or subsystem request unanswered."""
+
+    def __init__(self, user_key: paramiko.PKey, release: threading.Event):
+        self.user_key = user_key
+        self.release = release
+
+    def get_allowed_auths(self, username):
+        return "publickey"
+
+    def check_auth_publickey(self, username, key):
+        return paramiko.AUTH_SUCCESSFUL if key == self.user_key else paramiko.AUTH_FAILED
+
+    def check_channel_request(self, kind, chanid):
+        return paramiko.OPEN_SUCCEEDED if kind == "session" else paramiko.OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED
+
+    def check_channel_exec_request(self, channel, command):
+        self.release.wait(STALL_S)
+        return False
+
+    def check_channel_subsystem_request(self, channel, name):
+        self.release.wait(STALL_S)
+        return False
+
+
+#: how long the stalling server holds a request (a client without a deadline waits this long)
+STALL_S = 30.0
+
+
+@pytest.fixture
+def stalling_sshd(tmp_path):
+    """A real SSH server (paramiko's) on 127.0.0.1 that never answers exec or sftp requests:
+    a hung sshd. Yields an Sshd whose `pid` is 0 (it runs in this process)."""
+    require_program("ssh-keygen", "keys for the stalling server")
+    _keygen(tmp_path / "host_key")
+    _keygen(tmp_path / "user_key")
+    host_key = paramiko.Ed25519Key.from_private_key_file(str(tmp_path / "host_key"))
+    user_key = paramiko.Ed25519Key.from_private_key_file(str(tmp_path / "user_key"))
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+    port = listener.getsockname()[1]
+    (tmp_path / "known_hosts").write_text(f"[127.0.0.1]:{port} {host_key.get_name()} {host_key.get_base64()}\n")
+    release = threading.Event()
+    transports: list[paramiko.Transport] = []
+
+    listener.settimeout(0.1)  # a closed listener does not wake a blocked accept()
+
+    def serve() -> None:
+        while not release.is_set():
+            try:
+                sock, _ = listener.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            t = paramiko.Transport(sock)
+            t.add_server_key(host_key)
+            transports.append(t)
+            t.start_server(server=_StallingServer(user_key, release))
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield Sshd(port, "root", tmp_path / "user_key", tmp_path / "known_hosts", tmp_path / "host_key.pub",
+                   tmp_path)
+    finally:
+        release.set()
+        thread.join(timeout=5)
+        listener.close()
+        for t in transports:
+            t.close()

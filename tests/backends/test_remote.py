@@ -2,21 +2,33 @@
 
 from __future__ import annotations
 
+import dataclasses
+import logging
+import os
+import signal
+import socket
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
-from .backend_helpers import sshd  # noqa: F401
+from .backend_helpers import sshd, stalling_sshd, wait_until  # noqa: F401
 from dpdktune.backends.base import RunFailed
-from dpdktune.backends.remote import Endpoint, RemoteRunner, cleanup_stale_command
+from dpdktune.backends.remote import Endpoint, RemoteProcess, RemoteRunner, cleanup_stale_command
 
 pytestmark = pytest.mark.sshd
 
 
-def _endpoint(s, known_hosts: Path | None = None) -> Endpoint:
-    return Endpoint("127.0.0.1", s.port, s.user, str(s.key_file), str(known_hosts or s.known_hosts), 10.0)
+def _endpoint(s, known_hosts: Path | None = None, timeout_s: float = 10.0) -> Endpoint:
+    return Endpoint("127.0.0.1", s.port, s.user, str(s.key_file), str(known_hosts or s.known_hosts), timeout_s)
+
+
+def _dead_port() -> int:
+    """A port nothing listens on (bound, then released)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def _alive(pid: int) -> bool:
@@ -104,3 +116,52 @@ def test_stale_cleanup_kills_our_process_groups_and_nothing_else(sshd, tmp_path)
         runner.close()
         decoy.kill()
         decoy.wait()
+
+
+@pytest.mark.parametrize("request_kind", ["run", "start", "put"])
+def test_a_request_the_server_never_answers_fails_at_its_deadline(stalling_sshd, tmp_path, request_kind):
+    """A hung sshd takes the exec (or sftp) request and never replies: the runner gives up after
+    connect_timeout_s instead of blocking the batch."""
+    runner = RemoteRunner(_endpoint(stalling_sshd, timeout_s=1.5))
+    local = tmp_path / "f.bin"
+    local.write_bytes(b"x" * 10)
+    calls = {"run": lambda: runner.run("true", 5),
+             "start": lambda: RemoteProcess(runner, "sleep 5", 10, str(tmp_path / "p.pid")),
+             "put": lambda: runner.put(local, str(tmp_path / "remote.bin"))}
+    start = time.monotonic()
+    try:
+        with pytest.raises(RunFailed, match="no reply to the (exec|sftp subsystem) request within 1.5 s"):
+            calls[request_kind]()
+    finally:
+        runner.close()
+    assert time.monotonic() - start < 10
+
+
+def test_a_kill_that_cannot_reach_the_host_is_logged(sshd, tmp_path, caplog):
+    pidfile = tmp_path / "p.pid"
+    runner = RemoteRunner(_endpoint(sshd, timeout_s=3))
+    proc = runner.start("sleep 60", 90, str(pidfile))
+    assert wait_until(lambda: pidfile.exists() and pidfile.read_text().strip().isdigit())
+    group = int(pidfile.read_text())
+    try:
+        runner.close()  # the host becomes unreachable before the kill
+        runner.endpoint = dataclasses.replace(runner.endpoint, port=_dead_port())
+        with caplog.at_level(logging.WARNING, logger="dpdktune.backends.remote"):
+            proc.kill()
+        assert any("could not kill the group" in r.getMessage() and str(pidfile) in r.getMessage()
+                   for r in caplog.records), caplog.text
+    finally:
+        os.killpg(group, signal.SIGKILL)
+
+
+def test_a_cleanup_that_fails_on_the_host_says_so(sshd, tmp_path):
+    """A workdir that cannot be created makes the cleanup command exit non-zero with the reason."""
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    runner = RemoteRunner(_endpoint(sshd))
+    try:
+        status, _, err = runner.run(cleanup_stale_command(str(blocker / "w")), 20)
+    finally:
+        runner.close()
+    assert status != 0
+    assert "Not a directory" in err

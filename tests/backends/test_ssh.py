@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
+import socket
 import shlex
 import signal
 import threading
@@ -174,3 +176,53 @@ def test_a_run_past_its_remote_deadline_fails(sshd, testpmd_program):
     finally:
         backend.close()
     assert time.monotonic() - start < 20
+
+
+def test_a_failed_version_probe_keeps_its_reason_in_provenance(sshd):
+    from dpdktune.metrics.provenance import provenance
+
+    backend = _backend(sshd, dpdk={"testpmd": "/nonexistent/dpdk-testpmd"})
+    try:
+        version = backend.version()
+        host = backend.host()
+    finally:
+        backend.close()
+    assert "not found" in version and "exit status 127" in version
+    prov = provenance(config={}, backend="ssh", backend_version=version, hardware="p", seed=1, host=host)
+    assert prov["dpdk_version"] == "unknown"
+    assert "/nonexistent/dpdk-testpmd" in prov["dpdk_version_error"] and "127" in prov["dpdk_version_error"]
+    # the rest of the host was still probed
+    assert prov["host"] == socket.gethostname() and prov["host_cpus"] == str(os.cpu_count())
+
+
+def test_a_cleanup_on_close_that_fails_is_logged(sshd, tmp_path, caplog):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    backend = _backend(sshd, workdir=str(blocker / "w"))
+    with caplog.at_level(logging.WARNING, logger="dpdktune.backends.ssh"):
+        backend.close()
+    assert any("cleanup" in r.getMessage() and "Not a directory" in r.getMessage() for r in caplog.records), \
+        caplog.text
+
+
+def test_a_cleanup_on_close_that_cannot_connect_is_logged(sshd, tmp_path, caplog):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead = s.getsockname()[1]
+    tb = sshd.testbed(connect_timeout_s=2)
+    tb["dut"]["port"] = dead
+    backend = SshBackend({"testbeds": [tb], "run": FAST_RUN})
+    with caplog.at_level(logging.WARNING, logger="dpdktune.backends.ssh"):
+        backend.close()
+    assert any("cleanup" in r.getMessage() and str(dead) in r.getMessage() for r in caplog.records), caplog.text
+
+
+def test_host_names_the_dut_nic_by_pci_address(sshd):
+    """A PCI address the DUT does not have is reported as such (the probe reads sysfs)."""
+    backend = _backend(sshd, pci={"dut": ["0000:ff:1f.7"]})
+    try:
+        host = backend.host()
+    finally:
+        backend.close()
+    assert host["host_nic"] == "0000:ff:1f.7: not present on the host"
+    assert host["testbed"] == "loopback" and host["hardware"].startswith(socket.gethostname())

@@ -106,20 +106,30 @@ class RemoteRunner:
         never answers would hang the batch; closing the channel wakes that wait.
         """
         timeout = self.endpoint.connect_timeout_s
-        timer = threading.Timer(timeout, chan.close)
+        expired = threading.Event()
+
+        def expire() -> None:
+            expired.set()
+            try:
+                chan.close()
+            except (paramiko.SSHException, EOFError, OSError):
+                pass  # the transport is gone already; the wait is woken either way
+
+        timer = threading.Timer(timeout, expire)
         timer.daemon = True
         timer.start()
         try:
             send()
         except (paramiko.SSHException, EOFError, OSError) as exc:
             chan.close()
-            if not timer.is_alive():
+            if expired.is_set():
                 raise RunFailed(f"ssh {self.endpoint.host}: no reply to the {what} request within "
                                 f"{timeout:g} s") from None
             raise RunFailed(f"ssh {self.endpoint.host}: {what} request refused: {exc}") from None
         finally:
             timer.cancel()
-        if chan.closed:  # the timer fired just as the reply came
+        if expired.is_set():  # the timer fired just as the reply came
+            chan.close()
             raise RunFailed(f"ssh {self.endpoint.host}: no reply to the {what} request within {timeout:g} s")
 
     def exec(self, command: str) -> paramiko.Channel:
