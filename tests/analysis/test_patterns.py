@@ -57,3 +57,12 @@ def test_grids_with_two_levels_give_no_lines_and_no_patterns(records, config):
     lines = patterns.slice_effects(small, config)
     assert lines.empty and "rho" in lines.columns
     assert patterns.reversals(lines, "throughput_mpps").empty
+
+
+def test_importance_of_a_campaign_too_small_for_the_knn_estimator(records, config):
+    """Mutual information's k-NN estimator (3 neighbours) needs more runs than neighbours: a first
+    real campaign of 2 or 3 runs is still ranked, with fewer neighbours."""
+    ok = records[records.status == "ok"].sort_values("throughput_mpps")
+    for n in (2, 3):
+        table = patterns.metric_importance(ok.iloc[[0, len(ok) // 2, -1][:n]], config, seed=0)
+        assert len(table) and table.mutual_info.notna().all()
