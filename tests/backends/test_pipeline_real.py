@@ -34,6 +34,10 @@ CAMPAIGN = {
 RUN = {"warmup_s": 0.3, "measure_s": 0.8, "sample_interval_s": 0.2, "deadline_s": 40.0, "mbufs": 16384}
 
 
+def _example() -> dict:
+    return yaml.safe_load((REPO / "config" / "testbeds.example.yaml").read_text())
+
+
 def _cpu_model() -> str:
     for line in Path("/proc/cpuinfo").read_text().splitlines():
         if line.startswith("model name"):
@@ -87,7 +91,11 @@ def test_local_backend_through_snakemake(tmp_path, monkeypatch, testpmd_program)
 @pytest.mark.testpmd
 def test_ssh_backend_through_snakemake(tmp_path, sshd, testpmd_program):
     remote = tmp_path / "remote"
-    testbed = sshd.testbed(workdir=str(remote), dpdk={"testpmd": testpmd_program})
+    # the example's single-host testbed, pointed at the loopback sshd and this machine's testpmd
+    box2 = next(tb for tb in _example()["ssh"]["testbeds"] if tb["name"] == "box2")
+    loopback = sshd.testbed()
+    testbed = {**box2, "name": "loopback", "known_hosts": loopback["known_hosts"], "dut": loopback["dut"],
+               "workdir": str(remote), "dpdk": {**box2["dpdk"], "testpmd": testpmd_program}, "memory_mb": 512}
     work = workdir(tmp_path, {**CAMPAIGN, "backend": "ssh", "ssh": {"run": RUN, "testbeds": [testbed]}})
     records, prov, report = _characterize_and_report(work)
     _assert_real_host(records, prov, report, "ssh")
@@ -102,8 +110,7 @@ def test_ssh_backend_through_snakemake(tmp_path, sshd, testpmd_program):
 
 def test_testbeds_example_resolves_in_a_dry_run(tmp_path):
     """config/testbeds.example.yaml as the user passes it: every batch planned, none run."""
-    example = yaml.safe_load((REPO / "config" / "testbeds.example.yaml").read_text())
-    result = run_snakemake(workdir(tmp_path, example), "-n", "--cores", "1", "characterize")
+    result = run_snakemake(workdir(tmp_path, _example()), "-n", "--cores", "1", "characterize")
     out = result.stdout + result.stderr
     assert result.returncode == 0, out[-4000:]
     assert re.search(r"^run_batch\s+15$", out, re.M), out[-3000:]

@@ -49,7 +49,7 @@ def metric_importance(records: pd.DataFrame, config: dict[str, Any], seed: int, 
         frame = frame.sample(max_rows, random_state=seed)
     metrics = [c for c in frame.columns if c != "objective"]
     x = frame[metrics].fillna(frame[metrics].median())
-    # the k-NN estimator needs more runs than neighbours: a tiny first campaign has no MI
+    # the k-NN estimator needs more runs than neighbours: a first campaign of 2-3 runs uses fewer
     neighbours = min(3, len(frame) - 1)
     mi = (mutual_info_regression(x.to_numpy(), frame.objective.to_numpy(), n_neighbors=neighbours,
                                  random_state=seed) if neighbours >= 1 and metrics else np.full(len(metrics), np.nan))
