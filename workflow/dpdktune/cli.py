@@ -1,4 +1,6 @@
-"""The `dpdktune` command: sim, status, calibrate, check-config."""
+"""dpdktune: measure the DPDK tuning landscape, decide whether ML is worth it, and compile the
+policy into a data-plane decision tree. The pipeline itself runs with `snakemake --cores N`;
+these commands check, inspect and try things around it."""
 
 from __future__ import annotations
 
@@ -6,18 +8,24 @@ import argparse
 import importlib
 import sys
 
+from dpdktune import __version__
+
 #: subcommand -> module with add_parser(subparsers), which sets args.func
 SUBCOMMANDS = {
-    "sim": "dpdktune.sim.cli",
-    "status": "dpdktune.cli_status",
-    "calibrate": "dpdktune.calibrate",
     "check-config": "dpdktune.cli_check_config",
+    "preflight": "dpdktune.preflight",
+    "status": "dpdktune.cli_status",
+    "workloads": "dpdktune.cli_workloads",
+    "profiles": "dpdktune.cli_profiles",
+    "sim": "dpdktune.sim.cli",
+    "calibrate": "dpdktune.calibrate",
 }
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dpdktune", description=__doc__)
-    subparsers = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument("--version", action="version", version=f"dpdktune {__version__}")
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in SUBCOMMANDS.values():
         importlib.import_module(module).add_parser(subparsers)
     return parser
