@@ -71,9 +71,9 @@ def check_hugepages(run: Run, no_huge: bool, memory_mb: int, deadline_s: float, 
     rc, out, _ = run("cat /proc/meminfo", deadline_s)
     info = {}
     for line in out.splitlines():
-        key, _, value = line.partition(":")
+        name, _, value = line.partition(":")
         if value.split() and value.split()[0].isdigit():
-            info[key.strip()] = int(value.split()[0])
+            info[name.strip()] = int(value.split()[0])
     free_mb = info.get("HugePages_Free", 0) * info.get("Hugepagesize", 0) // 1024
     if rc != 0 or "HugePages_Free" not in info:
         return "problem", "cannot read hugepages from /proc/meminfo"
@@ -84,7 +84,8 @@ def check_hugepages(run: Run, no_huge: bool, memory_mb: int, deadline_s: float, 
 
 
 def check_cores(run: Run, grid_cores: list[int], deadline_s: float) -> tuple[str, str]:
-    rc, out, _ = run("nproc", deadline_s)
+    # GNU nproc obeys OMP_NUM_THREADS, which Snakemake sets to the job's threads
+    rc, out, _ = run("env -u OMP_NUM_THREADS -u OMP_THREAD_LIMIT nproc", deadline_s)
     if rc != 0 or not out.strip().isdigit():
         return "problem", "cannot count CPUs (nproc failed)"
     cpus = int(out.strip())
@@ -307,10 +308,11 @@ def main(args: argparse.Namespace) -> int:
 
     config = load_config(*args.configfile)
     checks = preflight(config)
-    print(format_checks(checks))
+    bad = problems(checks)
+    if len(bad) < len(checks):  # the rest as a table; each problem once, as one line on stderr
+        print(format_checks([c for c in checks if c not in bad]))
     if args.json:
         write_json(report(checks, config["backend"]), args.json)
-    bad = problems(checks)
     for check in bad:
         print(f"dpdktune preflight: {check.line()}", file=sys.stderr)
     return 1 if bad else 0

@@ -7,11 +7,12 @@ from dpdktune.preflight import format_checks, preflight, problems, report
 
 with rule_logging(snakemake.log[0]) as log:
     checks = preflight(snakemake.config)
-    log.info("pre-flight checks:\n%s", format_checks(checks))
     bad = problems(checks)
-    for check in bad:
+    if len(bad) < len(checks):
+        log.info("pre-flight checks:\n%s", format_checks([c for c in checks if c not in bad]))
+    for check in bad:  # one line per problem
         log.error("pre-flight: %s", check.line())
     if not bad:
         write_json(report(checks, snakemake.config["backend"]), snakemake.output.report)
 if bad:
-    sys.exit(f"pre-flight found {len(bad)} problem(s); nothing was run (see above)")
+    sys.exit(f"pre-flight found {len(bad)} problem(s); no run was started")
