@@ -168,3 +168,17 @@ def test_the_pipeline_runs_after_a_passing_preflight(tmp_path, testpmd_program):
     assert "ok" in log and "DPDK " in log
     # the report is temporary: the next sweep that has runs to do checks again
     assert not (work / "results/characterize/preflight.json").exists()
+
+
+@pytest.mark.slow
+def test_an_ssh_sweep_with_a_missing_known_hosts_stops_before_any_run(tmp_path):
+    """Formerly every run was recorded as failed and snakemake exited 0."""
+    (tmp_path / "key").write_text("")
+    bed = {"name": "lab", "known_hosts": str(tmp_path / "absent_known_hosts"),
+           "dut": {"host": "127.0.0.1", "port": 1, "user": "dpdk", "key_file": str(tmp_path / "key")}}
+    work = workdir(tmp_path, {**ONE_RUN, "backend": "ssh", "ssh": {"testbeds": [bed]}})
+    result = run_snakemake(work, "--cores", "1", "characterize", timeout=300)
+    assert result.returncode != 0
+    needle = f"lab: dut host key: known_hosts file {tmp_path}/absent_known_hosts does not exist"
+    assert sum(needle in line for line in result.stderr.splitlines()) == 1, result.stderr[-3000:]
+    assert not (work / "results/characterize/journal").exists()
