@@ -90,7 +90,8 @@ def test_files_merge_in_order_and_a_bad_file_names_its_line(tmp_path, capsys):
     second.write_text("workloads: [flood64]\nworkloads: [bursty]\n")
     assert main(["check-config", str(first), "--configfile", str(second)]) == 2
     err = capsys.readouterr().err.splitlines()
-    assert err == [f"dpdktune check-config: {second}:2: invalid YAML: duplicate key 'workloads' (first given on line 1)"]
+    assert err == [f"dpdktune check-config: {second}:2: invalid YAML: duplicate key 'workloads' "
+                   "(first given on line 1)"]
     second.write_text("workloads: [flood64]\n")
     assert main(["check-config", str(first), "--configfile", str(second)]) == 0
     assert "125 runs" in capsys.readouterr().out
