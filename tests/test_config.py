@@ -116,7 +116,7 @@ def test_integral_values_and_every_documented_section_key_still_load(tmp_path):
         ("trials: 2\nseed: 1\ntrials: 3\n", ":3: invalid YAML: duplicate key 'trials' (first given on line 1)"),
         ("grid:\n  cores: [1]\n  cores: [2]\n", ":3: invalid YAML: duplicate key 'cores' (first given on line 2)"),
         ("trials: 2\ngrid: {cores: [1\n", ":3: invalid YAML"),
-        ("a: 1\n b: 2\n", ":2: invalid YAML: mapping values are not allowed here"),
+        ("a: 1\n b: 2\n", ":2: invalid YAML: mapping values are not allowed"),
         ("- trials\n- 3\n", ":1: the top level must be a mapping of config keys (key: value), not a list"),
         ("just words\n", ":1: the top level must be a mapping of config keys (key: value), not a str"),
     ],
@@ -128,6 +128,17 @@ def test_a_bad_file_is_one_line_naming_the_file_and_line(tmp_path, text, needle)
     message = str(err.value)
     assert message.startswith(str(path)) and needle in message
     assert "\n" not in message
+
+
+def test_oversized_files_and_lists_are_refused_before_any_costly_check(tmp_path):
+    from dpdktune.config import MAX_FILE_BYTES, MAX_LIST_ITEMS
+
+    cores = ", ".join(map(str, range(1, MAX_LIST_ITEMS + 2)))
+    with pytest.raises(ConfigError, match=f"grid.cores: {MAX_LIST_ITEMS + 1:,} values; a list in the config holds"):
+        load_config(_override(tmp_path, f"grid: {{cores: [{cores}]}}\n"))
+    big = _override(tmp_path, "trials: 1\n" + "#" * MAX_FILE_BYTES + "\n")
+    with pytest.raises(ConfigError, match=f"{big}: .* bytes; a config file is at most 256 KiB"):
+        load_config(big)
 
 
 def test_the_run_count_is_computed_not_enumerated(monkeypatch):
