@@ -10,8 +10,6 @@ same shell commands run locally and over SSH, through the runners the backends u
 from __future__ import annotations
 
 import argparse
-import json
-import logging
 import shlex
 import sys
 from dataclasses import asdict, dataclass
@@ -20,8 +18,6 @@ from typing import Any, Callable
 
 from dpdktune.backends import testpmd
 from dpdktune.backends.base import RunFailed
-
-log = logging.getLogger("dpdktune.preflight")
 
 #: kernel drivers a DPDK port can be bound to: the userspace-I/O ones, and the bifurcated
 #: Mellanox/NVIDIA drivers whose PMD works beside the kernel driver (DPDK linux_gsg, mlx5 guide)
@@ -200,17 +196,10 @@ def check_testbed(config: dict[str, Any], bed, key: str) -> list[Check]:
     gen = RemoteRunner(bed.generator) if bed.generator else None
     try:
         failed = _connect(name, "dut", dut)
-        if failed:
-            return [failed]
-        out.append(Check(name, "dut host key", "ok", f"{bed.dut.host}:{bed.dut.port} matches {bed.dut.known_hosts}"))
-        run = dut.run
-        out.append(Check(name, "testpmd", *check_testpmd(run, bed.dpdk["testpmd"], deadline, f"{key}.dpdk.testpmd")))
-        out.append(Check(name, "hugepages", *check_hugepages(run, bed.no_huge, bed.memory_mb, deadline, key)))
-        out.append(Check(name, "cores", *check_cores(run, list(config["grid"]["cores"]), deadline)))
-        if bed.pci["dut"]:
-            out.append(Check(name, "pci", *check_pci(run, bed.pci["dut"], deadline)))
+        if failed:  # nothing more to learn about the DUT; the generator host may still be checked
+            out.append(failed)
         else:
-            out.append(Check(name, "pci", "skipped", "no pci.dut: the DUT replays pcaps on virtual devices"))
+            out += _check_dut(config, bed, dut.run, key)
         out += _check_generator(name, bed, gen, deadline, key)
     except RunFailed as exc:
         out.append(Check(name, "connection", "problem", exc.reason))
@@ -218,6 +207,19 @@ def check_testbed(config: dict[str, Any], bed, key: str) -> list[Check]:
         dut.close()
         if gen is not None:
             gen.close()
+    return out
+
+
+def _check_dut(config: dict[str, Any], bed, run: Run, key: str) -> list[Check]:
+    name, deadline = bed.name, bed.command_deadline_s
+    out = [Check(name, "dut host key", "ok", f"{bed.dut.host}:{bed.dut.port} matches {bed.dut.known_hosts}"),
+           Check(name, "testpmd", *check_testpmd(run, bed.dpdk["testpmd"], deadline, f"{key}.dpdk.testpmd")),
+           Check(name, "hugepages", *check_hugepages(run, bed.no_huge, bed.memory_mb, deadline, key)),
+           Check(name, "cores", *check_cores(run, list(config["grid"]["cores"]), deadline))]
+    if bed.pci["dut"]:
+        out.append(Check(name, "pci", *check_pci(run, bed.pci["dut"], deadline)))
+    else:
+        out.append(Check(name, "pci", "skipped", "no pci.dut: the DUT replays pcaps on virtual devices"))
     return out
 
 
