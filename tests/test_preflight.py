@@ -166,8 +166,10 @@ def test_the_pipeline_runs_after_a_passing_preflight(tmp_path, testpmd_program):
     assert (work / "results/characterize/dataset.parquet").exists()
     log = (work / "results/logs/characterize/preflight.log").read_text()
     assert "ok" in log and "DPDK " in log
-    # the report is temporary: the next sweep that has runs to do checks again
+    # the report is temporary: the next sweep that has runs to do checks again, a finished one does not
     assert not (work / "results/characterize/preflight.json").exists()
+    again = run_snakemake(work, "-n", "--cores", "1", "characterize", timeout=120)
+    assert again.returncode == 0 and "Nothing to be done" in again.stdout + again.stderr, again.stderr[-2000:]
 
 
 @pytest.mark.slow
