@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -29,8 +30,9 @@ def test_version_prints_the_package_version(capsys):
 
 
 def test_the_installed_command_answers_version():
-    out = subprocess.run([sys.executable, "-m", "dpdktune.cli", "--version"], capture_output=True, text=True,
-                         timeout=60)
+    script = Path(sys.executable).with_name("dpdktune")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "dpdktune.cli"]
+    out = subprocess.run([*command, "--version"], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0 and out.stdout.strip() == f"dpdktune {__version__}"
 
 
