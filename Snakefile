@@ -1,13 +1,10 @@
 # dpdktune: wiring only. Logic lives in workflow/dpdktune/, helpers in rules/common.smk.
-from snakemake.utils import min_version, validate
+from snakemake.utils import min_version
 
 min_version("9.0")
 
 
 configfile: "config/config.yaml"
-
-
-validate(config, "config/schema.yaml")
 
 
 wildcard_constraints:

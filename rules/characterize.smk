@@ -2,9 +2,24 @@
 # run ~1 ms), each resuming from its own per-run journal.
 
 
+# Real testbeds are checked once before the first run (host key, testpmd, hugepages, cores,
+# PCI, generator); the report is temporary, so a later sweep that has runs to do checks again.
+rule preflight:
+    conda:
+        "../envs/dpdktune.yaml"
+    output:
+        report=temp("results/characterize/preflight.json"),
+    log:
+        "results/logs/characterize/preflight.log",
+    script:
+        "../workflow/scripts/preflight.py"
+
+
 rule run_batch:
     conda:
         "../envs/dpdktune.yaml"
+    input:
+        preflight=preflight_report,
     output:
         records="results/characterize/batches/{workload}.parquet",
         timeseries="results/characterize/batches/{workload}.timeseries.parquet",

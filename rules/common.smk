@@ -1,12 +1,17 @@
-# Helpers shared by the rules. The config was schema-validated in the Snakefile; here come
-# the checks a schema cannot make (names that must exist, hardware limits).
+# Helpers shared by the rules. First the config is checked: each config file (duplicate keys),
+# config/schema.yaml (integers, finite numbers), then what a schema cannot see (names that
+# must exist, hardware limits). A bad value stops here with one line per problem, no traceback.
 import json
+import sys
 
-from dpdktune.config import check_semantics
+from dpdktune.config import ConfigError, check_config
 from dpdktune.campaign.plan import campaign_id, campaign_workloads
 from dpdktune.campaign.testbeds import testbed_pool
 
-check_semantics(config)
+try:
+    check_config(config, workflow.configfiles)
+except ConfigError as exc:
+    sys.exit(f"dpdktune: {exc}")
 
 CAMPAIGN_ID = campaign_id(config)
 WORKLOADS = [w.name for w in campaign_workloads(config)]
@@ -29,6 +34,11 @@ def given_resource(name):
 if TESTBEDS:
     cap = given_resource("testbeds")
     workflow.register_resource("testbeds", len(TESTBEDS) if cap is None else min(cap, len(TESTBEDS)))
+
+
+def preflight_report(wildcards):
+    """A real backend's batches wait for the pre-flight checks; the simulator has none."""
+    return [] if config["backend"] == "sim" else "results/characterize/preflight.json"
 
 
 def journal_path(wildcards):

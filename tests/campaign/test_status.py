@@ -15,11 +15,3 @@ def test_progress_counts_done_failed_and_remaining_with_a_measured_eta(small_con
     assert p.eta_s(parallel_jobs=2) == p.remaining * 1.0 / 2
     text = format_progress(p, parallel_jobs=2)
     assert "2 done, 1 failed" in text and "c: link flap" in text
-
-
-def test_status_cli_reports_an_empty_campaign(tmp_path, capsys):
-    from dpdktune.cli import main
-
-    assert main(["status", "--results", str(tmp_path)]) == 0
-    out = capsys.readouterr().out
-    assert "0/5625 recorded" in out and "unknown (no finished run yet)" in out

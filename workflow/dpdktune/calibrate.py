@@ -265,9 +265,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--out", help="where to write it (default: config/hardware/<name>.yaml)")
     p.add_argument("--report", help="also write the comparison as JSON here")
     p.add_argument("--workloads", help="comma-separated catalogue names to measure (default: the config's)")
-    p.add_argument("--rx", type=_int_list, default=[256, 1024], help="rx_desc values to measure")
-    p.add_argument("--bursts", type=_int_list, default=[4, 8, 16, 32, 64], help="burst sizes to measure")
-    p.add_argument("--trials", type=int, default=1)
+    p.add_argument("--rx", type=_int_list, default=[256, 1024], metavar="N,N",
+                   help="RX ring sizes to measure, descriptors (default: 256,1024)")
+    p.add_argument("--bursts", type=_int_list, default=[4, 8, 16, 32, 64], metavar="N,N",
+                   help="burst sizes to measure, packets (default: 4,8,16,32,64)")
+    p.add_argument("--trials", type=int, default=1, help="runs per measured point (default: %(default)s)")
     p.set_defaults(func=main)
 
 

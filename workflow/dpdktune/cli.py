@@ -1,4 +1,6 @@
-"""The `dpdktune` command: sim, status, calibrate, check-config."""
+"""dpdktune: measure the DPDK tuning landscape, decide whether ML is worth it, and compile the
+policy into a data-plane decision tree. The pipeline itself runs with `snakemake --cores N`;
+these commands check, inspect and try things around it."""
 
 from __future__ import annotations
 
@@ -6,25 +8,36 @@ import argparse
 import importlib
 import sys
 
+from dpdktune import __version__
+
 #: subcommand -> module with add_parser(subparsers), which sets args.func
 SUBCOMMANDS = {
-    "sim": "dpdktune.sim.cli",
-    "status": "dpdktune.cli_status",
-    "calibrate": "dpdktune.calibrate",
     "check-config": "dpdktune.cli_check_config",
+    "preflight": "dpdktune.preflight",
+    "status": "dpdktune.cli_status",
+    "workloads": "dpdktune.cli_workloads",
+    "profiles": "dpdktune.cli_profiles",
+    "sim": "dpdktune.sim.cli",
+    "calibrate": "dpdktune.calibrate",
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The parser with every subcommand, or with `only` that one (importing the others' modules,
+    numpy and the simulator among them, would cost a second)."""
     parser = argparse.ArgumentParser(prog="dpdktune", description=__doc__)
-    subparsers = parser.add_subparsers(dest="command", required=True)
-    for module in SUBCOMMANDS.values():
-        importlib.import_module(module).add_parser(subparsers)
+    parser.add_argument("--version", action="version", version=f"dpdktune {__version__}")
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, module in SUBCOMMANDS.items():
+        if only in (None, name):
+            importlib.import_module(module).add_parser(subparsers)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    command = next((a for a in argv if not a.startswith("-")), None)
+    args = build_parser(command if command in SUBCOMMANDS else None).parse_args(argv)
     try:
         return int(args.func(args) or 0)
     except ValueError as exc:  # bad input: say which key or value, no traceback

@@ -16,7 +16,10 @@ def quiet_d3rlpy() -> None:
 
     import structlog
 
+    from dpdktune.logs import colour_only_on_terminals
+
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    colour_only_on_terminals()
 
 
 def seed_everything(seed: int, threads: int) -> None:

@@ -17,16 +17,26 @@ from dpdktune.workloads import load_catalogue
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser = subparsers.add_parser("sim", help="simulate one run and print its metrics as JSON",
                                    description=__doc__)
-    parser.add_argument("--hardware", default="xeon6140-cx5-100g", help="profile in config/hardware/ (or a path)")
-    parser.add_argument("--workload", required=True, help="name in config/workloads.yaml")
-    parser.add_argument("--rx-desc", type=int, required=True)
-    parser.add_argument("--tx-desc", type=int, required=True)
-    parser.add_argument("--cores", type=int, required=True)
-    parser.add_argument("--burst", type=int, default=32)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--noise-cv", type=float, default=0.0, help="trial noise CV (default 0: the physics alone)")
-    parser.add_argument("--window-ms", type=float, default=10.0)
-    parser.add_argument("--sample-interval-ms", type=float, default=0.5)
+    parser.add_argument("--hardware", default="xeon6140-cx5-100g", metavar="PROFILE",
+                        help="profile in config/hardware/ or a path; `dpdktune profiles` lists them "
+                             "(default: %(default)s)")
+    parser.add_argument("--workload", required=True, metavar="NAME",
+                        help="name in config/workloads.yaml; `dpdktune workloads` lists them")
+    parser.add_argument("--rx-desc", type=int, required=True, metavar="N",
+                        help="RX ring size per queue, descriptors (a power of two, e.g. 1024)")
+    parser.add_argument("--tx-desc", type=int, required=True, metavar="N",
+                        help="TX ring size per queue, descriptors (a power of two, e.g. 1024)")
+    parser.add_argument("--cores", type=int, required=True, metavar="N",
+                        help="forwarding cores, one RX/TX queue pair each")
+    parser.add_argument("--burst", type=int, default=32, metavar="PKTS",
+                        help="packets per RX/TX burst (default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed of the run (default: %(default)s)")
+    parser.add_argument("--noise-cv", type=float, default=0.0, metavar="CV",
+                        help="trial-to-trial noise, coefficient of variation 0..1 (default: 0, the physics alone)")
+    parser.add_argument("--window-ms", type=float, default=10.0, metavar="MS",
+                        help="simulated measurement window, milliseconds (default: %(default)s)")
+    parser.add_argument("--sample-interval-ms", type=float, default=0.5, metavar="MS",
+                        help="time-series sample interval, milliseconds (default: %(default)s)")
     parser.set_defaults(func=main)
     return parser
 
