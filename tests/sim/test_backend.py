@@ -29,9 +29,9 @@ def test_run_reports_every_metric_and_a_shared_clock(catalogue, cx5):
 
 
 def test_applied_knobs_are_clipped(catalogue, cx5):
-    result = SimBackend().run(RunSpec("b", catalogue["kv"], cx5, Knobs(10**6, 4096, 64, 32), 0, 1))
-    assert result.applied == Knobs(cx5.nic_max_desc, 4096, cx5.cores, 32)
-    assert len(result.metrics["cpu_util"]) == cx5.cores
+    result = SimBackend().run(RunSpec("b", catalogue["kv"], cx5, Knobs(10**6, 4096, 1000, 32), 0, 1))
+    assert result.applied == Knobs(cx5.nic_max_desc, 4096, cx5.max_lcores, 32)
+    assert len(result.metrics["cpu_util"]) == cx5.max_lcores
 
 
 @pytest.mark.parametrize("key, value", [("noise_cv", -1), ("failure_prob", 2), ("window_ms", 0), ("bogus", 1)])
