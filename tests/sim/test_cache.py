@@ -46,3 +46,18 @@ def test_idle_rings_do_not_leak(run, catalogue):
     so even big rings on many cores keep DDIO hits (ATC'20: leaky DMA needs a backlog)."""
     m = run("lowrate", 2048, 2048, 16).metrics
     assert m["ddio_hit_rate"] > 0.98
+
+
+def test_bigger_rx_rings_cost_a_cpu_bound_core_a_few_percent_and_its_tail_several_fold(run, catalogue):
+    """Farshin et al., "Reexamining Direct Cache Access...", ATC'20: with 1024 B packets,
+    going from 256 to 2048/4096 RX descriptors costs a CPU-bound core a few percent of
+    throughput (more DMA lines leak from DDIO, but burst prefetching hides most of each miss)
+    while the 99th percentile latency grows several-fold (the full ring is a longer queue)."""
+    reader = replace(catalogue["large1500"], name="r1024", sizes=(1024,), app_cycles=300, offered_mpps=50.0)
+    out = {rx: run(reader, rx, 256, 1) for rx in (256, 2048, 4096)}
+    mpps = {rx: o.metrics["throughput_mpps"] for rx, o in out.items()}
+    p99 = {rx: o.metrics["latency_p99_us"] for rx, o in out.items()}
+    assert 0.9 < mpps[2048] / mpps[256] < 0.995
+    assert 0.85 < mpps[4096] / mpps[256] < mpps[2048] / mpps[256]
+    assert p99[2048] > 3 * p99[256] and p99[4096] > p99[2048]
+    assert out[4096].metrics["ddio_hit_rate"] < out[256].metrics["ddio_hit_rate"] - 0.2
