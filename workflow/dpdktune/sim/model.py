@@ -222,7 +222,7 @@ def simulate(
     mu_tx = rings.tx_completion_pps(tx, tx_free, tx_rs, n0, tx_lat_s)
     mu0 = cpu.full_rate_pps(base0 + stall * smt * speed, burst0, idle_cycles, burst, ports, hz, cap)
     tx_rate = np.minimum(lam, mu0 / ports)
-    tx_lost = 1.0 - rings.softmin(tx_rate, mu_tx) / np.maximum(tx_rate, 1e-9)
+    tx_lost = 1.0 - rings.passed_share(tx_rate, mu_tx)
     # contention only where the shared uncore is loaded: scales with the cores' utilisation
     util = float(np.dot(weight, np.minimum(1.0, ports * lam / mu0)))
     inflate = cpu.contention(hw, n_loaded, util)
@@ -257,7 +257,7 @@ def simulate(
     mu_nic = np.minimum(np.minimum(hw.queue_max_mpps * 1e6, min(nic_cap, pcie_cap) * load_share), mu_refill)
     mu = np.maximum(np.minimum(mu_nic, mu_host), 1.0)
     demand = np.maximum(np.minimum(lam, mu), 1e-9)
-    rx_keep = np.where(lam < mu, rings.softmin(demand, mu_refill) / demand, 1.0)
+    rx_keep = np.where(lam < mu, rings.passed_share(demand, mu_refill), 1.0)
 
     # --- (e, g) finite buffers: the NIC's on-chip buffer (its share per queue) ahead of the ring
     cell = hw.nic_buffer_cell_bytes
@@ -285,8 +285,7 @@ def simulate(
         dropped = nic_dropped + ring_dropped
         coarse_us = nic_occ * (1e6 / np.maximum(mu_nic, 1.0)) + occ * (1e6 / np.maximum(mu_host, 1.0))
     # TX descriptors: the soft-limited share of what the core served leaves, the rest is freed
-    served_rate = served / dt_s
-    sent = served * rings.softmin(served_rate, mu_tx) / np.maximum(served_rate, 1e-9)
+    sent = served * rings.passed_share(served / dt_s, mu_tx)
     lost = dropped + (served - sent) + (offered_q - arrivals)
 
     # --- metrics (one port's queues, counted for every loaded port)
