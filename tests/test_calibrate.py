@@ -20,17 +20,17 @@ from dpdktune.workloads import load_catalogue
 BASE = "xeon6140-cx5-100g"
 
 
-def _sim_measurements(hw, names=("flood64", "imix"), bursts=(4, 16, 64)) -> list[calibrate.Measurement]:
+def _sim_measurements(hw, names=("flood64", "imix"), bursts=(4, 16, 64), cores=(1,)) -> list[calibrate.Measurement]:
     """'Measurements' made by the simulator itself on a profile whose costs we know."""
     catalogue = load_catalogue()
     out = []
     for name in names:
-        for burst in bursts:
-            knobs = Knobs(256, 256, 1, burst)
+        for burst, n_cores in ((b, c) for b in bursts for c in cores):
+            knobs = Knobs(256, 256, n_cores, burst)
             w = dataclasses.replace(catalogue[name], offered_mpps=500.0)
             m = simulate(w, hw, knobs, 0, noise_cv=0.0).metrics
             out.append(calibrate.Measurement(
-                run_id=f"{name}-{burst}", workload=catalogue[name], knobs=knobs,
+                run_id=f"{name}-{burst}-{n_cores}", workload=catalogue[name], knobs=knobs,
                 throughput_mpps=m["throughput_mpps"], offered_mpps=m["throughput_mpps"],
                 cycles_per_packet=m["cycles_per_packet"], mean_burst=None, tsc_mhz=hw.cpu_ghz * 1000,
                 machine_cpus=hw.cores, backend="local", virtual_devices=True))
@@ -50,6 +50,18 @@ def test_fit_recovers_the_costs_that_made_the_measurements():
     assert report["error_after"]["cpp_ratio_max_abs_err"] < 0.02
     assert report["error_before"]["cpp_ratio_max_abs_err"] > 0.1
     assert len(report["after"]) == len(ms)
+
+
+def test_several_core_counts_fit_the_contention_too():
+    base = load_hardware(BASE)
+    truth = dataclasses.replace(calibrate.machine_profile(base, [], "truth"), cpu_ghz=2.45, cores=8,
+                                fwd_base_cycles=120.0, per_burst_cycles=400.0, core_contention=0.05,
+                                **calibrate.VIRTUAL_LIMITS)
+    ms = _sim_measurements(truth, names=("flood64",), bursts=(8, 32), cores=(1, 2, 4))
+    fitted, report = calibrate.fit(base, ms, "fitted")
+    assert fitted.core_contention == pytest.approx(0.05, rel=0.1)
+    assert fitted.fwd_base_cycles == pytest.approx(120.0, rel=0.05)
+    assert "core_contention" in report["note"] and report["error_after"]["cpp_ratio_max_abs_err"] < 0.02
 
 
 def test_one_burst_size_keeps_the_burst_cost():

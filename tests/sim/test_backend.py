@@ -29,9 +29,9 @@ def test_run_reports_every_metric_and_a_shared_clock(catalogue, cx5):
 
 
 def test_applied_knobs_are_clipped(catalogue, cx5):
-    result = SimBackend().run(RunSpec("b", catalogue["kv"], cx5, Knobs(10**6, 4096, 64, 32), 0, 1))
-    assert result.applied == Knobs(cx5.nic_max_desc, 4096, cx5.cores, 32)
-    assert len(result.metrics["cpu_util"]) == cx5.cores
+    result = SimBackend().run(RunSpec("b", catalogue["kv"], cx5, Knobs(10**6, 4096, 1000, 32), 0, 1))
+    assert result.applied == Knobs(cx5.nic_max_desc, 4096, cx5.max_lcores, 32)
+    assert len(result.metrics["cpu_util"]) == cx5.max_lcores
 
 
 @pytest.mark.parametrize("key, value", [("noise_cv", -1), ("failure_prob", 2), ("window_ms", 0), ("bogus", 1)])
@@ -66,3 +66,19 @@ def test_campaign_runner_records_fit_the_schema(tmp_path):
     failed = frame[frame.status != "ok"]
     assert len(failed) <= 2 and failed.failure_reason.str.contains("injected fault").all()
     assert len(series) == (frame.status == "ok").sum() * 20
+
+
+@pytest.mark.parametrize(("workload", "knobs", "limit"), [
+    ("flood64", Knobs(512, 512, 8, 32), "pcie"),
+    ("lowrate", Knobs(512, 512, 1, 32), "offered"),
+    ("large1500", Knobs(512, 512, 1, 32), "wire"),
+    ("elephant", Knobs(512, 512, 1, 32), "cpu"),
+    ("flood64", Knobs(64, 512, 1, 32), "rx-refill"),
+])
+def test_every_record_names_its_binding_limit(catalogue, cx5, workload, knobs, limit):
+    from dpdktune.campaign.runner import run_with_retry
+    from dpdktune.metrics.schema import BINDING_LIMITS
+
+    spec = RunSpec("limit", catalogue[workload], cx5, knobs, 0, 1)
+    record, _ = run_with_retry(SimBackend({"noise_cv": 0.0}), spec, {"attempts": 1})
+    assert record["binding_limit"] == limit and limit in BINDING_LIMITS

@@ -7,7 +7,7 @@ import pytest
 
 from dpdktune.hardware import load_hardware
 from dpdktune.knobs import Knobs
-from dpdktune.metrics.schema import METRIC_NAMES, TIMESERIES_METRICS
+from dpdktune.metrics.schema import BINDING_LIMITS, METRIC_NAMES, TIMESERIES_METRICS
 from dpdktune.sim import simulate, wire
 from dpdktune.workloads import generate
 
@@ -36,6 +36,7 @@ def test_generated_workloads_give_physical_records(profile):
                 assert 0 < m["latency_p50_us"] <= m["latency_p99_us"] <= m["latency_p999_us"]
             assert all(math.isfinite(m[k]) for k in ("pcie_rd_gbps", "pcie_wr_gbps", "dram_gbps"))
             assert set(out.timeseries) == {"t_s", *TIMESERIES_METRICS}
+            assert out.extra["binding_limit"] in BINDING_LIMITS
 
 
 def test_zero_offered_load_forwards_nothing(cx5, catalogue):

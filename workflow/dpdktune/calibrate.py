@@ -1,9 +1,10 @@
-"""`dpdktune calibrate`: fit a hardware profile's per-packet and per-burst cycle costs to real runs.
+"""`dpdktune calibrate`: fit a hardware profile's CPU-side costs to real runs.
 
 Measurements come from the local or ssh backend (a dataset Parquet, or measured now). For
 each measured config the simulator runs the same workload, saturating as the real replay was,
 on the candidate profile; least squares on log(sim / real) cycles per packet picks
-`fwd_base_cycles` and `per_burst_cycles`. The profile's CPU clock is the measured TSC.
+`fwd_base_cycles`, `per_burst_cycles` (given two or more burst sizes) and `core_contention`
+(given two or more core counts). The profile's CPU clock is the measured TSC.
 The sim/real ratios per config are printed before and after the fit.
 """
 
@@ -29,12 +30,14 @@ from dpdktune.workloads import Workload
 #: the simulated offered load is this many times what the real replay delivered, so that the
 #: simulated core saturates as the real one did (the pcap replay is unpaced)
 SATURATE = 4.0
-#: virtual devices (net_pcap/net_null, memif) have no wire, NIC or queue rate limit
-# Virtual devices have no wire, NIC pipeline, PCIe link or DMA into the LLC: lift those limits.
+# Virtual devices (net_pcap/net_null, memif) have no wire, NIC pipeline, PCIe link, DMA into
+# the LLC or vector receive path: lift those limits. net_null frees sent mbufs at once.
 VIRTUAL_LIMITS = {
-    "link_gbps": 1e5, "nic_max_mpps": 1e5, "queue_max_mpps": 1e5,
-    "pcie_lane_gbps": 1e5, "ddio_leak_exponent": 0.0,
+    "link_gbps": 1e5, "nic_max_mpps": 1e5, "queue_max_mpps": 1e5, "pcie_lane_gbps": 1e5,
+    "llc_mb": 1e6, "rx_burst_cap": 1 << 16, "tx_free_thresh": 0,
 }
+#: the CPU-side constants `fit` adjusts; core_contention only when the runs vary the core count
+FITTED = ("fwd_base_cycles", "per_burst_cycles", "core_contention")
 
 
 @dataclass(frozen=True)
@@ -144,43 +147,53 @@ def error_summary(rows: list[dict[str, Any]]) -> dict[str, float]:
 
 
 def fit(base: HardwareProfile, ms: list[Measurement], name: str, seed: int = 0) -> tuple[HardwareProfile, dict[str, Any]]:
-    """The calibrated profile and a report (fitted values, per-config ratios before and after)."""
+    """The calibrated profile and a report (fitted values, per-config ratios before and after).
+
+    Least squares on log(sim / real) cycles per packet. One burst size cannot tell the
+    per-packet from the per-call cost, so the per-call cost is then kept; the core contention
+    is fitted only when the runs use more than one core count."""
     from scipy.optimize import least_squares
 
     start = machine_profile(base, ms, name)
     real = np.log([m.cycles_per_packet for m in ms])
+    bursts = {m.knobs.burst for m in ms}
+    cores = {m.knobs.cores for m in ms}
+    free = ["fwd_base_cycles"]
+    if len(bursts) >= 2:
+        free.append("per_burst_cycles")
+    if len(cores) >= 2:
+        free.append("core_contention")
+
+    def profile(x: np.ndarray) -> HardwareProfile:
+        return dataclasses.replace(start, **{k: float(v) for k, v in zip(free, x)})
 
     def residuals(x: np.ndarray) -> np.ndarray:
-        hw = dataclasses.replace(start, fwd_base_cycles=float(x[0]), per_burst_cycles=float(x[1]))
+        hw = profile(x)
         return np.log([_sim_run(hw, m, seed)["cycles_per_packet"] for m in ms]) - real
 
-    x0 = np.array([start.fwd_base_cycles, start.per_burst_cycles], float)
-    bursts = {m.knobs.burst for m in ms}
+    x0 = np.array([max(getattr(start, k), 1e-3) for k in free], float)
+    sol = least_squares(residuals, x0, bounds=([0.0] * len(free), [np.inf] * len(free)), diff_step=1e-3)
+    notes = [f"fitted {', '.join(free)} over bursts {sorted(bursts)} and cores {sorted(cores)}"]
     if len(bursts) < 2:
-        # one burst size cannot tell per-packet from per-burst cost: keep the burst cost
-        sol = least_squares(lambda x: residuals(np.array([x[0], x0[1]])), x0[:1], bounds=([0.0], [np.inf]),
-                            diff_step=1e-3)
-        fitted = np.array([sol.x[0], x0[1]])
-        note = f"one burst size {sorted(bursts)}: per_burst_cycles kept from {base.name}"
-    else:
-        sol = least_squares(residuals, x0, bounds=([0.0, 0.0], [np.inf, np.inf]), diff_step=1e-3)
-        fitted = sol.x
-        note = f"fitted over burst sizes {sorted(bursts)}"
+        notes.append(f"one burst size {sorted(bursts)}: per_burst_cycles kept from {base.name}")
+    if len(cores) < 2:
+        notes.append(f"one core count: core_contention kept from {base.name}")
+    note = "; ".join(notes)
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d")
     backends = sorted({m.backend for m in ms})
     sources = dict(start.sources)
-    for key in ("fwd_base_cycles", "per_burst_cycles"):
+    for key in free:
         sources[key] = f"dpdktune calibrate {stamp}: least squares on {len(ms)} {'/'.join(backends)} runs ({note})"
     calibrated = dataclasses.replace(
-        start, fwd_base_cycles=round(float(fitted[0]), 3), per_burst_cycles=round(float(fitted[1]), 3),
+        profile(sol.x), **{k: round(float(getattr(profile(sol.x), k)), 4) for k in free},
         description=f"{base.description}; calibrated to {'/'.join(backends)} measurements ({stamp})",
         sources=sources,
     )
     before, after = compare(start, ms, seed), compare(calibrated, ms, seed)
     report = {
         "base": base.name, "name": name, "runs": len(ms), "note": note,
-        "fitted": {"fwd_base_cycles": calibrated.fwd_base_cycles, "per_burst_cycles": calibrated.per_burst_cycles},
-        "start": {"fwd_base_cycles": start.fwd_base_cycles, "per_burst_cycles": start.per_burst_cycles},
+        "fitted": {k: getattr(calibrated, k) for k in FITTED},
+        "start": {k: getattr(start, k) for k in FITTED},
         "before": before, "after": after,
         "error_before": error_summary(before), "error_after": error_summary(after),
     }
@@ -197,8 +210,7 @@ def write_profile(hw: HardwareProfile, path: str | Path) -> Path:
 def format_table(report: dict[str, Any]) -> str:
     """Sim vs real per config, as ratios, before and after calibration."""
     lines = [f"calibrated {report['name']} from {report['base']} on {report['runs']} runs ({report['note']})",
-             f"  fwd_base_cycles {report['start']['fwd_base_cycles']:.1f} -> {report['fitted']['fwd_base_cycles']:.1f}",
-             f"  per_burst_cycles {report['start']['per_burst_cycles']:.1f} -> {report['fitted']['per_burst_cycles']:.1f}",
+             *(f"  {k} {report['start'][k]:.4g} -> {report['fitted'][k]:.4g}" for k in FITTED),
              "",
              f"{'workload':<12}{'rx':>6}{'tx':>6}{'cores':>6}{'burst':>6}{'real Mpps':>11}{'sim/real':>10}"
              f"{'(before)':>10}{'real cyc/pkt':>14}{'sim/real':>10}{'(before)':>10}"]
@@ -301,5 +313,5 @@ def main(args: argparse.Namespace) -> int:
     print(format_table(report))
     print(f"\nwrote {out}")
     if args.report:
-        Path(args.report).write_text(json.dumps(report, indent=2, default=float))
+        write_text(json.dumps(report, indent=2, default=float), args.report)
     return 0 if all(math.isfinite(r["cpp_ratio"]) for r in report["after"]) else 1

@@ -8,6 +8,7 @@ from pathlib import Path
 import yaml
 
 HARDWARE_DIR = Path(__file__).resolve().parents[2] / "config" / "hardware"
+APP_TX_MODES = ("immediate", "buffered")
 
 
 @dataclass(frozen=True)
@@ -16,6 +17,7 @@ class HardwareProfile:
     description: str
     # CPU and caches
     cpu_ghz: float
+    #: physical cores on the NIC's socket
     cores: int
     l2_kb: float
     llc_mb: float
@@ -31,7 +33,6 @@ class HardwareProfile:
     l2_usable_fraction: float
     #: share of a cache miss's latency hidden by prefetch and out-of-order execution
     miss_overlap: float
-    ddio_leak_exponent: float
     # PCIe
     pcie_gen: int
     pcie_lanes: int
@@ -83,12 +84,38 @@ class HardwareProfile:
     long_stall_us: float
     mbuf_bytes: int = 2176
     mempool_cache: int = 256
+    #: mbufs in the pool the rings, the TX backlog and the per-lcore caches draw from
+    mbuf_pool: int = 32768
+    #: packets the vector receive path handles per internal call; bigger bursts are split
+    rx_burst_cap: int = 32
+    #: cycles to free an mbuf that tx_burst could not send (testpmd and l3fwd drop it)
+    tx_drop_cycles: float = 20.0
+    #: "immediate" (testpmd: tx_burst after every rx_burst) or "buffered" (l3fwd: tx_buffer + drain timer)
+    app_tx_mode: str = "immediate"
+    #: L1D line-fill buffers: cache misses one core keeps in flight while it works through a burst
+    line_fill_buffers: int = 10
+    l2_ways: int = 16
+    # placement beyond the NIC socket's physical cores, and the clock
+    sockets: int = 1
+    smt_threads: int = 1
+    #: throughput of two hyperthreads on one core relative to one thread alone, minus one
+    smt_gain: float = 0.0
+    #: load-to-use latency of a line in the other socket's cache or memory
+    numa_remote_ns: float = 0.0
+    turbo: bool = False
+    turbo_1core_ghz: float = 0.0
+    turbo_allcore_ghz: float = 0.0
     #: field name -> citation or measurement the value comes from
     sources: dict[str, str] = field(default_factory=dict, compare=False)
 
     @property
     def ddio_bytes(self) -> float:
         return self.llc_mb * 2**20 * self.ddio_ways / self.llc_ways
+
+    @property
+    def max_lcores(self) -> int:
+        """Forwarding lcores the machine offers: every hyperthread of every socket."""
+        return self.cores * self.sockets * self.smt_threads
 
 
 def load_hardware(name_or_path: str | Path) -> HardwareProfile:
@@ -110,4 +137,7 @@ def load_hardware(name_or_path: str | Path) -> HardwareProfile:
     )
     if missing:
         raise ValueError(f"hardware profile {path.name}: missing keys {missing}")
+    if raw.get("app_tx_mode", "immediate") not in APP_TX_MODES:
+        raise ValueError(f"hardware profile {path.name}: app_tx_mode must be one of {APP_TX_MODES}, "
+                         f"got {raw['app_tx_mode']!r}")
     return HardwareProfile(**raw)

@@ -81,6 +81,7 @@ def _record(
             record[name] = _plain(value)
         for knob in KNOB_NAMES:
             record[f"applied_{knob}"] = getattr(result.applied, knob)
+        record["binding_limit"] = result.extra.get("binding_limit")
         record["missing_reasons"] = json.dumps(missing, sort_keys=True) if missing else None
         record["extra"] = json.dumps(result.extra, sort_keys=True, default=_plain) if result.extra else None
         record["log_tail"] = result.log_tail[-4000:] or None

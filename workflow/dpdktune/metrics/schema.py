@@ -28,6 +28,12 @@ METRIC_NAMES: tuple[str, ...] = (
     "ddio_hit_rate",
 )
 
+#: What can bind a run, named in its `binding_limit` (the simulator's explanation of a run;
+#: real backends cannot tell and write null).
+BINDING_LIMITS: tuple[str, ...] = (
+    "cpu", "rx-refill", "tx-completion", "pcie", "ddio/dram", "nic", "wire", "rss", "mbufs", "offered",
+)
+
 #: The tunable knobs, as requested and as applied by the backend.
 KNOB_NAMES: tuple[str, ...] = ("rx_desc", "tx_desc", "cores", "burst")
 
@@ -47,6 +53,7 @@ _METRICS = [
     for name in METRIC_NAMES
 ]
 _OUTCOME = [
+    pa.field("binding_limit", pa.string()),  # one of BINDING_LIMITS, or null
     pa.field("status", pa.string(), nullable=False),  # "ok" | "failed"
     pa.field("failure_reason", pa.string()),
     pa.field("attempts", pa.int16(), nullable=False),

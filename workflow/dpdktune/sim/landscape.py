@@ -53,8 +53,8 @@ def landscape(config: dict[str, Any], hardware: str | None = None) -> pd.DataFra
             row = {"workload": workload.name, "config_index": index, **knobs.as_dict(),
                    **{f"applied_{k}": v for k, v in out.applied.as_dict().items()},
                    **{k: v for k, v in out.metrics.items() if k != "cpu_util"},
-                   "bound": out.extra["bound"],
-                   "limit_mpps": out.extra["limits_mpps"].get(out.extra["bound"].split("@")[0]),
+                   "bound": out.extra["bound"], "binding_limit": out.extra["binding_limit"],
+                   "limit_mpps": out.extra["limits_mpps"].get(out.extra["bound"].split("@")[0], float("nan")),
                    "status": "ok"}
             rows.append(row)
     frame = pd.DataFrame(rows)
@@ -79,14 +79,19 @@ def best_configs(frame: pd.DataFrame) -> pd.DataFrame:
 def explain(frame: pd.DataFrame, row: pd.Series, grid: dict[str, list[int]]) -> str:
     """Why `row` wins: its binding limit and the effect of one grid step on each knob."""
     group = frame[frame.workload == row.workload].set_index(["rx_desc", "tx_desc", "cores", "burst"])
-    if row.bound == "offered":
-        parts = [f"keeps up with the offered {row.offered_mpps:.2f} Mpps"]
+    limit = row.binding_limit
+    if limit == "offered":
+        parts = [f"offered: keeps up with the offered {row.offered_mpps:.2f} Mpps"]
+    elif limit == "wire":
+        parts = [f"wire: keeps up with the line rate ({row.offered_mpps:.2f} Mpps)"]
     elif row.bound.endswith("@peak"):
-        parts = [f"keeps up on average, arrival peaks exceed the {row.bound[:-5]} limit ({row.limit_mpps:.1f} Mpps)"]
-    elif row.bound == "rss":
-        parts = [f"rss-bound: the hottest queue saturates from {row.limit_mpps:.1f} Mpps offered"]
+        parts = [f"{limit}: keeps up on average, arrival peaks exceed it ({row.limit_mpps:.1f} Mpps)"]
+    elif limit == "rss":
+        parts = [f"rss: the hottest queue saturates from {row.limit_mpps:.1f} Mpps offered"]
+    elif limit == "mbufs":
+        parts = ["mbufs: the pool cannot fill every RX descriptor, the shorter rings overflow"]
     else:
-        parts = [f"{row.bound}-bound ({row.limit_mpps:.1f} Mpps)"]
+        parts = [f"{limit} ({row.limit_mpps:.1f} Mpps)"]
     for knob in ("cores", "rx_desc", "tx_desc", "burst"):
         values = list(grid.get(knob, [row[knob]]))
         at = values.index(int(row[knob]))
@@ -127,13 +132,15 @@ def main(argv: list[str] | None = None) -> int:
     hw = args.hardware or config["hardware"]
     if args.markdown:
         print(f"Hardware `{hw}`, objective `{config['objective']}`, grid {dict(config['grid'])}, noise off.\n")
-        print("| workload | rx_desc | tx_desc | cores | burst | Mpps | drop | p99 µs | why (one grid step away) |")
-        print("|---|---|---|---|---|---|---|---|---|")
+        print("| workload | rx_desc | tx_desc | cores | burst | Mpps | drop | p99 µs | binding_limit "
+              "| why (one grid step away) |")
+        print("|---|---|---|---|---|---|---|---|---|---|")
     for _, row in best.iterrows():
         why = explain(frame, row, config["grid"])
         if args.markdown:
             print(f"| {row.workload} | {row.rx_desc} | {row.tx_desc} | {row.cores} | {row.burst} | "
-                  f"{row.throughput_mpps:.2f} | {row.drop_rate:.3f} | {row.latency_p99_us:.1f} | {why} |")
+                  f"{row.throughput_mpps:.2f} | {row.drop_rate:.3f} | {row.latency_p99_us:.1f} | "
+                  f"{row.binding_limit} | {why} |")
         else:
             print(f"{row.workload:11s} rx={row.rx_desc:<5d} tx={row.tx_desc:<5d} cores={row.cores:<3d} "
                   f"burst={row.burst:<4d} {row.throughput_mpps:8.2f} Mpps drop={row.drop_rate:.3f} "

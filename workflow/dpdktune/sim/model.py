@@ -19,10 +19,10 @@ from typing import Any
 
 import numpy as np
 
-from dpdktune.hardware import HardwareProfile
+from dpdktune.hardware import APP_TX_MODES, HardwareProfile
 from dpdktune.knobs import Knobs
 from dpdktune.metrics.schema import KNOB_NAMES
-from dpdktune.sim import cache, cpu, pcie, queueing, rss, traffic, wire
+from dpdktune.sim import cache, cpu, pcie, queueing, rings, rss, traffic, wire
 from dpdktune.sim.noise import speed_factor
 from dpdktune.workloads import Workload
 
@@ -47,7 +47,7 @@ def apply_knobs(hw: HardwareProfile, knobs: Knobs) -> Knobs:
             raise ValueError(f"knobs.{name}: must be a positive integer, got {value!r}")
     rx = min(max(int(knobs.rx_desc), hw.nic_min_desc), hw.nic_max_desc)
     tx = min(max(int(knobs.tx_desc), hw.nic_min_desc), hw.nic_max_desc)
-    return Knobs(rx_desc=rx, tx_desc=tx, cores=min(int(knobs.cores), hw.cores), burst=min(int(knobs.burst), rx))
+    return Knobs(rx_desc=rx, tx_desc=tx, cores=min(int(knobs.cores), hw.max_lcores), burst=min(int(knobs.burst), rx))
 
 
 def _step_us(workload: Workload, sample_us: float) -> tuple[float, int]:
@@ -115,20 +115,24 @@ def simulate(
     window_ms: float = 10.0,
     sample_interval_ms: float = 0.5,
     noise_cv: float = 0.0,
+    mbuf_pool: int | None = None,
 ) -> SimOutput:
     """Simulate one run of `workload` under `knobs` on `hw`; the same seed gives the same output.
 
     Queue arrays have one column per core: the RX queue that core serves on one port. A
     bidirectional workload loads the same-index queue of the other port identically
     (assumption: both directions carry the same packet counts), so totals count it twice.
+    `mbuf_pool` overrides the profile's pool size (testpmd --total-num-mbufs).
     """
     if window_ms <= 0 or sample_interval_ms <= 0:
         raise ValueError("sim.window_ms and sim.sample_interval_ms: must be > 0")
     applied = apply_knobs(hw, knobs)
     rx, tx, n_cores, burst = applied.rx_desc, applied.tx_desc, applied.cores, applied.burst
+    pool = int(mbuf_pool if mbuf_pool is not None else hw.mbuf_pool)
     rng = np.random.default_rng(seed)
-    hz = hw.cpu_ghz * 1e9
+    hz = cpu.clock_hz(hw, n_cores)
     line = hw.cache_line_bytes
+    cap = hw.rx_burst_cap
 
     # --- steps on one clock
     sample_us = sample_interval_ms * 1e3
@@ -161,41 +165,80 @@ def simulate(
     # --- (b) RSS: queue i of every RX port is served by core i
     share = rss.queue_shares(workload.name, workload.flows, workload.zipf_s, hw.rss_reta_size, n_cores)
     lam_port = float(rate.mean())
-    lam = lam_port * share  # mean pps per RX queue
+    lam = lam_port * share  # mean pps per RX queue (and per TX queue: the other port's)
     lam_total = float(lam.sum()) * ports
     weight = share / share.sum()  # each queue's share of the packets
+    loaded = share > 0
+    n_loaded = max(int(np.count_nonzero(loaded)), 1)
 
-    # --- (d) caches: DDIO working set over all active rings, L2 working set per core
+    # --- (e') rings: thresholds as the PMD accepts them, TX backlog, what the mbuf pool fills
+    rx_free = rings.threshold(hw.rx_free_thresh, rx)
+    tx_rs, tx_free = rings.threshold(hw.tx_rs_thresh, tx), rings.threshold(hw.tx_free_thresh, tx)
+    frame_s = wire.serialization_us(hw.link_gbps, mean_size) * 1e-6
+    tx_lat_s = rings.tx_latency_s(hw, tx_rs, frame_s)
+    lam_cap = np.minimum(lam, hw.queue_max_mpps * 1e6)
+    tx_held = rings.tx_held_mbufs(tx, tx_free, tx_rs, burst, lam_cap, tx_lat_s)
+    rx_fill = rings.rx_filled_desc(hw, pool, rx, n_cores, burst, float(tx_held.sum()) * ports)
+    mbuf_short = rx_fill < rx
+
+    # --- (d) caches, counting only the lines really touched. L2: the mbuf cycle of one core
+    # (rings, TX backlog, mempool cache). DDIO: lines DMA-written but not yet consumed
     data_lines = float(np.dot(weights, np.ceil(sizes / line)))
     touches_data = workload.app_cycles > 0  # io forwarding never reads the payload
     cpu_lines = hw.mbuf_header_lines + (1.0 if touches_data else 0.0)
     wb_lines = hw.desc_wb_bytes / line
     dma_lines = data_lines + wb_lines
-    queues = ports * n_cores
-    ws_io = cache.io_working_set_bytes(hw, queues, queues, rx, tx, data_lines)
-    hit = cache.ddio_hit_rate(hw, ws_io)
-    ws_core = cache.core_working_set_bytes(hw, rx, tx, ports, cpu_lines)
+    footprint = ports * (rx_fill + tx_held) + hw.mempool_cache  # mbufs one loaded core cycles through
+    ws_core = cache.core_working_set_bytes(hw, float(footprint.max()), cpu_lines)
     l2_miss = cache.l2_miss_fraction(hw, ws_core)
     cpu_dma_lines = wb_lines + (1.0 if touches_data else 0.0)
 
-    # --- (b, c) CPU: cycles per packet and per burst, inflated by core contention and noise;
-    # idle-polling cores (no flow hashed to them) add no contention on the shared data path
-    inflate = cpu.contention(hw, max(int(np.count_nonzero(share)), 1)) * speed
-    stall = cpu.miss_stall_cycles(hw, l2_miss, cpu_lines, cpu_dma_lines * (1.0 - hit))
-    c_pkt = (hw.fwd_base_cycles + workload.app_cycles + stall) * inflate
-    c_burst = hw.per_burst_cycles * inflate
+    # --- (b, c) CPU: cycles per packet and per internal receive call, on each core's placement
+    smt, remote = cpu.placement(hw, n_cores)
+    hz_ns = hz * 1e-9
     idle_cycles = max(hw.ports - ports, 0) * hw.empty_poll_cycles
+    base0 = (hw.fwd_base_cycles + workload.app_cycles) * smt * speed
+    burst0 = hw.per_burst_cycles * smt * speed
+    n0 = np.clip(cpu.average_burst(ports * lam, base0, ports * burst0 + idle_cycles, burst, hz, burst0, cap)
+                 / ports, 1.0, burst)
+    in_flight = np.minimum(hw.line_fill_buffers, n0)
+    stall = (cpu.miss_stall_cycles(hw.llc_hit_cycles, l2_miss * cpu_lines, hw.miss_overlap, in_flight)
+             + np.where(remote, cpu.miss_stall_cycles(hw.numa_remote_ns * hz_ns, cpu_dma_lines, hw.miss_overlap,
+                                                      in_flight), 0.0))
+    mu_q0 = cpu.full_rate_pps(base0 + stall * smt * speed, burst0, idle_cycles, burst, ports, hz, cap) / ports
+    # DDIO: packets waiting in the rings (full when the core is overloaded, half full when only
+    # the arrival peaks overload it, else a burst plus the M/D/1 mean queue) hold the lines
+    # written since; assumption: mean occupancies stand for the distribution
+    ring_eff = max(rx_fill - rx_free, 1.0)
+    rho = lam / mu_q0
+    waiting = np.where(rho >= 1.0, ring_eff,
+                       np.where(float(rate.max()) * share > mu_q0, ring_eff / 2.0,
+                                n0 + rho * rho / (2.0 * np.maximum(1.0 - rho, 1e-9))))
+    ws_io = cache.io_working_set_bytes(hw, ports * float(np.minimum(waiting, ring_eff)[loaded].sum()), dma_lines)
+    hit = cache.ddio_hit_rate(hw, ws_io)
+    stall = stall + cpu.miss_stall_cycles(hw.dram_latency_ns * hz_ns, cpu_dma_lines * (1.0 - hit), hw.miss_overlap,
+                                          in_flight)
+    # what tx_burst cannot enqueue is freed: its receive cycles are spent, plus the free
+    mu_tx = rings.tx_completion_pps(tx, tx_free, tx_rs, n0, tx_lat_s)
+    mu0 = cpu.full_rate_pps(base0 + stall * smt * speed, burst0, idle_cycles, burst, ports, hz, cap)
+    tx_rate = np.minimum(lam, mu0 / ports)
+    tx_lost = 1.0 - rings.passed_share(tx_rate, mu_tx)
+    # contention only where the shared uncore is loaded: scales with the cores' utilisation
+    util = float(np.dot(weight, np.minimum(1.0, ports * lam / mu0)))
+    inflate = cpu.contention(hw, n_loaded, util)
+    c_pkt = (base0 + (stall + tx_lost * hw.tx_drop_cycles) * smt * speed) * inflate
+    c_burst = burst0 * inflate
     loop_fixed = ports * c_burst + idle_cycles
-    mu_core = cpu.full_rate_pps(c_pkt, c_burst, idle_cycles, burst, ports, hz)
+    mu_core = cpu.full_rate_pps(c_pkt, c_burst, idle_cycles, burst, ports, hz, cap)
     # round-robin polling: a queue gets at least its turn, and whatever the others leave
     mu_cpu = np.maximum(mu_core / ports, mu_core - (ports - 1) * lam)
-    avg_burst = cpu.average_burst(ports * lam, c_pkt, loop_fixed, burst, hz) / ports
+    avg_burst = cpu.average_burst(ports * lam, c_pkt, loop_fixed, burst, hz, c_burst, cap) / ports
     avg_burst = np.clip(avg_burst, 1.0, burst)
     mean_burst = float(np.dot(avg_burst, weight))
     # bursts at the peak of the arrival process, where the PCIe limit can bind
     peak = np.minimum(ports * float(rate.max()) * share, mu_core)
-    peak_burst = float(np.dot(np.clip(cpu.average_burst(peak, c_pkt, loop_fixed, burst, hz) / ports, 1.0, burst),
-                              weight))
+    peak_burst = float(np.dot(np.clip(cpu.average_burst(peak, c_pkt, loop_fixed, burst, hz, c_burst, cap) / ports,
+                                      1.0, burst), weight))
 
     # --- (f) PCIe, NIC and DRAM limits, shared by the queues in proportion to their load
     cost = pcie.packet_bytes(hw, sizes, weights, mean_burst)
@@ -205,23 +248,27 @@ def simulate(
     dram_cap = hw.dram_gbps * 1e9 / 8.0 / dram_bytes if dram_bytes > 0 else math.inf
     load_share = weight / ports  # of all packets through the NIC
     read_lat_s = hw.pcie_read_latency_ns * 1e-9
-    # RX descriptor window (Little's law, mean values): a descriptor is away from the NIC for
-    # one PCIe read after the refill, plus on average half a refill batch and half a burst
-    rx_window = max(rx - (hw.rx_free_thresh + burst) / 2.0, 1.0) / read_lat_s
-    mu_nic = np.minimum(np.minimum(hw.queue_max_mpps * 1e6, min(nic_cap, pcie_cap) * load_share), rx_window)
+    burst_s = (c_burst * cpu.chunks(avg_burst, cap) + avg_burst * c_pkt) / hz
+    mu_refill = rings.rx_refill_pps(rx_fill, rx_free, avg_burst, read_lat_s, burst_s)
     mu_host = mu_cpu if math.isinf(dram_cap) else np.minimum(mu_cpu, dram_cap * load_share)
+    # near the ring's mean-value limit a busy core finds fewer packets than it could take (soft
+    # minimum), and an underloaded queue loses the frames that arrive while the ring runs dry
+    mu_host = rings.softmin(mu_host, mu_refill)
+    mu_nic = np.minimum(np.minimum(hw.queue_max_mpps * 1e6, min(nic_cap, pcie_cap) * load_share), mu_refill)
     mu = np.maximum(np.minimum(mu_nic, mu_host), 1.0)
+    demand = np.maximum(np.minimum(lam, mu), 1e-9)
+    rx_keep = np.where(lam < mu, rings.passed_share(demand, mu_refill), 1.0)
 
     # --- (e, g) finite buffers: the NIC's on-chip buffer (its share per queue) ahead of the ring
     cell = hw.nic_buffer_cell_bytes
     nic_pkts = hw.nic_rx_buffer_kb * 1024.0 / float(np.dot(weights, np.ceil(sizes / cell) * cell)) * weight
-    ring_eff = max(rx - hw.rx_free_thresh, 1)
     # a stalled core serves nothing; its ring absorbs the arrivals meanwhile
     stalled_us = np.zeros((steps, n_cores))
     _stall_time(short_stalls, hw.stall_us, dt_us, steps, n_cores, stalled_us)
     _stall_time(long_stalls, hw.long_stall_us, dt_us, steps, n_cores, stalled_us)
     host_service = mu_host * (1.0 - np.minimum(1.0, stalled_us / dt_us)) * dt_s
-    arrivals = port_counts * share
+    offered_q = port_counts * share
+    arrivals = offered_q * rx_keep
     if hw.nic_buffer_on_ring_full:
         # the NIC holds frames while the ring is full: one queue of ring + NIC buffer,
         # drained at the slower of the NIC side and the host side
@@ -237,27 +284,24 @@ def simulate(
                                                   np.minimum(lam, mu_nic) > mu_host)
         dropped = nic_dropped + ring_dropped
         coarse_us = nic_occ * (1e6 / np.maximum(mu_nic, 1.0)) + occ * (1e6 / np.maximum(mu_host, 1.0))
-    # TX descriptor window (Little's law, mean values): a descriptor stays busy for two PCIe
-    # reads (descriptor, then data), plus on average half an RS batch and half a burst; what
-    # tx_burst cannot enqueue is dropped
-    tx_window = max(tx - (hw.tx_rs_thresh + burst) / 2.0, 1.0) / (2.0 * read_lat_s)
-    sent = np.minimum(served, tx_window * dt_s)
-    lost = dropped + (served - sent)
+    # TX descriptors: the soft-limited share of what the core served leaves, the rest is freed
+    sent = served * rings.passed_share(served / dt_s, mu_tx)
+    lost = dropped + (served - sent) + (offered_q - arrivals)
 
     # --- metrics (one port's queues, counted for every loaded port)
-    total_in = float(arrivals.sum()) * ports
+    total_in = float(offered_q.sum()) * ports
     total_sent = float(sent.sum()) * ports
     served_q = served.sum(axis=0) * ports
     total_served = float(served_q.sum())
     total_lost = float(lost.sum()) * ports
-    busy_per_pkt = c_pkt + c_burst / avg_burst
+    busy_per_pkt = c_pkt + c_burst * cpu.chunks(avg_burst, cap) / avg_burst
     busy_cycles = float(np.dot(served_q, busy_per_pkt))
     served_pps = total_served / window_s
     sent_pps = total_sent / window_s
 
     mdl_mean, busy = queueing.within_step_wait(lam, mu, weight, dt_us, random=workload.arrival.process != "cbr")
     batch_us = float(np.dot(weight, avg_burst * c_pkt / hz * 1e6))  # waiting for its own burst
-    gather_us = float(np.dot(weight, cpu.tx_gather_us(burst, lam, hw.tx_drain_us)))
+    gather_us = float(np.dot(weight, cpu.tx_gather_us(burst, lam, hw.tx_drain_us, tx_mode(hw, workload))))
     base_us = _fixed_path_us(hw, mean_size, hit)
     p50, p99, p999 = base_us + queueing.latency_percentiles(coarse_us, sent, mdl_mean, busy, batch_us, gather_us)
     if total_sent <= 0:
@@ -273,7 +317,7 @@ def simulate(
         "latency_p999_us": float(p999),
         "cpu_util": [1.0] * n_cores,  # busy polling: /proc/stat shows every core at 100 %
         "useful_cycles_fraction": min(1.0, busy_cycles / (hz * window_s * n_cores)),
-        "cycles_per_packet": busy_cycles / total_served if total_served > 0 else c_pkt + c_burst,
+        "cycles_per_packet": busy_cycles / total_served if total_served > 0 else float(np.max(c_pkt + c_burst)),
         "llc_misses_per_packet": dma_lines * (1.0 - hit),
         "pcie_rd_gbps": cost.dma_read * sent_pps * 8.0 / 1e9,
         "pcie_wr_gbps": (cost.rx_write * served_pps + (cost.dma_write - cost.rx_write) * sent_pps) * 8.0 / 1e9,
@@ -290,7 +334,7 @@ def simulate(
     served_s = per_sample(served) * ports
     timeseries = {
         "t_s": np.arange(n_samples) * interval_s,
-        "offered_mpps": per_sample(arrivals) * ports / interval_s / 1e6,
+        "offered_mpps": per_sample(offered_q) * ports / interval_s / 1e6,
         "throughput_mpps": sent_s / interval_s / 1e6,
         "dropped_mpps": per_sample(lost) * ports / interval_s / 1e6,
         "ring_occupancy": per_sample(np.minimum(occ, rx)) / (steps_per_sample * n_cores),
@@ -305,36 +349,56 @@ def simulate(
     hot = int(np.argmax(share))
     limits = {
         "offered": lam_total,
+        "wire": line_pps * ports,
         "cpu": float(mu_cpu.sum()) * ports,
         "rss": float(mu_cpu[hot] / share[hot]) * ports,
-        "nic": nic_cap,
+        "nic": min(nic_cap, hw.queue_max_mpps * 1e6 / share[hot] * ports),
         "pcie": pcie_cap,
-        "dram": dram_cap,
-        "queue": hw.queue_max_mpps * 1e6 / share[hot] * ports,
-        "rx_ring": rx_window / share[hot] * ports,
-        "tx_ring": tx_window / share[hot] * ports,
+        "ddio/dram": dram_cap,
+        "rx-refill": float(mu_refill[hot] / share[hot]) * ports,
+        "tx-completion": float(mu_tx[hot] / share[hot]) * ports,
     }
+    bound = _binding_limit(limits, float(rate.max()) * ports)
+    name = bound.split("@")[0]
+    ring_loss = float(dropped.sum()) > 0.001 * max(total_in / ports, 1.0)
+    if mbuf_short and (name == "rx-refill" or (name in ("offered", "wire") or "@" in bound) and ring_loss):
+        # the ring the NIC sees is short of buffers: the pool, not the ring size, binds
+        name, bound = "mbufs", bound.replace(name, "mbufs")
     extra = {
-        "bound": _binding_limit(limits, float(rate.max()) * ports),
+        "bound": bound,
+        "binding_limit": name,
         "limits_mpps": {k: round(float(v) / 1e6, 3) for k, v in limits.items() if math.isfinite(v)},
         "line_mpps": line_pps * ports / 1e6,
         "io_working_set_mb": ws_io / 2**20,
         "l2_miss_fraction": l2_miss,
         "avg_burst": mean_burst,
         "core_mpps": mu_core / 1e6,
+        "rx_desc_filled": rx_fill,
+        "clock_ghz": hz / 1e9,
         "step_us": dt_us,
     }
     return SimOutput(metrics=metrics, applied=applied, timeseries=timeseries, extra=extra)
 
 
+def tx_mode(hw: HardwareProfile, workload: Workload) -> str:
+    """The application's TX mode: a workload tagged `tx-buffered` or `tx-immediate` sets its
+    own, otherwise the profile's `app_tx_mode` (testpmd-like immediate by default)."""
+    for mode in APP_TX_MODES:
+        if f"tx-{mode}" in workload.tags:
+            return mode
+    return hw.app_tx_mode
+
+
 def _binding_limit(limits: dict[str, float], peak: float) -> str:
-    """The limit that binds: "offered" when the DUT keeps up with the load (2 % margin),
-    "<limit>@peak" when it keeps up with the mean but not with the arrival peaks, "rss" when
-    the hottest queue saturates well before the cores as a whole."""
-    candidates = {k: v for k, v in limits.items() if k != "offered"}
+    """The limit that binds: "offered" ("wire" at line rate) when the DUT keeps up with the
+    load (2 % margin), "<limit>@peak" when it keeps up with the mean but not with the arrival
+    peaks, "rss" when the hottest queue saturates well before the cores as a whole."""
+    candidates = {k: v for k, v in limits.items() if k not in ("offered", "wire")}
     if limits["rss"] >= 0.98 * limits["cpu"]:
         del candidates["rss"]
     tightest = min(candidates, key=candidates.get)
     if limits["offered"] > 0.98 * candidates[tightest]:
         return tightest
-    return f"{tightest}@peak" if peak > candidates[tightest] else "offered"
+    if peak > candidates[tightest]:
+        return f"{tightest}@peak"
+    return "wire" if limits["offered"] >= 0.98 * limits["wire"] else "offered"
