@@ -9,9 +9,11 @@ from typing import Any
 import jsonschema
 import yaml
 
-CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
-DEFAULT_CONFIG = CONFIG_DIR / "config.yaml"
-SCHEMA_FILE = CONFIG_DIR / "schema.yaml"
+from dpdktune.paths import project_file
+
+CONFIG_DIR = project_file("config")
+DEFAULT_CONFIG = project_file("config/config.yaml")
+SCHEMA_FILE = project_file("config/schema.yaml")
 
 
 class ConfigError(ValueError):
@@ -45,14 +47,14 @@ def check_schema(config: dict[str, Any]) -> None:
 def check_semantics(config: dict[str, Any]) -> None:
     """What the schema cannot check: names that must exist, and limits of the hardware."""
     from dpdktune.hardware import load_hardware
-    from dpdktune.workloads import resolve
+    from dpdktune.workloads import workloads_of
 
     try:
         hardware = load_hardware(config["hardware"])
     except ValueError as exc:
         raise ConfigError(str(exc)) from exc
     try:
-        resolve(config["workloads"])
+        workloads_of(config)
     except ValueError as exc:
         raise ConfigError(str(exc)) from exc
     for axis in ("rx_desc", "tx_desc"):

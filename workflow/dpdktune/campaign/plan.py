@@ -9,7 +9,7 @@ from dpdktune.backends.base import RunSpec
 from dpdktune.hardware import HardwareProfile, load_hardware
 from dpdktune.knobs import expand_grid
 from dpdktune.metrics.provenance import config_hash
-from dpdktune.workloads import Workload, resolve
+from dpdktune.workloads import Workload, definitions_digest, workloads_of
 
 #: The config keys that change what a run measures; analysis settings do not.
 RUN_KEYS = ("backend", "hardware", "workloads", "grid", "trials", "seed")
@@ -19,6 +19,8 @@ def run_config(config: dict[str, Any]) -> dict[str, Any]:
     """The part of the config that determines the measurements (hashed into the campaign id)."""
     subset = {k: config[k] for k in RUN_KEYS}
     subset[config["backend"]] = config.get(config["backend"], {})
+    # what the names stand for: editing a definition (or a trace) starts a new campaign
+    subset["workload_definitions"] = definitions_digest(campaign_workloads(config))
     return subset
 
 
@@ -53,7 +55,7 @@ def workload_runs(
 
 
 def campaign_workloads(config: dict[str, Any]) -> list[Workload]:
-    return resolve(config["workloads"])
+    return workloads_of(config)
 
 
 def expected_runs(config: dict[str, Any]) -> int:
