@@ -189,18 +189,23 @@ class MmppFit:
         return 2 * (self.loglik - self.poisson_loglik) - 3 * np.log(self.bins)
 
 
+def bin_counts(time_s: np.ndarray) -> tuple[np.ndarray, float]:
+    """Packets per bin of ~PACKETS_PER_BIN packets (at most MAX_BINS bins), and the bin width (s)."""
+    t = time_s - time_s[0]
+    bin_s = PACKETS_PER_BIN * float(t[-1]) / (len(t) - 1)
+    nbins = int(min(max(float(t[-1]) / bin_s, 2), MAX_BINS))
+    t = t[t < nbins * bin_s]
+    return np.bincount((t / bin_s).astype(int), minlength=nbins)[:nbins].astype(float), bin_s
+
+
 def fit_mmpp(time_s: np.ndarray, iterations: int = 100) -> MmppFit:
     """Baum-Welch for a 2-state Poisson HMM on packet counts in bins of ~PACKETS_PER_BIN packets.
 
     The forward and backward passes are prefix products of the 2x2 step matrices, computed by a
     doubling scan (log2(bins) vectorised steps) instead of a Python loop over bins. At most
     MAX_BINS bins (the trace's start) are fitted: the process is assumed stationary."""
-    t = time_s - time_s[0]
-    mean_pps = (len(t) - 1) / float(t[-1])
-    bin_s = PACKETS_PER_BIN / mean_pps
-    nbins = int(min(max(float(t[-1]) / bin_s, 2), MAX_BINS))
-    t = t[t < nbins * bin_s]
-    counts = np.bincount((t / bin_s).astype(int), minlength=nbins)[:nbins].astype(float)
+    counts, bin_s = bin_counts(time_s)
+    nbins = len(counts)
     log_fact = gammaln(counts + 1)
     lam = np.maximum(np.array([np.quantile(counts, 0.25), np.quantile(counts, 0.9) + 1e-3]), 1e-6)
     trans = np.array([[0.9, 0.1], [0.1, 0.9]])
@@ -246,18 +251,15 @@ def _scan(steps: np.ndarray, forward: bool) -> tuple[np.ndarray, np.ndarray]:
     log_scale = np.log(scale)
     k = 1
     while k < len(q):
-        if forward:   # q[i] <- q[i-k] @ q[i]
-            prod = np.einsum("tij,tjk->tik", q[:-k], q[k:])
-            logs = log_scale[:-k] + log_scale[k:]
-        else:         # q[i] <- q[i] @ q[i+k]
-            prod = np.einsum("tij,tjk->tik", q[:-k], q[k:])
-            logs = log_scale[:-k] + log_scale[k:]
+        # forward: q[i] <- q[i-k] @ q[i]; backward: q[i] <- q[i] @ q[i+k] (the same pairs)
+        prod = np.einsum("tij,tjk->tik", q[:-k], q[k:])
         norm = prod.max(axis=(1, 2))
         prod /= norm[:, None, None]
+        logs = log_scale[:-k] + log_scale[k:] + np.log(norm)
         if forward:
-            q[k:], log_scale[k:] = prod, logs + np.log(norm)
+            q[k:], log_scale[k:] = prod, logs
         else:
-            q[:-k], log_scale[:-k] = prod, logs + np.log(norm)
+            q[:-k], log_scale[:-k] = prod, logs
         k *= 2
     return q, log_scale
 
@@ -266,10 +268,16 @@ def arrival_process(time_s: np.ndarray) -> tuple[Arrival, dict[str, Any]]:
     """The arrival process the simulator reads, and the fit behind it."""
     iat = np.diff(time_s)
     cv = float(iat.std() / iat.mean()) if iat.mean() > 0 else 0.0
+    counts, _ = bin_counts(time_s)
+    # index of dispersion: 1 for Poisson counts, (n-1)*D ~ chi2(n-1), so its sd is ~sqrt(2/n)
+    dispersion = float(counts.var() / counts.mean())
+    facts: dict[str, Any] = {"iat_cv": cv, "count_dispersion": dispersion}
+    if dispersion < 1 + 4 * np.sqrt(2 / len(counts)):
+        return Arrival(process="cbr" if cv < CBR_MAX_CV else "poisson"), facts
     fit = fit_mmpp(time_s)
     low, high = fit.rates_pps
-    facts = {"iat_cv": cv, "mmpp_rates_pps": list(fit.rates_pps), "mmpp_sojourn_us": list(fit.sojourn_us),
-             "mmpp_bin_us": fit.bin_us, "mmpp_bic_gain": fit.bic_gain}
+    facts.update({"mmpp_rates_pps": list(fit.rates_pps), "mmpp_sojourn_us": list(fit.sojourn_us),
+                  "mmpp_bin_us": fit.bin_us, "mmpp_bic_gain": fit.bic_gain})
     modulated = fit.bic_gain > 0 and high > MODULATION_MIN_RATIO * max(low, 1e-9) and min(fit.sojourn_us) > fit.bin_us
     if not modulated:
         return Arrival(process="cbr" if cv < CBR_MAX_CV else "poisson"), facts

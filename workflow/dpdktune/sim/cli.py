@@ -11,7 +11,7 @@ from dpdktune.hardware import load_hardware
 from dpdktune.knobs import Knobs
 from dpdktune.metrics.schema import METRIC_NAMES
 from dpdktune.sim.model import simulate
-from dpdktune.workloads import load_catalogue
+from dpdktune.workloads import config_catalogue, load_catalogue
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -27,13 +27,21 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     parser.add_argument("--noise-cv", type=float, default=0.0, help="trial noise CV (default 0: the physics alone)")
     parser.add_argument("--window-ms", type=float, default=10.0)
     parser.add_argument("--sample-interval-ms", type=float, default=0.5)
+    parser.add_argument("--configfile", action="append", default=[], metavar="FILE",
+                        help="a pipeline config (repeatable, merged as Snakemake does): --workload may name "
+                             "its workload_defs and workloads_file entries too")
     parser.set_defaults(func=main)
     return parser
 
 
 def main(args: argparse.Namespace) -> int:
     hardware = load_hardware(args.hardware)
-    catalogue = load_catalogue()
+    if args.configfile:
+        from dpdktune.config import load_config
+
+        catalogue = config_catalogue(load_config(*args.configfile))
+    else:
+        catalogue = load_catalogue()
     if args.workload not in catalogue:
         raise ValueError(f"--workload: unknown workload {args.workload!r}; known: {sorted(catalogue)}")
     knobs = Knobs(rx_desc=args.rx_desc, tx_desc=args.tx_desc, cores=args.cores, burst=args.burst)
