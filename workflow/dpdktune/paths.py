@@ -35,3 +35,17 @@ def project_files(rel_dir: str | Path, pattern: str) -> dict[str, Path]:
     found = {p.name: p for p in sorted((default_root() / rel_dir).glob(pattern))}
     found.update({p.name: p for p in sorted((Path.cwd() / rel_dir).glob(pattern))})
     return found
+
+
+#: the files of a project, as globs from its root: what a wheel carries and `dpdktune init` copies
+PROJECT_GLOBS = (
+    "Snakefile", "rules/*.smk", "workflow/scripts/*.py",
+    "config/*.yaml", "config/hardware/*.yaml",
+    "csrc/*.c", "csrc/*.h", "csrc/templates/*.j2", "csrc/*/*.c", "csrc/*/*.h", "csrc/*/*.sh", "csrc/*/Makefile",
+    "envs/*.yaml", "profiles/*/*.yaml",
+)
+
+
+def project_paths(root: Path) -> list[Path]:
+    """The project files under `root`, relative to it."""
+    return sorted({p.relative_to(root) for pattern in PROJECT_GLOBS for p in root.glob(pattern) if p.is_file()})
