@@ -146,7 +146,7 @@ def size_mix(frames: np.ndarray, bins: int) -> tuple[tuple[int, ...], tuple[floa
     equal packet share at their mean size (so the mean frame size is kept)."""
     sizes, counts = np.unique(frames, return_counts=True)
     if len(sizes) <= bins:
-        return tuple(int(s) for s in sizes), tuple(float(c) / counts.sum() for c in counts)
+        return tuple(int(s) for s in sizes), tuple(float(c / counts.sum()) for c in counts)
     cum = np.cumsum(counts) / counts.sum()
     group = np.minimum((cum * bins - 1e-9).astype(int), bins - 1)
     out_sizes, out_weights = [], []

@@ -24,7 +24,7 @@ from typing import Any, Mapping
 
 from dpdktune.backends import measure, testpmd
 from dpdktune.backends.base import RunFailed, RunResult, RunSpec
-from dpdktune.backends.pcap import workload_pcaps
+from dpdktune.backends.pcap import trace_pcaps, workload_pcaps
 
 _PR_SET_PDEATHSIG = 1
 log = logging.getLogger("dpdktune.backends.local")
@@ -133,6 +133,12 @@ def pcap_null_vdevs(spec: RunSpec, pcaps: list[Path]) -> tuple[list[str], list[i
         sources = [0]
     pacing = ("unpaced: net_pcap replays as fast as the forwarding core polls, so the workload's "
               "offered rate and arrival process are not applied (sizes, mix and flows are)")
+    if spec.workload.trace:
+        pacing = (f"unpaced: DPDK 22.11's net_pcap has no option that honours pcap timestamps (its only "
+                  f"arguments are rx_pcap, tx_pcap, rx_iface, rx_iface_in, tx_iface, iface, phy_mac and "
+                  f"infinite_rx), so the trace's packets replay as fast as the forwarding core polls: its "
+                  f"sizes, headers and flows are kept, its recorded {spec.workload.offered_mpps:.4g} Mpps "
+                  f"and timing are not. Paced replay: topology memif with generator pktgen")
     return [source, sink], sources, {"ports": note, "pacing": pacing}
 
 
@@ -189,7 +195,8 @@ class LocalBackend:
     def _run_pcap_null(self, spec: RunSpec, cpus: int, topo: dict[str, Any]) -> RunResult:
         cores = testpmd.clip_cores(spec.knobs.cores, cpus)
         # the pcap is the workload's, not the trial's: every trial replays the same packets
-        pcaps = workload_pcaps(spec.workload, cores, self.workdir(), self.settings.packets_per_pcap)
+        pcaps = (trace_pcaps if spec.workload.trace else workload_pcaps)(
+            spec.workload, cores, self.workdir(), self.settings.packets_per_pcap)
         vdevs, sources, desc = pcap_null_vdevs(spec, pcaps)
         prefix = new_file_prefix()
         cmd = testpmd.dut_command(self.settings, spec.knobs, cpus, prefix, vdevs, max(spec.workload.sizes))
