@@ -82,60 +82,86 @@ def read_pcap(path: str | Path, keep_records: bool = False) -> tuple[Packets, li
     if linktype != _LINK_ETHERNET and linktype not in _LINK_RAW:
         raise TraceError(f"{path}: link type {linktype} is not supported (Ethernet or raw IP)")
     record = struct.Struct(endian + "IIII")
-    flows: dict[bytes, int] = {}
-    times, lengths, flow_ids, records = [], [], [], []
+    starts, heads = [], []
     offset = 24
     while offset + 16 <= len(data):
-        sec, frac, caplen, wirelen = record.unpack_from(data, offset)
-        end = offset + 16 + caplen
-        if end > len(data):
+        head = record.unpack_from(data, offset)
+        if offset + 16 + head[2] > len(data):
             break  # a capture cut off mid-record: keep what is whole
-        frame = data[offset + 16:end]
-        key = _flow_key(frame, linktype == _LINK_ETHERNET)
-        flow_ids.append(flows.setdefault(key, len(flows)))
-        times.append(sec + frac * tick)
-        lengths.append(wirelen)
-        if keep_records:
-            records.append(data[offset:end])
-        offset = end
-    if len(times) < 2:
-        raise TraceError(f"{path}: needs at least 2 packets, has {len(times)}")
-    order = np.argsort(np.asarray(times), kind="stable")
-    packets = Packets(time_s=np.asarray(times)[order], wire_len=np.asarray(lengths)[order],
-                      flow=np.asarray(flow_ids)[order], linktype=linktype, nanosecond=tick == 1e-9,
-                      endian=endian)
-    return packets, [records[i] for i in order] if keep_records else []
+        starts.append(offset)
+        heads.append(head)
+        offset += 16 + head[2]
+    if len(starts) < 2:
+        raise TraceError(f"{path}: needs at least 2 packets, has {len(starts)}")
+    heads_np = np.asarray(heads, dtype=np.int64)
+    times = heads_np[:, 0] + heads_np[:, 1] * tick
+    starts_np = np.asarray(starts, dtype=np.int64)
+    flow = _flows(np.frombuffer(data, np.uint8), starts_np + 16, heads_np[:, 2], linktype == _LINK_ETHERNET)
+    order = np.argsort(times, kind="stable")
+    packets = Packets(time_s=times[order], wire_len=heads_np[order, 3], flow=flow[order], linktype=linktype,
+                      nanosecond=tick == 1e-9, endian=endian)
+    records = [data[starts[i]:starts[i] + 16 + heads[i][2]] for i in order] if keep_records else []
+    return packets, records
 
 
-def _flow_key(frame: bytes, ethernet: bool) -> bytes:
-    """The 5-tuple of an IP packet with ports; MACs and EtherType for anything else."""
-    ip_at, ethertype = 0, None
+#: header bytes read per packet: Ethernet, two VLAN tags, IPv4 with options (or IPv6), and ports
+_HEADER_BYTES = 14 + 8 + 60 + 4
+
+
+def _flows(data: np.ndarray, starts: np.ndarray, caplen: np.ndarray, ethernet: bool,
+           chunk: int = 1 << 20) -> np.ndarray:
+    """A flow index per packet: its 5-tuple (IPv4/IPv6 with TCP/UDP/SCTP ports, no ports on
+    fragments), or MACs and EtherType for anything else; vectorised over chunks of packets."""
+    keys = []
+    padded = np.concatenate([data, np.zeros(_HEADER_BYTES, np.uint8)])
+    span = np.arange(_HEADER_BYTES)
+    for lo in range(0, len(starts), chunk):
+        h = padded[starts[lo:lo + chunk, None] + span]
+        h[span[None, :] >= caplen[lo:lo + chunk, None]] = 0  # bytes past the capture are not this packet's
+        keys.append(_flow_keys(h, ethernet))
+    keys = np.concatenate(keys)
+    _, inverse = np.unique(keys.view(np.dtype((np.void, keys.shape[1]))).ravel(), return_inverse=True)
+    return inverse.ravel()
+
+
+def _flow_keys(h: np.ndarray, ethernet: bool) -> np.ndarray:
+    n, rows = len(h), np.arange(len(h))
+    ip_at = np.zeros(n, np.int64)
+    ethertype = np.full(n, 0x0800, np.int64)
     if ethernet:
-        if len(frame) < 14:
-            return frame
-        ethertype = int.from_bytes(frame[12:14], "big")
-        ip_at = 14
-        while ethertype in (0x8100, 0x88A8) and len(frame) >= ip_at + 4:  # VLAN tags
-            ethertype = int.from_bytes(frame[ip_at + 2:ip_at + 4], "big")
-            ip_at += 4
-        if ethertype not in (0x0800, 0x86DD):
-            return frame[:12] + ethertype.to_bytes(2, "big")
-    version = frame[ip_at] >> 4 if len(frame) > ip_at else 0
-    if version == 4 and len(frame) >= ip_at + 20:
-        ihl = (frame[ip_at] & 0x0F) * 4
-        proto = frame[ip_at + 9]
-        addresses = frame[ip_at + 12:ip_at + 20]
-        fragment = int.from_bytes(frame[ip_at + 6:ip_at + 8], "big") & 0x1FFF
-        l4 = ip_at + ihl
-    elif version == 6 and len(frame) >= ip_at + 40:
-        proto = frame[ip_at + 6]
-        addresses = frame[ip_at + 8:ip_at + 40]
-        fragment = 0
-        l4 = ip_at + 40
-    else:
-        return frame[:14]
-    ports = frame[l4:l4 + 4] if proto in (6, 17, 132) and not fragment else b""
-    return bytes([version, proto]) + addresses + ports
+        ip_at += 14
+        ethertype = h[:, 12].astype(np.int64) << 8 | h[:, 13]
+        for _ in range(2):  # up to two VLAN tags
+            tagged = (ethertype == 0x8100) | (ethertype == 0x88A8)
+            inner = h[rows, np.minimum(ip_at + 2, _HEADER_BYTES - 2)].astype(np.int64) << 8 | h[rows, ip_at + 3]
+            ethertype = np.where(tagged, inner, ethertype)
+            ip_at = ip_at + 4 * tagged
+
+    def at(offset):
+        return h[rows[:, None], np.minimum(ip_at[:, None] + offset, _HEADER_BYTES - 1)]
+
+    first = at(np.arange(1))[:, 0]
+    version = first >> 4
+    v4 = (version == 4) & ((ethertype == 0x0800) | (not ethernet))
+    v6 = (version == 6) & ((ethertype == 0x86DD) | (not ethernet))
+    proto = np.where(v4, at(np.array([9]))[:, 0], np.where(v6, at(np.array([6]))[:, 0], 0))
+    addresses = np.where(v4[:, None], np.pad(at(np.arange(12, 20)), ((0, 0), (0, 24))), at(np.arange(8, 40)))
+    fragment = v4 & (((at(np.array([6]))[:, 0].astype(np.int64) & 0x1F) << 8 | at(np.array([7]))[:, 0]) != 0)
+    l4 = np.where(v4, (first & 0x0F).astype(np.int64) * 4, 40)
+    ports = h[rows[:, None], np.minimum(ip_at[:, None] + l4[:, None] + np.arange(4), _HEADER_BYTES - 1)]
+    ports = np.where(((proto == 6) | (proto == 17) | (proto == 132))[:, None] & ~fragment[:, None], ports, 0)
+    ip = v4 | v6
+    key = np.zeros((n, 2 + 32 + 4 + 14), np.uint8)
+    key[:, 0] = np.where(ip, version, 0)
+    key[:, 1] = proto
+    key[ip, 2:34] = addresses[ip]
+    key[ip, 34:38] = ports[ip]
+    if ethernet:  # anything but IP: MAC pair and EtherType
+        other = ~ip
+        key[other, 38:50] = h[other, :12]
+        key[other, 50] = (ethertype[other] >> 8).astype(np.uint8)
+        key[other, 51] = (ethertype[other] & 0xFF).astype(np.uint8)
+    return key
 
 
 # ---------------------------------------------------------------- fits
