@@ -145,3 +145,25 @@ def test_read_pcap_keys_flows_by_five_tuple(tmp_path):
     packets, records = read_pcap(tmp_path / "t.pcap", keep_records=True)
     assert len(np.unique(packets.flow)) == FLOWS and len(records) == len(packets.time_s)
     assert packets.nanosecond and yaml  # the writer above stores nanosecond timestamps
+
+
+def test_flow_keys_see_through_vlans_and_cover_ipv6_and_non_ip(tmp_path):
+    from scapy.layers.inet6 import IPv6
+    from scapy.layers.l2 import ARP, Dot1Q
+    from scapy.utils import wrpcap
+
+    packets = [
+        Ether() / Dot1Q(vlan=5) / IP(src="10.0.0.1", dst="10.0.0.2") / UDP(sport=1, dport=2),
+        Ether() / Dot1Q(vlan=5) / IP(src="10.0.0.1", dst="10.0.0.2") / UDP(sport=1, dport=2) / Raw(b"x" * 300),
+        Ether() / Dot1Q(vlan=5) / IP(src="10.0.0.1", dst="10.0.0.2") / UDP(sport=9, dport=2),
+        Ether() / IPv6(src="fe80::1", dst="fe80::2") / TCP(sport=5, dport=6),
+        Ether() / IPv6(src="fe80::1", dst="fe80::2") / TCP(sport=5, dport=6),
+        Ether(src="02:00:00:00:00:09") / ARP(),
+    ]
+    for i, p in enumerate(packets):
+        p.time = 1.0 + i * 1e-3
+    wrpcap(str(tmp_path / "mixed.pcap"), packets)
+    read, _ = read_pcap(tmp_path / "mixed.pcap")
+    assert list(read.flow[[0, 3]] == read.flow[[1, 4]]) == [True, True]
+    assert len(np.unique(read.flow)) == 4
+    assert list(read.wire_len) == [len(p) for p in packets]
