@@ -4,8 +4,7 @@
 from __future__ import annotations
 
 import hashlib
-import json
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -222,16 +221,9 @@ def workloads_of(config: dict[str, Any]) -> list[Workload]:
     return resolve(config["workloads"], catalogue=config_catalogue(config))
 
 
-def definition(workload: Workload) -> dict[str, Any]:
-    """Everything that defines a workload's traffic, as plain JSON (hashed into the campaign id)."""
-    out = asdict(workload)
-    out.pop("description")
-    out.pop("tags")
-    return out
-
-
 def definitions_digest(workloads: list[Workload]) -> str:
-    canonical = json.dumps([definition(w) for w in workloads], sort_keys=True, separators=(",", ":"))
+    """A hash of what each workload's name stands for: every traffic field, a trace's content."""
+    canonical = repr([(w.name, _parameters(w)) for w in workloads])
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 

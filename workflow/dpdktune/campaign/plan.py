@@ -19,8 +19,10 @@ def run_config(config: dict[str, Any]) -> dict[str, Any]:
     """The part of the config that determines the measurements (hashed into the campaign id)."""
     subset = {k: config[k] for k in RUN_KEYS}
     subset[config["backend"]] = config.get(config["backend"], {})
-    # what the names stand for: editing a definition (or a trace) starts a new campaign
-    subset["workload_definitions"] = definitions_digest(campaign_workloads(config))
+    # what the names stand for: editing a definition (or a trace) starts a new campaign;
+    # generated workloads are defined by their {count, seed}, hashed above
+    if isinstance(config["workloads"], list):
+        subset["workload_definitions"] = definitions_digest(campaign_workloads(config))
     return subset
 
 
