@@ -18,6 +18,8 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
+from test_traces import write_trace
+
 REPO = Path(__file__).resolve().parents[1]
 _NOT_SOURCE = shutil.ignore_patterns(".git", ".venv", "results", ".snakemake", "build", "*.egg-info", "__pycache__",
                                      ".pytest_cache", "d3rlpy_logs", ".dpdk", ".rlsite", ".whl", "bench_bundle")
@@ -57,23 +59,31 @@ def test_a_wheel_install_runs_a_campaign_from_its_own_project(tmp_path):
     assert installed.strip().startswith(str(site)), installed
     assert (project / "Snakefile").is_file() and (project / "csrc" / "fastpath_runtime.c").is_file()
 
-    # the project's own config and workloads: one defined in the config, one in a workloads_file
+    # the project's own config and workloads: one defined in the config, one in a workloads_file,
+    # one measured on a pcap trace (a path relative to the project)
+    (project / "traces").mkdir()
+    times = write_trace(project / "traces" / "t.pcap", "onoff")
     (project / "my_workloads.yaml").write_text(yaml.safe_dump({"workloads": {"filed": {
         "sizes": [256], "offered_mpps": 3.0, "arrival": {"process": "cbr"}, "flows": 16}}}))
     (project / "my.yaml").write_text(yaml.safe_dump({
         "workload_defs": {"mine": {"description": "my own", "sizes": [64, 1500], "size_weights": [3, 1],
                                    "offered_mpps": 5.0, "arrival": {"process": "poisson"}, "flows": 100,
-                                   "zipf_s": 0.5, "app_cycles": 300}},
+                                   "zipf_s": 0.5, "app_cycles": 300},
+                          "fromtrace": {"pcap": "traces/t.pcap", "app_cycles": 50}},
         "workloads_file": "my_workloads.yaml",
-        "workloads": ["mine", "filed"],
+        "workloads": ["mine", "filed", "fromtrace"],
         "grid": {"rx_desc": [256, 1024], "tx_desc": [512], "cores": [1, 2], "burst": [32]},
-        "trials": 1, "sim": {"window_ms": 2.0},
+        "trials": 1, "sim": {"window_ms": 10.0},
     }))
     _run([str(python), "-m", "snakemake", "--cores", "1", "characterize", "--configfile", "my.yaml"],
          project, env, 600)
 
     table = pq.read_table(project / "results" / "characterize" / "dataset.parquet").to_pandas()
-    assert sorted(table.workload.unique()) == ["filed", "mine"]
-    assert len(table) == 2 * 2 * 2
+    assert sorted(table.workload.unique()) == ["filed", "fromtrace", "mine"]
+    assert len(table) == 3 * 2 * 2
     mine = table[table.workload == "mine"]
     assert (mine.offered_mpps > 4.0).all() and (mine.offered_mpps < 6.0).all()
+    # the trace's recorded mean rate, as the simulator offered it (on/off over 12 periods)
+    trace_mpps = (len(times) - 1) / (times[-1] - times[0]) / 1e6
+    offered = table[table.workload == "fromtrace"].offered_mpps
+    assert offered.mean() == pytest.approx(trace_mpps, rel=0.2)
