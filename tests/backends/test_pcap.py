@@ -87,7 +87,7 @@ def _trace(tmp_path, rate_pps: float = 1e5, count: int = 2000, flows: int = 12):
 
 def test_trace_pcaps_replay_the_traces_own_packets_one_queue_per_flow(tmp_path):
     wl, times = _trace(tmp_path)
-    paths = trace_pcaps(wl, 3, tmp_path / "out", count=1500)
+    paths = workload_pcaps(wl, 3, tmp_path / "out", count=1500)
     assert len(paths) == 3
     owner, seen = {}, []
     for q, path in enumerate(paths):

@@ -24,7 +24,7 @@ from typing import Any, Mapping
 
 from dpdktune.backends import measure, testpmd
 from dpdktune.backends.base import RunFailed, RunResult, RunSpec
-from dpdktune.backends.pcap import trace_pcaps, workload_pcaps
+from dpdktune.backends.pcap import workload_pcaps
 
 _PR_SET_PDEATHSIG = 1
 log = logging.getLogger("dpdktune.backends.local")
@@ -195,8 +195,7 @@ class LocalBackend:
     def _run_pcap_null(self, spec: RunSpec, cpus: int, topo: dict[str, Any]) -> RunResult:
         cores = testpmd.clip_cores(spec.knobs.cores, cpus)
         # the pcap is the workload's, not the trial's: every trial replays the same packets
-        pcaps = (trace_pcaps if spec.workload.trace else workload_pcaps)(
-            spec.workload, cores, self.workdir(), self.settings.packets_per_pcap)
+        pcaps = workload_pcaps(spec.workload, cores, self.workdir(), self.settings.packets_per_pcap)
         vdevs, sources, desc = pcap_null_vdevs(spec, pcaps)
         prefix = new_file_prefix()
         cmd = testpmd.dut_command(self.settings, spec.knobs, cpus, prefix, vdevs, max(spec.workload.sizes))

@@ -62,8 +62,10 @@ def workload_pcaps(workload: Workload, queues: int, directory: Path, count: int 
 
     Files are named by a hash of everything that shapes them, so reruns reuse them.
     A queue that no flow hashes to still gets the most common packet, since net_pcap
-    cannot replay an empty file.
+    cannot replay an empty file. A workload measured on a trace replays the trace's packets.
     """
+    if workload.trace:
+        return trace_pcaps(workload, queues, directory, count)
     key = json.dumps([workload.sizes, workload.size_weights, workload.flows, workload.zipf_s,
                       count, seed, queues], sort_keys=True)
     digest = hashlib.sha256(key.encode()).hexdigest()[:16]
