@@ -132,23 +132,6 @@ def test_a_changed_definition_changes_the_campaign_id():
     assert campaign_id(base) == campaign_id(renamed_only)
 
 
-def test_project_files_come_from_the_working_directory(tmp_path, monkeypatch):
-    """A project's own config/workloads.yaml and hardware profile win over the packaged ones."""
-    from dpdktune.hardware import load_hardware
-    from dpdktune.paths import default_root
-
-    (tmp_path / "config" / "hardware").mkdir(parents=True)
-    (tmp_path / "config" / "workloads.yaml").write_text(yaml.safe_dump({"workloads": {"only": MINE}}))
-    raw = yaml.safe_load((default_root() / "config/hardware/xeon6140-cx5-100g.yaml").read_text())
-    (tmp_path / "config" / "hardware" / "myhw.yaml").write_text(yaml.safe_dump({**raw, "name": "myhw"}))
-    monkeypatch.chdir(tmp_path)
-    assert list(load_catalogue()) == ["only"]
-    assert load_hardware("myhw").name == "myhw"
-    assert load_hardware("xeon6140-cx5-100g").cores == raw["cores"]  # the packaged profiles stay reachable
-    monkeypatch.chdir(tmp_path / "config")
-    assert "kv" in load_catalogue()  # outside a project: the packaged catalogue
-
-
 def test_sim_cli_sees_the_configs_workloads(tmp_path, capsys):
     import json
 
