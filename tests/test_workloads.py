@@ -122,7 +122,8 @@ def test_unknown_names_and_bad_files_name_the_key(tmp_path):
 
 
 def test_a_changed_definition_changes_the_campaign_id():
-    from dpdktune.campaign.plan import campaign_id
+    from dpdktune.campaign.plan import campaign_id, load_campaign_hardware, workload_runs
+    from dpdktune.workloads import workloads_of
 
     base = load_config(overrides={"workload_defs": {"mine": MINE}, "workloads": ["mine"]})
     changed = load_config(overrides={"workload_defs": {"mine": {**MINE, "app_cycles": 121}}, "workloads": ["mine"]})
@@ -130,6 +131,9 @@ def test_a_changed_definition_changes_the_campaign_id():
                                           "workloads": ["mine"]})
     assert campaign_id(base) != campaign_id(changed)
     assert campaign_id(base) == campaign_id(renamed_only)
+    # the variants draw the same noise: seeds follow the run keys, not the definitions
+    seeds = [[s.seed for s in workload_runs(c, workloads_of(c)[0], load_campaign_hardware(c))] for c in (base, changed)]
+    assert seeds[0] == seeds[1] and len(set(seeds[0])) == len(seeds[0])
 
 
 def test_sim_cli_sees_the_configs_workloads(tmp_path, capsys):

@@ -19,14 +19,21 @@ def run_config(config: dict[str, Any]) -> dict[str, Any]:
     """The part of the config that determines the measurements (hashed into the campaign id)."""
     subset = {k: config[k] for k in RUN_KEYS}
     subset[config["backend"]] = config.get(config["backend"], {})
-    # what the names stand for: editing a definition (or a trace) starts a new campaign;
-    # generated workloads are defined by their {count, seed}, hashed above
-    if isinstance(config["workloads"], list):
-        subset["workload_definitions"] = definitions_digest(campaign_workloads(config))
     return subset
 
 
 def campaign_id(config: dict[str, Any]) -> str:
+    run = run_config(config)
+    if isinstance(config["workloads"], list):
+        # what the names stand for: a changed definition or trace starts a new campaign
+        # (generated workloads are defined by their {count, seed}, already in run_config)
+        run = {**run, "workload_definitions": definitions_digest(campaign_workloads(config))}
+    return f"{config['campaign']}-{config_hash(run)[:10]}"
+
+
+def _seed_key(config: dict[str, Any]) -> str:
+    """What run seeds derive from: the run keys, not the workloads' definitions, so that
+    variants of a definition draw the same noise (common random numbers)."""
     return f"{config['campaign']}-{config_hash(run_config(config))[:10]}"
 
 
@@ -39,7 +46,7 @@ def workload_runs(
     config: dict[str, Any], workload: Workload, hardware: HardwareProfile
 ) -> list[RunSpec]:
     """Every run of one workload, in grid order then trial; ids and seeds are stable."""
-    cid = campaign_id(config)
+    seed_key = _seed_key(config)
     specs = []
     for knobs in expand_grid(config["grid"]):
         for trial in range(config["trials"]):
@@ -51,7 +58,7 @@ def workload_runs(
                 hardware=hardware,
                 knobs=knobs,
                 trial=trial,
-                seed=_stable_int(cid, config["seed"], *key),
+                seed=_stable_int(seed_key, config["seed"], *key),
             ))
     return specs
 
