@@ -8,6 +8,10 @@
  * the mean stays R. Frames the port does not accept are dropped and counted (tx_full):
  * for a memif or NIC that is the DUT not keeping up.
  *
+ * With --pcap=FILE it replays a classic pcap instead (Ethernet, us or ns timestamps, either byte
+ * order): each packet leaves at its recorded time after the first, and the trace loops. When the
+ * core falls behind, packets leave late in bursts; the report's max_lag_us says by how much.
+ *
  * stdin commands (the backend drives them): "mark" restarts the counters, "report" prints
  * one JSON line with the counters since the mark, "quit" (or EOF) stops.
  */
@@ -40,6 +44,16 @@ static double weights[MAX_SIZES];
 static uint16_t size_table[TABLE];
 static uint32_t flow_table[TABLE];
 
+/* a loaded trace: packet bytes, and per packet its offset, length and send time (TSC after start) */
+#define MAX_TRACE (1u << 20)
+#define MAX_FRAME 9014
+static const char *pcap_path;
+static unsigned char *trace_data;
+static uint64_t *trace_off, *trace_at, trace_period;
+static uint16_t *trace_len;
+static unsigned ntrace;
+static volatile uint64_t max_lag;
+
 static volatile int stop;
 /* written by the tx lcore, read by main: 64-bit aligned loads are atomic on x86-64 */
 static volatile uint64_t sent, tx_full;
@@ -62,7 +76,8 @@ static int parse_args(int argc, char **argv)
 	static const struct option opts[] = {
 		{"rate-mpps", 1, 0, 'r'}, {"sizes", 1, 0, 's'}, {"weights", 1, 0, 'w'},
 		{"flows", 1, 0, 'f'}, {"on-us", 1, 0, 'n'}, {"off-us", 1, 0, 'o'},
-		{"burst", 1, 0, 'b'}, {"duration-s", 1, 0, 'd'}, {"seed", 1, 0, 'e'}, {0, 0, 0, 0}};
+		{"burst", 1, 0, 'b'}, {"duration-s", 1, 0, 'd'}, {"seed", 1, 0, 'e'}, {"pcap", 1, 0, 'p'},
+		{0, 0, 0, 0}};
 	double tmp[MAX_SIZES];
 	int c, n, nw = 0;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -83,6 +98,7 @@ static int parse_args(int argc, char **argv)
 		case 'b': burst = (unsigned)atoi(optarg); break;
 		case 'd': duration_s = atof(optarg); break;
 		case 'e': seed = (unsigned)atoi(optarg); break;
+		case 'p': pcap_path = optarg; break;
 		default: return -1;
 		}
 	}
@@ -148,13 +164,124 @@ static void build(struct rte_mbuf *m, unsigned k)
 	udp->dgram_len = rte_cpu_to_be_16(len - sizeof(*eth) - sizeof(*ip));
 }
 
+static uint32_t swap32(uint32_t v, int swap)
+{
+	return swap ? __builtin_bswap32(v) : v;
+}
+
+/* Load up to MAX_TRACE packets of a classic pcap; times become TSC offsets from the first packet. */
+static int load_trace(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	uint32_t hdr[6], rec[4];
+	if (f == NULL || fread(hdr, 4, 6, f) != 6) {
+		fprintf(stderr, "dpdktune-pktgen: cannot read pcap %s\n", path);
+		return -1;
+	}
+	int swap = hdr[0] == 0xd4c3b2a1u || hdr[0] == 0x4d3cb2a1u;
+	uint32_t magic = swap32(hdr[0], swap);
+	if (magic != 0xa1b2c3d4u && magic != 0xa1b23c4du) {
+		fprintf(stderr, "dpdktune-pktgen: %s is not a classic pcap\n", path);
+		return -1;
+	}
+	double tick = magic == 0xa1b23c4du ? 1e-9 : 1e-6, first = -1, t = 0;
+	size_t cap = 1 << 20, used = 0;
+	trace_data = malloc(cap);
+	trace_off = calloc(MAX_TRACE, sizeof(*trace_off));
+	trace_at = calloc(MAX_TRACE, sizeof(*trace_at));
+	trace_len = calloc(MAX_TRACE, sizeof(*trace_len));
+	if (!trace_data || !trace_off || !trace_at || !trace_len)
+		return -1;
+	const double hz = (double)rte_get_tsc_hz();
+	while (ntrace < MAX_TRACE && fread(rec, 4, 4, f) == 4) {
+		uint32_t caplen = swap32(rec[2], swap), wirelen = swap32(rec[3], swap);
+		uint32_t len = wirelen < 60 ? 60 : wirelen > MAX_FRAME ? MAX_FRAME : wirelen;
+		if (caplen > 262144)
+			break;
+		if (used + len > cap) {
+			cap *= 2;
+			if ((trace_data = realloc(trace_data, cap)) == NULL)
+				return -1;
+		}
+		/* bytes beyond the captured length (a snap length) are zeros; so is padding to 60 */
+		memset(trace_data + used, 0, len);
+		uint32_t keep = caplen < len ? caplen : len;
+		if (fread(trace_data + used, 1, keep, f) != keep || fseek(f, (long)(caplen - keep), SEEK_CUR) != 0)
+			break;
+		double now = swap32(rec[0], swap) + swap32(rec[1], swap) * tick;
+		if (first < 0)
+			first = t = now;
+		t = now > t ? now : t; /* a record stamped before its predecessor leaves right after it */
+		trace_off[ntrace] = used;
+		trace_len[ntrace] = (uint16_t)len;
+		trace_at[ntrace] = (uint64_t)((t - first) * hz);
+		used += len;
+		ntrace++;
+	}
+	fclose(f);
+	if (ntrace < 2) {
+		fprintf(stderr, "dpdktune-pktgen: %s holds fewer than 2 packets\n", path);
+		return -1;
+	}
+	/* the loop restarts one mean gap after the last packet */
+	trace_period = trace_at[ntrace - 1] + trace_at[ntrace - 1] / (ntrace - 1);
+	return 0;
+}
+
 struct tx_ctx {
 	struct rte_mempool *pool;
 	uint16_t queue;
 };
 
+static int tx_trace(struct tx_ctx *ctx)
+{
+	struct rte_mbuf *pkts[MAX_BURST];
+	unsigned todo[MAX_BURST];
+	const uint64_t start = rte_rdtsc();
+	const uint64_t end = start + (uint64_t)(duration_s * rte_get_tsc_hz());
+	uint64_t base = start;
+	unsigned i = 0;
+
+	while (!stop) {
+		uint64_t now = rte_rdtsc();
+		if (now >= end)
+			break;
+		unsigned n = 0;
+		if (base + trace_at[i] <= now && now - (base + trace_at[i]) > max_lag)
+			max_lag = now - (base + trace_at[i]);
+		while (n < burst && base + trace_at[i] <= now) {
+			todo[n++] = i;
+			if (++i == ntrace) {
+				i = 0;
+				base += trace_period;
+			}
+		}
+		if (n == 0)
+			continue;
+		if (rte_pktmbuf_alloc_bulk(ctx->pool, pkts, n) != 0) {
+			tx_full += n;
+			continue;
+		}
+		for (unsigned j = 0; j < n; j++) {
+			char *p = rte_pktmbuf_append(pkts[j], trace_len[todo[j]]);
+			if (p != NULL)
+				memcpy(p, trace_data + trace_off[todo[j]], trace_len[todo[j]]);
+		}
+		uint16_t ok = rte_eth_tx_burst(0, ctx->queue, pkts, (uint16_t)n);
+		if (ok < n) {
+			rte_pktmbuf_free_bulk(&pkts[ok], n - ok);
+			tx_full += n - ok;
+		}
+		sent += ok;
+	}
+	stop = 1;
+	return 0;
+}
+
 static int tx_loop(void *arg)
 {
+	if (ntrace > 0)
+		return tx_trace(arg);
 	struct tx_ctx *ctx = arg;
 	struct rte_mbuf *pkts[MAX_BURST];
 	const uint64_t hz = rte_get_tsc_hz();
@@ -212,6 +339,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	fill_tables();
+	if (pcap_path != NULL && load_trace(pcap_path) != 0)
+		return 2;
 	struct rte_mempool *pool = rte_pktmbuf_pool_create("pktgen", 8191, 256, 0,
 		RTE_MBUF_DEFAULT_BUF_SIZE > 9216 + 128 ? RTE_MBUF_DEFAULT_BUF_SIZE : 9216 + 128,
 		(int)rte_socket_id());
@@ -226,8 +355,12 @@ int main(int argc, char **argv)
 	}
 	struct tx_ctx ctx = {pool, 0};
 	unsigned lcore = rte_get_next_lcore(-1, 1, 0);
-	printf("dpdktune-pktgen: sending rate_mpps=%g sizes=%u flows=%u on_us=%g off_us=%g\n",
-	       rate_mpps, nsizes, flows, on_us, off_us);
+	if (ntrace > 0)
+		printf("dpdktune-pktgen: sending trace=%s packets=%u period_s=%.6f\n", pcap_path, ntrace,
+		       (double)trace_period / rte_get_tsc_hz());
+	else
+		printf("dpdktune-pktgen: sending rate_mpps=%g sizes=%u flows=%u on_us=%g off_us=%g\n",
+		       rate_mpps, nsizes, flows, on_us, off_us);
 	fflush(stdout);
 	rte_eal_remote_launch(tx_loop, &ctx, lcore);
 
@@ -241,8 +374,10 @@ int main(int argc, char **argv)
 		} else if (strncmp(line, "report", 6) == 0) {
 			double el = (double)(rte_rdtsc() - mark_tsc) / rte_get_tsc_hz();
 			printf("{\"elapsed_s\": %.6f, \"sent\": %" PRIu64 ", \"tx_full\": %" PRIu64
-			       ", \"rate_mpps\": %g, \"on_us\": %g, \"off_us\": %g}\n",
-			       el, sent - mark_sent, tx_full - mark_full, rate_mpps, on_us, off_us);
+			       ", \"rate_mpps\": %g, \"on_us\": %g, \"off_us\": %g, \"trace_packets\": %u"
+			       ", \"max_lag_us\": %.3f}\n",
+			       el, sent - mark_sent, tx_full - mark_full, rate_mpps, on_us, off_us, ntrace,
+			       (double)max_lag * 1e6 / rte_get_tsc_hz());
 			fflush(stdout);
 		} else if (strncmp(line, "quit", 4) == 0) {
 			break;

@@ -289,13 +289,13 @@ def main(args: argparse.Namespace) -> int:
     from dpdktune.config import load_config
     from dpdktune.metrics.parquet import read_table
     from dpdktune.metrics.schema import EXPERIMENT_SCHEMA
-    from dpdktune.workloads import load_catalogue, resolve
+    from dpdktune.workloads import config_catalogue, resolve, workloads_of
 
     config = load_config(*args.configfile)
-    catalogue = load_catalogue()
+    catalogue = config_catalogue(config)
     if args.measure:
         names = args.workloads.split(",") if args.workloads else None
-        workloads = resolve(names) if names else resolve(config["workloads"])
+        workloads = resolve(names, catalogue=catalogue) if names else workloads_of(config)
         grid = [Knobs(rx, rx, 1, b) for rx in args.rx for b in args.bursts]
         rows = measure(config, workloads, grid, args.trials)
         backend = config["backend"]

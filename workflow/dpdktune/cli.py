@@ -19,6 +19,7 @@ SUBCOMMANDS = {
     "profiles": "dpdktune.cli_profiles",
     "sim": "dpdktune.sim.cli",
     "calibrate": "dpdktune.calibrate",
+    "init": "dpdktune.cli_init",
 }
 
 

@@ -10,9 +10,11 @@ from typing import Any
 import jsonschema
 import yaml
 
-CONFIG_DIR = Path(__file__).resolve().parents[2] / "config"
-DEFAULT_CONFIG = CONFIG_DIR / "config.yaml"
-SCHEMA_FILE = CONFIG_DIR / "schema.yaml"
+from dpdktune.paths import project_file
+
+CONFIG_DIR = project_file("config")
+DEFAULT_CONFIG = project_file("config/config.yaml")
+SCHEMA_FILE = project_file("config/schema.yaml")
 #: the campaign size above which `max_runs` must be raised explicitly
 DEFAULT_MAX_RUNS = 1_000_000
 #: bounds that keep every check fast for any input: a config is a few KB, a grid axis a few values
@@ -177,7 +179,7 @@ def run_count(config: dict[str, Any]) -> int:
 def check_semantics(config: dict[str, Any]) -> None:
     """What the schema cannot check: names that must exist, and limits of the hardware."""
     from dpdktune.hardware import load_hardware
-    from dpdktune.workloads import resolve
+    from dpdktune.workloads import workloads_of
 
     try:
         hardware = load_hardware(config["hardware"])
@@ -186,7 +188,7 @@ def check_semantics(config: dict[str, Any]) -> None:
     # generated workloads are valid by construction (and costly to build): check names only
     if not isinstance(config["workloads"], dict):
         try:
-            resolve(config["workloads"])
+            workloads_of(config)
         except ValueError as exc:
             raise ConfigError(str(exc)) from exc
     for axis in ("rx_desc", "tx_desc"):

@@ -7,7 +7,12 @@ from pathlib import Path
 
 import yaml
 
-HARDWARE_DIR = Path(__file__).resolve().parents[2] / "config" / "hardware"
+from dpdktune.paths import project_file, project_files
+
+#: where profiles live in a project; resolved per call (the working directory's, else the packaged)
+HARDWARE_SUBDIR = "config/hardware"
+#: the profile folder as seen at import (where `dpdktune calibrate` writes a new profile)
+HARDWARE_DIR = project_file(HARDWARE_SUBDIR)
 APP_TX_MODES = ("immediate", "buffered")
 
 
@@ -119,12 +124,13 @@ class HardwareProfile:
 
 
 def load_hardware(name_or_path: str | Path) -> HardwareProfile:
-    """Load a profile by name (config/hardware/NAME.yaml) or by path; unknown keys are errors."""
+    """Load a profile by name (config/hardware/NAME.yaml of the project) or by path; unknown keys
+    are errors."""
     path = Path(name_or_path)
     if not path.suffix:
-        path = HARDWARE_DIR / f"{name_or_path}.yaml"
+        path = project_file(f"{HARDWARE_SUBDIR}/{name_or_path}.yaml")
     if not path.exists():
-        known = sorted(p.stem for p in HARDWARE_DIR.glob("*.yaml"))
+        known = sorted(Path(n).stem for n in project_files(HARDWARE_SUBDIR, "*.yaml"))
         raise ValueError(f"hardware: unknown profile {str(name_or_path)!r}; known profiles: {known}")
     raw = yaml.safe_load(path.read_text())
     allowed = {f.name for f in fields(HardwareProfile)}

@@ -1,17 +1,26 @@
-"""Traffic workloads: the named patterns in config/workloads.yaml and a parametric generator."""
+"""Traffic workloads: the catalogue in config/workloads.yaml, a config's own definitions
+(`workloads_file`, `workload_defs`, pcap traces among them) and a parametric generator."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import hashlib
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import yaml
 
-WORKLOADS_FILE = Path(__file__).resolve().parents[2] / "config" / "workloads.yaml"
+from dpdktune.paths import project_file
+
+CATALOGUE = "config/workloads.yaml"
 
 ARRIVAL_PROCESSES = ("cbr", "poisson", "onoff", "mmpp")
+#: the fields of a workload entry (config/workloads.yaml, workloads_file, workload_defs)
+FIELDS = ("description", "sizes", "size_weights", "offered_mpps", "line_fraction", "arrival", "flows",
+          "zipf_s", "app_cycles", "direction", "tags")
+#: the fields of an entry made from a pcap trace; the rest is measured on the trace
+TRACE_FIELDS = ("pcap", "description", "app_cycles", "direction", "tags", "size_bins")
 
 
 @dataclass(frozen=True)
@@ -43,6 +52,9 @@ class Workload:
     app_cycles: float
     direction: str = "uni"  # "uni" (port0 rx -> port1 tx) or "bidir"
     tags: tuple[str, ...] = field(default=(), compare=False)
+    #: the pcap this workload was measured from (absolute path), and its content's sha256
+    trace: str | None = None
+    trace_sha256: str | None = None
 
     @property
     def mean_size(self) -> float:
@@ -50,41 +62,169 @@ class Workload:
         return float(np.dot(self.sizes, w / w.sum()))
 
 
-def _parse(name: str, raw: dict[str, Any]) -> Workload:
-    try:
-        arrival = Arrival(**{k: tuple(v) if isinstance(v, list) else v
-                             for k, v in (raw.get("arrival") or {}).items()})
-        sizes = raw["sizes"]
-        workload = Workload(
-            name=name,
-            description=raw.get("description", ""),
-            sizes=tuple(int(s) for s in sizes),
-            size_weights=tuple(float(w) for w in raw.get("size_weights", [1.0] * len(sizes))),
-            offered_mpps=raw.get("offered_mpps"),
-            line_fraction=float(raw.get("line_fraction", 1.0)),
-            arrival=arrival,
-            flows=int(raw["flows"]),
-            zipf_s=float(raw.get("zipf_s", 0.0)),
-            app_cycles=float(raw.get("app_cycles", 0.0)),
-            direction=raw.get("direction", "uni"),
-            tags=tuple(raw.get("tags", ())),
-        )
-    except (KeyError, TypeError) as exc:
-        raise ValueError(f"workloads.{name}: {exc}") from exc
-    if arrival.process not in ARRIVAL_PROCESSES:
-        raise ValueError(f"workloads.{name}.arrival.process: {arrival.process!r} not in {ARRIVAL_PROCESSES}")
-    if len(workload.sizes) != len(workload.size_weights):
-        raise ValueError(f"workloads.{name}: sizes and size_weights differ in length")
-    if any(not 60 <= s <= 9018 for s in workload.sizes):
-        raise ValueError(f"workloads.{name}.sizes: frame sizes must be within 60..9018 bytes")
-    if workload.direction not in ("uni", "bidir"):
-        raise ValueError(f"workloads.{name}.direction: {workload.direction!r} not in ('uni', 'bidir')")
+def _parse(name: str, raw: dict[str, Any], where: str = "workloads") -> Workload:
+    """One entry; errors start with `where.name.field`."""
+    if not isinstance(raw, dict):
+        raise ValueError(f"{where}.{name}: expected a mapping of workload fields, got {type(raw).__name__}")
+    if "pcap" in raw:
+        from dpdktune.traces import trace_workload
+
+        unknown = sorted(set(raw) - set(TRACE_FIELDS))
+        if unknown:
+            raise ValueError(f"{where}.{name}.{unknown[0]}: not a field of a pcap workload "
+                             f"(they are {list(TRACE_FIELDS)}; the rest is measured on the trace)")
+        return trace_workload(name, raw, where)
+    unknown = sorted(set(raw) - set(FIELDS))
+    if unknown:
+        raise ValueError(f"{where}.{name}.{unknown[0]}: unknown workload field (known: {list(FIELDS)} or pcap)")
+    for key in ("sizes", "flows"):
+        if key not in raw:
+            raise ValueError(f"{where}.{name}.{key}: required")
+    bad_arrival = sorted(set(raw.get("arrival") or {}) - {f.name for f in fields(Arrival)})
+    if bad_arrival:
+        raise ValueError(f"{where}.{name}.arrival.{bad_arrival[0]}: unknown arrival field "
+                         f"(known: {[f.name for f in fields(Arrival)]})")
+    key = f"{where}.{name}"
+    arrival_raw = raw.get("arrival") or {}
+    arrival = Arrival(
+        process=_typed(arrival_raw.get("process", "poisson"), str, f"{key}.arrival.process"),
+        on_us=_number(arrival_raw.get("on_us", 0.0), f"{key}.arrival.on_us"),
+        off_us=_number(arrival_raw.get("off_us", 0.0), f"{key}.arrival.off_us"),
+        mmpp_rate_factors=_numbers(arrival_raw.get("mmpp_rate_factors", []), f"{key}.arrival.mmpp_rate_factors"),
+        mmpp_sojourn_us=_numbers(arrival_raw.get("mmpp_sojourn_us", []), f"{key}.arrival.mmpp_sojourn_us"),
+    )
+    sizes = _numbers(raw["sizes"], f"{key}.sizes", int)
+    offered = raw.get("offered_mpps")
+    workload = Workload(
+        name=name,
+        description=_typed(raw.get("description", ""), str, f"{key}.description"),
+        sizes=sizes,
+        size_weights=_numbers(raw.get("size_weights", [1.0] * len(sizes)), f"{key}.size_weights"),
+        offered_mpps=None if offered is None else _number(offered, f"{key}.offered_mpps"),
+        line_fraction=_number(raw.get("line_fraction", 1.0), f"{key}.line_fraction"),
+        arrival=arrival,
+        flows=_integer(raw["flows"], f"{key}.flows"),
+        zipf_s=_number(raw.get("zipf_s", 0.0), f"{key}.zipf_s"),
+        app_cycles=_number(raw.get("app_cycles", 0.0), f"{key}.app_cycles"),
+        direction=_typed(raw.get("direction", "uni"), str, f"{key}.direction"),
+        tags=tuple(str(t) for t in _typed(raw.get("tags", []), list, f"{key}.tags")),
+    )
+    check(workload, where)
     return workload
 
 
-def load_catalogue(path: Path = WORKLOADS_FILE) -> dict[str, Workload]:
-    raw = yaml.safe_load(Path(path).read_text())
-    return {name: _parse(name, spec) for name, spec in raw["workloads"].items()}
+def _typed(value: Any, kind: type, key: str) -> Any:
+    if not isinstance(value, kind):
+        raise ValueError(f"{key}: expected {kind.__name__}, got {value!r}")
+    return value
+
+
+def _number(value: Any, key: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{key}: expected a number, got {value!r}")
+    return float(value)
+
+
+def _integer(value: Any, key: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{key}: expected an integer, got {value!r}")
+    return value
+
+
+def _numbers(value: Any, key: str, kind: type = float) -> tuple:
+    if not isinstance(value, list):
+        raise ValueError(f"{key}: expected a list, got {value!r}")
+    convert = _integer if kind is int else _number
+    return tuple(convert(v, f"{key}.{i}") for i, v in enumerate(value))
+
+
+def check(workload: Workload, where: str = "workloads") -> None:
+    """The limits a schema cannot state for a workload, each error naming its field."""
+    key = f"{where}.{workload.name}"
+    if workload.arrival.process not in ARRIVAL_PROCESSES:
+        raise ValueError(f"{key}.arrival.process: {workload.arrival.process!r} not in {ARRIVAL_PROCESSES}")
+    if workload.arrival.process == "onoff" and workload.arrival.on_us <= 0:
+        raise ValueError(f"{key}.arrival.on_us: must be > 0 for process onoff")
+    if workload.arrival.process == "mmpp":
+        a = workload.arrival
+        if len(a.mmpp_rate_factors) < 2 or len(a.mmpp_rate_factors) != len(a.mmpp_sojourn_us):
+            raise ValueError(f"{key}.arrival.mmpp_rate_factors: need >= 2 states, as many as mmpp_sojourn_us")
+    if not workload.sizes:
+        raise ValueError(f"{key}.sizes: needs at least one frame size")
+    if len(workload.sizes) != len(workload.size_weights):
+        raise ValueError(f"{key}.size_weights: {len(workload.size_weights)} weights for {len(workload.sizes)} sizes")
+    if any(w < 0 for w in workload.size_weights) or sum(workload.size_weights) <= 0:
+        raise ValueError(f"{key}.size_weights: must be >= 0 with a positive sum")
+    if any(not 60 <= s <= 9018 for s in workload.sizes):
+        raise ValueError(f"{key}.sizes: frame sizes must be within 60..9018 bytes")
+    if workload.offered_mpps is not None and not (workload.offered_mpps > 0 and np.isfinite(workload.offered_mpps)):
+        raise ValueError(f"{key}.offered_mpps: must be a finite number > 0, got {workload.offered_mpps!r}")
+    if not 0 < workload.line_fraction <= 1:
+        raise ValueError(f"{key}.line_fraction: must be within (0, 1], got {workload.line_fraction!r}")
+    if workload.flows < 1:
+        raise ValueError(f"{key}.flows: must be >= 1, got {workload.flows}")
+    for name in ("zipf_s", "app_cycles"):
+        value = getattr(workload, name)
+        if not (value >= 0 and np.isfinite(value)):
+            raise ValueError(f"{key}.{name}: must be a finite number >= 0, got {value!r}")
+    if workload.direction not in ("uni", "bidir"):
+        raise ValueError(f"{key}.direction: {workload.direction!r} not in ('uni', 'bidir')")
+
+
+def load_catalogue(path: str | Path | None = None) -> dict[str, Workload]:
+    """The workloads of a file shaped like config/workloads.yaml (default: the project's)."""
+    path = project_file(CATALOGUE) if path is None else Path(path)
+    return _load_file(path, "workloads")
+
+
+def _load_file(path: Path, where: str) -> dict[str, Workload]:
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except OSError as exc:
+        raise ValueError(f"{where}: cannot read {path}: {exc.strerror or exc}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f" line {mark.line + 1}" if mark is not None else ""
+        raise ValueError(f"{where}: {path}{line} is not valid YAML") from None
+    if not isinstance(raw, dict) or not isinstance(raw.get("workloads"), dict):
+        raise ValueError(f"{where}: {path} must hold a mapping `workloads:` of name -> fields")
+    prefix = "workloads" if where == "workloads" else f"{where} {path}: workloads"
+    return {str(name): _parse(str(name), spec, prefix) for name, spec in raw["workloads"].items()}
+
+
+def config_catalogue(config: dict[str, Any]) -> dict[str, Workload]:
+    """Every workload a config can name: the catalogue, its `workloads_file`, its `workload_defs`.
+
+    A name defined twice is an error, not an override, so no definition hides another."""
+    catalogue = load_catalogue()
+    sources = {name: "config/workloads.yaml" for name in catalogue}
+    own: list[tuple[str, dict[str, Workload]]] = []
+    if config.get("workloads_file"):
+        own.append(("workloads_file", _load_file(Path(config["workloads_file"]), "workloads_file")))
+    defs = config.get("workload_defs") or {}
+    if not isinstance(defs, dict):
+        raise ValueError("workload_defs: expected a mapping of name -> workload fields")
+    own.append(("workload_defs", {str(n): _parse(str(n), spec, "workload_defs") for n, spec in defs.items()}))
+    for where, entries in own:
+        for name, workload in entries.items():
+            if name in sources:
+                raise ValueError(f"{where}.{name}: already defined in {sources[name]}; pick another name")
+            sources[name] = where
+            catalogue[name] = workload
+    return catalogue
+
+
+def workloads_of(config: dict[str, Any]) -> list[Workload]:
+    """The workloads a config's `workloads:` names (or generates), with its own definitions."""
+    if isinstance(config["workloads"], dict):
+        return resolve(config["workloads"])
+    return resolve(config["workloads"], catalogue=config_catalogue(config))
+
+
+def definitions_digest(workloads: list[Workload]) -> str:
+    """A hash of what each workload's name stands for: every traffic field, a trace's content."""
+    canonical = repr([(w.name, _parameters(w)) for w in workloads])
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def generate(count: int, seed: int) -> list[Workload]:
@@ -141,15 +281,21 @@ def generate(count: int, seed: int) -> list[Workload]:
 def _parameters(workload: Workload) -> tuple:
     """Everything that defines a workload's traffic, without its name and description."""
     return (workload.sizes, workload.size_weights, workload.offered_mpps, workload.line_fraction,
-            workload.arrival, workload.flows, workload.zipf_s, workload.app_cycles, workload.direction)
+            workload.arrival, workload.flows, workload.zipf_s, workload.app_cycles, workload.direction,
+            workload.trace_sha256)
 
 
-def resolve(spec: list[str] | dict[str, Any], path: Path = WORKLOADS_FILE) -> list[Workload]:
-    """The config's `workloads` value: a list of catalogue names, or {generate: {count, seed}}."""
+def resolve(spec: list[str] | dict[str, Any], path: str | Path | None = None,
+            catalogue: dict[str, Workload] | None = None) -> list[Workload]:
+    """The config's `workloads` value: a list of names, or {generate: {count, seed}}.
+
+    Names are looked up in `catalogue` (default: the catalogue file at `path`); a config's
+    own definitions come in through `workloads_of`."""
     if isinstance(spec, dict):
         gen = spec["generate"]
         return generate(int(gen["count"]), int(gen.get("seed", 0)))
-    catalogue = load_catalogue(path)
+    if catalogue is None:
+        catalogue = load_catalogue(path)
     unknown = [n for n in spec if n not in catalogue]
     if unknown:
         raise ValueError(f"workloads: unknown workload names {unknown}; known: {sorted(catalogue)}")

@@ -17,8 +17,8 @@ from typing import Any
 from dpdktune.backends import measure, testpmd
 from dpdktune.backends.base import RunFailed, RunResult, RunSpec
 from dpdktune.backends.local import LocalBackend, LocalProcess, new_file_prefix, record_extra, runtime_dir
+from dpdktune.paths import project_file
 
-REPO = Path(__file__).resolve().parents[3]
 #: generator lcores: one main, one that transmits
 GENERATOR_CPUS = 2
 
@@ -76,9 +76,8 @@ class _Generator:
 
 
 def pktgen_path(settings: testpmd.TestpmdSettings) -> Path:
-    """local.pktgen, relative paths taken from the repository root."""
-    path = Path(settings.pktgen)
-    return path if path.is_absolute() else REPO / path
+    """local.pktgen, a relative path taken from the project (the working directory, else packaged)."""
+    return project_file(settings.pktgen)
 
 
 def _generator_argv(backend: LocalBackend, spec: RunSpec, lcores: str, socket: Path, queues: int,
@@ -95,6 +94,9 @@ def _generator_argv(backend: LocalBackend, spec: RunSpec, lcores: str, socket: P
                "--total-num-mbufs=8192", "--burst=32"]
         return [s.testpmd, *eal, "--", *app], prefix, True
     w = spec.workload
+    if w.trace:
+        app = [f"--pcap={w.trace}", "--burst=32", f"--duration-s={s.deadline_s:g}"]
+        return [str(pktgen_path(s)), *eal, "--", *app], prefix, False
     rate = w.offered_mpps if w.offered_mpps is not None else 0.0  # 0: as fast as it can
     sizes = ",".join(str(x - measure.FCS_BYTES) for x in w.sizes)
     weights = ",".join(f"{x:g}" for x in w.size_weights)
@@ -130,7 +132,10 @@ def run_memif(backend: LocalBackend, spec: RunSpec, cpus: int, topo: dict[str, A
         topo["pacing"] = "testpmd txonly: unpaced, one frame size (the workload's mean)"
     else:
         process = spec.workload.arrival.process
-        if not spec.workload.offered_mpps:
+        if spec.workload.trace:
+            topo["pacing"] = ("csrc/pktgen: replays the pcap trace, each packet at its recorded time "
+                              "(looped); the generator report's max_lag_us says how late it ran")
+        elif not spec.workload.offered_mpps:
             topo["pacing"] = ("csrc/pktgen: unpaced (the workload gives a line fraction, and virtual "
                               "devices have no line rate)")
         elif process == "onoff":

@@ -1,6 +1,8 @@
 """A workload as pcap files for testpmd's net_pcap replay: frame sizes, flows and their skew.
 
 One file per RX queue: packets of a flow always land in the same queue, as RSS would put them.
+A workload measured on a trace replays the trace's own packets (its first `count`), split the
+same way, with their headers and timestamps as recorded.
 """
 
 from __future__ import annotations
@@ -8,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import struct
 from pathlib import Path
 
 import numpy as np
@@ -59,8 +62,10 @@ def workload_pcaps(workload: Workload, queues: int, directory: Path, count: int 
 
     Files are named by a hash of everything that shapes them, so reruns reuse them.
     A queue that no flow hashes to still gets the most common packet, since net_pcap
-    cannot replay an empty file.
+    cannot replay an empty file. A workload measured on a trace replays the trace's packets.
     """
+    if workload.trace:
+        return trace_pcaps(workload, queues, directory, count)
     key = json.dumps([workload.sizes, workload.size_weights, workload.flows, workload.zipf_s,
                       count, seed, queues], sort_keys=True)
     digest = hashlib.sha256(key.encode()).hexdigest()[:16]
@@ -77,5 +82,30 @@ def workload_pcaps(workload: Workload, queues: int, directory: Path, count: int 
                 mine = np.zeros_like(mine)
                 mine[0] = True
             _write(path, sizes[mine], flows[mine])
+        paths.append(path)
+    return paths
+
+
+def trace_pcaps(workload: Workload, queues: int, directory: Path, count: int = 1024) -> list[Path]:
+    """Write (or reuse) one pcap per RX queue holding the first `count` packets of the workload's
+    trace, each flow in one queue; named by the trace's sha256, so reruns reuse them."""
+    from dpdktune.traces import read_pcap
+
+    packets, records = read_pcap(workload.trace, keep_records=True)
+    flows, records = packets.flow[:count], records[:count]
+    # a flow's queue: RSS-like, by flow, so that one flow never spreads over queues
+    queue_of = flows % queues
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", workload.name)[:40]
+    magic = 0xA1B23C4D if packets.nanosecond else 0xA1B2C3D4
+    header = struct.pack(packets.endian + "IHHiIII", magic, 2, 4, 0, 0, 262144, packets.linktype)
+    paths = []
+    for q in range(queues):
+        path = directory / f"{safe}-{workload.trace_sha256[:16]}-n{count}-q{q}of{queues}.pcap"
+        if not path.exists():
+            mine = [r for r, owner in zip(records, queue_of) if owner == q] or [records[0]]
+            with replacing(path) as tmp:
+                Path(tmp).write_bytes(header + b"".join(mine))
         paths.append(path)
     return paths

@@ -9,7 +9,7 @@ from dpdktune.backends.base import RunSpec
 from dpdktune.hardware import HardwareProfile, load_hardware
 from dpdktune.knobs import expand_grid
 from dpdktune.metrics.provenance import config_hash
-from dpdktune.workloads import Workload, resolve
+from dpdktune.workloads import Workload, definitions_digest, workloads_of
 
 #: The config keys that change what a run measures; analysis settings do not.
 RUN_KEYS = ("backend", "hardware", "workloads", "grid", "trials", "seed")
@@ -23,6 +23,17 @@ def run_config(config: dict[str, Any]) -> dict[str, Any]:
 
 
 def campaign_id(config: dict[str, Any]) -> str:
+    run = run_config(config)
+    if isinstance(config["workloads"], list):
+        # what the names stand for: a changed definition or trace starts a new campaign
+        # (generated workloads are defined by their {count, seed}, already in run_config)
+        run = {**run, "workload_definitions": definitions_digest(campaign_workloads(config))}
+    return f"{config['campaign']}-{config_hash(run)[:10]}"
+
+
+def _seed_key(config: dict[str, Any]) -> str:
+    """What run seeds derive from: the run keys, not the workloads' definitions, so that
+    variants of a definition draw the same noise (common random numbers)."""
     return f"{config['campaign']}-{config_hash(run_config(config))[:10]}"
 
 
@@ -35,7 +46,7 @@ def workload_runs(
     config: dict[str, Any], workload: Workload, hardware: HardwareProfile
 ) -> list[RunSpec]:
     """Every run of one workload, in grid order then trial; ids and seeds are stable."""
-    cid = campaign_id(config)
+    seed_key = _seed_key(config)
     specs = []
     for knobs in expand_grid(config["grid"]):
         for trial in range(config["trials"]):
@@ -47,13 +58,13 @@ def workload_runs(
                 hardware=hardware,
                 knobs=knobs,
                 trial=trial,
-                seed=_stable_int(cid, config["seed"], *key),
+                seed=_stable_int(seed_key, config["seed"], *key),
             ))
     return specs
 
 
 def campaign_workloads(config: dict[str, Any]) -> list[Workload]:
-    return resolve(config["workloads"])
+    return workloads_of(config)
 
 
 def expected_runs(config: dict[str, Any]) -> int:

@@ -17,7 +17,8 @@ from typing import Any, Sequence
 from dpdktune.atomic import replacing, write_text
 from dpdktune.codegen.layout import compile_table
 from dpdktune.codegen.pack import write_fpt
-from dpdktune.codegen.render import CSRC, render_tree
+from dpdktune.codegen.render import render_tree
+from dpdktune.paths import project_file
 
 CFLAGS = ("-O2", "-std=gnu11", "-Wall", "-Wextra", "-Werror=implicit-function-declaration",
           "-ffp-contract=off", "-fvisibility=hidden", "-fPIC")
@@ -28,7 +29,8 @@ SANITIZERS = {
 }
 # TLS descriptors: fast thread-local access in a dlopen()ed library (see fastpath_internal.h).
 TLS_FLAGS = ("-mtls-dialect=gnu2",) if platform.machine() in ("x86_64", "AMD64") else ()
-RUNTIME = CSRC / "fastpath_runtime.c"
+#: the runtime and headers of the project (the working directory's csrc/, else the packaged one)
+RUNTIME = project_file("csrc/fastpath_runtime.c")
 
 
 class BuildError(RuntimeError):
@@ -44,14 +46,17 @@ def compile_c(
     sanitize: str | None = None,
     extra: Sequence[str] = (),
     timeout_s: float = 300.0,
+    include: str | Path | None = None,
 ) -> Path:
-    """cc the sources into `output` (a .so when shared), written to a temp name then renamed."""
+    """cc the sources into `output` (a .so when shared), written to a temp name then renamed.
+    `include` holds fastpath.h (default: the project's csrc/)."""
     if sanitize not in SANITIZERS:
         raise ValueError(f"sanitize must be one of {sorted(k for k in SANITIZERS if k)}, got {sanitize!r}")
     if shutil.which(cc) is None:
         raise BuildError(f"C compiler {cc!r} not found (config key codegen.cc)")
+    include = include or project_file("csrc")
     with replacing(output) as tmp:
-        cmd = [cc, *CFLAGS, *TLS_FLAGS, *SANITIZERS[sanitize], *(["-shared"] if shared else []), f"-I{CSRC}",
+        cmd = [cc, *CFLAGS, *TLS_FLAGS, *SANITIZERS[sanitize], *(["-shared"] if shared else []), f"-I{include}",
                *[str(s) for s in sources], *extra, "-o", str(tmp), "-lm", "-lpthread"]
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s)

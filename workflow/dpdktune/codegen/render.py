@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -17,8 +16,10 @@ import numpy as np
 
 from dpdktune import __version__
 from dpdktune.codegen.layout import CompiledTree, compile_table, feature_hash
+from dpdktune.paths import project_file
 
-CSRC = Path(__file__).resolve().parents[3] / "csrc"
+#: the project's C sources and templates (the working directory's, else the packaged ones)
+CSRC = project_file("csrc")
 TEMPLATE = "fastpath_tree.c.j2"
 
 

@@ -11,7 +11,7 @@ from dpdktune.hardware import load_hardware
 from dpdktune.knobs import Knobs
 from dpdktune.metrics.schema import METRIC_NAMES
 from dpdktune.sim.model import simulate
-from dpdktune.workloads import load_catalogue
+from dpdktune.workloads import config_catalogue, load_catalogue
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -21,7 +21,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                         help="profile in config/hardware/ or a path; `dpdktune profiles` lists them "
                              "(default: %(default)s)")
     parser.add_argument("--workload", required=True, metavar="NAME",
-                        help="name in config/workloads.yaml; `dpdktune workloads` lists them")
+                        help="name in config/workloads.yaml or a --configfile's own workloads; `dpdktune workloads` lists them")
     parser.add_argument("--rx-desc", type=int, required=True, metavar="N",
                         help="RX ring size per queue, descriptors (a power of two, e.g. 1024)")
     parser.add_argument("--tx-desc", type=int, required=True, metavar="N",
@@ -37,13 +37,21 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                         help="simulated measurement window, milliseconds (default: %(default)s)")
     parser.add_argument("--sample-interval-ms", type=float, default=0.5, metavar="MS",
                         help="time-series sample interval, milliseconds (default: %(default)s)")
+    parser.add_argument("--configfile", action="append", default=[], metavar="FILE",
+                        help="a pipeline config (repeatable, merged as Snakemake does): --workload may name "
+                             "its workload_defs and workloads_file entries too")
     parser.set_defaults(func=main)
     return parser
 
 
 def main(args: argparse.Namespace) -> int:
     hardware = load_hardware(args.hardware)
-    catalogue = load_catalogue()
+    if args.configfile:
+        from dpdktune.config import load_config
+
+        catalogue = config_catalogue(load_config(*args.configfile))
+    else:
+        catalogue = load_catalogue()
     if args.workload not in catalogue:
         raise ValueError(f"--workload: unknown workload {args.workload!r}; known: {sorted(catalogue)}")
     knobs = Knobs(rx_desc=args.rx_desc, tx_desc=args.tx_desc, cores=args.cores, burst=args.burst)
