@@ -77,3 +77,11 @@ rule characterize:
         rules.archive_campaign.output,
         optional_csv,
     default_target: True
+
+
+# One run per working directory: a second run would delete the first one's outputs
+# (see dpdktune/campaign/workdir_lock.py; runs in the main process only, never in a dry run).
+onstart:
+    from dpdktune.campaign.workdir_lock import hold_for_this_run
+
+    hold_for_this_run()
