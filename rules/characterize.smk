@@ -28,12 +28,15 @@ rule merge_dataset:
     input:
         records=expand(rules.run_batch.output.records, workload=WORKLOADS),
         timeseries=expand(rules.run_batch.output.timeseries, workload=WORKLOADS),
+    # update(): Snakemake neither deletes these before the merge nor after a failed one, so the
+    # last good dataset stays in place until a merge succeeds (each is written temp + rename).
     output:
-        dataset=characterize_output("dataset"),
-        timeseries=characterize_output("timeseries"),
-        manifest="results/characterize/manifest.json",
+        dataset=update(characterize_output("dataset")),
+        timeseries=update(characterize_output("timeseries")),
+        manifest=update("results/characterize/manifest.json"),
     params:
         campaign_id=CAMPAIGN_ID,
+        journal_dir=JOURNAL_DIR,
     log:
         "results/logs/characterize/merge.log",
     script:

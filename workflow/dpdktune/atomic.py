@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -22,6 +23,29 @@ def replacing(path: str | Path) -> Iterator[Path]:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _temporary_prefixes(path: Path) -> tuple[str, ...]:
+    """Name prefixes of the temporaries that `replacing` and the directory writers give `path`."""
+    return (f".{path.stem}.tmp-", f".{path.name}.tmp-", f".{path.name}.old-")
+
+
+def remove_stale_temporaries(path: str | Path) -> list[Path]:
+    """Remove what writers of `path` killed mid-write left behind (their temporary files and
+    folders); returns them. Call it only where no other live process writes `path`: at the start
+    of the one job that makes it (the working-directory lock keeps a second run out)."""
+    path = Path(path)
+    if not path.parent.is_dir():
+        return []
+    prefixes = _temporary_prefixes(path)
+    ours = {f".{path.stem}.tmp-{os.getpid()}{path.suffix}"}
+    stale = [p for p in path.parent.iterdir() if p.name.startswith(prefixes) and p.name not in ours]
+    for p in stale:
+        if p.is_dir() and not p.is_symlink():
+            shutil.rmtree(p, ignore_errors=True)
+        else:
+            p.unlink(missing_ok=True)
+    return stale
 
 
 def write_text(text: str, path: str | Path) -> Path:
