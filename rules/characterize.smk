@@ -74,10 +74,25 @@ rule archive_campaign:
         "../workflow/scripts/characterize_archive.py"
 
 
+# Fails (after the data is merged and kept) when too many runs failed: see max_failed_share.
+rule check_failures:
+    input:
+        manifest=rules.merge_dataset.output.manifest,
+    output:
+        verdict="results/characterize/failures_ok.json",
+    params:
+        max_failed_share=config["max_failed_share"],
+    log:
+        "results/logs/characterize/check_failures.log",
+    script:
+        "../workflow/scripts/characterize_check_failures.py"
+
+
 rule characterize:
     input:
         rules.merge_dataset.output,
         rules.archive_campaign.output,
+        rules.check_failures.output,
         optional_csv,
     default_target: True
 

@@ -71,3 +71,50 @@ def test_a_merge_that_cannot_repair_a_batch_fails_naming_it_and_keeps_the_last_g
     for name, data in good.items():
         assert (results / name).read_bytes() == data, f"{name}: the last good output must be kept"
     assert json.loads(good["manifest.json"])["done_runs"] == expected_runs(config)
+
+
+def _journal_lines(work, config):
+    folder = work / "results" / "characterize" / "journal" / campaign_id(config)
+    return sum(p.read_text().count("\n") for p in folder.glob("*.jsonl"))
+
+
+def _failing(prob, **more):
+    return {**CAMPAIGN, "trials": 2, "sim": {"failure_prob": prob}, "retry": {"attempts": 1}, **more}
+
+
+@pytest.mark.slow
+def test_a_campaign_in_which_every_run_failed_exits_non_zero_and_keeps_its_records(tmp_path):
+    work = workdir(tmp_path, _failing(1.0, max_failed_share=1.0))  # even the most lenient share
+    config = load_config(work / "override.yaml")
+    result = run_snakemake(work, "--cores", "1", "characterize")
+    out = result.stdout + result.stderr
+    assert result.returncode != 0, out
+    verdict = [line for line in out.splitlines() if "runs failed" in line]
+    assert len(verdict) == 1 and f"{expected_runs(config)} of {expected_runs(config)} runs failed (100.0 %)" \
+        in verdict[0], out
+    results = work / "results" / "characterize"
+    assert _journal_lines(work, config) == expected_runs(config), "every failed run stays recorded"
+    dataset = pq.read_table(results / "dataset.parquet")
+    assert dataset.num_rows == expected_runs(config) and set(dataset["status"].to_pylist()) == {"failed"}
+    assert json.loads((results / "manifest.json").read_text())["failed_runs"] == expected_runs(config)
+
+
+@pytest.mark.slow
+def test_a_campaign_above_the_failure_share_exits_non_zero_and_one_below_it_passes(tmp_path):
+    work = workdir(tmp_path, _failing(0.3))  # the default share (5 %) is far below 30 %
+    config = load_config(work / "override.yaml")
+    result = run_snakemake(work, "--cores", "1", "characterize")
+    out = result.stdout + result.stderr
+    assert result.returncode != 0, out
+    manifest = json.loads((work / "results/characterize/manifest.json").read_text())
+    failed, expected = manifest["failed_runs"], expected_runs(config)
+    assert 0 < failed < expected
+    verdict = [line for line in out.splitlines() if "runs failed" in line]
+    assert len(verdict) == 1 and f"{failed} of {expected} runs failed" in verdict[0], out
+    assert "max_failed_share 5.0 %" in verdict[0], out
+    assert (work / "results/characterize/dataset.parquet").exists()
+
+    (work / "override.yaml").write_text(json.dumps(_failing(0.3, max_failed_share=0.9)))
+    again = run_snakemake(work, "--cores", "1", "characterize")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert _journal_lines(work, config) == expected, "raising the share re-ran nothing"

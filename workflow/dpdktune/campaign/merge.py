@@ -47,6 +47,19 @@ def manifest(config: dict[str, Any], records: pa.Table, provenance: dict[str, st
     }
 
 
+def failure_verdict(summary: dict[str, Any], max_failed_share: float) -> str | None:
+    """None when the campaign's failures are acceptable, else one line saying why not: every
+    run failed, or a larger share than `max_failed_share`."""
+    failed, total = summary["failed_runs"], summary["recorded_runs"]
+    if not failed or (failed < total and failed <= max_failed_share * total):
+        return None
+    reasons = sorted({f["reason"] for f in summary["failures"]})
+    first = " ".join(str(reasons[0]).split())[:160] if reasons else "unknown"
+    why = "every run failed" if failed == total else f"above max_failed_share {100.0 * max_failed_share:.1f} %"
+    return (f"characterize: {failed} of {total} runs failed ({100.0 * failed / total:.1f} %), {why}; "
+            f"first reason: {first}; the records are kept (results/characterize/manifest.json lists every failure)")
+
+
 class Batches:
     """The batch files of one merge, read with page checksums verified. With `journal_dir`, a
     damaged batch is rebuilt from `<journal_dir>/<workload>.jsonl` and read again."""
