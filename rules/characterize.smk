@@ -76,6 +76,8 @@ rule archive_campaign:
 
 # Fails (after the data is merged and kept) when too many runs failed: see max_failed_share.
 rule check_failures:
+    conda:
+        "../envs/dpdktune.yaml"
     input:
         manifest=rules.merge_dataset.output.manifest,
     output:
