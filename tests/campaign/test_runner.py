@@ -71,7 +71,6 @@ def test_a_batch_removes_the_temporary_file_a_killed_writer_left(small_config, t
     import signal
     import subprocess
     import sys
-    import time
 
     from dpdktune.campaign.runner import run_batch
 

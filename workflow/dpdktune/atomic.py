@@ -1,5 +1,7 @@
 """Atomic file writes: write a temporary sibling, then rename it over the target, so a killed
-run leaves either the old file or the new one, never half of one."""
+run leaves either the old file or the new one, never half of one. `replacing_dir` does the same
+for a directory. (Append-only journals and lock files are the deliberate exceptions: see
+campaign/journal.py.)"""
 
 from __future__ import annotations
 
@@ -7,6 +9,8 @@ import contextlib
 import json
 import os
 import shutil
+import stat
+import tempfile
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -25,6 +29,50 @@ def replacing(path: str | Path) -> Iterator[Path]:
         tmp.unlink(missing_ok=True)
 
 
+@contextlib.contextmanager
+def replacing_dir(path: str | Path) -> Iterator[Path]:
+    """A fresh temporary directory beside `path` to fill; when the block succeeds it replaces
+    `path`. The old directory is moved aside, not deleted, until the new one is in place, and
+    put back if that fails. The name is unique, so two writers never share a temporary."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
+    tmp.chmod(0o777 & ~_umask())  # mkdtemp's 0700 would hide the result from the group
+    old: Path | None = None
+    try:
+        yield tmp
+        if path.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{path.name}.old-", dir=path.parent))
+            os.replace(path, old / path.name)
+        os.replace(tmp, path)
+    except BaseException:
+        if old is not None and not path.exists():
+            os.replace(old / path.name, path)
+        remove_tree(tmp)
+        raise
+    finally:
+        if old is not None:
+            remove_tree(old)
+
+
+def remove_tree(root: Path) -> None:
+    """rm -rf, read-only parts included (archives are made read-only)."""
+    def writable_then_retry(func, p, _exc):
+        os.chmod(os.path.dirname(p), os.stat(os.path.dirname(p)).st_mode | stat.S_IWUSR)
+        func(p)
+
+    if root.is_dir() and not root.is_symlink():
+        shutil.rmtree(root, onerror=writable_then_retry)
+    else:
+        root.unlink(missing_ok=True)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def _temporary_prefixes(path: Path) -> tuple[str, ...]:
     """Name prefixes of the temporaries that `replacing` and the directory writers give `path`."""
     return (f".{path.stem}.tmp-", f".{path.name}.tmp-", f".{path.name}.old-")
@@ -41,10 +89,7 @@ def remove_stale_temporaries(path: str | Path) -> list[Path]:
     ours = {f".{path.stem}.tmp-{os.getpid()}{path.suffix}"}
     stale = [p for p in path.parent.iterdir() if p.name.startswith(prefixes) and p.name not in ours]
     for p in stale:
-        if p.is_dir() and not p.is_symlink():
-            shutil.rmtree(p, ignore_errors=True)
-        else:
-            p.unlink(missing_ok=True)
+        remove_tree(p)
     return stale
 
 

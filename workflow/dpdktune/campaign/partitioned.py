@@ -9,8 +9,6 @@ record schema (the `workload` column comes back from the directory names).
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
@@ -20,6 +18,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
+from dpdktune.atomic import replacing_dir
 from dpdktune.metrics.parquet import PROVENANCE_KEY, READ_OPTIONS, WRITE_OPTIONS, naming_damage, parquet_format
 from dpdktune.metrics.schema import EXPERIMENT_SCHEMA
 
@@ -53,10 +52,8 @@ class PartitionedWriter:
         self.provenance = provenance
         #: the files' schema: the partition column lives in the directory names
         self.file_schema = _stamped(schema.remove(schema.get_field_index(PARTITION_KEY)), provenance)
-        self._tmp = self.out_dir.with_name(f".{self.out_dir.name}.tmp-{os.getpid()}")
-        if self._tmp.exists():
-            shutil.rmtree(self._tmp)
-        self._tmp.mkdir(parents=True)
+        self._replacing = replacing_dir(self.out_dir)  # the dataset appears whole, or not at all
+        self._tmp = self._replacing.__enter__()
         self._parts: dict[str, int] = {}
         self.rows = 0
 
@@ -75,16 +72,12 @@ class PartitionedWriter:
     def close(self) -> None:
         """Move the finished dataset into place, replacing any older one."""
         pq.write_metadata(self.file_schema, self._tmp / COMMON_METADATA)
-        old = None
-        if self.out_dir.exists():
-            old = self.out_dir.with_name(f".{self.out_dir.name}.old-{os.getpid()}")
-            os.replace(self.out_dir, old)
-        os.replace(self._tmp, self.out_dir)
-        if old is not None:
-            shutil.rmtree(old)
+        self._replacing.__exit__(None, None, None)
 
     def abort(self) -> None:
-        shutil.rmtree(self._tmp, ignore_errors=True)
+        """Drop what was written; an older dataset stays as it was."""
+        aborted = RuntimeError("partitioned write aborted")
+        self._replacing.__exit__(type(aborted), aborted, None)
 
     def __enter__(self) -> "PartitionedWriter":
         return self
