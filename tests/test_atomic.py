@@ -42,7 +42,8 @@ def test_stale_temporaries_of_a_path_are_removed_and_nothing_else(tmp_path):
     for folder in stale[1:]:
         folder.mkdir()
         (folder / "part-0.parquet").write_bytes(b"x")
-    others = [tmp_path / "other.parquet", tmp_path / ".other.tmp-1.parquet", tmp_path / "batch.timeseries.parquet"]
+    others = [tmp_path / "other.parquet", tmp_path / ".other.tmp-1.parquet", tmp_path / "batch.timeseries.parquet",
+              tmp_path / ".batch.tmp-12.csv", tmp_path / ".batch.timeseries.tmp-3.parquet"]
     for p in others:
         p.write_bytes(b"keep")
     assert sorted(remove_stale_temporaries(target)) == sorted(stale)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import stat
 import tempfile
@@ -73,9 +74,10 @@ def _umask() -> int:
     return mask
 
 
-def _temporary_prefixes(path: Path) -> tuple[str, ...]:
-    """Name prefixes of the temporaries that `replacing` and the directory writers give `path`."""
-    return (f".{path.stem}.tmp-", f".{path.name}.tmp-", f".{path.name}.old-")
+def _temporary_pattern(path: Path) -> re.Pattern[str]:
+    """The names `replacing` and `replacing_dir` give temporaries of `path`, and no other."""
+    stem, suffix, name = (re.escape(x) for x in (path.stem, path.suffix, path.name))
+    return re.compile(rf"\.(?:{stem}\.tmp-\d+{suffix}|{name}\.(?:tmp|old)-[A-Za-z0-9_]+)")
 
 
 def remove_stale_temporaries(path: str | Path) -> list[Path]:
@@ -85,9 +87,9 @@ def remove_stale_temporaries(path: str | Path) -> list[Path]:
     path = Path(path)
     if not path.parent.is_dir():
         return []
-    prefixes = _temporary_prefixes(path)
-    ours = {f".{path.stem}.tmp-{os.getpid()}{path.suffix}"}
-    stale = [p for p in path.parent.iterdir() if p.name.startswith(prefixes) and p.name not in ours]
+    pattern = _temporary_pattern(path)
+    ours = f".{path.stem}.tmp-{os.getpid()}{path.suffix}"
+    stale = [p for p in path.parent.iterdir() if pattern.fullmatch(p.name) and p.name != ours]
     for p in stale:
         remove_tree(p)
     return stale
