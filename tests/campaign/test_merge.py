@@ -7,7 +7,7 @@ import pytest
 
 from dpdktune.campaign.plan import campaign_id, expected_runs
 from dpdktune.config import load_config
-from dpdktune.metrics.parquet import read_table
+from dpdktune.metrics.parquet import DamagedFile, read_table
 from dpdktune.metrics.schema import EXPERIMENT_SCHEMA
 from snakemake_helpers import run_snakemake, workdir
 
@@ -20,10 +20,12 @@ CAMPAIGN = {
 
 
 def _damage(path):
-    """Flip one byte in the middle of the run_id column's page (the page checksum notices)."""
+    """Overwrite the middle half of the run_id column chunk (pages, as a bad disk block would)."""
     chunk = pq.ParquetFile(path).metadata.row_group(0).column(EXPERIMENT_SCHEMA.get_field_index("run_id"))
+    start = chunk.dictionary_page_offset or chunk.data_page_offset
+    size = chunk.total_compressed_size
     data = bytearray(path.read_bytes())
-    data[chunk.data_page_offset + chunk.total_compressed_size // 2] ^= 0x10
+    data[start + size // 4 : start + 3 * size // 4] = b"\xaa" * (3 * size // 4 - size // 4)
     path.write_bytes(bytes(data))
 
 
@@ -118,3 +120,31 @@ def test_a_campaign_above_the_failure_share_exits_non_zero_and_one_below_it_pass
     again = run_snakemake(work, "--cores", "1", "characterize")
     assert again.returncode == 0, again.stdout + again.stderr
     assert _journal_lines(work, config) == expected, "raising the share re-ran nothing"
+
+
+@pytest.mark.parametrize("partitioned", [False, True])
+def test_merge_batches_rebuilds_a_damaged_batch_in_either_layout(small_config, tmp_path, partitioned):
+    from dpdktune.campaign.merge import merge_batches
+    from dpdktune.campaign.partitioned import open_dataset
+    from dpdktune.campaign.runner import run_batch
+    from dpdktune.config import deep_merge
+
+    config = deep_merge(small_config, {"output": {"partitioned": partitioned}})
+    batches, journals = tmp_path / "batches", tmp_path / "journal"
+    names = config["workloads"]
+    for name in names:
+        run_batch(config, name, batches / f"{name}.parquet", batches / f"{name}.timeseries.parquet",
+                  journals / f"{name}.jsonl", tmp_path / "locks")
+    records = [batches / f"{n}.parquet" for n in names]
+    series = [batches / f"{n}.timeseries.parquet" for n in names]
+    suffix = "" if partitioned else ".parquet"
+    outs = [tmp_path / f"dataset{suffix}", tmp_path / f"timeseries{suffix}", tmp_path / "manifest.json"]
+    merge_batches(config, records, series, *outs, journal_dir=journals)
+    before = open_dataset(outs[0]).to_table().sort_by("run_id")
+
+    _damage(records[0])
+    with pytest.raises(DamagedFile, match=str(records[0])):
+        merge_batches(config, records, series, *outs)  # no journals given: nothing to rebuild from
+    merge_batches(config, records, series, *outs, journal_dir=journals)
+    assert open_dataset(outs[0]).to_table().sort_by("run_id").equals(before)
+    assert read_table(records[0], EXPERIMENT_SCHEMA).num_rows == before.num_rows // len(names)
