@@ -44,7 +44,14 @@ FP_API int fp_abi_version(void);
 /* The decision: a config index in [0, fp_n_configs()). Never fails. */
 FP_API int fp_decide(const float *features, int n);
 
-/* Build a tree from a .fpt file. NULL on error; fp_last_error() says why. */
+/* Build a tree from a .fpt file. NULL on error; fp_last_error() says why. Only a regular file
+ * is read (a FIFO or device is refused, never waited on).
+ * File format versions (the 8-byte magic):
+ *   FPTREE01  node table, leaf index, leaf actions, configs;
+ *   FPTREE02  adds each leaf's novelty box;
+ *   FPTREE03  a CRC-32 of the whole file in the header (was reserved): any damaged byte,
+ *             truncation or extension is refused before a field is trusted.
+ * fp_load reads the current version only; rebuild older files with dpdktune.codegen.pack. */
 FP_API struct fp_tree *fp_load(const char *path);
 /* The same decision on a tree that need not be published (tests, shadow evaluation). */
 FP_API int fp_tree_decide(const struct fp_tree *tree, const float *features, int n);

@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/membarrier.h>
 #include <math.h>
 #include <pthread.h>
@@ -16,13 +17,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "fastpath_internal.h"
 
-#define FP_FILE_MAGIC "FPTREE02"
+#define FP_FILE_MAGIC "FPTREE03"
 
 _Atomic(const struct fp_tree *) fp__current = &fp__builtin_tree;
 _Atomic uint64_t fp__gp_ctr = 1;
@@ -174,16 +176,107 @@ struct fpt_header {
 	char magic[8];
 	uint32_t n_features, n_configs, n_leaves, n_nodes, depth;
 	int32_t safe_default;
-	uint32_t reserved[2];
+	uint32_t crc32; /* CRC-32 (zlib's) of the whole file with this field zeroed */
+	uint32_t reserved;
 	uint64_t feature_hash;
 };
 
-static int fp_read_all(FILE *fh, void *buf, size_t len, const char *path, const char *what)
+#define FP_MAX_FILE_BYTES (1L << 30) /* far above any tree a node table of 2^24 slots can hold */
+
+/* CRC-32 (IEEE 802.3, reflected, as zlib.crc32): it detects every burst error up to 32 bits and
+ * all but 2^-32 of the rest; the loader must refuse a damaged file, not publish it. */
+static uint32_t fp_crc_table[256];
+
+static void fp_crc_init(void)
 {
-	if (fread(buf, 1, len, fh) != len) {
-		fp_set_error("fp_load %s: file ends inside %s", path, what);
+	for (uint32_t i = 0; i < 256; i++) {
+		uint32_t c = i;
+		for (int k = 0; k < 8; k++)
+			c = (c & 1) ? 0xedb88320u ^ (c >> 1) : c >> 1;
+		fp_crc_table[i] = c;
+	}
+}
+
+static uint32_t fp_crc32(uint32_t crc, const unsigned char *p, size_t n)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, fp_crc_init);
+	crc = ~crc;
+	while (n--)
+		crc = fp_crc_table[(crc ^ *p++) & 0xffu] ^ (crc >> 8);
+	return ~crc;
+}
+
+/* The whole file, if it is a regular file: opened non-blocking so a FIFO or device named by
+ * mistake is refused at once instead of blocking the caller forever. */
+static unsigned char *fp_read_file(const char *path, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		fp_set_error("fp_load %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	struct stat st;
+	unsigned char *buf = NULL;
+	if (fstat(fd, &st) != 0) {
+		fp_set_error("fp_load %s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		fp_set_error("fp_load %s: not a regular file", path);
+		goto out;
+	}
+	if (st.st_size > FP_MAX_FILE_BYTES) {
+		fp_set_error("fp_load %s: %lld bytes is too large for a tree file", path, (long long)st.st_size);
+		goto out;
+	}
+	size_t want = (size_t)st.st_size, got = 0;
+	buf = malloc(want + 1);
+	if (!buf) {
+		fp_set_error("fp_load %s: out of memory", path);
+		goto out;
+	}
+	for (;;) { /* read one byte past the size seen, so a file that grew is noticed */
+		ssize_t r = read(fd, buf + got, want + 1 - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			fp_set_error("fp_load %s: %s", path, strerror(errno));
+			free(buf);
+			buf = NULL;
+			goto out;
+		}
+		if (r == 0 || (got += (size_t)r) == want + 1)
+			break;
+	}
+	if (got != want) {
+		fp_set_error("fp_load %s: the file changed size while it was read", path);
+		free(buf);
+		buf = NULL;
+		goto out;
+	}
+	*len = got;
+out:
+	close(fd);
+	return buf;
+}
+
+/* Sequential reads out of the file's bytes. */
+struct fp_cursor {
+	const unsigned char *p;
+	size_t left;
+	const char *path;
+};
+
+static int fp_take(struct fp_cursor *c, void *dst, size_t len, const char *what)
+{
+	if (len > c->left) {
+		fp_set_error("fp_load %s: file ends inside %s", c->path, what);
 		return -1;
 	}
+	memcpy(dst, c->p, len);
+	c->p += len;
+	c->left -= len;
 	return 0;
 }
 
@@ -250,15 +343,15 @@ static int fp_check(const struct fp_tree *t, const struct fpt_header *h, const i
 
 struct fp_tree *fp_load(const char *path)
 {
-	FILE *fh = fopen(path, "rb");
-	if (!fh) {
-		fp_set_error("fp_load %s: %s", path, strerror(errno));
+	size_t len = 0;
+	unsigned char *file = fp_read_file(path, &len);
+	if (!file)
 		return NULL;
-	}
+	struct fp_cursor cur = {file, len, path};
 	struct fpt_header h;
 	struct fp_tree *t = NULL;
 	int32_t *configs = NULL;
-	if (fp_read_all(fh, &h, sizeof h, path, "the header"))
+	if (fp_take(&cur, &h, sizeof h, "the header"))
 		goto fail;
 	if (memcmp(h.magic, FP_FILE_MAGIC, 8) != 0) {
 		fp_set_error("fp_load %s: bad magic (not a dpdktune .fpt file, or another version: want %s)", path,
@@ -275,6 +368,12 @@ struct fp_tree *fp_load(const char *path)
 	size_t nf = h.n_features, nl = h.n_leaves, m = h.n_nodes;
 	size_t bytes = sizeof *t + m * sizeof(struct fp_node) + m * sizeof(uint32_t) + nl * sizeof(int32_t) +
 		       2 * nf * nl * sizeof(float);
+	size_t need = sizeof h + bytes - sizeof *t + h.n_configs * sizeof(struct fp_config);
+	if (need > len) { /* before allocating what a damaged header asks for */
+		fp_set_error("fp_load %s: file ends inside the tables (%zu bytes, the header needs %zu)", path, len,
+			     need);
+		goto fail;
+	}
 	t = calloc(1, bytes);
 	configs = malloc(h.n_configs * sizeof(struct fp_config));
 	if (!t || !configs) {
@@ -285,14 +384,26 @@ struct fp_tree *fp_load(const char *path)
 	uint32_t *leaf_of = (uint32_t *)(nodes + m);
 	int32_t *leaf_action = (int32_t *)(leaf_of + m);
 	float *box = (float *)(leaf_action + nl);
-	if (fp_read_all(fh, nodes, m * sizeof *nodes, path, "the node table") ||
-	    fp_read_all(fh, leaf_of, m * sizeof *leaf_of, path, "the leaf index") ||
-	    fp_read_all(fh, leaf_action, nl * sizeof *leaf_action, path, "the leaf actions") ||
-	    fp_read_all(fh, box, 2 * nf * nl * sizeof *box, path, "the leaf boxes") ||
-	    fp_read_all(fh, configs, h.n_configs * sizeof(struct fp_config), path, "the config table"))
+	if (fp_take(&cur, nodes, m * sizeof *nodes, "the node table") ||
+	    fp_take(&cur, leaf_of, m * sizeof *leaf_of, "the leaf index") ||
+	    fp_take(&cur, leaf_action, nl * sizeof *leaf_action, "the leaf actions") ||
+	    fp_take(&cur, box, 2 * nf * nl * sizeof *box, "the leaf boxes") ||
+	    fp_take(&cur, configs, h.n_configs * sizeof(struct fp_config), "the config table"))
 		goto fail;
-	if (fgetc(fh) != EOF) {
+	if (cur.left) {
 		fp_set_error("fp_load %s: trailing bytes after the config table", path);
+		goto fail;
+	}
+	/* Before any value is used: a damaged file is refused whatever it damaged. (Sizes were only
+	 * bounds-checked to read it, so a truncation or extension is named as such above.) */
+	static const uint32_t zero;
+	size_t at = offsetof(struct fpt_header, crc32);
+	uint32_t crc = fp_crc32(0, file, at);
+	crc = fp_crc32(crc, (const unsigned char *)&zero, sizeof zero);
+	crc = fp_crc32(crc, file + at + sizeof zero, len - at - sizeof zero);
+	if (crc != h.crc32) {
+		fp_set_error("fp_load %s: checksum mismatch (file says %08x, content is %08x): damaged file", path,
+			     h.crc32, crc);
 		goto fail;
 	}
 	t->n_features = h.n_features;
@@ -308,11 +419,11 @@ struct fp_tree *fp_load(const char *path)
 	if (fp_check(t, &h, configs, path))
 		goto fail;
 	t->magic = FP_TREE_MAGIC;
-	fclose(fh);
+	free(file);
 	free(configs);
 	return t;
 fail:
-	fclose(fh);
+	free(file);
 	free(configs);
 	free(t);
 	return NULL;

@@ -43,12 +43,15 @@ rule merge_dataset:
     input:
         records=expand(rules.run_batch.output.records, workload=WORKLOADS),
         timeseries=expand(rules.run_batch.output.timeseries, workload=WORKLOADS),
+    # update(): Snakemake neither deletes these before the merge nor after a failed one, so the
+    # last good dataset stays in place until a merge succeeds (each is written temp + rename).
     output:
-        dataset=characterize_output("dataset"),
-        timeseries=characterize_output("timeseries"),
-        manifest="results/characterize/manifest.json",
+        dataset=update(characterize_output("dataset")),
+        timeseries=update(characterize_output("timeseries")),
+        manifest=update("results/characterize/manifest.json"),
     params:
         campaign_id=CAMPAIGN_ID,
+        journal_dir=JOURNAL_DIR,
     log:
         "results/logs/characterize/merge.log",
     script:
@@ -86,9 +89,34 @@ rule archive_campaign:
         "../workflow/scripts/characterize_archive.py"
 
 
+# Fails (after the data is merged and kept) when too many runs failed: see max_failed_share.
+rule check_failures:
+    conda:
+        "../envs/dpdktune.yaml"
+    input:
+        manifest=rules.merge_dataset.output.manifest,
+    output:
+        verdict="results/characterize/failures_ok.json",
+    params:
+        max_failed_share=config["max_failed_share"],
+    log:
+        "results/logs/characterize/check_failures.log",
+    script:
+        "../workflow/scripts/characterize_check_failures.py"
+
+
 rule characterize:
     input:
         rules.merge_dataset.output,
         rules.archive_campaign.output,
+        rules.check_failures.output,
         optional_csv,
     default_target: True
+
+
+# One run per working directory: a second run would delete the first one's outputs
+# (see dpdktune/campaign/workdir_lock.py; runs in the main process only, never in a dry run).
+onstart:
+    from dpdktune.campaign.workdir_lock import hold_for_this_run
+
+    hold_for_this_run()

@@ -64,3 +64,27 @@ def test_unknown_workload_is_refused(small_config, tmp_path):
 
     with pytest.raises(ValueError, match="'nosuch' is not in this campaign"):
         run_workload(small_config, "nosuch", tmp_path / "j.jsonl", tmp_path)
+
+
+def test_a_batch_removes_the_temporary_file_a_killed_writer_left(small_config, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from dpdktune.campaign.runner import run_batch
+
+    out = tmp_path / "batches" / "flood64.parquet"
+    writer = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time; from dpdktune.atomic import replacing\n"
+        f"with replacing({str(out)!r}) as tmp:\n"
+        "    tmp.write_bytes(b'PAR1 half a batch'); print(tmp, flush=True); time.sleep(600)")],
+        stdout=subprocess.PIPE, text=True, env=os.environ)
+    left = writer.stdout.readline().strip()
+    os.kill(writer.pid, signal.SIGKILL)  # killed mid-write: its temporary stays behind
+    writer.wait()
+    assert os.path.exists(left)
+    run_batch(small_config, "flood64", out, tmp_path / "batches" / "flood64.timeseries.parquet",
+              tmp_path / "journal.jsonl", tmp_path / "locks")
+    assert not os.path.exists(left)
+    assert sorted(p.name for p in out.parent.iterdir()) == ["flood64.parquet", "flood64.timeseries.parquet"]

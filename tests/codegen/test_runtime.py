@@ -54,10 +54,14 @@ def _corrupt(blob: bytes, what: str, table: dict, data) -> bytes:
         return blob[:-7]
     if what == "trailing":
         return blob + b"\0"
-    if what == "link":  # root's first child points past the table
+    if what == "link":  # root's first child points past the table, in a correctly sealed file
         b = bytearray(blob)
         at = 48 + 4  # nodes come right after the header
         b[at : at + 4] = np.uint32((10**6 << 8) | 0).tobytes()
+        return pack.seal(bytes(b))
+    if what == "flipped":  # one bit of one threshold: structurally valid, only the checksum notices
+        b = bytearray(blob)
+        b[48] ^= 0x01
         return bytes(b)
     raise AssertionError(what)
 
@@ -65,7 +69,7 @@ def _corrupt(blob: bytes, what: str, table: dict, data) -> bytes:
 @pytest.mark.parametrize(
     "what,message",
     [("magic", "bad magic"), ("truncated", "file ends inside"), ("trailing", "trailing bytes"),
-     ("link", "links outside the table")],
+     ("link", "links outside the table"), ("flipped", "checksum mismatch")],
 )
 def test_load_rejects_damaged_files(built10, depth10, data, tmp_path, what, message):
     files, fp = built10
@@ -88,6 +92,50 @@ def test_load_rejects_another_feature_vector_or_config_table(built10, data, tmp_
     assert not tree and "config table differs" in err
     tree, err = fp.load(tmp_path / "missing.fpt")
     assert not tree and "No such file" in err
+
+
+def _corrupted_copies(blob: bytes, n: int, seed: int):
+    """n damaged copies of `blob`: 1-8 random byte changes, a truncation, or an extension."""
+    rng = np.random.default_rng(seed)
+    for i in range(n):
+        kind = i % 3
+        if kind == 0:
+            b = bytearray(blob)
+            for at in rng.integers(0, len(b), rng.integers(1, 9)):
+                b[at] ^= int(rng.integers(1, 256))  # never a no-op change
+            yield bytes(b)
+        elif kind == 1:
+            yield blob[: int(rng.integers(0, len(blob)))]
+        else:
+            yield blob + rng.integers(0, 256, int(rng.integers(1, 64)), dtype=np.uint8).tobytes()
+
+
+def test_load_refuses_every_one_of_3000_randomly_corrupted_copies(built10, tmp_path):
+    files, fp = built10
+    blob = files["fpt"].read_bytes()
+    path = tmp_path / "bad.fpt"
+    loaded = []
+    for i, bad in enumerate(_corrupted_copies(blob, 3000, seed=9)):
+        assert bad != blob
+        path.write_bytes(bad)
+        tree, _ = fp.load(path)
+        if tree:
+            fp.lib.fp_tree_free(tree)
+            loaded.append(i)
+    assert loaded == [], f"{len(loaded)} of 3000 damaged copies loaded"
+    path.write_bytes(blob)
+    tree, err = fp.load(path)
+    assert tree, err
+    fp.lib.fp_tree_free(tree)
+
+
+def test_load_refuses_a_named_pipe_at_once(built10, tmp_path):
+    _, fp = built10
+    fifo = tmp_path / "tree.fifo"
+    os.mkfifo(fifo)
+    # No writer ever opens the pipe: a blocking open would hang here (the pytest timeout shows it).
+    tree, err = fp.load(fifo)
+    assert not tree and "not a regular file" in err and str(fifo) in err
 
 
 def _stress_binary(files, tmp_path, sanitize):

@@ -50,3 +50,30 @@ def test_reading_a_file_without_a_schema_column_fails_loudly(tmp_path):
 def test_config_hash_ignores_key_order_but_not_values():
     assert config_hash({"a": 1, "b": [1, 2]}) == config_hash({"b": [1, 2], "a": 1})
     assert config_hash({"a": 1}) != config_hash({"a": 2})
+
+
+def test_a_damaged_page_is_refused_by_its_checksum_and_the_error_names_the_file(tmp_path):
+    from dpdktune.metrics.parquet import DamagedFile
+
+    prov = provenance(config={"a": 1}, backend="sim", backend_version="v", hardware="hw", seed=7)
+    path = tmp_path / "d.parquet"
+    write_table(rows_to_table([_row(i) for i in range(2000)], EXPERIMENT_SCHEMA), path, EXPERIMENT_SCHEMA, prov)
+    chunk = pq.ParquetFile(path).metadata.row_group(0).column(EXPERIMENT_SCHEMA.get_field_index("run_id"))
+    data = bytearray(path.read_bytes())
+    data[chunk.data_page_offset + chunk.total_compressed_size // 2] ^= 0x10  # inside the page's body
+    path.write_bytes(bytes(data))
+    with pytest.raises(DamagedFile, match="CRC") as caught:
+        read_table(path, EXPERIMENT_SCHEMA)
+    assert str(path) in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_a_truncated_file_is_named_in_the_error(tmp_path):
+    from dpdktune.metrics.parquet import DamagedFile
+
+    prov = provenance(config={"a": 1}, backend="sim", backend_version="v", hardware="hw", seed=7)
+    path = tmp_path / "d.parquet"
+    write_table(rows_to_table([_row(i) for i in range(50)], EXPERIMENT_SCHEMA), path, EXPERIMENT_SCHEMA, prov)
+    path.write_bytes(path.read_bytes()[:-100])
+    for read in (lambda: read_table(path, EXPERIMENT_SCHEMA), lambda: read_provenance(path)):
+        with pytest.raises(DamagedFile, match=str(path)):
+            read()

@@ -1,11 +1,17 @@
 """Atomic file writes: write a temporary sibling, then rename it over the target, so a killed
-run leaves either the old file or the new one, never half of one."""
+run leaves either the old file or the new one, never half of one. `replacing_dir` does the same
+for a directory. (Append-only journals and lock files are the deliberate exceptions: see
+campaign/journal.py.)"""
 
 from __future__ import annotations
 
 import contextlib
 import json
 import os
+import re
+import shutil
+import stat
+import tempfile
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -22,6 +28,71 @@ def replacing(path: str | Path) -> Iterator[Path]:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def replacing_dir(path: str | Path) -> Iterator[Path]:
+    """A fresh temporary directory beside `path` to fill; when the block succeeds it replaces
+    `path`. The old directory is moved aside, not deleted, until the new one is in place, and
+    put back if that fails. The name is unique, so two writers never share a temporary."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.tmp-", dir=path.parent))
+    tmp.chmod(0o777 & ~_umask())  # mkdtemp's 0700 would hide the result from the group
+    old: Path | None = None
+    try:
+        yield tmp
+        if path.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{path.name}.old-", dir=path.parent))
+            os.replace(path, old / path.name)
+        os.replace(tmp, path)
+    except BaseException:
+        if old is not None and not path.exists():
+            os.replace(old / path.name, path)
+        remove_tree(tmp)
+        raise
+    finally:
+        if old is not None:
+            remove_tree(old)
+
+
+def remove_tree(root: Path) -> None:
+    """rm -rf, read-only parts included (archives are made read-only)."""
+    def writable_then_retry(func, p, _exc):
+        os.chmod(os.path.dirname(p), os.stat(os.path.dirname(p)).st_mode | stat.S_IWUSR)
+        func(p)
+
+    if root.is_dir() and not root.is_symlink():
+        shutil.rmtree(root, onerror=writable_then_retry)
+    else:
+        root.unlink(missing_ok=True)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _temporary_pattern(path: Path) -> re.Pattern[str]:
+    """The names `replacing` and `replacing_dir` give temporaries of `path`, and no other."""
+    stem, suffix, name = (re.escape(x) for x in (path.stem, path.suffix, path.name))
+    return re.compile(rf"\.(?:{stem}\.tmp-\d+{suffix}|{name}\.(?:tmp|old)-[A-Za-z0-9_]+)")
+
+
+def remove_stale_temporaries(path: str | Path) -> list[Path]:
+    """Remove what writers of `path` killed mid-write left behind (their temporary files and
+    folders); returns them. Call it only where no other live process writes `path`: at the start
+    of the one job that makes it (the working-directory lock keeps a second run out)."""
+    path = Path(path)
+    if not path.parent.is_dir():
+        return []
+    pattern = _temporary_pattern(path)
+    ours = f".{path.stem}.tmp-{os.getpid()}{path.suffix}"
+    stale = [p for p in path.parent.iterdir() if pattern.fullmatch(p.name) and p.name != ours]
+    for p in stale:
+        remove_tree(p)
+    return stale
 
 
 def write_text(text: str, path: str | Path) -> Path:

@@ -10,6 +10,7 @@ with rule_logging(snakemake.log[0]) as log:
         dataset_out=snakemake.output.dataset,
         timeseries_out=snakemake.output.timeseries,
         manifest_out=snakemake.output.manifest,
+        journal_dir=snakemake.params.journal_dir,
     )
     log.info("campaign %s: %d/%d runs done, %d failed", summary["campaign_id"],
              summary["done_runs"], summary["expected_runs"], summary["failed_runs"])

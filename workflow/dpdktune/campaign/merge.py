@@ -1,8 +1,14 @@
-"""Merge the per-workload batches into the campaign dataset, its time series and its manifest."""
+"""Merge the per-workload batches into the campaign dataset, its time series and its manifest.
+
+Every batch is read with its page checksums verified. A damaged batch is named in a warning and
+rebuilt from its run journal (the journal is the record; the batch file is derived from it), so
+the merge goes on; only a batch whose journal lacks runs stops the merge, naming both files.
+"""
 
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -11,10 +17,14 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from dpdktune.atomic import replacing, write_json
+from dpdktune.atomic import remove_stale_temporaries, replacing, write_json
 from dpdktune.campaign.plan import campaign_id, expected_runs
-from dpdktune.metrics.parquet import read_provenance, read_table, write_table
+from dpdktune.metrics.parquet import (
+    WRITE_OPTIONS, DamagedFile, read_provenance, read_table, write_table,
+)
 from dpdktune.metrics.schema import EXPERIMENT_SCHEMA, TIMESERIES_SCHEMA
+
+log = logging.getLogger("dpdktune.campaign")
 
 
 def manifest(config: dict[str, Any], records: pa.Table, provenance: dict[str, str]) -> dict[str, Any]:
@@ -37,6 +47,71 @@ def manifest(config: dict[str, Any], records: pa.Table, provenance: dict[str, st
     }
 
 
+def failure_verdict(summary: dict[str, Any], max_failed_share: float) -> str | None:
+    """None when the campaign's failures are acceptable, else one line saying why not: every
+    run failed, or a larger share than `max_failed_share`."""
+    failed, total = summary["failed_runs"], summary["recorded_runs"]
+    if not failed or (failed < total and failed <= max_failed_share * total):
+        return None
+    reasons = sorted({f["reason"] for f in summary["failures"]})
+    first = " ".join(str(reasons[0]).split())[:160] if reasons else "unknown"
+    why = "every run failed" if failed == total else f"above max_failed_share {100.0 * max_failed_share:.1f} %"
+    return (f"characterize: {failed} of {total} runs failed ({100.0 * failed / total:.1f} %), {why}; "
+            f"first reason: {first}; the records are kept (results/characterize/manifest.json lists every failure)")
+
+
+class Batches:
+    """The batch files of one merge, read with page checksums verified. With `journal_dir`, a
+    damaged batch is rebuilt from `<journal_dir>/<workload>.jsonl` and read again."""
+
+    def __init__(self, config: dict[str, Any], record_files: Sequence[str | Path],
+                 journal_dir: str | Path | None = None):
+        self.config = config
+        self.journal_dir = None if journal_dir is None else Path(journal_dir)
+        self.record_files = [Path(f) for f in record_files]
+        self.rebuilt: list[str] = []
+        self.provenance = self._provenance()
+
+    def _provenance(self) -> dict[str, str]:
+        """The campaign's provenance, from the first batch whose footer is intact."""
+        first: DamagedFile | None = None
+        for f in self.record_files:
+            try:
+                return read_provenance(f)
+            except DamagedFile as exc:
+                first = first or exc
+        raise first or ValueError("no batch files to merge")
+
+    def read(self, path: str | Path, schema: pa.Schema | None = None) -> pa.Table:
+        """A batch file's table, cast to `schema` (None: as written, for the partitioned merge)."""
+        from dpdktune.campaign.partitioned import read_batch
+
+        def read() -> pa.Table:
+            return read_batch(path) if schema is None else read_table(path, schema)
+
+        try:
+            return read()
+        except DamagedFile as exc:
+            self._rebuild(Path(path), exc)
+            return read()
+
+    def _rebuild(self, path: Path, damage: DamagedFile) -> None:
+        from dpdktune.campaign.runner import rebuild_batch
+
+        workload = path.name.removesuffix(".parquet").removesuffix(".timeseries")
+        if self.journal_dir is None or workload in self.rebuilt:
+            raise damage
+        journal = self.journal_dir / f"{workload}.jsonl"
+        log.warning("%s; rebuilding the batch from its journal %s", damage, journal)
+        try:
+            rebuild_batch(self.config, workload, journal, path.with_name(f"{workload}.parquet"),
+                          path.with_name(f"{workload}.timeseries.parquet"), self.provenance)
+        except ValueError as why:
+            raise DamagedFile(f"{damage}, and its journal cannot rebuild it: {why}; delete {path} and run "
+                              "again to redo the missing runs") from None
+        self.rebuilt.append(workload)
+
+
 def merge_batches(
     config: dict[str, Any],
     record_files: Sequence[str | Path],
@@ -44,19 +119,25 @@ def merge_batches(
     dataset_out: str | Path,
     timeseries_out: str | Path,
     manifest_out: str | Path,
+    journal_dir: str | Path | None = None,
 ) -> dict[str, Any]:
+    """Merge the batches; with `journal_dir`, a damaged batch is rebuilt from its journal.
+    Every output is written to a temporary name and renamed into place only on success."""
+    for out in (dataset_out, timeseries_out, manifest_out):
+        remove_stale_temporaries(out)  # left by a merge that was killed
+    batches = Batches(config, record_files, journal_dir)
     if config["output"].get("partitioned"):  # stream batch by batch: bounded memory
         from dpdktune.campaign.partitioned import merge_partitioned
 
-        return merge_partitioned(config, record_files, timeseries_files, dataset_out, timeseries_out,
+        return merge_partitioned(config, batches, record_files, timeseries_files, dataset_out, timeseries_out,
                                  manifest_out)
-    provenance = read_provenance(record_files[0])
-    records = pa.concat_tables(read_table(f, EXPERIMENT_SCHEMA) for f in record_files)
+    provenance = batches.provenance
+    records = pa.concat_tables(batches.read(f, EXPERIMENT_SCHEMA) for f in record_files)
     write_table(records, dataset_out, EXPERIMENT_SCHEMA, provenance)
     stamped = _stamped(TIMESERIES_SCHEMA, provenance)
-    with replacing(timeseries_out) as tmp, pq.ParquetWriter(tmp, stamped, compression="zstd") as writer:
+    with replacing(timeseries_out) as tmp, pq.ParquetWriter(tmp, stamped, **WRITE_OPTIONS) as writer:
         for f in timeseries_files:  # one batch at a time keeps memory flat
-            writer.write_table(read_table(f, TIMESERIES_SCHEMA).cast(writer.schema))
+            writer.write_table(batches.read(f, TIMESERIES_SCHEMA).cast(writer.schema))
     summary = manifest(config, records, provenance)
     write_json(summary, manifest_out)
     return summary

@@ -9,10 +9,8 @@ record schema (the `workload` column comes back from the directory names).
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import pandas as pd
 import pyarrow as pa
@@ -20,7 +18,8 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from dpdktune.metrics.parquet import PROVENANCE_KEY
+from dpdktune.atomic import replacing_dir
+from dpdktune.metrics.parquet import PROVENANCE_KEY, READ_OPTIONS, WRITE_OPTIONS, naming_damage, parquet_format
 from dpdktune.metrics.schema import EXPERIMENT_SCHEMA
 
 PARTITION_KEY = "workload"
@@ -53,10 +52,8 @@ class PartitionedWriter:
         self.provenance = provenance
         #: the files' schema: the partition column lives in the directory names
         self.file_schema = _stamped(schema.remove(schema.get_field_index(PARTITION_KEY)), provenance)
-        self._tmp = self.out_dir.with_name(f".{self.out_dir.name}.tmp-{os.getpid()}")
-        if self._tmp.exists():
-            shutil.rmtree(self._tmp)
-        self._tmp.mkdir(parents=True)
+        self._replacing = replacing_dir(self.out_dir)  # the dataset appears whole, or not at all
+        self._tmp = self._replacing.__enter__()
         self._parts: dict[str, int] = {}
         self.rows = 0
 
@@ -69,22 +66,18 @@ class PartitionedWriter:
             self._parts[workload] = n + 1
             directory = self._tmp / f"{PARTITION_KEY}={workload}"
             directory.mkdir(exist_ok=True)
-            pq.write_table(part.cast(self.file_schema), directory / f"part-{n}.parquet", compression="zstd")
+            pq.write_table(part.cast(self.file_schema), directory / f"part-{n}.parquet", **WRITE_OPTIONS)
             self.rows += part.num_rows
 
     def close(self) -> None:
         """Move the finished dataset into place, replacing any older one."""
         pq.write_metadata(self.file_schema, self._tmp / COMMON_METADATA)
-        old = None
-        if self.out_dir.exists():
-            old = self.out_dir.with_name(f".{self.out_dir.name}.old-{os.getpid()}")
-            os.replace(self.out_dir, old)
-        os.replace(self._tmp, self.out_dir)
-        if old is not None:
-            shutil.rmtree(old)
+        self._replacing.__exit__(None, None, None)
 
     def abort(self) -> None:
-        shutil.rmtree(self._tmp, ignore_errors=True)
+        """Drop what was written; an older dataset stays as it was."""
+        aborted = RuntimeError("partitioned write aborted")
+        self._replacing.__exit__(type(aborted), aborted, None)
 
     def __enter__(self) -> "PartitionedWriter":
         return self
@@ -96,34 +89,43 @@ class PartitionedWriter:
             self.abort()
 
 
+def read_batch(path: str | Path) -> pa.Table:
+    """One batch file as written, page checksums verified (no partition discovery from the path)."""
+    with naming_damage(path):
+        return pq.ParquetFile(path, **READ_OPTIONS).read()
+
+
 def write_partitioned(
-    files: Sequence[str | Path], out_dir: str | Path, schema: pa.Schema, provenance: dict[str, str]
+    files: Sequence[str | Path], out_dir: str | Path, schema: pa.Schema, provenance: dict[str, str],
+    read: Callable[[str | Path], pa.Table] = read_batch,
 ) -> int:
-    """Stream Parquet files (one batch each) into a partitioned dataset; returns the row count."""
+    """Stream Parquet files (one batch each, read by `read`) into a partitioned dataset; returns
+    the row count."""
     with PartitionedWriter(out_dir, schema, provenance) as writer:
         for f in files:  # one batch in memory at a time
-            writer.write(pq.ParquetFile(f).read())  # no partition discovery from the path
+            writer.write(read(f))
     return writer.rows
 
 
 def merge_partitioned(
     config: dict[str, Any],
+    batches: Any,
     record_files: Sequence[str | Path],
     timeseries_files: Sequence[str | Path],
     dataset_out: str | Path,
     timeseries_out: str | Path,
     manifest_out: str | Path,
 ) -> dict[str, Any]:
-    """`merge.merge_batches` for `output.partitioned: true`: batches stream into two partitioned
-    datasets, and the manifest reads back only the columns it needs."""
+    """`merge.merge_batches` for `output.partitioned: true`: batches (read through
+    `merge.Batches`) stream into two partitioned datasets, and the manifest reads back only the
+    columns it needs."""
     from dpdktune.atomic import write_json
     from dpdktune.campaign.merge import manifest
-    from dpdktune.metrics.parquet import read_provenance
     from dpdktune.metrics.schema import TIMESERIES_SCHEMA
 
-    provenance = read_provenance(record_files[0])
-    write_partitioned(record_files, dataset_out, EXPERIMENT_SCHEMA, provenance)
-    write_partitioned(timeseries_files, timeseries_out, TIMESERIES_SCHEMA, provenance)
+    provenance = batches.provenance
+    write_partitioned(record_files, dataset_out, EXPERIMENT_SCHEMA, provenance, read=batches.read)
+    write_partitioned(timeseries_files, timeseries_out, TIMESERIES_SCHEMA, provenance, read=batches.read)
     outcomes = read_columns(dataset_out, ["run_id", "workload", "status", "failure_reason", "attempts"])
     summary = manifest(config, outcomes, provenance)
     write_json(summary, manifest_out)
@@ -136,10 +138,10 @@ def open_dataset(path: str | Path, schema: pa.Schema = EXPERIMENT_SCHEMA) -> ds.
     if path.is_dir():
         if not (path / COMMON_METADATA).exists():
             raise ValueError(f"{path}: not a dpdktune partitioned dataset (no {COMMON_METADATA})")
-        return ds.dataset(path, schema=schema, format="parquet", partitioning=_partitioning())
+        return ds.dataset(path, schema=schema, format=parquet_format(), partitioning=_partitioning())
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such dataset")
-    return ds.dataset(path, schema=schema, format="parquet")
+    return ds.dataset(path, schema=schema, format=parquet_format())
 
 
 def dataset_provenance(path: str | Path) -> dict[str, str]:

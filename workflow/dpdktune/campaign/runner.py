@@ -12,8 +12,9 @@ from typing import Any, Callable
 import numpy as np
 import pyarrow as pa
 
+from dpdktune.atomic import remove_stale_temporaries
 from dpdktune.backends import Backend, RunFailed, RunResult, RunSpec, make_backend
-from dpdktune.campaign.journal import Journal
+from dpdktune.campaign.journal import Journal, read_journal
 from dpdktune.campaign.plan import campaign_id, campaign_workloads, load_campaign_hardware, workload_runs
 from dpdktune.campaign.testbeds import acquire_testbed
 from dpdktune.metrics.parquet import rows_to_table, write_table
@@ -157,9 +158,34 @@ def run_workload(
             backend.close()
         entries = [journal.entries[s.run_id] for s in specs]
         metadata = backend_metadata(backend)
+    return _batch_tables(entries, metadata)
+
+
+def _batch_tables(entries: list[dict[str, Any]], metadata: dict[bytes, bytes]) -> tuple[pa.Table, pa.Table]:
     records = rows_to_table((e["record"] for e in entries), EXPERIMENT_SCHEMA)
     records = records.replace_schema_metadata(metadata)
     return records, _timeseries_table(entries)
+
+
+def rebuild_batch(
+    config: dict[str, Any], workload_name: str, journal_path: str | Path, records_out: str | Path,
+    timeseries_out: str | Path, provenance: dict[str, str],
+) -> None:
+    """Write a batch's two Parquet files again from its journal alone, running nothing (for a
+    batch file found damaged); ValueError naming what is missing if the journal lacks runs."""
+    workloads = {w.name: w for w in campaign_workloads(config)}
+    if workload_name not in workloads:
+        raise ValueError(f"workloads: {workload_name!r} is not in this campaign")
+    specs = workload_runs(config, workloads[workload_name], load_campaign_hardware(config))
+    entries = {e["record"]["run_id"]: e for e in read_journal(journal_path)}  # a later line wins
+    missing = [s.run_id for s in specs if s.run_id not in entries]
+    if missing:
+        raise ValueError(f"{journal_path}: holds {len(specs) - len(missing)} of the batch's {len(specs)} runs "
+                         f"(first missing: {missing[0]})")
+    metadata = {b"backend_version": provenance.get("backend_version", "").encode()}
+    records, series = _batch_tables([entries[s.run_id] for s in specs], metadata)
+    write_table(records, records_out, EXPERIMENT_SCHEMA, provenance)
+    write_table(series, timeseries_out, TIMESERIES_SCHEMA, provenance)
 
 
 def run_batch(
@@ -167,6 +193,8 @@ def run_batch(
     journal_path: str | Path, lock_dir: str | Path,
 ) -> None:
     """The `run_batch` rule: one workload's runs into two Parquet files (written atomically)."""
+    for out in (records_out, timeseries_out):
+        remove_stale_temporaries(out)  # left by an attempt that was killed mid-write
     records, series = run_workload(config, workload_name, journal_path, lock_dir)
     prov = batch_provenance(config, records)
     write_table(records, records_out, EXPERIMENT_SCHEMA, prov)
