@@ -3,10 +3,12 @@
 import json
 
 from dpdktune.config import check_semantics
+from dpdktune.objective import check_objective_config
 from dpdktune.campaign.plan import campaign_id, campaign_workloads
 from dpdktune.campaign.testbeds import testbed_pool
 
 check_semantics(config)
+check_objective_config(config)
 
 CAMPAIGN_ID = campaign_id(config)
 WORKLOADS = [w.name for w in campaign_workloads(config)]

@@ -76,6 +76,7 @@ def test_planted_outlier_is_found_and_noise_is_not(records):
 
 def test_reproducibility_cv_is_std_over_mean_and_flags_above_threshold(records, config):
     config["validate"]["cv_threshold"] = 0.05
+    config["objective"] = "throughput_mpps"
     group = records[(records.workload == "imix") & (records.rx_desc == 512) & (records.tx_desc == 256) & (records.cores == 4)]
     records.loc[group.index[0], "throughput_mpps"] *= 1.5
     stats = checks.reproducibility(records, config)
