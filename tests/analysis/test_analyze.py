@@ -30,4 +30,6 @@ def test_every_objective_runs_through_analysis_and_baselines(records, config, ob
     run_baselines(records, config, tmp_path / "b", {"campaign": "test"})
     decision = run_gap(pd.read_parquet(tmp_path / "b" / "scores.parquet"), pd.read_parquet(tmp_path / "b" / "fingerprints.parquet"),
                        config, True, tmp_path / "b", {"campaign": "test"})
-    assert 0.0 <= decision["opportunity"] <= 1.0
+    # the oracle is cross-fitted over trials, so on noisy trials a baseline can beat it (gap < 0)
+    assert -1.0 <= decision["opportunity"] <= 1.0
+    assert decision["headline_objective"] == objective and objective in decision["objectives"]
