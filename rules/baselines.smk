@@ -1,5 +1,5 @@
 # Baselines (plan 1.4) scored leave-workload-out, then the gap analysis and go/no-go (plan 1.5).
-from dpdktune.stage_outputs import GAP_TABLES
+from dpdktune.stage_outputs import GAP_FIGURES, GAP_TABLES
 
 
 rule score_baselines:
@@ -29,7 +29,7 @@ checkpoint analyze_gap:
     output:
         decision="results/baselines/decision.json",
         tables=expand("results/baselines/{name}.parquet", name=GAP_TABLES),
-        figure="results/baselines/figures/gap.png",
+        figures=expand("results/baselines/figures/{name}.png", name=GAP_FIGURES),
     log:
         "results/logs/baselines/analyze_gap.log",
     script:

@@ -21,7 +21,7 @@ rule report:
         models=rules.score_baselines.output.models,
         decision=rules.analyze_gap.output.decision,
         gap_tables=rules.analyze_gap.output.tables,
-        gap_figure=rules.analyze_gap.output.figure,
+        gap_figures=rules.analyze_gap.output.figures,
         sections=report_sections,
     output:
         html="report.html",

@@ -18,16 +18,18 @@ def test_run_writes_every_table_figure_and_summary(records, config, tmp_path):
     assert sum(summary["sensitivity_counts"].values()) == len(ranges) == 6
 
 
-@pytest.mark.parametrize("objective", ["zero_loss_mpps", "p99_slo_mpps", "mpps_per_core"])
+@pytest.mark.parametrize("objective", ["slo_goodput_per_core", "zero_loss_mpps", "p99_slo_mpps", "throughput_mpps"])
 def test_every_objective_runs_through_analysis_and_baselines(records, config, objective, tmp_path):
     from dpdktune.baselines.run import run_baselines, run_gap
 
     config["objective"] = objective
-    config["slo_p99_us"] = 50.0
+    config["slo"]["p99_us"] = 50.0
     tables, summary = analyze(records, config)  # figures are covered above
     assert summary["objective"] == objective
     assert tables["penalty"].penalty.between(0, 1).all()
     run_baselines(records, config, tmp_path / "b", {"campaign": "test"})
     decision = run_gap(pd.read_parquet(tmp_path / "b" / "scores.parquet"), pd.read_parquet(tmp_path / "b" / "fingerprints.parquet"),
                        config, True, tmp_path / "b", {"campaign": "test"})
-    assert 0.0 <= decision["opportunity"] <= 1.0
+    # the oracle is cross-fitted over trials, so on noisy trials a baseline can beat it (gap < 0)
+    assert -1.0 <= decision["opportunity"] <= 1.0
+    assert decision["headline_objective"] == objective and objective in decision["objectives"]

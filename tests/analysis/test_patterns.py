@@ -30,7 +30,8 @@ def test_no_reversal_when_the_effect_keeps_its_sign():
 
 def test_importance_ranks_non_definitional_metrics(records, config):
     table = patterns.metric_importance(records, config, seed=0)
-    assert set(table[table.definitional].metric) == {"throughput_mpps", "throughput_gbps"}
+    assert set(table[table.definitional].metric) == patterns.definitional(config["objective"]) & set(table.metric)
+    assert {"pcie_rd_gbps", "throughput_mpps"} <= set(table[table.definitional].metric)
     assert table[table.definitional]["rank"].isna().all()
     ranked = table[~table.definitional].sort_values("rank")
     assert list(ranked.mutual_info) == sorted(ranked.mutual_info, reverse=True)

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from dpdktune.baselines.evaluate import score_baselines, score_policy, splits_for
+from dpdktune.baselines.evaluate import BASELINES, STATIC_MEAN, oracle_selection, score_baselines, score_policy, splits_for
 from dpdktune.fingerprint import fingerprints
-from dpdktune.objective import objective_table
+from dpdktune.objective import objective_table, trial_table
 
 
 @pytest.fixture
@@ -42,4 +42,22 @@ def test_oracle_has_zero_gap_and_others_do_not_beat_it(data, config):
     assert (scores[scores.policy == "Oracle"].gap.abs() < 1e-12).all()
     assert (scores.gap >= -1e-12).all()
     assert (scores.inference_us > 0).all()
-    assert set(scores.policy) == {"Static-avg", "Static-worst", "Rules", "Lookup", "Linear", "DT-5", "Oracle"}
+    assert set(scores.policy) == set(BASELINES)
+
+
+def test_cross_fitted_oracle_is_chosen_on_the_other_trials_and_scored_on_its_own(records, config):
+    config["trials"] = 2
+    X = fingerprints(records, config)
+    table, trials = objective_table(records, config), trial_table(records, config)
+    scores = score_baselines(X, table, config, trials)
+    oracle = scores[scores.policy == "Oracle"]
+    assert len(oracle) > 0
+    for row in oracle.itertuples():
+        other = trials.loc[(row.workload, 1 - row.trial)]
+        assert row.config_index == int(other.idxmax())
+        assert row.achieved == pytest.approx(trials.loc[(row.workload, row.trial), row.config_index])
+    static = scores[scores.policy == STATIC_MEAN]
+    for row in static.itertuples():
+        assert row.achieved == pytest.approx(trials.loc[(row.workload, row.trial), row.config_index])
+        assert row.oracle == pytest.approx(trials.loc[(row.workload, row.trial), int(trials.loc[(row.workload, 1 - row.trial)].idxmax())])
+    assert oracle_selection(trials).startswith("cross-fitted") and oracle_selection(None).startswith("in-sample")

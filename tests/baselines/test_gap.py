@@ -42,7 +42,7 @@ def test_aggregates_and_decision():
 def test_comparison_has_a_row_per_workload_and_columns_per_policy():
     wide = gap.comparison(gap.per_workload(_scores()), ORDER)
     assert list(wide.workload) == ["x", "y", "z"]
-    assert list(wide.columns[1:]) == ["A_mpps", "A_gap", "B_mpps", "B_gap", "Oracle_mpps", "Oracle_gap"]
+    assert list(wide.columns[1:]) == ["A_value", "A_gap", "B_value", "B_gap", "Oracle_value", "Oracle_gap"]
     assert wide.loc[wide.workload == "x", "B_gap"].iloc[0] == pytest.approx(0.5)
 
 
@@ -65,3 +65,20 @@ def test_failure_modes_name_the_workload_and_a_hypothesis():
     assert set(zip(found.policy, found.workload)) == {("A", "y"), ("B", "x"), ("B", "z")}
     z_row = found[(found.policy == "B") & (found.workload == "z")].iloc[0]
     assert "atypical in llc" in z_row.hypothesis
+
+
+def test_holm_adjusts_step_down_and_keeps_nan():
+    adjusted = gap.holm([0.01, 0.04, np.nan, 0.03])
+    assert adjusted[0] == pytest.approx(0.03) and adjusted[3] == pytest.approx(0.06)
+    assert adjusted[1] == pytest.approx(0.06) and np.isnan(adjusted[2])
+
+
+def test_significance_reports_holm_adjusted_p_values():
+    rows = []
+    for w, a, b, c in [("x", 0.1, 0.5, 0.3), ("y", 0.2, 0.45, 0.2), ("z", 0.0, 0.6, 0.1), ("u", 0.1, 0.7, 0.4)]:
+        for policy, g in (("A", a), ("B", b), ("C", c)):
+            rows.append({"policy": policy, "workload": w, "gap": g})
+    sig = gap.significance(pd.DataFrame(rows), ("A", "B", "C", "Oracle"))
+    assert len(sig) == 3
+    assert (sig.p_holm >= sig.p_value).all()
+    assert list(sig.significant) == list(sig.p_holm < 0.05)

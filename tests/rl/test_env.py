@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
 
+from dpdktune.objective import OBJECTIVES
 from dpdktune.rl.env import EnvSettings, ReplayEnv, SimEnv, restarts
 
 
@@ -104,7 +105,7 @@ def test_sim_env_needs_an_oracle_for_every_workload(landscape, normalizer, env_s
                landscape.default_action, normalizer, env_settings, {"flood64": 1.0}, config)
 
 
-@pytest.mark.parametrize("objective", ["throughput_mpps", "zero_loss_mpps", "p99_slo_mpps", "mpps_per_core"])
+@pytest.mark.parametrize("objective", OBJECTIVES)
 def test_sim_env_features_and_objective_match_the_dataset_definitions(objective, config):
     import pandas as pd
 
@@ -116,7 +117,7 @@ def test_sim_env_features_and_objective_match_the_dataset_definitions(objective,
     from dpdktune.objective import objective_values
     from dpdktune.rl.env import run_features, run_objective
 
-    cfg = {**config, "objective": objective, "slo_p99_us": 30.0}
+    cfg = {**config, "objective": objective, "slo": {"p99_us": 30.0}}
     backend = make_backend(cfg)
     hardware = load_campaign_hardware(cfg)
     for i, (w, k) in enumerate(zip(campaign_workloads(cfg), expand_grid(cfg["grid"]))):

@@ -64,18 +64,33 @@ def test_clean_campaign_is_in_range(records):
     assert checks.range_violations(records).empty
 
 
-def test_planted_outlier_is_found_and_noise_is_not(records):
+@pytest.fixture(scope="module")
+def three_trials(tmp_path_factory, campaign):
+    """Two workloads of the shared campaign's grid with three trials, the design the detector is for."""
+    from dpdktune.campaign.runner import run_inline
+    from dpdktune.config import load_config
+
+    config = load_config(overrides={"workloads": ["flood64", "kv"], "trials": 3, "grid": campaign[0]["grid"],
+                                    "default_config": campaign[0]["default_config"]})
+    return run_inline(config, tmp_path_factory.mktemp("three"))[0].to_pandas()
+
+
+@pytest.mark.parametrize("factor", [2.0, 0.6])
+def test_planted_outlier_is_found_and_noise_is_not(three_trials, factor):
+    records = three_trials.copy()
     base = checks.outliers(records, z_max=3.5)
-    assert len(base[base.metric == "throughput_mpps"]) <= 0.05 * len(records)
+    assert base.run_id.nunique() <= 0.05 * len(records)  # small pools; the default campaign flags < 1 %
     i = records.index[records.workload == "flood64"][10]
-    records.loc[i, "throughput_mpps"] *= 2.0
+    records.loc[i, "throughput_mpps"] *= factor
     found = checks.outliers(records, z_max=3.5)
     hit = found[(found.metric == "throughput_mpps") & (found.run_id == records.at[i, "run_id"])]
     assert len(hit) == 1 and set(hit.severity) == {"warning"}
+    assert len(found[found.metric == "throughput_mpps"]) == len(base[base.metric == "throughput_mpps"]) + 1
 
 
 def test_reproducibility_cv_is_std_over_mean_and_flags_above_threshold(records, config):
     config["validate"]["cv_threshold"] = 0.05
+    config["objective"] = "throughput_mpps"
     group = records[(records.workload == "imix") & (records.rx_desc == 512) & (records.tx_desc == 256) & (records.cores == 4)]
     records.loc[group.index[0], "throughput_mpps"] *= 1.5
     stats = checks.reproducibility(records, config)
@@ -85,3 +100,23 @@ def test_reproducibility_cv_is_std_over_mean_and_flags_above_threshold(records, 
     assert row.cv_flagged
     flagged = checks.irreproducible(stats, 0.05)
     assert len(flagged) == stats.cv_flagged.sum() >= 1
+
+
+def test_noise_alone_flags_at_most_one_percent_of_runs(records):
+    found = checks.outliers(records, z_max=3.5)
+    assert found.run_id.nunique() <= 0.01 * (records.status == "ok").sum()
+
+
+def test_slo_verdicts_count_passing_trials_and_mark_flips(records, config):
+    config["slo"] = {"loss": 0.001, "p99_us": 100.0}
+    i, j = records.index[(records.workload == "large1500")][:2]
+    group = records[(records.workload == "large1500") & (records.rx_desc == records.at[i, "rx_desc"])
+                    & (records.tx_desc == records.at[i, "tx_desc"]) & (records.cores == records.at[i, "cores"])]
+    records.loc[group.index, "drop_rate"] = 0.0
+    records.loc[group.index, "latency_p99_us"] = 10.0
+    records.loc[group.index[0], "drop_rate"] = 0.01  # one trial misses the loss SLO
+    verdicts = checks.slo_verdicts(records, config)
+    row = verdicts[(verdicts.workload == "large1500") & (verdicts.rx_desc == records.at[i, "rx_desc"])
+                   & (verdicts.tx_desc == records.at[i, "tx_desc"]) & (verdicts.cores == records.at[i, "cores"])].iloc[0]
+    assert row.slo_trials == len(group) and row.slo_pass == len(group) - 1 and row.verdict_flip
+    assert not verdicts[(verdicts.slo_pass == 0) | (verdicts.slo_pass == verdicts.slo_trials)].verdict_flip.any()

@@ -39,3 +39,12 @@ def test_fail_on_error_switch(records, config, fail_on_error):
             enforce(summary, config)
     else:
         enforce(summary, config)
+
+
+def test_summary_reports_the_outlier_share_and_verdict_flips(records, config):
+    issues, groups, summary = validate(records, config, config["workloads"])
+    flagged = issues[issues.check == "outlier"].run_id.nunique()
+    assert summary["outlier_share"] == flagged / (records.status == "ok").sum()
+    flips = summary["verdict_flips"]
+    assert flips["groups"] == len(groups) and flips["flipped"] == int(groups.verdict_flip.sum())
+    assert 0.0 <= flips["share"] <= 1.0

@@ -179,10 +179,12 @@ def run_count(config: dict[str, Any]) -> int:
 def check_semantics(config: dict[str, Any]) -> None:
     """What the schema cannot check: names that must exist, and limits of the hardware."""
     from dpdktune.hardware import load_hardware
+    from dpdktune.objective import check_objective_config
     from dpdktune.workloads import workloads_of
 
     try:
         hardware = load_hardware(config["hardware"])
+        check_objective_config(config)
     except ValueError as exc:
         raise ConfigError(str(exc)) from exc
     # generated workloads are valid by construction (and costly to build): check names only

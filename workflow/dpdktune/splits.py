@@ -10,16 +10,29 @@ import numpy as np
 def workload_splits(
     workloads: Sequence[str], repeats: int, test_fraction: float, seed: int
 ) -> list[tuple[list[str], list[str]]]:
-    """`repeats` seeded random (train, test) partitions of the workloads; no workload is in both."""
+    """`repeats` seeded (train, test) partitions of the workloads; no workload is in both.
+
+    Test sets are consecutive chunks of a stream of seeded permutations, so every workload is
+    held out equally often (within one) instead of by chance: with independent draws, some
+    workloads would be scored far more often than others, or never.
+    """
     names = sorted(workloads)
     n_test = max(1, int(round(len(names) * test_fraction)))
     if n_test >= len(names):
         raise ValueError(f"test_fraction={test_fraction} leaves no training workloads out of {len(names)}")
     rng = np.random.default_rng(seed)
+    stream: list[int] = []
     splits = []
     for _ in range(repeats):
-        order = rng.permutation(len(names))
-        test = sorted(names[i] for i in order[:n_test])
-        train = sorted(names[i] for i in order[n_test:])
+        test_idx: list[int] = []
+        while len(test_idx) < n_test:
+            if all(i in test_idx for i in stream):
+                stream += [int(i) for i in rng.permutation(len(names))]
+            # a name repeated across a permutation boundary waits for a later split
+            i = next(i for i in stream if i not in test_idx)
+            stream.remove(i)
+            test_idx.append(i)
+        test = sorted(names[i] for i in test_idx)
+        train = sorted(n for n in names if n not in test)
         splits.append((train, test))
     return splits

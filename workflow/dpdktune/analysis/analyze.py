@@ -12,7 +12,7 @@ from dpdktune.analysis import figures, interactions, landscape, patterns
 from dpdktune.metrics.parquet import write_frame
 from dpdktune.atomic import write_json
 from dpdktune.fingerprint import default_knobs, fingerprints
-from dpdktune.objective import objective_values
+from dpdktune.objective import objective_values, slo
 from dpdktune.stage_outputs import ANALYSIS_FIGURES, ANALYSIS_TABLES
 
 log = logging.getLogger("dpdktune.analysis")
@@ -38,8 +38,10 @@ def analyze(records: pd.DataFrame, config: dict[str, Any]) -> tuple[dict[str, pd
     top = landscape.top_configs(perf, opts["top_k"])
     cluster_frame, agreement = landscape.clusters(perf, fps, opts["clusters"])
     default = default_knobs(config)
-    anova = interactions.anova_by_workload(records.assign(objective=objective_values(records, config)),
-                                           {"tx_desc": default.tx_desc, "burst": default.burst})
+    with_objective = records.assign(objective=objective_values(records, config))
+    anova = interactions.anova_by_workload(with_objective, {"tx_desc": default.tx_desc, "burst": default.burst})
+    variance = interactions.variance_decomposition(with_objective)
+    eta = interactions.eta_summary(variance)
     sweet = interactions.sweet_spots(perf, opts["sweet_spot_margin"])
     cliff = interactions.cliffs(perf, opts["cliff_drop"])
     effects = patterns.knob_effects(perf)
@@ -57,6 +59,9 @@ def analyze(records: pd.DataFrame, config: dict[str, Any]) -> tuple[dict[str, pd
         "anova": anova,
         "sweet_spots": sweet,
         "cliffs": cliff,
+        "variance": variance,
+        "eta_summary": eta,
+        "knob_levels": interactions.knob_levels(perf),
     }
     summary = {
         "objective": config["objective"],
@@ -70,19 +75,24 @@ def analyze(records: pd.DataFrame, config: dict[str, Any]) -> tuple[dict[str, pd
         "interactions": interactions.summary(anova, sweet, cliff),
         "patterns_found": int(len(tables["patterns"])),
         "anova_fixed": {"tx_desc": default.tx_desc, "burst": default.burst},
+        "eta_sq": {r.effect: {"median": float(r["median"]), "min": float(r["min"]), "max": float(r["max"])}
+                   for _, r in eta.iterrows()},
         "options": opts,
     }
     return tables, summary
 
 
-def render_figures(tables: dict[str, pd.DataFrame], config: dict[str, Any], out_dir: str | Path) -> dict[str, Path]:
+def render_figures(tables: dict[str, pd.DataFrame], config: dict[str, Any], out_dir: str | Path,
+                   records: pd.DataFrame) -> dict[str, Path]:
     opts, objective = options(config), config["objective"]
     out = Path(out_dir)
     paths = {name: out / f"{name}.png" for name in FIGURES}
     perf = tables["performance"]
     figures.dynamic_range_bars(tables["dynamic_range"], paths["dynamic_range"], opts["high_sensitivity"], opts["low_sensitivity"])
     figures.heatmaps(perf, "cores", paths["heatmap_rx_cores"], objective)
-    figures.heatmaps(perf, "tx_desc", paths["heatmap_rx_tx"], objective)
+    figures.ring_heatmaps(perf, paths["heatmap_rings"], objective)
+    figures.knob_effects_plot(tables["knob_levels"], paths["knob_effects"], objective)
+    figures.p99_by_rx(records, paths["p99_rx"], slo(config)["p99_us"])
     figures.aggregate_heatmap(perf, paths["heatmap_aggregate"], objective)
     figures.penalty_heatmap(tables["penalty"], paths["penalty"])
     figures.importance_bars(tables["importance"], paths["importance"])
@@ -95,7 +105,7 @@ def run(records: pd.DataFrame, config: dict[str, Any], out_dir: str | Path, prov
     tables, summary = analyze(records, config)
     for name, frame in tables.items():
         write_frame(frame, out / f"{name}.parquet", provenance)
-    render_figures(tables, config, out / "figures")
+    render_figures(tables, config, out / "figures", records)
     write_json(summary, out / "summary.json")
     log.info("analysed %d workloads x %d configs: %d patterns, %d cliffs", summary["workloads"],
              summary["configs"], summary["patterns_found"], summary["interactions"]["cliffs"])

@@ -58,6 +58,52 @@ def anova_by_workload(records: pd.DataFrame, fixed: dict[str, int], a: str = "rx
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
+def variance_decomposition(records: pd.DataFrame, value: str = "objective") -> pd.DataFrame:
+    """Per workload, the share of the objective's variance over the whole grid (trials as
+    replicates) explained by each knob and each two-knob interaction: eta^2 = SS / SS_total.
+
+    Sequential (type I) sums of squares, main effects first; on a full balanced grid they
+    equal type II. `residual` is the trial-to-trial noise plus higher-order interactions.
+    """
+    rows = []
+    ok = records[records.status == "ok"].dropna(subset=[value])
+    for workload, group in ok.groupby("workload"):
+        knobs = [k for k in KNOB_NAMES if group[k].nunique() > 1]
+        y = group[value].to_numpy(float)
+        ss_total = float(((y - y.mean()) ** 2).sum())
+        terms = [(k, (group[k].to_numpy(),)) for k in knobs]
+        terms += [(f"{a}:{b}", (np.array([f"{x}|{z}" for x, z in zip(group[a], group[b])]),))
+                  for i, a in enumerate(knobs) for b in knobs[i + 1:]]
+        factors: list[np.ndarray] = []
+        rss0, rank0 = _rss(y)
+        for name, fs in terms:
+            factors.extend(fs)
+            rss1, rank1 = _rss(y, *factors)
+            rows.append((workload, name, rank1 - rank0, rss0 - rss1, (rss0 - rss1) / ss_total if ss_total > 0 else np.nan))
+            rss0, rank0 = rss1, rank1
+        rows.append((workload, "residual", len(y) - rank0, rss0, rss0 / ss_total if ss_total > 0 else np.nan))
+    return pd.DataFrame(rows, columns=["workload", "effect", "df", "sum_sq", "eta_sq"])
+
+
+def eta_summary(decomposition: pd.DataFrame) -> pd.DataFrame:
+    """Per effect: median, min and max eta^2 over workloads, largest median first."""
+    if decomposition.empty:
+        return pd.DataFrame(columns=["effect", "median", "min", "max"])
+    out = decomposition.groupby("effect").eta_sq.agg(median="median", min="min", max="max").reset_index()
+    return out.sort_values("median", ascending=False, ignore_index=True)
+
+
+def knob_levels(perf: pd.DataFrame) -> pd.DataFrame:
+    """Per workload, knob and level: the objective relative to the workload's best, with the
+    other knobs at their best for that level (the curve an operator tuning one knob sees)."""
+    rows = []
+    for knob in _axes(perf):
+        best = perf.groupby(["workload", knob], as_index=False).relative.max()
+        rows.append(best.rename(columns={knob: "level"}).assign(knob=knob))
+    return pd.concat(rows, ignore_index=True).loc[:, ["workload", "knob", "level", "relative"]] if rows else \
+        pd.DataFrame(columns=["workload", "knob", "level", "relative"])
+
+
 def _axes(perf: pd.DataFrame) -> list[str]:
     return [k for k in KNOB_NAMES if perf[k].nunique() > 1]
 

@@ -19,8 +19,22 @@ from sklearn.feature_selection import mutual_info_regression
 from dpdktune.metrics.schema import KNOB_NAMES, METRIC_NAMES
 from dpdktune.objective import objective_values
 
-#: Metrics the objective is computed from: they correlate with it by definition.
-DEFINITIONAL = {"throughput_mpps", "throughput_gbps"}
+#: Metrics that follow from the forwarded packet rate by definition: bytes moved per second
+#: are packets per second times the frame size (PCIe reads fetch every TX frame, writes deliver
+#: every RX frame), so they "inform" about any rate-based objective without saying anything new.
+DEFINITIONAL = {"throughput_mpps", "throughput_gbps", "pcie_rd_gbps", "pcie_wr_gbps"}
+#: ... and the metrics each objective is computed from.
+_INPUTS = {
+    "cores_at_slo": {"offered_mpps", "drop_rate", "latency_p99_us"},
+    "slo_goodput_per_core": {"offered_mpps", "drop_rate", "latency_p99_us"},
+    "zero_loss_mpps": {"drop_rate"},
+    "p99_slo_mpps": {"latency_p99_us"},
+}
+
+
+def definitional(objective: str) -> set[str]:
+    """The metrics that follow from `objective` by definition (never ranked as informative)."""
+    return DEFINITIONAL | _INPUTS.get(objective, set())
 
 
 def _metric_frame(records: pd.DataFrame, config: dict[str, Any]) -> pd.DataFrame:
@@ -55,7 +69,7 @@ def metric_importance(records: pd.DataFrame, config: dict[str, Any], seed: int, 
                                  random_state=seed) if neighbours >= 1 and metrics else np.full(len(metrics), np.nan))
     rho = [stats.spearmanr(frame[m], frame.objective, nan_policy="omit").statistic for m in metrics]
     out = pd.DataFrame({"metric": metrics, "spearman": rho, "mutual_info": mi})
-    out["definitional"] = out.metric.isin(DEFINITIONAL)
+    out["definitional"] = out.metric.isin(definitional(config["objective"]))
     ranked = out[~out.definitional].sort_values("mutual_info", ascending=False)
     out["rank"] = pd.Series(range(1, len(ranked) + 1), index=ranked.index).reindex(out.index)
     half = len(ranked) / 2

@@ -4,9 +4,14 @@ A policy is scored by `score_policy(fit_policy, X, table, splits)`. `fit_policy(
 Y_train)` trains on the training workloads only and returns `choose(X_test) -> config
 indices`. X is the fingerprint frame (index (workload, trial), FINGERPRINT_FEATURES
 columns, from `fingerprint.fingerprints`); table is `objective.objective_table` (workload x
-config index, mean objective over trials). The achieved objective of a decision is the
-table's value for the test workload at the chosen config (a config that failed every
-trial counts as 0). The RL policy (issue #5) is scored with the same function and splits.
+config index, mean objective over trials). The RL policy is scored with the same function
+and splits.
+
+Oracle bias. The best of many noisy means is biased upward (the winner's curse), and more so
+where trials disagree most. Given the per-trial table (`objective.trial_table`), every test
+decision on trial t is scored on trial t alone, and the oracle of that decision is the config
+best on the workload's *other* trials (cross-fitting): choice and score never share a trial.
+Without it (one trial, or `trials=None`), the oracle is chosen and scored on the same means.
 """
 
 from __future__ import annotations
@@ -25,9 +30,12 @@ from dpdktune.splits import workload_splits
 Choose = Callable[[pd.DataFrame], np.ndarray]
 FitPolicy = Callable[[pd.DataFrame, np.ndarray], Choose]
 
+STATIC_MEAN, STATIC_WORST = "Static (best mean)", "Static (best worst-case)"
 #: Baseline display names, in report column order (Oracle last).
-BASELINES = ("Static-avg", "Static-worst", "Rules", "Lookup", "Linear", "DT-5", "Oracle")
+BASELINES = (STATIC_MEAN, STATIC_WORST, "Rules", "Lookup", "Linear", "DT-5", "Oracle")
 SCORE_COLUMNS = ("policy", "split", "workload", "trial", "config_index", "achieved", "oracle", "gap", "inference_us")
+CROSS_FITTED = "cross-fitted: the oracle is chosen on a workload's other trials and scored on the held-out trial"
+IN_SAMPLE = "in-sample: the oracle is chosen and scored on the same trial means (biased upward)"
 
 
 def targets(X: pd.DataFrame, table: pd.DataFrame) -> np.ndarray:
@@ -46,10 +54,42 @@ def _time_per_decision(choose: Choose, X: pd.DataFrame, repeats: int = 5) -> flo
     return float(np.median(times) * 1e6)
 
 
-def score_policy(fit_policy: FitPolicy, X: pd.DataFrame, table: pd.DataFrame, splits, name: str) -> pd.DataFrame:
-    """One row per test decision per split: chosen config, achieved objective, oracle, gap."""
+def _cross_fitted(trials: pd.DataFrame | None) -> bool:
+    return trials is not None and trials.index.get_level_values("trial").nunique() >= 2
+
+
+def _held_out(table: pd.DataFrame, trials: pd.DataFrame | None):
+    """(values, oracle config) per (workload, trial) for scoring: cross-fitted when possible."""
+    if not _cross_fitted(trials):
+        return None
+    mean = table.reindex(trials.index.get_level_values("workload")).to_numpy(float)
+    values = trials.to_numpy(float)
+    values = np.where(np.isnan(values), mean, values)  # a failed trial: the workload's mean over trials
+    sums = trials.groupby(level="workload").transform("sum").to_numpy(float)
+    counts = trials.notna().groupby(level="workload").transform("sum").to_numpy(float)
+    own = np.nan_to_num(trials.to_numpy(float))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        others = (np.nan_to_num(sums) - own) / (counts - trials.notna().to_numpy())
+    others = np.where(np.isfinite(others), others, -np.inf)
+    oracle = pd.Series(others.argmax(axis=1), index=trials.index)
+    return pd.DataFrame(np.nan_to_num(values), index=trials.index, columns=trials.columns), oracle
+
+
+def oracle_selection(trials: pd.DataFrame | None) -> str:
+    """How the oracle was chosen and scored (for the report)."""
+    return CROSS_FITTED if _cross_fitted(trials) else IN_SAMPLE
+
+
+def score_policy(fit_policy: FitPolicy, X: pd.DataFrame, table: pd.DataFrame, splits, name: str,
+                 trials: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per test decision per split: chosen config, achieved objective, oracle, gap.
+
+    With `trials` (index (workload, trial)), decisions are scored on their own trial and the
+    oracle is cross-fitted (module docstring); a gap can then be slightly negative.
+    """
     values = table.fillna(0.0)
     oracle = values.max(axis=1)
+    held = _held_out(table, trials) if trials is not None else None
     workloads = X.index.get_level_values("workload")
     parts = []
     for split, (train, test) in enumerate(splits):
@@ -59,13 +99,22 @@ def score_policy(fit_policy: FitPolicy, X: pd.DataFrame, table: pd.DataFrame, sp
         choose = fit_policy(x_train, targets(x_train, table))
         chosen = np.asarray(choose(x_test), dtype=int)
         test_names = x_test.index.get_level_values("workload")
-        achieved = values.to_numpy()[values.index.get_indexer(test_names), chosen]
-        best = oracle.loc[test_names].to_numpy()
+        test_trials = x_test.index.get_level_values("trial").astype(int)
+        if held is None:
+            achieved = values.to_numpy()[values.index.get_indexer(test_names), chosen]
+            best = oracle.loc[test_names].to_numpy()
+        else:
+            trial_values, trial_oracle = held
+            rows = trial_values.index.get_indexer(pd.MultiIndex.from_arrays([test_names, test_trials]))
+            if (rows < 0).any():
+                raise ValueError(f"score_policy: fingerprints of {name} have no trial in the objective table")
+            achieved = trial_values.to_numpy()[rows, chosen]
+            best = trial_values.to_numpy()[rows, trial_oracle.to_numpy()[rows]]
         parts.append(pd.DataFrame({
             "policy": name,
             "split": split,
             "workload": test_names,
-            "trial": x_test.index.get_level_values("trial").astype(int),
+            "trial": test_trials,
             "config_index": chosen,
             "achieved": achieved,
             "oracle": best,
@@ -83,20 +132,20 @@ def estimator_policy(estimator) -> FitPolicy:
     return fit
 
 
-def make_baselines(config: dict[str, Any], table: pd.DataFrame) -> dict[str, Any]:
+def make_baselines(config: dict[str, Any], table: pd.DataFrame, trials: pd.DataFrame | None = None) -> dict[str, Any]:
     """The plan's baselines with their settings from the `baselines` config section."""
     opts = config.get("baselines") or {}
     grid = expand_grid(config["grid"])
     seed = int(config["seed"])
     return {
-        "Static-avg": StaticBest("mean"),
-        "Static-worst": StaticBest("worst"),
+        STATIC_MEAN: StaticBest("mean"),
+        STATIC_WORST: StaticBest("worst"),
         "Rules": RuleBased(grid, max_rules=opts.get("max_rules", 4), n_features=opts.get("rule_features", 5)),
         "Lookup": LookupTable(grid, n_entries=opts.get("lookup_entries", 16),
                               n_key_features=opts.get("lookup_key_features", 4), random_state=seed),
         "Linear": LinearBaseline(grid, alpha=opts.get("ridge_alpha", 1.0)),
         "DT-5": TreeBaseline(max_depth=opts.get("tree_depth", 5), random_state=seed),
-        "Oracle": Oracle(table),
+        "Oracle": Oracle(table, trials),
     }
 
 
@@ -107,10 +156,12 @@ def splits_for(config: dict[str, Any], workloads) -> list:
                            float(opts.get("test_fraction", 0.3)), int(config["seed"]))
 
 
-def score_baselines(X: pd.DataFrame, table: pd.DataFrame, config: dict[str, Any]) -> pd.DataFrame:
-    """Every baseline scored on the same splits."""
+def score_baselines(X: pd.DataFrame, table: pd.DataFrame, config: dict[str, Any],
+                    trials: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Every baseline scored on the same splits (cross-fitted when `trials` is given)."""
     splits = splits_for(config, sorted(set(X.index.get_level_values("workload"))))
     return pd.concat(
-        [score_policy(estimator_policy(est), X, table, splits, name) for name, est in make_baselines(config, table).items()],
+        [score_policy(estimator_policy(est), X, table, splits, name, trials)
+         for name, est in make_baselines(config, table, trials).items()],
         ignore_index=True,
     )

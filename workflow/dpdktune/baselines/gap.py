@@ -1,8 +1,11 @@
-"""Gap analysis and the go/no-go decision (plan 1.5): comparison, significance, opportunity.
+"""Gap analysis and the go/no-go decision: comparison, significance, opportunity.
 
 All numbers derive from the per-decision scores of `evaluate.score_policy`. A workload's
 value for a policy is the mean over its test decisions (every split it was held out in,
 every trial). Gap = (oracle - achieved) / oracle of that workload.
+
+The opportunity, everywhere in the outputs and the report, is one number: the mean over
+held-out workloads of that gap, for the baseline with the lowest mean gap.
 """
 
 from __future__ import annotations
@@ -26,12 +29,12 @@ def per_workload(scores: pd.DataFrame) -> pd.DataFrame:
 
 
 def comparison(per_wl: pd.DataFrame, order) -> pd.DataFrame:
-    """Wide table: one row per workload; <policy>_mpps and <policy>_gap columns, in `order`."""
-    mpps = per_wl.pivot(index="workload", columns="policy", values="achieved")
+    """Wide table: one row per workload; <policy>_value (mean objective) and <policy>_gap columns, in `order`."""
+    value = per_wl.pivot(index="workload", columns="policy", values="achieved")
     gap = per_wl.pivot(index="workload", columns="policy", values="gap")
-    cols = [p for p in order if p in mpps.columns]
-    wide = pd.concat({f"{p}_mpps": mpps[p] for p in cols} | {f"{p}_gap": gap[p] for p in cols}, axis=1)
-    return wide.loc[:, [f"{p}_{m}" for p in cols for m in ("mpps", "gap")]].sort_index().reset_index()
+    cols = [p for p in order if p in value.columns]
+    wide = pd.concat({f"{p}_value": value[p] for p in cols} | {f"{p}_gap": gap[p] for p in cols}, axis=1)
+    return wide.loc[:, [f"{p}_{m}" for p in cols for m in ("value", "gap")]].sort_index().reset_index()
 
 
 def bootstrap_ci(values: np.ndarray, n_boot: int, seed: int, level: float = 0.95) -> tuple[float, float]:
@@ -52,7 +55,7 @@ def aggregates(per_wl: pd.DataFrame, scores: pd.DataFrame, order, n_boot: int, s
         g = per_wl[per_wl.policy == policy]
         low, high = bootstrap_ci(g.gap.to_numpy(), n_boot, seed)
         rows.append(dict(
-            policy=policy, workloads=len(g), mean_mpps=g.achieved.mean(), mean_gap=g.gap.mean(),
+            policy=policy, workloads=len(g), mean_value=g.achieved.mean(), mean_gap=g.gap.mean(),
             worst_gap=g.gap.max(), std_gap=g.gap.std(ddof=1) if len(g) > 1 else 0.0,
             gap_ci_low=low, gap_ci_high=high,
             inference_us=float(scores.loc[scores.policy == policy, "inference_us"].median()),
@@ -60,8 +63,22 @@ def aggregates(per_wl: pd.DataFrame, scores: pd.DataFrame, order, n_boot: int, s
     return pd.DataFrame(rows)
 
 
-def significance(per_wl: pd.DataFrame, order) -> pd.DataFrame:
-    """Paired t-tests of per-workload gaps between every pair of non-oracle policies."""
+def holm(p_values) -> np.ndarray:
+    """Holm-Bonferroni adjusted p-values (step-down; NaN stays NaN)."""
+    p = np.asarray(p_values, float)
+    out = np.full_like(p, np.nan)
+    valid = np.flatnonzero(~np.isnan(p))
+    order = valid[np.argsort(p[valid], kind="stable")]
+    m, running = len(order), 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * p[i]))
+        out[i] = running
+    return out
+
+
+def significance(per_wl: pd.DataFrame, order, alpha: float = 0.05) -> pd.DataFrame:
+    """Paired t-tests of per-workload gaps between every pair of non-oracle policies, with
+    Holm-adjusted p-values over the family of pairs (`significant` uses the adjusted one)."""
     gap = per_wl.pivot(index="workload", columns="policy", values="gap")
     names = [p for p in order if p in gap.columns and p != "Oracle"]
     rows = []
@@ -73,7 +90,11 @@ def significance(per_wl: pd.DataFrame, order) -> pd.DataFrame:
         else:
             t, p = np.nan, np.nan
         rows.append(dict(policy_a=a, policy_b=b, workloads=len(both), mean_gap_diff=float(diff.mean()), t=float(t), p_value=float(p)))
-    return pd.DataFrame(rows, columns=["policy_a", "policy_b", "workloads", "mean_gap_diff", "t", "p_value"])
+    columns = ["policy_a", "policy_b", "workloads", "mean_gap_diff", "t", "p_value", "p_holm", "significant"]
+    frame = pd.DataFrame(rows, columns=columns[:-2])
+    frame["p_holm"] = holm(frame.p_value) if len(frame) else []
+    frame["significant"] = frame.p_holm < alpha
+    return frame.loc[:, columns]
 
 
 def classify(opportunity: float, go: float, maybe: float) -> str:
@@ -98,7 +119,7 @@ def decide(aggs: pd.DataFrame, thresholds: dict[str, float], validation_passed: 
     levels = ("high", "medium", "low")
     confidence = levels[min(2, spread + (0 if validation_passed else 1))]
     reasons = [
-        f"the 95% CI of the opportunity, [{best.gap_ci_low:.1%}, {best.gap_ci_high:.1%}], "
+        f"the 95% bootstrap CI of the opportunity over workloads, [{best.gap_ci_low:.1%}, {best.gap_ci_high:.1%}], "
         + ("lies within one decision band" if spread == 0 else f"spans {spread + 1} decision bands")
     ]
     if not validation_passed:
@@ -108,12 +129,19 @@ def decide(aggs: pd.DataFrame, thresholds: dict[str, float], validation_passed: 
         "opportunity": opportunity,
         "opportunity_ci": [float(best.gap_ci_low), float(best.gap_ci_high)],
         "best_baseline": str(best.policy),
-        "best_baseline_mean_mpps": float(best.mean_mpps),
-        "oracle_mean_mpps": float(aggs.loc[aggs.policy == "Oracle", "mean_mpps"].iloc[0]) if (aggs.policy == "Oracle").any() else None,
+        # the baseline's mean share of the oracle over workloads, 1 - opportunity: the same number
+        "best_baseline_share_of_oracle": 1.0 - opportunity,
         "thresholds": {"go": go, "maybe": maybe},
         "confidence": confidence,
         "confidence_reasons": reasons,
     }
+
+
+def objective_row(aggs: pd.DataFrame, thresholds: dict[str, float]) -> dict[str, Any]:
+    """The decision.json entry of one objective: opportunity, its CI, decision, best baseline."""
+    d = decide(aggs, thresholds)
+    return {"opportunity": d["opportunity"], "ci_low": d["opportunity_ci"][0], "ci_high": d["opportunity_ci"][1],
+            "decision": d["decision"], "best_baseline": d["best_baseline"]}
 
 
 def failure_modes(

@@ -11,29 +11,46 @@ import pandas as pd
 from dpdktune.metrics.parquet import write_frame
 from dpdktune.atomic import write_json
 from dpdktune.baselines import gap
-from dpdktune.baselines.evaluate import BASELINES, make_baselines, score_baselines
+from dpdktune.baselines.evaluate import (
+    BASELINES, STATIC_MEAN, STATIC_WORST, make_baselines, oracle_selection, score_baselines, splits_for,
+)
 from dpdktune.fingerprint import FINGERPRINT_FEATURES, fingerprints
 from dpdktune.knobs import expand_grid
-from dpdktune.objective import objective_table
+from dpdktune.objective import LABELS, objective_table, trial_table
 
 log = logging.getLogger("dpdktune.baselines")
 
 BASELINE_TABLES = ("scores", "fingerprints", "objective_table")
 
 
+def decided_objectives(config: dict[str, Any]) -> list[str]:
+    """The headline objective first, then the other objectives in `decision.objectives`."""
+    head = config["objective"]
+    return [head] + [o for o in (config["decision"].get("objectives") or []) if o != head]
+
+
 def run_baselines(records: pd.DataFrame, config: dict[str, Any], out_dir: str | Path, provenance: dict[str, str]) -> None:
-    """scores.parquet (every test decision), the fingerprints and objective table it used, models.json."""
+    """scores.parquet (every test decision, per objective), the fingerprints and objective
+    tables it used, models.json (fitted for the headline objective)."""
     out = Path(out_dir)
     X = fingerprints(records, config)
-    table = objective_table(records, config)
-    table = table.loc[sorted(set(X.index.get_level_values("workload")))]
-    scores = score_baselines(X, table, config)
+    names = sorted(set(X.index.get_level_values("workload")))
+    scores, longs = [], []
+    for objective in decided_objectives(config):
+        table = objective_table(records, config, objective).loc[names]
+        trials = trial_table(records, config, objective).loc[names]
+        scores.append(score_baselines(X, table, config, trials).assign(objective=objective))
+        longs.append(table.stack(future_stack=True).rename("value").reset_index().assign(objective=objective))
+        if objective == config["objective"]:
+            models = describe_models(X, table, config)
+            models["oracle_selection"] = oracle_selection(trials)
+    scores = pd.concat(scores, ignore_index=True)
     write_frame(scores, out / "scores.parquet", provenance)
     write_frame(X, out / "fingerprints.parquet", provenance)
-    long = table.stack(future_stack=True).rename("objective").reset_index()
-    write_frame(long, out / "objective_table.parquet", provenance)
-    write_json(describe_models(X, table, config), out / "models.json")
-    log.info("scored %d baselines on %d decisions", scores.policy.nunique(), len(scores))
+    write_frame(pd.concat(longs, ignore_index=True), out / "objective_table.parquet", provenance)
+    write_json(models, out / "models.json")
+    log.info("scored %d baselines for %d objectives on %d decisions", scores.policy.nunique(),
+             scores.objective.nunique(), len(scores))
 
 
 def describe_models(X: pd.DataFrame, table: pd.DataFrame, config: dict[str, Any]) -> dict[str, Any]:
@@ -50,8 +67,9 @@ def describe_models(X: pd.DataFrame, table: pd.DataFrame, config: dict[str, Any]
         return grid[int(i)].as_dict()
 
     return {
-        "Static-avg": knobs(fitted["Static-avg"].config_index_),
-        "Static-worst": knobs(fitted["Static-worst"].config_index_),
+        STATIC_MEAN: knobs(fitted[STATIC_MEAN].config_index_),
+        STATIC_WORST: knobs(fitted[STATIC_WORST].config_index_),
+        "static_worst_unserved_workloads": fitted[STATIC_WORST].unserved_samples_,
         "Rules": fitted["Rules"].describe(names, grid),
         "Lookup": {"entries": int(len(fitted["Lookup"].keys_)), "key_features": [names[i] for i in fitted["Lookup"].features_]},
         "DT-5": {"leaves": int(fitted["DT-5"].model_.get_n_leaves()), "depth": int(fitted["DT-5"].model_.get_depth())},
@@ -64,34 +82,59 @@ def run_gap(
     scores: pd.DataFrame, fingerprint_frame: pd.DataFrame, config: dict[str, Any], validation_passed: bool,
     out_dir: str | Path, provenance: dict[str, str],
 ) -> dict[str, Any]:
-    """Comparison, aggregates, significance, failure modes, the decision, and the gap figure."""
+    """Per objective: aggregates and a decision; for the headline objective also the comparison,
+    significance, failure modes and figures. decision.json keeps `decision` for the headline."""
     opts = config.get("baselines") or {}
     out = Path(out_dir)
     seed = int(config["seed"])
-    per_wl = gap.per_workload(scores)
-    aggs = gap.aggregates(per_wl, scores, BASELINES, int(opts.get("bootstrap", 2000)), seed)
+    n_boot = int(opts.get("bootstrap", 2000))
+    if "objective" not in scores:
+        scores = scores.assign(objective=config["objective"])
+    headline = config["objective"]
     traits = fingerprint_frame.groupby("workload")[list(FINGERPRINT_FEATURES)].mean()
+    rows, per_objective = [], {}
+    for objective in [o for o in decided_objectives(config) if o in set(scores.objective)]:
+        part = scores[scores.objective == objective].drop(columns="objective")
+        per_wl = gap.per_workload(part)
+        aggs = gap.aggregates(per_wl, part, BASELINES, n_boot, seed)
+        per_objective[objective] = gap.objective_row(aggs, config["decision"])
+        rows.append({"objective": objective, "label": LABELS.get(objective, objective), "headline": objective == headline,
+                     **per_objective[objective]})
+        if objective == headline:
+            head_scores, head_wl, head_aggs = part, per_wl, aggs
     tables = {
-        "per_workload": per_wl,
-        "comparison": gap.comparison(per_wl, BASELINES),
-        "aggregates": aggs,
-        "significance": gap.significance(per_wl, BASELINES),
-        "failure_modes": gap.failure_modes(per_wl, scores, traits, expand_grid(config["grid"]), float(opts.get("fail_gap", 0.10))),
+        "per_workload": head_wl,
+        "comparison": gap.comparison(head_wl, BASELINES),
+        "aggregates": head_aggs,
+        "significance": gap.significance(head_wl, BASELINES),
+        "failure_modes": gap.failure_modes(head_wl, head_scores, traits, expand_grid(config["grid"]),
+                                           float(opts.get("fail_gap", 0.10))),
+        "objectives": pd.DataFrame(rows),
     }
     for name, frame in tables.items():
         write_frame(frame, out / f"{name}.parquet", provenance)
-    decision = gap.decide(aggs, config["decision"], validation_passed)
-    decision["untested_workloads"] = sorted(set(traits.index) - set(per_wl.workload))
+    decision = gap.decide(head_aggs, config["decision"], validation_passed)
+    splits = splits_for(config, sorted(traits.index))
+    decision.update({
+        "headline_objective": headline,
+        "objectives": per_objective,
+        "splits": len(splits),
+        "held_out_per_split": len(splits[0][1]) if splits else 0,
+        "significant_pairs_holm": int(tables["significance"].significant.sum()),
+        "untested_workloads": sorted(set(traits.index) - set(head_wl.workload)),
+    })
     write_json(decision, out / "decision.json")
-    gap_figure(per_wl, out / "figures" / "gap.png")
-    log.info("decision %s: opportunity %.1f%% (best baseline %s)", decision["decision"], 100 * decision["opportunity"], decision["best_baseline"])
+    gap_figure(head_wl, out / "figures" / "gap.png")
+    oracle_bars(head_aggs, out / "figures" / "baselines_vs_oracle.png", headline)
+    log.info("decision %s for %s: opportunity %.1f%% (best baseline %s)", decision["decision"], headline,
+             100 * decision["opportunity"], decision["best_baseline"])
     return decision
 
 
 def gap_figure(per_wl: pd.DataFrame, path: Path) -> None:
-    from plotnine import aes, coord_flip, geom_point, ggplot, labs, scale_y_continuous, theme_minimal
+    from plotnine import aes, coord_flip, geom_point, ggplot, labs, scale_color_manual, scale_y_continuous
 
-    from dpdktune.analysis.figures import _save
+    from dpdktune.analysis.figures import PALETTE, _save, readable
 
     data = per_wl[per_wl.policy != "Oracle"].copy()
     order = data.groupby("workload").gap.mean().sort_values().index
@@ -99,10 +142,33 @@ def gap_figure(per_wl: pd.DataFrame, path: Path) -> None:
     data["policy"] = pd.Categorical(data.policy, [p for p in BASELINES if p in set(data.policy)])
     plot = (
         ggplot(data, aes("workload", "gap", color="policy"))
-        + geom_point(size=2.5, alpha=0.8)
+        + geom_point(aes(shape="policy"), size=3, alpha=0.85)
         + coord_flip()
+        + scale_color_manual(values=PALETTE)
         + scale_y_continuous(labels=lambda v: [f"{x:.0%}" for x in v])
-        + labs(x="", y="gap vs oracle (held-out workloads)", color="baseline")
-        + theme_minimal()
+        + labs(x="", y="gap vs oracle (held-out workloads)", color="baseline", shape="baseline")
+        + readable()
     )
     _save(plot, path, 9, 0.28 * data.workload.nunique() + 1.5)
+
+
+def oracle_bars(aggs: pd.DataFrame, path: Path, objective: str) -> None:
+    """Each baseline's mean share of the oracle (1 - mean gap) with its 95 % bootstrap CI."""
+    from plotnine import aes, coord_flip, geom_col, geom_errorbar, geom_hline, ggplot, labs, scale_y_continuous
+
+    from dpdktune.analysis.figures import PALETTE, _save, readable
+
+    data = aggs[aggs.policy != "Oracle"].assign(
+        share=lambda f: 1 - f.mean_gap, low=lambda f: 1 - f.gap_ci_high, high=lambda f: 1 - f.gap_ci_low)
+    data["policy"] = pd.Categorical(data.policy, list(data.sort_values("share").policy))
+    plot = (
+        ggplot(data, aes("policy", "share"))
+        + geom_col(fill=PALETTE[0], width=0.7)
+        + geom_errorbar(aes(ymin="low", ymax="high"), width=0.25)
+        + geom_hline(yintercept=1.0, linetype="dashed")
+        + coord_flip()
+        + scale_y_continuous(labels=lambda v: [f"{x:.0%}" for x in v], limits=(0, 1.05))
+        + labs(x="", y=f"share of the oracle ({objective}), mean over held-out workloads; bars: 95 % CI")
+        + readable()
+    )
+    _save(plot, path, 10, 0.45 * len(data) + 1.4)

@@ -180,12 +180,7 @@ def _hardware_description(name: str) -> str:
     return f"{hw.description}; LLC {hw.llc_mb:g} MB, {hw.ddio_ways} of {hw.llc_ways} ways for DDIO"
 
 
-OBJECTIVE_LABELS = {
-    "throughput_mpps": "throughput (Mpps)",
-    "zero_loss_mpps": "zero-loss throughput (Mpps)",
-    "p99_slo_mpps": "throughput meeting the p99 SLO (Mpps)",
-    "mpps_per_core": "Mpps per core",
-}
+from dpdktune.objective import LABELS as OBJECTIVE_LABELS  # noqa: E402  (one home for the labels)
 
 
 def key_findings(vsum, asum, decision, ranges, importance, pats, aggs) -> list[str]:

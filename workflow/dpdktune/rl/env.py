@@ -25,7 +25,6 @@ import numpy as np
 
 from dpdktune.fingerprint import FINGERPRINT_FEATURES
 from dpdktune.knobs import Knobs
-from dpdktune.objective import OBJECTIVES
 from dpdktune.rl.landscape import Landscape, Normalizer
 
 
@@ -194,14 +193,7 @@ def run_features(metrics: dict[str, Any]) -> np.ndarray:
 
 def run_objective(metrics: dict[str, Any], knobs: Knobs, applied: Knobs, config: dict[str, Any]) -> float:
     """`objective.objective_values` of one successful run (checked equal in tests/rl/test_env.py)."""
-    name = config["objective"]
-    mpps = float(metrics["throughput_mpps"])
-    if name == "throughput_mpps":
-        return mpps
-    if name == "zero_loss_mpps":
-        return mpps if metrics["drop_rate"] <= config["zero_loss_drop_rate"] else 0.0
-    if name == "p99_slo_mpps":
-        return mpps if metrics["latency_p99_us"] <= config["slo_p99_us"] else 0.0
-    if name == "mpps_per_core":
-        return mpps / float(applied.cores or knobs.cores)
-    raise ValueError(f"objective: unknown objective {name!r}; expected one of {OBJECTIVES}")
+    from dpdktune.objective import values
+
+    cores = applied.cores or knobs.cores
+    return float(values(config["objective"], metrics, cores, knobs.rx_desc, knobs.tx_desc, config))

@@ -7,6 +7,7 @@ dataset untrustworthy; warnings (outliers, irreproducible groups) are worth a lo
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -15,11 +16,10 @@ from scipy import stats
 
 from dpdktune.knobs import expand_grid
 from dpdktune.metrics.schema import KNOB_NAMES, METRIC_NAMES
-from dpdktune.objective import objective_values
+from dpdktune.objective import objective_values, slo
 
 ISSUE_COLUMNS = ("check", "severity", "workload", *KNOB_NAMES, "trial", "run_id", "metric", "value", "detail")
 GROUP = ["workload", *KNOB_NAMES]
-MIN_OWN_SCALE = 3  # trials needed before a group's own MAD says anything about its spread
 
 #: Physical bounds of each metric (inclusive); None = unbounded on that side.
 METRIC_RANGES: dict[str, tuple[float | None, float | None]] = {
@@ -114,41 +114,87 @@ def range_violations(records: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-def outliers(records: pd.DataFrame, z_max: float) -> pd.DataFrame:
-    """Trials whose robust z-score within their (workload, config) group exceeds `z_max`.
+#: Share of the pooled deviations that may be contaminated without moving the noise scale.
+_SCALE_QUANTILE = 0.95
+#: Fewest non-median deviations a pool needs for its own 95th percentile (about 2 above it).
+MIN_POOL = 40
 
-    z = (x - group median) / sigma, where sigma is the metric's trial-to-trial spread pooled
-    over all groups: the median within-group std (relative to the mean, and absolute for
-    metrics near zero), unbiased for the trial count, or the group's own spread (1.4826 MAD)
-    if larger. So one trial far from agreeing others is an outlier, while evenly spread trials
-    are not (the reproducibility check flags those). The MAD needs MIN_OWN_SCALE trials: with
-    two, both sit at the same distance from their median, so both are flagged.
+
+@lru_cache(maxsize=16)
+def _deviation_quantile(n: int, q: float) -> float:
+    """The q-quantile of |x - group median| over the non-median members of normal groups of
+    `n` trials, in units of sigma: turns pooled deviations of small groups into a consistent
+    sigma (with 3 trials one deviation per group is 0 by construction). Fixed seed."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((20000, n))
+    dev = np.abs(x - np.median(x, axis=1, keepdims=True))
+    return float(np.quantile(dev[dev > 1e-12], q))
+
+
+def _pooled_quantile(spread: pd.Series, pool: list, workload: pd.Series) -> pd.Series:
+    """Per run, the `_SCALE_QUANTILE` of the non-median deviations of its pool; a pool with
+    fewer than MIN_POOL of them borrows the quantile of its whole workload instead."""
+    by_pool = spread.groupby(pool, observed=True)
+    q = by_pool.transform(lambda v: v.quantile(_SCALE_QUANTILE))
+    small = by_pool.transform("count") < MIN_POOL
+    wide = spread.groupby(workload, observed=True).transform(lambda v: v.quantile(_SCALE_QUANTILE))
+    return q.where(~small, wide).fillna(0.0)
+
+
+def outliers(records: pd.DataFrame, z_max: float) -> pd.DataFrame:
+    """Trials far from their (workload, config) group, against a noise scale pooled over the
+    workload's configs at the same core count.
+
+    Three trials cannot estimate their own spread, so each metric's scale is pooled: sigma is
+    the 95th percentile of |x - group median| over the pool's non-median members (other
+    groups only), divided by the same quantile for normal noise. Pooling per core count keeps configs of one regime
+    together (a CPU-bound core jitters by percents, a wire-bound one barely; a pool with too
+    few configs borrows the scale of its workload), and the high
+    quantile follows the heavy tails of burst and stall effects on latency instead of the
+    quietest configs, while up to 5 % of contaminated points cannot move it. A metric positive
+    everywhere in the pool is compared on a log scale. `z_max` is the per-run false-alarm
+    level of normal noise: each metric is tested at the threshold that keeps the family of
+    metrics of one run at that level (Bonferroni), so adding metrics does not add alarms.
     """
     ok = records[records.status == "ok"]
-    keys = [ok[c] for c in GROUP]
+    metrics = [m for m in METRIC_NAMES if m != "cpu_util"]
+    per_metric_z = float(stats.norm.isf(stats.norm.sf(z_max) / len(metrics)))
+    trials = ok.groupby([ok[c] for c in GROUP], observed=True).size()
+    scale = _deviation_quantile(max(2, int(trials.median()) if len(trials) else 2), _SCALE_QUANTILE)
+    pool = [ok.workload, ok.cores]
+    group = [ok[c] for c in GROUP]
     parts = []
-    trials = ok.groupby(keys, observed=True).size()
-    dof = max(1, int(trials.median()) - 1) if len(trials) else 1
-    unbias = stats.chi.median(dof) / np.sqrt(dof)  # median sample std / sigma
-    for metric in (m for m in METRIC_NAMES if m != "cpu_util"):
+    for metric in metrics:
         values = ok[metric].astype(float)
-        grouped = values.groupby(keys, observed=True)
-        median = grouped.transform("median")
-        mad = (values - median).abs().groupby(keys, observed=True).transform("median")
-        std, mean = grouped.std(), grouped.mean().abs()
+        logged = (values > 0).groupby(pool, observed=True).transform("all") & values.notna()
         with np.errstate(divide="ignore", invalid="ignore"):
-            rel = np.nanmedian((std / mean).replace(np.inf, np.nan)) / unbias if std.notna().any() else 0.0
-            absolute = np.nanmedian(std) / unbias if std.notna().any() else 0.0
-        sigma = np.maximum(np.nan_to_num(rel) * median.abs(), np.nan_to_num(absolute))
-        sigma = np.where(grouped.transform("count") >= MIN_OWN_SCALE, np.maximum(sigma, 1.4826 * mad), sigma)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            z = pd.Series(np.where(sigma > 0, (values - median) / sigma, 0.0), index=values.index)
-        bad = z.abs() > z_max
+            y = pd.Series(np.where(logged, np.log(values.where(values > 0)), values), index=values.index)
+        dev = y - y.groupby(group, observed=True).transform("median")
+        spread = dev.abs().where(dev.abs() > 1e-12)
+        q = _pooled_quantile(spread, pool, ok.workload) / scale
+        typical = values.abs().groupby(pool, observed=True).transform("median")
+        floor = np.where(logged, 1e-3, 1e-3 * typical.where(typical > 0, values.abs().groupby(pool, observed=True)
+                                                                  .transform("max")).fillna(1.0).replace(0.0, 1.0))
+        z = (dev / np.maximum(q, floor)).fillna(0.0)
+        bad = z.abs() > per_metric_z
         frame = ok.loc[bad, [*GROUP, "trial", "run_id"]].assign(
-            metric=metric, value=values[bad], detail=[f"robust z = {v:+.1f}" for v in z[bad]]
+            metric=metric, value=values[bad],
+            detail=[f"z = {v:+.1f} > {per_metric_z:.2f} (scale pooled over the workload at this core count)" for v in z[bad]]
         )
         parts.append(_issues(frame, check="outlier", severity="warning"))
     return pd.concat(parts, ignore_index=True)
+
+
+def slo_verdicts(records: pd.DataFrame, config: dict[str, Any]) -> pd.DataFrame:
+    """Per (workload, config): how many trials pass the SLO as a pass/fail verdict (loss <=
+    slo.loss and p99 <= slo.p99_us), and whether the trials disagree (`verdict_flip`)."""
+    s = slo(config)
+    ok = records[records.status == "ok"]
+    passed = (ok.drop_rate <= s["loss"]) & (ok.latency_p99_us <= s["p99_us"])
+    grouped = passed.groupby([ok[c] for c in GROUP], observed=True)
+    out = grouped.agg(slo_pass="sum", slo_trials="count").reset_index()
+    out["verdict_flip"] = (out.slo_pass > 0) & (out.slo_pass < out.slo_trials)
+    return out
 
 
 def reproducibility(records: pd.DataFrame, config: dict[str, Any]) -> pd.DataFrame:

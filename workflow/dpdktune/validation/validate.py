@@ -25,7 +25,7 @@ def validate(
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     """(issues, groups, summary) for `records` against the grid, trials and `workloads` of `config`."""
     opts = config["validate"]
-    groups = checks.reproducibility(records, config)
+    groups = checks.reproducibility(records, config).merge(checks.slo_verdicts(records, config), on=checks.GROUP, how="left")
     issues = pd.concat(
         [
             checks.missing_points(records, config, workloads),
@@ -47,6 +47,9 @@ def validate(
         "errors": int((issues.severity == "error").sum()),
         "warnings": int((issues.severity == "warning").sum()),
         "outliers_by_metric": {str(k): int(v) for k, v in issues[issues.check == "outlier"].groupby("metric").size().items()},
+        # the flagged share of points: successful runs with at least one metric flagged
+        "outlier_share": float(issues[issues.check == "outlier"].run_id.nunique() / max(1, (records.status == "ok").sum())),
+        "verdict_flips": _flips(groups),
         "groups": int(len(groups)),
         "groups_cv_flagged": int(groups.cv_flagged.sum()),
         "median_cv": float(groups.cv.median()) if len(groups) else 0.0,
@@ -58,6 +61,14 @@ def validate(
         summary["manifest"] = {k: manifest[k] for k in keys if k in manifest}
     summary["passed"] = summary["errors"] == 0
     return issues, groups, summary
+
+
+def _flips(groups: pd.DataFrame) -> dict[str, Any]:
+    """How often the pass/fail SLO verdict of a config differs between its trials."""
+    flips = groups.verdict_flip.fillna(False).astype(bool)
+    by_workload = groups.assign(flip=flips).groupby("workload").flip.mean()
+    return {"groups": int(len(groups)), "flipped": int(flips.sum()), "share": float(flips.mean()) if len(groups) else 0.0,
+            "by_workload": {str(k): float(v) for k, v in by_workload.sort_values(ascending=False).items()}}
 
 
 def rerun_points(issues: pd.DataFrame) -> pd.DataFrame:
