@@ -12,7 +12,7 @@ from dpdktune.metrics.parquet import write_frame
 from dpdktune.atomic import write_json
 from dpdktune.baselines import gap
 from dpdktune.baselines.evaluate import BASELINES, make_baselines, score_baselines
-from dpdktune.fingerprint import FINGERPRINT_FEATURES, fingerprints
+from dpdktune.fingerprint import feature_names, fingerprints
 from dpdktune.knobs import expand_grid
 from dpdktune.objective import objective_table
 
@@ -44,7 +44,7 @@ def describe_models(X: pd.DataFrame, table: pd.DataFrame, config: dict[str, Any]
     models = make_baselines(config, table)
     Y = targets(X, table)
     fitted = {name: model.fit(X, Y) for name, model in models.items() if name != "Oracle"}
-    names = list(FINGERPRINT_FEATURES)
+    names = list(X.columns)
 
     def knobs(i: int) -> dict[str, int]:
         return grid[int(i)].as_dict()
@@ -70,7 +70,7 @@ def run_gap(
     seed = int(config["seed"])
     per_wl = gap.per_workload(scores)
     aggs = gap.aggregates(per_wl, scores, BASELINES, int(opts.get("bootstrap", 2000)), seed)
-    traits = fingerprint_frame.groupby("workload")[list(FINGERPRINT_FEATURES)].mean()
+    traits = fingerprint_frame.groupby("workload")[list(feature_names(config))].mean()
     tables = {
         "per_workload": per_wl,
         "comparison": gap.comparison(per_wl, BASELINES),

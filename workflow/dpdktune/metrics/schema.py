@@ -26,6 +26,13 @@ METRIC_NAMES: tuple[str, ...] = (
     "pcie_wr_gbps",
     "dram_gbps",
     "ddio_hit_rate",
+    # what the data plane counts in its own loop (dpdktune.fingerprint's default feature set)
+    "rx_mpps",
+    "imissed_rate",
+    "tx_drop_rate",
+    "rx_burst_fill",
+    "empty_poll_share",
+    "rx_ring_occupancy",
 )
 
 #: The tunable knobs, as requested and as applied by the backend.
