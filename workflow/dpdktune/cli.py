@@ -12,6 +12,7 @@ SUBCOMMANDS = {
     "status": "dpdktune.cli_status",
     "calibrate": "dpdktune.calibrate",
     "check-config": "dpdktune.cli_check_config",
+    "score": "dpdktune.score",
 }
 
 

@@ -33,7 +33,8 @@ class Landscape:
     feature_names: tuple[str, ...] = FINGERPRINT_FEATURES
 
     @classmethod
-    def from_records(cls, records: pd.DataFrame, config: dict[str, Any]) -> "Landscape":
+    def from_records(cls, records: pd.DataFrame, config: dict[str, Any], names=None) -> "Landscape":
+        """`names`: the features to hold (default: the config's feature set)."""
         grid = expand_grid(config["grid"])
         index = {k: i for i, k in enumerate(grid)}
         frame = records.reset_index(drop=True)
@@ -49,7 +50,7 @@ class Landscape:
         slot = frame.groupby([frame.workload, actions]).cumcount().to_numpy()
         n_slots = int(slot.max()) + 1
         ok = (frame.status == "ok").to_numpy()
-        names = feature_names(config)
+        names = tuple(names or feature_names(config))
         feats = feature_frame(frame, names).to_numpy(float)
         feats[~ok] = np.nan
         objective = objective_values(frame, config).to_numpy(float)
