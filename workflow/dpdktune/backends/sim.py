@@ -7,7 +7,6 @@ from typing import Any
 
 from dpdktune.backends.base import RunFailed, RunResult, RunSpec
 from dpdktune.sim import simulate
-from dpdktune.sim.dataplane import with_dataplane_metrics
 from dpdktune.sim.noise import injected_fault
 
 SIM_VERSION = "0.1.0"
@@ -55,7 +54,7 @@ class SimBackend:
             sample_interval_ms=self.config["sample_interval_ms"],
             noise_cv=self.config["noise_cv"],
         )
-        return RunResult(metrics=with_dataplane_metrics(out.metrics, out, spec.hardware), applied=out.applied, timeseries=out.timeseries, extra=out.extra)
+        return RunResult(metrics=out.metrics, applied=out.applied, timeseries=out.timeseries, extra=out.extra)
 
     def close(self) -> None:
         """Nothing to release: the simulator holds no processes."""

@@ -10,8 +10,7 @@ import sys
 from dpdktune.hardware import load_hardware
 from dpdktune.knobs import Knobs
 from dpdktune.metrics.schema import METRIC_NAMES
-from dpdktune.sim.dataplane import with_dataplane_metrics
-from dpdktune.sim.model import simulate
+from dpdktune.sim import simulate
 from dpdktune.workloads import load_catalogue
 
 
@@ -45,8 +44,7 @@ def main(args: argparse.Namespace) -> int:
         if applied != asked:
             print(f"dpdktune sim: note: {name} {asked} applied as {applied} (limit of {hardware.name})",
                   file=sys.stderr)
-    metrics = with_dataplane_metrics(out.metrics, out, hardware)
-    record = {name: _json_value(metrics[name]) for name in METRIC_NAMES}
+    record = {name: _json_value(out.metrics[name]) for name in METRIC_NAMES}
     print(json.dumps(record))
     return 0
 

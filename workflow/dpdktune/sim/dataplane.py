@@ -8,8 +8,9 @@ computes, so the tuner is trained on exactly what csrc/l2fwd_tune can feed it:
 - rx_mpps: packets the cores took off the rings. Cycle accounting (DPDK programmer's guide,
   poll mode driver: cores busy-poll, every cycle is a packet, a burst call or an empty poll):
   busy cycles = useful_cycles_fraction x hz x cores x window = received x cycles_per_packet.
-- imissed_rate: (offered - received) / offered, the NIC's drops with the ring or its buffer
-  full (`imissed`). tx_drop_rate: (received - sent) / offered, what rte_eth_tx_burst refused.
+- tx_drop_rate: (received - sent) / offered, what rte_eth_tx_burst refused. imissed_rate: the
+  rest of the run's drops, the NIC's with the ring or its buffer full (`imissed`); the two add
+  up to the run's drop_rate (packets still in a ring at the window's end are neither).
 - rx_burst_fill: mean packets per non-empty rx_burst / the configured burst; the packets a
   loop gathers are arrival rate x loop period (cpu.average_burst), so it grows with load.
 - empty_poll_share: share of rx_burst calls that return nothing. The idle cycles,
@@ -46,14 +47,15 @@ def dataplane_metrics(out, hw: HardwareProfile) -> dict[str, float]:
     received = min(max(received, sent), offered) if offered > 0 else 0.0
     avg_burst = float(out.extra.get("avg_burst", applied.burst))
     avg_burst = min(max(avg_burst, 1.0), float(applied.burst))
+    tx_drop = max(received - sent, 0.0) / offered if offered > 0 else 0.0
     nonempty = received * 1e6 / avg_burst
     empty = (1.0 - util) * hz * applied.cores / hw.empty_poll_cycles
     ring = np.asarray(out.timeseries.get("ring_occupancy", []), float)
     occupancy = float(np.mean(ring)) / applied.rx_desc if ring.size else math.nan
     return {
         "rx_mpps": received,
-        "imissed_rate": (offered - received) / offered if offered > 0 else 0.0,
-        "tx_drop_rate": max(received - sent, 0.0) / offered if offered > 0 else 0.0,
+        "imissed_rate": max(float(m["drop_rate"]) - tx_drop, 0.0),
+        "tx_drop_rate": tx_drop,
         "rx_burst_fill": avg_burst / applied.burst if received > 0 else 0.0,
         "empty_poll_share": empty / (empty + nonempty) if empty + nonempty > 0 else 1.0,
         "rx_ring_occupancy": min(max(occupancy, 0.0), 1.0),
