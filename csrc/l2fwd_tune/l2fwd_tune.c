@@ -1,11 +1,13 @@
 /* l2fwd_tune: an l2fwd-like DPDK app that tunes itself with the dpdktune fast path.
  *
  * Two ports; worker w forwards queue w of port 0 to port 1 and back. Every N bursts the first
- * worker computes its own metrics over the last window (rx rate, drops, burst occupancy,
- * cycles per packet, ...), calls fp_decide() and applies what can change at run time:
- * the burst size and the number of active workers. Ring sizes (rx_desc/tx_desc) need a
- * port restart, so they go to the control path on the main lcore, which applies them only
- * with --apply-rings (pausing the workers around the restart) and counts them otherwise.
+ * worker computes, over the last window, exactly dpdktune's data-plane feature set
+ * (dpdktune.fingerprint.DATAPLANE_FEATURES): rx and tx rates, the mean frame size, the imissed
+ * and tx-drop shares, the rx_burst fill, the empty-poll share, busy cycles per packet and the
+ * rx ring occupancy. It calls fp_decide() and applies what can change at run time: the burst
+ * size and the number of active workers. Ring sizes (rx_desc/tx_desc) need a port restart, so
+ * they go to the control path on the main lcore, which applies them only with --apply-rings
+ * (pausing the workers around the restart) and counts them otherwise.
  *
  * usage: l2fwd_tune <EAL args> -- [--duration S] [--decide-every N] [--no-apply]
  *                                 [--apply-rings] [--tree file.fpt] [--burst B]
@@ -36,16 +38,16 @@
 #define MAX_CONFIGS 4096
 
 enum metric {
-	M_OFFERED_MPPS, M_THROUGHPUT_MPPS, M_MEAN_FRAME_BYTES, M_DROP_RATE, M_CYCLES_PER_PACKET,
-	M_USEFUL_CYCLES_FRACTION, M_BURST_OCCUPANCY, M_RX_MPPS, M_NONE
+	M_RX_MPPS, M_THROUGHPUT_MPPS, M_MEAN_FRAME_BYTES, M_IMISSED_RATE, M_TX_DROP_RATE, M_RX_BURST_FILL,
+	M_EMPTY_POLL_SHARE, M_CYCLES_PER_PACKET, M_RX_RING_OCCUPANCY, M_NONE
 };
 static const char *const metric_names[] = {
-	"offered_mpps", "throughput_mpps", "mean_frame_bytes", "drop_rate", "cycles_per_packet",
-	"useful_cycles_fraction", "burst_occupancy", "rx_mpps",
+	"rx_mpps", "throughput_mpps", "mean_frame_bytes", "imissed_rate", "tx_drop_rate", "rx_burst_fill",
+	"empty_poll_share", "cycles_per_packet", "rx_ring_occupancy",
 };
 
 struct worker_stats { /* written by its worker only; others read them relaxed */
-	_Atomic uint64_t rx, tx, dropped, bytes, polls, busy_polls, bursts;
+	_Atomic uint64_t rx, tx, dropped, bytes, polls, busy_polls, bursts, busy_cycles;
 } __rte_cache_aligned;
 
 static struct {
@@ -70,6 +72,8 @@ static enum metric feature_map[256];
 static int n_features;
 static uint64_t decisions, decide_cycles, decision_counts[MAX_CONFIGS];
 static int last_decision = -1;
+static double last_features[M_NONE + 1];
+static int ring_count_supported = -1; /* rte_eth_rx_queue_count: -1 unknown, 0 no, 1 yes */
 
 static void on_signal(int sig)
 {
@@ -95,11 +99,46 @@ static int port_setup(uint16_t port, uint16_t nq)
 	return rte_eth_dev_start(port);
 }
 
-/* Window metrics over all workers since the last decision; returns the decision (-1: no window yet). */
+static uint64_t imissed_total(void)
+{
+	uint64_t sum = 0;
+	struct rte_eth_stats st;
+	for (uint16_t port = 0; port < N_PORTS; port++)
+		if (rte_eth_stats_get(port, &st) == 0)
+			sum += st.imissed;
+	return sum;
+}
+
+/* Mean share of the rx ring in use over the active queues (rte_eth_rx_queue_count). A PMD
+ * without it (net_null): the lower bound rx per poll / rx_desc, since a poll that returns
+ * n < burst packets found exactly n descriptors ready. */
+static double ring_occupancy(unsigned active, double rx, double polls)
+{
+	if (ring_count_supported != 0) {
+		double used = 0;
+		unsigned n = 0;
+		for (uint16_t port = 0; port < N_PORTS; port++)
+			for (unsigned q = 0; q < active; q++) {
+				int c = rte_eth_rx_queue_count(port, (uint16_t)q);
+				if (c < 0) {
+					ring_count_supported = 0;
+					return ring_occupancy(active, rx, polls);
+				}
+				used += c;
+				n++;
+			}
+		ring_count_supported = 1;
+		return n ? used / n / rx_desc : 0.0;
+	}
+	return polls > 0 ? fmin(1.0, rx / polls / rx_desc) : 0.0;
+}
+
+/* The data-plane features over all workers since the last decision; returns the decision
+ * (-1: the first call only opens the window). */
 static int decide(uint64_t now)
 {
-	static uint64_t last_tsc, last[7];
-	uint64_t cur[7] = {0};
+	static uint64_t last_tsc, last[8];
+	uint64_t cur[8] = {0};
 	for (unsigned w = 0; w < n_workers; w++) {
 		cur[0] += atomic_load_explicit(&stats[w].rx, memory_order_relaxed);
 		cur[1] += atomic_load_explicit(&stats[w].tx, memory_order_relaxed);
@@ -107,8 +146,10 @@ static int decide(uint64_t now)
 		cur[3] += atomic_load_explicit(&stats[w].bytes, memory_order_relaxed);
 		cur[4] += atomic_load_explicit(&stats[w].polls, memory_order_relaxed);
 		cur[5] += atomic_load_explicit(&stats[w].busy_polls, memory_order_relaxed);
+		cur[6] += atomic_load_explicit(&stats[w].busy_cycles, memory_order_relaxed);
 	}
-	if (last_tsc == 0) { /* the first call only opens the window */
+	cur[7] = imissed_total();
+	if (last_tsc == 0) {
 		memcpy(last, cur, sizeof last);
 		last_tsc = now;
 		return -1;
@@ -117,17 +158,20 @@ static int decide(uint64_t now)
 	double rx = (double)(cur[0] - last[0]), tx = (double)(cur[1] - last[1]);
 	double drop = (double)(cur[2] - last[2]), bytes = (double)(cur[3] - last[3]);
 	double polls = (double)(cur[4] - last[4]), busy = (double)(cur[5] - last[5]);
+	double busy_cycles = (double)(cur[6] - last[6]), missed = (double)(cur[7] - last[7]);
+	double offered = rx + missed;
 	unsigned active = atomic_load_explicit(&active_workers, memory_order_relaxed);
-	double m[M_NONE + 1];
+	double *m = last_features;
 	m[M_RX_MPPS] = rx / dt / 1e6;
-	m[M_OFFERED_MPPS] = (rx + drop) / dt / 1e6;
 	m[M_THROUGHPUT_MPPS] = tx / dt / 1e6;
-	m[M_MEAN_FRAME_BYTES] = bytes / rx;
-	m[M_DROP_RATE] = drop / rx;
-	m[M_CYCLES_PER_PACKET] = (double)(now - last_tsc) * active / rx;
-	m[M_USEFUL_CYCLES_FRACTION] = busy / polls;
-	m[M_BURST_OCCUPANCY] = rx / (polls * atomic_load_explicit(&cur_burst, memory_order_relaxed));
-	m[M_NONE] = NAN; /* a feature this app cannot measure: fp_decide falls back to the safe default */
+	m[M_MEAN_FRAME_BYTES] = rx > 0 ? bytes / rx : NAN;
+	m[M_IMISSED_RATE] = offered > 0 ? missed / offered : 0.0;
+	m[M_TX_DROP_RATE] = offered > 0 ? drop / offered : 0.0;
+	m[M_RX_BURST_FILL] = busy > 0 ? rx / (busy * atomic_load_explicit(&cur_burst, memory_order_relaxed)) : 0.0;
+	m[M_EMPTY_POLL_SHARE] = polls > 0 ? (polls - busy) / polls : 1.0;
+	m[M_CYCLES_PER_PACKET] = rx > 0 ? busy_cycles / rx : NAN;
+	m[M_RX_RING_OCCUPANCY] = ring_occupancy(active, rx, polls);
+	m[M_NONE] = NAN; /* a feature this app does not measure: fp_decide falls back to the safe default */
 	memcpy(last, cur, sizeof last);
 	last_tsc = now;
 	float x[256];
@@ -170,6 +214,7 @@ static int worker_main(void *arg)
 		}
 		unsigned burst = atomic_load_explicit(&cur_burst, memory_order_relaxed);
 		for (uint16_t port = 0; port < N_PORTS; port++) {
+			uint64_t t0 = rte_rdtsc();
 			uint16_t n = rte_eth_rx_burst(port, w, pkts, burst);
 			s->polls++;
 			if (n == 0)
@@ -192,6 +237,10 @@ static int worker_main(void *arg)
 					      memory_order_relaxed);
 			atomic_store_explicit(&s->busy_polls,
 					      atomic_load_explicit(&s->busy_polls, memory_order_relaxed) + 1,
+					      memory_order_relaxed);
+			/* busy cycles: a poll that returned packets, through its tx (what cycles/packet counts) */
+			atomic_store_explicit(&s->busy_cycles,
+					      atomic_load_explicit(&s->busy_cycles, memory_order_relaxed) + rte_rdtsc() - t0,
 					      memory_order_relaxed);
 		}
 		atomic_store_explicit(&s->bursts, atomic_load_explicit(&s->bursts, memory_order_relaxed) + 1,
@@ -363,6 +412,11 @@ int main(int argc, char **argv)
 			printf("%s\"%d\": %llu", sep, i, (unsigned long long)decision_counts[i]);
 			sep = ", ";
 		}
+	printf("}, \"ring_occupancy_source\": \"%s\", \"features\": {",
+	       ring_count_supported == 1 ? "rte_eth_rx_queue_count" : "rx per poll (lower bound)");
+	for (int m = 0; m < M_NONE; m++)
+		printf("%s\"%s\": %.6g", m ? ", " : "", metric_names[m],
+		       isfinite(last_features[m]) ? last_features[m] : -1.0);
 	printf("}}\n");
 	fflush(stdout);
 	for (uint16_t port = 0; port < N_PORTS; port++) {

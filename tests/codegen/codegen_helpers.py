@@ -10,9 +10,8 @@ import pytest
 from sklearn.tree import DecisionTreeClassifier
 
 from dpdktune.codegen import build, synthetic, tree_table
-from dpdktune.fingerprint import FINGERPRINT_FEATURES
 
-FEATURES = list(FINGERPRINT_FEATURES)
+FEATURES = list(synthetic.FEATURES)
 SAFE = 62
 FLT_MAX = float(np.finfo(np.float32).max)
 

@@ -14,9 +14,9 @@ from .codegen_helpers import FLT_MAX
 
 from dpdktune.codegen import build, layout, pack, tree_table
 from dpdktune.codegen.render import CSRC
+from dpdktune.fingerprint import DATAPLANE_FEATURES
 
-APP_FEATURES = ["offered_mpps", "throughput_mpps", "mean_frame_bytes", "drop_rate", "cycles_per_packet",
-                "useful_cycles_fraction", "burst_occupancy"]
+APP_FEATURES = list(DATAPLANE_FEATURES)  # exactly what the app computes itself
 CONFIGS = [{"rx_desc": r, "tx_desc": r, "cores": c, "burst": b}
            for r in (512, 1024) for c in (1, 2) for b in (16, 32)]
 SAFE = CONFIGS.index({"rx_desc": 1024, "tx_desc": 1024, "cores": 1, "burst": 32})
@@ -24,7 +24,7 @@ BUSY = CONFIGS.index({"rx_desc": 512, "tx_desc": 512, "cores": 2, "burst": 16})
 
 
 def app_table(busy_action: int) -> dict:
-    """throughput_mpps <= 0 -> the safe default, else `busy_action`; no novelty checks."""
+    """throughput_mpps <= 0 -> the safe default, else `busy_action`; global bounds only (no leaf boxes)."""
     leaf = lambda a: {"feature": -1, "threshold": 0.0, "left": -1, "right": -1,  # noqa: E731
                       "action": a, "samples": 1, "confidence": 1.0}
     n = len(APP_FEATURES)
@@ -77,10 +77,22 @@ def test_decides_on_its_own_metrics_and_applies_burst_and_cores(app):
     out = run_app(app, "--decide-every", "32")
     assert out["tx"] > 10_000 and out["decisions"] > 10
     assert out["workers"] == 2
-    assert out["last_decision"] == BUSY  # forwarding, so throughput_mpps > 0
+    assert out["last_decision"] == BUSY != out["safe_default"]  # forwarding, so throughput_mpps > 0
+    assert out["decision_counts"] == {str(BUSY): out["decisions"]}  # every input measured: no fallback
     assert out["final_burst"] == 16 and out["final_active_workers"] == 2
     assert out["ring_requests"] == 1 and out["ring_resizes"] == 0  # handed over, not applied
     assert (out["rx_desc"], out["tx_desc"]) == (1024, 1024)
+
+
+def test_the_app_measures_the_whole_data_plane_feature_set(app):
+    out = run_app(app, "--decide-every", "32")
+    f = out["features"]
+    assert set(f) == set(DATAPLANE_FEATURES)
+    assert f["rx_mpps"] > 0.1 and f["throughput_mpps"] > 0.1
+    assert f["mean_frame_bytes"] == 64  # net_null's default packet size
+    assert f["imissed_rate"] == 0 and 0 <= f["tx_drop_rate"] <= 1  # net_null never misses
+    assert 0 < f["rx_burst_fill"] <= 1 and 0 <= f["empty_poll_share"] < 1
+    assert f["cycles_per_packet"] > 1 and 0 < f["rx_ring_occupancy"] <= 1
 
 
 def test_control_path_applies_ring_resizes(app):
@@ -104,7 +116,7 @@ def test_without_decisions_nothing_changes(app):
 
 
 def test_unmeasured_features_fall_back_to_the_safe_default(tmp_path, depth10):
-    _, table = depth10  # all FINGERPRINT_FEATURES: latency, LLC, PCIe... are NaN in this app
+    _, table = depth10  # synthetic features (latency, LLC, PCIe...) this app does not measure: NaN
     app = build_app(table, tmp_path)
     out = run_app(app, "--decide-every", "16", duration=1.0)
     assert out["decisions"] > 10

@@ -13,7 +13,11 @@ def test_the_deployed_tree_round_trips_through_tree_json(teacher, landscape, env
     path = write_tree_json(table, tmp_path / "tree.json")
     back = read_tree_json(path)
     assert back["features"] == list(FINGERPRINT_FEATURES)
-    assert back["safe_default"] == landscape.default_action
+    rel = landscape.mean_objective() / landscape.oracle()[:, None]
+    assert back["safe_default"] == int(np.argmax(np.nan_to_num(rel).min(axis=0)))  # best worst case
+    assert back["fallback"]["safe_default_config"] == back["configs"][back["safe_default"]]
+    assert back["feature_set"] == {"name": "dataplane", "hardware_counters": [],
+                                   "measured_by_the_data_plane": list(FINGERPRINT_FEATURES)}
     assert back["confidence_threshold"] == ds.confidence_threshold
     assert back["normalization"] == teacher.normalizer.to_dict()
     assert all("box" in n for n in back["nodes"] if n["left"] == -1)
@@ -28,3 +32,20 @@ def test_the_deployed_tree_round_trips_through_tree_json(teacher, landscape, env
     assert top[0].endswith("?") and any("run rx_desc=" in line for line in top)
     svg = draw_top(tree, back, tmp_path / "top.svg", levels=2)
     assert svg.read_text().lstrip().startswith("<?xml")
+
+
+def test_the_novelty_gate_is_calibrated_on_held_out_trials(teacher, landscape, env_settings, ds):
+    from dpdktune.distill.fallback import fallback_mask, out_of_range
+
+    setting = {"method": "extract", "depth": 4, "min_samples_leaf": 1, "top_k": 0}
+    tree = fit_deployed(teacher, landscape, env_settings, ds, setting, 3)
+    table = tree_table(tree, teacher, landscape, ds, "extract", {"dataset": "tiny"})
+    gate = table["fallback"]
+    assert gate["false_fallback_rate"] <= ds.max_false_fallback
+    assert gate["out_of_range_fallback_rate"] == 1.0
+    assert table["novelty"]["margin"] == gate["margin"]
+    # the smaller margins it tried were too tight on the held-out trials
+    assert all(rate > ds.max_false_fallback for m, rate in gate["tried"].items() if float(m) < gate["margin"])
+    held = teacher.normalizer.impute(landscape.features[:, :, -1].reshape(-1, landscape.features.shape[-1]))
+    assert fallback_mask(table, held).mean() <= ds.max_false_fallback  # boxes now hold every row
+    assert fallback_mask(table, out_of_range(held, table["bounds"], 1)).all()

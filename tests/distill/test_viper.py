@@ -13,3 +13,27 @@ def test_viper_keeps_the_best_iterate(teacher, landscape, env_settings):
     assert reward["reward"].mean() == max(history)
     assert tree.get_depth() <= 3
     assert np.isin(tree.classes_, np.arange(landscape.n_actions)).all()
+
+
+def test_q_weighted_sampling_draws_states_in_proportion_to_their_q_gap():
+    from dpdktune.distill.viper import q_weighted_sample
+
+    pick = q_weighted_sample(20000, np.array([0.0, 1.0, 3.0]), seed=0)
+    counts = np.bincount(pick, minlength=3) / len(pick)
+    assert counts[0] == 0 and abs(counts[2] / counts[1] - 3.0) < 0.2
+    assert np.bincount(q_weighted_sample(3000, np.zeros(3), 0), minlength=3).min() > 900  # all-zero gaps: uniform
+
+
+def test_diverse_roll_outs_start_away_from_the_default_config(teacher, landscape, env_settings):
+    from dpdktune.distill.policy import rollout_states
+    from dpdktune.rl.env import ReplayEnv
+
+    env = ReplayEnv(landscape, teacher.normalizer, env_settings)
+    at_default = {tuple(r) for r in landscape.features[:, landscape.default_action].reshape(-1, 9).round(9)}
+
+    def starts(diverse):
+        states = rollout_states(env, teacher.act_raw, 8, 0, diverse=diverse)[::env_settings.episode_steps]
+        return [tuple(r) in at_default for r in states.round(9)]
+
+    assert all(starts(False))
+    assert sum(starts(True)) < 8  # (1 in 4 configs is the default one here)

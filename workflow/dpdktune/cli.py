@@ -20,6 +20,7 @@ SUBCOMMANDS = {
     "sim": "dpdktune.sim.cli",
     "calibrate": "dpdktune.calibrate",
     "init": "dpdktune.cli_init",
+    "score": "dpdktune.score",
 }
 
 

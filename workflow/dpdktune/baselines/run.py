@@ -14,7 +14,7 @@ from dpdktune.baselines import gap
 from dpdktune.baselines.evaluate import (
     BASELINES, STATIC_MEAN, STATIC_WORST, make_baselines, oracle_selection, score_baselines, splits_for,
 )
-from dpdktune.fingerprint import FINGERPRINT_FEATURES, fingerprints
+from dpdktune.fingerprint import feature_names, fingerprints
 from dpdktune.knobs import expand_grid
 from dpdktune.objective import LABELS, objective_table, trial_table
 
@@ -61,7 +61,7 @@ def describe_models(X: pd.DataFrame, table: pd.DataFrame, config: dict[str, Any]
     models = make_baselines(config, table)
     Y = targets(X, table)
     fitted = {name: model.fit(X, Y) for name, model in models.items() if name != "Oracle"}
-    names = list(FINGERPRINT_FEATURES)
+    names = list(X.columns)
 
     def knobs(i: int) -> dict[str, int]:
         return grid[int(i)].as_dict()
@@ -91,7 +91,7 @@ def run_gap(
     if "objective" not in scores:
         scores = scores.assign(objective=config["objective"])
     headline = config["objective"]
-    traits = fingerprint_frame.groupby("workload")[list(FINGERPRINT_FEATURES)].mean()
+    traits = fingerprint_frame.groupby("workload")[list(feature_names(config))].mean()
     rows, per_objective = [], {}
     for objective in [o for o in decided_objectives(config) if o in set(scores.objective)]:
         part = scores[scores.objective == objective].drop(columns="objective")

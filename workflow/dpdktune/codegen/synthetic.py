@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from dpdktune.fingerprint import FINGERPRINT_FEATURES
 from dpdktune.knobs import Knobs, expand_grid
 
 GRID = {"rx_desc": [128, 256, 512, 1024, 2048], "tx_desc": [128, 256, 512, 1024, 2048], "cores": [1, 2, 4, 8, 16]}
-# Per-feature (low, high) ranges, FINGERPRINT_FEATURES order.
+# A fixed 13-feature space (the former all-metrics fingerprint), so goldens stay put whatever
+# the fingerprint's feature set; per-feature (low, high) ranges in FEATURES order.
+FEATURES = ("offered_mpps", "throughput_mpps", "mean_frame_bytes", "drop_rate", "latency_p50_us", "latency_p99_us",
+            "cycles_per_packet", "useful_cycles_fraction", "llc_misses_per_packet", "pcie_rd_gbps", "pcie_wr_gbps",
+            "dram_gbps", "ddio_hit_rate")
 _RANGES = np.array(
     [
         (0.1, 150.0), (0.1, 150.0), (64.0, 1518.0), (0.0, 0.5), (1.0, 200.0), (2.0, 2000.0), (40.0, 2000.0),
@@ -26,8 +29,8 @@ def configs() -> list[Knobs]:
 
 
 def dataset(n: int, seed: int = 0, label_noise: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
-    """X (n, 13) float32 in FINGERPRINT_FEATURES order, y action indices into configs()."""
-    assert len(_RANGES) == len(FINGERPRINT_FEATURES)
+    """X (n, 13) float32 in FEATURES order, y action indices into configs()."""
+    assert len(_RANGES) == len(FEATURES)
     rng = np.random.default_rng(seed)
     lo, hi = _RANGES[:, 0], _RANGES[:, 1]
     u = rng.random((n, len(lo)))

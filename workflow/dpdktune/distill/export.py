@@ -12,9 +12,13 @@ from dpdktune.atomic import replacing
 from dpdktune.distill.policy import Teacher
 from dpdktune.distill.settings import DistillSettings
 from dpdktune.distill.sweep import fit_student
-from dpdktune.fingerprint import FINGERPRINT_FEATURES
+from dpdktune.fingerprint import describe_feature_set
 from dpdktune.rl.env import EnvSettings
 from dpdktune.rl.landscape import Landscape
+
+
+#: Share of each feature's training span the range check tolerates beyond the recorded extremes.
+RANGE_SLACK = 0.1
 
 
 def fit_deployed(teacher: Teacher, landscape: Landscape, env_settings: EnvSettings, ds: DistillSettings,
@@ -27,16 +31,54 @@ def fit_deployed(teacher: Teacher, landscape: Landscape, env_settings: EnvSettin
 def tree_table(tree, teacher: Teacher, landscape: Landscape, ds: DistillSettings, method: str,
                inputs: dict[str, str]) -> dict[str, Any]:
     """tree.json as a dict, through codegen's single producer of the format; the training rows give
-    the bounds and the leaf boxes, and `normalization` records the RL state's standardisation."""
-    from dpdktune.codegen.tree_table import fit_bounds, from_sklearn, validate
+    the bounds and the leaf boxes, and `normalization` records the RL state's standardisation.
 
-    X = teacher.normalizer.impute(landscape.all_feature_rows())
-    table = from_sklearn(tree, list(FINGERPRINT_FEATURES), list(landscape.grid), fit_bounds(X), X,
-                         landscape.default_action, ds.confidence_threshold, leaf_margin=ds.leaf_margin,
-                         method=method, inputs=inputs)
+    The safe default is the best static config by worst case. The novelty margin is calibrated
+    on held-out in-distribution states (each config's last recorded trial, when there are two or
+    more), then the boxes are rebuilt from every row; `fallback` records both measured rates."""
+    from dpdktune.codegen.tree_table import from_sklearn, validate
+    from dpdktune.distill.fallback import calibrate, safe_default
+
+    names = list(landscape.feature_names)
+    safe = safe_default(landscape.mean_objective())
+    knobs = landscape.grid[safe]
+    # inputs reach the generated C header too, so the header says what the fallback runs and why
+    inputs = {**inputs, "feature_set": describe_feature_set(names)["name"],
+              "safe_default": f"{safe} = rx_desc {knobs.rx_desc}, tx_desc {knobs.tx_desc}, cores {knobs.cores}, "
+                              f"burst {knobs.burst} (static config with the best worst case)"}
+
+    def rows(features: np.ndarray) -> np.ndarray:
+        flat = features.reshape(-1, features.shape[-1])
+        return teacher.normalizer.impute(flat[~np.all(np.isnan(flat), axis=1)])
+
+    def build(X: np.ndarray, margin: float) -> dict[str, Any]:
+        return from_sklearn(tree, names, list(landscape.grid), range_bounds(X), X, safe, ds.confidence_threshold,
+                            leaf_margin=margin, method=method, inputs=inputs)
+
+    X = rows(landscape.features)
+    if landscape.features.shape[2] >= 2:
+        fit_rows, held = rows(landscape.features[:, :, :-1]), rows(landscape.features[:, :, -1:])
+        gate = calibrate(lambda m: build(fit_rows, m), held, ds.max_false_fallback, ds.seed)
+    else:  # one trial: nothing held out to calibrate on
+        gate = {"margin": ds.leaf_margin, "false_fallback_rate": None, "out_of_range_fallback_rate": None}
+    table = build(X, gate["margin"])
     table["normalization"] = teacher.normalizer.to_dict()
+    table["feature_set"] = describe_feature_set(names)
+    table["fallback"] = {"safe_default": "static config with the best worst case over the training workloads",
+                         "safe_default_config": table["configs"][safe], **gate}
     validate(table)
     return table
+
+
+def range_bounds(X: np.ndarray, slack: float = RANGE_SLACK) -> dict[str, list[float]]:
+    """The training range per feature, widened by `slack` x its span on both sides, so that a new
+    measurement a little past the largest one recorded (noise) is not out of range."""
+    from dpdktune.codegen.tree_table import fit_bounds
+
+    b = fit_bounds(X)
+    lo, hi = np.asarray(b["min"]), np.asarray(b["max"])
+    pad = slack * (hi - lo)
+    return {"min": (lo - pad).tolist(), "max": (hi + pad).tolist()}
 
 
 def _config_words(config: dict[str, int]) -> str:

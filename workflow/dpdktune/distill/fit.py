@@ -1,6 +1,6 @@
 """Fitting one student tree: depth, min samples per leaf and top-K feature selection.
 
-Top-K keeps the full feature vector (the node table always indexes FINGERPRINT_FEATURES)
+Top-K keeps the full feature vector (the node table always indexes the whole feature set)
 and makes the unselected columns constant, so the tree can never split on them.
 """
 

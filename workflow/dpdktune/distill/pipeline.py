@@ -88,7 +88,8 @@ def export(records: pd.DataFrame, config: dict[str, Any], rl_summary: dict[str, 
 def depth_table(sweep: pd.DataFrame) -> pd.DataFrame:
     """Fidelity and performance vs depth per method (best leaf/top-K setting), mean over splits."""
     keys = ["method", "depth", "min_samples_leaf", "top_k"]
-    mean = sweep.groupby(keys, as_index=False)[["fidelity", "near_fidelity", "final", "first", "nodes",
-                                                "walk_ns"]].mean()
+    cols = [c for c in ("fidelity", "near_fidelity", "final", "value_ratio", "teacher_final", "first", "nodes",
+                        "walk_ns") if c in sweep]
+    mean = sweep.groupby(keys, as_index=False)[cols].mean()
     best = mean.sort_values("fidelity", ascending=False).groupby(["method", "depth"], as_index=False).first()
     return best.sort_values(["method", "depth"]).reset_index(drop=True)

@@ -62,12 +62,17 @@ class TreePolicy:
         return np.asarray(self.tree.predict(X), int)
 
 
-def rollout_states(env, act, episodes: int, seed: int) -> np.ndarray:
-    """Raw states visited when `act(raw_state) -> action` drives `env` for `episodes` episodes."""
+def rollout_states(env, act, episodes: int, seed: int, diverse: bool = True) -> np.ndarray:
+    """Raw states visited when `act(raw_state) -> action` drives `env` for `episodes` episodes.
+
+    `diverse`: each episode starts at a random config (and, as always, a random workload), so the
+    roll-outs cover states away from the default config that a deployed policy meets after a
+    workload change, not the same few states of one start over and over."""
     rng = np.random.default_rng(seed)
     states = []
     for _ in range(episodes):
-        env.reset(seed=int(rng.integers(2**31)))
+        options = {"action": int(rng.integers(env.action_space.n))} if diverse else None
+        env.reset(seed=int(rng.integers(2**31)), options=options)
         done = False
         while not done:
             raw = env.observe_raw()

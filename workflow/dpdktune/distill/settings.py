@@ -15,8 +15,9 @@ class DistillSettings:
     top_k_features: tuple[int, ...] = (4, 8, 0)   # 0 = all features
     methods: tuple[str, ...] = METHODS
     teacher: str = "auto"                          # auto = the Q-learner with the best LWO test score
-    confidence_threshold: float = 0.6
-    leaf_margin: float = 0.5                       # novelty: leaf training box widened by this x training std
+    confidence_threshold: float = 0.0              # 0: every leaf keeps its action (no relabelling)
+    leaf_margin: float = 0.5                       # novelty margin when no trial is held out to calibrate it
+    max_false_fallback: float = 0.05               # novelty gate: at most this share of held-out states fall back
     deploy_max_depth: int = 10                     # the deployed tree is the best setting this deep or less
     bc_episodes: int = 10
     viper_iterations: int = 3
@@ -36,6 +37,8 @@ class DistillSettings:
             raise ValueError(f"distill.top_k_features: {list(self.top_k_features)} must be non-empty and >= 0")
         if self.leaf_margin < 0:
             raise ValueError(f"distill.leaf_margin: {self.leaf_margin} must be >= 0")
+        if not 0.0 <= self.max_false_fallback <= 1.0:
+            raise ValueError(f"distill.max_false_fallback: {self.max_false_fallback} must lie in [0, 1]")
         if not 0.0 <= self.confidence_threshold <= 1.0:
             raise ValueError(f"distill.confidence_threshold: {self.confidence_threshold} must lie in [0, 1]")
         if self.teacher not in ("auto", "cql", "bcq", "dqn", "double_dqn", "ppo"):

@@ -3,7 +3,8 @@
 Each split's student is distilled from that split's teacher on its training workloads, and
 scored on the held-out workloads: fidelity (% agreement with the teacher on every recorded
 state of the test workloads; `near_fidelity` also counts actions whose Q is within 5 % of the
-teacher's Q range from the best), closed-loop performance vs the oracle, node count, and the time
+teacher's Q range from the best), closed-loop performance vs the oracle and as a share of the
+teacher's (`value_ratio`), node count, and the time
 of a pure-Python walk of the flattened node table (the C fast path's times come from codegen).
 """
 
@@ -111,6 +112,8 @@ def sweep_split(teacher: Teacher, train: Landscape, test: Landscape, env_setting
     teacher_scores = closed_loop(teacher, test, teacher.normalizer, decisions, env_settings)
     frame = pd.DataFrame(rows)
     frame["teacher_final"] = float(teacher_scores["final"].mean())
+    # the student's closed-loop value on the held-out workloads as a share of the teacher's
+    frame["value_ratio"] = frame["final"] / frame["teacher_final"] if frame["teacher_final"].iloc[0] > 0 else np.nan
     return frame
 
 

@@ -26,6 +26,13 @@ METRIC_NAMES: tuple[str, ...] = (
     "pcie_wr_gbps",
     "dram_gbps",
     "ddio_hit_rate",
+    # what the data plane counts in its own loop (dpdktune.fingerprint's default feature set)
+    "rx_mpps",
+    "imissed_rate",
+    "tx_drop_rate",
+    "rx_burst_fill",
+    "empty_poll_share",
+    "rx_ring_occupancy",
 )
 
 #: What can bind a run, named in its `binding_limit` (the simulator's explanation of a run;

@@ -23,7 +23,7 @@ from typing import Any, Sequence
 import gymnasium as gym
 import numpy as np
 
-from dpdktune.fingerprint import FINGERPRINT_FEATURES
+from dpdktune.fingerprint import FINGERPRINT_FEATURES, feature_names
 from dpdktune.knobs import Knobs
 from dpdktune.rl.landscape import Landscape, Normalizer
 
@@ -77,13 +77,14 @@ class _TuningEnv(gym.Env):
         self.default_action = default_action
         self.normalizer = normalizer
         self.settings = settings
-        self.observation_space = gym.spaces.Box(-10.0, 10.0, (len(FINGERPRINT_FEATURES),), np.float32)
+        self.n_features = len(normalizer.mean)  # the feature set the normalizer was fitted on
+        self.observation_space = gym.spaces.Box(-10.0, 10.0, (self.n_features,), np.float32)
         self.action_space = gym.spaces.Discrete(len(self.grid))
         self._rng = np.random.default_rng(0)
         self.workload = self.workload_names[0]
         self.action = default_action
         self.steps = 0
-        self._raw = np.full(len(FINGERPRINT_FEATURES), np.nan)
+        self._raw = np.full(self.n_features, np.nan)
 
     # -- what a subclass measures -------------------------------------------------------------
     def _measure(self, workload: str, action: int) -> tuple[np.ndarray, float]:
@@ -144,7 +145,7 @@ class ReplayEnv(_TuningEnv):
         w = self.landscape.workloads.index(workload)
         slots = self._slots[w][action]
         if slots.size == 0:  # every trial of this config failed
-            return np.full(len(FINGERPRINT_FEATURES), np.nan), 0.0
+            return np.full(self.n_features, np.nan), 0.0
         s = int(self._rng.choice(slots))
         return self.landscape.features[w, action, s], float(self._value[w, action, s])
 
@@ -176,19 +177,19 @@ class SimEnv(_TuningEnv):
         try:
             result = self.backend.run(spec)
         except RunFailed:
-            return np.full(len(FINGERPRINT_FEATURES), np.nan), 0.0
-        raw = run_features(result.metrics)
+            return np.full(self.n_features, np.nan), 0.0
+        raw = run_features(result.metrics, feature_names(self.config))
         value = run_objective(result.metrics, self.grid[action], result.applied, self.config) / self.oracle[workload]
         return raw, value if np.isfinite(value) else 0.0
 
 
-def run_features(metrics: dict[str, Any]) -> np.ndarray:
+def run_features(metrics: dict[str, Any], names=FINGERPRINT_FEATURES) -> np.ndarray:
     """`fingerprint.feature_frame` of one run's metrics without a DataFrame (a step costs ~1 ms
     less); tests/rl/test_env.py checks that the two agree."""
     m = {k: (np.nan if v is None else v) for k, v in metrics.items()}
     mpps = m.get("throughput_mpps", np.nan)
     m["mean_frame_bytes"] = m.get("throughput_gbps", np.nan) * 125.0 / mpps if mpps else np.nan
-    return np.array([float(m.get(f, np.nan)) for f in FINGERPRINT_FEATURES])
+    return np.array([float(m.get(f, np.nan)) for f in names])
 
 
 def run_objective(metrics: dict[str, Any], knobs: Knobs, applied: Knobs, config: dict[str, Any]) -> float:

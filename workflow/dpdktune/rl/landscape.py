@@ -15,7 +15,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
-from dpdktune.fingerprint import FINGERPRINT_FEATURES, default_knobs, feature_frame
+from dpdktune.fingerprint import FINGERPRINT_FEATURES, default_knobs, feature_frame, feature_names
 from dpdktune.knobs import Knobs, expand_grid
 from dpdktune.objective import config_indices, objective_values
 
@@ -29,9 +29,12 @@ class Landscape:
     #: objective per trial, shape (workloads, configs, trial slots); NaN where missing or failed
     objective: np.ndarray
     default_action: int
+    #: the feature set of the last axis of `features` (config key `features`)
+    feature_names: tuple[str, ...] = FINGERPRINT_FEATURES
 
     @classmethod
-    def from_records(cls, records: pd.DataFrame, config: dict[str, Any]) -> "Landscape":
+    def from_records(cls, records: pd.DataFrame, config: dict[str, Any], names=None) -> "Landscape":
+        """`names`: the features to hold (default: the config's feature set)."""
         grid = expand_grid(config["grid"])
         index = {k: i for i, k in enumerate(grid)}
         frame = records.reset_index(drop=True)
@@ -47,16 +50,17 @@ class Landscape:
         slot = frame.groupby([frame.workload, actions]).cumcount().to_numpy()
         n_slots = int(slot.max()) + 1
         ok = (frame.status == "ok").to_numpy()
-        feats = feature_frame(frame).to_numpy(float)
+        names = tuple(names or feature_names(config))
+        feats = feature_frame(frame, names).to_numpy(float)
         feats[~ok] = np.nan
         objective = objective_values(frame, config).to_numpy(float)
         shape = (len(workloads), len(grid), n_slots)
-        features = np.full(shape + (len(FINGERPRINT_FEATURES),), np.nan)
+        features = np.full(shape + (len(names),), np.nan)
         obj = np.full(shape, np.nan)
         features[w, actions, slot] = feats
         obj[w, actions, slot] = objective
         default = index[default_knobs(config)]
-        return cls(workloads, tuple(grid), features, obj, default)
+        return cls(workloads, tuple(grid), features, obj, default, names)
 
     def subset(self, workloads: Sequence[str]) -> "Landscape":
         """The landscape of only `workloads` (a train or test split)."""
@@ -64,7 +68,8 @@ class Landscape:
         if missing:
             raise ValueError(f"workloads not in the dataset: {missing}")
         idx = [self.workloads.index(w) for w in workloads]
-        return Landscape(tuple(workloads), self.grid, self.features[idx], self.objective[idx], self.default_action)
+        return Landscape(tuple(workloads), self.grid, self.features[idx], self.objective[idx], self.default_action,
+                         self.feature_names)
 
     @property
     def n_actions(self) -> int:

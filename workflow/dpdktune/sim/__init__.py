@@ -5,6 +5,16 @@ One module per mechanism (wire, pcie, cache, cpu, rss, traffic, queueing, noise)
 profile (config/hardware/*.yaml); each mechanism's docstring names its source.
 """
 
-from dpdktune.sim.model import SimOutput, apply_knobs, simulate
+from dataclasses import replace
+
+from dpdktune.sim.dataplane import with_dataplane_metrics
+from dpdktune.sim.model import SimOutput, apply_knobs
+from dpdktune.sim.model import simulate as simulate_physics
 
 __all__ = ["SimOutput", "apply_knobs", "simulate"]
+
+
+def simulate(workload, hw, knobs, seed, **options) -> SimOutput:
+    """`model.simulate`, plus what the data plane counts in its own loop (`sim.dataplane`)."""
+    out = simulate_physics(workload, hw, knobs, seed, **options)
+    return replace(out, metrics=with_dataplane_metrics(out.metrics, out, hw))

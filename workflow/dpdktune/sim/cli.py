@@ -10,7 +10,7 @@ import sys
 from dpdktune.hardware import load_hardware
 from dpdktune.knobs import Knobs
 from dpdktune.metrics.schema import METRIC_NAMES
-from dpdktune.sim.model import simulate
+from dpdktune.sim import simulate
 from dpdktune.workloads import config_catalogue, load_catalogue
 
 
