@@ -46,8 +46,8 @@ def test_lscpu_gives_model_sockets_cores_cpus_and_numa():
 
 def test_without_lscpu_cpuinfo_counts_sockets_and_physical_cores():
     # 2 sockets x 2 cores x 2 threads
-    cpuinfo = "".join(f"processor\t: {i}\nmodel name\t: Some CPU\nphysical id\t: {i // 4}\ncore id\t\t: {(i // 2) % 2}\n"
-                      for i in range(8))
+    cpuinfo = "".join(f"processor\t: {i}\nmodel name\t: Some CPU\nphysical id\t: {i // 4}\n"
+                      f"core id\t\t: {(i // 2) % 2}\n" for i in range(8))
     info = host.parse_probe(_probe_output(cpuinfo=cpuinfo))
     assert (info["host_cpu"], info["host_sockets"], info["host_cores"], info["host_cpus"]) == \
         ("Some CPU", "2", "4", "8")

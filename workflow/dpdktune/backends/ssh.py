@@ -249,6 +249,7 @@ class SshBackend:
         self._version: str | None = None
         self._dpdk: dict[str, str] = {}
         self._host: dict[str, str] | None = None
+        self._host_tried = False
         self._closed = False
         self._live: set[RemoteProcess] = set()
         self._pcap_dir: Path | None = None
@@ -275,7 +276,8 @@ class SshBackend:
             with self._reconnected():
                 info = host_probe.probe(self._dut.run, tb.command_deadline_s, tb.pci["dut"],
                                         nic_note=host_probe.PCAP_NULL_NIC)
-                self.version()
+                if "host_probe_error" not in info:  # an unreachable DUT: one timeout is enough
+                    self.version()
             info.update(self._dpdk, testbed=tb.name, host_address=f"{tb.dut.user}@{tb.dut.host}:{tb.dut.port}")
             info["hardware"] = host_probe.summary(info)
             if "host_probe_error" in info:  # a later call probes again
@@ -294,7 +296,8 @@ class SshBackend:
 
     def run(self, spec: RunSpec) -> RunResult:
         self._closed = False
-        if self._host is None:  # probe while connected, not after close()
+        if not self._host_tried:  # probe while connected, not after close(); once, so that an
+            self._host_tried = True  # unreachable DUT costs each retry one timeout, not three
             self.host()
         self._cleanup()
         try:
