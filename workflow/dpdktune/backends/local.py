@@ -139,9 +139,10 @@ def pcap_null_vdevs(spec: RunSpec, pcaps: list[Path]) -> tuple[list[str], list[i
     if spec.workload.trace:
         pacing = (f"unpaced: DPDK 22.11's net_pcap has no option that honours pcap timestamps (its only "
                   f"arguments are rx_pcap, tx_pcap, rx_iface, rx_iface_in, tx_iface, iface, phy_mac and "
-                  f"infinite_rx), so the trace's packets replay as fast as the forwarding core polls: its "
-                  f"sizes, headers and flows are kept, its recorded {spec.workload.offered_mpps:.4g} Mpps "
-                  f"and timing are not. Paced replay: topology memif with generator pktgen")
+                  f"infinite_rx), so the trace's first local.packets_per_pcap packets replay, looped, as "
+                  f"fast as the forwarding core polls: their sizes, headers and flows are the trace's, its "
+                  f"recorded {spec.workload.offered_mpps:.4g} Mpps and timing are not. Paced replay: "
+                  f"topology memif with generator pktgen")
     return [source, sink], sources, {"ports": note, "pacing": pacing}
 
 
