@@ -1,6 +1,7 @@
 """Atomic file writes: write a temporary sibling, then rename it over the target, so a killed
 run leaves either the old file or the new one, never half of one. `replacing_dir` does the same
-for a directory. (Append-only journals and lock files are the deliberate exceptions: see
+for a directory. The new data is fsynced before the rename and the directory after it, so a power
+loss also leaves the old version or the new one. (Append-only journals and lock files are the deliberate exceptions: see
 campaign/journal.py.)"""
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ def replacing(path: str | Path) -> Iterator[Path]:
     tmp = path.with_name(f".{path.stem}.tmp-{os.getpid()}{path.suffix}")
     try:
         yield tmp
+        _fsync(tmp)  # the data is on disk before the name points at it
         os.replace(tmp, path)
+        _fsync(path.parent)
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -42,10 +45,15 @@ def replacing_dir(path: str | Path) -> Iterator[Path]:
     old: Path | None = None
     try:
         yield tmp
+        for folder, _, names in os.walk(tmp):
+            for name in names:
+                _fsync(Path(folder, name))
+            _fsync(Path(folder))
         if path.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{path.name}.old-", dir=path.parent))
             os.replace(path, old / path.name)
         os.replace(tmp, path)
+        _fsync(path.parent)
     except BaseException:
         if old is not None and not path.exists():
             os.replace(old / path.name, path)
@@ -54,6 +62,15 @@ def replacing_dir(path: str | Path) -> Iterator[Path]:
     finally:
         if old is not None:
             remove_tree(old)
+
+
+def _fsync(path: Path) -> None:
+    """Flush a file's data, or a directory's entries, to the disk (a power loss keeps them)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def remove_tree(root: Path) -> None:
