@@ -159,8 +159,8 @@ def simulate(
     speed = speed_factor(rng, noise_cv)
     rate = traffic.rate_profile(workload.arrival, port_mean, line_pps, steps, dt_us, rng)
     port_counts = traffic.port_arrivals(rate, 1, dt_us, workload.arrival.process, rng)
-    short_stalls = _stall_events(rng, hw.stall_rate_hz * window_s, steps, hw.cores)
-    long_stalls = _stall_events(rng, hw.long_stall_rate_hz * window_s, steps, hw.cores)
+    short_stalls = _stall_events(rng, hw.stall_rate_hz * window_s, steps, hw.max_lcores)
+    long_stalls = _stall_events(rng, hw.long_stall_rate_hz * window_s, steps, hw.max_lcores)
 
     # --- (b) RSS: queue i of every RX port is served by core i
     share = rss.queue_shares(workload.name, workload.flows, workload.zipf_s, hw.rss_reta_size, n_cores)
