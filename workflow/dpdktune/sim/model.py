@@ -1,14 +1,16 @@
-"""One simulated run: compose wire, PCIe, cache, CPU, RSS, traffic, queueing and noise.
+"""One simulated run: compose wire, PCIe, cache, CPU, rings, RSS, traffic, queueing and noise.
 
 Pipeline of one run (all constants from the hardware profile):
 1. apply the knobs (clip to NIC and CPU limits);
 2. offered load per port, capped by the wire (wire.py), modulated over time (traffic.py);
-3. RSS shares per queue (rss.py); per-queue service rate = the tightest of the core's
-   forwarding rate (cpu.py, with L2 and DDIO stalls from cache.py), the queue's share of the
-   NIC, PCIe (pcie.py) and DRAM limits, the NIC's per-queue limit and the RX descriptor window;
+3. RSS shares per queue (rss.py); the rings' thresholds, TX backlog and what the mbuf pool
+   fills (rings.py); per-queue service rate = the tightest of the core's forwarding rate
+   (cpu.py, on its placement, with L2 and DDIO stalls from cache.py and load-dependent
+   contention), the queue's share of the NIC, PCIe (pcie.py) and DRAM limits, the NIC's
+   per-queue limit and the RX refill limit (soft near its mean value);
 4. the stepped finite-buffer queue per RX queue (queueing.py) with OS stalls, then the TX
-   descriptor window (Little's law: in-flight descriptors / completion latency);
-5. metrics and a time series on one clock from the same steps.
+   completion limit (what tx_burst refuses is freed);
+5. metrics, the binding limit and a time series on one clock from the same steps.
 """
 
 from __future__ import annotations
