@@ -279,6 +279,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--workloads", help="comma-separated catalogue names to measure (default: the config's)")
     p.add_argument("--rx", type=_int_list, default=[256, 1024], help="rx_desc values to measure")
     p.add_argument("--bursts", type=_int_list, default=[4, 8, 16, 32, 64], help="burst sizes to measure")
+    p.add_argument("--cores", type=_int_list, default=[1],
+                   help="forwarding core counts to measure (two or more also fit core_contention)")
     p.add_argument("--trials", type=int, default=1)
     p.set_defaults(func=main)
 
@@ -294,7 +296,7 @@ def main(args: argparse.Namespace) -> int:
     if args.measure:
         names = args.workloads.split(",") if args.workloads else None
         workloads = resolve(names) if names else resolve(config["workloads"])
-        grid = [Knobs(rx, rx, 1, b) for rx in args.rx for b in args.bursts]
+        grid = [Knobs(rx, rx, c, b) for rx in args.rx for c in args.cores for b in args.bursts]
         rows = measure(config, workloads, grid, args.trials)
         backend = config["backend"]
     else:
