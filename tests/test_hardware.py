@@ -49,3 +49,22 @@ def test_unknown_and_missing_keys_are_named(tmp_path):
         load_hardware(bad)
     with pytest.raises(ValueError, match="unknown profile"):
         load_hardware("no-such-box")
+
+
+@pytest.mark.parametrize("name", PROFILES)
+def test_ring_cpu_and_placement_fields_are_sane(name):
+    hw = load_hardware(name)
+    assert hw.rx_burst_cap in (32, 64) and hw.tx_rs_thresh <= 64 and hw.rx_free_thresh <= 64
+    assert hw.app_tx_mode == "immediate"  # the real backends run testpmd
+    assert hw.mbuf_pool >= 8192 and hw.line_fill_buffers >= 1 and hw.l2_ways >= 4
+    assert hw.max_lcores == hw.cores * hw.sockets * hw.smt_threads >= hw.cores
+    assert 0 <= hw.smt_gain < 1 and hw.numa_remote_ns > hw.dram_latency_ns * 0.5
+    assert hw.turbo_1core_ghz >= hw.turbo_allcore_ghz >= hw.cpu_ghz
+
+
+def test_bad_tx_mode_is_one_named_error(tmp_path):
+    raw = yaml.safe_load((HARDWARE_DIR / "xeon6140-cx5-100g.yaml").read_text())
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump({**raw, "app_tx_mode": "lazy"}))
+    with pytest.raises(ValueError, match="app_tx_mode.*'lazy'"):
+        load_hardware(bad)

@@ -281,6 +281,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                    help="RX ring sizes to measure, descriptors (default: 256,1024)")
     p.add_argument("--bursts", type=_int_list, default=[4, 8, 16, 32, 64], metavar="N,N",
                    help="burst sizes to measure, packets (default: 4,8,16,32,64)")
+    p.add_argument("--cores", type=_int_list, default=[1], metavar="N,N",
+                   help="forwarding core counts to measure; two or more also fit core_contention (default: 1)")
     p.add_argument("--trials", type=int, default=1, help="runs per measured point (default: %(default)s)")
     p.set_defaults(func=main)
 
@@ -296,7 +298,7 @@ def main(args: argparse.Namespace) -> int:
     if args.measure:
         names = args.workloads.split(",") if args.workloads else None
         workloads = resolve(names, catalogue=catalogue) if names else workloads_of(config)
-        grid = [Knobs(rx, rx, 1, b) for rx in args.rx for b in args.bursts]
+        grid = [Knobs(rx, rx, c, b) for rx in args.rx for c in args.cores for b in args.bursts]
         rows = measure(config, workloads, grid, args.trials)
         backend = config["backend"]
     else:

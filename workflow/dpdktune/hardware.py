@@ -77,9 +77,8 @@ class HardwareProfile:
     fwd_base_cycles: float
     per_burst_cycles: float
     empty_poll_cycles: float
-    #: Universal Scalability Law coefficients of the forwarding software across cores
+    #: inflation of per-packet work per extra loaded core at full utilisation (shared uncore)
     core_contention: float
-    core_coherence: float
     #: TX buffer flush timer of the application (l3fwd-style rte_eth_tx_buffer)
     tx_drain_us: float
     # OS jitter on the forwarding cores

@@ -1,6 +1,6 @@
 """The embedded DPDK performance simulator behind backend `sim`.
 
-One module per mechanism (wire, pcie, cache, cpu, rss, traffic, queueing, noise);
+One module per mechanism (wire, pcie, cache, cpu, rings, rss, traffic, queueing, noise);
 `model.simulate` composes them into one run. Every constant comes from the hardware
 profile (config/hardware/*.yaml); each mechanism's docstring names its source.
 """

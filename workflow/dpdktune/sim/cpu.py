@@ -40,6 +40,8 @@ from dpdktune.hardware import HardwareProfile
 def placement(hw: HardwareProfile, lcores: int) -> tuple[np.ndarray, np.ndarray]:
     """Per lcore: (cycle multiplier from sharing a core with a sibling, True if on the remote socket)."""
     local = hw.cores
+    if lcores <= local:  # the common case: every lcore has a local physical core to itself
+        return np.ones(lcores), np.zeros(lcores, bool)
     siblings = local * (hw.smt_threads - 1)
     index = np.arange(lcores)
     # lcores beyond the local physical cores pair with local cores as siblings

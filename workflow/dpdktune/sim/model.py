@@ -1,14 +1,16 @@
-"""One simulated run: compose wire, PCIe, cache, CPU, RSS, traffic, queueing and noise.
+"""One simulated run: compose wire, PCIe, cache, CPU, rings, RSS, traffic, queueing and noise.
 
 Pipeline of one run (all constants from the hardware profile):
 1. apply the knobs (clip to NIC and CPU limits);
 2. offered load per port, capped by the wire (wire.py), modulated over time (traffic.py);
-3. RSS shares per queue (rss.py); per-queue service rate = the tightest of the core's
-   forwarding rate (cpu.py, with L2 and DDIO stalls from cache.py), the queue's share of the
-   NIC, PCIe (pcie.py) and DRAM limits, the NIC's per-queue limit and the RX descriptor window;
+3. RSS shares per queue (rss.py); the rings' thresholds, TX backlog and what the mbuf pool
+   fills (rings.py); per-queue service rate = the tightest of the core's forwarding rate
+   (cpu.py, on its placement, with L2 and DDIO stalls from cache.py and load-dependent
+   contention), the queue's share of the NIC, PCIe (pcie.py) and DRAM limits, the NIC's
+   per-queue limit and the RX refill limit (soft near its mean value);
 4. the stepped finite-buffer queue per RX queue (queueing.py) with OS stalls, then the TX
-   descriptor window (Little's law: in-flight descriptors / completion latency);
-5. metrics and a time series on one clock from the same steps.
+   completion limit (what tx_burst refuses is freed);
+5. metrics, the binding limit and a time series on one clock from the same steps.
 """
 
 from __future__ import annotations
@@ -159,8 +161,8 @@ def simulate(
     speed = speed_factor(rng, noise_cv)
     rate = traffic.rate_profile(workload.arrival, port_mean, line_pps, steps, dt_us, rng)
     port_counts = traffic.port_arrivals(rate, 1, dt_us, workload.arrival.process, rng)
-    short_stalls = _stall_events(rng, hw.stall_rate_hz * window_s, steps, hw.cores)
-    long_stalls = _stall_events(rng, hw.long_stall_rate_hz * window_s, steps, hw.cores)
+    short_stalls = _stall_events(rng, hw.stall_rate_hz * window_s, steps, hw.max_lcores)
+    long_stalls = _stall_events(rng, hw.long_stall_rate_hz * window_s, steps, hw.max_lcores)
 
     # --- (b) RSS: queue i of every RX port is served by core i
     share = rss.queue_shares(workload.name, workload.flows, workload.zipf_s, hw.rss_reta_size, n_cores)
@@ -203,8 +205,8 @@ def simulate(
                  / ports, 1.0, burst)
     in_flight = np.minimum(hw.line_fill_buffers, n0)
     stall = (cpu.miss_stall_cycles(hw.llc_hit_cycles, l2_miss * cpu_lines, hw.miss_overlap, in_flight)
-             + np.where(remote, cpu.miss_stall_cycles(hw.numa_remote_ns * hz_ns, cpu_dma_lines, hw.miss_overlap,
-                                                      in_flight), 0.0))
+             + (np.where(remote, cpu.miss_stall_cycles(hw.numa_remote_ns * hz_ns, cpu_dma_lines, hw.miss_overlap,
+                                                       in_flight), 0.0) if remote.any() else 0.0))
     mu_q0 = cpu.full_rate_pps(base0 + stall * smt * speed, burst0, idle_cycles, burst, ports, hz, cap) / ports
     # DDIO: packets waiting in the rings (full when the core is overloaded, half full when only
     # the arrival peaks overload it, else a burst plus the M/D/1 mean queue) hold the lines
@@ -257,7 +259,8 @@ def simulate(
     mu_nic = np.minimum(np.minimum(hw.queue_max_mpps * 1e6, min(nic_cap, pcie_cap) * load_share), mu_refill)
     mu = np.maximum(np.minimum(mu_nic, mu_host), 1.0)
     demand = np.maximum(np.minimum(lam, mu), 1e-9)
-    rx_keep = np.where(lam < mu, rings.passed_share(demand, mu_refill), 1.0)
+    soft = (lam < mu) & (demand > rings.NEGLIGIBLE * mu_refill)
+    rx_keep = np.where(soft, rings.passed_share(demand, mu_refill), 1.0)
 
     # --- (e, g) finite buffers: the NIC's on-chip buffer (its share per queue) ahead of the ring
     cell = hw.nic_buffer_cell_bytes
@@ -268,7 +271,7 @@ def simulate(
     _stall_time(long_stalls, hw.long_stall_us, dt_us, steps, n_cores, stalled_us)
     host_service = mu_host * (1.0 - np.minimum(1.0, stalled_us / dt_us)) * dt_s
     offered_q = port_counts * share
-    arrivals = offered_q * rx_keep
+    arrivals = offered_q * rx_keep if (rx_keep < 1.0).any() else offered_q
     if hw.nic_buffer_on_ring_full:
         # the NIC holds frames while the ring is full: one queue of ring + NIC buffer,
         # drained at the slower of the NIC side and the host side
@@ -285,8 +288,13 @@ def simulate(
         dropped = nic_dropped + ring_dropped
         coarse_us = nic_occ * (1e6 / np.maximum(mu_nic, 1.0)) + occ * (1e6 / np.maximum(mu_host, 1.0))
     # TX descriptors: the soft-limited share of what the core served leaves, the rest is freed
-    sent = served * rings.passed_share(served / dt_s, mu_tx)
-    lost = dropped + (served - sent) + (offered_q - arrivals)
+    if (served.max(axis=0) / dt_s > rings.NEGLIGIBLE * mu_tx).any():
+        sent = served * rings.passed_share(served / dt_s, mu_tx)
+        lost = dropped + (served - sent)
+    else:
+        sent, lost = served, dropped
+    if arrivals is not offered_q:
+        lost = lost + (offered_q - arrivals)
 
     # --- metrics (one port's queues, counted for every loaded port)
     total_in = float(offered_q.sum()) * ports

@@ -36,6 +36,8 @@ from dpdktune.hardware import HardwareProfile
 
 #: exponent of the soft minimum between a demanded rate and a ring's mean-value limit
 SOFTMIN_P = 4.0
+#: below this share of a ring's limit the soft loss (< 2e-6) is taken as none
+NEGLIGIBLE = 0.05
 
 
 def threshold(value: int, ring: int) -> int:
