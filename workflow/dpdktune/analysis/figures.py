@@ -63,7 +63,7 @@ def ring_heatmaps(perf: pd.DataFrame, path: str | Path, objective: str) -> None:
     cells["relative"] = np.where(best > 0, cells.objective / best.where(best > 0, 1.0), np.nan)
     for k in ("rx_desc", "tx_desc"):
         cells[k] = pd.Categorical(cells[k].astype(str), [str(v) for v in sorted(perf[k].unique())])
-    cells["cores"] = pd.Categorical([f"{c} cores" for c in cells.cores], [f"{c} cores" for c in sorted(perf.cores.unique())])
+    cells["cores"] = pd.Categorical([f"cores = {c}" for c in cells.cores], [f"cores = {c}" for c in sorted(perf.cores.unique())])
     n = cells.workload.nunique()
     plot = (
         ggplot(cells, aes("rx_desc", "tx_desc", fill="relative"))
