@@ -9,7 +9,7 @@ import pytest
 from dpdktune.report.build import data_source, validation_badge, write_report
 from dpdktune.stage_outputs import ANALYSIS_FIGURES, GAP_FIGURES
 
-N_FIGURES = len(ANALYSIS_FIGURES) + len(GAP_FIGURES)
+N_FIGURES = len(ANALYSIS_FIGURES) + len(GAP_FIGURES) + 1  # + the NDR/PDR figure
 
 
 def _images(html: str) -> list[bytes]:

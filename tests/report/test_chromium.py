@@ -78,7 +78,7 @@ def test_report_loads_cleanly_in_chromium(report_html, stage_outputs, tmp_path):
     result = _check(report_html, tmp_path)
     decision = json.loads((stage_outputs[1].baselines_dir / "decision.json").read_text())["decision"]
     assert result["errors"] == []
-    n = len(ANALYSIS_FIGURES) + len(GAP_FIGURES)
+    n = len(ANALYSIS_FIGURES) + len(GAP_FIGURES) + 1  # + the NDR/PDR figure
     assert result["images"] == n and result["decoded"] == n
     assert result["decision"] == decision
     assert result["width"] <= 1280  # no horizontal scrolling at 1280 px

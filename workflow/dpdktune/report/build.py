@@ -115,6 +115,9 @@ def context(inputs: ReportInputs, config: dict[str, Any]) -> dict[str, Any]:
     figures = {name: embed_image(path) for name, path in fig_paths.items()}
     fig_src = {name: _rel(path) for name, path in fig_paths.items()}
     objectives = _read(b / "objectives.parquet")
+    ndr = ndr_context(a)
+    if ndr["figure"]:
+        figures["ndr"], fig_src["ndr"] = ndr["figure"], _rel(a / "figures" / "ndr.png")
     eta = _read(a / "eta_summary.parquet")
 
     findings = key_findings(vsum, asum, decision, ranges, importance, pats, aggs, eta)
@@ -129,6 +132,7 @@ def context(inputs: ReportInputs, config: dict[str, Any]) -> dict[str, Any]:
         "eta": eta.to_dict("records"),
         "headline": headline(decision, objective),
         "objective_rows": objectives.to_dict("records"),
+        "ndr": ndr,
         "badge": validation_badge(vsum),
         "setup": {
             "backend": config["backend"], "backend_version": provenance.get("backend_version", "?"),
@@ -190,6 +194,24 @@ def _hardware_description(name: str) -> str:
     return f"{hw.description}; LLC {hw.llc_mb:g} MB, {hw.ddio_ways} of {hw.llc_ways} ways for DDIO"
 
 
+
+
+def ndr_context(analyze_dir: Path) -> dict[str, Any]:
+    """The NDR/PDR searches for the report: summary, best-per-core-count table, figure (or why not)."""
+    path = analyze_dir / "ndr_summary.json"
+    if not path.exists():
+        return {"summary": {"supported": False, "reason": "the NDR/PDR search did not run for this report"},
+                "table": None, "figure": None}
+    summary = _json(path)
+    best = _read(analyze_dir / "ndr_best.parquet")
+    wide = best.pivot_table(index=["workload", "cores"], columns="kind", values="rate_mpps").reset_index() \
+        if len(best) else best
+    fig = analyze_dir / "figures" / "ndr.png"
+    return {"summary": summary,
+            "table": table(wide, _rel(analyze_dir / "ndr_best.parquet"), {"NDR": fixed(2), "PDR": fixed(2)},
+                           {"NDR": "NDR (Mpps)", "PDR": f"PDR at {pct(summary['pdr_loss'], 1)} loss (Mpps)"},
+                           max_rows=80) if len(best) else None,
+            "figure": embed_image(fig) if fig.exists() else None}
 
 
 def headline(decision: dict[str, Any], objective: str) -> str:
