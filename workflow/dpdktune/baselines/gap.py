@@ -177,3 +177,16 @@ def failure_modes(
 
 def _oracle_index(oracle_cfg: pd.Series, workload: str, fallback: int) -> int:
     return int(oracle_cfg.get(workload, fallback))
+
+
+def phase1_note(decision_path) -> tuple[str, bool]:
+    """(the Phase-1 decision in one line, did it say GO?) from decision.json, for Phase 2's outputs."""
+    import json
+    from pathlib import Path
+
+    d = json.loads(Path(decision_path).read_text())
+    low, high = d["opportunity_ci"]
+    text = (f"Phase 1 decided {d['decision']} for objective {d.get('headline_objective', '?')} "
+            f"(opportunity {100 * d['opportunity']:.1f} %, 95 % CI {100 * low:.1f} % to {100 * high:.1f} %, "
+            f"best baseline {d['best_baseline']})")
+    return text, d["decision"] == "GO"
