@@ -89,6 +89,6 @@ def test_in_sample_opportunity_uses_the_trial_means():
     got = gap.in_sample_opportunity(scores, "A")
     want = np.mean([(11 - 9.5) / 11, (5 - 3.5) / 5, (9 - 8.5) / 9])
     assert got == pytest.approx(want)
-    row = gap.objective_row(gap.aggregates(gap.per_workload(scores), scores, ORDER, 200, 0), {"go": 0.25, "maybe": 0.15},
-                            scores)
+    aggs = gap.aggregates(gap.per_workload(scores), scores, ORDER, 200, 0)
+    row = gap.objective_row(aggs, {"go": 0.25, "maybe": 0.15}, scores)
     assert row["best_baseline"] == "A" and row["opportunity_in_sample"] == pytest.approx(want)

@@ -74,7 +74,8 @@ def test_summary_answers_the_configured_objective_with_one_row_per_objective(rep
         assert f"<code>{name}</code>" in table and f"{100 * row['opportunity']:.1f} %" in table
     headline = re.search(r'id="headline">(.*?)</p>', html, re.S).group(1)
     assert config["objective"] in headline and decision["decision"] in headline
-    assert re.search(r'id="data-source">Simulated data — profile ' + re.escape(config["hardware"]) + ", not calibrated", html)
+    banner = r'id="data-source">Simulated data — profile ' + re.escape(config["hardware"]) + ", not calibrated"
+    assert re.search(banner, html)
 
 
 @pytest.mark.parametrize("summary, text, cls", [

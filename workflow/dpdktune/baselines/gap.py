@@ -137,7 +137,8 @@ def decide(aggs: pd.DataFrame, thresholds: dict[str, float], validation_passed: 
     }
 
 
-def objective_row(aggs: pd.DataFrame, thresholds: dict[str, float], scores: pd.DataFrame | None = None) -> dict[str, Any]:
+def objective_row(aggs: pd.DataFrame, thresholds: dict[str, float],
+                  scores: pd.DataFrame | None = None) -> dict[str, Any]:
     """The decision.json entry of one objective: opportunity, its CI, decision, best baseline,
     and the same baseline's opportunity against the in-sample oracle (the upward-biased bracket)."""
     d = decide(aggs, thresholds)

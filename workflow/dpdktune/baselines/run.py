@@ -98,8 +98,8 @@ def run_gap(
         per_wl = gap.per_workload(part)
         aggs = gap.aggregates(per_wl, part, BASELINES, n_boot, seed)
         per_objective[objective] = gap.objective_row(aggs, config["decision"], part)
-        rows.append({"objective": objective, "label": LABELS.get(objective, objective), "headline": objective == headline,
-                     **per_objective[objective]})
+        rows.append({"objective": objective, "label": LABELS.get(objective, objective),
+                     "headline": objective == headline, **per_objective[objective]})
         if objective == headline:
             head_scores, head_wl, head_aggs = part, per_wl, aggs
     tables = {

@@ -162,15 +162,16 @@ def context(inputs: ReportInputs, config: dict[str, Any]) -> dict[str, Any]:
                                  "eta_sq cores": fixed(3), "eta_sq rx_desc": fixed(3)}, {"eta_sq": "eta_sq rx_desc:cores"}),
             "sweet": table(sweet, _rel(a / "sweet_spots.parquet"), {"loss_at_min": pct, "loss_at_max": pct}, max_rows=20),
             "cliffs": table(cliffs, _rel(a / "cliffs.parquet"), {"change": pct}, max_rows=12),
-            "objectives": table(objectives.loc[:, ["objective", "label", "opportunity", "ci_low", "ci_high", "best_baseline",
-                                                   "decision"]], _rel(b / "objectives.parquet"),
+            "objectives": table(objectives.loc[:, ["objective", "label", "opportunity", "ci_low", "ci_high",
+                                                   "best_baseline", "decision"]], _rel(b / "objectives.parquet"),
                                 {"opportunity": pct, "ci_low": pct, "ci_high": pct},
                                 {"label": "what it measures", "ci_low": "95 % CI low", "ci_high": "95 % CI high",
                                  "best_baseline": "best baseline"}),
             "eta": table(eta, _rel(a / "eta_summary.parquet"), {"median": fixed(3), "min": fixed(3), "max": fixed(3)},
                          {"median": "median eta² over workloads", "min": "min", "max": "max"}),
             "aggregates": table(aggs, _rel(b / "aggregates.parquet"), {
-                "mean_value": fixed(3), "mean_gap": pct, "worst_gap": pct, "std_gap": pct, "gap_ci_low": pct, "gap_ci_high": pct, "inference_us": fixed(1)}),
+                "mean_value": fixed(3), "mean_gap": pct, "worst_gap": pct, "std_gap": pct, "gap_ci_low": pct,
+                "gap_ci_high": pct, "inference_us": fixed(1)}),
             "comparison": table(comparison_shown, _rel(b / "comparison.parquet"), comp_cols, comp_labels),
             "significance": table(signif, _rel(b / "significance.parquet"),
                                   {"mean_gap_diff": pct, "t": fixed(2), "p_value": fixed(4), "p_holm": fixed(4)},
@@ -238,8 +239,10 @@ def data_source(provenance: dict[str, str], config: dict[str, Any]) -> dict[str,
     if backend == "sim":
         calibrated = _calibrated(hardware)
         return {"kind": "simulated", "text": (
-            f"Simulated data — profile {hardware}, " + ("calibrated against measured runs" if calibrated else "not calibrated")
-            + f" ({provenance.get('backend_version', 'simulator')}). Every number is a model output, not a measurement.")}
+            f"Simulated data — profile {hardware}, "
+            + ("calibrated against measured runs" if calibrated else "not calibrated")
+            + f" ({provenance.get('backend_version', 'simulator')}). "
+            "Every number is a model output, not a measurement.")}
     host = provenance.get("host", "an unnamed host")
     parts = [p for p in (provenance.get("host_cpu"), provenance.get("host_nic")) if p]
     dpdk = provenance.get("dpdk_version")
@@ -309,8 +312,10 @@ def key_findings(vsum, asum, decision, ranges, importance, pats, aggs, eta=None)
     flips = vsum.get("verdict_flips") or {}
     out.append(
         f"Validation: {vsum['ok_runs']:,} of {vsum['expected_runs']:,} expected runs succeeded; "
-        f"{vsum['errors']} error(s), {vsum['warnings']} warning(s); {pct(vsum.get('outlier_share', 0.0))} of runs flagged as outliers"
-        + (f"; a pass/fail SLO verdict differs between trials for {pct(flips['share'])} of configs" if flips else "") + "."
+        f"{vsum['errors']} error(s), {vsum['warnings']} warning(s); "
+        f"{pct(vsum.get('outlier_share', 0.0))} of runs flagged as outliers"
+        + (f"; a pass/fail SLO verdict differs between trials for {pct(flips['share'])} of configs" if flips else "")
+        + "."
     )
     return out
 
