@@ -4,7 +4,7 @@ Goal (issue #4): <= 3 minutes on 2 cores, sweep included, for the Phase-1 report
 fresh working directory (`--directory`), in steps, so each stage's share is visible:
 
   1. sweep      snakemake characterize outputs (15 workloads x 125 configs x 3 trials)
-  2. phase 1    validate, analyze, baselines, gap (snakemake, the same DAG as report.html)
+  2. phase 1    validate, analyze, NDR/PDR searches, baselines, gap (snakemake, the same DAG as report.html)
   3. report     rendering report.html with no extra sections (in-process, as the rule does)
   4. full       with --full: `snakemake report.html` itself, which also runs whatever extra
                 report sections are wired in (Phase 2: RL + distillation)
@@ -30,7 +30,7 @@ SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 GOAL_S = 180.0
 
 SWEEP = ["results/characterize/dataset.parquet", "results/characterize/manifest.json"]
-PHASE1 = ["results/baselines/decision.json", "results/analyze/summary.json"]
+PHASE1 = ["results/baselines/decision.json", "results/analyze/summary.json", "results/analyze/ndr_summary.json"]
 
 
 def snakemake(workdir: Path, cores: int, targets: list[str], timeout: float) -> float:

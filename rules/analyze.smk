@@ -17,3 +17,25 @@ rule analyze_landscape:
         "results/logs/analyze/analyze_landscape.log",
     script:
         "../workflow/scripts/analyze_landscape.py"
+
+
+# NDR/PDR (RFC 2544 throughput) per config by binary search over the offered rate; on a backend
+# without rate control it records why, and the report says so.
+rule search_ndr:
+    conda:
+        "../envs/dpdktune.yaml"
+    input:
+        dataset=rules.merge_dataset.output.dataset,
+        gate=rules.gate_validation.output.gate,
+    output:
+        table="results/analyze/ndr.parquet",
+        best="results/analyze/ndr_best.parquet",
+        summary="results/analyze/ndr_summary.json",
+        figure="results/analyze/figures/ndr.png",
+    params:
+        workloads=WORKLOADS,
+    threads: workflow.cores
+    log:
+        "results/logs/analyze/search_ndr.log",
+    script:
+        "../workflow/scripts/analyze_ndr.py"

@@ -7,6 +7,7 @@ rule render_fastpath:
     input:
         tree=rules.distill_tree.output.tree,
         template="csrc/templates/fastpath_tree.c.j2",
+        decision=rules.analyze_gap.output.decision,
     output:
         source="results/codegen/fastpath_tree.c",
         fpt="results/codegen/tree.fpt",

@@ -56,6 +56,7 @@ rule phase2_section:
         top=rules.distill_tree.output.top,
         rules=rules.distill_tree.output.rules,
         figure=rules.distill_tree.output.figure,
+        decision=rules.analyze_gap.output.decision,
     output:
         section="results/distill/phase2_section.json",
         comparison="results/distill/phase2_comparison.parquet",

@@ -30,7 +30,8 @@ def test_carrying_the_load_on_the_most_cores_beats_one_core_that_drops_most_pack
 
 
 def test_one_stall_costs_a_run_some_value_but_never_drops_it_below_a_config_that_misses_the_slo():
-    clean, stalled, missing = value(rows=[(2, 0.0, 30.0, 128, 128), (2, 0.003, 30.0, 128, 128), (2, 0.3, 30.0, 128, 128)])
+    clean, stalled, missing = value(rows=[(2, 0.0, 30.0, 128, 128), (2, 0.003, 30.0, 128, 128),
+                                          (2, 0.3, 30.0, 128, 128)])
     assert 0.5 * clean < stalled < clean
     assert stalled > 3 * missing
 

@@ -1,7 +1,9 @@
 import numpy as np
 import pytest
 
-from dpdktune.baselines.evaluate import BASELINES, STATIC_MEAN, oracle_selection, score_baselines, score_policy, splits_for
+from dpdktune.baselines.evaluate import (
+    BASELINES, STATIC_MEAN, oracle_selection, score_baselines, score_policy, splits_for,
+)
 from dpdktune.fingerprint import fingerprints
 from dpdktune.objective import objective_table, trial_table
 
@@ -59,5 +61,6 @@ def test_cross_fitted_oracle_is_chosen_on_the_other_trials_and_scored_on_its_own
     static = scores[scores.policy == STATIC_MEAN]
     for row in static.itertuples():
         assert row.achieved == pytest.approx(trials.loc[(row.workload, row.trial), row.config_index])
-        assert row.oracle == pytest.approx(trials.loc[(row.workload, row.trial), int(trials.loc[(row.workload, 1 - row.trial)].idxmax())])
+        best_other = int(trials.loc[(row.workload, 1 - row.trial)].idxmax())
+        assert row.oracle == pytest.approx(trials.loc[(row.workload, row.trial), best_other])
     assert oracle_selection(trials).startswith("cross-fitted") and oracle_selection(None).startswith("in-sample")

@@ -82,3 +82,13 @@ def test_significance_reports_holm_adjusted_p_values():
     assert len(sig) == 3
     assert (sig.p_holm >= sig.p_value).all()
     assert list(sig.significant) == list(sig.p_holm < 0.05)
+
+
+def test_in_sample_opportunity_uses_the_trial_means():
+    scores = _scores().assign(achieved_mean=lambda f: f.achieved + 0.5, oracle_mean=lambda f: f.oracle + 1.0)
+    got = gap.in_sample_opportunity(scores, "A")
+    want = np.mean([(11 - 9.5) / 11, (5 - 3.5) / 5, (9 - 8.5) / 9])
+    assert got == pytest.approx(want)
+    aggs = gap.aggregates(gap.per_workload(scores), scores, ORDER, 200, 0)
+    row = gap.objective_row(aggs, {"go": 0.25, "maybe": 0.15}, scores)
+    assert row["best_baseline"] == "A" and row["opportunity_in_sample"] == pytest.approx(want)

@@ -35,10 +35,17 @@ def test_the_phase2_section_renders_through_the_report_extension_point(records, 
         "depth_figure": str(p2.depth_figure(depth, tmp_path / "depth.png")),
         "tree_figure": str(draw_top(out["tree"], out["table"], tmp_path / "top.svg")),
     }
-    spec = p2.section_spec(summary, out["summary"], "\n".join(out["top"]), paths, config)
+    spec = p2.section_spec(summary, out["summary"], "\n".join(out["top"]), paths, config,
+                           "Phase 1 decided NO-GO for objective cores_at_slo (opportunity 8.0 %)")
     section = load_section(write_text(json.dumps(spec), tmp_path / "section.json"))
     assert section["id"] == "phase2" and len(section["tables"]) == 4 and len(section["figures"]) == 3
     assert all(f["uri"].startswith("data:image/") for f in section["figures"])
     assert any("gplearn" in p for p in section["paragraphs"])
+    assert section["paragraphs"][0].startswith("Phase 1 decided NO-GO for objective cores_at_slo")
+    rl_best = comparison[comparison.policy.str.startswith("RL-")].score_vs_oracle.max()
+    base = comparison[~comparison.policy.str.startswith("RL-") & (comparison.policy != "Oracle")]
+    versus = section["paragraphs"][1]
+    assert f"{rl_best:.3f}" in versus and f"best baseline {base.loc[base.score_vs_oracle.idxmax()].policy}" in versus
+    assert ("RL is behind" in versus) == (rl_best < base.score_vs_oracle.max())
     rules = pd.read_parquet(paths["rules_table"])
     assert rules.states.is_monotonic_decreasing

@@ -36,6 +36,13 @@ def stage_outputs(campaign, tmp_path_factory):
     write_frame(groups, root / "validate" / "groups.parquet", prov)
     write_json(summary, root / "validate" / "summary.json")
     analyze(records, config, root / "analyze", prov)
+    from dpdktune import ndr
+
+    table, ndr_summary = ndr.run(config, config["workloads"][:2], 1)
+    write_frame(table, root / "analyze" / "ndr.parquet", prov)
+    write_frame(ndr.best_by_cores(table), root / "analyze" / "ndr_best.parquet", prov)
+    ndr.ndr_figure(ndr.best_by_cores(table), root / "analyze" / "figures" / "ndr.png", ndr_summary)
+    write_json(ndr_summary, root / "analyze" / "ndr_summary.json")
     run_baselines(records, config, root / "baselines", prov)
     run_gap(pd.read_parquet(root / "baselines" / "scores.parquet"), pd.read_parquet(root / "baselines" / "fingerprints.parquet"),
             config, summary["passed"], root / "baselines", prov)

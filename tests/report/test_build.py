@@ -6,7 +6,10 @@ import re
 import pandas as pd
 import pytest
 
-from dpdktune.report.build import write_report
+from dpdktune.report.build import data_source, validation_badge, write_report
+from dpdktune.stage_outputs import ANALYSIS_FIGURES, GAP_FIGURES
+
+N_FIGURES = len(ANALYSIS_FIGURES) + len(GAP_FIGURES) + 1  # + the NDR/PDR figure
 
 
 def _images(html: str) -> list[bytes]:
@@ -18,7 +21,7 @@ def test_report_is_self_contained_with_the_decision(report_html, stage_outputs):
     decision = json.loads((stage_outputs[1].baselines_dir / "decision.json").read_text())
     assert re.search(rf'id="decision">{re.escape(decision["decision"])}<', html)
     images = _images(html)
-    assert len(images) == 7 and all(img[:8] == b"\x89PNG\r\n\x1a\n" for img in images)
+    assert len(images) == N_FIGURES and all(img[:8] == b"\x89PNG\r\n\x1a\n" for img in images)
     assert not re.search(r'(src|href)="(?!data:|#)', html)  # nothing fetched from elsewhere
 
 
@@ -48,7 +51,7 @@ def test_extra_section_is_rendered_from_its_spec(stage_outputs, tmp_path):
     write_report(dataclasses.replace(inputs, sections=(tmp_path / "section.json",)), config, out)
     html = out.read_text()
     assert 'id="phase2"' in html and "RL closes the gap." in html and "RL scores" in html
-    assert len(_images(html)) == 8
+    assert len(_images(html)) == N_FIGURES + 1
 
 
 def test_section_spec_without_a_title_is_rejected(tmp_path):
@@ -57,3 +60,35 @@ def test_section_spec_without_a_title_is_rejected(tmp_path):
     (tmp_path / "s.json").write_text(json.dumps({"id": "x"}))
     with pytest.raises(ValueError, match="'title'"):
         load_section(tmp_path / "s.json")
+
+
+def test_summary_answers_the_configured_objective_with_one_row_per_objective(report_html, stage_outputs):
+    config, inputs = stage_outputs
+    html = report_html.read_text()
+    decision = json.loads((inputs.baselines_dir / "decision.json").read_text())
+    assert decision["headline_objective"] == config["objective"]
+    assert set(decision["objectives"]) == {config["objective"], *config["decision"]["objectives"]}
+    table = re.search(r'<table id="objectives">(.*?)</table>', html, re.S).group(1)
+    assert table.count("<tr") == 1 + len(decision["objectives"])
+    for name, row in decision["objectives"].items():
+        assert f"<code>{name}</code>" in table and f"{100 * row['opportunity']:.1f} %" in table
+    headline = re.search(r'id="headline">(.*?)</p>', html, re.S).group(1)
+    assert config["objective"] in headline and decision["decision"] in headline
+    banner = r'id="data-source">Simulated data — profile ' + re.escape(config["hardware"]) + ", not calibrated"
+    assert re.search(banner, html)
+
+
+@pytest.mark.parametrize("summary, text, cls", [
+    ({"passed": True, "errors": 0, "warnings": 0}, "passed", "ok"),
+    ({"passed": True, "errors": 0, "warnings": 7}, "passed with 7 warnings", "warn"),
+    ({"passed": False, "errors": 2, "warnings": 7}, "errors found (2)", "bad"),
+])
+def test_validation_badge_counts_warnings(summary, text, cls):
+    assert validation_badge(summary) == {"cls": cls, "text": text}
+
+
+def test_banner_names_the_measured_host_nic_and_dpdk():
+    banner = data_source({"backend": "ssh", "hardware": "xeon8180-xl710-40g", "host": "dut1", "host_cpu": "Xeon 8180",
+                          "host_nic": "XL710", "dpdk_version": "22.11"}, {"backend": "ssh", "hardware": "x"})
+    assert banner["kind"] == "measured"
+    assert banner["text"].startswith("Measured on dut1, Xeon 8180, XL710, DPDK 22.11")

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from dpdktune.stage_outputs import ANALYSIS_FIGURES, GAP_FIGURES
+
 # tests/conftest.py's helper (this directory's own conftest.py shadows the module name)
 _spec = importlib.util.spec_from_file_location("_tests_conftest", Path(__file__).parents[1] / "conftest.py")
 _shared = importlib.util.module_from_spec(_spec)
@@ -39,28 +41,34 @@ window.addEventListener("load", function () {
     try { if (img.complete && img.naturalWidth > 0) { ctx.drawImage(img, 0, 0, 1, 1); decoded += 1; } }
     catch (e) { window.__errors.push("image: " + e); }
   });
+  // how much each figure is scaled down on screen (its text shrinks by the same factor)
+  var scales = imgs.filter(function (i) { return i.naturalWidth > 0; })
+                   .map(function (i) { return i.getBoundingClientRect().width / i.naturalWidth; });
+  var summary = document.getElementById("summary");
   var out = document.createElement("pre"); out.id = "__check";
   out.textContent = JSON.stringify({images: imgs.length, decoded: decoded, errors: window.__errors,
     decision: (document.getElementById("decision") || {}).textContent || null,
-    width: document.documentElement.scrollWidth});
+    width: document.documentElement.scrollWidth, min_scale: Math.min.apply(null, scales.concat([1])),
+    summary_bottom: summary ? summary.getBoundingClientRect().bottom : null,
+    badge: (document.getElementById("validation-badge") || {}).textContent || null});
   document.body.appendChild(out);
 });
 """
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", "--no-first-run", "--window-size=1280,2000"]
+         "--disable-sync", "--no-first-run"]
 
 
-def _chromium(tmp_path, *args) -> subprocess.CompletedProcess:
+def _chromium(tmp_path, *args, window: str = "1280,2000") -> subprocess.CompletedProcess:
     exe = require_program("chromium", "the report test renders report.html headless")
-    cmd = [exe, *FLAGS, f"--user-data-dir={tmp_path / 'profile'}", *args]
+    cmd = [exe, *FLAGS, f"--window-size={window}", f"--user-data-dir={tmp_path / 'profile'}", *args]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
 
 
-def _check(page, tmp_path) -> dict:
+def _check(page, tmp_path, window: str = "1280,2000") -> dict:
     html = page.read_text()
     checked = tmp_path / f"checked-{page.name}"
     checked.write_text(html.replace("<head>", f"<head><script>{CHECKER}</script>", 1))
-    run = _chromium(tmp_path, "--virtual-time-budget=15000", "--dump-dom", checked.as_uri())
+    run = _chromium(tmp_path, "--virtual-time-budget=15000", "--dump-dom", checked.as_uri(), window=window)
     found = re.search(r'<pre id="__check">(.*?)</pre>', run.stdout, re.S)
     assert found, f"checker produced no result; chromium rc={run.returncode}, stderr tail: {run.stderr[-2000:]}"
     return json.loads(found.group(1).replace("&quot;", '"').replace("&amp;", "&"))
@@ -70,7 +78,8 @@ def test_report_loads_cleanly_in_chromium(report_html, stage_outputs, tmp_path):
     result = _check(report_html, tmp_path)
     decision = json.loads((stage_outputs[1].baselines_dir / "decision.json").read_text())["decision"]
     assert result["errors"] == []
-    assert result["images"] == 7 and result["decoded"] == 7
+    n = len(ANALYSIS_FIGURES) + len(GAP_FIGURES) + 1  # + the NDR/PDR figure
+    assert result["images"] == n and result["decoded"] == n
     assert result["decision"] == decision
     assert result["width"] <= 1280  # no horizontal scrolling at 1280 px
 
@@ -92,3 +101,19 @@ def test_screenshot_at_1280px(report_html, tmp_path):
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = struct.unpack(">II", data[16:24])
     assert (width, height) == (1280, 2000)
+
+
+def test_summary_fits_one_screen_and_figures_stay_readable_at_1400px(report_html, stage_outputs, tmp_path):
+    """At 1400 x 1000 px the executive summary ends within the first screen, and no figure is
+    shrunk below 75 % of its pixels (the figures use 11-13 pt text at 96 dpi, so >= 11 px)."""
+    result = _check(report_html, tmp_path, window="1400,1000")
+    assert result["errors"] == []
+    assert result["summary_bottom"] is not None and result["summary_bottom"] <= 1000
+    assert result["min_scale"] >= 0.75
+    summary = json.loads((stage_outputs[1].validate_dir / "summary.json").read_text())
+    want = "passed" if summary["passed"] and not summary["warnings"] else None
+    assert result["badge"] == want or f"{summary['warnings']} warnings" in result["badge"]
+    shot = tmp_path / "top.png"
+    run = _chromium(tmp_path, f"--screenshot={shot}", report_html.as_uri(), window="1400,1000")
+    assert shot.exists(), run.stderr[-2000:]
+    assert struct.unpack(">II", shot.read_bytes()[16:24]) == (1400, 1000)

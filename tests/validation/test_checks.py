@@ -117,6 +117,7 @@ def test_slo_verdicts_count_passing_trials_and_mark_flips(records, config):
     records.loc[group.index[0], "drop_rate"] = 0.01  # one trial misses the loss SLO
     verdicts = checks.slo_verdicts(records, config)
     row = verdicts[(verdicts.workload == "large1500") & (verdicts.rx_desc == records.at[i, "rx_desc"])
-                   & (verdicts.tx_desc == records.at[i, "tx_desc"]) & (verdicts.cores == records.at[i, "cores"])].iloc[0]
+                   & (verdicts.tx_desc == records.at[i, "tx_desc"])
+                   & (verdicts.cores == records.at[i, "cores"])].iloc[0]
     assert row.slo_trials == len(group) and row.slo_pass == len(group) - 1 and row.verdict_flip
     assert not verdicts[(verdicts.slo_pass == 0) | (verdicts.slo_pass == verdicts.slo_trials)].verdict_flip.any()

@@ -35,11 +35,11 @@ import pandas as pd
 OBJECTIVES = ("cores_at_slo", "slo_goodput_per_core", "throughput_mpps", "zero_loss_mpps", "p99_slo_mpps")
 #: What each objective measures, for the report.
 LABELS = {
-    "cores_at_slo": "fewest cores carrying the load within the SLO (goodput per charged core)",
-    "slo_goodput_per_core": "goodput within the SLO per core (Mpps/core)",
-    "throughput_mpps": "forwarded throughput (Mpps)",
-    "zero_loss_mpps": "throughput discounted by loss beyond slo.loss (Mpps)",
-    "p99_slo_mpps": "throughput discounted by p99 beyond slo.p99_us (Mpps)",
+    "cores_at_slo": "fewest cores carrying the load within the SLO",
+    "slo_goodput_per_core": "goodput within the SLO per core",
+    "throughput_mpps": "forwarded Mpps",
+    "zero_loss_mpps": "Mpps, discounted by loss beyond the SLO",
+    "p99_slo_mpps": "Mpps, discounted by p99 beyond the SLO",
 }
 #: Replaced config keys and objective names, with what replaces them.
 RENAMED = {"slo_p99_us": "slo.p99_us", "zero_loss_drop_rate": "slo.loss", "mpps_per_core": "slo_goodput_per_core"}

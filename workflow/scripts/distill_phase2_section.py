@@ -7,6 +7,7 @@ import pandas as pd
 from dpdktune.distill import phase2_section as p2
 from dpdktune.logs import rule_logging
 from dpdktune.atomic import write_json
+from dpdktune.baselines.gap import phase1_note
 from dpdktune.campaign.partitioned import dataset_provenance
 from dpdktune.metrics.parquet import write_frame
 from dpdktune.rl.records import read_records
@@ -26,5 +27,6 @@ with rule_logging(snakemake.log[0]):
     paths = {"rl_summary": inp.rl_summary, "distill_summary": inp.distill_summary, "comparison": out.comparison,
              "depth": inp.depth, "rules_table": out.rules_table, "latency": out.latency,
              "curves_figure": out.curves_figure, "depth_figure": out.depth_figure, "tree_figure": inp.figure}
-    write_json(p2.section_spec(rl_summary, distill_summary, Path(inp.top).read_text(), paths, snakemake.config),
+    phase1, _ = phase1_note(inp.decision)
+    write_json(p2.section_spec(rl_summary, distill_summary, Path(inp.top).read_text(), paths, snakemake.config, phase1),
                out.section)

@@ -63,7 +63,8 @@ def ring_heatmaps(perf: pd.DataFrame, path: str | Path, objective: str) -> None:
     cells["relative"] = np.where(best > 0, cells.objective / best.where(best > 0, 1.0), np.nan)
     for k in ("rx_desc", "tx_desc"):
         cells[k] = pd.Categorical(cells[k].astype(str), [str(v) for v in sorted(perf[k].unique())])
-    cells["cores"] = pd.Categorical([f"{c} cores" for c in cells.cores], [f"{c} cores" for c in sorted(perf.cores.unique())])
+    levels = [f"cores = {c}" for c in sorted(perf.cores.unique())]
+    cells["cores"] = pd.Categorical([f"cores = {c}" for c in cells.cores], levels)
     n = cells.workload.nunique()
     plot = (
         ggplot(cells, aes("rx_desc", "tx_desc", fill="relative"))
@@ -89,7 +90,8 @@ def knob_effects_plot(cells: pd.DataFrame, path: str | Path, objective: str) -> 
     summary = data.groupby(["knob", "level"], observed=True).relative.agg(["mean", "std", "count"]).reset_index()
     from scipy import stats
 
-    half = stats.t.ppf(0.975, np.maximum(summary["count"] - 1, 1)) * summary["std"].fillna(0) / np.sqrt(summary["count"])
+    t = stats.t.ppf(0.975, np.maximum(summary["count"] - 1, 1))
+    half = t * summary["std"].fillna(0) / np.sqrt(summary["count"])
     summary["low"], summary["high"] = summary["mean"] - half, summary["mean"] + half
     plot = (
         ggplot(data, aes("level", "relative"))
@@ -193,7 +195,8 @@ def penalty_heatmap(penalty: pd.DataFrame, path: str | Path) -> None:
         ggplot(data, aes("config_of", "workload", fill="penalty"))
         + geom_tile()
         + geom_text(aes(label="label"), size=6)
-        + scale_fill_gradient(low="#ffffff", high=PALETTE[3], limits=(0, 1), labels=lambda v: [f"{100 * x:.0f}" for x in v])
+        + scale_fill_gradient(low="#ffffff", high=PALETTE[3], limits=(0, 1),
+                              labels=lambda v: [f"{100 * x:.0f}" for x in v])
         + labs(x="running the best config of ...", y="workload", fill="penalty (%)\n100 = total loss")
         + readable(11)
         + theme(axis_text_x=element_text(rotation=60, ha="right"))

@@ -79,7 +79,8 @@ def variance_decomposition(records: pd.DataFrame, value: str = "objective") -> p
         for name, fs in terms:
             factors.extend(fs)
             rss1, rank1 = _rss(y, *factors)
-            rows.append((workload, name, rank1 - rank0, rss0 - rss1, (rss0 - rss1) / ss_total if ss_total > 0 else np.nan))
+            eta = (rss0 - rss1) / ss_total if ss_total > 0 else np.nan
+            rows.append((workload, name, rank1 - rank0, rss0 - rss1, eta))
             rss0, rank0 = rss1, rank1
         rows.append((workload, "residual", len(y) - rank0, rss0, rss0 / ss_total if ss_total > 0 else np.nan))
     return pd.DataFrame(rows, columns=["workload", "effect", "df", "sum_sq", "eta_sq"])

@@ -33,7 +33,8 @@ FitPolicy = Callable[[pd.DataFrame, np.ndarray], Choose]
 STATIC_MEAN, STATIC_WORST = "Static (best mean)", "Static (best worst-case)"
 #: Baseline display names, in report column order (Oracle last).
 BASELINES = (STATIC_MEAN, STATIC_WORST, "Rules", "Lookup", "Linear", "DT-5", "Oracle")
-SCORE_COLUMNS = ("policy", "split", "workload", "trial", "config_index", "achieved", "oracle", "gap", "inference_us")
+SCORE_COLUMNS = ("policy", "split", "workload", "trial", "config_index", "achieved", "oracle", "gap", "inference_us",
+                 "achieved_mean", "oracle_mean")
 CROSS_FITTED = "cross-fitted: the oracle is chosen on a workload's other trials and scored on the held-out trial"
 IN_SAMPLE = "in-sample: the oracle is chosen and scored on the same trial means (biased upward)"
 
@@ -100,9 +101,11 @@ def score_policy(fit_policy: FitPolicy, X: pd.DataFrame, table: pd.DataFrame, sp
         chosen = np.asarray(choose(x_test), dtype=int)
         test_names = x_test.index.get_level_values("workload")
         test_trials = x_test.index.get_level_values("trial").astype(int)
+        rows_mean = values.index.get_indexer(test_names)
+        achieved_mean = values.to_numpy()[rows_mean, chosen]  # in-sample: the same means the oracle is chosen on
+        oracle_mean = oracle.loc[test_names].to_numpy()
         if held is None:
-            achieved = values.to_numpy()[values.index.get_indexer(test_names), chosen]
-            best = oracle.loc[test_names].to_numpy()
+            achieved, best = achieved_mean, oracle_mean
         else:
             trial_values, trial_oracle = held
             rows = trial_values.index.get_indexer(pd.MultiIndex.from_arrays([test_names, test_trials]))
@@ -120,6 +123,8 @@ def score_policy(fit_policy: FitPolicy, X: pd.DataFrame, table: pd.DataFrame, sp
             "oracle": best,
             "gap": np.divide(best - achieved, best, out=np.zeros_like(best), where=best > 0),
             "inference_us": _time_per_decision(choose, x_test),
+            "achieved_mean": achieved_mean,
+            "oracle_mean": oracle_mean,
         }))
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(SCORE_COLUMNS))
 

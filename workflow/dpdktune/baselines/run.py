@@ -97,9 +97,9 @@ def run_gap(
         part = scores[scores.objective == objective].drop(columns="objective")
         per_wl = gap.per_workload(part)
         aggs = gap.aggregates(per_wl, part, BASELINES, n_boot, seed)
-        per_objective[objective] = gap.objective_row(aggs, config["decision"])
-        rows.append({"objective": objective, "label": LABELS.get(objective, objective), "headline": objective == headline,
-                     **per_objective[objective]})
+        per_objective[objective] = gap.objective_row(aggs, config["decision"], part)
+        rows.append({"objective": objective, "label": LABELS.get(objective, objective),
+                     "headline": objective == headline, **per_objective[objective]})
         if objective == headline:
             head_scores, head_wl, head_aggs = part, per_wl, aggs
     tables = {
@@ -117,6 +117,7 @@ def run_gap(
     splits = splits_for(config, sorted(traits.index))
     decision.update({
         "headline_objective": headline,
+        "opportunity_in_sample": per_objective[headline].get("opportunity_in_sample"),
         "objectives": per_objective,
         "splits": len(splits),
         "held_out_per_split": len(splits[0][1]) if splits else 0,

@@ -68,11 +68,11 @@ def compile_c(
     return Path(output)
 
 
-def generate(table: dict[str, Any], out_dir: str | Path, *, walk: str = "auto") -> dict[str, Path]:
+def generate(table: dict[str, Any], out_dir: str | Path, *, walk: str = "auto", phase1: str = "") -> dict[str, Path]:
     """Write fastpath_tree.c (compiled-in tree) and tree.fpt (the same tree for fp_load)."""
     out_dir = Path(out_dir)
     source = out_dir / "fastpath_tree.c"
-    write_text(render_tree(table, walk=walk), source)
+    write_text(render_tree(table, walk=walk, phase1=phase1), source)
     fpt = write_fpt(compile_table(table), out_dir / "tree.fpt")
     return {"source": source, "fpt": fpt}
 

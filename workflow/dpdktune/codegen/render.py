@@ -82,12 +82,13 @@ WALKS = ("table", "nested")
 AUTO_NESTED_DEPTH = 4  # "auto": nested from this depth on (benchmarks/fastpath_bench.py: nested won at depth 5-20)
 
 
-def render_tree(table: dict[str, Any], *, walk: str = "table", template: str = TEMPLATE) -> str:
+def render_tree(table: dict[str, Any], *, walk: str = "table", template: str = TEMPLATE, phase1: str = "") -> str:
     """The C source of the compiled-in tree for tree.json `table`.
 
     walk="table" walks the node table branch-free; walk="nested" emits nested if/else for the
     compiled-in tree (loaded trees are always walked as tables); walk="auto" picks nested for
-    trees at least AUTO_NESTED_DEPTH deep. All return the same leaf.
+    trees at least AUTO_NESTED_DEPTH deep. All return the same leaf. `phase1` (the go/no-go
+    decision in words) goes into the header, so a deployed tree says whether Phase 1 backed it.
     """
     if walk not in ("auto", *WALKS):
         raise ValueError(f"codegen.walk must be one of {('auto', *WALKS)}, got {walk!r}")
@@ -102,6 +103,7 @@ def render_tree(table: dict[str, Any], *, walk: str = "table", template: str = T
         "tree_generator": table["generator"],
         "tree_sha256": table_sha256(table),
         "inputs": inputs,
+        "phase1": phase1,
     }
     actions = [str(int(a)) for a in tree.leaf_action]
     leaf_of = [f"{int(v)}u" for v in tree.leaf_of]

@@ -14,6 +14,8 @@ import pandas as pd
 
 from dpdktune.atomic import write_text
 from dpdktune.metrics.parquet import read_provenance
+from dpdktune.objective import LABELS as OBJECTIVE_LABELS
+from dpdktune.objective import slo
 from dpdktune.report.embed import embed_image
 from dpdktune.report.format import num, fixed, pct, table
 from dpdktune.report.sections import load_section
@@ -102,21 +104,36 @@ def context(inputs: ReportInputs, config: dict[str, Any]) -> dict[str, Any]:
     top_wide = top_wide.merge(best, on="workload").merge(clusters, on="workload", how="left")
 
     comp_cols = {c: (pct if c.endswith("_gap") else fixed(2)) for c in comparison.columns if c != "workload"}
-    comp_labels = {c: c.replace("_mpps", " Mpps").replace("_gap", " gap") for c in comparison.columns}
+    comp_labels = {c: c.replace("_value", " value").replace("_gap", " gap") for c in comparison.columns}
     oracle_col = "Oracle_gap"
     comparison_shown = comparison.drop(columns=[oracle_col]) if oracle_col in comparison else comparison
 
-    figures = {name: embed_image(a / "figures" / f"{name}.png") for name in
-               ("dynamic_range", "heatmap_rx_cores", "heatmap_rx_tx", "heatmap_aggregate", "penalty", "importance")}
-    figures["gap"] = embed_image(b / "figures" / "gap.png")
-    fig_src = {name: _rel(a / "figures" / f"{name}.png") for name in figures if name != "gap"} | {"gap": _rel(b / "figures" / "gap.png")}
+    from dpdktune.stage_outputs import ANALYSIS_FIGURES, GAP_FIGURES
 
-    findings = key_findings(vsum, asum, decision, ranges, importance, pats, aggs)
+    fig_paths = {name: a / "figures" / f"{name}.png" for name in ANALYSIS_FIGURES}
+    fig_paths |= {name: b / "figures" / f"{name}.png" for name in GAP_FIGURES}
+    figures = {name: embed_image(path) for name, path in fig_paths.items()}
+    fig_src = {name: _rel(path) for name, path in fig_paths.items()}
+    objectives = _read(b / "objectives.parquet")
+    ndr = ndr_context(a)
+    if ndr["figure"]:
+        figures["ndr"], fig_src["ndr"] = ndr["figure"], _rel(a / "figures" / "ndr.png")
+    eta = _read(a / "eta_summary.parquet")
+
+    findings = key_findings(vsum, asum, decision, ranges, importance, pats, aggs, eta)
     return {
         "title": f"dpdktune characterisation — campaign {manifest.get('campaign_id', '?')}",
         "generated": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "decision": decision, "findings": findings, "objective": objective,
         "objective_label": OBJECTIVE_LABELS.get(objective, objective),
+        "slo": slo(config),
+        "banner": data_source(provenance, config),
+        "confidence_scope": confidence_scope(decision, provenance, config, vsum),
+        "eta": eta.to_dict("records"),
+        "headline": headline(decision, objective),
+        "objective_rows": objectives.to_dict("records"),
+        "ndr": ndr,
+        "badge": validation_badge(vsum),
         "setup": {
             "backend": config["backend"], "backend_version": provenance.get("backend_version", "?"),
             **_hardware(provenance, config),
@@ -145,10 +162,20 @@ def context(inputs: ReportInputs, config: dict[str, Any]) -> dict[str, Any]:
                                  "eta_sq cores": fixed(3), "eta_sq rx_desc": fixed(3)}, {"eta_sq": "eta_sq rx_desc:cores"}),
             "sweet": table(sweet, _rel(a / "sweet_spots.parquet"), {"loss_at_min": pct, "loss_at_max": pct}, max_rows=20),
             "cliffs": table(cliffs, _rel(a / "cliffs.parquet"), {"change": pct}, max_rows=12),
+            "objectives": table(objectives.loc[:, ["objective", "label", "opportunity", "ci_low", "ci_high",
+                                                   "best_baseline", "decision"]], _rel(b / "objectives.parquet"),
+                                {"opportunity": pct, "ci_low": pct, "ci_high": pct},
+                                {"label": "what it measures", "ci_low": "95 % CI low", "ci_high": "95 % CI high",
+                                 "best_baseline": "best baseline"}),
+            "eta": table(eta, _rel(a / "eta_summary.parquet"), {"median": fixed(3), "min": fixed(3), "max": fixed(3)},
+                         {"median": "median eta² over workloads", "min": "min", "max": "max"}),
             "aggregates": table(aggs, _rel(b / "aggregates.parquet"), {
-                "mean_mpps": fixed(3), "mean_gap": pct, "worst_gap": pct, "std_gap": pct, "gap_ci_low": pct, "gap_ci_high": pct, "inference_us": fixed(1)}),
+                "mean_value": fixed(3), "mean_gap": pct, "worst_gap": pct, "std_gap": pct, "gap_ci_low": pct,
+                "gap_ci_high": pct, "inference_us": fixed(1)}),
             "comparison": table(comparison_shown, _rel(b / "comparison.parquet"), comp_cols, comp_labels),
-            "significance": table(signif, _rel(b / "significance.parquet"), {"mean_gap_diff": pct, "t": fixed(2), "p_value": fixed(4)}),
+            "significance": table(signif, _rel(b / "significance.parquet"),
+                                  {"mean_gap_diff": pct, "t": fixed(2), "p_value": fixed(4), "p_holm": fixed(4)},
+                                  {"p_holm": "p (Holm-adjusted)", "significant": "significant (Holm, 5 %)"}),
             "failures": table(failures, _rel(b / "failure_modes.parquet"), {"gap": pct}, max_rows=25),
         },
         "sections": [load_section(p) for p in inputs.sections],
@@ -180,38 +207,127 @@ def _hardware_description(name: str) -> str:
     return f"{hw.description}; LLC {hw.llc_mb:g} MB, {hw.ddio_ways} of {hw.llc_ways} ways for DDIO"
 
 
-from dpdktune.objective import LABELS as OBJECTIVE_LABELS  # noqa: E402  (one home for the labels)
 
 
-def key_findings(vsum, asum, decision, ranges, importance, pats, aggs) -> list[str]:
+def ndr_context(analyze_dir: Path) -> dict[str, Any]:
+    """The NDR/PDR searches for the report: summary, best-per-core-count table, figure (or why not)."""
+    path = analyze_dir / "ndr_summary.json"
+    if not path.exists():
+        return {"summary": {"supported": False, "reason": "the NDR/PDR search did not run for this report"},
+                "table": None, "figure": None}
+    summary = _json(path)
+    best = _read(analyze_dir / "ndr_best.parquet")
+    wide = best.pivot_table(index=["workload", "cores"], columns="kind", values="rate_mpps").reset_index() \
+        if len(best) else best
+    fig = analyze_dir / "figures" / "ndr.png"
+    return {"summary": summary,
+            "table": table(wide, _rel(analyze_dir / "ndr_best.parquet"), {"NDR": fixed(2), "PDR": fixed(2)},
+                           {"NDR": "NDR (Mpps)", "PDR": f"PDR at {pct(summary['pdr_loss'], 1)} loss (Mpps)"},
+                           max_rows=80) if len(best) else None,
+            "figure": embed_image(fig) if fig.exists() else None}
+
+
+def headline(decision: dict[str, Any], objective: str) -> str:
+    """The go/no-go answer in words, for the config's objective."""
+    opp, best = pct(decision["opportunity"]), decision["best_baseline"]
+    if objective == "cores_at_slo":
+        meaning = (f"picking each workload's best config would carry the same traffic within the SLO on {opp} fewer "
+                   f"cores than {best} (where no config carries the load: deliver {opp} more goodput)")
+    else:
+        meaning = f"{best} loses {opp} of the oracle's {OBJECTIVE_LABELS.get(objective, objective)}"
+    bands = decision["thresholds"]
+    where = ("above " + pct(bands["go"], 0) if decision["decision"] == "GO" else
+             "between " + pct(bands["maybe"], 0) + " and " + pct(bands["go"], 0) if decision["decision"] == "MAYBE" else
+             "below " + pct(bands["maybe"], 0))
+    return (f"Answer for the config's objective, {objective} ({OBJECTIVE_LABELS.get(objective, objective)}): "
+            f"on held-out workloads, {meaning}. That is {where}: {decision['decision']}. "
+            "Other objectives give the answers in the table.")
+
+
+def data_source(provenance: dict[str, str], config: dict[str, Any]) -> dict[str, str]:
+    """The banner: where the numbers come from, in one line, and how far to trust them."""
+    backend = provenance.get("backend", config["backend"])
+    hardware = provenance.get("hardware", config["hardware"])
+    if backend == "sim":
+        calibrated = _calibrated(hardware)
+        return {"kind": "simulated", "text": (
+            f"Simulated data — profile {hardware}, "
+            + ("calibrated against measured runs" if calibrated else "not calibrated")
+            + f" ({provenance.get('backend_version', 'simulator')}). "
+            "Every number is a model output, not a measurement.")}
+    host = provenance.get("host", "an unnamed host")
+    parts = [p for p in (provenance.get("host_cpu"), provenance.get("host_nic")) if p]
+    dpdk = provenance.get("dpdk_version")
+    text = f"Measured on {host}" + (f", {', '.join(parts)}" if parts else "") + (f", DPDK {dpdk}" if dpdk else "")
+    return {"kind": "measured", "text": f"{text} ({backend} backend, profile {hardware})."}
+
+
+def _calibrated(name: str) -> bool:
+    from dpdktune.hardware import load_hardware
+
+    try:
+        return any(str(v).startswith("dpdktune calibrate") for v in load_hardware(name).sources.values())
+    except (ValueError, OSError):
+        return False
+
+
+def confidence_scope(decision: dict[str, Any], provenance: dict[str, str], config: dict[str, Any],
+                     vsum: dict[str, Any]) -> dict[str, str]:
+    """What the confidence level covers, and what it does not."""
+    n = decision.get("splits", "?")
+    covers = (f"sampling variation over workloads: a bootstrap over the held-out workloads' gaps from {n} "
+              "leave-workload-out splits, with the oracle chosen on other trials than it is scored on")
+    missing = ["the choice of objective (the table below shows how the answer moves with it)",
+               "workloads outside the campaign's catalogue"]
+    if provenance.get("backend", config["backend"]) == "sim":
+        missing.insert(0, "how well the simulator models real hardware")
+    if vsum.get("warnings"):
+        missing.append(f"the {vsum['warnings']} validation warning(s)")
+    return {"covers": covers, "not": "; ".join(missing)}
+
+
+def validation_badge(vsum: dict[str, Any]) -> dict[str, str]:
+    if not vsum["passed"]:
+        return {"cls": "bad", "text": f"errors found ({vsum['errors']})"}
+    n = vsum.get("warnings", 0)
+    return {"cls": "ok" if n == 0 else "warn", "text": "passed" if n == 0 else f"passed with {n} warnings"}
+
+
+def key_findings(vsum, asum, decision, ranges, importance, pats, aggs, eta=None) -> list[str]:
     """The executive summary's findings, each computed from a stage output."""
     n = asum["workloads"]
     sens = asum["sensitivity_counts"]
     div = asum["diversity"]
-    out = [
-        f"Opportunity {pct(decision['opportunity'])} (95 % CI {pct(decision['opportunity_ci'][0])} – "
-        f"{pct(decision['opportunity_ci'][1])}): the best simple baseline, {decision['best_baseline']}, "
-        f"loses that much of the oracle on held-out workloads.",
+    out = []
+    if eta is not None and len(eta):
+        main = eta[~eta.effect.str.contains(":") & (eta.effect != "residual")]
+        inter = eta[eta.effect.str.contains(":")]
+        parts = [f"{r.effect} {r['median']:.2f} ({r['min']:.2f}–{r['max']:.2f})" for _, r in main.iterrows()]
+        text = "Variance of the objective explained (median eta² over workloads, range): " + "; ".join(parts)
+        if len(inter):
+            top = inter.iloc[0]
+            text += f"; the largest interaction, {top.effect}, {top['median']:.2f}"
+        out.append(text + ".")
+    out += [
         f"{sens.get('high', 0)} of {n} workloads are highly config-sensitive (best/worst > "
         f"{asum['options']['high_sensitivity']:g}×), {sens.get('low', 0)} barely (< {asum['options']['low_sensitivity']:g}×); "
-        f"median dynamic range {asum['median_dynamic_range']:.2f}×.",
-        f"{div['distinct_best']} distinct optimal configs among {n} workloads; running another workload's "
-        f"optimum costs {pct(asum['mean_penalty_off_diagonal'])} on average.",
+        f"{div['distinct_best']} distinct optimal configs; running another workload's optimum costs "
+        f"{pct(asum['mean_penalty_off_diagonal'])} on average.",
     ]
     ranked = importance[~importance.definitional].sort_values("rank")
     if len(ranked):
         r = ranked.iloc[0]
-        out.append(f"Most informative metric about the objective: {r.metric} (mutual information {r.mutual_info:.2f} nats, "
-                   f"Spearman rho {r.spearman:+.2f}).")
-    if len(pats):
-        out.append(f"{len(pats)} reversal pattern(s) found; best supported: {pats.iloc[0].statement}")
-    else:
-        out.append("No knob effect reverses sign with a workload trait (automated search found no pattern).")
-    best_inf = aggs[aggs.policy == decision["best_baseline"]].inference_us
+        out.append(f"Most informative metric about the objective, among those not computed from it: {r.metric} "
+                   f"(mutual information {r.mutual_info:.2f} nats, Spearman rho {r.spearman:+.2f}).")
+    out.append(f"{len(pats)} knob effect(s) reverse sign with a workload trait (see Patterns)." if len(pats) else
+               "No knob effect reverses sign with a workload trait (automated search found no pattern).")
+    flips = vsum.get("verdict_flips") or {}
     out.append(
         f"Validation: {vsum['ok_runs']:,} of {vsum['expected_runs']:,} expected runs succeeded; "
-        f"{vsum['errors']} error(s), {vsum['warnings']} warning(s)"
-        + (f"; {decision['best_baseline']} decides in {best_inf.iloc[0]:.0f} µs (Python)." if len(best_inf) else ".")
+        f"{vsum['errors']} error(s), {vsum['warnings']} warning(s); "
+        f"{pct(vsum.get('outlier_share', 0.0))} of runs flagged as outliers"
+        + (f"; a pass/fail SLO verdict differs between trials for {pct(flips['share'])} of configs" if flips else "")
+        + "."
     )
     return out
 

@@ -25,7 +25,8 @@ def validate(
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     """(issues, groups, summary) for `records` against the grid, trials and `workloads` of `config`."""
     opts = config["validate"]
-    groups = checks.reproducibility(records, config).merge(checks.slo_verdicts(records, config), on=checks.GROUP, how="left")
+    groups = checks.reproducibility(records, config).merge(checks.slo_verdicts(records, config), on=checks.GROUP,
+                                                           how="left")
     issues = pd.concat(
         [
             checks.missing_points(records, config, workloads),
@@ -48,7 +49,8 @@ def validate(
         "warnings": int((issues.severity == "warning").sum()),
         "outliers_by_metric": {str(k): int(v) for k, v in issues[issues.check == "outlier"].groupby("metric").size().items()},
         # the flagged share of points: successful runs with at least one metric flagged
-        "outlier_share": float(issues[issues.check == "outlier"].run_id.nunique() / max(1, (records.status == "ok").sum())),
+        "outlier_share": float(issues[issues.check == "outlier"].run_id.nunique()
+                               / max(1, (records.status == "ok").sum())),
         "verdict_flips": _flips(groups),
         "groups": int(len(groups)),
         "groups_cv_flagged": int(groups.cv_flagged.sum()),
@@ -67,7 +69,8 @@ def _flips(groups: pd.DataFrame) -> dict[str, Any]:
     """How often the pass/fail SLO verdict of a config differs between its trials."""
     flips = groups.verdict_flip.fillna(False).astype(bool)
     by_workload = groups.assign(flip=flips).groupby("workload").flip.mean()
-    return {"groups": int(len(groups)), "flipped": int(flips.sum()), "share": float(flips.mean()) if len(groups) else 0.0,
+    return {"groups": int(len(groups)), "flipped": int(flips.sum()),
+            "share": float(flips.mean()) if len(groups) else 0.0,
             "by_workload": {str(k): float(v) for k, v in by_workload.sort_values(ascending=False).items()}}
 
 

@@ -1,0 +1,67 @@
+import dataclasses
+
+import pytest
+
+from dpdktune import ndr
+
+
+@pytest.mark.parametrize("knee", [0.0, 3.3, 7.77, 10.0])
+def test_binary_search_finds_the_highest_passing_rate_within_precision(knee):
+    probes = []
+
+    def loss(rate):
+        probes.append(rate)
+        return 0.0 if rate <= knee else 0.01
+
+    rate, n = ndr.binary_search(loss, 10.0, 0.0, 0.01)
+    assert rate <= knee and knee - rate <= 0.01 * 10.0 + 1e-12
+    assert n == len(probes) and n <= 9
+
+
+def test_search_on_the_simulator_brackets_the_loss_knee(small_config):
+    from dpdktune.backends import make_backend
+    from dpdktune.campaign.plan import campaign_workloads, load_campaign_hardware, workload_runs
+
+    small_config["ndr"] = {"precision": 0.02}
+    table = ndr.search_workload(small_config, "bursty")
+    assert len(table) == 2 * 8 and set(table.kind) == {"NDR", "PDR"}
+    wide = table.pivot_table(index="config_index", columns="kind", values="rate_mpps")
+    assert (wide.PDR >= wide.NDR).all()
+    backend = make_backend(small_config)
+    hw = load_campaign_hardware(small_config)
+    workload = next(w for w in campaign_workloads(small_config) if w.name == "bursty")
+    specs = {s.knobs: s for s in workload_runs(small_config, workload, hw) if s.trial == 0}
+    for row in table[table.kind == "NDR"].itertuples():
+        spec = next(s for k, s in specs.items() if (k.rx_desc, k.tx_desc, k.cores, k.burst) ==
+                    (row.rx_desc, row.tx_desc, row.cores, row.burst))
+
+        def loss(rate):
+            probe = dataclasses.replace(spec, workload=dataclasses.replace(workload, offered_mpps=rate))
+            return backend.run(probe).metrics["drop_rate"]
+
+        if row.rate_mpps > 0:
+            assert loss(row.rate_mpps) <= 0.0
+        if row.rate_mpps < row.line_mpps:
+            assert loss(min(row.line_mpps, row.rate_mpps + 0.02 * row.line_mpps)) > 0.0
+    backend.close()
+
+
+@pytest.mark.parametrize("config, supported", [
+    ({"backend": "sim"}, True),
+    ({"backend": "local", "local": {"topology": "pcap_null", "generator": "testpmd"}}, False),
+    ({"backend": "local", "local": {"topology": "memif", "generator": "pktgen"}}, True),
+    ({"backend": "ssh", "ssh": {"testbeds": [{"generator_app": "trex"}]}}, True),
+    ({"backend": "ssh", "ssh": {"testbeds": [{"generator_app": "testpmd-txonly"}]}}, False),
+])
+def test_rate_control_says_in_one_line_why_a_backend_cannot_search(config, supported):
+    ok, why = ndr.rate_control(config)
+    assert ok == supported
+    assert (why == "") == supported and "\n" not in why
+    if not supported:
+        assert why.startswith("NDR/PDR search is not supported on this backend")
+
+
+def test_an_unsupported_backend_gives_an_empty_table_and_the_reason(small_config):
+    small_config = {**small_config, "backend": "local", "local": {"topology": "pcap_null", "generator": "testpmd"}}
+    table, summary = ndr.run(small_config, ["bursty"], 1)
+    assert table.empty and not summary["supported"] and "not supported" in summary["reason"]
