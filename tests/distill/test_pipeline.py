@@ -11,7 +11,7 @@ def test_sweep_then_export_gives_a_valid_tree_from_the_best_q_learner(records, c
     sweep = pipeline.run_sweep(records, config, rl_summary, trained["model_dir"])
     assert set(sweep.split) == {"0", "1"}
     assert set(sweep.teacher) == {rl_summary["best_q_algorithm"]} == {"cql"}
-    out = pipeline.export(records, config, rl_summary, trained["model_dir"], sweep, {"dataset": "tiny"})
+    out = pipeline.export(records, config, rl_summary, trained["deployed_dir"], sweep, {"dataset": "tiny"})
     validate(out["table"])
     s = out["summary"]
     assert s["setting"]["depth"] <= config["distill"]["deploy_max_depth"]
@@ -25,5 +25,5 @@ def test_sweep_then_export_gives_a_valid_tree_from_the_best_q_learner(records, c
 
 def test_a_ppo_teacher_is_allowed_but_auto_needs_a_q_learner():
     with pytest.raises(ValueError, match="distill.teacher"):
-        pipeline.teacher_algorithm(DistillSettings(), {"best_q_algorithm": None})
+        pipeline.teacher_algorithm(DistillSettings(teacher="auto"), {"best_q_algorithm": None})
     assert pipeline.teacher_algorithm(DistillSettings(teacher="ppo"), {}) == "ppo"

@@ -39,7 +39,23 @@ def comparison(records: pd.DataFrame, config: dict[str, Any], rl_decisions: pd.D
         rows.append({"policy": f"RL-{row['method']}", "decision": "closed loop, settled config",
                      "splits": row["splits"], "score_vs_oracle": row["final"], "ci_low": row["final_lo"],
                      "ci_high": row["final_hi"], "inference_us": row.get("inference_us")})
-    return pd.DataFrame(rows).sort_values("score_vs_oracle", ascending=False).reset_index(drop=True)
+    ranked = pd.DataFrame(rows).sort_values("score_vs_oracle", ascending=False)
+    return pd.concat([ranked, pd.DataFrame(paired_rows(decisions))], ignore_index=True)
+
+
+def paired_rows(decisions: pd.DataFrame) -> list[dict[str, Any]]:
+    """Each RL policy minus each baseline, paired split by split (an RL policy's training seeds
+    averaged within a split), with a 95 % t-interval over splits: > 0 means RL picks better."""
+    means = decisions.groupby(["policy", "split"])["score"].mean().unstack("policy")
+    rows = []
+    for rl in [p for p in means if str(p).startswith("RL-")]:
+        for base in [p for p in means if not str(p).startswith("RL-") and p != "Oracle"]:
+            diff = (means[rl] - means[base]).dropna()
+            mean, lo, hi = mean_ci(diff)
+            rows.append({"policy": f"{rl} minus {base}", "decision": "paired difference over splits",
+                         "splits": int(len(diff)), "score_vs_oracle": mean, "ci_low": lo, "ci_high": hi,
+                         "inference_us": None})
+    return rows
 
 
 def latency(rl_summary: dict[str, Any], distill_summary: dict[str, Any], depth: pd.DataFrame) -> pd.DataFrame:

@@ -19,10 +19,10 @@ from dpdktune.rl.landscape import Landscape
 from dpdktune.rl.settings import RLSettings
 
 
-def teacher_algorithm(ds: DistillSettings, rl_summary: dict[str, Any]) -> str:
+def teacher_algorithm(ds: DistillSettings, rl_summary: dict[str, Any] | None) -> str:
     if ds.teacher != "auto":
         return ds.teacher
-    best = rl_summary.get("best_q_algorithm")
+    best = (rl_summary or {}).get("best_q_algorithm")
     if not best:
         raise ValueError("distill.teacher: auto needs a Q-learning algorithm in rl.algorithms")
     return best
@@ -53,16 +53,24 @@ def run_sweep(records: pd.DataFrame, config: dict[str, Any], rl_summary: dict[st
     return pd.concat(frames, ignore_index=True)
 
 
-def export(records: pd.DataFrame, config: dict[str, Any], rl_summary: dict[str, Any], model_dir: str | Path,
-           sweep: pd.DataFrame, inputs: dict[str, str]) -> dict[str, Any]:
-    """The deployed tree: tree.json's dict, the fitted tree, rules in words and a summary."""
+def export(records: pd.DataFrame, config: dict[str, Any], rl_summary: dict[str, Any] | None,
+           deployed_dir: str | Path, sweep: pd.DataFrame | None, inputs: dict[str, str]) -> dict[str, Any]:
+    """The deployed tree: tree.json's dict, the fitted tree, rules in words and a summary.
+
+    `deployed_dir` holds <algorithm>/all.json (rule train_rl_deployed). The RL summary is needed
+    only for distill.teacher auto, the sweep only for distill.deploy auto."""
     ds = DistillSettings.from_config(config.get("distill", {}))
     rl = RLSettings.from_config(config.get("rl", {}))
     env_settings = EnvSettings.from_config(config.get("rl", {}))
     algorithm = teacher_algorithm(ds, rl_summary)
-    setting = select(sweep, ds.deploy_max_depth)
+    if ds.deploy == "auto":
+        if sweep is None:
+            raise ValueError("distill.deploy: auto needs the distillation sweep")
+        setting = select(sweep, ds.deploy_max_depth)
+    else:
+        setting = {k: (str(v) if k == "method" else int(v)) for k, v in ds.deploy.items()}
     full = Landscape.from_records(records, config)
-    teacher, _ = _teacher(Path(model_dir), algorithm, ALL, rl.device)
+    teacher, _ = _teacher(Path(deployed_dir), algorithm, ALL, rl.device)
     tree = fit_deployed(teacher, full, env_settings, ds, setting, rl.eval_decisions)
     table = tree_table(tree, teacher, full, ds, setting["method"],
                        {**inputs, "teacher": f"{algorithm}/{ALL}", **{k: str(v) for k, v in setting.items()}})
