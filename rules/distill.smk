@@ -54,6 +54,7 @@ rule phase2_section:
         top=rules.distill_tree.output.top,
         rules=rules.distill_tree.output.rules,
         figure=rules.distill_tree.output.figure,
+        fastpath="fastpath.so",  # rules/codegen.smk builds it (included after this file)
     output:
         section="results/distill/phase2_section.json",
         comparison="results/distill/phase2_comparison.parquet",

@@ -108,7 +108,8 @@ def _rl_model(algorithm: str, campaign_dir: Path, config: dict[str, Any]):
 
     meta = campaign_dir / MODEL_DIR / algorithm / f"{ALL}.json"
     if not meta.exists():
-        raise ValueError(f"--policy rl:{algorithm}: no deployed model at {meta} (run `snakemake fastpath.so` or `snakemake rl` first)")
+        raise ValueError(f"--policy rl:{algorithm}: no deployed model at {meta} "
+                         f"(run `snakemake fastpath.so` or `snakemake rl` first)")
     model, normalizer, _ = load_model(meta, config.get("rl", {}).get("device", "auto"))
     return model, normalizer
 

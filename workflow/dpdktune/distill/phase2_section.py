@@ -43,6 +43,22 @@ def comparison(records: pd.DataFrame, config: dict[str, Any], rl_decisions: pd.D
     return pd.concat([ranked, pd.DataFrame(paired_rows(decisions))], ignore_index=True)
 
 
+def deployed_rows(fastpath: str | Path, records: pd.DataFrame, config: dict[str, Any]) -> pd.DataFrame:
+    """The deployed fastpath.so, fallbacks included, scored as it runs (`dpdktune score`) next to
+    the static config its fallback runs, on the campaign's workloads: in-sample, since the tree
+    saw them all (`benchmarks/phase2_score.py` scores unseen workloads)."""
+    from dpdktune.score import score
+
+    rows = []
+    for policy, label in ((str(fastpath), "fastpath.so (deployed, in-sample)"),
+                          ("static", "Static (best worst-case, in-sample)")):
+        r = score(policy, records, config, campaign=".", campaign_records=records)
+        rows.append({"policy": label, "decision": f"{r['decision']}; fallback rate {r['fallback_rate']:.1%}",
+                     "splits": 0, "score_vs_oracle": r["fraction_of_oracle"], "ci_low": r["ci"][0],
+                     "ci_high": r["ci"][1], "inference_us": None})
+    return pd.DataFrame(rows)
+
+
 def paired_rows(decisions: pd.DataFrame) -> list[dict[str, Any]]:
     """Each RL policy minus each baseline, paired split by split (an RL policy's training seeds
     averaged within a split), with a 95 % t-interval over splits: > 0 means RL picks better."""
@@ -175,7 +191,9 @@ def section_spec(rl_summary: dict[str, Any], distill_summary: dict[str, Any], to
             {"label": "Tree nodes", "value": str(distill_summary["nodes"]), "source": paths["distill_summary"]},
         ],
         "tables": [
-            {"caption": "RL vs baselines vs oracle, leave-workload-out (objective / oracle, 95 % CI over splits)",
+            {"caption": "RL vs baselines vs oracle, leave-workload-out (objective / oracle, 95 % CI over splits); "
+                        "the deployed fastpath.so rows are in-sample (CI over workloads); 'A minus B' rows are "
+                        "paired differences over splits",
              "source": paths["comparison"]},
             {"caption": "Distillation: fidelity and held-out performance vs depth (best leaf size / top-K)",
              "source": paths["depth"]},
