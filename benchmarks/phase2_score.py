@@ -36,9 +36,10 @@ def build(campaign: Path, configfiles: list[str]) -> float:
     for name in ("config", "profiles", "csrc"):
         if not (campaign / name).exists():
             (campaign / name).symlink_to(REPO / name)
-    cmd = [str(Path(sys.executable).with_name("snakemake")), "--snakefile", str(REPO / "Snakefile"),
-           "--directory", str(campaign), "--cores", "2", *sum((["--configfile", f] for f in configfiles), []),
-           "fastpath.so", "results/baselines/decision.json"]
+    # targets first: --configfile takes every argument after it
+    cmd = [str(Path(sys.executable).with_name("snakemake")), "fastpath.so", "results/baselines/decision.json",
+           "--snakefile", str(REPO / "Snakefile"), "--directory", str(campaign), "--cores", "2",
+           *(["--configfile", *configfiles] if configfiles else [])]
     start = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, env=os.environ | {"PYTHONUNBUFFERED": "1"})
     if proc.returncode != 0:

@@ -51,3 +51,16 @@ def test_normalizer_maps_missing_to_zero_and_inverts(landscape):
     assert norm.transform(with_gap)[3] == 0.0
     assert norm.impute(with_gap)[3] == norm.mean[3]
     assert Normalizer.from_dict(norm.to_dict()).mean.tolist() == norm.mean.tolist()
+
+
+def test_workloads_no_config_serves_are_left_out(landscape):
+    import numpy as np
+
+    from dataclasses import replace
+
+    objective = landscape.objective.copy()
+    objective[0] = 0.0  # the first workload: nothing meets the objective anywhere
+    land = replace(landscape, objective=objective)
+    assert land.scorable() == list(landscape.workloads[1:])
+    assert land.scorable([landscape.workloads[0], landscape.workloads[2]]) == [landscape.workloads[2]]
+    assert np.all(land.subset(land.scorable()).oracle() > 0)

@@ -47,7 +47,8 @@ def run_sweep(records: pd.DataFrame, config: dict[str, Any], rl_summary: dict[st
     frames = []
     for k in range(rl.split_repeats):
         teacher, meta = _teacher(Path(model_dir), algorithm, str(k), rl.device)
-        frame = sweep_split(teacher, full.subset(meta["train"]), full.subset(meta["test"]), env_settings, ds,
+        train, test = full.subset(full.scorable(meta["train"])), full.subset(full.scorable(meta["test"]))
+        frame = sweep_split(teacher, train, test, env_settings, ds,
                             rl.eval_decisions, ds.seed + k)
         frames.append(frame.assign(split=str(k), teacher=algorithm))
     return pd.concat(frames, ignore_index=True)
@@ -70,6 +71,7 @@ def export(records: pd.DataFrame, config: dict[str, Any], rl_summary: dict[str, 
     else:
         setting = {k: (str(v) if k == "method" else int(v)) for k, v in ds.deploy.items()}
     full = Landscape.from_records(records, config)
+    full = full.subset(full.scorable())
     teacher, _ = _teacher(Path(deployed_dir), algorithm, ALL, rl.device)
     tree = fit_deployed(teacher, full, env_settings, ds, setting, rl.eval_decisions)
     table = tree_table(tree, teacher, full, ds, setting["method"],

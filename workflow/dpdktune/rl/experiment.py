@@ -171,12 +171,13 @@ def run(name: str, records: pd.DataFrame, config: dict[str, Any], model_dir: str
     full = Landscape.from_records(records, config)
     model_dir = Path(model_dir)
     splits = lwo_splits(config, full.workloads, settings.split_repeats)
+    _warn_unscorable(full)
     jobs = [(k, j, tr, te) for k, (tr, te) in enumerate(splits) for j in range(settings.seeds)]
     scores, curves, timing = [], [], {"algorithm": name, "device": resolve_device(settings.device), "splits": {}}
     start = time.perf_counter()
     for n, (k, j, train_names, test_names) in enumerate(jobs):
         tag = _tag(k, j)
-        train, test = full.subset(train_names), full.subset(test_names)
+        train, test = full.subset(full.scorable(train_names)), full.subset(full.scorable(test_names))
         seed = settings.seed + k + 1000 * j
         model, normalizer, curve, seconds = train_one(name, config, train, test, settings, env_settings, seed)
         meta = {"split": str(k), "seed": seed, "seed_index": j, "train": train_names, "test": test_names,
@@ -202,6 +203,8 @@ def run_deployed(name: str, records: pd.DataFrame, config: dict[str, Any], model
         settings = replace(settings, threads=int(threads))
     env_settings = EnvSettings.from_config(config.get("rl", {}))
     full = Landscape.from_records(records, config)
+    _warn_unscorable(full)
+    full = full.subset(full.scorable())
     model, normalizer, curve, seconds = train_one(name, config, full, None, settings, env_settings, settings.seed)
     meta = {"split": ALL, "seed": settings.seed, "train": list(full.workloads), "test": [],
             "settings": settings.to_dict(), "env": env_settings.__dict__, "grid": [g.as_dict() for g in full.grid],
@@ -210,6 +213,13 @@ def run_deployed(name: str, records: pd.DataFrame, config: dict[str, Any], model
     _progress(name, 1, 1, seconds)
     return {"algorithm": name, "train_s": seconds, "curve": curve.to_dict(orient="records"),
             "inference_us": inference_us(model, normalizer.transform(full.all_feature_rows()))}
+
+
+def _warn_unscorable(land: Landscape) -> None:
+    left_out = sorted(set(land.workloads) - set(land.scorable()))
+    if left_out:
+        log.warning("workloads no config serves (objective 0 everywhere), left out of training and scoring: %s",
+                    left_out)
 
 
 def _progress(name: str, done: int, total: int, elapsed: float) -> None:
