@@ -113,8 +113,9 @@ def main() -> None:
     if decision["decision"] in ("GO", "MAYBE"):
         print(f"goal 1, beats static by >= half the opportunity ({need:.3f}): {'MET' if gain >= need else 'NOT MET'}")
     else:
-        print(f"Phase 1 says {decision['decision']}: the goal does not apply; the data say a learner "
-              f"{'does not beat' if hi < need or gain <= 0 else 'may beat'} the best static config here")
+        verdict = "does not beat" if hi < need or gain <= 0 else "may beat"
+        print(f"Phase 1 says {decision['decision']}: goal 1 does not apply; the data say the deployed policy "
+              f"{verdict} the best static config by half the opportunity ({need:.3f}) on unseen workloads")
     print(f"goal 2, fastpath.so >= 95 % of the oracle on unseen workloads: {fast['fraction_of_oracle']:.3f} "
           f"{'MET' if fast['fraction_of_oracle'] >= 0.95 else 'NOT MET'}")
 
