@@ -17,6 +17,7 @@ def test_sweep_then_export_gives_a_valid_tree_from_the_best_q_learner(records, c
     assert s["setting"]["depth"] <= config["distill"]["deploy_max_depth"]
     assert s["table_matches_sklearn"] == 1.0
     assert 0 <= s["fidelity_all_states"] <= 1
+    assert 0 <= s["low_confidence_state_share"] <= 1 and s["largest_leaf"]["samples"] >= 1
     assert out["table"]["inputs"]["teacher"] == "cql/all"
     json.dumps(s)
     depth = pipeline.depth_table(sweep)

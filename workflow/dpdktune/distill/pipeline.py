@@ -79,8 +79,13 @@ def export(records: pd.DataFrame, config: dict[str, Any], rl_summary: dict[str, 
     X = teacher.normalizer.impute(full.all_feature_rows())
     student = TreePolicy(tree, teacher.normalizer)
     scores = closed_loop(student, full, teacher.normalizer, rl.eval_decisions, env_settings)
+    leaves = [n for n in table["nodes"] if n["left"] == -1]
+    total = sum(n["samples"] for n in leaves)
     summary = {
         "teacher": algorithm,
+        # fixed at the source (coverage), never relabelled: how much of the data sits in unsure leaves
+        "low_confidence_state_share": sum(n["samples"] for n in leaves if n["confidence"] < 0.6) / total,
+        "largest_leaf": {k: max(leaves, key=lambda n: n["samples"])[k] for k in ("samples", "confidence")},
         "setting": setting,
         "nodes": int(tree.tree_.node_count),
         "fitted_depth": int(tree.get_depth()),
