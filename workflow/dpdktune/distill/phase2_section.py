@@ -131,9 +131,12 @@ def depth_figure(depth: pd.DataFrame, path: str | Path) -> Path:
         if "near_fidelity" in group and group.near_fidelity.notna().any():
             axes[0].plot(group.depth, group.near_fidelity * 100, marker="x", linestyle="--", color=line.get_color(),
                          label=f"{method} within 5 % of best Q")
-        axes[1].plot(group.depth, group.final, marker="o", label=method)
-    axes[0].set_ylabel("fidelity to the RL policy (%)")
-    axes[1].set_ylabel("objective / oracle, held-out workloads")
+        ratio = group.value_ratio if "value_ratio" in group else group.final
+        axes[1].plot(group.depth, ratio * 100, marker="o", label=method)
+    axes[1].axhline(99, color="grey", linestyle=":", linewidth=1)
+    axes[0].axhline(95, color="grey", linestyle=":", linewidth=1)
+    axes[0].set_ylabel("agreement with the teacher, held-out workloads (%)")
+    axes[1].set_ylabel("student value / teacher value, held-out (%)")
     for ax in axes:
         ax.set_xlabel("max depth")
         ax.grid(alpha=0.3)
