@@ -36,9 +36,10 @@ def build(campaign: Path, configfiles: list[str]) -> float:
     for name in ("config", "profiles", "csrc"):
         if not (campaign / name).exists():
             (campaign / name).symlink_to(REPO / name)
-    cmd = [str(Path(sys.executable).with_name("snakemake")), "--snakefile", str(REPO / "Snakefile"),
-           "--directory", str(campaign), "--cores", "2", *sum((["--configfile", f] for f in configfiles), []),
-           "fastpath.so", "results/baselines/decision.json"]
+    # targets first: --configfile takes every argument after it
+    cmd = [str(Path(sys.executable).with_name("snakemake")), "fastpath.so", "results/baselines/decision.json",
+           "--snakefile", str(REPO / "Snakefile"), "--directory", str(campaign), "--cores", "2",
+           *(["--configfile", *configfiles] if configfiles else [])]
     start = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, env=os.environ | {"PYTHONUNBUFFERED": "1"})
     if proc.returncode != 0:
@@ -112,8 +113,9 @@ def main() -> None:
     if decision["decision"] in ("GO", "MAYBE"):
         print(f"goal 1, beats static by >= half the opportunity ({need:.3f}): {'MET' if gain >= need else 'NOT MET'}")
     else:
-        print(f"Phase 1 says {decision['decision']}: the goal does not apply; the data say a learner "
-              f"{'does not beat' if hi < need or gain <= 0 else 'may beat'} the best static config here")
+        verdict = "does not beat" if hi < need or gain <= 0 else "may beat"
+        print(f"Phase 1 says {decision['decision']}: goal 1 does not apply; the data say the deployed policy "
+              f"{verdict} the best static config by half the opportunity ({need:.3f}) on unseen workloads")
     print(f"goal 2, fastpath.so >= 95 % of the oracle on unseen workloads: {fast['fraction_of_oracle']:.3f} "
           f"{'MET' if fast['fraction_of_oracle'] >= 0.95 else 'NOT MET'}")
 

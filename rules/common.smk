@@ -75,3 +75,18 @@ def report_sections(wildcards):
 def phase2_note():
     wanted, why = _phase2_decision()
     return {"included": wanted, "why": why}
+
+
+def distill_tree_input(wildcards):
+    """The deployed tree's inputs: the deployed teacher only, plus the RL evaluation when
+    distill.teacher is auto and the sweep when distill.deploy is auto."""
+    distill = config["distill"]
+    teacher = distill.get("teacher", "cql")
+    algorithms = config["rl"]["algorithms"] if teacher == "auto" else [teacher]
+    inputs = {"dataset": rules.merge_dataset.output.dataset,
+              "deployed": expand(rules.train_rl_deployed.output.model, algorithm=algorithms)}
+    if teacher == "auto":
+        inputs["summary"] = rules.summarize_rl.output.summary
+    if distill.get("deploy", "auto") == "auto":
+        inputs["sweep"] = rules.distill_sweep.output.sweep
+    return inputs

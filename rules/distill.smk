@@ -1,5 +1,6 @@
-# Phase 2 distillation (issue #5 §3, §6): the sweep over the RL splits' teachers, the deployed
-# tree (results/distill/tree.json, codegen's input) and the report's Phase 2 section.
+# Phase 2 distillation: the sweep over the RL splits' teachers (for the report), the deployed tree
+# (results/distill/tree.json, codegen's input: from the deployed teacher alone unless the teacher or
+# the tree's setting is "auto") and the report's Phase 2 section.
 
 
 rule distill_sweep:
@@ -25,10 +26,7 @@ rule distill_tree:
     conda:
         "../envs/dpdktune.yaml"
     input:
-        dataset=rules.merge_dataset.output.dataset,
-        summary=rules.summarize_rl.output.summary,
-        models=rules.summarize_rl.input.models,
-        sweep=rules.distill_sweep.output.sweep,
+        unpack(distill_tree_input),
     output:
         tree="results/distill/tree.json",
         rules="results/distill/rules.txt",
@@ -36,7 +34,7 @@ rule distill_tree:
         figure="results/distill/tree_top.svg",
         summary="results/distill/summary.json",
     params:
-        model_dir=lambda wildcards, input: os.path.dirname(input.models[0]),
+        deployed_dir=lambda wildcards, input: os.path.dirname(input.deployed[0]),
     log:
         "results/logs/distill/tree.log",
     script:
@@ -57,6 +55,7 @@ rule phase2_section:
         rules=rules.distill_tree.output.rules,
         figure=rules.distill_tree.output.figure,
         decision=rules.analyze_gap.output.decision,
+        fastpath="fastpath.so",  # rules/codegen.smk builds it (included after this file)
     output:
         section="results/distill/phase2_section.json",
         comparison="results/distill/phase2_comparison.parquet",

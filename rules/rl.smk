@@ -1,6 +1,9 @@
-# Phase 2 RL (issue #5 §1-2): the offline dataset, one training job per algorithm (LWO splits +
-# the all-workload model), then the combined tables. Models live under results/rl/models/.
+# Phase 2 RL: the offline dataset; per algorithm, the deployed model (every workload, all that
+# fastpath.so needs) and the evaluation (leave-workload-out splits x training seeds, for the report),
+# then the combined tables. torch uses rl.threads threads; a CUDA device takes one `gpu` resource.
 import os
+
+RL_GPUS = 1 if str(config["rl"].get("device", "auto")).startswith("cuda") else 0
 
 
 rule build_rl_dataset:
@@ -19,6 +22,25 @@ rule build_rl_dataset:
         "../workflow/scripts/rl_build_dataset.py"
 
 
+rule train_rl_deployed:
+    conda:
+        "../envs/dpdktune.yaml"
+    input:
+        dataset=rules.merge_dataset.output.dataset,
+    output:
+        model=directory("results/rl/deployed/{algorithm}"),
+        timing="results/rl/deployed/{algorithm}.timing.json",
+    log:
+        "results/logs/rl/deploy_{algorithm}.log",
+    threads: config["rl"]["threads"]
+    resources:
+        mem_mb=2000,
+        gpu=RL_GPUS,
+    retries: 1
+    script:
+        "../workflow/scripts/rl_train_deployed.py"
+
+
 rule train_rl:
     conda:
         "../envs/dpdktune.yaml"
@@ -31,9 +53,10 @@ rule train_rl:
         models=directory("results/rl/models/{algorithm}"),
     log:
         "results/logs/rl/train_{algorithm}.log",
-    threads: 1
+    threads: config["rl"]["threads"]
     resources:
         mem_mb=2000,
+        gpu=RL_GPUS,
     retries: 1
     script:
         "../workflow/scripts/rl_train.py"

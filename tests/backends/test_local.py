@@ -53,6 +53,12 @@ def test_two_config_grid_gives_measured_records(testpmd_program, tmp_path):
         assert len(r.metrics["cpu_util"]) == r.applied.cores + 1
         # an unpaced replay fills every non-empty poll: the mean burst is the configured one
         assert r.extra["burst_distribution"]["mean_per_nonempty_poll"] == pytest.approx(knobs.burst, rel=0.05)
+        # the data plane's own counters come straight from port stats and testpmd's burst stats
+        assert r.metrics["rx_burst_fill"] == pytest.approx(1.0, rel=0.05)
+        assert r.metrics["empty_poll_share"] == r.extra["burst_distribution"]["empty_poll_fraction"]
+        assert r.metrics["rx_mpps"] >= r.metrics["throughput_mpps"] * 0.95
+        assert 0 <= r.metrics["imissed_rate"] <= 1 and 0 <= r.metrics["tx_drop_rate"] <= 1
+        assert "rx_ring_occupancy" in r.missing_reasons  # testpmd does not print it
         ts = r.timeseries
         assert set(ts) == {"t_s", *TIMESERIES_METRICS}
         assert len(ts["t_s"]) >= 2 and np.all(np.diff(ts["t_s"]) > 0)

@@ -37,7 +37,7 @@ def rl_summary(trained):
 
 @pytest.fixture(scope="session")
 def teacher(trained):
-    model, normalizer, _ = load_model(trained["model_dir"] / "cql" / "all.json", "cpu")
+    model, normalizer, _ = load_model(trained["deployed_dir"] / "cql" / "all.json", "cpu")
     return Teacher(model, normalizer, "cql")
 
 

@@ -18,6 +18,13 @@ def test_the_deployed_tree_round_trips_through_tree_json(teacher, landscape, env
     assert back["fallback"]["safe_default_config"] == back["configs"][back["safe_default"]]
     assert back["feature_set"] == {"name": "dataplane", "hardware_counters": [],
                                    "measured_by_the_data_plane": list(FINGERPRINT_FEATURES)}
+    from dpdktune.codegen.render import render_tree
+
+    header = render_tree(back).split("*/")[0]  # the generated C header names the safe default and why
+    safe = back["configs"][back["safe_default"]]
+    assert (f" * input safe_default: {back['safe_default']} = rx_desc {safe['rx_desc']}, tx_desc {safe['tx_desc']}, "
+            f"cores {safe['cores']}, burst {safe['burst']} (static config with the best worst case)") in header
+    assert " * input feature_set: dataplane" in header
     assert back["confidence_threshold"] == ds.confidence_threshold
     assert back["normalization"] == teacher.normalizer.to_dict()
     assert all("box" in n for n in back["nodes"] if n["left"] == -1)

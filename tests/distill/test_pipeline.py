@@ -11,12 +11,13 @@ def test_sweep_then_export_gives_a_valid_tree_from_the_best_q_learner(records, c
     sweep = pipeline.run_sweep(records, config, rl_summary, trained["model_dir"])
     assert set(sweep.split) == {"0", "1"}
     assert set(sweep.teacher) == {rl_summary["best_q_algorithm"]} == {"cql"}
-    out = pipeline.export(records, config, rl_summary, trained["model_dir"], sweep, {"dataset": "tiny"})
+    out = pipeline.export(records, config, rl_summary, trained["deployed_dir"], sweep, {"dataset": "tiny"})
     validate(out["table"])
     s = out["summary"]
     assert s["setting"]["depth"] <= config["distill"]["deploy_max_depth"]
     assert s["table_matches_sklearn"] == 1.0
     assert 0 <= s["fidelity_all_states"] <= 1
+    assert 0 <= s["low_confidence_state_share"] <= 1 and s["largest_leaf"]["samples"] >= 1
     assert out["table"]["inputs"]["teacher"] == "cql/all"
     json.dumps(s)
     depth = pipeline.depth_table(sweep)
@@ -25,5 +26,5 @@ def test_sweep_then_export_gives_a_valid_tree_from_the_best_q_learner(records, c
 
 def test_a_ppo_teacher_is_allowed_but_auto_needs_a_q_learner():
     with pytest.raises(ValueError, match="distill.teacher"):
-        pipeline.teacher_algorithm(DistillSettings(), {"best_q_algorithm": None})
+        pipeline.teacher_algorithm(DistillSettings(teacher="auto"), {"best_q_algorithm": None})
     assert pipeline.teacher_algorithm(DistillSettings(teacher="ppo"), {}) == "ppo"

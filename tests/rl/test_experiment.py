@@ -21,7 +21,7 @@ def test_each_algorithm_is_scored_on_held_out_workloads_only(trained, config, la
             split = scores[scores.split == str(k)]
             assert sorted(split[split.part == "test"].workload) == sorted(test)
             assert sorted(split[split.part == "train"].workload) == sorted(train)
-        assert set(scores[scores.split == ALL].part) == {"train"}
+        assert ALL not in set(scores.split) and set(scores.seed) == {0}  # the evaluation only
         assert scores[["first", "final"]].le(1.0 + 1e-9).all().all()
         assert scores[["first", "final"]].ge(0.0).all().all()
 
@@ -40,8 +40,31 @@ def test_saved_models_reload_and_reproduce_their_scores(algorithm, trained, conf
 def test_learning_curves_and_timings_are_recorded(trained):
     for curve_path, timing_path in zip(trained["curves"], trained["timing"]):
         curve = pd.read_parquet(curve_path)
-        assert set(curve.split) == {"0", "1", ALL}
+        assert set(curve.split) == {"0", "1"}
         assert curve.groupby("split").step.max().eq(curve.step.max()).all()
         assert curve["train_final"].between(0, 1).all()
         timing = json.loads(timing_path.read_text())
-        assert timing["inference_us"] > 0 and set(timing["splits"]) == {"0", "1", ALL}
+        assert timing["inference_us"] > 0 and set(timing["splits"]) == {"0", "1"}
+
+
+def test_the_deployed_model_sees_every_workload(trained, landscape):
+    for algorithm in ("cql", "double_dqn", "ppo"):
+        _, _, meta = load_model(trained["deployed_dir"] / algorithm / f"{ALL}.json", "cpu")
+        assert meta["split"] == ALL and sorted(meta["train"]) == sorted(landscape.workloads) and meta["test"] == []
+
+
+def test_every_split_is_trained_with_each_seed_and_logs_an_eta(config, records, tmp_path, caplog):
+    import logging
+
+    from dpdktune.config import deep_merge
+    from dpdktune.rl import experiment
+
+    cfg = deep_merge(config, {"rl": {"algorithms": ["cql"], "seeds": 2, "offline_steps": 10, "eval_every": 10}})
+    with caplog.at_level(logging.INFO, logger="dpdktune.rl"):
+        scores, _, timing = experiment.run("cql", records, cfg, tmp_path, threads=1)
+    assert set(timing["splits"]) == {"0", "0-s1", "1", "1-s1"}
+    assert scores.groupby(["split", "seed"]).ngroups == 4
+    seeds = {json.loads((tmp_path / f"{t}.json").read_text())["seed"] for t in timing["splits"]}
+    assert len(seeds) == 4  # a distinct training seed per run
+    etas = [r.getMessage() for r in caplog.records if "ETA" in r.getMessage()]
+    assert len(etas) == 4 and etas[-1].startswith("cql: 4/4 trainings done") and etas[-1].endswith("ETA 0 s")

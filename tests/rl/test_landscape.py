@@ -51,3 +51,32 @@ def test_normalizer_maps_missing_to_zero_and_inverts(landscape):
     assert norm.transform(with_gap)[3] == 0.0
     assert norm.impute(with_gap)[3] == norm.mean[3]
     assert Normalizer.from_dict(norm.to_dict()).mean.tolist() == norm.mean.tolist()
+
+
+def test_workloads_no_config_serves_are_left_out(landscape):
+    import numpy as np
+
+    from dataclasses import replace
+
+    objective = landscape.objective.copy()
+    objective[0] = 0.0  # the first workload: nothing meets the objective anywhere
+    land = replace(landscape, objective=objective)
+    assert land.scorable() == list(landscape.workloads[1:])
+    assert land.scorable([landscape.workloads[0], landscape.workloads[2]]) == [landscape.workloads[2]]
+    assert np.all(land.subset(land.scorable()).oracle() > 0)
+
+
+def test_hardware_counters_are_an_opt_in_feature_set(records, config):
+    from dpdktune.config import check_schema, deep_merge
+    from dpdktune.fingerprint import DATAPLANE_FEATURES, HARDWARE_FEATURES, describe_feature_set, fingerprints
+
+    wide = deep_merge(config, {"features": "dataplane+hardware"})
+    land = Landscape.from_records(records, wide)
+    assert land.feature_names == DATAPLANE_FEATURES + HARDWARE_FEATURES
+    assert land.features.shape[-1] == len(DATAPLANE_FEATURES) + len(HARDWARE_FEATURES)
+    assert list(fingerprints(records, wide).columns) == list(land.feature_names)
+    assert Landscape.from_records(records, config).feature_names == DATAPLANE_FEATURES  # the default
+    marked = describe_feature_set(land.feature_names)
+    assert marked["name"] == "dataplane+hardware" and marked["hardware_counters"] == list(HARDWARE_FEATURES)
+    with pytest.raises(Exception, match="features"):
+        check_schema(deep_merge(config, {"features": "perf"}))

@@ -19,8 +19,8 @@ def test_summary_has_cis_sample_efficiency_and_the_best_q_learner(trained):
 
 def test_rl_decisions_are_scored_in_the_baselines_format(trained, records, config):
     decisions = summarize.baseline_format(records, config, trained["model_dir"])
-    assert list(decisions.columns) == list(SCORE_COLUMNS)
-    assert set(decisions.policy) == {"RL-cql", "RL-double_dqn", "RL-ppo"}
+    assert list(decisions.columns) == [*SCORE_COLUMNS, "seed"]  # the baselines' columns plus the training seed
+    assert set(decisions.policy) == {"RL-cql", "RL-double_dqn", "RL-ppo"} and set(decisions.seed) == {0}
     assert set(decisions.split) == {0, 1}
     assert (decisions.achieved <= decisions.oracle + 1e-9).all()
     assert np.allclose(decisions.gap, 1 - decisions.achieved / decisions.oracle)

@@ -11,7 +11,7 @@ plane computes, closed loop; or one of `static` (the best static config by worst
 safe default's criterion), `rules`, `lookup`, `linear`, `tree` (the Phase-1 baselines),
 `rl:<algo>` (the deployed all-workload RL model, closed loop), `oracle` or `default`.
 Learned policies and `static` are fitted on the campaign in the current directory
-(results/characterize/dataset.parquet and results/rl/models/); D may hold workloads none of
+(results/characterize/dataset.parquet and results/rl/deployed/); D may hold workloads none of
 them saw, as long as its grid holds the configs the policies pick and observe.
 
 How a decision is scored: each workload of D starts at the default config, in each recorded
@@ -35,7 +35,7 @@ import pandas as pd
 BASELINE_NAMES = {"static": "Static-worst", "rules": "Rules", "lookup": "Lookup", "linear": "Linear", "tree": "DT-5"}
 POLICIES = ("static", "rules", "lookup", "linear", "tree", "rl:<algo>", "oracle", "default", "<path>/fastpath.so")
 CAMPAIGN_DATASET = Path("results/characterize/dataset.parquet")
-MODEL_DIR = Path("results/rl/models")
+MODEL_DIR = Path("results/rl/deployed")
 TREE_JSON = Path("results/distill/tree.json")
 
 
@@ -108,7 +108,8 @@ def _rl_model(algorithm: str, campaign_dir: Path, config: dict[str, Any]):
 
     meta = campaign_dir / MODEL_DIR / algorithm / f"{ALL}.json"
     if not meta.exists():
-        raise ValueError(f"--policy rl:{algorithm}: no deployed model at {meta} (run `snakemake rl` first)")
+        raise ValueError(f"--policy rl:{algorithm}: no deployed model at {meta} "
+                         f"(run `snakemake fastpath.so` or `snakemake rl` first)")
     model, normalizer, _ = load_model(meta, config.get("rl", {}).get("device", "auto"))
     return model, normalizer
 

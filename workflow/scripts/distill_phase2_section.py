@@ -18,8 +18,10 @@ with rule_logging(snakemake.log[0]):
     rl_summary = json.loads(Path(inp.rl_summary).read_text())
     distill_summary = json.loads(Path(inp.distill_summary).read_text())
     depth = pd.read_parquet(inp.depth)
-    write_frame(p2.comparison(read_records(inp.dataset), snakemake.config, pd.read_parquet(inp.decisions),
-                              rl_summary), out.comparison, prov)
+    records = read_records(inp.dataset)
+    comparison = p2.comparison(records, snakemake.config, pd.read_parquet(inp.decisions), rl_summary)
+    deployed = p2.deployed_rows(inp.fastpath, records, snakemake.config)
+    write_frame(pd.concat([deployed, comparison], ignore_index=True), out.comparison, prov)
     write_frame(p2.latency(rl_summary, distill_summary, depth), out.latency, prov)
     write_frame(p2.rules_frame(Path(inp.rules).read_text()), out.rules_table, prov)
     p2.curves_figure(pd.read_parquet(inp.curves), out.curves_figure)

@@ -11,10 +11,13 @@ from dpdktune.atomic import write_json, write_text
 from dpdktune.rl.records import read_records
 
 with rule_logging(snakemake.log[0]) as log:
-    summary = json.loads(open(snakemake.input.summary).read())
+    summary = json.loads(open(snakemake.input.summary).read()) if "summary" in snakemake.input.keys() else None
+    sweep = pd.read_parquet(snakemake.input.sweep) if "sweep" in snakemake.input.keys() else None
+    inputs = {"dataset": str(snakemake.input.dataset)}
+    if sweep is not None:
+        inputs["sweep"] = str(snakemake.input.sweep)
     out = pipeline.export(read_records(snakemake.input.dataset), snakemake.config, summary,
-                          snakemake.params.model_dir, pd.read_parquet(snakemake.input.sweep),
-                          {"dataset": str(snakemake.input.dataset), "sweep": str(snakemake.input.sweep)})
+                          snakemake.params.deployed_dir, sweep, inputs)
     write_tree_json(out["table"], snakemake.output.tree)
     write_text("\n".join(out["rules"]) + "\n", snakemake.output.rules)
     write_text("\n".join(out["top"]) + "\n", snakemake.output.top)

@@ -18,6 +18,7 @@ with rule_logging(snakemake.log[0]) as log:
     config = snakemake.config
     settings = RLSettings.from_config(config["rl"])
     landscape = Landscape.from_records(read_records(snakemake.input.dataset), config)
+    landscape = landscape.subset(landscape.scorable())  # a workload no config serves has no reward
     normalizer = Normalizer.fit(landscape.all_feature_rows())
     mdp, arrays = dataset.build(landscape, normalizer, EnvSettings.from_config(config["rl"]),
                                 settings.dataset_episodes, settings.seed, settings.behaviour_epsilon)

@@ -1,4 +1,4 @@
-"""Rule train_rl: one algorithm over the LWO splits and all workloads (dpdktune.rl.experiment)."""
+"""Rule train_rl: one algorithm over the LWO splits x training seeds (dpdktune.rl.experiment)."""
 from dpdktune.logs import rule_logging
 from dpdktune.rl import experiment
 from dpdktune.atomic import write_json
@@ -10,7 +10,7 @@ with rule_logging(snakemake.log[0]) as log:
     prov = dataset_provenance(snakemake.input.dataset)
     algorithm = snakemake.wildcards.algorithm
     scores, curves, timing = experiment.run(algorithm, read_records(snakemake.input.dataset), snakemake.config,
-                                            snakemake.output.models)
+                                            snakemake.output.models, threads=snakemake.threads)
     write_frame(scores, snakemake.output.scores, prov)
     write_frame(curves, snakemake.output.curves, prov)
     write_json(timing, snakemake.output.timing)

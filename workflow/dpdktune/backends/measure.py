@@ -258,6 +258,10 @@ def assemble(window: Window, applied: Knobs, cpus_used: list[int], source_ports:
     metrics["drop_rate"] = min(1.0, dropped / offered_pkts) if offered_pkts > 0 else None
     if offered_pkts <= 0:
         missing["drop_rate"] = "nothing was offered in the window"
+    else:  # the data plane's own counters that port stats give directly
+        metrics["rx_mpps"] = sum(rx[p] for p in source_ports) / el / 1e6
+        metrics["imissed_rate"] = min(1.0, sum(missed[p] for p in source_ports) / offered_pkts)
+        metrics["tx_drop_rate"] = min(1.0, tx_dropped / offered_pkts)
 
     fwd = window.fwd
     if "cycles_per_packet" in fwd and fwd.get("total_packets", 0) > 0:
@@ -278,6 +282,10 @@ def assemble(window: Window, applied: Knobs, cpus_used: list[int], source_ports:
     metrics["llc_misses_per_packet"] = llc
     if why:
         missing["llc_misses_per_packet"] = why
+    bursts = testpmd.burst_distribution(fwd, source_ports)
+    if bursts.get("polls") and bursts.get("mean_per_nonempty_poll") is not None:
+        metrics["rx_burst_fill"] = min(1.0, bursts["mean_per_nonempty_poll"] / applied.burst)
+        metrics["empty_poll_share"] = bursts["empty_poll_fraction"]
     for name, reason in unmeasured.items():
         if metrics.get(name) is None:
             missing[name] = reason
@@ -289,7 +297,7 @@ def assemble(window: Window, applied: Knobs, cpus_used: list[int], source_ports:
         window_s=el,
         packets={"forwarded": forwarded, "offered": offered_pkts, "imissed": sum(missed.values()),
                  "rx_nombuf": sum(nombuf.values()), "tx_dropped": tx_dropped},
-        burst_distribution=testpmd.burst_distribution(fwd, source_ports),
+        burst_distribution=bursts,
         fwd_stats=fwd,
         xstats_delta={p: {k: v - window.xstats_before.get(p, {}).get(k, 0) for k, v in s.items()}
                       for p, s in window.xstats_after.items()},

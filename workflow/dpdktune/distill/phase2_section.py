@@ -39,7 +39,39 @@ def comparison(records: pd.DataFrame, config: dict[str, Any], rl_decisions: pd.D
         rows.append({"policy": f"RL-{row['method']}", "decision": "closed loop, settled config",
                      "splits": row["splits"], "score_vs_oracle": row["final"], "ci_low": row["final_lo"],
                      "ci_high": row["final_hi"], "inference_us": row.get("inference_us")})
-    return pd.DataFrame(rows).sort_values("score_vs_oracle", ascending=False).reset_index(drop=True)
+    ranked = pd.DataFrame(rows).sort_values("score_vs_oracle", ascending=False)
+    return pd.concat([ranked, pd.DataFrame(paired_rows(decisions))], ignore_index=True)
+
+
+def deployed_rows(fastpath: str | Path, records: pd.DataFrame, config: dict[str, Any]) -> pd.DataFrame:
+    """The deployed fastpath.so, fallbacks included, scored as it runs (`dpdktune score`) next to
+    the static config its fallback runs, on the campaign's workloads: in-sample, since the tree
+    saw them all (`benchmarks/phase2_score.py` scores unseen workloads)."""
+    from dpdktune.score import score
+
+    rows = []
+    for policy, label in ((str(fastpath), "fastpath.so (deployed, in-sample)"),
+                          ("static", "Static (best worst-case, in-sample)")):
+        r = score(policy, records, config, campaign=".", campaign_records=records)
+        rows.append({"policy": label, "decision": f"{r['decision']}; fallback rate {r['fallback_rate']:.1%}",
+                     "splits": 0, "score_vs_oracle": r["fraction_of_oracle"], "ci_low": r["ci"][0],
+                     "ci_high": r["ci"][1], "inference_us": None})
+    return pd.DataFrame(rows)
+
+
+def paired_rows(decisions: pd.DataFrame) -> list[dict[str, Any]]:
+    """Each RL policy minus each baseline, paired split by split (an RL policy's training seeds
+    averaged within a split), with a 95 % t-interval over splits: > 0 means RL picks better."""
+    means = decisions.groupby(["policy", "split"])["score"].mean().unstack("policy")
+    rows = []
+    for rl in [p for p in means if str(p).startswith("RL-")]:
+        for base in [p for p in means if not str(p).startswith("RL-") and p != "Oracle"]:
+            diff = (means[rl] - means[base]).dropna()
+            mean, lo, hi = mean_ci(diff)
+            rows.append({"policy": f"{rl} minus {base}", "decision": "paired difference over splits",
+                         "splits": int(len(diff)), "score_vs_oracle": mean, "ci_low": lo, "ci_high": hi,
+                         "inference_us": None})
+    return rows
 
 
 def latency(rl_summary: dict[str, Any], distill_summary: dict[str, Any], depth: pd.DataFrame) -> pd.DataFrame:
@@ -99,9 +131,12 @@ def depth_figure(depth: pd.DataFrame, path: str | Path) -> Path:
         if "near_fidelity" in group and group.near_fidelity.notna().any():
             axes[0].plot(group.depth, group.near_fidelity * 100, marker="x", linestyle="--", color=line.get_color(),
                          label=f"{method} within 5 % of best Q")
-        axes[1].plot(group.depth, group.final, marker="o", label=method)
-    axes[0].set_ylabel("fidelity to the RL policy (%)")
-    axes[1].set_ylabel("objective / oracle, held-out workloads")
+        ratio = group.value_ratio if "value_ratio" in group else group.final
+        axes[1].plot(group.depth, ratio * 100, marker="o", label=method)
+    axes[1].axhline(99, color="grey", linestyle=":", linewidth=1)
+    axes[0].axhline(95, color="grey", linestyle=":", linewidth=1)
+    axes[0].set_ylabel("agreement with the teacher, held-out workloads (%)")
+    axes[1].set_ylabel("student value / teacher value, held-out (%)")
     for ax in axes:
         ax.set_xlabel("max depth")
         ax.grid(alpha=0.3)
@@ -178,7 +213,9 @@ def section_spec(rl_summary: dict[str, Any], distill_summary: dict[str, Any], to
             {"label": "Tree nodes", "value": str(distill_summary["nodes"]), "source": paths["distill_summary"]},
         ],
         "tables": [
-            {"caption": "RL vs baselines vs oracle, leave-workload-out (objective / oracle, 95 % CI over splits)",
+            {"caption": "RL vs baselines vs oracle, leave-workload-out (objective / oracle, 95 % CI over splits); "
+                        "the deployed fastpath.so rows are in-sample (CI over workloads); 'A minus B' rows are "
+                        "paired differences over splits",
              "source": paths["comparison"]},
             {"caption": "Distillation: fidelity and held-out performance vs depth (best leaf size / top-K)",
              "source": paths["depth"]},

@@ -19,10 +19,10 @@ from dpdktune.rl.landscape import Landscape
 from dpdktune.rl.settings import RLSettings
 
 
-def teacher_algorithm(ds: DistillSettings, rl_summary: dict[str, Any]) -> str:
+def teacher_algorithm(ds: DistillSettings, rl_summary: dict[str, Any] | None) -> str:
     if ds.teacher != "auto":
         return ds.teacher
-    best = rl_summary.get("best_q_algorithm")
+    best = (rl_summary or {}).get("best_q_algorithm")
     if not best:
         raise ValueError("distill.teacher: auto needs a Q-learning algorithm in rl.algorithms")
     return best
@@ -47,30 +47,45 @@ def run_sweep(records: pd.DataFrame, config: dict[str, Any], rl_summary: dict[st
     frames = []
     for k in range(rl.split_repeats):
         teacher, meta = _teacher(Path(model_dir), algorithm, str(k), rl.device)
-        frame = sweep_split(teacher, full.subset(meta["train"]), full.subset(meta["test"]), env_settings, ds,
+        train, test = full.subset(full.scorable(meta["train"])), full.subset(full.scorable(meta["test"]))
+        frame = sweep_split(teacher, train, test, env_settings, ds,
                             rl.eval_decisions, ds.seed + k)
         frames.append(frame.assign(split=str(k), teacher=algorithm))
     return pd.concat(frames, ignore_index=True)
 
 
-def export(records: pd.DataFrame, config: dict[str, Any], rl_summary: dict[str, Any], model_dir: str | Path,
-           sweep: pd.DataFrame, inputs: dict[str, str]) -> dict[str, Any]:
-    """The deployed tree: tree.json's dict, the fitted tree, rules in words and a summary."""
+def export(records: pd.DataFrame, config: dict[str, Any], rl_summary: dict[str, Any] | None,
+           deployed_dir: str | Path, sweep: pd.DataFrame | None, inputs: dict[str, str]) -> dict[str, Any]:
+    """The deployed tree: tree.json's dict, the fitted tree, rules in words and a summary.
+
+    `deployed_dir` holds <algorithm>/all.json (rule train_rl_deployed). The RL summary is needed
+    only for distill.teacher auto, the sweep only for distill.deploy auto."""
     ds = DistillSettings.from_config(config.get("distill", {}))
     rl = RLSettings.from_config(config.get("rl", {}))
     env_settings = EnvSettings.from_config(config.get("rl", {}))
     algorithm = teacher_algorithm(ds, rl_summary)
-    setting = select(sweep, ds.deploy_max_depth)
+    if ds.deploy == "auto":
+        if sweep is None:
+            raise ValueError("distill.deploy: auto needs the distillation sweep")
+        setting = select(sweep, ds.deploy_max_depth)
+    else:
+        setting = {k: (str(v) if k == "method" else int(v)) for k, v in ds.deploy.items()}
     full = Landscape.from_records(records, config)
-    teacher, _ = _teacher(Path(model_dir), algorithm, ALL, rl.device)
+    full = full.subset(full.scorable())
+    teacher, _ = _teacher(Path(deployed_dir), algorithm, ALL, rl.device)
     tree = fit_deployed(teacher, full, env_settings, ds, setting, rl.eval_decisions)
     table = tree_table(tree, teacher, full, ds, setting["method"],
                        {**inputs, "teacher": f"{algorithm}/{ALL}", **{k: str(v) for k, v in setting.items()}})
     X = teacher.normalizer.impute(full.all_feature_rows())
     student = TreePolicy(tree, teacher.normalizer)
     scores = closed_loop(student, full, teacher.normalizer, rl.eval_decisions, env_settings)
+    leaves = [n for n in table["nodes"] if n["left"] == -1]
+    total = sum(n["samples"] for n in leaves)
     summary = {
         "teacher": algorithm,
+        # fixed at the source (coverage), never relabelled: how much of the data sits in unsure leaves
+        "low_confidence_state_share": sum(n["samples"] for n in leaves if n["confidence"] < 0.6) / total,
+        "largest_leaf": {k: max(leaves, key=lambda n: n["samples"])[k] for k in ("samples", "confidence")},
         "setting": setting,
         "nodes": int(tree.tree_.node_count),
         "fitted_depth": int(tree.get_depth()),

@@ -14,7 +14,9 @@ class DistillSettings:
     min_samples_leaf: tuple[int, ...] = (1, 5, 20)
     top_k_features: tuple[int, ...] = (4, 8, 0)   # 0 = all features
     methods: tuple[str, ...] = METHODS
-    teacher: str = "auto"                          # auto = the Q-learner with the best LWO test score
+    teacher: str = "cql"                           # auto = the Q-learner with the best LWO test score
+    #: the deployed tree's setting {method, depth, min_samples_leaf, top_k}, or "auto" (the sweep's best)
+    deploy: Any = "auto"
     confidence_threshold: float = 0.0              # 0: every leaf keeps its action (no relabelling)
     leaf_margin: float = 0.5                       # novelty margin when no trial is held out to calibrate it
     max_false_fallback: float = 0.05               # novelty gate: at most this share of held-out states fall back
@@ -43,6 +45,13 @@ class DistillSettings:
             raise ValueError(f"distill.confidence_threshold: {self.confidence_threshold} must lie in [0, 1]")
         if self.teacher not in ("auto", "cql", "bcq", "dqn", "double_dqn", "ppo"):
             raise ValueError(f"distill.teacher: {self.teacher!r}; expected auto or an rl algorithm")
+        if self.deploy != "auto":
+            d = self.deploy
+            if not isinstance(d, dict) or set(d) != {"method", "depth", "min_samples_leaf", "top_k"}:
+                raise ValueError(f"distill.deploy: {d!r}; expected auto or {{method, depth, min_samples_leaf, top_k}}")
+            if d["method"] not in METHODS or d["depth"] < 1 or d["min_samples_leaf"] < 1 or d["top_k"] < 0:
+                raise ValueError(f"distill.deploy: {d!r}; method in {METHODS}, depth and min_samples_leaf >= 1, "
+                                 f"top_k >= 0")
         for key in ("bc_episodes", "viper_iterations", "viper_episodes", "deploy_max_depth"):
             if getattr(self, key) < 1:
                 raise ValueError(f"distill.{key}: {getattr(self, key)} must be >= 1")

@@ -93,11 +93,14 @@ def inference_us(policy: Policy, observations: np.ndarray, repeats: int = 200) -
 
 
 def lwo_summary(scores: pd.DataFrame) -> pd.DataFrame:
-    """Per method: mean and 95 % CI over splits of the split-mean test scores (first and final)."""
-    per_split = scores[scores.part == "test"].groupby(["method", "split"])[["first", "final"]].mean()
+    """Per method: mean and 95 % CI over (split, training seed) runs of the run-mean test scores."""
+    units = ["method", "split"] + (["seed"] if "seed" in scores else [])
+    per_split = scores[scores.part == "test"].groupby(units)[["first", "final"]].mean()
     rows = []
     for method, group in per_split.groupby(level="method"):
-        row = {"method": method, "splits": len(group)}
+        row = {"method": method, "splits": group.index.get_level_values("split").nunique(),
+               "seeds": group.index.get_level_values("seed").nunique() if "seed" in scores else 1,
+               "runs": len(group)}
         for col in ("first", "final"):
             row[col], row[f"{col}_lo"], row[f"{col}_hi"] = mean_ci(group[col])
         rows.append(row)

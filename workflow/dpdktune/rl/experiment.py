@@ -1,4 +1,5 @@
-"""One RL algorithm over the leave-workload-out splits, then on all workloads (the deployed model).
+"""One RL algorithm over the leave-workload-out splits x training seeds (the evaluation), or on
+all workloads (the deployed model, all that `fastpath.so` needs).
 
 For each split the normalizer, the offline dataset and the online environment see only the
 training workloads; the test workloads are scored zero-shot. Splits are the first
@@ -8,7 +9,9 @@ RL and baseline scores are paired split by split.
 
 from __future__ import annotations
 
+import logging
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +25,7 @@ from dpdktune.rl.settings import OFFLINE, ONLINE, RLSettings, resolve_device
 from dpdktune.splits import workload_splits
 
 ALL = "all"  # the split tag of the model trained on every workload
+log = logging.getLogger("dpdktune.rl")
 
 
 def lwo_splits(config: dict[str, Any], workloads, repeats: int) -> list[tuple[list[str], list[str]]]:
@@ -68,8 +72,6 @@ def _evaluator(train: Landscape, test: Landscape | None, normalizer, settings, e
 def train_one(name: str, config: dict[str, Any], train: Landscape, test: Landscape | None,
               settings: RLSettings, env_settings: EnvSettings, seed: int):
     """Train `name` on `train`; returns (model, normalizer, learning curve, train seconds)."""
-    from dataclasses import replace
-
     from dpdktune.rl import dataset as rl_dataset
     from dpdktune.rl.ppo import PPO, PPOSettings
     from dpdktune.rl.train_offline import train_offline
@@ -149,35 +151,77 @@ def load_model(meta_path: str | Path, device: str = "auto"):
     return model, Normalizer.from_dict(meta["normalization"]), meta
 
 
-def run(name: str, records: pd.DataFrame, config: dict[str, Any], model_dir: str | Path):
-    """LWO splits + the all-workload model for algorithm `name`.
+def _tag(split: int, seed_index: int) -> str:
+    """A split model's file tag: "<split>" for the first training seed, "<split>-s<j>" for others."""
+    return str(split) if seed_index == 0 else f"{split}-s{seed_index}"
 
-    Returns (scores, curves, timing): per-workload closed-loop scores (part = train | test),
-    learning curves, and wall-clock / inference timings.
+
+def run(name: str, records: pd.DataFrame, config: dict[str, Any], model_dir: str | Path,
+        threads: int | None = None):
+    """The leave-workload-out evaluation of algorithm `name`: every split x training seed.
+
+    Returns (scores, curves, timing): per-workload closed-loop scores (part = train | test, with
+    the split and the seed), learning curves, and wall-clock / inference timings. Progress and
+    an ETA go to the log after each training.
     """
     settings = RLSettings.from_config(config.get("rl", {}))
+    if threads is not None:
+        settings = replace(settings, threads=int(threads))
     env_settings = EnvSettings.from_config(config.get("rl", {}))
     full = Landscape.from_records(records, config)
     model_dir = Path(model_dir)
-    runs = [(str(k), tr, te) for k, (tr, te) in enumerate(lwo_splits(config, full.workloads, settings.split_repeats))]
-    runs.append((ALL, list(full.workloads), []))
+    splits = lwo_splits(config, full.workloads, settings.split_repeats)
+    _warn_unscorable(full)
+    jobs = [(k, j, tr, te) for k, (tr, te) in enumerate(splits) for j in range(settings.seeds)]
     scores, curves, timing = [], [], {"algorithm": name, "device": resolve_device(settings.device), "splits": {}}
-    for k, (tag, train_names, test_names) in enumerate(runs):
-        train = full.subset(train_names)
-        test = full.subset(test_names) if test_names else None
-        model, normalizer, curve, seconds = train_one(name, config, train, test, settings, env_settings,
-                                                      settings.seed + k)
-        meta = {"split": tag, "train": train_names, "test": test_names, "settings": settings.to_dict(),
-                "env": env_settings.__dict__, "grid": [g.as_dict() for g in full.grid],
-                "default_action": full.default_action}
+    start = time.perf_counter()
+    for n, (k, j, train_names, test_names) in enumerate(jobs):
+        tag = _tag(k, j)
+        train, test = full.subset(full.scorable(train_names)), full.subset(full.scorable(test_names))
+        seed = settings.seed + k + 1000 * j
+        model, normalizer, curve, seconds = train_one(name, config, train, test, settings, env_settings, seed)
+        meta = {"split": str(k), "seed": seed, "seed_index": j, "train": train_names, "test": test_names,
+                "settings": settings.to_dict(), "env": env_settings.__dict__,
+                "grid": [g.as_dict() for g in full.grid], "default_action": full.default_action}
         save_model(name, model, normalizer, meta, model_dir, tag)
-        curves.append(curve.assign(method=name, split=tag))
+        curves.append(curve.assign(method=name, split=str(k), seed=j))
         for part, land in (("train", train), ("test", test)):
-            if land is not None:
-                frame = closed_loop(model, land, normalizer, settings.eval_decisions, env_settings)
-                scores.append(frame.assign(method=name, split=tag, part=part))
+            frame = closed_loop(model, land, normalizer, settings.eval_decisions, env_settings)
+            scores.append(frame.assign(method=name, split=str(k), seed=j, part=part))
         timing["splits"][tag] = {"train_s": seconds}
-        if tag == ALL:
-            obs = normalizer.transform(full.all_feature_rows())
-            timing["inference_us"] = inference_us(model, obs)
+        if n == 0:
+            timing["inference_us"] = inference_us(model, normalizer.transform(full.all_feature_rows()))
+        _progress(name, n + 1, len(jobs), time.perf_counter() - start)
     return pd.concat(scores, ignore_index=True), pd.concat(curves, ignore_index=True), timing
+
+
+def run_deployed(name: str, records: pd.DataFrame, config: dict[str, Any], model_dir: str | Path,
+                 threads: int | None = None) -> dict[str, Any]:
+    """The model `fastpath.so` deploys: `name` trained once on every workload (<model_dir>/all.json)."""
+    settings = RLSettings.from_config(config.get("rl", {}))
+    if threads is not None:
+        settings = replace(settings, threads=int(threads))
+    env_settings = EnvSettings.from_config(config.get("rl", {}))
+    full = Landscape.from_records(records, config)
+    _warn_unscorable(full)
+    full = full.subset(full.scorable())
+    model, normalizer, curve, seconds = train_one(name, config, full, None, settings, env_settings, settings.seed)
+    meta = {"split": ALL, "seed": settings.seed, "train": list(full.workloads), "test": [],
+            "settings": settings.to_dict(), "env": env_settings.__dict__, "grid": [g.as_dict() for g in full.grid],
+            "default_action": full.default_action}
+    save_model(name, model, normalizer, meta, Path(model_dir), ALL)
+    _progress(name, 1, 1, seconds)
+    return {"algorithm": name, "train_s": seconds, "curve": curve.to_dict(orient="records"),
+            "inference_us": inference_us(model, normalizer.transform(full.all_feature_rows()))}
+
+
+def _warn_unscorable(land: Landscape) -> None:
+    left_out = sorted(set(land.workloads) - set(land.scorable()))
+    if left_out:
+        log.warning("workloads no config serves (objective 0 everywhere), left out of training and scoring: %s",
+                    left_out)
+
+
+def _progress(name: str, done: int, total: int, elapsed: float) -> None:
+    eta = elapsed / done * (total - done)
+    log.info("%s: %d/%d trainings done in %.0f s; ETA %.0f s", name, done, total, elapsed, eta)

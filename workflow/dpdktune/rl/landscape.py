@@ -71,6 +71,14 @@ class Landscape:
         return Landscape(tuple(workloads), self.grid, self.features[idx], self.objective[idx], self.default_action,
                          self.feature_names)
 
+    def scorable(self, workloads: Sequence[str] | None = None) -> list[str]:
+        """`workloads` (default: all) that some config serves: a positive mean objective somewhere.
+        A workload no config can serve (e.g. none meets an SLO) gives no reward signal and no
+        oracle to divide by, so training and scoring leave it out."""
+        mean = np.nan_to_num(self.mean_objective(), nan=0.0)
+        ok = {w for w, best in zip(self.workloads, mean.max(axis=1)) if best > 0}
+        return [w for w in (self.workloads if workloads is None else workloads) if w in ok]
+
     @property
     def n_actions(self) -> int:
         return len(self.grid)

@@ -20,7 +20,8 @@ class RLSettings:
     online_steps: int = 2000          # environment steps (DQN, PPO)
     eval_every: int = 500             # steps between learning-curve points
     eval_decisions: int = 5           # closed-loop decisions per evaluation episode
-    split_repeats: int = 3            # the first N of the baselines' leave-workload-out splits
+    split_repeats: int = 10           # the first N of the baselines' leave-workload-out splits
+    seeds: int = 3                    # training seeds per split (the evaluation's spread)
     dataset_episodes: int = 60
     behaviour_epsilon: float = 0.3
     online_env: str = "sim"           # sim | replay: what DQN and PPO interact with
@@ -34,7 +35,7 @@ class RLSettings:
         bad = [a for a in self.algorithms if a not in ALGORITHMS]
         if bad:
             raise ValueError(f"rl.algorithms: unknown {bad}; expected a subset of {ALGORITHMS}")
-        for key in ("offline_steps", "online_steps", "eval_every", "eval_decisions", "split_repeats",
+        for key in ("offline_steps", "online_steps", "eval_every", "eval_decisions", "split_repeats", "seeds",
                     "dataset_episodes", "batch_size", "threads"):
             if getattr(self, key) < 1:
                 raise ValueError(f"rl.{key}: {getattr(self, key)} must be >= 1")

@@ -18,10 +18,11 @@ def sample_efficiency(curves: pd.DataFrame) -> pd.DataFrame:
     """Per algorithm: steps to reach 95 % of the final training score, mean and CI over splits."""
     rows = []
     for method, group in curves.groupby("method"):
-        per_split = [steps_to_fraction(g, "train_final") for _, g in group.groupby("split")]
+        units = ["split", "seed"] if "seed" in group else ["split"]
+        per_split = [steps_to_fraction(g, "train_final") for _, g in group.groupby(units)]
         mean, lo, hi = mean_ci(per_split)
         rows.append({"method": method, "steps_to_95": mean, "steps_to_95_lo": lo, "steps_to_95_hi": hi,
-                     "final_train": float(group.sort_values("step").groupby("split")["train_final"].last().mean())})
+                     "final_train": float(group.sort_values("step").groupby(units)["train_final"].last().mean())})
     return pd.DataFrame(rows)
 
 
@@ -68,14 +69,19 @@ def baseline_format(records: pd.DataFrame, config: dict, model_dir: str | Path) 
     table = objective_table(records, config)
     splits = splits_for(config, sorted(set(X.index.get_level_values("workload"))))[:settings.split_repeats]
     parts = []
+    from dpdktune.rl.experiment import _tag
+
     for algorithm in settings.algorithms:
         for k, split in enumerate(splits):
-            model, normalizer, meta = load_model(Path(model_dir) / algorithm / f"{k}.json", settings.device)
-            if sorted(meta["test"]) != sorted(split[1]):
-                raise ValueError(f"{algorithm} split {k}: the model's test workloads differ from the baselines' split")
+            for j in range(settings.seeds):
+                model, normalizer, meta = load_model(Path(model_dir) / algorithm / f"{_tag(k, j)}.json",
+                                                     settings.device)
+                if sorted(meta["test"]) != sorted(split[1]):
+                    raise ValueError(f"{algorithm} split {k}: the model's test workloads differ from the "
+                                     f"baselines' split")
 
-            def fit(x_train, y_train, model=model, normalizer=normalizer):
-                return lambda x: np.asarray(model.predict(normalizer.transform(x.to_numpy(float))), int)
+                def fit(x_train, y_train, model=model, normalizer=normalizer):
+                    return lambda x: np.asarray(model.predict(normalizer.transform(x.to_numpy(float))), int)
 
-            parts.append(score_policy(fit, X, table, [split], f"RL-{algorithm}").assign(split=k))
+                parts.append(score_policy(fit, X, table, [split], f"RL-{algorithm}").assign(split=k, seed=j))
     return pd.concat(parts, ignore_index=True)
