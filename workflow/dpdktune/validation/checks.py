@@ -179,7 +179,7 @@ def outliers(records: pd.DataFrame, z_max: float) -> pd.DataFrame:
         bad = z.abs() > per_metric_z
         frame = ok.loc[bad, [*GROUP, "trial", "run_id"]].assign(
             metric=metric, value=values[bad],
-            detail=[f"z = {v:+.1f} > {per_metric_z:.2f} (scale pooled over the workload at this core count)"
+            detail=[f"z = {v:+.1f}, beyond ±{per_metric_z:.2f} (scale pooled over the workload at this core count)"
                     for v in z[bad]]
         )
         parts.append(_issues(frame, check="outlier", severity="warning"))
