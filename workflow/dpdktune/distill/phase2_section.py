@@ -77,6 +77,7 @@ def curves_figure(curves: pd.DataFrame, path: str | Path) -> Path:
             mean = curves.groupby(["method", "step"], as_index=False)[column].mean().rename(columns={column: "value"})
             parts.append(mean.assign(panel=title))
     data = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["method", "step", "value", "panel"])
+    data["panel"] = pd.Categorical(data.panel, ["training workloads", "held-out workloads (zero-shot)"])
     plot = (
         ggplot(data, aes("step", "value", color="method"))
         + geom_line()
