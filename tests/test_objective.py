@@ -84,3 +84,7 @@ def test_a_replaced_key_fails_with_one_line_naming_its_replacement(key, replacem
 def test_the_old_mpps_per_core_objective_names_its_replacement():
     with pytest.raises(ValueError, match="^objective: mpps_per_core was replaced by slo_goodput_per_core$"):
         check_objective_config({**CONFIG, "objective": "mpps_per_core"})
+    from dpdktune.config import ConfigError, load_config
+
+    with pytest.raises(ConfigError, match="objective: 'replaced by slo_goodput_per_core' was expected"):
+        load_config(overrides={"objective": "mpps_per_core"})

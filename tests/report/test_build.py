@@ -72,6 +72,7 @@ def test_summary_answers_the_configured_objective_with_one_row_per_objective(rep
     assert table.count("<tr") == 1 + len(decision["objectives"])
     for name, row in decision["objectives"].items():
         assert f"<code>{name}</code>" in table and f"{100 * row['opportunity']:.1f} %" in table
+    assert ('id="scale"' in html) == (config["objective"] == "cores_at_slo")  # the scale is justified
     headline = re.search(r'id="headline">(.*?)</p>', html, re.S).group(1)
     assert config["objective"] in headline and decision["decision"] in headline
     banner = r'id="data-source">Simulated data — profile ' + re.escape(config["hardware"]) + ", not calibrated"

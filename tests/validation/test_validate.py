@@ -48,3 +48,15 @@ def test_summary_reports_the_outlier_share_and_verdict_flips(records, config):
     flips = summary["verdict_flips"]
     assert flips["groups"] == len(groups) and flips["flipped"] == int(groups.verdict_flip.sum())
     assert 0.0 <= flips["share"] <= 1.0
+
+
+def test_objective_stability_bounds_how_far_a_config_moves_between_trials(records, config):
+    _, groups, summary = validate(records, config, config["workloads"])
+    st = summary["objective_stability"]
+    assert 1.0 <= st["median_max_min_ratio"] <= st["p99_max_min_ratio"] <= st["max_max_min_ratio"]
+    assert st["configs"] == len(groups) and 0 <= st["top_to_bottom_half"] <= st["configs"]
+    from dpdktune.objective import objective_values
+
+    ok = records.assign(v=objective_values(records, config))
+    ratios = ok.groupby(["workload", "rx_desc", "tx_desc", "cores", "burst"]).v.agg(lambda v: v.max() / v.min())
+    assert st["max_max_min_ratio"] == pytest.approx(ratios.max())

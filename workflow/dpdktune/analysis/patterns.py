@@ -96,7 +96,7 @@ def slice_effects(records: pd.DataFrame, config: dict[str, Any]) -> pd.DataFrame
     the line, plus the mean of every metric over the line's runs (the operating condition).
     """
     ok = records[records.status == "ok"].assign(objective=objective_values(records, config))
-    conditions = [m for m in METRIC_NAMES if m != "cpu_util" and m not in DEFINITIONAL]
+    conditions = [m for m in METRIC_NAMES if m != "cpu_util" and m not in definitional(config["objective"])]
     cells = ok.groupby(["workload", *KNOB_NAMES], as_index=False)[["objective", *conditions]].mean()
     rows = []
     for knob in KNOB_NAMES:

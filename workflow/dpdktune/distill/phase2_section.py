@@ -10,7 +10,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dpdktune.atomic import replacing
 from dpdktune.rl.evaluate import mean_ci
 
 
@@ -98,58 +97,55 @@ def rules_frame(rules_text: str, limit: int = 25) -> pd.DataFrame:
 
 
 def curves_figure(curves: pd.DataFrame, path: str | Path) -> Path:
-    import matplotlib
+    """Learning curves: closed-loop objective / oracle against training steps, mean over splits,
+    on training and on held-out workloads."""
+    from plotnine import aes, facet_wrap, geom_line, geom_point, ggplot, labs, scale_color_manual
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from dpdktune.analysis.figures import PALETTE, _save as save, readable
 
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
-    for ax, column, title in ((axes[0], "train_final", "training workloads"),
-                              (axes[1], "test_final", "held-out workloads (zero-shot)")):
-        for method, group in curves.groupby("method"):
-            if column not in group or group[column].isna().all():
-                continue
-            mean = group.groupby("step")[column].mean()
-            ax.plot(mean.index, mean.values, marker=".", label=method)
-        ax.set_title(title)
-        ax.set_xlabel("step (gradient steps offline, env steps online)")
-        ax.grid(alpha=0.3)
-    axes[0].set_ylabel("objective / oracle (closed loop)")
-    axes[0].legend()
-    return _save(fig, path)
+    parts = []
+    for column, title in (("train_final", "training workloads"), ("test_final", "held-out workloads (zero-shot)")):
+        if column in curves and curves[column].notna().any():
+            mean = curves.groupby(["method", "step"], as_index=False)[column].mean().rename(columns={column: "value"})
+            parts.append(mean.assign(panel=title))
+    data = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["method", "step", "value", "panel"])
+    data["panel"] = pd.Categorical(data.panel, ["training workloads", "held-out workloads (zero-shot)"])
+    plot = (
+        ggplot(data, aes("step", "value", color="method"))
+        + geom_line()
+        + geom_point(size=1.5)
+        + facet_wrap("panel")
+        + scale_color_manual(values=PALETTE)
+        + labs(x="step (gradient steps offline, env steps online)", y="objective / oracle (closed loop)", color="")
+        + readable()
+    )
+    save(plot, path, 12, 4.2)
+    return Path(path)
 
 
 def depth_figure(depth: pd.DataFrame, path: str | Path) -> Path:
-    import matplotlib
+    """Distillation: fidelity to the RL policy, and held-out objective / oracle, against max depth."""
+    from plotnine import aes, facet_wrap, geom_line, geom_point, ggplot, labs, scale_color_manual
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from dpdktune.analysis.figures import PALETTE, _save as save, readable
 
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
-    for method, group in depth.groupby("method"):
-        line = axes[0].plot(group.depth, group.fidelity * 100, marker="o", label=f"{method} exact")[0]
-        if "near_fidelity" in group and group.near_fidelity.notna().any():
-            axes[0].plot(group.depth, group.near_fidelity * 100, marker="x", linestyle="--", color=line.get_color(),
-                         label=f"{method} within 5 % of best Q")
-        ratio = group.value_ratio if "value_ratio" in group else group.final
-        axes[1].plot(group.depth, ratio * 100, marker="o", label=method)
-    axes[1].axhline(99, color="grey", linestyle=":", linewidth=1)
-    axes[0].axhline(95, color="grey", linestyle=":", linewidth=1)
-    axes[0].set_ylabel("agreement with the teacher, held-out workloads (%)")
-    axes[1].set_ylabel("student value / teacher value, held-out (%)")
-    for ax in axes:
-        ax.set_xlabel("max depth")
-        ax.grid(alpha=0.3)
-    axes[0].legend()
-    return _save(fig, path)
-
-
-def _save(fig, path: str | Path) -> Path:
-    import matplotlib.pyplot as plt
-
-    with replacing(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
-    plt.close(fig)
+    parts = [depth.assign(value=depth.fidelity * 100, measure="fidelity to the RL policy (%)", kind="exact")]
+    if "near_fidelity" in depth and depth.near_fidelity.notna().any():
+        parts.append(depth.assign(value=depth.near_fidelity * 100, measure="fidelity to the RL policy (%)",
+                                  kind="within 5 % of best Q"))
+    ratio = depth.value_ratio if "value_ratio" in depth else depth.final
+    parts.append(depth.assign(value=ratio * 100, measure="student value / teacher value, held-out (%)", kind="exact"))
+    data = pd.concat(parts, ignore_index=True)
+    plot = (
+        ggplot(data, aes("depth", "value", color="method", linetype="kind"))
+        + geom_line()
+        + geom_point(size=2)
+        + facet_wrap("measure", scales="free_y")
+        + scale_color_manual(values=PALETTE)
+        + labs(x="max depth", y="", color="", linetype="")
+        + readable()
+    )
+    save(plot, path, 12, 4.2)
     return Path(path)
 
 

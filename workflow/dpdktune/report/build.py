@@ -217,13 +217,16 @@ def ndr_context(analyze_dir: Path) -> dict[str, Any]:
                 "table": None, "figure": None}
     summary = _json(path)
     best = _read(analyze_dir / "ndr_best.parquet")
-    wide = best.pivot_table(index=["workload", "cores"], columns="kind", values="rate_mpps").reset_index() \
-        if len(best) else best
     fig = analyze_dir / "figures" / "ndr.png"
+    wide = None
+    if len(best):
+        cells = best.pivot_table(index=["workload", "cores"], columns="kind", values="rate_mpps").reset_index()
+        cells["text"] = [f"{n:.2f} / {p:.2f}" for n, p in zip(cells.NDR, cells.PDR)]
+        wide = cells.pivot(index="workload", columns="cores", values="text")
+        wide.columns = [f"{c} cores" for c in wide.columns]
+        wide = wide.reset_index()
     return {"summary": summary,
-            "table": table(wide, _rel(analyze_dir / "ndr_best.parquet"), {"NDR": fixed(2), "PDR": fixed(2)},
-                           {"NDR": "NDR (Mpps)", "PDR": f"PDR at {pct(summary['pdr_loss'], 1)} loss (Mpps)"},
-                           max_rows=80) if len(best) else None,
+            "table": table(wide, _rel(analyze_dir / "ndr_best.parquet")) if wide is not None else None,
             "figure": embed_image(fig) if fig.exists() else None}
 
 

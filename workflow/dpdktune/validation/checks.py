@@ -179,7 +179,7 @@ def outliers(records: pd.DataFrame, z_max: float) -> pd.DataFrame:
         bad = z.abs() > per_metric_z
         frame = ok.loc[bad, [*GROUP, "trial", "run_id"]].assign(
             metric=metric, value=values[bad],
-            detail=[f"z = {v:+.1f} > {per_metric_z:.2f} (scale pooled over the workload at this core count)"
+            detail=[f"z = {v:+.1f}, beyond ±{per_metric_z:.2f} (scale pooled over the workload at this core count)"
                     for v in z[bad]]
         )
         parts.append(_issues(frame, check="outlier", severity="warning"))
@@ -196,6 +196,28 @@ def slo_verdicts(records: pd.DataFrame, config: dict[str, Any]) -> pd.DataFrame:
     out = grouped.agg(slo_pass="sum", slo_trials="count").reset_index()
     out["verdict_flip"] = (out.slo_pass > 0) & (out.slo_pass < out.slo_trials)
     return out
+
+
+def objective_stability(records: pd.DataFrame, groups: pd.DataFrame, config: dict[str, Any]) -> dict[str, Any]:
+    """How far the continuous objective moves between the trials of one config, next to the
+    pass/fail verdict: max/min ratio quantiles over configs (all, and where the verdict flips),
+    and how many configs rank in their workload's top 10 % on one trial but bottom half on another."""
+    ok = records[records.status == "ok"].assign(objective=objective_values(records, config))
+    grouped = ok.groupby(GROUP, observed=True).objective
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = (grouped.max() / grouped.min()).replace([np.inf, -np.inf], np.nan).dropna()
+    flipped = groups.set_index(GROUP).verdict_flip.reindex(ratio.index).fillna(False).astype(bool)
+    rank = ok.groupby(["workload", "trial"]).objective.rank(pct=True)
+    spread = rank.groupby([ok[c] for c in GROUP], observed=True).agg(["min", "max"])
+    q = ratio.quantile([0.5, 0.99]) if len(ratio) else pd.Series([np.nan, np.nan], index=[0.5, 0.99])
+    return {
+        "objective": config["objective"],
+        "median_max_min_ratio": float(q.loc[0.5]), "p99_max_min_ratio": float(q.loc[0.99]),
+        "max_max_min_ratio": float(ratio.max()) if len(ratio) else float("nan"),
+        "flipped_median_max_min_ratio": float(ratio[flipped].median()) if flipped.any() else float("nan"),
+        "top_to_bottom_half": int(((spread["max"] >= 0.9) & (spread["min"] <= 0.5)).sum()),
+        "configs": int(len(spread)),
+    }
 
 
 def reproducibility(records: pd.DataFrame, config: dict[str, Any]) -> pd.DataFrame:

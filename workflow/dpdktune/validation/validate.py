@@ -52,6 +52,7 @@ def validate(
         "outlier_share": float(issues[issues.check == "outlier"].run_id.nunique()
                                / max(1, (records.status == "ok").sum())),
         "verdict_flips": _flips(groups),
+        "objective_stability": checks.objective_stability(records, groups, config),
         "groups": int(len(groups)),
         "groups_cv_flagged": int(groups.cv_flagged.sum()),
         "median_cv": float(groups.cv.median()) if len(groups) else 0.0,
