@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,8 @@ from dpdktune.rl.evaluate import closed_loop, inference_us
 from dpdktune.rl.experiment import ALL, load_model
 from dpdktune.rl.landscape import Landscape
 from dpdktune.rl.settings import RLSettings
+
+log = logging.getLogger("dpdktune.distill")
 
 
 def teacher_algorithm(ds: DistillSettings, rl_summary: dict[str, Any] | None) -> str:
@@ -45,12 +49,16 @@ def run_sweep(records: pd.DataFrame, config: dict[str, Any], rl_summary: dict[st
     algorithm = teacher_algorithm(ds, rl_summary)
     full = Landscape.from_records(records, config)
     frames = []
+    start = time.perf_counter()
     for k in range(rl.split_repeats):
         teacher, meta = _teacher(Path(model_dir), algorithm, str(k), rl.device)
         train, test = full.subset(full.scorable(meta["train"])), full.subset(full.scorable(meta["test"]))
         frame = sweep_split(teacher, train, test, env_settings, ds,
                             rl.eval_decisions, ds.seed + k)
         frames.append(frame.assign(split=str(k), teacher=algorithm))
+        elapsed = time.perf_counter() - start
+        log.info("distill sweep: %d/%d splits done in %.0f s; ETA %.0f s", k + 1, rl.split_repeats, elapsed,
+                 elapsed / (k + 1) * (rl.split_repeats - k - 1))
     return pd.concat(frames, ignore_index=True)
 
 
