@@ -30,6 +30,7 @@ CAMPAIGN = {
     "default_config": {"rx_desc": 1024, "tx_desc": 512, "cores": 1, "burst": 32},
     # Phase 2 learns for minutes; this checks that Phase 1's report builds on real data
     "report": {"phase2": "never"},
+    "output": {"csv": True},
 }
 RUN = {"warmup_s": 0.3, "measure_s": 0.8, "sample_interval_s": 0.2, "deadline_s": 40.0, "mbufs": 16384}
 
@@ -50,6 +51,8 @@ def _characterize_and_report(work: Path) -> tuple[pd.DataFrame, dict[str, str], 
         result = run_snakemake(work, "--cores", "1", target, timeout=300)
         assert result.returncode == 0, f"{target}:\n{result.stdout[-3000:]}\n{result.stderr[-6000:]}"
     dataset = work / "results" / "characterize" / "dataset.parquet"
+    csv = (work / "results" / "characterize" / "dataset.csv").read_text()
+    assert PROFILE not in csv and _cpu_model() in csv  # the CSV export names the host as well
     return pd.read_parquet(dataset), read_provenance(dataset), (work / "report.html").read_text()
 
 
@@ -68,6 +71,8 @@ def _assert_real_host(records: pd.DataFrame, prov: dict[str, str], report: str, 
     assert prov["dpdk_version"].startswith("DPDK ") and "net_null" in prov["host_nic"]
     assert prov["hardware"].startswith(socket.gethostname()) and PROFILE not in prov["hardware"]
     assert prov["hardware_source"].startswith("probed")
+    # every record names the probed host too
+    assert set(records.hardware) == {prov["hardware"]}
     # the report names the probed host as its hardware, and no simulator profile anywhere
     setup = report[report.index('id="setup"'):report.index('id="validation"')]
     assert "Hardware (probed host)" in setup and _cpu_model() in setup
