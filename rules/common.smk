@@ -4,7 +4,7 @@
 import json
 import sys
 
-from dpdktune.config import ConfigError, check_config
+from dpdktune.config import ConfigError, check_config, training_split_problem
 from dpdktune.campaign.plan import campaign_id, campaign_workloads
 from dpdktune.campaign.testbeds import testbed_pool
 
@@ -39,6 +39,15 @@ if TESTBEDS:
 def preflight_report(wildcards):
     """A real backend's batches wait for the pre-flight checks; the simulator has none."""
     return [] if config["backend"] == "sim" else "results/characterize/preflight.json"
+
+
+def training_workloads(wildcards):
+    """The baselines and RL hold workloads out; too few stops the DAG before any job runs, with
+    one line. Nothing else needs it, so `characterize` still measures a 1-workload campaign."""
+    problem = training_split_problem(config)
+    if problem:
+        sys.exit(f"dpdktune: {problem}")
+    return []
 
 
 def journal_path(wildcards):

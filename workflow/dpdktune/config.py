@@ -169,6 +169,21 @@ def workload_count(config: dict[str, Any]) -> int:
     return int(spec["generate"]["count"]) if isinstance(spec, dict) else len(spec)
 
 
+def training_split_problem(config: dict[str, Any]) -> str | None:
+    """Why the baselines' and RL's leave-workload-out splits cannot be made, or None. Only the
+    stages after `analyze` hold workloads out, so a 1-workload campaign can still be measured."""
+    from dpdktune.splits import held_out_count
+
+    n = workload_count(config)
+    fraction = float((config.get("baselines") or {}).get("test_fraction", 0.3))
+    held = held_out_count(n, fraction)
+    if held < n:
+        return None
+    fix = "name at least 2 workloads" if n < 2 else "lower baselines.test_fraction or name more workloads"
+    return (f"workloads: {n} workload(s) with baselines.test_fraction={fraction:g} hold out {held} and leave none "
+            f"to train the baselines on; for report.html {fix} (`characterize` runs with any number)")
+
+
 def run_count(config: dict[str, Any]) -> int:
     """Runs of the campaign: workloads x grid points x trials, counted without enumerating them."""
     grid = config["grid"]
