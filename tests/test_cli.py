@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -96,3 +97,16 @@ def test_status_of_a_project_without_finished_runs_estimates_the_eta(tmp_path, c
     assert main(["status", "--results", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "0/5625 recorded" in out and "estimated from the config (no run finished yet)" in out
+
+
+
+@pytest.mark.parametrize("command", ["profiles", "workloads"])
+def test_a_listing_into_a_closed_pipe_ends_quietly(command):
+    """`dpdktune profiles | head -1`: a reader that has gone ends the listing, without a traceback."""
+    reader, writer = os.pipe()
+    proc = subprocess.Popen([sys.executable, "-m", "dpdktune.cli", command], stdout=writer,
+                            stderr=subprocess.PIPE, text=True)
+    os.close(writer)
+    os.close(reader)  # before the listing is written: every write meets a closed pipe
+    err = proc.communicate(timeout=60)[1]
+    assert "Traceback" not in err and "BrokenPipe" not in err and "Exception ignored" not in err, err
