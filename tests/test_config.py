@@ -83,7 +83,7 @@ def test_the_default_config_file_parses_as_plain_yaml():
         ("grid: {cores: [1, 2.0]}", "grid.cores.1", "not an integer"),
         ("rl: {batch_size: 64.0}", "rl.batch_size", "not an integer"),
         ("sim: {window_ms: .inf}", "sim.window_ms", "inf is not a finite number"),
-        ("slo_p99_us: .nan", "slo_p99_us", "nan is not a finite number"),
+        ("slo: {p99_us: .nan}", "slo.p99_us", "nan is not a finite number"),
         ("retry: {backoff_s: .inf}", "retry.backoff_s", "not a finite number"),
         ("local: {measure_s: .inf}", "local.measure_s", "not a finite number"),
         ("ssh: {run: {warmup_s: .nan}}", "ssh.run.warmup_s", "not a finite number"),
