@@ -2,6 +2,7 @@
 
 import json
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -176,6 +177,9 @@ def test_a_dataset_from_several_testbeds_names_every_host(small_config, tmp_path
                           hardware=config["hardware"], seed=config["seed"], host=hosts[name])
         for f, schema in zip(files, (EXPERIMENT_SCHEMA, None)):
             table = pq.read_table(f)
+            if schema is not None:  # each record names the host that ran it
+                column = pa.array([hosts[name]["hardware"]] * table.num_rows)
+                table = table.set_column(table.schema.get_field_index("hardware"), "hardware", column)
             write_table(table, f, schema or table.schema, prov)
     suffix = "" if partitioned else ".parquet"
     outs = [tmp_path / f"dataset{suffix}", tmp_path / f"timeseries{suffix}", tmp_path / "manifest.json"]
@@ -186,7 +190,7 @@ def test_a_dataset_from_several_testbeds_names_every_host(small_config, tmp_path
     listed = json.loads(prov["hosts"])
     assert [h["testbed"] for h in listed] == ["box1", "box2"]
     assert [h["host_cpu"] for h in listed] == ["CPU model 1", "CPU model 2"]
-    assert "dut1: CPU model 1" in prov["hardware"] and "dut2: CPU model 2" in prov["hardware"]
+    assert prov["hardware"] == "2 hosts: dut1: CPU model 1, 1 socket(s) | dut2: CPU model 2, 1 socket(s)"
     assert prov["backend_version"] == "DPDK 22.11.4 on box1; DPDK 22.11.4 on box2"
     assert "testbed" not in prov and "host_cpu" not in prov
     assert json.loads(outs[2].read_text())["provenance"]["hosts"] == prov["hosts"]

@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 from dpdktune.atomic import remove_stale_temporaries, replacing, write_json
 from dpdktune.campaign.plan import campaign_id, expected_runs
 from dpdktune.metrics.parquet import (
-    WRITE_OPTIONS, DamagedFile, read_provenance, read_table, write_table,
+    READ_OPTIONS, WRITE_OPTIONS, DamagedFile, naming_damage, read_provenance, read_table, write_table,
 )
 from dpdktune.metrics.provenance import campaign_provenance
 from dpdktune.metrics.schema import EXPERIMENT_SCHEMA, TIMESERIES_SCHEMA
@@ -77,14 +77,18 @@ class Batches:
     def _provenance(self) -> dict[str, str]:
         """The campaign's provenance, from every batch whose footer is intact: each testbed's host."""
         first: DamagedFile | None = None
+        hardware: list[str] = []
         for f in self.record_files:
             try:
                 self._own[_workload(f)] = read_provenance(f)
+                with naming_damage(f):  # a batch rewritten on another testbed keeps its records' hosts
+                    column = pq.read_table(f, columns=["hardware"], **READ_OPTIONS)["hardware"]
+                hardware += pc.unique(column).to_pylist()
             except DamagedFile as exc:
                 first = first or exc
         if not self._own:
             raise first or ValueError("no batch files to merge")
-        return campaign_provenance(list(self._own.values()))
+        return campaign_provenance(list(self._own.values()), hardware)
 
     def read(self, path: str | Path, schema: pa.Schema | None = None) -> pa.Table:
         """A batch file's table, cast to `schema` (None: as written, for the partitioned merge)."""
