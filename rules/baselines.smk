@@ -8,6 +8,7 @@ rule score_baselines:
     input:
         dataset=rules.merge_dataset.output.dataset,
         enough_workloads=training_workloads,
+        measurable=measurable_objectives,
         gate=rules.gate_validation.output.gate,
     output:
         scores="results/baselines/scores.parquet",

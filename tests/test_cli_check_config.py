@@ -110,3 +110,13 @@ def test_too_few_workloads_for_the_held_out_splits_is_a_note_not_an_error(tmp_pa
 def test_enough_workloads_print_no_note(tmp_path, capsys):
     rc, out, err = _check(tmp_path, capsys, "workloads: [flood64, imix]\n")
     assert rc == 0 and "note:" not in out
+
+
+def test_a_real_backend_with_latency_objectives_gets_a_note(tmp_path, capsys):
+    rc, out, err = _check(tmp_path, capsys, "backend: local\n")
+    assert rc == 0 and err == []
+    note = out.splitlines()[-1]
+    assert note.startswith("note: objective and decision.objectives: cores_at_slo,") and "latency_p99_us" in note
+    rc, out, err = _check(tmp_path, capsys, "backend: local\nobjective: throughput_mpps\n"
+                                            "decision: {objectives: [zero_loss_mpps]}\n")
+    assert rc == 0 and "note:" not in out

@@ -41,3 +41,15 @@ def test_a_one_workload_campaign_characterizes_but_report_stops_before_any_job(t
     assert len(lines) == 1 and "workloads: 1 workload" in lines[0] and "baselines.test_fraction=0.3" in lines[0]
     assert "Traceback" not in report.stdout + report.stderr
     assert not (work / "results").exists(), "no job ran"
+
+
+@pytest.mark.slow
+def test_a_real_backend_stops_the_report_on_objectives_it_cannot_measure(tmp_path):
+    """local and ssh measure no latency: latency-based objectives would be NaN for every run."""
+    work = workdir(tmp_path, {"backend": "local", "workloads": ["flood64", "imix"]})
+    assert run_snakemake(work, "-n", "--cores", "1", "characterize").returncode == 0
+    report = run_snakemake(work, "-n", "--cores", "1", "report.html")
+    lines = [line for line in report.stderr.splitlines() if line.startswith("dpdktune:")]
+    assert report.returncode != 0 and len(lines) == 1, report.stderr[-2000:]
+    assert lines[0].startswith("dpdktune: objective and decision.objectives: cores_at_slo") and "local" in lines[0]
+    assert "Traceback" not in report.stdout + report.stderr
