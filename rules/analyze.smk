@@ -8,6 +8,7 @@ rule analyze_landscape:
         "../envs/dpdktune.yaml"
     input:
         dataset=rules.merge_dataset.output.dataset,
+        measurable=measurable_objectives,
         gate=rules.gate_validation.output.gate,
     output:
         summary="results/analyze/summary.json",

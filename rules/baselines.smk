@@ -7,6 +7,8 @@ rule score_baselines:
         "../envs/dpdktune.yaml"
     input:
         dataset=rules.merge_dataset.output.dataset,
+        enough_workloads=training_workloads,
+        measurable=measurable_objectives,
         gate=rules.gate_validation.output.gate,
     output:
         scores="results/baselines/scores.parquet",

@@ -4,7 +4,7 @@
 import json
 import sys
 
-from dpdktune.config import ConfigError, check_config
+from dpdktune.config import ConfigError, check_config, training_split_problem, unmeasured_objective_problem
 from dpdktune.campaign.plan import campaign_id, campaign_workloads
 from dpdktune.campaign.testbeds import testbed_pool
 
@@ -39,6 +39,24 @@ if TESTBEDS:
 def preflight_report(wildcards):
     """A real backend's batches wait for the pre-flight checks; the simulator has none."""
     return [] if config["backend"] == "sim" else "results/characterize/preflight.json"
+
+
+def training_workloads(wildcards):
+    """The baselines and RL hold workloads out; too few stops the DAG before any job runs, with
+    one line. Nothing else needs it, so `characterize` still measures a 1-workload campaign."""
+    problem = training_split_problem(config)
+    if problem:
+        sys.exit(f"dpdktune: {problem}")
+    return []
+
+
+def measurable_objectives(wildcards):
+    """Ranking configs needs objectives the backend can measure; otherwise stop the DAG with one
+    line before any job runs (`characterize` needs no objective and is not stopped)."""
+    problem = unmeasured_objective_problem(config)
+    if problem:
+        sys.exit(f"dpdktune: {problem}")
+    return []
 
 
 def journal_path(wildcards):

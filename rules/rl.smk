@@ -46,6 +46,7 @@ rule train_rl:
         "../envs/dpdktune.yaml"
     input:
         dataset=rules.merge_dataset.output.dataset,
+        enough_workloads=training_workloads,
     output:
         scores="results/rl/{algorithm}/scores.parquet",
         curves="results/rl/{algorithm}/curves.parquet",

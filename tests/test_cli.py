@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 
 from dpdktune import __version__
 from dpdktune.cli import SUBCOMMANDS, build_parser, main
+from dpdktune.config import load_config
 from dpdktune.hardware import HARDWARE_DIR, load_hardware
 from dpdktune.workloads import load_catalogue
 
@@ -96,3 +98,29 @@ def test_status_of_a_project_without_finished_runs_estimates_the_eta(tmp_path, c
     assert main(["status", "--results", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "0/5625 recorded" in out and "estimated from the config (no run finished yet)" in out
+
+
+def test_status_with_another_config_than_snakemake_ran_says_which_campaigns_are_here(tmp_path, capsys):
+    from dpdktune.campaign.status import journal_dir
+
+    config = tmp_path / "c.yaml"
+    config.write_text("trials: 2\n")
+    journal_dir(load_config(config), tmp_path).mkdir(parents=True)
+    assert main(["status", "--results", str(tmp_path)]) == 0
+    err = capsys.readouterr().err
+    assert "holds no run of this config's campaign" in err and journal_dir(load_config(config), tmp_path).name in err
+    assert main(["status", "--results", str(tmp_path), "--configfile", str(config)]) == 0
+    assert capsys.readouterr().err == ""
+
+
+
+@pytest.mark.parametrize("command", ["profiles", "workloads"])
+def test_a_listing_into_a_closed_pipe_ends_quietly(command):
+    """`dpdktune profiles | head -1`: a reader that has gone ends the listing, without a traceback."""
+    reader, writer = os.pipe()
+    proc = subprocess.Popen([sys.executable, "-m", "dpdktune.cli", command], stdout=writer,
+                            stderr=subprocess.PIPE, text=True)
+    os.close(writer)
+    os.close(reader)  # before the listing is written: every write meets a closed pipe
+    err = proc.communicate(timeout=60)[1]
+    assert "Traceback" not in err and "BrokenPipe" not in err and "Exception ignored" not in err, err

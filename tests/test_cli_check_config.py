@@ -95,3 +95,28 @@ def test_files_merge_in_order_and_a_bad_file_names_its_line(tmp_path, capsys):
     second.write_text("workloads: [flood64]\n")
     assert main(["check-config", str(first), "--configfile", str(second)]) == 0
     assert "125 runs" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("text, held", [("workloads: [flood64]\n", 1),
+                                        ("workloads: [flood64, imix]\nbaselines: {test_fraction: 0.8}\n", 2)])
+def test_too_few_workloads_for_the_held_out_splits_is_a_note_not_an_error(tmp_path, capsys, text, held):
+    rc, out, err = _check(tmp_path, capsys, text)
+    assert rc == 0 and err == []
+    note = out.splitlines()[-1]
+    assert note.startswith("note: workloads: ") and f"hold out {held} and leave none" in note
+    assert "baselines.test_fraction" in note
+
+
+def test_enough_workloads_print_no_note(tmp_path, capsys):
+    rc, out, err = _check(tmp_path, capsys, "workloads: [flood64, imix]\n")
+    assert rc == 0 and "note:" not in out
+
+
+def test_a_real_backend_with_latency_objectives_gets_a_note(tmp_path, capsys):
+    rc, out, err = _check(tmp_path, capsys, "backend: local\n")
+    assert rc == 0 and err == []
+    note = out.splitlines()[-1]
+    assert note.startswith("note: objective and decision.objectives: cores_at_slo,") and "latency_p99_us" in note
+    rc, out, err = _check(tmp_path, capsys, "backend: local\nobjective: throughput_mpps\n"
+                                            "decision: {objectives: [zero_loss_mpps]}\n")
+    assert rc == 0 and "note:" not in out

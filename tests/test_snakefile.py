@@ -1,5 +1,7 @@
 """The workflow itself: lint-clean, resolvable, and config errors stop it before any rule runs."""
 
+import pytest
+
 from snakemake_helpers import run_snakemake, workdir
 
 
@@ -23,3 +25,31 @@ def test_a_bad_config_value_stops_the_workflow_and_names_the_key(tmp_path):
     assert result.returncode != 0
     assert "cores" in result.stdout + result.stderr
     assert not (tmp_path / "work" / "results").exists()
+
+
+@pytest.mark.slow
+def test_a_one_workload_campaign_characterizes_but_report_stops_before_any_job(tmp_path):
+    """One workload is a landscape worth measuring, but the baselines hold workloads out: the
+    report's DAG stops with one line naming both keys, before anything runs."""
+    work = workdir(tmp_path, {"workloads": ["flood64"]})
+    char = run_snakemake(work, "-n", "--cores", "1", "characterize")
+    assert char.returncode == 0, char.stdout + char.stderr
+    assert any(line.split()[:2] == ["run_batch", "1"] for line in char.stdout.splitlines()), char.stdout
+    report = run_snakemake(work, "--cores", "1", "report.html")
+    assert report.returncode != 0
+    lines = [line for line in report.stderr.splitlines() if line.startswith("dpdktune:")]
+    assert len(lines) == 1 and "workloads: 1 workload" in lines[0] and "baselines.test_fraction=0.3" in lines[0]
+    assert "Traceback" not in report.stdout + report.stderr
+    assert not (work / "results").exists(), "no job ran"
+
+
+@pytest.mark.slow
+def test_a_real_backend_stops_the_report_on_objectives_it_cannot_measure(tmp_path):
+    """local and ssh measure no latency: latency-based objectives would be NaN for every run."""
+    work = workdir(tmp_path, {"backend": "local", "workloads": ["flood64", "imix"]})
+    assert run_snakemake(work, "-n", "--cores", "1", "characterize").returncode == 0
+    report = run_snakemake(work, "-n", "--cores", "1", "report.html")
+    lines = [line for line in report.stderr.splitlines() if line.startswith("dpdktune:")]
+    assert report.returncode != 0 and len(lines) == 1, report.stderr[-2000:]
+    assert lines[0].startswith("dpdktune: objective and decision.objectives: cores_at_slo") and "local" in lines[0]
+    assert "Traceback" not in report.stdout + report.stderr

@@ -30,6 +30,10 @@ CAMPAIGN = {
     "default_config": {"rx_desc": 1024, "tx_desc": 512, "cores": 1, "burst": 32},
     # Phase 2 learns for minutes; this checks that Phase 1's report builds on real data
     "report": {"phase2": "never"},
+    "output": {"csv": True},
+    # neither real backend measures latency: rank configs on what they measure
+    "objective": "throughput_mpps",
+    "decision": {"objectives": ["throughput_mpps", "zero_loss_mpps"]},
 }
 RUN = {"warmup_s": 0.3, "measure_s": 0.8, "sample_interval_s": 0.2, "deadline_s": 40.0, "mbufs": 16384}
 
@@ -50,6 +54,8 @@ def _characterize_and_report(work: Path) -> tuple[pd.DataFrame, dict[str, str], 
         result = run_snakemake(work, "--cores", "1", target, timeout=300)
         assert result.returncode == 0, f"{target}:\n{result.stdout[-3000:]}\n{result.stderr[-6000:]}"
     dataset = work / "results" / "characterize" / "dataset.parquet"
+    csv = (work / "results" / "characterize" / "dataset.csv").read_text()
+    assert PROFILE not in csv and _cpu_model() in csv  # the CSV export names the host as well
     return pd.read_parquet(dataset), read_provenance(dataset), (work / "report.html").read_text()
 
 
@@ -66,8 +72,11 @@ def _assert_real_host(records: pd.DataFrame, prov: dict[str, str], report: str, 
     assert int(prov["host_sockets"]) >= 1 and int(prov["host_cores"]) >= 1
     assert prov["host_kernel"].startswith(f"Linux {os.uname().release}")
     assert prov["dpdk_version"].startswith("DPDK ") and "net_null" in prov["host_nic"]
-    assert prov["hardware"].startswith(socket.gethostname()) and PROFILE not in prov["hardware"]
+    named = socket.gethostname() if backend == "local" else f"testbed loopback: {socket.gethostname()}"
+    assert prov["hardware"].startswith(named) and PROFILE not in prov["hardware"]
     assert prov["hardware_source"].startswith("probed")
+    # every record names the probed host too
+    assert set(records.hardware) == {prov["hardware"]}
     # the report names the probed host as its hardware, and no simulator profile anywhere
     setup = report[report.index('id="setup"'):report.index('id="validation"')]
     assert "Hardware (probed host)" in setup and _cpu_model() in setup
@@ -115,3 +124,37 @@ def test_testbeds_example_resolves_in_a_dry_run(tmp_path):
     assert result.returncode == 0, out[-4000:]
     assert re.search(r"^run_batch\s+15$", out, re.M), out[-3000:]
     assert not (tmp_path / "work" / "results").exists()
+
+
+@pytest.mark.sshd
+@pytest.mark.testpmd
+def test_an_ssh_campaign_over_two_testbeds_names_both_hosts(tmp_path, sshd, testpmd_program):
+    """Two testbeds (both this machine's testpmd behind the loopback sshd), one batch on each: the
+    dataset's provenance lists both hosts and its hardware names both testbeds."""
+    import fcntl
+
+    beds = [sshd.testbed(name=name, workdir=str(tmp_path / name), dpdk={"testpmd": testpmd_program})
+            for name in ("bed1", "bed2")]
+    work = workdir(tmp_path, {**CAMPAIGN, "backend": "ssh", "ssh": {"run": RUN, "testbeds": beds}})
+    locks = work / "results" / ".locks"
+    locks.mkdir(parents=True)
+    # while bed1 is taken, flood64's batch runs on bed2; then imix's gets bed1, the first free one
+    with open(locks / "testbed-bed1.lock", "w") as busy:
+        fcntl.flock(busy, fcntl.LOCK_EX)
+        first = run_snakemake(work, "--cores", "1", "results/characterize/batches/flood64.parquet", timeout=300)
+        fcntl.flock(busy, fcntl.LOCK_UN)
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-6000:]
+    result = run_snakemake(work, "--cores", "1", "characterize", timeout=300)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-6000:]
+    dataset = work / "results" / "characterize" / "dataset.parquet"
+    records, prov = pd.read_parquet(dataset), read_provenance(dataset)
+    ran_on = {w: {json.loads(e)["testbed"] for e in records[records.workload == w].extra} for w in ("flood64", "imix")}
+    assert ran_on == {"flood64": {"bed2"}, "imix": {"bed1"}}
+    # each record names its testbed's host; the provenance lists both, whichever job wrote the batch files
+    assert {w: set(records[records.workload == w].hardware.str.split(":").str[0]) for w in ran_on} == \
+        {"flood64": {"testbed bed2"}, "imix": {"testbed bed1"}}
+    hosts = json.loads(prov["hosts"])
+    assert sorted(h["hardware"].split(":")[0] for h in hosts) == ["testbed bed1", "testbed bed2"]
+    assert all(socket.gethostname() in h["hardware"] and _cpu_model() in h["hardware"] for h in hosts)
+    assert prov["hardware"].startswith("2 hosts: ") and "testbed" not in prov
+    assert (records.status == "ok").all() and PROFILE not in set(records.hardware)

@@ -225,4 +225,4 @@ def test_host_names_the_dut_nic_by_pci_address(sshd):
     finally:
         backend.close()
     assert host["host_nic"] == "0000:ff:1f.7: not present on the host"
-    assert host["testbed"] == "loopback" and host["hardware"].startswith(socket.gethostname())
+    assert host["testbed"] == "loopback" and host["hardware"].startswith(f"testbed loopback: {socket.gethostname()}")

@@ -2,6 +2,7 @@
 
 import json
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -148,3 +149,51 @@ def test_merge_batches_rebuilds_a_damaged_batch_in_either_layout(small_config, t
     merge_batches(config, records, series, *outs, journal_dir=journals)
     assert open_dataset(outs[0]).to_table().sort_by("run_id").equals(before)
     assert read_table(records[0], EXPERIMENT_SCHEMA).num_rows == before.num_rows // len(names)
+
+
+@pytest.mark.parametrize("partitioned", [False, True])
+def test_a_dataset_from_several_testbeds_names_every_host(small_config, tmp_path, partitioned):
+    """Batches run on two ssh testbeds: the dataset's provenance lists both hosts, its hardware
+    names both, and no single testbed's keys claim the whole dataset; the report shows both."""
+    from dpdktune.campaign.merge import merge_batches
+    from dpdktune.campaign.partitioned import open_dataset
+    from dpdktune.campaign.runner import run_batch
+    from dpdktune.config import deep_merge
+    from dpdktune.metrics.parquet import read_provenance, write_table
+    from dpdktune.metrics.provenance import provenance
+    from dpdktune.report.build import _hardware
+
+    config = deep_merge(small_config, {"output": {"partitioned": partitioned}})
+    batches = tmp_path / "batches"
+    names = config["workloads"]
+    hosts = {name: {"host": f"dut{i}", "host_cpu": f"CPU model {i}", "testbed": f"box{i}",
+                    "host_address": f"root@10.0.0.{i}:22", "dpdk_version": "DPDK 22.11.4",
+                    "hardware": f"dut{i}: CPU model {i}, 1 socket(s)"} for i, name in enumerate(names, 1)}
+    for name in names:
+        files = batches / f"{name}.parquet", batches / f"{name}.timeseries.parquet"
+        run_batch(config, name, *files, tmp_path / "journal" / f"{name}.jsonl", tmp_path / "locks")
+        # the same records, stamped as the ssh runner stamps a batch that ran on this testbed
+        prov = provenance(config=config, backend="ssh", backend_version=f"DPDK 22.11.4 on {hosts[name]['testbed']}",
+                          hardware=config["hardware"], seed=config["seed"], host=hosts[name])
+        for f, schema in zip(files, (EXPERIMENT_SCHEMA, None)):
+            table = pq.read_table(f)
+            if schema is not None:  # each record names the host that ran it
+                column = pa.array([hosts[name]["hardware"]] * table.num_rows)
+                table = table.set_column(table.schema.get_field_index("hardware"), "hardware", column)
+            write_table(table, f, schema or table.schema, prov)
+    suffix = "" if partitioned else ".parquet"
+    outs = [tmp_path / f"dataset{suffix}", tmp_path / f"timeseries{suffix}", tmp_path / "manifest.json"]
+    merge_batches(config, [batches / f"{n}.parquet" for n in names],
+                  [batches / f"{n}.timeseries.parquet" for n in names], *outs)
+
+    prov = read_provenance(next(outs[0].glob("**/*.parquet")) if partitioned else outs[0])
+    listed = json.loads(prov["hosts"])
+    assert [h["testbed"] for h in listed] == ["box1", "box2"]
+    assert [h["host_cpu"] for h in listed] == ["CPU model 1", "CPU model 2"]
+    assert prov["hardware"] == "2 hosts: dut1: CPU model 1, 1 socket(s) | dut2: CPU model 2, 1 socket(s)"
+    assert prov["backend_version"] == "DPDK 22.11.4 on box1; DPDK 22.11.4 on box2"
+    assert "testbed" not in prov and "host_cpu" not in prov
+    assert json.loads(outs[2].read_text())["provenance"]["hosts"] == prov["hosts"]
+    assert open_dataset(outs[0]).to_table().num_rows == expected_runs(config)
+    shown = _hardware(prov, config)["hardware"]
+    assert "dut1: CPU model 1" in shown and "dut2: CPU model 2" in shown

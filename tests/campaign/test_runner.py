@@ -88,3 +88,23 @@ def test_a_batch_removes_the_temporary_file_a_killed_writer_left(small_config, t
               tmp_path / "journal.jsonl", tmp_path / "locks")
     assert not os.path.exists(left)
     assert sorted(p.name for p in out.parent.iterdir()) == ["flood64.parquet", "flood64.timeseries.parquet"]
+
+
+@pytest.mark.testpmd
+def test_a_real_backends_records_name_the_probed_host_not_a_profile(small_config, tmp_path):
+    """Every record's `hardware` is the host the local backend probed, as its provenance says."""
+    from dpdktune.metrics.provenance import metadata_host
+    from backends.backend_helpers import FAST_RUN
+    from conftest import require_program
+
+    testpmd = require_program("dpdk-testpmd", "the local backend runs the real testpmd")
+    profile = small_config["hardware"]
+    config = deep_merge(small_config, {
+        "backend": "local", "workloads": ["flood64"], "trials": 1,
+        "grid": {"rx_desc": [256], "tx_desc": [512], "cores": [1], "burst": [32]},
+        "local": {**FAST_RUN, "testpmd": testpmd}})
+    records, _ = run_inline(config, tmp_path)
+    host = metadata_host(records.schema.metadata)
+    assert records.num_rows == 1 and host["hardware"].startswith(host["host"])
+    assert records["hardware"].to_pylist() == [host["hardware"]]
+    assert profile not in host["hardware"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from dpdktune import __version__
@@ -45,6 +46,9 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:  # bad input: say which key or value, no traceback
         print(f"dpdktune {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader left (`dpdktune workloads | head`): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit flush is quiet too
+        return 1
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ import sys
 
 from dpdktune.config import (
     DEFAULT_CONFIG, ConfigError, check_schema, check_semantics, deep_merge, load_yaml_file, missing_files,
-    run_count,
+    run_count, training_split_problem, unmeasured_objective_problem,
 )
 
 
@@ -74,4 +74,7 @@ def main(args: argparse.Namespace) -> int:
     print(f"ok: campaign {campaign_id(config)}, {runs:,} runs on backend {config['backend']}, "
           f"ETA {format_duration(eta)} at {args.jobs} parallel job(s) "
           f"(estimated: {estimated_run_s(config):g} s per run)")
+    for limit in (training_split_problem(config), unmeasured_objective_problem(config)):
+        if limit:  # characterize runs; the analysis and report will stop with this line
+            print(f"note: {limit}")
     return 0

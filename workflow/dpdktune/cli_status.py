@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from dpdktune.campaign.status import format_progress, progress
+from dpdktune.campaign.status import format_progress, journal_dir, progress
 from dpdktune.config import load_config
 
 
@@ -34,4 +34,9 @@ def main(args: argparse.Namespace) -> int:
         return 1
     config = load_config(*args.configfile)
     print(format_progress(progress(config, results), parallel_jobs=args.jobs))
+    mine, journals = journal_dir(config, results), results / "characterize" / "journal"
+    others = sorted(d.name for d in journals.glob("*") if d.is_dir() and d != mine) if not mine.is_dir() else []
+    if others:  # snakemake ran with other config files: this one's campaign has no runs here
+        print(f"dpdktune status: note: {results} holds no run of this config's campaign {mine.name}, but runs of "
+              f"{', '.join(others)}; pass the --configfile snakemake ran with", file=sys.stderr)
     return 0

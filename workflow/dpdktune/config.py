@@ -169,6 +169,46 @@ def workload_count(config: dict[str, Any]) -> int:
     return int(spec["generate"]["count"]) if isinstance(spec, dict) else len(spec)
 
 
+def training_split_problem(config: dict[str, Any]) -> str | None:
+    """Why the baselines' and RL's leave-workload-out splits cannot be made, or None. Only the
+    stages after `analyze` hold workloads out, so a 1-workload campaign can still be measured."""
+    from dpdktune.splits import held_out_count
+
+    n = workload_count(config)
+    fraction = float((config.get("baselines") or {}).get("test_fraction", 0.3))
+    held = held_out_count(n, fraction)
+    if held < n:
+        return None
+    fix = "name at least 2 workloads" if n < 2 else "lower baselines.test_fraction or name more workloads"
+    return (f"workloads: {n} workload(s) with baselines.test_fraction={fraction:g} hold out {held} and leave none "
+            f"to train the baselines on; for report.html {fix} (`characterize` runs with any number)")
+
+
+def unmeasured_objective_problem(config: dict[str, Any]) -> str | None:
+    """Why the analysis cannot rank configs on a real backend, or None. Neither real backend
+    measures latency (testpmd's io/mac forwarding timestamps no packets), so an objective built on
+    p99 latency is NaN for every run; the simulator measures it. `characterize` needs no objective."""
+    if config["backend"] == "sim":
+        return None
+    import numpy as np
+
+    from dpdktune.objective import values
+
+    no_latency = {"throughput_mpps": 1.0, "offered_mpps": 1.0, "drop_rate": 0.0, "latency_p99_us": float("nan")}
+    grid = config["grid"]
+    wanted = [config["objective"]] + list((config.get("decision") or {}).get("objectives") or [])
+    blind = [o for o in dict.fromkeys(wanted)
+             if np.isnan(values(o, no_latency, grid["cores"][0], grid["rx_desc"][0], grid["tx_desc"][0], config))]
+    if not blind:
+        return None
+    keys = " and ".join(k for k, hit in (("objective", config["objective"] in blind),
+                                         ("decision.objectives", set(blind) - {config["objective"]})) if hit)
+    return (f"{keys}: {', '.join(blind)} need latency_p99_us, which backend {config['backend']} does not measure "
+            "(testpmd's forwarding timestamps no packets); for the analysis and report.html choose objectives "
+            "without latency, e.g. objective: throughput_mpps and decision.objectives: [throughput_mpps, "
+            "zero_loss_mpps] (`characterize` runs regardless)")
+
+
 def run_count(config: dict[str, Any]) -> int:
     """Runs of the campaign: workloads x grid points x trials, counted without enumerating them."""
     grid = config["grid"]

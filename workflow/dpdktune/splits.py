@@ -7,6 +7,11 @@ from typing import Sequence
 import numpy as np
 
 
+def held_out_count(n_workloads: int, test_fraction: float) -> int:
+    """How many of `n_workloads` each split holds out for testing (at least one)."""
+    return max(1, int(round(n_workloads * test_fraction)))
+
+
 def workload_splits(
     workloads: Sequence[str], repeats: int, test_fraction: float, seed: int
 ) -> list[tuple[list[str], list[str]]]:
@@ -17,7 +22,7 @@ def workload_splits(
     workloads would be scored far more often than others, or never.
     """
     names = sorted(workloads)
-    n_test = max(1, int(round(len(names) * test_fraction)))
+    n_test = held_out_count(len(names), test_fraction)
     if n_test >= len(names):
         raise ValueError(f"test_fraction={test_fraction} leaves no training workloads out of {len(names)}")
     rng = np.random.default_rng(seed)

@@ -279,7 +279,7 @@ class SshBackend:
                 if "host_probe_error" not in info:  # an unreachable DUT: one timeout is enough
                     self.version()
             info.update(self._dpdk, testbed=tb.name, host_address=f"{tb.dut.user}@{tb.dut.host}:{tb.dut.port}")
-            info["hardware"] = host_probe.summary(info)
+            info["hardware"] = f"testbed {tb.name}: {host_probe.summary(info)}"  # two testbeds may share a host
             if "host_probe_error" in info:  # a later call probes again
                 return info
             self._host = info

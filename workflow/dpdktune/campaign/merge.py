@@ -20,8 +20,9 @@ import pyarrow.parquet as pq
 from dpdktune.atomic import remove_stale_temporaries, replacing, write_json
 from dpdktune.campaign.plan import campaign_id, expected_runs
 from dpdktune.metrics.parquet import (
-    WRITE_OPTIONS, DamagedFile, read_provenance, read_table, write_table,
+    READ_OPTIONS, WRITE_OPTIONS, DamagedFile, naming_damage, read_provenance, read_table, write_table,
 )
+from dpdktune.metrics.provenance import campaign_provenance
 from dpdktune.metrics.schema import EXPERIMENT_SCHEMA, TIMESERIES_SCHEMA
 
 log = logging.getLogger("dpdktune.campaign")
@@ -70,17 +71,24 @@ class Batches:
         self.journal_dir = None if journal_dir is None else Path(journal_dir)
         self.record_files = [Path(f) for f in record_files]
         self.rebuilt: list[str] = []
+        self._own: dict[str, dict[str, str]] = {}  # each intact batch's own provenance, by workload
         self.provenance = self._provenance()
 
     def _provenance(self) -> dict[str, str]:
-        """The campaign's provenance, from the first batch whose footer is intact."""
+        """The campaign's provenance, from every batch whose footer is intact: each testbed's host."""
         first: DamagedFile | None = None
+        hardware: list[str] = []
         for f in self.record_files:
             try:
-                return read_provenance(f)
+                self._own[_workload(f)] = read_provenance(f)
+                with naming_damage(f):  # a batch rewritten on another testbed keeps its records' hosts
+                    column = pq.read_table(f, columns=["hardware"], **READ_OPTIONS)["hardware"]
+                hardware += pc.unique(column).to_pylist()
             except DamagedFile as exc:
                 first = first or exc
-        raise first or ValueError("no batch files to merge")
+        if not self._own:
+            raise first or ValueError("no batch files to merge")
+        return campaign_provenance(list(self._own.values()), hardware)
 
     def read(self, path: str | Path, schema: pa.Schema | None = None) -> pa.Table:
         """A batch file's table, cast to `schema` (None: as written, for the partitioned merge)."""
@@ -98,18 +106,23 @@ class Batches:
     def _rebuild(self, path: Path, damage: DamagedFile) -> None:
         from dpdktune.campaign.runner import rebuild_batch
 
-        workload = path.name.removesuffix(".parquet").removesuffix(".timeseries")
+        workload = _workload(path)
         if self.journal_dir is None or workload in self.rebuilt:
             raise damage
         journal = self.journal_dir / f"{workload}.jsonl"
         log.warning("%s; rebuilding the batch from its journal %s", damage, journal)
         try:
             rebuild_batch(self.config, workload, journal, path.with_name(f"{workload}.parquet"),
-                          path.with_name(f"{workload}.timeseries.parquet"), self.provenance)
+                          path.with_name(f"{workload}.timeseries.parquet"),
+                          self._own.get(workload, self.provenance))
         except ValueError as why:
             raise DamagedFile(f"{damage}, and its journal cannot rebuild it: {why}; delete {path} and run "
                               "again to redo the missing runs") from None
         self.rebuilt.append(workload)
+
+
+def _workload(batch: Path) -> str:
+    return batch.name.removesuffix(".parquet").removesuffix(".timeseries")
 
 
 def merge_batches(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+import weakref
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
@@ -62,7 +63,7 @@ def _record(
     record: dict[str, Any] = {
         "run_id": spec.run_id,
         "backend": backend.name,
-        "hardware": spec.hardware.name,
+        "hardware": record_hardware(backend, spec),
         "workload": spec.workload.name,
         "trial": spec.trial,
         "seed": spec.seed,
@@ -87,6 +88,20 @@ def _record(
         record["extra"] = json.dumps(result.extra, sort_keys=True, default=_plain) if result.extra else None
         record["log_tail"] = result.log_tail[-4000:] or None
     return record
+
+
+#: each real backend's host line, probed once per backend (an unreachable DUT costs one timeout)
+_HOST_LINES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def record_hardware(backend: Backend, spec: RunSpec) -> str:
+    """A record's `hardware`: the simulator's profile on `sim`; on a real backend the host it
+    probed (the same line as the provenance's `hardware`), never a simulator profile."""
+    if backend.name == "sim":
+        return spec.hardware.name
+    if backend not in _HOST_LINES:
+        _HOST_LINES[backend] = backend.host().get("hardware") or f"unknown: the {backend.name} host was not probed"
+    return _HOST_LINES[backend]
 
 
 def _plain(value: Any) -> Any:

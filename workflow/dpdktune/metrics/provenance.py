@@ -6,7 +6,7 @@ import hashlib
 import json
 import subprocess
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from dpdktune import __version__
 
@@ -62,6 +62,42 @@ def provenance(
     if not host or "hardware" not in host:
         out["hardware"] = f"unknown: the {backend} backend's host was not probed"
     out["hardware_source"] = f"probed on the {backend} backend's host (not a simulator profile)"
+    return out
+
+
+#: provenance keys that describe the one host a batch ran on (they differ between ssh testbeds)
+_HOST_KEYS = ("hardware", "backend_version", "testbed", "dpdk_version", "dpdk_version_error")
+
+
+def _host_part(prov: Mapping[str, str]) -> dict[str, str]:
+    return {k: v for k, v in prov.items() if k in _HOST_KEYS or (k.startswith("host") and k != "hosts")}
+
+
+def campaign_provenance(batches: Sequence[Mapping[str, str]], record_hardware: Sequence[str] = ()) -> dict[str, str]:
+    """One provenance for a dataset merged from batches that may have run on several hosts (one per
+    ssh testbed). On a real backend `hosts` is a JSON list of every distinct host's keys; with more
+    than one host, `hardware` and `backend_version` name them all and no single host's keys stay at
+    the top level, so the dataset never claims that one testbed ran it all. `record_hardware` (the
+    records' own `hardware` values) adds a host whose batch file was later rewritten on another one."""
+    out = dict(batches[0])
+    if out.get("backend") == "sim":
+        return out
+    hosts: dict[tuple, dict[str, str]] = {}
+    for prov in batches:
+        part = _host_part(prov)
+        key = (part.get("testbed"), part.get("host_address"), part.get("host"))
+        if key not in hosts or ("host_cpu" in part and "host_cpu" not in hosts[key]):  # a probe that worked wins
+            hosts[key] = part
+    probed = {(h.get("testbed"), h.get("host_address")) for h in hosts.values() if "host_cpu" in h}
+    found = [h for h in hosts.values() if "host_cpu" in h or (h.get("testbed"), h.get("host_address")) not in probed]
+    listed = {h.get("hardware") for h in found}
+    found += [{"hardware": line} for line in dict.fromkeys(record_hardware) if line not in listed]
+    out["hosts"] = json.dumps(found, sort_keys=True)
+    if len(found) > 1:
+        for key in set().union(*found):
+            out.pop(key, None)
+        out["hardware"] = f"{len(found)} hosts: " + " | ".join(h.get("hardware", "unknown") for h in found)
+        out["backend_version"] = "; ".join(dict.fromkeys(h["backend_version"] for h in found if "backend_version" in h))
     return out
 
 
