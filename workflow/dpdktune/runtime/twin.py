@@ -1,0 +1,124 @@
+"""The simulator as the runtime's world and its twin: one traffic cell, every config.
+
+A cell is (workload, load level). Its landscape is `trials` simulator runs of every grid
+config: the data-plane features each run shows and the objective it earns. The sim backend's
+live data plane reads a cell's runs (an interval sees one trial's features, picked per
+interval, and earns the cell's mean objective for its config, so that regret is not noise);
+the slow tier reads the same cells as its replay of recorded traffic, which is why its
+counterfactual scores are exact in the sim backend (a real testbed's twin would be a
+calibrated model and miss by its error; the report says so).
+
+The load level scales the workload's offered rate (`offered_mpps`, or its share of the line
+rate, at most the whole line). Cells are cached in memory and, when `cache_dir` is set, on
+disk (one .npz per cell, named by a hash of the workload's definition, the level, the grid,
+the hardware profile, the sim settings and the trials), so reruns and parallel runs share them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from dpdktune.atomic import write_bytes
+from dpdktune.knobs import Knobs, expand_grid
+from dpdktune.workloads import Workload
+
+#: the metrics the report tables per cell and config (means over trials)
+REPORT_METRICS = ("throughput_mpps", "offered_mpps", "drop_rate", "latency_p50_us", "latency_p99_us",
+                  "latency_p999_us", "useful_cycles_fraction")
+
+
+@dataclass(frozen=True)
+class Cell:
+    features: np.ndarray  # (configs, trials, features), NaN where a run failed
+    objective: np.ndarray  # (configs,) mean objective over trials, 0 where every trial failed
+    metrics: np.ndarray  # (configs, len(REPORT_METRICS)) means over trials
+
+    @property
+    def best(self) -> int:
+        return int(np.argmax(self.objective))
+
+
+def scaled(workload: Workload, scale: float) -> Workload:
+    """`workload` with its offered rate times `scale` (a line share is capped at the whole line)."""
+    if workload.offered_mpps is not None:
+        return replace(workload, offered_mpps=workload.offered_mpps * scale)
+    return replace(workload, line_fraction=min(1.0, workload.line_fraction * scale))
+
+
+class Twin:
+    def __init__(self, config: dict[str, Any], catalogue: dict[str, Workload], features, trials: int = 2,
+                 cache_dir: str | Path | None = None):
+        from dpdktune.hardware import load_hardware
+
+        self.config = config
+        self.catalogue = catalogue
+        self.features = tuple(features)
+        self.trials = int(trials)
+        self.grid: list[Knobs] = expand_grid(config["grid"])
+        self.hw = load_hardware(config["hardware"])
+        self.cache_dir = Path(cache_dir) if cache_dir else None
+        self._cells: dict[tuple[str, float], Cell] = {}
+        self.runs = 0
+
+    def _key(self, workload: Workload, level: float) -> str:
+        sim = self.config.get("sim", {})
+        text = repr((workload, level, self.grid, self.config["hardware"], self.config["objective"],
+                     self.config.get("slo"), sim.get("window_ms"), sim.get("sample_interval_ms"),
+                     sim.get("noise_cv"), self.trials, int(self.config["seed"]), self.features))
+        return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+    def cell(self, workload: str, level: float) -> Cell:
+        key = (workload, float(level))
+        if key in self._cells:
+            return self._cells[key]
+        spec = self.catalogue[workload]
+        path = self.cache_dir / f"{workload}-{level:g}-{self._key(spec, level)}.npz" if self.cache_dir else None
+        cell = None
+        if path is not None and path.exists():
+            try:
+                with np.load(path) as z:
+                    cell = Cell(z["features"], z["objective"], z["metrics"])
+            except (OSError, ValueError, KeyError):
+                cell = None  # a damaged cache file is recomputed, never trusted
+        if cell is None:
+            cell = self._simulate(spec, level)
+            if path is not None:
+                buf = io.BytesIO()
+                np.savez(buf, features=cell.features, objective=cell.objective, metrics=cell.metrics)
+                write_bytes(buf.getvalue(), path)
+        self._cells[key] = cell
+        return cell
+
+    def _simulate(self, spec: Workload, level: float) -> Cell:
+        from dpdktune.rl.env import run_features, run_objective
+        from dpdktune.sim import simulate
+
+        sim = self.config.get("sim", {})
+        load = scaled(spec, level)
+        n, t, f = len(self.grid), self.trials, len(self.features)
+        features = np.full((n, t, f), np.nan)
+        objective = np.zeros((n, t))
+        metrics = np.full((n, t, len(REPORT_METRICS)), np.nan)
+        base = int(hashlib.sha256(f"{spec.name}/{level}".encode()).hexdigest()[:8], 16)
+        for i, knobs in enumerate(self.grid):
+            for j in range(t):
+                seed = (int(self.config["seed"]) * 1_000_003 + base + j) % 2**62
+                out = simulate(load, self.hw, knobs, seed, window_ms=sim.get("window_ms", 10.0),
+                               sample_interval_ms=sim.get("sample_interval_ms", 0.5),
+                               noise_cv=sim.get("noise_cv", 0.02))
+                self.runs += 1
+                features[i, j] = run_features(out.metrics, self.features)
+                value = run_objective(out.metrics, knobs, out.applied, self.config)
+                objective[i, j] = value if np.isfinite(value) else 0.0
+                metrics[i, j] = [float(out.metrics.get(m, np.nan)) for m in REPORT_METRICS]
+        return Cell(features, objective.mean(axis=1), np.nanmean(metrics, axis=1))
+
+    def restarts(self, before: int, after: int) -> bool:
+        a, b = self.grid[before], self.grid[after]
+        return a.rx_desc != b.rx_desc or a.tx_desc != b.tx_desc
