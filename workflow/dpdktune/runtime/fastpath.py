@@ -10,6 +10,7 @@ own published tree.
 from __future__ import annotations
 
 import ctypes
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -30,23 +31,26 @@ def safe_default_table(features, grid, safe: int, X: np.ndarray) -> dict[str, An
                         inputs={"safe_default": "static config with the best worst case over the training cells"})
 
 
-def build_library(table: dict[str, Any], out_dir: Path, cc: str = "cc") -> Path:
-    """Compile `table` with the runtime into out_dir/fastpath.so (reused when it is already there
-    with the same tree)."""
+def build_library(table: dict[str, Any], out_dir: Path, cc: str = "cc", shared: Path | None = None) -> Path:
+    """out_dir/fastpath.so: `table` compiled with the runtime, or a copy of the same build in
+    `shared` (a folder of builds by tree hash), so many runs compile once yet each loads its own copy."""
+    from dpdktune.atomic import replacing
     from dpdktune.codegen.build import build_fastpath
     from dpdktune.codegen.render import table_sha256
 
     out_dir.mkdir(parents=True, exist_ok=True)
     library = out_dir / "fastpath.so"
-    stamp = out_dir / "fastpath.sha256"
-    digest = table_sha256(table)
-    if library.exists() and stamp.exists() and stamp.read_text().strip() == digest:
+    if library.exists():
         return library
-    build_fastpath(table, out_dir / "build", library, cc=cc)
-    from dpdktune.atomic import write_text
-
-    write_text(digest + "\n", stamp)
-    shutil.rmtree(out_dir / "build", ignore_errors=True)
+    digest = table_sha256(table)[:20]
+    home = (shared or out_dir) / f"fastpath-{digest}"
+    built = home / "fastpath.so"
+    if not built.exists():
+        build_fastpath(table, home / f"build-{os.getpid()}", built, cc=cc)
+        shutil.rmtree(home / f"build-{os.getpid()}", ignore_errors=True)
+    if built != library:
+        with replacing(library) as tmp:
+            shutil.copyfile(built, tmp)
     return library
 
 

@@ -10,8 +10,8 @@ Adaptive only: the slow tier's cycle runs in a worker thread; its result is take
 `slow_tier_latency_s` of simulated time after it started (so results do not depend on how
 busy the machine is), published with fp_swap when shadow validation accepts it, or dropped.
 After a swap the live objective is compared every interval (restart intervals excepted) with
-what the previous tree and the safe default would have earned from the same input on the
-same traffic; `rollback_k` intervals in a row below either (by more than `rollback_tolerance`)
+what the twin estimates the previous tree and the safe default would have earned from the
+same input on the same traffic (its learning trials, not the live ones); `rollback_k` intervals in a row below either (by more than `rollback_tolerance`)
 roll back to the previous tree during probation, or to the safe default after it.
 
 Checkpoints: every `checkpoint_every_s` the finished intervals go to timeline.parts/ and the
@@ -33,7 +33,10 @@ import pandas as pd
 
 from dpdktune.atomic import write_json
 from dpdktune.runtime.scenario import Segment, expand, load_class, load_scenario
+from dpdktune.runtime.twin import REPORT_METRICS
 
+#: the measured metrics of the config an interval runs, from the twin (report tables)
+METRIC_COLUMNS = REPORT_METRICS
 POLICIES = ("adaptive", "static", "rules", "reactive", "fast-only", "oracle")
 _MASK = (1 << 64) - 1
 
@@ -110,8 +113,8 @@ class Run:
 
     # -- set-up ----------------------------------------------------------------------------------------
     def _campaign(self) -> tuple[np.ndarray, np.ndarray]:
-        table = np.array([self.twin.cell(w, lv).objective for w, lv in self.campaign_cells])
-        fingerprints = np.array([np.nanmean(self.twin.cell(w, lv).features[self.default], axis=0)
+        table = np.array([self.twin.cell(w, lv).objective_train for w, lv in self.campaign_cells])
+        fingerprints = np.array([np.nanmean(self.twin.cell(w, lv).train_features[self.default], axis=0)
                                  for w, lv in self.campaign_cells])
         return table, fingerprints
 
@@ -134,7 +137,8 @@ class Run:
             X = self.slow.campaign_X
             lib_table = safe_default_table(self.twin.features, self.twin.grid, self.safe, X)
             self.lib = FastPathLib(build_library(lib_table, self.out / "fastpath",
-                                                 (self.config.get("codegen") or {}).get("cc", "cc")))
+                                                 (self.config.get("codegen") or {}).get("cc", "cc"),
+                                                 shared=self.twin.cache_dir))
 
     def _initial_tree(self) -> None:
         """Version 1: --tree's tree.json, else a refit on the campaign; `--tree none`: the safe default."""
@@ -282,9 +286,9 @@ class Run:
             seg = self.segments[seg_i]
             level = load_class(seg.load_scale, self.levels)
             cell = twin.cell(seg.workload, level)
-            trial = _mix(self.seed, k) % cell.features.shape[1]
+            trial = _mix(self.seed, k) % cell.split
             if x_last is None:  # the first measurement, under the default config
-                x_last = cell.features[current, trial]
+                x_last = cell.live_features[current, trial]
             x_in = np.nan_to_num(x_last, nan=0.0).astype(np.float32)
             events: list[str] = []
             # -- the slow tier's result, when it is due
@@ -338,9 +342,9 @@ class Run:
             # -- rollback and fallback watch (adaptive, on a learned tree, outside restarts)
             if learning and self.version > 0 and not restart:
                 probation = t < st["probation_until_s"] and prev_handle is not None
-                ref = safe_value
+                ref = float(cell.objective_train[self.safe])  # the twin's estimates, not the live truth
                 if probation:
-                    ref = max(ref, float(cell.objective[self.lib.tree_decide(prev_handle, x_in)]))
+                    ref = max(ref, float(cell.objective_train[self.lib.tree_decide(prev_handle, x_in)]))
                 st["below_run"] = st["below_run"] + 1 if value < ref * (1 - float(s["rollback_tolerance"])) else 0
                 if st["below_run"] >= int(s["rollback_k"]):
                     st["below_run"] = 0
@@ -361,8 +365,9 @@ class Run:
                          "config": nxt, "rx_desc": knobs.rx_desc, "tx_desc": knobs.tx_desc, "cores": knobs.cores,
                          "burst": knobs.burst, "restart": restart, "objective": value,
                          "oracle_objective": float(cell.objective.max()), "safe_objective": safe_value,
-                         "tree_version": self.version, "events": ",".join(events), "rss_mb": rss})
-            x_last = cell.features[nxt, trial]
+                         "tree_version": self.version, "events": ",".join(events), "rss_mb": rss,
+                         **dict(zip(METRIC_COLUMNS, map(float, cell.metrics[nxt])))})
+            x_last = cell.live_features[nxt, trial]
             current, last_seg = nxt, seg_i
             if self.slow is not None:
                 self.slow.record(t, seg.workload, level, nxt, x_last, value)

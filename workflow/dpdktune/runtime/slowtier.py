@@ -46,10 +46,10 @@ class Candidate:
 
 
 def cell_rows(cell) -> tuple[np.ndarray, np.ndarray]:
-    """(features under every config and trial, the cell's best config) as training rows."""
-    X = cell.features.reshape(-1, cell.features.shape[-1])
+    """(features under every config and learning trial, the best config there) as training rows."""
+    X = cell.train_features.reshape(-1, cell.features.shape[-1])
     keep = np.all(np.isfinite(X), axis=1)
-    return X[keep], np.full(int(keep.sum()), cell.best)
+    return X[keep], np.full(int(keep.sum()), cell.best_train)
 
 
 class SlowTier:
@@ -113,12 +113,12 @@ class SlowTier:
             cell = self.twin.cell(w, lv)
             current, total = start, 0.0
             for k in range(int(self.s["shadow_decisions"])):
-                x = cell.features[current, k % cell.features.shape[1]]
+                x = cell.train_features[current, k % cell.split]
                 nxt = decide(np.nan_to_num(x, nan=0.0))
-                value = cell.objective[nxt] * (self.restart_factor if self.twin.restarts(current, nxt) else 1.0)
+                value = cell.objective_train[nxt] * (self.restart_factor if self.twin.restarts(current, nxt) else 1.0)
                 total += value
                 current = nxt
-            best = cell.objective.max()
+            best = cell.objective_train.max()
             scores.append(total / (best * int(self.s["shadow_decisions"])) if best > 0 else 1.0)
         return float(np.mean(scores)) if scores else float("nan")
 

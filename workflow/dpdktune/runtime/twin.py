@@ -1,12 +1,13 @@
 """The simulator as the runtime's world and its twin: one traffic cell, every config.
 
-A cell is (workload, load level). Its landscape is `trials` simulator runs of every grid
-config: the data-plane features each run shows and the objective it earns. The sim backend's
-live data plane reads a cell's runs (an interval sees one trial's features, picked per
-interval, and earns the cell's mean objective for its config, so that regret is not noise);
-the slow tier reads the same cells as its replay of recorded traffic, which is why its
-counterfactual scores are exact in the sim backend (a real testbed's twin would be a
-calibrated model and miss by its error; the report says so).
+A cell is (workload, load level). Its landscape is 2 x `trials` simulator runs of every grid
+config (independent seeds): the data-plane features each run shows and the objective it earns.
+The first `trials` are what the tuner learns from: the offline campaign, and the slow tier's
+replay of recorded traffic. The other `trials` are the live data plane: an interval sees one
+of their features, picked per interval, and earns their mean objective for its config (so
+that regret is not noise). The slow tier's counterfactual scores are therefore estimates from
+other runs of the same traffic, off by the simulator's trial-to-trial noise; a real testbed's
+twin would also miss by its model error.
 
 The load level scales the workload's offered rate (`offered_mpps`, or its share of the line
 rate, at most the whole line). Cells are cached in memory and, when `cache_dir` is set, on
@@ -35,13 +36,36 @@ REPORT_METRICS = ("throughput_mpps", "offered_mpps", "drop_rate", "latency_p50_u
 
 @dataclass(frozen=True)
 class Cell:
-    features: np.ndarray  # (configs, trials, features), NaN where a run failed
-    objective: np.ndarray  # (configs,) mean objective over trials, 0 where every trial failed
-    metrics: np.ndarray  # (configs, len(REPORT_METRICS)) means over trials
+    """2 x trials runs per config: the first half is what the tuner learns from (campaign and
+    replay), the second half what the live data plane shows, so no policy is scored on the very
+    runs it was fitted on."""
+
+    features: np.ndarray  # (configs, 2 x trials, features), NaN where a run failed
+    objective_train: np.ndarray  # (configs,) mean objective over the learning trials, 0 where all failed
+    objective: np.ndarray  # (configs,) mean objective over the live trials
+    metrics: np.ndarray  # (configs, len(REPORT_METRICS)) means over the live trials
+
+    @property
+    def split(self) -> int:
+        return self.features.shape[1] // 2
+
+    @property
+    def train_features(self) -> np.ndarray:
+        return self.features[:, :self.split]
+
+    @property
+    def live_features(self) -> np.ndarray:
+        return self.features[:, self.split:]
 
     @property
     def best(self) -> int:
+        """The live oracle's config."""
         return int(np.argmax(self.objective))
+
+    @property
+    def best_train(self) -> int:
+        """The best config as the learning trials see it (a tuner's label)."""
+        return int(np.argmax(self.objective_train))
 
 
 def scaled(workload: Workload, scale: float) -> Workload:
@@ -68,7 +92,7 @@ class Twin:
 
     def _key(self, workload: Workload, level: float) -> str:
         sim = self.config.get("sim", {})
-        text = repr((workload, level, self.grid, self.config["hardware"], self.config["objective"],
+        text = repr(("cell v2", workload, level, self.grid, self.config["hardware"], self.config["objective"],
                      self.config.get("slo"), sim.get("window_ms"), sim.get("sample_interval_ms"),
                      sim.get("noise_cv"), self.trials, int(self.config["seed"]), self.features))
         return hashlib.sha256(text.encode()).hexdigest()[:20]
@@ -83,14 +107,15 @@ class Twin:
         if path is not None and path.exists():
             try:
                 with np.load(path) as z:
-                    cell = Cell(z["features"], z["objective"], z["metrics"])
+                    cell = Cell(z["features"], z["objective_train"], z["objective"], z["metrics"])
             except (OSError, ValueError, KeyError):
                 cell = None  # a damaged cache file is recomputed, never trusted
         if cell is None:
             cell = self._simulate(spec, level)
             if path is not None:
                 buf = io.BytesIO()
-                np.savez(buf, features=cell.features, objective=cell.objective, metrics=cell.metrics)
+                np.savez(buf, features=cell.features, objective_train=cell.objective_train, objective=cell.objective,
+                         metrics=cell.metrics)
                 write_bytes(buf.getvalue(), path)
         self._cells[key] = cell
         return cell
@@ -101,7 +126,7 @@ class Twin:
 
         sim = self.config.get("sim", {})
         load = scaled(spec, level)
-        n, t, f = len(self.grid), self.trials, len(self.features)
+        n, t, f = len(self.grid), 2 * self.trials, len(self.features)
         features = np.full((n, t, f), np.nan)
         objective = np.zeros((n, t))
         metrics = np.full((n, t, len(REPORT_METRICS)), np.nan)
@@ -117,7 +142,9 @@ class Twin:
                 value = run_objective(out.metrics, knobs, out.applied, self.config)
                 objective[i, j] = value if np.isfinite(value) else 0.0
                 metrics[i, j] = [float(out.metrics.get(m, np.nan)) for m in REPORT_METRICS]
-        return Cell(features, objective.mean(axis=1), np.nanmean(metrics, axis=1))
+        half = self.trials
+        return Cell(features, objective[:, :half].mean(axis=1), objective[:, half:].mean(axis=1),
+                    np.nanmean(metrics[:, half:], axis=1))
 
     def restarts(self, before: int, after: int) -> bool:
         a, b = self.grid[before], self.grid[after]
