@@ -24,12 +24,10 @@ from typing import Any
 import pandas as pd
 
 from dpdktune.runtime.loop import Run
-from dpdktune.runtime.settings import runtime_settings
+from dpdktune.runtime.settings import EVAL_DEFAULTS, runtime_settings
 
 GROUPS = ("static", "dynamic", "novel", "day", "ablations")
 POLICIES = ("adaptive", "fast-only", "static", "rules", "reactive", "oracle")
-EVAL_DEFAULTS = {"eval_novel_workloads": ["video", "microburst", "reqheavy"], "eval_seeds": 2,
-                 "eval_static_s": 120.0, "eval_dynamic_s": 7200.0, "eval_day_s": 86400.0}
 ABLATIONS: dict[str, dict[str, Any]] = {
     "full": {},
     "no novelty detection": {"novelty": False},
@@ -61,7 +59,6 @@ def training_config(config: dict[str, Any]) -> dict[str, Any]:
     out["workloads"] = [w for w in config["workloads"] if w not in held]
     if not out["workloads"]:
         raise ValueError("runtime.eval_novel_workloads: holds out every workload; keep at least one to train on")
-    out["runtime"] = {k: v for k, v in (config.get("runtime") or {}).items() if k not in EVAL_DEFAULTS}
     return out
 
 
@@ -77,9 +74,9 @@ def _row(summary: dict[str, Any], frame: pd.DataFrame, **keys) -> dict[str, Any]
     return row
 
 
-def _run(config, scenario, duration, out: Path, policy, seed, cache, overrides=None, **keys) -> dict[str, Any]:
+def _run(config, scenario_file, duration, out: Path, policy, seed, cache, overrides=None, **keys) -> dict[str, Any]:
     settings = runtime_settings(config, **(overrides or {}))
-    summary = Run(config, scenario, duration, out, policy, seed, cache_dir=cache, settings=settings).run()
+    summary = Run(config, scenario_file, duration, out, policy, seed, cache_dir=cache, settings=settings).run()
     frame = pd.read_parquet(out / "timeline.parquet")
     return _row(summary, frame, policy=policy, seed=seed, **keys)
 
@@ -153,3 +150,18 @@ def novel_metrics(frame: pd.DataFrame, workload: str, zero_shot_s: float = 30.0)
     converge = None if bad and bad[-1] == len(good) - 1 else float(novel.t_s.iloc[bad[-1] + 1] - t0) if bad else 0.0
     return {"zero_shot_fraction": float(first.objective.sum() / first.oracle_objective.sum()),
             "converge_s": converge}
+
+
+def prepare(config: dict[str, Any], cache: str | Path) -> dict[str, Any]:
+    """Simulate every cell the evaluation reads (all its workloads at every load level) into `cache`,
+    so that the groups, run in parallel, only read them."""
+    from dpdktune.fingerprint import feature_names
+    from dpdktune.runtime.twin import Twin
+    from dpdktune.workloads import config_catalogue
+
+    settings = runtime_settings(training_config(config))
+    twin = Twin(config, config_catalogue(config), feature_names(config), settings["twin_trials"], cache)
+    cells = [(w, float(lv)) for w in config["workloads"] for lv in settings["load_levels"]]
+    for w, lv in cells:
+        twin.cell(w, lv)
+    return {"cells": [list(c) for c in cells], "simulator_runs": twin.runs, "configs": len(twin.grid)}

@@ -27,13 +27,17 @@ DEFAULTS: dict[str, Any] = {
     "probation_s": 300.0,
     "checkpoint_every_s": 600.0,
 }
+#: the evaluation's own keys (`snakemake evaluation`), in the same section
+EVAL_DEFAULTS: dict[str, Any] = {"eval_novel_workloads": ["video", "microburst", "reqheavy"], "eval_seeds": 2,
+                                 "eval_static_s": 120.0, "eval_dynamic_s": 7200.0, "eval_day_s": 86400.0}
 POSITIVE = ("decision_interval_s", "twin_trials", "distill_every_s", "buffer_intervals", "shadow_window_s",
             "shadow_decisions", "max_fresh_cells", "tree_depth", "min_samples_leaf", "rollback_k",
             "checkpoint_every_s", "novelty_trigger_intervals")
 
 
 def runtime_settings(config: dict[str, Any], **overrides: Any) -> dict[str, Any]:
-    raw = {**DEFAULTS, **(config.get("runtime") or {}), **{k: v for k, v in overrides.items() if v is not None}}
+    own = {k: v for k, v in (config.get("runtime") or {}).items() if k not in EVAL_DEFAULTS}
+    raw = {**DEFAULTS, **own, **{k: v for k, v in overrides.items() if v is not None}}
     unknown = sorted(set(raw) - set(DEFAULTS))
     if unknown:
         raise ValueError(f"runtime.{unknown[0]}: unknown key (known: {sorted(DEFAULTS)})")
