@@ -61,7 +61,8 @@ def test_a_novel_workload_falls_back_then_the_slow_tier_swaps_in_a_tree_that_ser
     assert first_novelty < first_swap < 20  # novelty starts a cycle early, not at the 60 s period
     assert (novel.config.iloc[first_novelty] == frame.config[frame.events.str.contains("novelty")]).all()
     after = novel.iloc[first_swap:]
-    assert (after.objective >= 0.95 * after.oracle_objective).all()
+    after = after[~after.restart]  # a ring change's port restart is charged on its interval
+    assert len(after) > 40 and (after.objective >= 0.95 * after.oracle_objective).all()
     assert summary["swaps"] >= 1 and summary["novelty_intervals"] >= 3
     fast_only = runs["fast-only"][1]
     assert runs["fast-only"][0]["swaps"] == 0 and (fast_only.tree_version == 1).all()

@@ -212,6 +212,7 @@ class Run:
             st["part"] += 1
         if self.slow is not None:
             st["slow"] = self.slow.state()
+            self.slow.save_buffer(self.out / "buffer.npz")
         if self.reactive is not None:
             st["reactive_since_up"] = self.reactive.since_up
         write_json(st, self.out / "state.json")
@@ -236,11 +237,14 @@ class Run:
 
         self.out.mkdir(parents=True, exist_ok=True)
         summary_path = self.out / "summary.json"
-        if summary_path.exists() and (self.out / "timeline.parquet").exists():
-            done = json.loads(summary_path.read_text())
-            if done.get("args") == self._args():
-                return done
         self._setup()
+        state = self.out / "state.json"
+        if (self.out / "timeline.parquet").exists() and state.exists():
+            st = json.loads(state.read_text())
+            if st.get("args") == self._args() and st["k"] == self.n:  # finished: summarise again, run nothing
+                summary = summarize(pd.read_parquet(self.out / "timeline.parquet"), st, self)
+                write_json(summary, summary_path)
+                return summary
         st = self._resume()
         if st is None:
             if self.lib is not None:
@@ -253,6 +257,7 @@ class Run:
                 self._publish(Path(st["live_fpt"]) if st["live_fpt"] else None, st["version"])
             if self.slow is not None:
                 self.slow.restore(st["slow"])
+                self.slow.load_buffer(self.out / "buffer.npz")
             if self.reactive is not None:
                 self.reactive.since_up = st["reactive_since_up"]
         self._loop(st)
@@ -370,7 +375,7 @@ class Run:
             x_last = cell.live_features[nxt, trial]
             current, last_seg = nxt, seg_i
             if self.slow is not None:
-                self.slow.record(t, seg.workload, level, nxt, x_last, value)
+                self.slow.record(t, seg.workload, level, nxt, x_last, None if restart else value)
             # -- start a slow-tier cycle: on its period, or early on repeated novelty
             if learning and job is None:
                 early = s["novelty"] and st["novelty_run"] >= int(s["novelty_trigger_intervals"])

@@ -5,8 +5,8 @@
 - adaptation_s: per shift (the workload or its load level changes), the time from the shift to
   the first interval within 5 % of the oracle; None when that never happens before the next shift;
 - below_safe_default_share: share of intervals whose objective is below the safe default's on
-  the same traffic; `below_safe_default_max_run_outside_restarts` is the longest such run that
-  no port restart explains;
+  the same traffic by more than BELOW_TOLERANCE; `below_safe_default_max_run_outside_restarts`
+  is the longest such run that no port restart explains; the `_strict` keys count any shortfall;
 - decision_overhead: the fast tier's time per decision (ctypes call included) and the slow
   tier's CPU time against the run's wall time.
 """
@@ -20,6 +20,10 @@ import numpy as np
 import pandas as pd
 
 WITHIN = 0.05
+#: "below the safe default" means below it by more than this share: half the simulator's
+#: trial-to-trial noise (sim.noise_cv 0.02), so that ties on the tie-breaking factor (p99, ring
+#: size, a few 1e-4) do not count; the strict count is reported beside it.
+BELOW_TOLERANCE = 0.01
 
 
 def adaptation(frame: pd.DataFrame, interval: float) -> list[float | None]:
@@ -45,7 +49,8 @@ def longest_run(mask: np.ndarray) -> int:
 def summarize(frame: pd.DataFrame, st: dict[str, Any], run) -> dict[str, Any]:
     interval = run.interval
     total, oracle = float(frame.objective.sum()), float(frame.oracle_objective.sum())
-    below = (frame.objective < frame.safe_objective * (1 - 1e-9)).to_numpy()
+    below = (frame.objective < frame.safe_objective * (1 - BELOW_TOLERANCE)).to_numpy()
+    strict = (frame.objective < frame.safe_objective * (1 - 1e-9)).to_numpy()
     restart = frame.restart.to_numpy()
     adapt = adaptation(frame, interval)
     known = [a for a in adapt if a is not None]
@@ -68,6 +73,9 @@ def summarize(frame: pd.DataFrame, st: dict[str, Any], run) -> dict[str, Any]:
         "adaptation_never": int(sum(a is None for a in adapt)),
         "below_safe_default_share": float(below.mean()) if len(below) else 0.0,
         "below_safe_default_max_run_outside_restarts": longest_run(below & ~restart),
+        "below_safe_default_tolerance": BELOW_TOLERANCE,
+        "below_safe_default_share_strict": float(strict.mean()) if len(strict) else 0.0,
+        "below_safe_default_max_run_outside_restarts_strict": longest_run(strict & ~restart),
         "restarts": int(restart.sum()),
         "swaps": int(st["swaps"]),
         "rollbacks": int(st["rollbacks"]),
