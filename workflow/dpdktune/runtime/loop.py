@@ -1,7 +1,8 @@
 """One run of the runtime over a scenario: decide every interval, learn in the background, checkpoint.
 
 Each interval the policy decides from the features the data plane measured over the previous
-interval (under the config it ran then), the new config is applied (a ring change restarts
+interval (under the config it ran then), the new config is applied (for the learned policies a
+ring change only once `ring_confirm_intervals` decisions in a row ask for it; a ring change restarts
 the port: the interval keeps only 1 - restart_cost_s / decision_interval_s of its objective),
 and the interval earns its traffic cell's objective for that config. The oracle column is the
 cell's best config without a restart; the safe-default column is the safe default's.
@@ -32,11 +33,15 @@ import numpy as np
 import pandas as pd
 
 from dpdktune.atomic import write_json
+from dpdktune.knobs import Knobs
 from dpdktune.runtime.scenario import Segment, expand, load_class, load_scenario
 from dpdktune.runtime.twin import REPORT_METRICS
 
 #: the measured metrics of the config an interval runs, from the twin (report tables)
 METRIC_COLUMNS = REPORT_METRICS
+#: closed-loop learned policies, whose ring changes wait for confirmation (noise in the features
+#: otherwise flips near-tied ring choices and pays a port restart each time)
+DEBOUNCED = ("adaptive", "fast-only", "rules")
 POLICIES = ("adaptive", "static", "rules", "reactive", "fast-only", "oracle")
 _MASK = (1 << 64) - 1
 
@@ -110,6 +115,7 @@ class Run:
         self.n = int(np.ceil(self.duration_s / self.interval - 1e-9))
         self.campaign_cells = [(w, lv) for w in self.train for lv in self.levels]
         self.default = self.twin.grid.index(default_knobs(config))
+        self._grid_index = {k: i for i, k in enumerate(self.twin.grid)}
 
     # -- set-up ----------------------------------------------------------------------------------------
     def _campaign(self) -> tuple[np.ndarray, np.ndarray]:
@@ -341,6 +347,8 @@ class Run:
                 nxt = self.reactive.decide(current, x_in)
             else:
                 nxt = cell.best
+            if self.policy in DEBOUNCED:
+                nxt = self._debounce(st, current, nxt)
             restart = twin.restarts(current, nxt)
             value = float(cell.objective[nxt]) * (self.restart_factor if restart else 1.0)
             safe_value = float(cell.objective[self.safe])
@@ -395,6 +403,22 @@ class Run:
         st.update(k=self.n, current=current, x_last=[float(v) for v in x_last] if x_last is not None else None,
                   decide_ns=decide_ns, wall_s=st["wall_s"] + time.perf_counter() - wall0)
         self._checkpoint(st, rows)
+
+    def _debounce(self, st: dict[str, Any], current: int, nxt: int) -> int:
+        """Apply a ring change only once `ring_confirm_intervals` decisions in a row ask for the same
+        rings; until then keep the rings and apply the rest (cores, burst take effect at once)."""
+        grid = self.twin.grid
+        if not self.twin.restarts(current, nxt):
+            st["ring_want"], st["ring_votes"] = None, 0
+            return nxt
+        want = [grid[nxt].rx_desc, grid[nxt].tx_desc]
+        st["ring_votes"] = st.get("ring_votes", 0) + 1 if st.get("ring_want") == want else 1
+        st["ring_want"] = want
+        if st["ring_votes"] >= int(self.s["ring_confirm_intervals"]):
+            st["ring_want"], st["ring_votes"] = None, 0
+            return nxt
+        cur, new = grid[current], grid[nxt]
+        return self._grid_index[Knobs(cur.rx_desc, cur.tx_desc, new.cores, new.burst)]
 
     def _start_cycle(self, st: dict[str, Any], t: float, current: int) -> _Job:
         version = st["next_version"]

@@ -26,13 +26,14 @@ DEFAULTS: dict[str, Any] = {
     "rollback_tolerance": 0.02,
     "probation_s": 300.0,
     "checkpoint_every_s": 600.0,
+    "ring_confirm_intervals": 2,
 }
 #: the evaluation's own keys (`snakemake evaluation`), in the same section
 EVAL_DEFAULTS: dict[str, Any] = {"eval_novel_workloads": ["video", "microburst", "reqheavy"], "eval_seeds": 2,
                                  "eval_static_s": 120.0, "eval_dynamic_s": 7200.0, "eval_day_s": 86400.0}
 POSITIVE = ("decision_interval_s", "twin_trials", "distill_every_s", "buffer_intervals", "shadow_window_s",
             "shadow_decisions", "max_fresh_cells", "tree_depth", "min_samples_leaf", "rollback_k",
-            "checkpoint_every_s", "novelty_trigger_intervals")
+            "checkpoint_every_s", "novelty_trigger_intervals", "ring_confirm_intervals")
 
 
 def runtime_settings(config: dict[str, Any], **overrides: Any) -> dict[str, Any]:
