@@ -40,3 +40,16 @@ def test_snakemake_evaluation_writes_the_phase3_section(tmp_path):
     assert 0 < headline["adaptive_fraction_of_oracle"] <= 1.0
     again = run_snakemake(work, "--cores", "2", "evaluation", "-n")
     assert "Nothing to be done" in again.stdout + again.stderr
+
+
+@pytest.mark.slow
+def test_the_report_asks_for_the_phase3_section_when_told_to(tmp_path):
+    work = workdir(tmp_path, {**TINY_EVAL, "report": {"phase2": "never", "phase3": "always"}})
+    proc = run_snakemake(work, "--cores", "1", "-n", "report", timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "evaluate_section" not in proc.stdout  # Phase 3 follows Phase 2 into the report
+    (tmp_path / "b").mkdir()
+    work2 = workdir(tmp_path / "b", {**TINY_EVAL, "report": {"phase2": "always", "phase3": "always"}})
+    proc = run_snakemake(work2, "--cores", "1", "-n", "report", timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "evaluate_section" in proc.stdout
