@@ -13,7 +13,8 @@ busy the machine is), published with fp_swap when shadow validation accepts it, 
 After a swap the live objective is compared every interval (restart intervals excepted) with
 what the twin estimates the previous tree and the safe default would have earned from the
 same input on the same traffic (its learning trials, not the live ones); `rollback_k` intervals in a row below either (by more than `rollback_tolerance`)
-roll back to the previous tree during probation, or to the safe default after it.
+roll back to the previous tree during probation, or to the safe default after it; either
+starts a slow-tier cycle at once, whose calibrated twin has seen the shortfall.
 
 Checkpoints: every `checkpoint_every_s` the finished intervals go to timeline.parts/ and the
 state to state.json (each written to a temp name and renamed), so a killed run resumes from
@@ -372,6 +373,7 @@ class Run:
                         st["fallbacks"] += 1
                         events.append("fallback")
                     st["prev_fpt"], st["prev_version"] = None, None
+                    st["next_cycle_s"] = t  # learn from it now (the buffer holds what went wrong)
             knobs = twin.grid[nxt]
             rows.append({"t_s": t, "workload": seg.workload, "novel_workload": seg.workload not in self.train,
                          "load_scale": seg.load_scale, "load_level": level, "shift": bool(seg.shift and seg_i != last_seg),
