@@ -16,7 +16,11 @@ from dpdktune.runtime.loop import POLICIES
 
 
 def add_parser(subparsers) -> None:
-    p = subparsers.add_parser("run", help="run the adaptive runtime (or a baseline) over a traffic scenario")
+    p = subparsers.add_parser("run", help="run the adaptive runtime (or a baseline) over a traffic scenario",
+                              description="Run the two-tier adaptive runtime (fast tier: the compiled tree, every "
+                              "decision interval; slow tier: refit, distil, shadow-validate, swap) or a baseline over "
+                              "a traffic scenario on the simulator; writes timeline.parquet and summary.json, and "
+                              "resumes from its checkpoints when rerun.")
     p.add_argument("--backend", default="sim", help="sim (local and ssh are not implemented yet)")
     p.add_argument("--scenario", required=True, help="scenario YAML (a `phases:` list; see config/scenarios/)")
     p.add_argument("--duration-s", type=float, required=True, help="simulated seconds to run")

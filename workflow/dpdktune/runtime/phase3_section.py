@@ -180,7 +180,14 @@ def section_spec(h: dict[str, Any], paths: dict[str, str], config: dict[str, Any
             "The reactive controller (l3fwd-power / Shenango-style) adds cores on ring occupancy or loss and removes "
             "them on mostly-empty polls, keeping the default rings; its thresholds were fixed before any run. "
             "The rules baseline applies Phase 1's rules every interval to the features under the config it runs "
-            "now (they were fitted on default-config fingerprints, so off the default they extrapolate).",
+            "now (they were fitted on default-config fingerprints, so off the default they extrapolate). The learned "
+            "closed-loop policies (adaptive, fast-only, rules) change rings only after "
+            f"{rt.get('ring_confirm_intervals', 2)} requests in a row: trial noise otherwise flips near-tied ring "
+            "choices, and the port restarts were two thirds of the day's regret before this.",
+            "The slow tier calibrates its twin online: a (traffic, config) pair the data plane ran is scored by what "
+            "was measured there, so a tree that does worse live than the twin predicted is relabelled at the next "
+            "refit; a rollback or fallback starts that refit at once. Known workloads gain little from it (the "
+            "campaign already covers them); novel ones gain most (see the novel table and the ablations).",
         ],
         "metrics": [
             {"label": "Day: adaptive / oracle", "value": f"{h['adaptive_fraction_of_oracle']:.3f}",
