@@ -305,10 +305,12 @@ class Run:
             events: list[str] = []
             # -- the slow tier's result, when it is due
             if job is not None and t >= job.ready_at:
-                cand = job.join()
+                cand, job_error = job.join(), job.error
                 job = None
                 st["cycles"] += 1
                 if cand is None:
+                    st["slow_tier_errors"] = st.get("slow_tier_errors", 0) + 1
+                    st["last_slow_tier_error"] = repr(job_error)[:300]
                     self._publish(None, 0)
                     st["fallbacks"] += 1
                     events.append("fallback")
@@ -425,13 +427,13 @@ class Run:
     def _start_cycle(self, st: dict[str, Any], t: float, current: int) -> _Job:
         version = st["next_version"]
         st["next_version"] += 1
-        cells = self.slow.recent_cells(t)
+        cells, measured = self.slow.recent_cells(t), self.slow.measured()  # here: the worker must not read the buffer
         live_fpt, lib, slow = self.live_fpt, self.lib, self.slow
 
         def cycle():
             live = lib.load(live_fpt) if live_fpt else None  # its own copy: a rollback may free the live one
             try:
-                return slow.cycle(lib, live, version, cells, current)
+                return slow.cycle(lib, live, version, cells, current, measured)
             finally:
                 if live is not None:
                     lib.free(live)

@@ -167,14 +167,14 @@ class SlowTier:
             scores.append(total / (best * int(self.s["shadow_decisions"])) if best > 0 else 1.0)
         return float(np.mean(scores)) if scores else float("nan")
 
-    def cycle(self, lib, live_handle: int | None, version: int, cells, start: int) -> Candidate:
-        """Fit, compile, load and shadow-validate candidate `version` (runs in the worker thread)."""
+    def cycle(self, lib, live_handle: int | None, version: int, cells, start: int, measured) -> Candidate:
+        """Fit, compile, load and shadow-validate candidate `version` (runs in the worker thread, on
+        `cells` and `measured` taken from the buffer by the main thread: the buffer keeps changing)."""
         from dpdktune.codegen.layout import compile_table
         from dpdktune.codegen.pack import write_fpt
         from dpdktune.codegen.tree_table import write_tree_json
 
         cpu0, wall0 = time.thread_time(), time.perf_counter()
-        measured = self.measured()
         table = self.fit_table(cells, measured)
         trees = self.out_dir / "trees"
         trees.mkdir(parents=True, exist_ok=True)

@@ -81,6 +81,8 @@ def summarize(frame: pd.DataFrame, st: dict[str, Any], run) -> dict[str, Any]:
         "rollbacks": int(st["rollbacks"]),
         "fallbacks": int(st["fallbacks"]),
         "rejected": int(st["rejected"]),
+        "slow_tier_errors": int(st.get("slow_tier_errors", 0)),
+        "last_slow_tier_error": st.get("last_slow_tier_error"),
         "slow_cycles": int(st["cycles"]),
         "novelty_intervals": int((events == "novelty").sum()),
         "novel_workload_fraction_of_oracle": _fraction(frame[frame.novel_workload]),
