@@ -11,8 +11,9 @@ twin would also miss by its model error.
 
 The load level scales the workload's offered rate (`offered_mpps`, or its share of the line
 rate, at most the whole line). Cells are cached in memory and, when `cache_dir` is set, on
-disk (one .npz per cell, named by a hash of the workload's definition, the level, the grid,
-the hardware profile, the sim settings and the trials), so reruns and parallel runs share them.
+disk (one .npz per cell, named by a hash of the simulator's source, the workload's definition,
+the level, the grid, the hardware profile, the sim settings and the trials), so reruns and
+parallel runs share them and a changed simulator never reads stale cells.
 """
 
 from __future__ import annotations
@@ -75,6 +76,20 @@ def scaled(workload: Workload, scale: float) -> Workload:
     return replace(workload, line_fraction=min(1.0, workload.line_fraction * scale))
 
 
+def _simulator_digest() -> str:
+    """A hash of the simulator's and the objective's source, so a changed model never reads stale cells."""
+    import dpdktune.sim
+
+    if not hasattr(_simulator_digest, "value"):
+        root = Path(dpdktune.sim.__file__).parent
+        files = sorted(root.glob("*.py")) + [root.parent / "objective.py", root.parent / "hardware.py"]
+        h = hashlib.sha256()
+        for f in files:
+            h.update(f.read_bytes())
+        _simulator_digest.value = h.hexdigest()[:16]
+    return _simulator_digest.value
+
+
 class Twin:
     def __init__(self, config: dict[str, Any], catalogue: dict[str, Workload], features, trials: int = 2,
                  cache_dir: str | Path | None = None):
@@ -92,7 +107,7 @@ class Twin:
 
     def _key(self, workload: Workload, level: float) -> str:
         sim = self.config.get("sim", {})
-        text = repr(("cell v2", workload, level, self.grid, self.config["hardware"], self.config["objective"],
+        text = repr(("cell v2", _simulator_digest(), workload, level, self.grid, self.config["hardware"], self.config["objective"],
                      self.config.get("slo"), sim.get("window_ms"), sim.get("sample_interval_ms"),
                      sim.get("noise_cv"), self.trials, int(self.config["seed"]), self.features))
         return hashlib.sha256(text.encode()).hexdigest()[:20]
