@@ -93,7 +93,8 @@ def main() -> int:
     for other in ("static", "reactive"):
         if other in frac:
             ratio = frac["adaptive"] / frac[other]
-            print(f"goal: beats {other:8s}                     adaptive / {other} = {ratio:.3f} -> {verdict(ratio > 1)}")
+            print(f"goal: beats {other:8s}                     adaptive / {other} = {ratio:.3f} "
+                  f"-> {verdict(ratio > 1)}")
     print(f"goal: adapts within 10 s after a shift       {np.mean(adapt <= 10):.3f} of {len(adapt)} shifts "
           f"(median {np.median(adapt):.1f} s, p90 {np.quantile(adapt, 0.9):.1f} s, never {int(np.isinf(adapt).sum())})"
           f" -> {verdict(bool(np.all(adapt <= 10)))}")
@@ -102,7 +103,8 @@ def main() -> int:
           f"(share of intervals below: {a['below_safe_default_share']:.4f}; below by > "
           f"{a['below_safe_default_tolerance']:.0%}) -> {verdict(run <= 1)}")
     print(f"      the same, any shortfall at all           longest run = "
-          f"{a['below_safe_default_max_run_outside_restarts_strict']}, share {a['below_safe_default_share_strict']:.4f}")
+          f"{a['below_safe_default_max_run_outside_restarts_strict']}, "
+          f"share {a['below_safe_default_share_strict']:.4f}")
     wall = a["process_wall_s"]
     print(f"goal: {args.hours:g} h simulated in <= 10 min wall       {wall:.1f} s -> {verdict(wall <= 600)}")
     if len(rss) >= 3:

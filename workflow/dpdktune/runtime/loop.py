@@ -12,9 +12,9 @@ Adaptive only: the slow tier's cycle runs in a worker thread; its result is take
 busy the machine is), published with fp_swap when shadow validation accepts it, or dropped.
 After a swap the live objective is compared every interval (restart intervals excepted) with
 what the twin estimates the previous tree and the safe default would have earned from the
-same input on the same traffic (its learning trials, not the live ones); `rollback_k` intervals in a row below either (by more than `rollback_tolerance`)
-roll back to the previous tree during probation, or to the safe default after it; either
-starts a slow-tier cycle at once, whose calibrated twin has seen the shortfall.
+same input on the same traffic (its learning trials, not the live ones); `rollback_k`
+intervals in a row below either (by more than `rollback_tolerance`) roll back to the previous
+tree during probation, or to the safe default after it; either starts a slow-tier cycle at once, whose calibrated twin has seen the shortfall.
 
 Checkpoints: every `checkpoint_every_s` the finished intervals go to timeline.parts/ and the
 state to state.json (each written to a temp name and renamed), so a killed run resumes from
@@ -378,7 +378,8 @@ class Run:
                     st["next_cycle_s"] = t  # learn from it now (the buffer holds what went wrong)
             knobs = twin.grid[nxt]
             rows.append({"t_s": t, "workload": seg.workload, "novel_workload": seg.workload not in self.train,
-                         "load_scale": seg.load_scale, "load_level": level, "shift": bool(seg.shift and seg_i != last_seg),
+                         "load_scale": seg.load_scale, "load_level": level,
+                         "shift": bool(seg.shift and seg_i != last_seg),
                          "config": nxt, "rx_desc": knobs.rx_desc, "tx_desc": knobs.tx_desc, "cores": knobs.cores,
                          "burst": knobs.burst, "restart": restart, "objective": value,
                          "oracle_objective": float(cell.objective.max()), "safe_objective": safe_value,
@@ -398,7 +399,8 @@ class Run:
             if k % 60 == 0:
                 rss = _rss_mb()
             if (k + 1) % per_checkpoint == 0 and job is None:
-                st.update(k=k + 1, current=current, last_seg=last_seg, x_last=[float(v) for v in x_last], decide_ns=decide_ns,
+                st.update(k=k + 1, current=current, last_seg=last_seg, x_last=[float(v) for v in x_last],
+                          decide_ns=decide_ns,
                           wall_s=st["wall_s"] + time.perf_counter() - wall0)
                 wall0 = time.perf_counter()
                 self._checkpoint(st, rows)

@@ -65,7 +65,8 @@ def timeline_figure(day: dict[str, pd.DataFrame], path: str | Path, hours: float
     plot = (plot + p9.geom_step(size=0.5)
             + p9.facet_wrap("~panel", ncol=1, scales="free_y")
             + p9.scale_color_manual(values=OKABE_ITO)
-            + p9.labs(x="simulated hour of the day", y="", title="Adaptation timeline (middle of the day run; dashed: shifts)")
+            + p9.labs(x="simulated hour of the day", y="",
+                      title="Adaptation timeline (middle of the day run; dashed: shifts)")
             + p9.theme_bw())
     return _save(plot, path, height=7)
 
@@ -209,7 +210,8 @@ def section_spec(h: dict[str, Any], paths: dict[str, str], config: dict[str, Any
              "source": paths["day"]},
             {"label": "Day: adaptive / oracle", "value": f"{h['adaptive_fraction_of_oracle']:.3f}",
              "source": paths["day"]},
-            {"label": "Median adaptation after a shift", "value": f"{h['adaptation_median_s']} s", "source": paths["day"]},
+            {"label": "Median adaptation after a shift", "value": f"{h['adaptation_median_s']} s",
+             "source": paths["day"]},
         ],
         "tables": [
             {"caption": "Static workloads: every Phase 1 workload alone, every policy (means over the run)",
@@ -252,7 +254,8 @@ def build(groups: list[str], out: dict[str, str], config: dict[str, Any]) -> Non
     save(runs["novel"][novel_cols].round(4), "novel_table")
     save(safety_table(all_runs), "safety_table")
     save(policy_table(runs["day"], ["policy"]), "day_table")
-    abl_cols = ["variant", "fraction_of_oracle", "novel_workload_fraction_of_oracle", "known_workload_fraction_of_oracle",
+    abl_cols = ["variant", "fraction_of_oracle", "novel_workload_fraction_of_oracle",
+                "known_workload_fraction_of_oracle",
                 "adaptation_median_s", "below_safe_default_share", "swaps", "rollbacks", "rejected", "slow_tier_cpu_s"]
     save(runs["ablations"][abl_cols].round(4), "ablation_table")
     interval = float((config.get("runtime") or {}).get("decision_interval_s", 1.0))

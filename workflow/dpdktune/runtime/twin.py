@@ -107,7 +107,8 @@ class Twin:
 
     def _key(self, workload: Workload, level: float) -> str:
         sim = self.config.get("sim", {})
-        text = repr(("cell v2", _simulator_digest(), workload, level, self.grid, self.config["hardware"], self.config["objective"],
+        text = repr(("cell v2", _simulator_digest(), workload, level, self.grid, self.config["hardware"],
+                     self.config["objective"],
                      self.config.get("slo"), sim.get("window_ms"), sim.get("sample_interval_ms"),
                      sim.get("noise_cv"), self.trials, int(self.config["seed"]), self.features))
         return hashlib.sha256(text.encode()).hexdigest()[:20]
