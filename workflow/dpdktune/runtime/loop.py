@@ -14,7 +14,8 @@ After a swap the live objective is compared every interval (restart intervals ex
 what the twin estimates the previous tree and the safe default would have earned from the
 same input on the same traffic (its learning trials, not the live ones); `rollback_k`
 intervals in a row below either (by more than `rollback_tolerance`) roll back to the previous
-tree during probation, or to the safe default after it; either starts a slow-tier cycle at once, whose calibrated twin has seen the shortfall.
+tree during probation, or to the safe default after it; either starts a slow-tier cycle at
+once, whose calibrated twin has seen the shortfall.
 
 Checkpoints: every `checkpoint_every_s` the finished intervals go to timeline.parts/ and the
 state to state.json (each written to a temp name and renamed), so a killed run resumes from
