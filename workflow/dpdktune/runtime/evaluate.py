@@ -71,6 +71,9 @@ def _row(summary: dict[str, Any], frame: pd.DataFrame, **keys) -> dict[str, Any]
     row["slow_tier_cpu_s"] = summary["decision_overhead"]["slow_tier_cpu_s"]
     row["run_wall_s"] = summary["decision_overhead"]["run_wall_s"]
     row["duration_s"] = float(len(frame) * summary["decision_interval_s"])
+    rss = summary["rss_mb_by_hour"]
+    row["rss_mb_second_hour"] = float(rss[1]) if len(rss) > 1 else None  # the first holds the start-up
+    row["rss_mb_last_hour"] = float(rss[-1]) if rss else None
     return row
 
 

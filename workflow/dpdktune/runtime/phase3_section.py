@@ -221,7 +221,9 @@ def section_spec(h: dict[str, Any], paths: dict[str, str], config: dict[str, Any
             {"caption": "Novel workloads (held out of training): zero-shot share of the oracle (first 30 s) and "
                         "time until the policy stays within 5 % of the oracle", "source": paths["novel_table"]},
             {"caption": "Safety: time below the safe default, fallbacks, rollbacks", "source": paths["safety_table"]},
-            {"caption": "Simulated day (24 h): every policy", "source": paths["day_table"]},
+            {"caption": "Simulated day (24 h): every policy, with the process RSS in the run's second and last "
+                        "hour (the policies share one process, adaptive first: only its RSS is its own; "
+                        "benchmarks/runtime_day.py runs each in a fresh process)", "source": paths["day_table"]},
             {"caption": "Ablations of the adaptive runtime (shifts with two injected novel workloads)",
              "source": paths["ablation_table"]},
             {"caption": "Overhead breakdown", "source": paths["overhead_table"]},
@@ -253,7 +255,9 @@ def build(groups: list[str], out: dict[str, str], config: dict[str, Any]) -> Non
                   "novel_workload_fraction_of_oracle", "novelty_intervals", "swaps", "rollbacks"]
     save(runs["novel"][novel_cols].round(4), "novel_table")
     save(safety_table(all_runs), "safety_table")
-    save(policy_table(runs["day"], ["policy"]), "day_table")
+    day_table = policy_table(runs["day"], ["policy"])
+    rss = runs["day"].set_index("policy")[["rss_mb_second_hour", "rss_mb_last_hour"]]
+    save(day_table.join(rss, on="policy"), "day_table")
     abl_cols = ["variant", "fraction_of_oracle", "novel_workload_fraction_of_oracle",
                 "known_workload_fraction_of_oracle",
                 "adaptation_median_s", "below_safe_default_share", "swaps", "rollbacks", "rejected", "slow_tier_cpu_s"]
