@@ -16,7 +16,9 @@ TINY_EVAL = {
 
 
 @pytest.mark.slow
-def test_snakemake_evaluation_writes_the_phase3_section(tmp_path):
+def test_snakemake_evaluation_writes_the_phase3_section(tmp_path, monkeypatch):
+    from dpdktune.report.sections import load_section
+
     work = workdir(tmp_path, TINY_EVAL)
     proc = run_snakemake(work, "--cores", "2", "evaluation", timeout=900)
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -38,6 +40,9 @@ def test_snakemake_evaluation_writes_the_phase3_section(tmp_path):
     assert len(ablations) == 10
     headline = json.loads((out / "headline.json").read_text())
     assert 0 < headline["adaptive_fraction_of_oracle"] <= 1.0
+    monkeypatch.chdir(work)  # the section names its files relative to the working directory
+    loaded = load_section(out / "phase3_section.json")
+    assert len(loaded["tables"]) == 7 and all(f["uri"].startswith("data:image/png") for f in loaded["figures"])
     again = run_snakemake(work, "--cores", "2", "evaluation", "-n")
     assert "Nothing to be done" in again.stdout + again.stderr
 
