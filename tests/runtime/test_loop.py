@@ -163,3 +163,12 @@ def test_bad_arguments_are_one_line_errors(tmp_path):
         proc = subprocess.run(base + extra, env=env, capture_output=True, text=True, timeout=60)
         assert proc.returncode == 2 and needle in proc.stderr and "Traceback" not in proc.stderr
         assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_a_changed_setting_refuses_to_resume_a_run_of_the_old_one(tmp_path, cache):
+    config, _ = tiny_config(tmp_path)
+    scn = scenario(tmp_path, SHIFT_AND_NOVEL[:1])
+    Run(config, scn, 20, tmp_path / "out", "fast-only", seed=1, cache_dir=cache).run()
+    changed, _ = tiny_config(tmp_path, tree_depth=3)
+    with pytest.raises(ValueError, match="other arguments"):
+        Run(changed, scn, 20, tmp_path / "out", "fast-only", seed=1, cache_dir=cache).run()

@@ -18,11 +18,13 @@ The training set is the config's workloads minus the held-out ones, so "novel" m
 from __future__ import annotations
 
 import copy
+import json
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from dpdktune.atomic import remove_tree
 from dpdktune.runtime.loop import Run
 from dpdktune.runtime.settings import EVAL_DEFAULTS, runtime_settings
 
@@ -79,7 +81,11 @@ def _row(summary: dict[str, Any], frame: pd.DataFrame, **keys) -> dict[str, Any]
 
 def _run(config, scenario_file, duration, out: Path, policy, seed, cache, overrides=None, **keys) -> dict[str, Any]:
     settings = runtime_settings(config, **(overrides or {}))
-    summary = Run(config, scenario_file, duration, out, policy, seed, cache_dir=cache, settings=settings).run()
+    run = Run(config, scenario_file, duration, out, policy, seed, cache_dir=cache, settings=settings)
+    state = out / "state.json"
+    if state.exists() and json.loads(state.read_text()).get("args") != run._args():
+        remove_tree(out)  # a run of an older configuration: this group's output is being rebuilt
+    summary = run.run()
     frame = pd.read_parquet(out / "timeline.parquet")
     return _row(summary, frame, policy=policy, seed=seed, **keys)
 

@@ -206,8 +206,18 @@ class Run:
                 "x_last": None, "slow": {}, "args": self._args()}
 
     def _args(self) -> dict[str, Any]:
+        """What a checkpoint must match to be resumed: the arguments, the scenario and every setting
+        the run's results depend on (a changed one starts afresh elsewhere, never mixes in)."""
+        import hashlib
+
+        c = self.config
+        basis = json.dumps([self.s, self.train, c["grid"], c["objective"], c.get("slo"), c["default_config"],
+                            c["hardware"], c.get("sim"), c.get("rl", {}).get("restart_cost_s"), c.get("features"),
+                            [(g.start_s, g.duration_s, g.workload, g.load_scale) for g in self.segments]],
+                           sort_keys=True, default=str)
         return {"policy": self.policy, "seed": self.seed, "duration_s": self.duration_s, "n": self.n,
-                "segments": len(self.segments), "tree": self.tree_arg}
+                "segments": len(self.segments), "tree": self.tree_arg,
+                "settings_sha256": hashlib.sha256(basis.encode()).hexdigest()[:16]}
 
     def _checkpoint(self, st: dict[str, Any], rows: list[dict]) -> None:
         parts = self.out / "timeline.parts"
