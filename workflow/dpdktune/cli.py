@@ -22,6 +22,7 @@ SUBCOMMANDS = {
     "calibrate": "dpdktune.calibrate",
     "init": "dpdktune.cli_init",
     "score": "dpdktune.score",
+    "run": "dpdktune.runtime.cli",
 }
 
 

@@ -1,0 +1,69 @@
+# Phase 3 (`snakemake evaluation`): the two-tier runtime and its baselines over the same changing
+# traffic. The twin's cells are simulated once, then each group of runs is one job; the report's
+# Phase 3 section joins report.html once it exists (report.phase3: auto), or always / never.
+import os
+
+EVALUATE_GROUPS = ["static", "dynamic", "novel", "day", "ablations"]
+PHASE3_SECTION = "results/evaluate/phase3_section.json"
+
+
+rule evaluate_twin:
+    conda:
+        "../envs/dpdktune.yaml"
+    output:
+        cells="results/evaluate/twin_cells.json",
+    log:
+        "results/logs/evaluate/twin.log",
+    script:
+        "../workflow/scripts/evaluate_twin.py"
+
+
+rule evaluate_group:
+    conda:
+        "../envs/dpdktune.yaml"
+    input:
+        cells=rules.evaluate_twin.output.cells,
+        scenarios=expand("config/scenarios/{name}.yaml", name=["shifts", "day", "ablation"]),
+    output:
+        runs="results/evaluate/{group}.parquet",
+    wildcard_constraints:
+        group="|".join(EVALUATE_GROUPS),
+    log:
+        "results/logs/evaluate/{group}.log",
+    script:
+        "../workflow/scripts/evaluate_group.py"
+
+
+rule evaluate_section:
+    conda:
+        "../envs/dpdktune.yaml"
+    input:
+        groups=expand("results/evaluate/{group}.parquet", group=EVALUATE_GROUPS),
+    output:
+        section=PHASE3_SECTION,
+        static_table="results/evaluate/table_static.parquet",
+        dynamic_table="results/evaluate/table_dynamic.parquet",
+        novel_table="results/evaluate/table_novel.parquet",
+        safety_table="results/evaluate/table_safety.parquet",
+        day_table="results/evaluate/table_day.parquet",
+        ablation_table="results/evaluate/table_ablations.parquet",
+        overhead_table="results/evaluate/table_overhead.parquet",
+        headline="results/evaluate/headline.json",
+        architecture_figure="results/evaluate/figures/architecture.png",
+        timeline_figure="results/evaluate/figures/adaptation_timeline.png",
+        regret_figure="results/evaluate/figures/regret.png",
+        overhead_figure="results/evaluate/figures/overhead.png",
+    log:
+        "results/logs/evaluate/section.log",
+    script:
+        "../workflow/scripts/evaluate_section.py"
+
+
+rule evaluation:
+    input:
+        rules.evaluate_section.output,
+
+
+_phase3 = config["report"].get("phase3", "auto")
+if _phase3 == "always" or (_phase3 == "auto" and os.path.exists(PHASE3_SECTION)):
+    REPORT_SECTIONS = globals().get("REPORT_SECTIONS", []) + [PHASE3_SECTION]

@@ -1,0 +1,196 @@
+"""The slow tier: refit, distil, compile and shadow-validate a candidate tree in the background.
+
+Learning is a refit, not a d3rlpy fine-tune: a fine-tune of the Q-network costs seconds to
+minutes of CPU per cycle on this machine's two cores, while the signal it would add over a
+supervised refit is small here, because the replay gives every config's outcome on the recent
+traffic (a full-information problem, where the Q-network's own target is the same argmax).
+Each cycle:
+
+1. the ring buffer of recent metrics (bounded, `buffer_intervals`) names the traffic cells
+   seen lately; each new cell is replayed on the twin for every config and kept as fresh
+   training rows (at most `max_fresh_cells`, the oldest dropped first). The buffer also holds
+   the objective each interval measured: the twin is calibrated online by replacing its
+   estimate for a (cell, config) the data plane ran with the mean measured there;
+2. a decision tree (`tree_depth`, `min_samples_leaf`) is fitted on the offline campaign plus the
+   fresh rows: state = the data-plane features under any config, label = the cell's best config
+   on the calibrated twin;
+3. it is flattened to tree.json (leaf boxes for the novelty gate, the safe default, the
+   confidence threshold) and compiled to an .fpt file that the C library loads (`fp_load`);
+4. shadow validation: the candidate and the tree now live are each run closed-loop on the twin
+   from the config now running, `shadow_decisions` decisions on every recent cell, restarts
+   charged; the candidate is accepted only when it beats the live tree by `shadow_min_gain`
+   and is not below the safe default there.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict, deque
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from dpdktune.runtime.twin import Twin
+
+
+@dataclass
+class Candidate:
+    version: int
+    fpt: Path
+    table: dict[str, Any]
+    handle: int | None
+    shadow: dict[str, float]
+    accepted: bool
+    cpu_s: float
+    wall_s: float
+    reason: str
+
+
+def cell_rows(cell) -> tuple[np.ndarray, np.ndarray]:
+    """(features under every config and learning trial, the best config there) as training rows."""
+    X = cell.train_features.reshape(-1, cell.features.shape[-1])
+    keep = np.all(np.isfinite(X), axis=1)
+    return X[keep], np.full(int(keep.sum()), cell.best_train)
+
+
+class SlowTier:
+    def __init__(self, twin: Twin, settings: dict[str, Any], safe: int, campaign_cells, out_dir: Path,
+                 seed: int, restart_factor: float):
+        self.twin = twin
+        self.s = settings
+        self.safe = safe
+        self.out_dir = out_dir
+        self.seed = seed
+        self.restart_factor = restart_factor
+        self.rows = {key: cell_rows(twin.cell(*key))[0] for key in campaign_cells}
+        self.campaign_X = np.concatenate(list(self.rows.values()))
+        self.campaign_cells = set(campaign_cells)
+        self.fresh: OrderedDict[tuple[str, float], None] = OrderedDict()
+        self.buffer: deque = deque(maxlen=int(settings["buffer_intervals"]))
+
+    # -- the ring buffer of recent metrics ---------------------------------------------------------------
+    def record(self, t: float, workload: str, level: float, config: int, features: np.ndarray,
+               value: float | None):
+        """One interval's metrics; `value` is its measured objective, None when a restart spoilt it."""
+        self.buffer.append((t, workload, level, config, features, value))
+
+    def measured(self) -> dict[tuple[str, float], dict[int, float]]:
+        """Mean measured objective per (traffic cell, config) over the buffer: the online calibration."""
+        sums: dict[tuple[str, float], dict[int, list[float]]] = {}
+        for _, w, lv, config, _, value in self.buffer:
+            if value is not None:
+                sums.setdefault((w, lv), {}).setdefault(config, []).append(value)
+        return {key: {c: float(np.mean(v)) for c, v in per.items()} for key, per in sums.items()}
+
+    def objective(self, key: tuple[str, float], measured) -> np.ndarray:
+        """The twin's objective of a cell per config, with the configs measured live replaced by their
+        measurements (the twin calibrated online on what the data plane saw)."""
+        obj = self.twin.cell(*key).objective_train.copy()
+        for config, value in (measured or {}).get(key, {}).items():
+            obj[config] = value
+        return obj
+
+    def recent_cells(self, now: float) -> list[tuple[str, float]]:
+        window = float(self.s["shadow_window_s"])
+        seen: dict[tuple[str, float], None] = {}
+        for t, w, lv, *_ in self.buffer:
+            if t >= now - window:
+                seen[(w, lv)] = None
+        return list(seen)
+
+    def state(self) -> dict[str, Any]:
+        return {"fresh": [list(k) for k in self.fresh]}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        self.fresh = OrderedDict(((str(w), float(lv)), None) for w, lv in state.get("fresh", []))
+
+    def save_buffer(self, path: Path) -> None:
+        """The ring buffer as .npz (written to a temp name, then renamed), for a resumed run."""
+        import io
+
+        from dpdktune.atomic import write_bytes
+
+        rows = list(self.buffer)
+        buf = io.BytesIO()
+        np.savez(buf, t=np.array([r[0] for r in rows], float), workload=np.array([r[1] for r in rows], str),
+                 level=np.array([r[2] for r in rows], float), config=np.array([r[3] for r in rows], int),
+                 features=np.array([r[4] for r in rows], float).reshape(len(rows), -1),
+                 value=np.array([np.nan if r[5] is None else r[5] for r in rows], float))
+        write_bytes(buf.getvalue(), path)
+
+    def load_buffer(self, path: Path) -> None:
+        if not path.exists():
+            return
+        with np.load(path) as z:
+            for t, w, lv, c, f, v in zip(z["t"], z["workload"], z["level"], z["config"], z["features"], z["value"]):
+                self.buffer.append((float(t), str(w), float(lv), int(c), f, None if np.isnan(v) else float(v)))
+
+    # -- one cycle -------------------------------------------------------------------------------------
+    def fit_table(self, cells, measured=None) -> dict[str, Any]:
+        from dpdktune.codegen.tree_table import from_sklearn
+        from dpdktune.distill.export import range_bounds
+        from dpdktune.distill.fit import fit_tree
+
+        for key in cells:
+            if key not in self.campaign_cells:
+                self.fresh[key] = None
+                self.fresh.move_to_end(key)
+        while len(self.fresh) > int(self.s["max_fresh_cells"]):
+            self.fresh.popitem(last=False)
+        blocks = {**self.rows, **{key: cell_rows(self.twin.cell(*key))[0] for key in self.fresh}}
+        X = np.concatenate(list(blocks.values()))
+        y = np.concatenate([np.full(len(rows), int(np.argmax(self.objective(key, measured))))
+                            for key, rows in blocks.items()])
+        tree = fit_tree(X, y, None, int(self.s["tree_depth"]), int(self.s["min_samples_leaf"]), None, self.seed)
+        margin = float(self.s["leaf_margin"]) if self.s["novelty"] else 1e6
+        return from_sklearn(tree, list(self.twin.features), list(self.twin.grid), range_bounds(X), X, self.safe,
+                            float(self.s["confidence_threshold"]), leaf_margin=margin, method="runtime-refit",
+                            inputs={"rows": str(len(X)), "fresh_cells": str(len(self.fresh))})
+
+    def rollout(self, decide, cells, start: int, measured=None) -> float:
+        """Mean over `cells` of the closed-loop objective / oracle of `decide` from config `start`,
+        on the calibrated twin."""
+        scores = []
+        for w, lv in cells:
+            cell = self.twin.cell(w, lv)
+            objective = self.objective((w, lv), measured)
+            current, total = start, 0.0
+            for k in range(int(self.s["shadow_decisions"])):
+                x = cell.train_features[current, k % cell.split]
+                nxt = decide(np.nan_to_num(x, nan=0.0))
+                value = objective[nxt] * (self.restart_factor if self.twin.restarts(current, nxt) else 1.0)
+                total += value
+                current = nxt
+            best = objective.max()
+            scores.append(total / (best * int(self.s["shadow_decisions"])) if best > 0 else 1.0)
+        return float(np.mean(scores)) if scores else float("nan")
+
+    def cycle(self, lib, live_handle: int | None, version: int, cells, start: int, measured) -> Candidate:
+        """Fit, compile, load and shadow-validate candidate `version` (runs in the worker thread, on
+        `cells` and `measured` taken from the buffer by the main thread: the buffer keeps changing)."""
+        from dpdktune.codegen.layout import compile_table
+        from dpdktune.codegen.pack import write_fpt
+        from dpdktune.codegen.tree_table import write_tree_json
+
+        cpu0, wall0 = time.thread_time(), time.perf_counter()
+        table = self.fit_table(cells, measured)
+        trees = self.out_dir / "trees"
+        trees.mkdir(parents=True, exist_ok=True)
+        write_tree_json(table, trees / f"v{version}.json")
+        fpt = write_fpt(compile_table(table), trees / f"v{version}.fpt")
+        handle = lib.load(fpt)
+        cand = self.rollout(lambda x: lib.tree_decide(handle, x), cells, start, measured)
+        live = self.rollout((lambda x: lib.tree_decide(live_handle, x)) if live_handle else (lambda x: self.safe),
+                            cells, start, measured)
+        safe = self.rollout(lambda x: self.safe, cells, start, measured)
+        gain = float(self.s["shadow_min_gain"])
+        accepted = bool(cand >= live * (1.0 + gain) and cand >= safe)
+        reason = (f"candidate {cand:.3f} vs live {live:.3f} vs safe default {safe:.3f} of the oracle "
+                  f"on {len(cells)} recent cells")
+        if not accepted:
+            lib.free(handle)
+            handle = None
+        return Candidate(version, Path(fpt), table, handle, {"candidate": cand, "live": live, "safe": safe},
+                         accepted, time.thread_time() - cpu0, time.perf_counter() - wall0, reason)
