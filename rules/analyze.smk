@@ -35,7 +35,8 @@ rule search_ndr:
         figure="results/analyze/figures/ndr.png",
     params:
         workloads=WORKLOADS,
-    threads: workflow.cores
+    # Snakemake lowers this to --cores; a fixed number (not workflow.cores) also plans under SLURM.
+    threads: 4
     log:
         "results/logs/analyze/search_ndr.log",
     script:
