@@ -25,11 +25,11 @@ def test_the_phase2_section_renders_through_the_report_extension_point(records, 
     oracle = comparison[comparison.policy == "Oracle"].iloc[0]
     assert oracle.score_vs_oracle == 1.0
     assert (comparison.ci_low <= comparison.score_vs_oracle + 1e-12).all()
-    paired = comparison[comparison.policy == "RL-cql minus Static-worst"].iloc[0]  # paired over the same splits
+    paired = comparison[comparison.policy == "RL-cql minus Static (best worst-case)"].iloc[0]  # paired over the same splits
     first = comparison[comparison.decision == "one pick from the default-config fingerprint"].set_index("policy")
     assert paired.splits == 2 and paired.ci_low <= paired.score_vs_oracle <= paired.ci_high
     assert paired.score_vs_oracle == pytest.approx(first.loc["RL-cql", "score_vs_oracle"]
-                                                   - first.loc["Static-worst", "score_vs_oracle"])
+                                                   - first.loc["Static (best worst-case)", "score_vs_oracle"])
     paths = {
         "rl_summary": str(write_json(summary, tmp_path / "rl.json")),
         "distill_summary": str(write_json(out["summary"], tmp_path / "d.json")),

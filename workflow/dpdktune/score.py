@@ -32,7 +32,8 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-BASELINE_NAMES = {"static": "Static-worst", "rules": "Rules", "lookup": "Lookup", "linear": "Linear", "tree": "DT-5"}
+#: policy name -> baseline name in baselines.evaluate ("static" is its best worst-case static config)
+BASELINE_NAMES = {"static": "STATIC_WORST", "rules": "Rules", "lookup": "Lookup", "linear": "Linear", "tree": "DT-5"}
 POLICIES = ("static", "rules", "lookup", "linear", "tree", "rl:<algo>", "oracle", "default", "<path>/fastpath.so")
 CAMPAIGN_DATASET = Path("results/characterize/dataset.parquet")
 MODEL_DIR = Path("results/rl/deployed")
@@ -40,7 +41,10 @@ TREE_JSON = Path("results/distill/tree.json")
 
 
 def add_parser(subparsers) -> None:
-    parser = subparsers.add_parser("score", help="score a policy (a fastpath.so, a baseline, RL) on a dataset")
+    parser = subparsers.add_parser(
+        "score", help="score a policy (a fastpath.so, a baseline, RL) on a dataset",
+        description="Score one policy on a campaign dataset as a fraction of each workload's oracle, and print one "
+                    "JSON object: policy, objective, fraction_of_oracle, ci, per_workload, fallback_rate.")
     parser.add_argument("--policy", required=True, help=f"one of {', '.join(POLICIES)}")
     parser.add_argument("--dataset", required=True, help="a campaign dataset (Parquet file or partitioned folder)")
     parser.add_argument("--configfile", action="append", default=[], help="config overrides, as for snakemake")
@@ -93,13 +97,13 @@ class FastPath:
 
 
 def _baseline(name: str, campaign: pd.DataFrame, config: dict[str, Any]) -> Callable[[pd.DataFrame], np.ndarray]:
-    from dpdktune.baselines.evaluate import make_baselines, targets
+    from dpdktune.baselines.evaluate import STATIC_WORST, make_baselines, targets
     from dpdktune.fingerprint import fingerprints
     from dpdktune.objective import objective_table
 
     X = fingerprints(campaign, config)
     table = objective_table(campaign, config).loc[sorted(set(X.index.get_level_values("workload")))]
-    model = make_baselines(config, table)[BASELINE_NAMES[name]]
+    model = make_baselines(config, table)[STATIC_WORST if name == "static" else BASELINE_NAMES[name]]
     return model.fit(X, targets(X, table)).predict
 
 
