@@ -1,7 +1,7 @@
 """Time the default 5,625-run simulator `characterize` on this machine, then a no-op rerun.
 
 Prints runs/s and how the wall time splits between simulated runs and everything else
-(Snakemake scheduling, interpreter start-up, Parquet I/O). Goals (issue #2): <= 60 s wall
+(Snakemake scheduling, interpreter start-up, Parquet I/O). Goals: <= 60 s wall
 on 2 cores, no-op rerun <= 5 s.
 
     .venv/bin/python benchmarks/characterize_speed.py [--cores 2] [--configfile small.yaml]

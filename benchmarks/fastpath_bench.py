@@ -1,4 +1,4 @@
-"""Microbenchmark of one decision (issue #5 §5, plan 3.1.1 / 3.1.3), side by side.
+"""Microbenchmark of one decision against the C baselines and other tree compilers, side by side.
 
 For each tree depth it fits a scikit-learn tree on the synthetic fingerprint data set
 (dpdktune.codegen.synthetic), generates the fast path, the same tree through m2cgen and

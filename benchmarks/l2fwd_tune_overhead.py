@@ -1,4 +1,4 @@
-"""Loop throughput of csrc/l2fwd_tune with fp_decide in the loop and without it (issue #5 §4).
+"""Loop throughput of csrc/l2fwd_tune with fp_decide in the loop and without it.
 
 Builds l2fwd_tune against a depth-10 tree over the metrics the app measures itself (novelty
 checks on), then alternates runs over net_null vdevs: `--decide-every 0` (no decision) and

@@ -1,6 +1,6 @@
 """Wall time of `snakemake report.html` from scratch on the default simulator campaign.
 
-Goal (issue #4): <= 3 minutes on 2 cores, sweep included, for the Phase-1 report. Runs in a
+Goal: <= 3 minutes on 2 cores, sweep included, for the Phase-1 report. Runs in a
 fresh working directory (`--directory`), in steps, so each stage's share is visible:
 
   1. sweep      snakemake characterize outputs (15 workloads x 125 configs x 3 trials)

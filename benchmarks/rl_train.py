@@ -1,4 +1,4 @@
-"""RL training and inference speed, CPU vs CUDA side by side (issue #5 §2: inference time per decision).
+"""RL training and inference speed, CPU vs CUDA side by side, down to the inference time per decision.
 
 Standalone: `python benchmarks/rl_train.py [--device cpu,cuda] [--dataset results/characterize/dataset.parquet]`.
 Without --dataset it runs a small simulator campaign (5 workloads x the default grid x 1 trial).

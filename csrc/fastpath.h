@@ -1,4 +1,4 @@
-/* fastpath.h: the data-plane tuning policy as a C library (dpdktune issue #5 §4).
+/* fastpath.h: the data-plane tuning policy as a C library (dpdktune).
  *
  * fp_decide() maps a feature vector (float32, FINGERPRINT_FEATURES order or the subset the
  * tree was built for; see fp_feature_name) to a config index. It walks the tree, then returns

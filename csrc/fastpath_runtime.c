@@ -1,4 +1,4 @@
-/* fastpath_runtime.c: load, publish and retire decision trees (dpdktune issue #5 §4).
+/* fastpath_runtime.c: load, publish and retire decision trees (dpdktune).
  *
  * Publication is one atomic pointer store. Retirement waits for a grace period: every
  * reader that might still hold the old pointer must leave fp_decide before the tree is

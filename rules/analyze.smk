@@ -1,4 +1,4 @@
-# Landscape analysis (plan 1.3): dynamic range, heatmaps, top configs, penalties, patterns,
+# Landscape analysis of the characterisation dataset: dynamic range, heatmaps, top configs, penalties, patterns,
 # interactions. Tables and figures land in results/analyze/.
 from dpdktune.stage_outputs import ANALYSIS_FIGURES, ANALYSIS_TABLES
 

@@ -1,4 +1,5 @@
-# Baselines (plan 1.4) scored leave-workload-out, then the gap analysis and go/no-go (plan 1.5).
+# Simple baselines (static best, rules, lookup table, linear) scored leave-workload-out, then the
+# gap analysis against the oracle and the go/no-go decision on whether ML is worth it.
 from dpdktune.stage_outputs import GAP_FIGURES, GAP_TABLES
 
 

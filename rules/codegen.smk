@@ -1,4 +1,4 @@
-# Codegen (issue #5 §4): tree.json -> generated C (results/codegen/) -> fastpath.so at the repo root.
+# Codegen of the data-plane fast path: tree.json -> generated C (results/codegen/) -> fastpath.so at the repo root.
 
 
 rule render_fastpath:

@@ -81,7 +81,7 @@ def _phase2_decision():
         return mode == "always", f"report.phase2 is {mode!r}"
     with open(checkpoints.analyze_gap.get().output.decision) as fh:
         decision = json.load(fh)["decision"]
-    # plan 1.5.4: Phase 2 proceeds on GO; MAYBE means more investigation, so show it too
+    # Phase 2 proceeds on GO; MAYBE means the case for ML needs more investigation, so show it too
     return decision != "NO-GO", f"Phase 1 decided {decision}"
 
 

@@ -1,4 +1,4 @@
-# The self-contained go/no-go report at the repo root (plan 1.5.3).
+# The self-contained characterisation report with the go/no-go decision, at the repo root.
 # Extension point: a rule file included before this one may set REPORT_SECTIONS to a list of
 # section-spec JSON files (see dpdktune/report/sections.py), e.g. Phase 2's RL results;
 # each is rendered as an extra section after the gap analysis. Whether Phase 2 joins the report

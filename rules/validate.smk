@@ -1,4 +1,4 @@
-# Validation of the merged dataset (plan 1.2.3): missing points, failed runs, outliers,
+# Validation of the merged dataset: missing points, failed runs, outliers,
 # reproducibility, metric ranges. `snakemake rerun_failed` re-runs the failed/missing points.
 
 

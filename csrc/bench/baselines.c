@@ -1,4 +1,4 @@
-/* The C baselines of plan 3.1.1, fitted in Python (benchmarks/fastpath_bench.py -> bench_models.h):
+/* The C baselines a learned tree must beat, fitted in Python (benchmarks/fastpath_bench.py -> bench_models.h):
  * a lookup table (nearest of LUT_N fingerprints, normalized) and a linear model (one log2 knob
  * level per output, rounded and clamped to the grid). */
 #include <stdint.h>

@@ -1,4 +1,4 @@
-/* fp_bench: the latency of one decision, per variant, side by side (issue #5 §5).
+/* fp_bench: the latency of one decision, per variant, side by side.
  *
  * usage: fp_bench inputs.f32 calls tree.fpt [decisions.i32]
  * Times each call on its own (rdtsc fenced, minus the empty-region overhead) over varied inputs
@@ -10,7 +10,7 @@
  *   fastpath        fp_decide: tree walk, then validity + novelty on the leaf's box (compiled-in tree)
  *   fastpath_loaded fp_tree_decide on the same tree loaded with fp_load (generic, not specialized)
  *   m2cgen, emlearn the same scikit-learn tree through their C generators (+ argmax / votes)
- *   lookup, linear  the C baselines of plan 3.1.1
+ *   lookup, linear  the C baselines (nearest-fingerprint table, linear model)
  *   walk_only, checks_only  ablation: the tree walk and the validity/novelty checks alone
  */
 #define _GNU_SOURCE

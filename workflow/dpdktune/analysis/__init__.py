@@ -1,1 +1,1 @@
-"""Landscape analysis of a characterisation dataset (plan 1.3)."""
+"""Landscape analysis of a characterisation dataset: range, optima, penalties, patterns."""

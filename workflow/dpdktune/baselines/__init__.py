@@ -1,4 +1,4 @@
-"""Simple tuning baselines (plan 1.4), scored leave-workload-out against the oracle.
+"""Simple tuning baselines (static best, rules, lookup table, linear), scored leave-workload-out against the oracle.
 
 Every baseline is a scikit-learn-style estimator:
 

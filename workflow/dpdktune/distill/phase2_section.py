@@ -1,4 +1,4 @@
-"""The report's Phase 2 section (issue #5 §6), as a spec for `report.sections.load_section`:
+"""The report's Phase 2 section, as a spec for `report.sections.load_section`:
 learning curves, RL vs baselines vs oracle (leave-workload-out, 95 % CIs), fidelity vs depth,
 the tree's top levels drawn and its rules in words, and the inference-latency table."""
 
@@ -199,7 +199,8 @@ def section_spec(rl_summary: dict[str, Any], distill_summary: dict[str, Any], to
             "Q range from its best.",
             "The tree's top levels in words (deeper subtrees show the config most of their states get): "
             + " | ".join(line.strip() for line in top_text.splitlines()),
-            "Symbolic regression (gplearn, plan 2.2.3) was skipped: gplearn is not installed, and the "
+            "Symbolic regression (gplearn, an optional closed-form alternative to the tree) was skipped: "
+            "gplearn is not installed, and the "
             "tree already meets the latency goal.",
         ],
         "metrics": [

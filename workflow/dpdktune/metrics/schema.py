@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-#: The metrics every backend reports, in this order (issue #2 §3). `cpu_util` is per core.
+#: The metrics every backend reports, in this order, whatever the backend. `cpu_util` is per core.
 METRIC_NAMES: tuple[str, ...] = (
     "throughput_mpps",
     "throughput_gbps",

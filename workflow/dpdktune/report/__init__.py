@@ -1,1 +1,1 @@
-"""The self-contained go/no-go report.html (plan 1.5.3)."""
+"""The self-contained characterisation report.html, ending in the go/no-go decision on ML."""

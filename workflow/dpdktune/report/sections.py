@@ -1,4 +1,4 @@
-"""Extra report sections (e.g. Phase 2, issue #5) described by a small JSON spec.
+"""Extra report sections (e.g. Phase 2's learned policy) described by a small JSON spec.
 
 A section spec is a JSON file:
 

@@ -1,4 +1,4 @@
-"""The tuning environment (plan 2.1.1), in the gymnasium API.
+"""The tuning environment, in the gymnasium API.
 
 - State: the fingerprint features (`fingerprint.FINGERPRINT_FEATURES`) observed under the
   config the DUT runs now, standardised by a `Normalizer`.

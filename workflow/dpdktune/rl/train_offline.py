@@ -1,4 +1,4 @@
-"""Offline RL (plan 2.1.2): d3rlpy DiscreteCQL and DiscreteBCQ on the replayed dataset."""
+"""Offline RL: d3rlpy DiscreteCQL and DiscreteBCQ on the replayed dataset."""
 
 from __future__ import annotations
 

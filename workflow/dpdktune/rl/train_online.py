@@ -1,4 +1,4 @@
-"""Online RL (plan 2.1.2): d3rlpy DQN / DoubleDQN through `fit_online` on a tuning environment."""
+"""Online RL: d3rlpy DQN / DoubleDQN through `fit_online` on a tuning environment."""
 
 from __future__ import annotations
 
