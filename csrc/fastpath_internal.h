@@ -9,7 +9,19 @@
 
 #include "fastpath.h"
 
+/* The compiler extensions used here, named once so the code (generated or not) reads as plain C. */
+#if defined(__GNUC__)
 #define FP_HIDDEN __attribute__((visibility("hidden")))
+#define FP_ALWAYS_INLINE static inline __attribute__((always_inline))
+#define FP_LIKELY(c) __builtin_expect(!!(c), 1)
+#define FP_UNLIKELY(c) __builtin_expect(!!(c), 0)
+#else
+#define FP_HIDDEN
+#define FP_ALWAYS_INLINE static inline
+#define FP_LIKELY(c) (c)
+#define FP_UNLIKELY(c) (c)
+#endif
+
 #define FP_TREE_MAGIC 0x46505452u /* "FPTR" */
 #define FP_TREE_DEAD 0xdeadbeefu
 #define FP_MAX_DEPTH 64
@@ -58,10 +70,10 @@ FP_HIDDEN extern int fp__rcu_fence;
 FP_HIDDEN extern __thread struct fp_reader *fp__self;
 FP_HIDDEN struct fp_reader *fp__reader_register(void);
 
-static inline __attribute__((always_inline)) struct fp_reader *fp_read_lock(void)
+FP_ALWAYS_INLINE struct fp_reader *fp_read_lock(void)
 {
 	struct fp_reader *r = fp__self;
-	if (__builtin_expect(r == NULL, 0))
+	if (FP_UNLIKELY(r == NULL))
 		r = fp__reader_register();
 	/* acquire: a reader that sees the writer's new counter also sees its new tree */
 	uint64_t g = atomic_load_explicit(&fp__gp_ctr, memory_order_acquire);
@@ -75,12 +87,12 @@ static inline __attribute__((always_inline)) struct fp_reader *fp_read_lock(void
 }
 
 /* seq_cst: pairs with the reader's seq_cst slot store in fence mode (a plain load on x86). */
-static inline __attribute__((always_inline)) const struct fp_tree *fp_deref(void)
+FP_ALWAYS_INLINE const struct fp_tree *fp_deref(void)
 {
 	return atomic_load_explicit(&fp__current, memory_order_seq_cst);
 }
 
-static inline __attribute__((always_inline)) void fp_read_unlock(struct fp_reader *r)
+FP_ALWAYS_INLINE void fp_read_unlock(struct fp_reader *r)
 {
 	atomic_store_explicit(&r->ctr, 0, memory_order_release);
 }
@@ -93,20 +105,20 @@ static inline __attribute__((always_inline)) void fp_read_unlock(struct fp_reade
 typedef float fp_v4 __attribute__((vector_size(16)));
 typedef int32_t fp_v4i __attribute__((vector_size(16)));
 
-static inline __attribute__((always_inline)) fp_v4 fp_load4(const float *p)
+FP_ALWAYS_INLINE fp_v4 fp_load4(const float *p)
 {
 	fp_v4 v;
 	__builtin_memcpy(&v, p, sizeof v); /* unaligned load */
 	return v;
 }
 
-static inline __attribute__((always_inline)) fp_v4i fp_in4(const float *box, const float *x, uint32_t f, uint32_t nf)
+FP_ALWAYS_INLINE fp_v4i fp_in4(const float *box, const float *x, uint32_t f, uint32_t nf)
 {
 	fp_v4 v = fp_load4(x + f);
 	return (v >= fp_load4(box + f)) & (v <= fp_load4(box + nf + f));
 }
 
-static inline __attribute__((always_inline)) int fp_in_box(const float *box, const float *x, uint32_t nf)
+FP_ALWAYS_INLINE int fp_in_box(const float *box, const float *x, uint32_t nf)
 {
 	if (nf < 4) {
 		int ok = 1;
@@ -125,7 +137,7 @@ static inline __attribute__((always_inline)) int fp_in_box(const float *box, con
 }
 
 /* The table walk: exactly `depth` branch-free steps; returns the leaf's slot. */
-static inline __attribute__((always_inline)) uint32_t fp_walk(const struct fp_tree *t, const float *x, uint32_t depth)
+FP_ALWAYS_INLINE uint32_t fp_walk(const struct fp_tree *t, const float *x, uint32_t depth)
 {
 	uint32_t i = 0;
 #pragma GCC unroll 64
@@ -137,7 +149,7 @@ static inline __attribute__((always_inline)) uint32_t fp_walk(const struct fp_tr
 }
 
 /* The rest of the decision once the leaf is known: its action if x is inside its box. */
-static inline __attribute__((always_inline)) int
+FP_ALWAYS_INLINE int
 fp_leaf_decide(const struct fp_tree *t, const float *x, uint32_t nf, uint32_t leaf)
 {
 	int ok = fp_in_box(t->box + (size_t)2 * nf * leaf, x, nf);
@@ -147,13 +159,13 @@ fp_leaf_decide(const struct fp_tree *t, const float *x, uint32_t nf, uint32_t le
 }
 
 /* The whole decision on one tree: walk first, then check against the reached leaf only. */
-static inline __attribute__((always_inline)) int
+FP_ALWAYS_INLINE int
 fp_eval(const struct fp_tree *t, const float *x, uint32_t nf, uint32_t depth)
 {
 	return fp_leaf_decide(t, x, nf, t->leaf_of[fp_walk(t, x, depth)]);
 }
 
-static inline __attribute__((always_inline)) int fp_eval_any(const struct fp_tree *t, const float *x, int n)
+FP_ALWAYS_INLINE int fp_eval_any(const struct fp_tree *t, const float *x, int n)
 {
 	if ((uint32_t)n != t->n_features || x == 0)
 		return t->safe_default;

@@ -52,6 +52,17 @@ def test_generated_source_matches_golden(walk):
     assert text == golden.read_text(), "generated C changed; rerun with UPDATE_GOLDEN=1 and review the diff"
 
 
+def test_table_walk_prints_each_threshold_once_with_plain_compiler_names():
+    """Readable C: each split's float32 literal appears once (no float64 expansion in a comment),
+    the config count has a name like the feature count, GCC extensions sit behind macros."""
+    text = render.render_tree(golden_table(), walk="table")
+    for literal in ("12.5f", "0.099999994f", "0.000999999931f"):
+        assert text.count(literal) == 1, literal
+    assert "0.09999999403953552" not in text and "0.0009999999310821295" not in text
+    assert "#define FP_NC 4u" in text and "fp_configs[FP_NC]" in text
+    assert "__attribute__" not in text and "__builtin_expect" not in text
+
+
 def test_unknown_walk_is_refused():
     with pytest.raises(ValueError, match="codegen.walk"):
         render.render_tree(golden_table(), walk="spiral")

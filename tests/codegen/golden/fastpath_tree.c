@@ -14,12 +14,13 @@
 #include "fastpath_internal.h"
 
 #define FP_NF 3u
+#define FP_NC 4u
 #define FP_NL 4u
 #define FP_DEPTH 2u
 #define FP_SAFE 2
 #define FP_LINK(child, feature) (((uint32_t)(child) << 8) | (uint32_t)(feature))
 
-const struct fp_config fp_configs[4] = {
+const struct fp_config fp_configs[FP_NC] = {
 	{ 256, 512, 1, 32 }, /* 0 */
 	{ 256, 512, 4, 32 }, /* 1 */
 	{ 1024, 512, 1, 32 }, /* 2 */
@@ -32,11 +33,11 @@ static const char *const fp_feature_names[FP_NF] = {
 	"mean_frame_bytes",
 };
 
-/* {thr, FP_LINK(first child, feature)}: x[feature] <= thr goes to the first child. */
+/* {thr, FP_LINK(first child, feature)}: x[feature] <= thr goes to the first child, else to the one after it. */
 static const struct fp_node fp_nodes[7] = {
-	{ 12.5f, FP_LINK(1, 0) }, /* 0: offered_mpps <= 12.5 ? 1 : 2 */
-	{ 0.099999994f, FP_LINK(3, 1) }, /* 1: drop_rate <= 0.09999999403953552 ? 3 : 4 */
-	{ 0.000999999931f, FP_LINK(5, 2) }, /* 2: mean_frame_bytes <= 0.0009999999310821295 ? 5 : 6 */
+	{ 12.5f, FP_LINK(1, 0) }, /* 0: offered_mpps <= thr ? 1 : 2 */
+	{ 0.099999994f, FP_LINK(3, 1) }, /* 1: drop_rate <= thr ? 3 : 4 */
+	{ 0.000999999931f, FP_LINK(5, 2) }, /* 2: mean_frame_bytes <= thr ? 5 : 6 */
 	{ INFINITY, FP_LINK(3, 0) }, /* 3: leaf 0 -> config 0 */
 	{ INFINITY, FP_LINK(4, 0) }, /* 4: leaf 1 -> config 2 */
 	{ INFINITY, FP_LINK(5, 0) }, /* 5: leaf 2 -> config 2 */
@@ -87,7 +88,7 @@ const struct fp_tree fp__builtin_tree = {
 /* The compiled-in tree walked as a table (branch-free; exactly FP_DEPTH steps). */
 #define fp_builtin_leaf(x) fp_leaf_of[fp_walk(&fp__builtin_tree, (x), FP_DEPTH)]
 
-int fp_n_configs(void) { return 4; }
+int fp_n_configs(void) { return (int)FP_NC; }
 int fp_n_features(void) { return (int)FP_NF; }
 const char *fp_feature_name(int i) { return i >= 0 && i < (int)FP_NF ? fp_feature_names[i] : 0; }
 long fp_tree_bytes(void)
@@ -101,7 +102,7 @@ int fp_decide(const float *x, int n)
 	struct fp_reader *r = fp_read_lock();
 	const struct fp_tree *t = fp_deref();
 	int a;
-	if (__builtin_expect(t == &fp__builtin_tree, 1))
+	if (FP_LIKELY(t == &fp__builtin_tree))
 		a = n == (int)FP_NF && x ? fp_leaf_decide(&fp__builtin_tree, x, FP_NF, fp_builtin_leaf(x)) : FP_SAFE;
 	else
 		a = fp_eval_any(t, x, n);

@@ -61,7 +61,7 @@ def _node_rows(tree: CompiledTree) -> list[dict[str, Any]]:
         if child == i and np.isinf(tree.thr[i]):
             comment = f"leaf {int(tree.leaf_of[i])} -> config {int(tree.leaf_action[tree.leaf_of[i]])}"
         else:
-            comment = f"{tree.features[feature]} <= {float(tree.thr[i])!r} ? {child} : {child + 1}"
+            comment = f"{tree.features[feature]} <= thr ? {child} : {child + 1}"
         rows.append({"thr": c_float(tree.thr[i]), "child": child, "feature": feature, "comment": comment})
     return rows
 
