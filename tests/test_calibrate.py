@@ -92,6 +92,7 @@ def test_unusable_measurements_are_named(rows, match):
         calibrate.measurements_from_rows(rows, load_catalogue())
 
 
+@pytest.mark.slow
 @pytest.mark.testpmd
 def test_calibrate_on_real_local_testpmd_from_a_dataset(tmp_path, capsys):
     """Measure a burst sweep with real testpmd, store it as a dataset, calibrate from the file."""

@@ -29,6 +29,7 @@ def _by_item(checks) -> dict[str, object]:
 # ------------------------------------------------------------------ local
 
 
+@pytest.mark.slow
 @pytest.mark.testpmd
 def test_local_host_with_real_testpmd_passes(testpmd_program):
     checks = _by_item(preflight(load_config(overrides=LOCAL)))
@@ -39,6 +40,7 @@ def test_local_host_with_real_testpmd_passes(testpmd_program):
     assert checks["pci"].status == "skipped" and checks["generator"].status == "skipped"
 
 
+@pytest.mark.slow
 @pytest.mark.testpmd
 def test_a_bad_testpmd_path_fails_with_one_line(tmp_path, capsys, testpmd_program):
     path = tmp_path / "c.yaml"
@@ -77,6 +79,7 @@ def _ssh_config(s, **testbed) -> dict:
                                                                        "run": {"warmup_s": 0.3}}})
 
 
+@pytest.mark.slow
 @pytest.mark.sshd
 @pytest.mark.testpmd
 def test_ssh_testbed_with_a_known_host_key_passes(sshd, testpmd_program):
@@ -89,6 +92,7 @@ def test_ssh_testbed_with_a_known_host_key_passes(sshd, testpmd_program):
     assert checks["cores"].status in ("ok", "warning") and checks["pci"].status == "skipped"
 
 
+@pytest.mark.slow
 @pytest.mark.sshd
 def test_an_unknown_host_key_is_refused_and_never_added(sshd, tmp_path):
     other = tmp_path / "known_hosts"
@@ -105,6 +109,7 @@ def test_an_unknown_host_key_is_refused_and_never_added(sshd, tmp_path):
     assert "does not match" in checks[0].detail
 
 
+@pytest.mark.slow
 @pytest.mark.sshd
 def test_unknown_key_message_names_the_fix(sshd, tmp_path):
     empty = tmp_path / "known_hosts"
@@ -113,6 +118,7 @@ def test_unknown_key_message_names_the_fix(sshd, tmp_path):
     assert "does not hold: refused" in check.detail and f"ssh-keyscan -p {sshd.port} 127.0.0.1" in check.detail
 
 
+@pytest.mark.slow
 @pytest.mark.sshd
 def test_pci_addresses_are_checked_on_the_remote_sysfs(sshd, testpmd_program):
     present = sorted(p.name for p in Path("/sys/bus/pci/devices").glob("*")
@@ -125,6 +131,7 @@ def test_pci_addresses_are_checked_on_the_remote_sysfs(sshd, testpmd_program):
         assert f"{present[0]} is bound to" in pci.detail and "dpdk-devbind.py" in pci.detail
 
 
+@pytest.mark.slow
 @pytest.mark.sshd
 def test_a_missing_generator_program_is_a_problem(sshd):
     gen = {"host": "127.0.0.1", "port": sshd.port, "user": sshd.user, "key_file": str(sshd.key_file)}

@@ -5,12 +5,14 @@ import pytest
 from snakemake_helpers import run_snakemake, workdir
 
 
+@pytest.mark.slow
 def test_lint_is_clean(tmp_path):
     result = run_snakemake(workdir(tmp_path), "--lint")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Congratulations" in result.stdout + result.stderr
 
 
+@pytest.mark.slow
 def test_dry_run_resolves_characterize_with_one_batch_per_workload(tmp_path):
     result = run_snakemake(workdir(tmp_path), "-n", "--cores", "2", "characterize")
     out = result.stdout + result.stderr
@@ -20,6 +22,7 @@ def test_dry_run_resolves_characterize_with_one_batch_per_workload(tmp_path):
     assert any(line.split()[:2] == ["run_batch", "15"] for line in out.splitlines()), out
 
 
+@pytest.mark.slow
 def test_a_bad_config_value_stops_the_workflow_and_names_the_key(tmp_path):
     result = run_snakemake(workdir(tmp_path, {"grid": {"cores": [0]}}), "-n", "--cores", "1", "characterize")
     assert result.returncode != 0

@@ -96,6 +96,7 @@ def test_a_probe_that_cannot_run_keeps_its_reason():
     assert host.summary(info) == "unknown host (probe failed: ssh dut1:22: [Errno 111] Connection refused)"
 
 
+@pytest.mark.slow
 @pytest.mark.testpmd
 def test_local_backend_reports_this_machine_and_its_dpdk(testpmd_program):
     backend = LocalBackend({"testpmd": testpmd_program})

@@ -24,6 +24,7 @@ pytestmark = pytest.mark.testpmd
 REPO = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.slow
 def test_two_config_grid_gives_measured_records(testpmd_program, tmp_path):
     grid = [Knobs(256, 256, 1, 32), Knobs(1024, 512, 4, 8)]
     backend = LocalBackend({**FAST_RUN, "workdir": str(tmp_path)})
@@ -70,6 +71,7 @@ def test_two_config_grid_gives_measured_records(testpmd_program, tmp_path):
     assert pids_with(str(tmp_path)) == []
 
 
+@pytest.mark.slow
 def test_bidirectional_workload_forwards_both_ways(testpmd_program):
     backend = LocalBackend(FAST_RUN)
     try:
@@ -81,6 +83,7 @@ def test_bidirectional_workload_forwards_both_ways(testpmd_program):
     assert "net_null0,size=" in r.extra["command"]
 
 
+@pytest.mark.slow
 def test_testpmd_dies_with_a_killed_parent(testpmd_program, tmp_path):
     """SIGKILL the Python process that runs testpmd: PR_SET_PDEATHSIG takes testpmd down too."""
     script = textwrap.dedent(f"""
@@ -136,6 +139,7 @@ def test_bad_settings_name_the_key(bad):
         LocalBackend(bad)
 
 
+@pytest.mark.slow
 def test_memif_topology_runs_or_says_why_not(testpmd_program):
     """With >= 4 CPUs memif runs on its own CPUs; with fewer the record says it fell back."""
     backend = LocalBackend({**FAST_RUN, "topology": "memif"})
@@ -162,6 +166,7 @@ def pktgen_binary() -> Path:
     return REPO / "csrc" / "pktgen" / "build" / "dpdktune-pktgen"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("generator", ["testpmd", "pktgen"])
 def test_memif_generator_feeds_the_dut(testpmd_program, pktgen_binary, generator):
     """Generator + DUT over net_memif (CPUs shared on a small machine: functional only)."""

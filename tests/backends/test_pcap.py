@@ -101,6 +101,7 @@ def test_trace_pcaps_replay_the_traces_own_packets_one_queue_per_flow(tmp_path):
     assert again == paths and all(wl.trace_sha256[:16] in p.name for p in paths)
 
 
+@pytest.mark.slow
 @pytest.mark.testpmd
 def test_local_replays_a_trace_and_says_it_is_unpaced_on_pcap_null(tmp_path):
     from conftest import require_program
@@ -135,6 +136,7 @@ def pktgen_binary(tmp_path_factory):
     return build / "dpdktune-pktgen"
 
 
+@pytest.mark.slow
 @pytest.mark.testpmd
 def test_pktgen_over_memif_replays_a_trace_at_its_recorded_rate(tmp_path, pktgen_binary):
     """Paced replay: the generator offers the trace's mean rate, not what a core can push.

@@ -17,7 +17,7 @@ from .backend_helpers import sshd, stalling_sshd, wait_until  # noqa: F401
 from dpdktune.backends.base import RunFailed
 from dpdktune.backends.remote import Endpoint, RemoteProcess, RemoteRunner, cleanup_stale_command
 
-pytestmark = pytest.mark.sshd
+pytestmark = [pytest.mark.sshd, pytest.mark.slow]
 
 
 def _endpoint(s, known_hosts: Path | None = None, timeout_s: float = 10.0) -> Endpoint:

@@ -27,6 +27,7 @@ def _backend(s, **testbed) -> SshBackend:
     return SshBackend({"testbeds": [s.testbed(**testbed)], "run": FAST_RUN})
 
 
+@pytest.mark.slow
 def test_runs_real_testpmd_through_sshd(sshd, testpmd_program):
     backend = _backend(sshd)
     try:
@@ -55,6 +56,7 @@ def test_runs_real_testpmd_through_sshd(sshd, testpmd_program):
     (("dpdk",), {"testpmd": "x\ny"}, "ssh.testbeds[0].dpdk.testpmd"),
     (("collectors",), ["perf", "tcpdump"], "ssh.testbeds[0].collectors"),
 ])
+@pytest.mark.slow
 def test_unsafe_config_values_are_rejected_by_key(sshd, path, value, key):
     tb = sshd.testbed()
     target = tb
@@ -65,6 +67,7 @@ def test_unsafe_config_values_are_rejected_by_key(sshd, path, value, key):
         SshBackend({"testbeds": [tb]})
 
 
+@pytest.mark.slow
 def test_known_hosts_is_required(sshd):
     tb = sshd.testbed()
     del tb["known_hosts"]
@@ -72,6 +75,7 @@ def test_known_hosts_is_required(sshd):
         SshBackend({"testbeds": [tb]})
 
 
+@pytest.mark.slow
 def test_shell_metacharacters_in_values_are_quoted_never_executed(sshd, testpmd_program, tmp_path):
     """A workdir and a workload name full of shell syntax: the run works, nothing is executed."""
     marker = tmp_path / "pwned"
@@ -121,6 +125,7 @@ def test_dut_template_keeps_prequoted_arguments_intact():
     assert shlex.split(line)[-3:] == ["--", "-i", "--rxd=512"]
 
 
+@pytest.mark.slow
 def test_killed_remote_testpmd_is_retried_and_the_sweep_finishes(sshd, testpmd_program):
     """Kill the remote testpmd mid-run: that attempt fails, the runner retries, both runs finish."""
     backend = _backend(sshd)
@@ -161,11 +166,13 @@ def test_killed_remote_testpmd_is_retried_and_the_sweep_finishes(sshd, testpmd_p
     assert not Path("/var/run/dpdk", prefixes[0]).exists()
 
 
+@pytest.mark.slow
 def test_an_unknown_testbed_name_is_an_error(sshd):
     with pytest.raises(ValueError, match="not in ssh.testbeds"):
         SshBackend({"testbeds": [sshd.testbed()]}, testbed="nope")
 
 
+@pytest.mark.slow
 def test_a_run_past_its_remote_deadline_fails(sshd, testpmd_program):
     backend = SshBackend({"testbeds": [sshd.testbed(run_deadline_s=4)],
                           "run": {**FAST_RUN, "measure_s": 30}})
@@ -178,6 +185,7 @@ def test_a_run_past_its_remote_deadline_fails(sshd, testpmd_program):
     assert time.monotonic() - start < 20
 
 
+@pytest.mark.slow
 def test_a_failed_version_probe_keeps_its_reason_in_provenance(sshd):
     from dpdktune.metrics.provenance import provenance
 
@@ -195,6 +203,7 @@ def test_a_failed_version_probe_keeps_its_reason_in_provenance(sshd):
     assert prov["host"] == socket.gethostname() and prov["host_cpus"] == str(os.cpu_count())
 
 
+@pytest.mark.slow
 def test_a_cleanup_on_close_that_fails_is_logged(sshd, tmp_path, caplog):
     blocker = tmp_path / "file"
     blocker.write_text("")
@@ -205,6 +214,7 @@ def test_a_cleanup_on_close_that_fails_is_logged(sshd, tmp_path, caplog):
         caplog.text
 
 
+@pytest.mark.slow
 def test_a_cleanup_on_close_that_cannot_connect_is_logged(sshd, tmp_path, caplog):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -217,6 +227,7 @@ def test_a_cleanup_on_close_that_cannot_connect_is_logged(sshd, tmp_path, caplog
     assert any("cleanup" in r.getMessage() and str(dead) in r.getMessage() for r in caplog.records), caplog.text
 
 
+@pytest.mark.slow
 def test_host_names_the_dut_nic_by_pci_address(sshd):
     """A PCI address the DUT does not have is reported as such (the probe reads sysfs)."""
     backend = _backend(sshd, pci={"dut": ["0000:ff:1f.7"]})

@@ -119,6 +119,7 @@ def test_opening_something_that_is_not_a_dataset_says_so(tmp_path, make, error):
         open_dataset(make(tmp_path))
 
 
+@pytest.mark.slow
 def test_the_partitioned_switch_makes_characterize_write_directories(campaign, tmp_path):
     records, series, _, _, _ = campaign
     work = workdir(tmp_path, CAMPAIGN | {"output": {"partitioned": True}})

@@ -7,10 +7,13 @@ import subprocess
 import time
 
 import pyarrow.parquet as pq
+import pytest
 
 from dpdktune.campaign.plan import campaign_id, expected_runs
 from dpdktune.config import load_config
 from snakemake_helpers import run_snakemake, snakemake_cmd, workdir
+
+pytestmark = pytest.mark.slow  # runs the real Snakemake
 
 # 2 workloads x 8 configs x 40 trials: long enough (~seconds per batch) to be killed mid-batch.
 RESUME_CAMPAIGN = {

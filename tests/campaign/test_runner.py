@@ -90,6 +90,7 @@ def test_a_batch_removes_the_temporary_file_a_killed_writer_left(small_config, t
     assert sorted(p.name for p in out.parent.iterdir()) == ["flood64.parquet", "flood64.timeseries.parquet"]
 
 
+@pytest.mark.slow
 @pytest.mark.testpmd
 def test_a_real_backends_records_name_the_probed_host_not_a_profile(small_config, tmp_path):
     """Every record's `hardware` is the host the local backend probed, as its provenance says."""

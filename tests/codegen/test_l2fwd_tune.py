@@ -16,6 +16,8 @@ from dpdktune.codegen import build, layout, pack, tree_table
 from dpdktune.codegen.render import CSRC
 from dpdktune.fingerprint import DATAPLANE_FEATURES
 
+pytestmark = pytest.mark.slow  # builds and runs the real DPDK app l2fwd_tune
+
 APP_FEATURES = list(DATAPLANE_FEATURES)  # exactly what the app computes itself
 CONFIGS = [{"rx_desc": r, "tx_desc": r, "cores": c, "burst": b}
            for r in (512, 1024) for c in (1, 2) for b in (16, 32)]

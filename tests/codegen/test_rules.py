@@ -6,11 +6,13 @@ import ctypes
 import json
 
 import numpy as np
+import pytest
 from snakemake_helpers import REPO, run_snakemake, workdir
 
 from dpdktune.codegen import layout, tree_table
 
 
+@pytest.mark.slow
 def test_snakemake_fastpath_so(tmp_path, depth10, data):
     _, table = depth10
     work = workdir(tmp_path, {"codegen": {"walk": "nested"}})

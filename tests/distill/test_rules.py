@@ -39,6 +39,7 @@ def test_snakemake_distill_builds_tree_json_and_the_phase2_section(tmp_path, mon
     ({}, {"train_rl_deployed": 1}, {"train_rl", "summarize_rl", "distill_sweep"}),
     ({"teacher": "auto", "deploy": "auto"}, {"train_rl_deployed": 4, "train_rl": 4, "distill_sweep": 1}, set()),
 ])
+@pytest.mark.slow
 def test_fastpath_so_trains_only_what_it_deploys(tmp_path, distill, wanted, unwanted):
     done = run_snakemake(workdir(tmp_path, {"distill": distill}), "-n", "--cores", "2", "fastpath.so")
     out = done.stdout + done.stderr
