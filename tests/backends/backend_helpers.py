@@ -51,6 +51,15 @@ def pids_with(marker: str) -> list[int]:
     return out
 
 
+def eal_started(pid: int) -> bool:
+    """Whether a DPDK process is past rte_eal_init: EAL has started its interrupt and multi-process
+    threads, so the process has more than one thread."""
+    try:
+        return len(os.listdir(f"/proc/{pid}/task")) > 1
+    except OSError:
+        return False
+
+
 def children(pid: int) -> list[int]:
     """Live processes whose parent is `pid` (an sshd's per-connection servers)."""
     out = []

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from .backend_helpers import FAST_RUN, pids_with, spec, testpmd_program, workload  # noqa: F401
+from .backend_helpers import FAST_RUN, eal_started, pids_with, spec, testpmd_program, workload  # noqa: F401
 from conftest import require_program
 from dpdktune.backends.base import RunFailed
 from dpdktune.backends.local import LocalBackend, machine_cpus, runtime_dir
@@ -97,12 +97,13 @@ def test_testpmd_dies_with_a_killed_parent(testpmd_program, tmp_path):
     """)
     parent = subprocess.Popen([sys.executable, "-c", script], start_new_session=False)
     try:
+        # the parent's own command line holds tmp_path too, so testpmd is the other one, once EAL is up
+        testpmd = lambda: [p for p in pids_with(str(tmp_path)) if p != parent.pid and eal_started(p)]  # noqa: E731
         deadline = time.monotonic() + 30
-        while not pids_with(str(tmp_path)) and time.monotonic() < deadline:
+        while not testpmd() and time.monotonic() < deadline:
             assert parent.poll() is None, "the parent exited before testpmd started"
             time.sleep(0.1)
-        assert pids_with(str(tmp_path)), "testpmd never started"
-        time.sleep(1.0)
+        assert testpmd(), "testpmd never started"
         os.kill(parent.pid, signal.SIGKILL)
         parent.wait(timeout=10)
         deadline = time.monotonic() + 10

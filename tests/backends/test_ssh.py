@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from .backend_helpers import FAST_RUN, pids_with, spec, sshd, testpmd_program, workload  # noqa: F401
+from .backend_helpers import (  # noqa: F401
+    FAST_RUN, eal_started, pids_with, spec, sshd, testpmd_program, wait_until, workload,
+)
 from dpdktune.backends.base import RunFailed
 from dpdktune.backends.ssh import GENERATOR_PRESETS, ShellArgs, SshBackend, render
 from dpdktune.campaign.runner import run_with_retry
@@ -142,7 +144,7 @@ def test_killed_remote_testpmd_is_retried_and_the_sweep_finishes(sshd, testpmd_p
                            if "dpdk-testpmd" in Path(f"/proc/{p}/comm").read_text(errors="replace")]
                 if victims:
                     prefixes.append(prefix)
-                    time.sleep(1.0)  # into the warm-up / window
+                    wait_until(lambda: all(eal_started(p) for p in victims), timeout_s=30)  # a run under way
                     for p in victims:
                         os.kill(p, signal.SIGKILL)
                     killed.extend(victims)
