@@ -2,7 +2,7 @@ import numpy as np
 
 from dpdktune.knobs import Knobs
 from dpdktune.runtime.loop import Run
-from tests.runtime.helpers import SHIFT_AND_NOVEL, scenario, tiny_config
+from .helpers import SHIFT_AND_NOVEL, scenario, tiny_config
 
 
 def _run(tmp_path, **runtime):

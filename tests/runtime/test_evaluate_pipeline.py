@@ -3,7 +3,7 @@ import json
 import pandas as pd
 import pytest
 
-from tests.snakemake_helpers import run_snakemake, workdir
+from snakemake_helpers import run_snakemake, workdir
 
 TINY_EVAL = {
     "workloads": ["imix", "kv", "web", "video"],

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from dpdktune.runtime.loop import Run
-from tests.runtime.helpers import SHIFT_AND_NOVEL, scenario, tiny_config
+from .helpers import SHIFT_AND_NOVEL, scenario, tiny_config
 
 SUMMARY_KEYS = ("fraction_of_oracle", "regret", "adaptation_s", "below_safe_default_share", "swaps", "rollbacks",
                 "peak_rss_mb", "decision_overhead")
