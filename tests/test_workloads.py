@@ -148,3 +148,21 @@ def test_sim_cli_sees_the_configs_workloads(tmp_path, capsys):
     assert main([*argv, "--configfile", str(tmp_path / "c.yaml")]) == 0
     record = json.loads(capsys.readouterr().out)
     assert record["offered_mpps"] == pytest.approx(2.0, rel=0.15)
+
+
+def test_sim_cli_takes_the_configs_hardware_unless_told_otherwise(tmp_path, capsys):
+    import json
+
+    from dpdktune.cli import main
+
+    argv = ["sim", "--workload", "flood64", "--rx-desc", "512", "--tx-desc", "512", "--cores", "4"]
+    rates = {}
+    for name, extra in (("default", []), ("config", ["--configfile"]), ("flag", ["--hardware", "xeon6140-cx5-100g"])):
+        (tmp_path / "c.yaml").write_text(yaml.safe_dump({"hardware": "xeon8180-82599-10g"}))
+        args = [*argv, *extra, str(tmp_path / "c.yaml")] if name == "config" else [*argv, *extra]
+        if name == "flag":
+            args += ["--configfile", str(tmp_path / "c.yaml")]
+        assert main(args) == 0
+        rates[name] = json.loads(capsys.readouterr().out)["throughput_mpps"]
+    assert rates["config"] <= 14.9  # a 10G port carries at most 14.88 Mpps of 64 B frames
+    assert rates["default"] == pytest.approx(rates["flag"]) and rates["default"] > 20.0

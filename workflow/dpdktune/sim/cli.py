@@ -14,12 +14,16 @@ from dpdktune.sim import simulate
 from dpdktune.workloads import config_catalogue, load_catalogue
 
 
+#: the profile of config/config.yaml, for a run outside any config
+DEFAULT_HARDWARE = "xeon6140-cx5-100g"
+
+
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser = subparsers.add_parser("sim", help="simulate one run and print its metrics as JSON",
                                    description=__doc__)
-    parser.add_argument("--hardware", default="xeon6140-cx5-100g", metavar="PROFILE",
+    parser.add_argument("--hardware", default=None, metavar="PROFILE",
                         help="profile in config/hardware/ or a path; `dpdktune profiles` lists them "
-                             "(default: %(default)s)")
+                             f"(default: the --configfile's `hardware`, else {DEFAULT_HARDWARE})")
     parser.add_argument("--workload", required=True, metavar="NAME",
                         help="name in config/workloads.yaml or a --configfile's own workloads; `dpdktune workloads` lists them")
     parser.add_argument("--rx-desc", type=int, required=True, metavar="N",
@@ -39,19 +43,19 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                         help="time-series sample interval, milliseconds (default: %(default)s)")
     parser.add_argument("--configfile", action="append", default=[], metavar="FILE",
                         help="a pipeline config (repeatable, merged as Snakemake does): --workload may name "
-                             "its workload_defs and workloads_file entries too")
+                             "its workload_defs and workloads_file entries too, and its `hardware` is the default")
     parser.set_defaults(func=main)
     return parser
 
 
 def main(args: argparse.Namespace) -> int:
-    hardware = load_hardware(args.hardware)
+    config = None
     if args.configfile:
         from dpdktune.config import load_config
 
-        catalogue = config_catalogue(load_config(*args.configfile))
-    else:
-        catalogue = load_catalogue()
+        config = load_config(*args.configfile)
+    catalogue = config_catalogue(config) if config else load_catalogue()
+    hardware = load_hardware(args.hardware or (config["hardware"] if config else DEFAULT_HARDWARE))
     if args.workload not in catalogue:
         raise ValueError(f"--workload: unknown workload {args.workload!r}; known: {sorted(catalogue)}")
     knobs = Knobs(rx_desc=args.rx_desc, tx_desc=args.tx_desc, cores=args.cores, burst=args.burst)
