@@ -3,7 +3,7 @@ import json
 
 from dpdktune.distill import pipeline
 from dpdktune.logs import rule_logging
-from dpdktune.campaign.partitioned import dataset_provenance
+from dpdktune.dataset import dataset_provenance
 from dpdktune.metrics.parquet import write_frame
 from dpdktune.rl.records import read_records
 

@@ -6,7 +6,7 @@ from dpdktune.atomic import replacing
 from dpdktune.logs import rule_logging
 from dpdktune.rl import dataset
 from dpdktune.atomic import write_json
-from dpdktune.campaign.partitioned import dataset_provenance
+from dpdktune.dataset import dataset_provenance
 from dpdktune.metrics.parquet import write_frame
 from dpdktune.rl.env import EnvSettings
 from dpdktune.rl.landscape import Landscape, Normalizer

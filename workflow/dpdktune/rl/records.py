@@ -16,7 +16,7 @@ COLUMNS = ("workload", "trial", "status", *KNOB_NAMES, "applied_cores",
 def read_records(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     if path.is_dir():
-        from dpdktune.campaign.partitioned import read_columns
+        from dpdktune.dataset import read_columns
 
         return read_columns(path, COLUMNS).to_pandas()
     from dpdktune.metrics.parquet import read_table
