@@ -7,7 +7,6 @@ column comes back from the directory names).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
@@ -15,14 +14,16 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
-import pyarrow.parquet as pq
 
-from dpdktune.metrics.parquet import PROVENANCE_KEY, parquet_format
-from dpdktune.metrics.schema import EXPERIMENT_SCHEMA
+from dpdktune.metrics.parquet import parquet_format, read_provenance, read_table
+from dpdktune.metrics.schema import EXPERIMENT_SCHEMA, KNOB_NAMES, METRIC_NAMES
 
 PARTITION_KEY = "workload"
 #: Holds the schema and provenance; dataset discovery skips names starting with "_".
 COMMON_METADATA = "_common_metadata"
+#: what the learning stages need (cpu_util lists, logs and provenance stay on disk)
+RECORD_COLUMNS = ("workload", "trial", "status", *KNOB_NAMES, "applied_cores",
+                  *(m for m in METRIC_NAMES if m != "cpu_util"))
 
 
 def _partitioning() -> ds.Partitioning:
@@ -44,10 +45,7 @@ def open_dataset(path: str | Path, schema: pa.Schema = EXPERIMENT_SCHEMA) -> ds.
 def dataset_provenance(path: str | Path) -> dict[str, str]:
     """The provenance stamped on a dataset, file or directory."""
     path = Path(path)
-    meta = pq.read_schema(path / COMMON_METADATA if path.is_dir() else path).metadata or {}
-    if PROVENANCE_KEY not in meta:
-        raise ValueError(f"{path}: no dpdktune provenance in the Parquet metadata")
-    return json.loads(meta[PROVENANCE_KEY])
+    return read_provenance(path / COMMON_METADATA if path.is_dir() else path)
 
 
 def workloads(path: str | Path, schema: pa.Schema = EXPERIMENT_SCHEMA) -> list[str]:
@@ -90,3 +88,11 @@ def read_measurements(path: str | Path) -> pd.DataFrame:
     through the lazy dataset with the bulky per-run text columns left on disk."""
     columns = [name for name in EXPERIMENT_SCHEMA.names if name not in _BULKY_COLUMNS]
     return read_columns(path, columns).to_pandas()
+
+
+def read_records(path: str | Path) -> pd.DataFrame:
+    """The `RECORD_COLUMNS` of a dataset (file or partitioned directory) for the learning stages."""
+    path = Path(path)
+    if path.is_dir():
+        return read_columns(path, RECORD_COLUMNS).to_pandas()
+    return read_table(path, EXPERIMENT_SCHEMA).select(list(RECORD_COLUMNS)).to_pandas()

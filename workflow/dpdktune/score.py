@@ -64,7 +64,7 @@ def main(args: argparse.Namespace) -> int:
 
 
 def read_dataset(path: str | Path) -> pd.DataFrame:
-    from dpdktune.rl.records import read_records
+    from dpdktune.dataset import read_records
 
     path = Path(path)
     if not path.exists():

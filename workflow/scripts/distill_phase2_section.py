@@ -10,7 +10,7 @@ from dpdktune.atomic import write_json
 from dpdktune.baselines.gap import phase1_note
 from dpdktune.dataset import dataset_provenance
 from dpdktune.metrics.parquet import write_frame
-from dpdktune.rl.records import read_records
+from dpdktune.dataset import read_records
 
 with rule_logging(snakemake.log[0]):
     prov = dataset_provenance(snakemake.input.dataset)

@@ -8,7 +8,7 @@ from dpdktune.distill import pipeline
 from dpdktune.distill.export import draw_top
 from dpdktune.logs import rule_logging
 from dpdktune.atomic import write_json, write_text
-from dpdktune.rl.records import read_records
+from dpdktune.dataset import read_records
 
 with rule_logging(snakemake.log[0]) as log:
     summary = json.loads(open(snakemake.input.summary).read()) if "summary" in snakemake.input.keys() else None

@@ -10,7 +10,7 @@ from dpdktune.dataset import dataset_provenance
 from dpdktune.metrics.parquet import write_frame
 from dpdktune.rl.env import EnvSettings
 from dpdktune.rl.landscape import Landscape, Normalizer
-from dpdktune.rl.records import read_records
+from dpdktune.dataset import read_records
 from dpdktune.rl.settings import RLSettings
 
 with rule_logging(snakemake.log[0]) as log:
