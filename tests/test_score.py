@@ -65,7 +65,7 @@ def test_a_built_fastpath_so_is_scored_through_c_on_unseen_workloads(tmp_path):
 
     from dpdktune.campaign.runner import run_inline
     from dpdktune.codegen.layout import compile_table, decide
-    from dpdktune.codegen.tree_table import read_tree_json
+    from dpdktune.treefile import read_tree_json
     from dpdktune.rl.landscape import Landscape
 
     work = workdir(tmp_path, TINY)

@@ -119,7 +119,7 @@ def _rl_model(algorithm: str, campaign_dir: Path, config: dict[str, Any]):
 
 
 def _tree_for(fp: FastPath, path: str | None, campaign_dir: Path) -> dict[str, Any] | None:
-    from dpdktune.codegen.tree_table import read_tree_json
+    from dpdktune.treefile import read_tree_json
 
     candidate = Path(path) if path else campaign_dir / TREE_JSON
     if not candidate.exists():

@@ -3,7 +3,7 @@ import json
 
 import pandas as pd
 
-from dpdktune.codegen.tree_table import write_tree_json
+from dpdktune.treefile import write_tree_json
 from dpdktune.distill import pipeline
 from dpdktune.distill.export import draw_top
 from dpdktune.logs import rule_logging
