@@ -95,7 +95,7 @@ def main(argv=None) -> int:
 
     import torch
 
-    from dpdktune.rl.landscape import Landscape, Normalizer
+    from dpdktune.dataset_arrays import Landscape, Normalizer
 
     config = _config()
     landscape = Landscape.from_records(_records(config, args.dataset), config)

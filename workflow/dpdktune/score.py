@@ -169,7 +169,7 @@ def score(policy: str, dataset: str | Path | pd.DataFrame, config: dict[str, Any
           tree: str | None = None, campaign_records: pd.DataFrame | None = None) -> dict[str, Any]:
     """The score of `policy` on `dataset` (a path or its records), as `dpdktune score` prints it."""
     from dpdktune.fingerprint import feature_names, fingerprints
-    from dpdktune.rl.landscape import Landscape
+    from dpdktune.dataset_arrays import Landscape
 
     campaign_dir = Path(campaign)
     records = dataset if isinstance(dataset, pd.DataFrame) else read_dataset(dataset)

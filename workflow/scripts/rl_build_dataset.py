@@ -9,7 +9,7 @@ from dpdktune.atomic import write_json
 from dpdktune.dataset import dataset_provenance
 from dpdktune.metrics.parquet import write_frame
 from dpdktune.rl.env import EnvSettings
-from dpdktune.rl.landscape import Landscape, Normalizer
+from dpdktune.dataset_arrays import Landscape, Normalizer
 from dpdktune.dataset import read_records
 from dpdktune.rl.settings import RLSettings
 

@@ -14,7 +14,7 @@ from dpdktune.distill.settings import DistillSettings
 from dpdktune.distill.sweep import fit_student
 from dpdktune.fingerprint import describe_feature_set
 from dpdktune.rl.env import EnvSettings
-from dpdktune.rl.landscape import Landscape
+from dpdktune.dataset_arrays import Landscape
 
 
 #: Share of each feature's training span the range check tolerates beyond the recorded extremes.
