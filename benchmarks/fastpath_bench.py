@@ -26,7 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-from dpdktune.codegen import build, synthetic, tree_table
+from dpdktune import treefile
+from dpdktune.codegen import build, synthetic
 from dpdktune.codegen.render import CSRC, c_float
 
 VARIANTS = ("fastpath", "fastpath_loaded", "m2cgen", "emlearn", "lookup", "linear", "walk_only", "checks_only")  # fp_bench.c order
@@ -109,7 +110,7 @@ def prepare_depth(depth: int, X, y, Xtest, work: Path) -> dict:
 
     configs = synthetic.configs()
     clf = DecisionTreeClassifier(max_depth=depth, min_samples_leaf=2, random_state=0).fit(X, y)
-    table = tree_table.from_sklearn(clf, list(synthetic.FEATURES), configs, tree_table.fit_bounds(X), X, 62, 0.6,
+    table = treefile.from_sklearn(clf, list(synthetic.FEATURES), configs, treefile.fit_bounds(X), X, 62, 0.6,
                                     method=f"bench-depth{depth}")
     for walk in WALKS:
         files = build.generate(table, work / walk, walk=walk)

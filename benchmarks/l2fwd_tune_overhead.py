@@ -22,7 +22,8 @@ from pathlib import Path
 
 import numpy as np
 
-from dpdktune.codegen import build, synthetic, tree_table
+from dpdktune import treefile
+from dpdktune.codegen import build, synthetic
 from dpdktune.codegen.render import CSRC
 
 APP_FEATURES = ["offered_mpps", "throughput_mpps", "mean_frame_bytes", "drop_rate", "cycles_per_packet",
@@ -43,7 +44,7 @@ def app_tree() -> dict:
     clf = DecisionTreeClassifier(max_depth=10, min_samples_leaf=2, random_state=0).fit(X, y)
     big = float(np.finfo(np.float32).max)
     bounds = {"min": [-big] * len(APP_FEATURES), "max": [big] * len(APP_FEATURES)}
-    return tree_table.from_sklearn(clf, APP_FEATURES, synthetic.configs(), bounds, X, 62,
+    return treefile.from_sklearn(clf, APP_FEATURES, synthetic.configs(), bounds, X, 62,
                                    0.0, method="bench-l2fwd")
 
 

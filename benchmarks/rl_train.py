@@ -25,18 +25,18 @@ def _config() -> dict:
 
 
 def _records(config: dict, dataset: str | None):
-    from dpdktune.rl.records import read_records
+    from dpdktune.dataset import read_records
 
     if dataset:
         return read_records(dataset)
     import tempfile
 
     from dpdktune.campaign.runner import run_inline
-    from dpdktune.rl.records import COLUMNS
+    from dpdktune.dataset import RECORD_COLUMNS
 
     small = {**config, "workloads": ["flood64", "large1500", "bursty", "imix", "rpc"], "trials": 1}
     records, _ = run_inline(small, tempfile.mkdtemp(prefix="rl_bench_"))
-    return records.select(list(COLUMNS)).to_pandas()
+    return records.select(list(RECORD_COLUMNS)).to_pandas()
 
 
 def _time(fn, repeats: int) -> float:
@@ -95,7 +95,7 @@ def main(argv=None) -> int:
 
     import torch
 
-    from dpdktune.rl.landscape import Landscape, Normalizer
+    from dpdktune.dataset_arrays import Landscape, Normalizer
 
     config = _config()
     landscape = Landscape.from_records(_records(config, args.dataset), config)

@@ -34,10 +34,10 @@ def tiny_config(**overrides) -> dict:
 def tiny_records(config: dict, workdir: Path) -> pd.DataFrame:
     """Records of a real in-process simulator campaign, as the RL stage reads them."""
     from dpdktune.campaign.runner import run_inline
-    from dpdktune.rl.records import COLUMNS
+    from dpdktune.dataset import RECORD_COLUMNS
 
     records, _ = run_inline(config, workdir)
-    return records.select(list(COLUMNS)).to_pandas()
+    return records.select(list(RECORD_COLUMNS)).to_pandas()
 
 
 def train_all(config: dict, records: pd.DataFrame, out: Path) -> dict:

@@ -65,8 +65,8 @@ def test_a_built_fastpath_so_is_scored_through_c_on_unseen_workloads(tmp_path):
 
     from dpdktune.campaign.runner import run_inline
     from dpdktune.codegen.layout import compile_table, decide
-    from dpdktune.codegen.tree_table import read_tree_json
-    from dpdktune.rl.landscape import Landscape
+    from dpdktune.treefile import read_tree_json
+    from dpdktune.dataset_arrays import Landscape
 
     work = workdir(tmp_path, TINY)
     done = run_snakemake(work, "--cores", "2", "fastpath.so", timeout=900)

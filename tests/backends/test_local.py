@@ -16,7 +16,8 @@ import pytest
 from .backend_helpers import FAST_RUN, eal_started, pids_with, spec, testpmd_program, workload  # noqa: F401
 from conftest import require_program
 from dpdktune.backends.base import RunFailed
-from dpdktune.backends.local import LocalBackend, machine_cpus, runtime_dir
+from dpdktune.backends.local import LocalBackend, machine_cpus
+from dpdktune.backends.testpmd import runtime_dir
 from dpdktune.knobs import Knobs
 from dpdktune.metrics.schema import METRIC_NAMES, TIMESERIES_METRICS
 

@@ -126,7 +126,7 @@ def test_a_campaign_above_the_failure_share_exits_non_zero_and_one_below_it_pass
 @pytest.mark.parametrize("partitioned", [False, True])
 def test_merge_batches_rebuilds_a_damaged_batch_in_either_layout(small_config, tmp_path, partitioned):
     from dpdktune.campaign.merge import merge_batches
-    from dpdktune.campaign.partitioned import open_dataset
+    from dpdktune.dataset import open_dataset
     from dpdktune.campaign.runner import run_batch
     from dpdktune.config import deep_merge
 
@@ -156,7 +156,7 @@ def test_a_dataset_from_several_testbeds_names_every_host(small_config, tmp_path
     """Batches run on two ssh testbeds: the dataset's provenance lists both hosts, its hardware
     names both, and no single testbed's keys claim the whole dataset; the report shows both."""
     from dpdktune.campaign.merge import merge_batches
-    from dpdktune.campaign.partitioned import open_dataset
+    from dpdktune.dataset import open_dataset
     from dpdktune.campaign.runner import run_batch
     from dpdktune.config import deep_merge
     from dpdktune.metrics.parquet import read_provenance, write_table

@@ -6,18 +6,17 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from dpdktune.campaign.partitioned import (
-    PartitionedWriter,
+from dpdktune.campaign.partitioned import PartitionedWriter, write_partitioned
+from dpdktune.campaign.runner import run_inline
+from dpdktune.config import load_config
+from dpdktune.dataset import (
     dataset_provenance,
     iter_workloads,
     open_dataset,
     read_columns,
     read_measurements,
     workloads,
-    write_partitioned,
 )
-from dpdktune.campaign.runner import run_inline
-from dpdktune.config import load_config
 from dpdktune.metrics.parquet import read_table, write_table
 from dpdktune.metrics.schema import EXPERIMENT_SCHEMA, TIMESERIES_SCHEMA
 from snakemake_helpers import run_snakemake, workdir

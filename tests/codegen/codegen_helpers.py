@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from sklearn.tree import DecisionTreeClassifier
 
-from dpdktune.codegen import build, synthetic, tree_table
+from dpdktune import treefile
+from dpdktune.codegen import build, synthetic
 
 FEATURES = list(synthetic.FEATURES)
 SAFE = 62
@@ -19,8 +20,8 @@ FLT_MAX = float(np.finfo(np.float32).max)
 def make_table(X, y, depth: int, *, confidence: float = 0.6, novelty: bool = True, wide_bounds: bool = False,
                features=None):
     clf = DecisionTreeClassifier(max_depth=depth, random_state=0).fit(X, y)
-    bounds = {"min": [-FLT_MAX] * X.shape[1], "max": [FLT_MAX] * X.shape[1]} if wide_bounds else tree_table.fit_bounds(X)
-    table = tree_table.from_sklearn(
+    bounds = {"min": [-FLT_MAX] * X.shape[1], "max": [FLT_MAX] * X.shape[1]} if wide_bounds else treefile.fit_bounds(X)
+    table = treefile.from_sklearn(
         clf, features or FEATURES, synthetic.configs(), bounds, X if novelty else None, SAFE, confidence,
         inputs={"dataset": "synthetic.dataset(4000, seed=1)", "config_hash": "test"},
     )

@@ -12,7 +12,8 @@ import pytest
 from conftest import IN_CI, require_program
 from .codegen_helpers import FLT_MAX
 
-from dpdktune.codegen import build, layout, pack, tree_table
+from dpdktune import treefile
+from dpdktune.codegen import build, layout, pack
 from dpdktune.codegen.render import CSRC
 from dpdktune.fingerprint import DATAPLANE_FEATURES
 
@@ -38,7 +39,7 @@ def app_table(busy_action: int) -> dict:
         "nodes": [{"feature": 1, "threshold": 0.0, "left": 1, "right": 2, "action": -1, "samples": 2,
                    "confidence": 0.0}, leaf(SAFE), leaf(busy_action)],
     }
-    tree_table.validate(table)
+    treefile.validate(table)
     return table
 
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dpdktune.codegen import render, tree_table
+from dpdktune import treefile
+from dpdktune.codegen import render
 
 GOLDEN = Path(__file__).parent / "golden" / "fastpath_tree.c"
 
@@ -39,7 +40,7 @@ def golden_table() -> dict:
         "novelty": {"method": "leaf_box", "margin": 0.25, "scale": [30.0, 0.05, 400.0]},
         "nodes": nodes,
     }
-    tree_table.validate(table)
+    treefile.validate(table)
     return table
 
 

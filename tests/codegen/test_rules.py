@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from snakemake_helpers import REPO, run_snakemake, workdir
 
-from dpdktune.codegen import layout, tree_table
+from dpdktune import treefile
+from dpdktune.codegen import layout
 
 
 @pytest.mark.slow
@@ -18,7 +19,7 @@ def test_snakemake_fastpath_so(tmp_path, depth10, data):
     work = workdir(tmp_path, {"codegen": {"walk": "nested"}})
     if not (work / "csrc").exists():  # newer workdir() links csrc/ itself
         (work / "csrc").symlink_to(REPO / "csrc")
-    tree_table.write_tree_json(table, work / "results" / "distill" / "tree.json")
+    treefile.write_tree_json(table, work / "results" / "distill" / "tree.json")
     decision = {"decision": "NO-GO", "headline_objective": "cores_at_slo", "opportunity": 0.08,
                 "opportunity_ci": [0.02, 0.14], "best_baseline": "Linear"}
     (work / "results" / "baselines").mkdir(parents=True)

@@ -5,7 +5,7 @@ from dpdktune.distill.policy import Teacher
 from dpdktune.distill.settings import DistillSettings
 from dpdktune.rl.env import EnvSettings
 from dpdktune.rl.experiment import load_model
-from dpdktune.rl.landscape import Landscape
+from dpdktune.dataset_arrays import Landscape
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,6 @@
 import numpy as np
 
-from dpdktune.codegen.tree_table import read_tree_json, write_tree_json
+from dpdktune.treefile import read_tree_json, write_tree_json
 from dpdktune.distill.export import (draw_top, fit_deployed, leaf_agreement, rules_in_words, top_levels,
                                      tree_table)
 from dpdktune.fingerprint import FINGERPRINT_FEATURES

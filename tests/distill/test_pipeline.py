@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from dpdktune.codegen.tree_table import validate
+from dpdktune.treefile import validate
 from dpdktune.distill import pipeline
 from dpdktune.distill.settings import DistillSettings
 

@@ -7,7 +7,7 @@ import pytest
 from rl_data import TINY
 from snakemake_helpers import run_snakemake, workdir
 
-from dpdktune.codegen.tree_table import read_tree_json
+from dpdktune.treefile import read_tree_json
 from dpdktune.metrics.parquet import read_provenance
 from dpdktune.report.sections import load_section
 

@@ -2,7 +2,7 @@ import pytest
 from rl_data import tiny_config, tiny_records
 
 from dpdktune.rl.env import EnvSettings
-from dpdktune.rl.landscape import Landscape, Normalizer
+from dpdktune.dataset_arrays import Landscape, Normalizer
 
 
 @pytest.fixture(scope="session")

@@ -75,7 +75,7 @@ def test_oracle_is_the_ceiling_up_to_restarts(runs):
 
 
 def test_a_bad_initial_tree_falls_back_to_the_safe_default_within_k_intervals(tmp_path, cache):
-    from dpdktune.codegen.tree_table import write_tree_json
+    from dpdktune.treefile import write_tree_json
     from dpdktune.runtime.fastpath import safe_default_table
 
     config, _ = tiny_config(tmp_path, rollback_k=3)

@@ -48,7 +48,7 @@ def check_testpmd(run: Run, program: str, deadline_s: float, key: str) -> tuple[
     path = out.strip()
     if rc != 0 or not path:
         return "problem", f"{key} {program!r} not found or not executable"
-    from dpdktune.backends.local import new_file_prefix
+    from dpdktune.backends.testpmd import new_file_prefix
 
     prefix = new_file_prefix()
     argv = testpmd.version_argv(path, prefix)

@@ -64,7 +64,7 @@ def main(args: argparse.Namespace) -> int:
 
 
 def read_dataset(path: str | Path) -> pd.DataFrame:
-    from dpdktune.rl.records import read_records
+    from dpdktune.dataset import read_records
 
     path = Path(path)
     if not path.exists():
@@ -119,7 +119,7 @@ def _rl_model(algorithm: str, campaign_dir: Path, config: dict[str, Any]):
 
 
 def _tree_for(fp: FastPath, path: str | None, campaign_dir: Path) -> dict[str, Any] | None:
-    from dpdktune.codegen.tree_table import read_tree_json
+    from dpdktune.treefile import read_tree_json
 
     candidate = Path(path) if path else campaign_dir / TREE_JSON
     if not candidate.exists():
@@ -169,7 +169,7 @@ def score(policy: str, dataset: str | Path | pd.DataFrame, config: dict[str, Any
           tree: str | None = None, campaign_records: pd.DataFrame | None = None) -> dict[str, Any]:
     """The score of `policy` on `dataset` (a path or its records), as `dpdktune score` prints it."""
     from dpdktune.fingerprint import feature_names, fingerprints
-    from dpdktune.rl.landscape import Landscape
+    from dpdktune.dataset_arrays import Landscape
 
     campaign_dir = Path(campaign)
     records = dataset if isinstance(dataset, pd.DataFrame) else read_dataset(dataset)

@@ -1,6 +1,6 @@
 """Rule search_ndr: NDR and PDR per config by binary search over the offered rate (dpdktune.ndr)."""
 from dpdktune.atomic import write_json
-from dpdktune.campaign.partitioned import dataset_provenance
+from dpdktune.dataset import dataset_provenance
 from dpdktune.logs import rule_logging
 from dpdktune.metrics.parquet import write_frame
 from dpdktune.ndr import best_by_cores, ndr_figure, run

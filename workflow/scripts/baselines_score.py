@@ -3,7 +3,7 @@ from pathlib import Path
 
 from dpdktune.baselines.run import run_baselines
 from dpdktune.logs import rule_logging
-from dpdktune.campaign.partitioned import dataset_provenance, read_measurements
+from dpdktune.dataset import dataset_provenance, read_measurements
 
 with rule_logging(snakemake.log[0]):
     records = read_measurements(snakemake.input.dataset)

@@ -2,7 +2,7 @@
 from pathlib import Path
 
 from dpdktune.codegen.build import generate
-from dpdktune.codegen.tree_table import read_tree_json
+from dpdktune.treefile import read_tree_json
 from dpdktune.logs import rule_logging
 from dpdktune.baselines.gap import phase1_note
 

@@ -8,9 +8,9 @@ from dpdktune.distill import phase2_section as p2
 from dpdktune.logs import rule_logging
 from dpdktune.atomic import write_json
 from dpdktune.baselines.gap import phase1_note
-from dpdktune.campaign.partitioned import dataset_provenance
+from dpdktune.dataset import dataset_provenance
 from dpdktune.metrics.parquet import write_frame
-from dpdktune.rl.records import read_records
+from dpdktune.dataset import read_records
 
 with rule_logging(snakemake.log[0]):
     prov = dataset_provenance(snakemake.input.dataset)

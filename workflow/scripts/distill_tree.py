@@ -3,12 +3,12 @@ import json
 
 import pandas as pd
 
-from dpdktune.codegen.tree_table import write_tree_json
+from dpdktune.treefile import write_tree_json
 from dpdktune.distill import pipeline
 from dpdktune.distill.export import draw_top
 from dpdktune.logs import rule_logging
 from dpdktune.atomic import write_json, write_text
-from dpdktune.rl.records import read_records
+from dpdktune.dataset import read_records
 
 with rule_logging(snakemake.log[0]) as log:
     summary = json.loads(open(snakemake.input.summary).read()) if "summary" in snakemake.input.keys() else None

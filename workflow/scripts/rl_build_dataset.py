@@ -6,11 +6,11 @@ from dpdktune.atomic import replacing
 from dpdktune.logs import rule_logging
 from dpdktune.rl import dataset
 from dpdktune.atomic import write_json
-from dpdktune.campaign.partitioned import dataset_provenance
+from dpdktune.dataset import dataset_provenance
 from dpdktune.metrics.parquet import write_frame
 from dpdktune.rl.env import EnvSettings
-from dpdktune.rl.landscape import Landscape, Normalizer
-from dpdktune.rl.records import read_records
+from dpdktune.dataset_arrays import Landscape, Normalizer
+from dpdktune.dataset import read_records
 from dpdktune.rl.settings import RLSettings
 
 with rule_logging(snakemake.log[0]) as log:

@@ -2,9 +2,9 @@
 from dpdktune.logs import rule_logging
 from dpdktune.rl import summarize
 from dpdktune.atomic import write_json
-from dpdktune.campaign.partitioned import dataset_provenance
+from dpdktune.dataset import dataset_provenance
 from dpdktune.metrics.parquet import write_frame
-from dpdktune.rl.records import read_records
+from dpdktune.dataset import read_records
 
 with rule_logging(snakemake.log[0]) as log:
     prov = dataset_provenance(snakemake.input.dataset)

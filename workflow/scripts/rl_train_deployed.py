@@ -2,7 +2,7 @@
 from dpdktune.atomic import write_json
 from dpdktune.logs import rule_logging
 from dpdktune.rl import experiment
-from dpdktune.rl.records import read_records
+from dpdktune.dataset import read_records
 
 with rule_logging(snakemake.log[0]) as log:
     algorithm = snakemake.wildcards.algorithm

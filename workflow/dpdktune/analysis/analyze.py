@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from dpdktune.analysis import figures, interactions, landscape, patterns
+from dpdktune.analysis import figures, interactions, landscape_tables, patterns
 from dpdktune.metrics.parquet import write_frame
 from dpdktune.atomic import write_json
 from dpdktune.fingerprint import default_knobs, fingerprints
@@ -32,11 +32,11 @@ def options(config: dict[str, Any]) -> dict[str, Any]:
 def analyze(records: pd.DataFrame, config: dict[str, Any]) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
     """Every analysis table, and a summary of the headline numbers."""
     opts = options(config)
-    perf = landscape.performance(records, config)
+    perf = landscape_tables.performance(records, config)
     fps = fingerprints(records, config)
-    ranges = landscape.dynamic_range(perf, opts["high_sensitivity"], opts["low_sensitivity"])
-    top = landscape.top_configs(perf, opts["top_k"])
-    cluster_frame, agreement = landscape.clusters(perf, fps, opts["clusters"])
+    ranges = landscape_tables.dynamic_range(perf, opts["high_sensitivity"], opts["low_sensitivity"])
+    top = landscape_tables.top_configs(perf, opts["top_k"])
+    cluster_frame, agreement = landscape_tables.clusters(perf, fps, opts["clusters"])
     default = default_knobs(config)
     with_objective = records.assign(objective=objective_values(records, config))
     anova = interactions.anova_by_workload(with_objective, {"tx_desc": default.tx_desc, "burst": default.burst})
@@ -49,7 +49,7 @@ def analyze(records: pd.DataFrame, config: dict[str, Any]) -> tuple[dict[str, pd
         "performance": perf,
         "dynamic_range": ranges,
         "top_configs": top,
-        "penalty": landscape.penalty_matrix(perf),
+        "penalty": landscape_tables.penalty_matrix(perf),
         "clusters": cluster_frame,
         "correlations": patterns.correlation_matrix(records, config),
         "importance": patterns.metric_importance(records, config, seed=config["seed"]),
@@ -69,7 +69,7 @@ def analyze(records: pd.DataFrame, config: dict[str, Any]) -> tuple[dict[str, pd
         "configs": int(perf.config_index.nunique()),
         "sensitivity_counts": {k: int(v) for k, v in ranges.sensitivity.value_counts().items()},
         "median_dynamic_range": float(ranges.ratio.median()),
-        "diversity": landscape.diversity(top),
+        "diversity": landscape_tables.diversity(top),
         "clusters": agreement,
         "mean_penalty_off_diagonal": float(tables["penalty"].query("workload != config_of").penalty.mean()),
         "interactions": interactions.summary(anova, sweet, cliff),

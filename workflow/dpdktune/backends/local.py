@@ -9,14 +9,12 @@ every exit path, with PR_SET_PDEATHSIG so that a killed parent takes it down too
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import os
 import shutil
 import signal
 import subprocess
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any, Mapping
@@ -24,71 +22,20 @@ from typing import Any, Mapping
 from dpdktune.backends import host as host_probe
 from dpdktune.backends import measure, testpmd
 from dpdktune.backends.base import RunFailed, RunResult, RunSpec
-from dpdktune.backends.pcap import workload_pcaps
-from dpdktune.backends.testpmd import new_file_prefix
+from dpdktune.backends.pcap import pcap_null_vdevs, workload_pcaps
+from dpdktune.backends.process import LocalProcess, die_with_parent
+from dpdktune.backends.testpmd import LATENCY_REASON, new_file_prefix, record_extra, runtime_dir
 
-_PR_SET_PDEATHSIG = 1
 #: testpmd's version banner and the host probe are quick; this bounds a hung one
 VERSION_DEADLINE_S = 30.0
 log = logging.getLogger("dpdktune.backends.local")
 
-LATENCY_REASON = ("testpmd io/mac forwarding timestamps no packets; latency needs a timestamping "
-                  "generator or NIC hardware timestamps")
 PCM_REASON = ("net_pcap/net_null are virtual devices with no PCIe DMA or DDIO; DRAM/PCIe/DDIO "
               "counters need Intel PCM on bare metal (ssh backend)")
 
 
-def _die_with_parent() -> None:
-    """Runs in the child between fork and exec: SIGKILL it when the parent dies."""
-    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-
-
 def machine_cpus() -> int:
     return len(os.sched_getaffinity(0))
-
-
-class LocalProcess:
-    """A child in its own process group whose merged stdout/stderr a thread reads as it comes."""
-
-    def __init__(self, argv: list[str]):
-        self.output = measure.OutputBuffer()
-        self._popen = subprocess.Popen(
-            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            start_new_session=True, preexec_fn=_die_with_parent,
-        )
-        self.pid = self._popen.pid
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        fd = self._popen.stdout.fileno()
-        while chunk := os.read(fd, 65536):
-            self.output.append(chunk.decode(errors="replace"))
-        self.output.close()
-
-    def write(self, text: str) -> None:
-        self._popen.stdin.write(text.encode())
-        self._popen.stdin.flush()
-
-    def returncode(self) -> int | None:
-        return self._popen.poll()
-
-    def kill(self) -> None:
-        """SIGKILL the whole process group, reap it, and close the pipes."""
-        try:
-            os.killpg(self.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        try:
-            self._popen.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            pass
-        self._reader.join(timeout=2)
-        for pipe in (self._popen.stdin, self._popen.stdout):
-            try:
-                pipe.close()
-            except OSError:
-                pass
 
 
 class LocalHost:
@@ -99,7 +46,7 @@ class LocalHost:
 
     def run(self, command: str, deadline_s: float) -> tuple[int, str, str]:
         proc = subprocess.Popen(["/bin/sh", "-c", command], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True, start_new_session=True, preexec_fn=_die_with_parent)
+                                text=True, start_new_session=True, preexec_fn=die_with_parent)
         try:
             out, err = proc.communicate(timeout=deadline_s)
         except subprocess.TimeoutExpired:
@@ -110,40 +57,6 @@ class LocalHost:
 
     def proc_stat(self) -> str:
         return Path("/proc/stat").read_text()
-
-
-def runtime_dir(file_prefix: str) -> Path:
-    """Where EAL keeps this prefix's runtime files (eal_common_options.c: root vs. user)."""
-    base = "/var/run" if os.geteuid() == 0 else os.environ.get("XDG_RUNTIME_DIR", "/tmp")
-    return Path(base) / "dpdk" / file_prefix
-
-
-def pcap_null_vdevs(spec: RunSpec, pcaps: list[Path]) -> tuple[list[str], list[int], dict[str, Any]]:
-    """vdev strings, the ports that receive the workload, and a description for the record."""
-    for p in pcaps:
-        if "," in str(p) or "=" in p.name:
-            raise RunFailed(f"pcap path {p} cannot be a vdev argument (',' or '=')", retryable=False)
-    source = "net_pcap0," + ",".join(f"rx_pcap={p}" for p in pcaps) + ",infinite_rx=1"
-    if spec.workload.direction == "bidir":
-        # the reverse direction: net_null makes fixed-size frames of the workload's mean size
-        size = max(60, round(spec.workload.mean_size) - measure.FCS_BYTES)
-        sink = f"net_null0,size={size}"
-        note = f"port0 net_pcap replays the workload; port1 net_null sends {size} B frames back"
-        sources = [0, 1]
-    else:
-        sink = "net_null0,no-rx=1"
-        note = "port0 net_pcap replays the workload -> port1 net_null (sink, no-rx)"
-        sources = [0]
-    pacing = ("unpaced: net_pcap replays as fast as the forwarding core polls, so the workload's "
-              "offered rate and arrival process are not applied (sizes, mix and flows are)")
-    if spec.workload.trace:
-        pacing = (f"unpaced: DPDK 22.11's net_pcap has no option that honours pcap timestamps (its only "
-                  f"arguments are rx_pcap, tx_pcap, rx_iface, rx_iface_in, tx_iface, iface, phy_mac and "
-                  f"infinite_rx), so the trace's first local.packets_per_pcap packets replay, looped, as "
-                  f"fast as the forwarding core polls: their sizes, headers and flows are the trace's, its "
-                  f"recorded {spec.workload.offered_mpps:.4g} Mpps and timing are not. Paced replay: "
-                  f"topology memif with generator pktgen")
-    return [source, sink], sources, {"ports": note, "pacing": pacing}
 
 
 class LocalBackend:
@@ -292,23 +205,3 @@ def remove_stale_runtime_dirs() -> list[str]:
             shutil.rmtree(path, ignore_errors=True)
             removed.append(path.name)
     return removed
-
-
-def record_extra(spec: RunSpec, cmd: testpmd.TestpmdCommand, settings: testpmd.TestpmdSettings,
-                 cpus: int, topo: dict[str, Any]) -> dict[str, Any]:
-    """What the record keeps beside the metrics: exact command, requested vs applied, flags."""
-    return {
-        "command": cmd.shell(),
-        "requested": spec.knobs.as_dict(),
-        "applied": cmd.applied.as_dict(),
-        "clipped": ({"cores": f"requested {spec.knobs.cores}, machine has {cpus} CPUs "
-                               f"(1 main lcore + {cmd.applied.cores} forwarding)"}
-                    if cmd.applied.cores != spec.knobs.cores else {}),
-        "flags": cmd.flags,
-        "mempool": {"mbufs": settings.mbufs, "mbuf_cache": settings.mbuf_cache},
-        "forward_mode": settings.forward_mode,
-        "topology": topo,
-        "machine_cpus": cpus,
-        "windows": {"warmup_s": settings.warmup_s, "measure_s": settings.measure_s,
-                    "sample_interval_s": settings.sample_interval_s},
-    }

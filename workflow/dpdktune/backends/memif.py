@@ -12,12 +12,16 @@ import json
 import shutil
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dpdktune.backends import measure, testpmd
 from dpdktune.backends.base import RunFailed, RunResult, RunSpec
-from dpdktune.backends.local import LocalBackend, LocalProcess, new_file_prefix, record_extra, runtime_dir
+from dpdktune.backends.process import LocalProcess
+from dpdktune.backends.testpmd import new_file_prefix, record_extra, runtime_dir
 from dpdktune.paths import project_file
+
+if TYPE_CHECKING:
+    from dpdktune.backends.local import LocalBackend
 
 #: generator lcores: one main, one that transmits
 GENERATOR_CPUS = 2

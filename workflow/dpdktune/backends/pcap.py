@@ -12,10 +12,12 @@ import json
 import re
 import struct
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from dpdktune.atomic import replacing
+from dpdktune.backends.base import RunFailed, RunSpec
 from dpdktune.workloads import Workload
 
 FCS_BYTES = 4
@@ -109,3 +111,31 @@ def trace_pcaps(workload: Workload, queues: int, directory: Path, count: int = 1
                 Path(tmp).write_bytes(header + b"".join(mine))
         paths.append(path)
     return paths
+
+
+def pcap_null_vdevs(spec: RunSpec, pcaps: list[Path]) -> tuple[list[str], list[int], dict[str, Any]]:
+    """vdev strings, the ports that receive the workload, and a description for the record."""
+    for p in pcaps:
+        if "," in str(p) or "=" in p.name:
+            raise RunFailed(f"pcap path {p} cannot be a vdev argument (',' or '=')", retryable=False)
+    source = "net_pcap0," + ",".join(f"rx_pcap={p}" for p in pcaps) + ",infinite_rx=1"
+    if spec.workload.direction == "bidir":
+        # the reverse direction: net_null makes fixed-size frames of the workload's mean size
+        size = max(60, round(spec.workload.mean_size) - FCS_BYTES)
+        sink = f"net_null0,size={size}"
+        note = f"port0 net_pcap replays the workload; port1 net_null sends {size} B frames back"
+        sources = [0, 1]
+    else:
+        sink = "net_null0,no-rx=1"
+        note = "port0 net_pcap replays the workload -> port1 net_null (sink, no-rx)"
+        sources = [0]
+    pacing = ("unpaced: net_pcap replays as fast as the forwarding core polls, so the workload's "
+              "offered rate and arrival process are not applied (sizes, mix and flows are)")
+    if spec.workload.trace:
+        pacing = (f"unpaced: DPDK 22.11's net_pcap has no option that honours pcap timestamps (its only "
+                  f"arguments are rx_pcap, tx_pcap, rx_iface, rx_iface_in, tx_iface, iface, phy_mac and "
+                  f"infinite_rx), so the trace's first local.packets_per_pcap packets replay, looped, as "
+                  f"fast as the forwarding core polls: their sizes, headers and flows are the trace's, its "
+                  f"recorded {spec.workload.offered_mpps:.4g} Mpps and timing are not. Paced replay: "
+                  f"topology memif with generator pktgen")
+    return [source, sink], sources, {"ports": note, "pacing": pacing}

@@ -25,10 +25,9 @@ import jinja2
 from dpdktune.backends import collectors, measure, testpmd
 from dpdktune.backends import host as host_probe
 from dpdktune.backends.base import RunFailed, RunResult, RunSpec
-from dpdktune.backends.local import LATENCY_REASON, pcap_null_vdevs, record_extra
-from dpdktune.backends.pcap import workload_pcaps
+from dpdktune.backends.pcap import pcap_null_vdevs, workload_pcaps
 from dpdktune.backends.remote import Endpoint, RemoteProcess, RemoteRunner, cleanup_stale_command
-from dpdktune.backends.testpmd import new_file_prefix
+from dpdktune.backends.testpmd import LATENCY_REASON, new_file_prefix, record_extra
 
 log = logging.getLogger("dpdktune.backends.ssh")
 TEMPLATES = Path(__file__).with_name("templates")

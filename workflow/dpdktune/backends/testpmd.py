@@ -10,9 +10,13 @@ import re
 import shlex
 import uuid
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Mapping
 
 from dpdktune.knobs import Knobs
+
+if TYPE_CHECKING:
+    from dpdktune.backends.base import RunSpec
 
 TOPOLOGIES = ("pcap_null", "memif")
 FORWARD_MODES = ("io", "mac")
@@ -289,4 +293,34 @@ def burst_distribution(fwd: dict[str, Any], ports: list[int]) -> dict[str, Any]:
         "empty_poll_fraction": empty,
         "mean_per_poll": rx_packets / polls,
         "mean_per_nonempty_poll": per_nonempty,
+    }
+
+
+LATENCY_REASON = ("testpmd io/mac forwarding timestamps no packets; latency needs a timestamping "
+                  "generator or NIC hardware timestamps")
+
+
+def runtime_dir(file_prefix: str) -> Path:
+    """Where EAL keeps this prefix's runtime files (eal_common_options.c: root vs. user)."""
+    base = "/var/run" if os.geteuid() == 0 else os.environ.get("XDG_RUNTIME_DIR", "/tmp")
+    return Path(base) / "dpdk" / file_prefix
+
+
+def record_extra(spec: RunSpec, cmd: TestpmdCommand, settings: TestpmdSettings,
+                 cpus: int, topo: dict[str, Any]) -> dict[str, Any]:
+    """What the record keeps beside the metrics: exact command, requested vs applied, flags."""
+    return {
+        "command": cmd.shell(),
+        "requested": spec.knobs.as_dict(),
+        "applied": cmd.applied.as_dict(),
+        "clipped": ({"cores": f"requested {spec.knobs.cores}, machine has {cpus} CPUs "
+                               f"(1 main lcore + {cmd.applied.cores} forwarding)"}
+                    if cmd.applied.cores != spec.knobs.cores else {}),
+        "flags": cmd.flags,
+        "mempool": {"mbufs": settings.mbufs, "mbuf_cache": settings.mbuf_cache},
+        "forward_mode": settings.forward_mode,
+        "topology": topo,
+        "machine_cpus": cpus,
+        "windows": {"warmup_s": settings.warmup_s, "measure_s": settings.measure_s,
+                    "sample_interval_s": settings.sample_interval_s},
     }

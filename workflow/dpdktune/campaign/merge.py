@@ -7,7 +7,6 @@ the merge goes on; only a batch whose journal lacks runs stops the merge, naming
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 from typing import Any, Sequence
@@ -18,9 +17,11 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from dpdktune.atomic import remove_stale_temporaries, replacing, write_json
+from dpdktune.campaign.partitioned import read_batch, write_partitioned
 from dpdktune.campaign.plan import campaign_id, expected_runs
+from dpdktune.dataset import open_dataset, read_columns
 from dpdktune.metrics.parquet import (
-    READ_OPTIONS, WRITE_OPTIONS, DamagedFile, naming_damage, read_provenance, read_table, write_table,
+    READ_OPTIONS, WRITE_OPTIONS, DamagedFile, naming_damage, read_provenance, read_table, stamped, write_table,
 )
 from dpdktune.metrics.provenance import campaign_provenance
 from dpdktune.metrics.schema import EXPERIMENT_SCHEMA, TIMESERIES_SCHEMA
@@ -92,8 +93,6 @@ class Batches:
 
     def read(self, path: str | Path, schema: pa.Schema | None = None) -> pa.Table:
         """A batch file's table, cast to `schema` (None: as written, for the partitioned merge)."""
-        from dpdktune.campaign.partitioned import read_batch
-
         def read() -> pa.Table:
             return read_batch(path) if schema is None else read_table(path, schema)
 
@@ -140,15 +139,13 @@ def merge_batches(
         remove_stale_temporaries(out)  # left by a merge that was killed
     batches = Batches(config, record_files, journal_dir)
     if config["output"].get("partitioned"):  # stream batch by batch: bounded memory
-        from dpdktune.campaign.partitioned import merge_partitioned
-
         return merge_partitioned(config, batches, record_files, timeseries_files, dataset_out, timeseries_out,
                                  manifest_out)
     provenance = batches.provenance
     records = pa.concat_tables(batches.read(f, EXPERIMENT_SCHEMA) for f in record_files)
     write_table(records, dataset_out, EXPERIMENT_SCHEMA, provenance)
-    stamped = _stamped(TIMESERIES_SCHEMA, provenance)
-    with replacing(timeseries_out) as tmp, pq.ParquetWriter(tmp, stamped, **WRITE_OPTIONS) as writer:
+    schema = stamped(TIMESERIES_SCHEMA, provenance)
+    with replacing(timeseries_out) as tmp, pq.ParquetWriter(tmp, schema, **WRITE_OPTIONS) as writer:
         for f in timeseries_files:  # one batch at a time keeps memory flat
             writer.write_table(batches.read(f, TIMESERIES_SCHEMA).cast(writer.schema))
     summary = manifest(config, records, provenance)
@@ -156,16 +153,30 @@ def merge_batches(
     return summary
 
 
-def _stamped(schema: pa.Schema, provenance: dict[str, str]) -> pa.Schema:
-    from dpdktune.metrics.parquet import PROVENANCE_KEY
+def merge_partitioned(
+    config: dict[str, Any],
+    batches: Any,
+    record_files: Sequence[str | Path],
+    timeseries_files: Sequence[str | Path],
+    dataset_out: str | Path,
+    timeseries_out: str | Path,
+    manifest_out: str | Path,
+) -> dict[str, Any]:
+    """`merge_batches` for `output.partitioned: true`: batches (read through
+    `Batches`) stream into two partitioned datasets, and the manifest reads back only the
+    columns it needs."""
+    provenance = batches.provenance
+    write_partitioned(record_files, dataset_out, EXPERIMENT_SCHEMA, provenance, read=batches.read)
+    write_partitioned(timeseries_files, timeseries_out, TIMESERIES_SCHEMA, provenance, read=batches.read)
+    outcomes = read_columns(dataset_out, ["run_id", "workload", "status", "failure_reason", "attempts"])
+    summary = manifest(config, outcomes, provenance)
+    write_json(summary, manifest_out)
+    return summary
 
-    return schema.with_metadata({PROVENANCE_KEY: json.dumps(provenance, sort_keys=True).encode()})
 
 
 def export_csv(dataset: str | Path, csv_out: str | Path) -> None:
     """The plan's "single CSV with all metrics"; per-core `cpu_util` becomes "u0;u1;..."."""
-    from dpdktune.campaign.partitioned import open_dataset  # a file or a partitioned directory
-
     records = open_dataset(dataset, EXPERIMENT_SCHEMA).to_table()
     per_core = pc.binary_join(pc.cast(records["cpu_util"], pa.list_(pa.string())), ";")
     index = records.schema.get_field_index("cpu_util")

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from dpdktune.codegen.tree_table import KNOB_KEYS, validate
+from dpdktune.treefile import KNOB_KEYS, validate
 
 
 def float32_at_most(values) -> np.ndarray:

@@ -6,7 +6,7 @@ import numpy as np
 
 from dpdktune.distill.policy import Teacher, rollout_states
 from dpdktune.rl.env import EnvSettings, ReplayEnv
-from dpdktune.rl.landscape import Landscape
+from dpdktune.dataset_arrays import Landscape
 
 
 def bc_data(teacher: Teacher, landscape: Landscape, settings: EnvSettings, episodes: int,

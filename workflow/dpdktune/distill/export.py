@@ -1,5 +1,5 @@
-"""The deployed tree: fitted from the all-workload teacher, flattened to tree.json by codegen's
-`from_sklearn`, and written out as rules in words and a drawing of its top levels."""
+"""The deployed tree: fitted from the all-workload teacher, flattened to tree.json by
+`treefile.from_sklearn`, and written out as rules in words and a drawing of its top levels."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from dpdktune.distill.settings import DistillSettings
 from dpdktune.distill.sweep import fit_student
 from dpdktune.fingerprint import describe_feature_set
 from dpdktune.rl.env import EnvSettings
-from dpdktune.rl.landscape import Landscape
+from dpdktune.dataset_arrays import Landscape
 
 
 #: Share of each feature's training span the range check tolerates beyond the recorded extremes.
@@ -30,13 +30,13 @@ def fit_deployed(teacher: Teacher, landscape: Landscape, env_settings: EnvSettin
 
 def tree_table(tree, teacher: Teacher, landscape: Landscape, ds: DistillSettings, method: str,
                inputs: dict[str, str]) -> dict[str, Any]:
-    """tree.json as a dict, through codegen's single producer of the format; the training rows give
+    """tree.json as a dict, through the format's single producer; the training rows give
     the bounds and the leaf boxes, and `normalization` records the RL state's standardisation.
 
     The safe default is the best static config by worst case. The novelty margin is calibrated
     on held-out in-distribution states (each config's last recorded trial, when there are two or
     more), then the boxes are rebuilt from every row; `fallback` records both measured rates."""
-    from dpdktune.codegen.tree_table import from_sklearn, validate
+    from dpdktune.treefile import from_sklearn, validate
     from dpdktune.distill.fallback import calibrate, safe_default
 
     names = list(landscape.feature_names)
@@ -73,7 +73,7 @@ def tree_table(tree, teacher: Teacher, landscape: Landscape, ds: DistillSettings
 def range_bounds(X: np.ndarray, slack: float = RANGE_SLACK) -> dict[str, list[float]]:
     """The training range per feature, widened by `slack` x its span on both sides, so that a new
     measurement a little past the largest one recorded (noise) is not out of range."""
-    from dpdktune.codegen.tree_table import fit_bounds
+    from dpdktune.treefile import fit_bounds
 
     b = fit_bounds(X)
     lo, hi = np.asarray(b["min"]), np.asarray(b["max"])

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from dpdktune.distill.policy import Teacher
-from dpdktune.rl.landscape import Landscape
+from dpdktune.dataset_arrays import Landscape
 
 
 def dense_states(landscape: Landscape, normalizer, synthetic: int, seed: int) -> np.ndarray:

@@ -17,7 +17,7 @@ from dpdktune.distill.sweep import select, sweep_split
 from dpdktune.rl.env import EnvSettings
 from dpdktune.rl.evaluate import closed_loop, inference_us
 from dpdktune.rl.experiment import ALL, load_model
-from dpdktune.rl.landscape import Landscape
+from dpdktune.dataset_arrays import Landscape
 from dpdktune.rl.settings import RLSettings
 
 log = logging.getLogger("dpdktune.distill")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from dpdktune.rl.landscape import Normalizer
+from dpdktune.dataset_arrays import Normalizer
 
 
 class Teacher:

@@ -24,7 +24,7 @@ from dpdktune.distill.settings import DistillSettings
 from dpdktune.distill.viper import fit_viper
 from dpdktune.rl.env import EnvSettings
 from dpdktune.rl.evaluate import closed_loop
-from dpdktune.rl.landscape import Landscape
+from dpdktune.dataset_arrays import Landscape
 
 
 def walk_ns(tree, X: np.ndarray, repeats: int = 2000) -> float:

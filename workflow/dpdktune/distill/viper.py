@@ -18,7 +18,7 @@ from dpdktune.distill.fit import fit_tree
 from dpdktune.distill.policy import Teacher, TreePolicy, rollout_states
 from dpdktune.rl.env import EnvSettings, ReplayEnv
 from dpdktune.rl.evaluate import closed_loop
-from dpdktune.rl.landscape import Landscape
+from dpdktune.dataset_arrays import Landscape
 
 
 def q_weighted_sample(n: int, weights: np.ndarray, seed: int) -> np.ndarray:

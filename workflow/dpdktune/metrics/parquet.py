@@ -48,14 +48,19 @@ def parquet_format() -> ds.ParquetFileFormat:
     return ds.ParquetFileFormat(default_fragment_scan_options=ds.ParquetFragmentScanOptions(**READ_OPTIONS))
 
 
+def stamped(schema: pa.Schema, provenance: dict[str, str]) -> pa.Schema:
+    """`schema` with `provenance` in its metadata, as every dpdktune Parquet file carries it."""
+    meta = dict(schema.metadata or {})
+    meta[PROVENANCE_KEY] = json.dumps(provenance, sort_keys=True).encode()
+    return schema.with_metadata(meta)
+
+
 def write_table(
     table: pa.Table, path: str | Path, schema: pa.Schema, provenance: dict[str, str]
 ) -> None:
     """Cast `table` to `schema`, stamp provenance, and write it atomically (temp + rename)."""
     table = table.select(schema.names).cast(schema)
-    meta = dict(table.schema.metadata or {})
-    meta[PROVENANCE_KEY] = json.dumps(provenance, sort_keys=True).encode()
-    table = table.replace_schema_metadata(meta)
+    table = table.replace_schema_metadata(stamped(table.schema, provenance).metadata)
     with replacing(path) as tmp:
         pq.write_table(table, tmp, **WRITE_OPTIONS)
 

@@ -13,7 +13,7 @@ import jinja2
 import pandas as pd
 
 from dpdktune.atomic import write_text
-from dpdktune.metrics.parquet import read_provenance
+from dpdktune.dataset import dataset_provenance
 from dpdktune.objective import LABELS as OBJECTIVE_LABELS
 from dpdktune.objective import slo
 from dpdktune.report.embed import embed_image
@@ -62,7 +62,7 @@ def context(inputs: ReportInputs, config: dict[str, Any]) -> dict[str, Any]:
         "validate_summary": v / "summary.json", "issues": v / "issues.parquet", "groups": v / "groups.parquet",
         "analysis_summary": a / "summary.json", "decision": b / "decision.json", "models": b / "models.json",
     }.items()}
-    provenance = read_provenance(inputs.dataset)
+    provenance = dataset_provenance(inputs.dataset)
     manifest = _json(inputs.manifest)
     vsum = _json(v / "summary.json")
     asum = _json(a / "summary.json")

@@ -20,7 +20,7 @@ from typing import Callable
 import numpy as np
 
 from dpdktune.rl.env import EnvSettings, ReplayEnv
-from dpdktune.rl.landscape import Landscape, Normalizer
+from dpdktune.dataset_arrays import Landscape, Normalizer
 
 BEHAVIOURS = ("random", "local_search", "epsilon_oracle")
 

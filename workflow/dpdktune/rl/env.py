@@ -25,7 +25,7 @@ import numpy as np
 
 from dpdktune.fingerprint import FINGERPRINT_FEATURES, feature_names
 from dpdktune.knobs import Knobs
-from dpdktune.rl.landscape import Landscape, Normalizer
+from dpdktune.dataset_arrays import Landscape, Normalizer
 
 
 @dataclass(frozen=True)

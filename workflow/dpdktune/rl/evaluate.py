@@ -21,7 +21,7 @@ import pandas as pd
 from scipy import stats
 
 from dpdktune.rl.env import EnvSettings, restarts
-from dpdktune.rl.landscape import Landscape, Normalizer
+from dpdktune.dataset_arrays import Landscape, Normalizer
 
 
 class Policy(Protocol):

@@ -20,7 +20,7 @@ import pandas as pd
 from dpdktune.atomic import write_json
 from dpdktune.rl.env import EnvSettings, ReplayEnv, SimEnv
 from dpdktune.rl.evaluate import closed_loop, inference_us
-from dpdktune.rl.landscape import Landscape, Normalizer
+from dpdktune.dataset_arrays import Landscape, Normalizer
 from dpdktune.rl.settings import OFFLINE, ONLINE, RLSettings, resolve_device
 from dpdktune.splits import workload_splits
 

@@ -22,7 +22,7 @@ def safe_default_table(features, grid, safe: int, X: np.ndarray) -> dict[str, An
     """tree.json of a one-leaf tree that always picks `safe` (the compiled-in fallback)."""
     from sklearn.tree import DecisionTreeClassifier
 
-    from dpdktune.codegen.tree_table import from_sklearn
+    from dpdktune.treefile import from_sklearn
     from dpdktune.distill.export import range_bounds
 
     X = np.asarray(X, np.float32)

@@ -152,7 +152,7 @@ class Run:
         """Version 1: --tree's tree.json, else a refit on the campaign; `--tree none`: the safe default."""
         from dpdktune.codegen.layout import compile_table
         from dpdktune.codegen.pack import write_fpt
-        from dpdktune.codegen.tree_table import read_tree_json, write_tree_json
+        from dpdktune.treefile import read_tree_json, write_tree_json
 
         self.version, self.live_fpt = 0, None
         if self.tree_arg == "none":
@@ -178,7 +178,7 @@ class Run:
         self._gate = None
         if fpt is not None:
             from dpdktune.codegen.layout import compile_table
-            from dpdktune.codegen.tree_table import read_tree_json
+            from dpdktune.treefile import read_tree_json
 
             table = read_tree_json(Path(fpt).with_suffix(".json"))
             self._gate = (compile_table(table), table)

@@ -129,7 +129,7 @@ class SlowTier:
 
     # -- one cycle -------------------------------------------------------------------------------------
     def fit_table(self, cells, measured=None) -> dict[str, Any]:
-        from dpdktune.codegen.tree_table import from_sklearn
+        from dpdktune.treefile import from_sklearn
         from dpdktune.distill.export import range_bounds
         from dpdktune.distill.fit import fit_tree
 
@@ -172,7 +172,7 @@ class SlowTier:
         `cells` and `measured` taken from the buffer by the main thread: the buffer keeps changing)."""
         from dpdktune.codegen.layout import compile_table
         from dpdktune.codegen.pack import write_fpt
-        from dpdktune.codegen.tree_table import write_tree_json
+        from dpdktune.treefile import write_tree_json
 
         cpu0, wall0 = time.thread_time(), time.perf_counter()
         table = self.fit_table(cells, measured)

@@ -9,7 +9,7 @@ from typing import Any
 
 from dpdktune.metrics.parquet import write_frame
 from dpdktune.atomic import write_json
-from dpdktune.campaign.partitioned import dataset_provenance, read_measurements
+from dpdktune.dataset import dataset_provenance, read_measurements
 from dpdktune.validation.validate import enforce, rerun_points, validate
 
 log = logging.getLogger("dpdktune.validation")

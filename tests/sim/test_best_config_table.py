@@ -1,5 +1,5 @@
 from dpdktune.config import load_config
-from dpdktune.sim.landscape import best_configs, landscape
+from dpdktune.sim.best_config_table import best_configs, landscape
 
 
 def test_best_config_differs_across_default_workloads():
@@ -20,11 +20,12 @@ def test_docs_table_is_the_scripts_current_output():
     from contextlib import redirect_stdout
     from pathlib import Path
 
-    from dpdktune.sim.landscape import BEGIN_MARK, END_MARK, main
+    from dpdktune.sim.best_config_table import BEGIN_MARK, END_MARK, main
 
     buffer = io.StringIO()
     with redirect_stdout(buffer):
         main(["--markdown"])
     doc = Path("docs/simulator.md").read_text()
     section = doc.split(BEGIN_MARK, 1)[1].split(END_MARK, 1)[0].strip()
-    assert section == buffer.getvalue().strip(), "run: python -m dpdktune.sim.landscape --update-doc docs/simulator.md"
+    assert section == buffer.getvalue().strip(), (
+        "run: python -m dpdktune.sim.best_config_table --update-doc docs/simulator.md")

@@ -4,7 +4,7 @@ import pytest
 from dpdktune.fingerprint import FINGERPRINT_FEATURES
 from dpdktune.knobs import expand_grid
 from dpdktune.objective import objective_table
-from dpdktune.rl.landscape import Landscape, Normalizer
+from dpdktune.dataset_arrays import Landscape, Normalizer
 
 
 def test_every_record_lands_in_its_cell(landscape, records, config):

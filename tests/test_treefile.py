@@ -8,8 +8,21 @@ import json
 import numpy as np
 import pytest
 
-from dpdktune.codegen import tree_table
-from dpdktune.codegen.tree_table import TreeFormatError
+from codegen.codegen_helpers import make_table
+from dpdktune import treefile
+from dpdktune.codegen import synthetic
+from dpdktune.treefile import TreeFormatError
+
+
+@pytest.fixture(scope="module")
+def data():
+    return synthetic.dataset(4000, seed=1)
+
+
+@pytest.fixture(scope="module")
+def depth10(data):
+    X, y = data
+    return make_table(X, y, 10)
 
 
 def test_from_sklearn_keeps_the_tree(depth10):
@@ -30,8 +43,8 @@ def test_from_sklearn_keeps_the_tree(depth10):
 
 def test_write_read_round_trip_is_exact(depth10, tmp_path):
     _, table = depth10
-    path = tree_table.write_tree_json(table, tmp_path / "sub" / "tree.json")
-    assert tree_table.read_tree_json(path) == table
+    path = treefile.write_tree_json(table, tmp_path / "sub" / "tree.json")
+    assert treefile.read_tree_json(path) == table
     assert not list(path.parent.glob(".*tmp"))  # no temp file left behind
 
 
@@ -45,8 +58,8 @@ def test_leaf_boxes_hold_exactly_their_training_rows(depth10, data):
         rows = X[reached == i].astype(np.float64)
         box = table["nodes"][i]["box"]
         assert box["min"] == rows.min(0).tolist() and box["max"] == rows.max(0).tolist()
-    assert table["format_version"] == tree_table.FORMAT_VERSION
-    assert table["novelty"]["margin"] == tree_table.DEFAULT_LEAF_MARGIN
+    assert table["format_version"] == treefile.FORMAT_VERSION
+    assert table["novelty"]["margin"] == treefile.DEFAULT_LEAF_MARGIN
     assert np.allclose(table["novelty"]["scale"], X.astype(np.float64).std(0))
 
 
@@ -56,7 +69,7 @@ def test_a_leaf_no_training_row_reaches_gets_a_null_box(data):
     X, y = data
     clf = DecisionTreeClassifier(max_depth=6, random_state=0).fit(X, y)
     some = X[clf.apply(X) != clf.apply(X[:1])[0]]  # leave out every row of the first row's leaf
-    boxes = tree_table.leaf_boxes(clf, some)
+    boxes = treefile.leaf_boxes(clf, some)
     assert boxes[int(clf.apply(X[:1])[0])] is None
     assert sum(b is None for b in boxes.values()) >= 1
 
@@ -66,10 +79,10 @@ def test_format_1_files_get_a_clear_error(depth10):
     old = copy.deepcopy(table)
     del old["format_version"]
     with pytest.raises(TreeFormatError, match="'format_version' is missing: an older dpdktune"):
-        tree_table.validate(old)
+        treefile.validate(old)
     old["format_version"] = 1
     with pytest.raises(TreeFormatError, match="'format_version' must be 2"):
-        tree_table.validate(old)
+        treefile.validate(old)
 
 
 def _set(table, path, value):
@@ -110,11 +123,11 @@ def test_validation_names_the_bad_key(depth10, tmp_path, path, value, named):
     bad = copy.deepcopy(table)
     _set(bad, path, value)
     with pytest.raises(TreeFormatError, match=named.replace("[", r"\[").replace("]", r"\]")):
-        tree_table.validate(bad)
+        treefile.validate(bad)
     f = tmp_path / "tree.json"
     f.write_text(json.dumps(bad))
     with pytest.raises(TreeFormatError, match=str(f)):
-        tree_table.read_tree_json(f)
+        treefile.read_tree_json(f)
 
 
 def test_validation_rejects_shared_children_and_bad_leaf_actions(depth10):
@@ -123,16 +136,16 @@ def test_validation_rejects_shared_children_and_bad_leaf_actions(depth10):
     root = bad["nodes"][0]
     root["right"] = root["left"]
     with pytest.raises(TreeFormatError, match="already has a parent"):
-        tree_table.validate(bad)
+        treefile.validate(bad)
     bad = copy.deepcopy(table)
     leaf = next(i for i, n in enumerate(bad["nodes"]) if n["left"] == -1)
     bad["nodes"][leaf]["action"] = 999
     with pytest.raises(TreeFormatError, match=rf"'nodes\[{leaf}\].action'"):
-        tree_table.validate(bad)
+        treefile.validate(bad)
 
 
 def test_read_rejects_non_json(tmp_path):
     f = tmp_path / "tree.json"
     f.write_text("{not json")
     with pytest.raises(TreeFormatError, match="not valid JSON"):
-        tree_table.read_tree_json(f)
+        treefile.read_tree_json(f)

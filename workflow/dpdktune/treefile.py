@@ -1,4 +1,4 @@
-"""tree.json: the distilled policy as a flat node table, the one format codegen reads.
+"""tree.json: the distilled policy as a flat node table, written by distill, read by codegen and runtime.
 
 `from_sklearn` is the single producer of the format; `read_tree_json` validates on read and
 names the bad key. The tree works on the raw float32 feature vector: `x[f] <= threshold` goes

@@ -2,14 +2,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dpdktune.analysis import landscape
+from dpdktune.analysis import landscape_tables
 from dpdktune.fingerprint import fingerprints
 from dpdktune.objective import objective_values
 
 
 @pytest.fixture
 def perf(records, config):
-    return landscape.performance(records, config)
+    return landscape_tables.performance(records, config)
 
 
 def test_performance_is_the_mean_objective_over_trials(records, config, perf):
@@ -22,7 +22,7 @@ def test_performance_is_the_mean_objective_over_trials(records, config, perf):
 
 
 def test_dynamic_range_is_best_over_worst_and_classified(perf):
-    ranges = landscape.dynamic_range(perf, high=2.0, low=1.3)
+    ranges = landscape_tables.dynamic_range(perf, high=2.0, low=1.3)
     for row in ranges.itertuples():
         values = perf[perf.workload == row.workload].objective
         assert row.ratio == pytest.approx(values.max() / values.min())
@@ -32,11 +32,11 @@ def test_dynamic_range_is_best_over_worst_and_classified(perf):
 
 def test_zero_worst_gives_infinite_range():
     perf = pd.DataFrame({"workload": ["a", "a"], "objective": [0.0, 5.0]})
-    assert np.isinf(landscape.dynamic_range(perf, 2.0, 1.3).ratio.iloc[0])
+    assert np.isinf(landscape_tables.dynamic_range(perf, 2.0, 1.3).ratio.iloc[0])
 
 
 def test_top_configs_are_ranked_best_first(perf):
-    top = landscape.top_configs(perf, k=3)
+    top = landscape_tables.top_configs(perf, k=3)
     assert (top.groupby("workload").size() == 3).all()
     for workload, group in top.groupby("workload"):
         assert group.objective.iloc[0] == perf[perf.workload == workload].objective.max()
@@ -45,16 +45,16 @@ def test_top_configs_are_ranked_best_first(perf):
 
 
 def test_penalty_matrix_diagonal_is_zero_and_bounded(perf):
-    penalty = landscape.penalty_matrix(perf)
+    penalty = landscape_tables.penalty_matrix(perf)
     assert len(penalty) == 36
     assert (penalty[penalty.workload == penalty.config_of].penalty.abs() < 1e-12).all()
     assert penalty.penalty.between(0, 1).all()
-    div = landscape.diversity(landscape.top_configs(perf))
+    div = landscape_tables.diversity(landscape_tables.top_configs(perf))
     assert 1 <= div["distinct_best"] <= 6
 
 
 def test_clusters_cover_every_workload(records, config, perf):
-    frame, agreement = landscape.clusters(perf, fingerprints(records, config), n_clusters=3)
+    frame, agreement = landscape_tables.clusters(perf, fingerprints(records, config), n_clusters=3)
     assert sorted(frame.workload) == sorted(config["workloads"])
     assert frame.cluster_by_config.nunique() <= 3
     assert -1 <= agreement["adjusted_rand_index"] <= 1
