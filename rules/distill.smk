@@ -73,7 +73,3 @@ rule distill:
     input:
         rules.distill_tree.output,
         rules.phase2_section.output,
-
-
-# The report's Phase 2 section (the extension point read by rules/report.smk).
-REPORT_SECTIONS = globals().get("REPORT_SECTIONS", []) + [rules.phase2_section.output.section]

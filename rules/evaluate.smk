@@ -1,10 +1,7 @@
 # Phase 3 (`snakemake evaluation`): the two-tier runtime and its baselines over the same changing
 # traffic. The twin's cells are simulated once, then each group of runs is one job; the report's
 # Phase 3 section joins report.html once it exists (report.phase3: auto), or always / never.
-import os
-
 EVALUATE_GROUPS = ["static", "dynamic", "novel", "day", "ablations"]
-PHASE3_SECTION = "results/evaluate/phase3_section.json"
 
 
 rule evaluate_twin:
@@ -40,7 +37,7 @@ rule evaluate_section:
     input:
         groups=expand("results/evaluate/{group}.parquet", group=EVALUATE_GROUPS),
     output:
-        section=PHASE3_SECTION,
+        section="results/evaluate/phase3_section.json",
         static_table="results/evaluate/table_static.parquet",
         dynamic_table="results/evaluate/table_dynamic.parquet",
         novel_table="results/evaluate/table_novel.parquet",
@@ -62,8 +59,3 @@ rule evaluate_section:
 rule evaluation:
     input:
         rules.evaluate_section.output,
-
-
-_phase3 = config["report"].get("phase3", "auto")
-if _phase3 == "always" or (_phase3 == "auto" and os.path.exists(PHASE3_SECTION)):
-    REPORT_SECTIONS = globals().get("REPORT_SECTIONS", []) + [PHASE3_SECTION]

@@ -1,9 +1,6 @@
 # The self-contained go/no-go report at the repo root (plan 1.5.3).
-# Extension point: a rule file included before this one may set REPORT_SECTIONS to a list of
-# section-spec JSON files (see dpdktune/report/sections.py), e.g. Phase 2's RL results;
-# each is rendered as an extra section after the gap analysis. Whether Phase 2 joins the report
-# follows the go/no-go (config `report.phase2`, see report_sections in common.smk).
-REPORT_SECTIONS = globals().get("REPORT_SECTIONS", [])
+# Phase 2 and Phase 3 join it as extra sections after the gap analysis; which ones follows the
+# go/no-go and config `report.phase2` / `report.phase3` (see report_sections in common.smk).
 
 
 rule report:
