@@ -1,6 +1,5 @@
 # Landscape analysis (plan 1.3): dynamic range, heatmaps, top configs, penalties, patterns,
 # interactions. Tables and figures land in results/analyze/.
-from dpdktune.stage_outputs import ANALYSIS_FIGURES, ANALYSIS_TABLES
 
 
 rule analyze_landscape:
@@ -12,8 +11,29 @@ rule analyze_landscape:
         gate=rules.gate_validation.output.gate,
     output:
         summary="results/analyze/summary.json",
-        tables=expand("results/analyze/{name}.parquet", name=ANALYSIS_TABLES),
-        figures=expand("results/analyze/figures/{name}.png", name=ANALYSIS_FIGURES),
+        performance="results/analyze/performance.parquet",
+        dynamic_range="results/analyze/dynamic_range.parquet",
+        top_configs="results/analyze/top_configs.parquet",
+        penalty="results/analyze/penalty.parquet",
+        clusters="results/analyze/clusters.parquet",
+        correlations="results/analyze/correlations.parquet",
+        importance="results/analyze/importance.parquet",
+        knob_effects="results/analyze/knob_effects.parquet",
+        patterns="results/analyze/patterns.parquet",
+        anova="results/analyze/anova.parquet",
+        sweet_spots="results/analyze/sweet_spots.parquet",
+        cliffs="results/analyze/cliffs.parquet",
+        variance="results/analyze/variance.parquet",
+        eta_summary="results/analyze/eta_summary.parquet",
+        knob_levels="results/analyze/knob_levels.parquet",
+        dynamic_range_figure="results/analyze/figures/dynamic_range.png",
+        heatmap_rx_cores_figure="results/analyze/figures/heatmap_rx_cores.png",
+        heatmap_rings_figure="results/analyze/figures/heatmap_rings.png",
+        heatmap_aggregate_figure="results/analyze/figures/heatmap_aggregate.png",
+        penalty_figure="results/analyze/figures/penalty.png",
+        importance_figure="results/analyze/figures/importance.png",
+        knob_effects_figure="results/analyze/figures/knob_effects.png",
+        p99_rx_figure="results/analyze/figures/p99_rx.png",
     log:
         "results/logs/analyze/analyze_landscape.log",
     script:

@@ -1,5 +1,4 @@
 # Baselines (plan 1.4) scored leave-workload-out, then the gap analysis and go/no-go (plan 1.5).
-from dpdktune.stage_outputs import GAP_FIGURES, GAP_TABLES
 
 
 rule score_baselines:
@@ -30,8 +29,14 @@ checkpoint analyze_gap:
         validation=rules.validate_dataset.output.summary,
     output:
         decision="results/baselines/decision.json",
-        tables=expand("results/baselines/{name}.parquet", name=GAP_TABLES),
-        figures=expand("results/baselines/figures/{name}.png", name=GAP_FIGURES),
+        per_workload="results/baselines/per_workload.parquet",
+        comparison="results/baselines/comparison.parquet",
+        aggregates="results/baselines/aggregates.parquet",
+        significance="results/baselines/significance.parquet",
+        failure_modes="results/baselines/failure_modes.parquet",
+        objectives="results/baselines/objectives.parquet",
+        gap_figure="results/baselines/figures/gap.png",
+        baselines_vs_oracle_figure="results/baselines/figures/baselines_vs_oracle.png",
     log:
         "results/logs/baselines/analyze_gap.log",
     script:
