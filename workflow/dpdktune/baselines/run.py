@@ -153,7 +153,7 @@ def run_gap(
 def gap_figure(per_wl: pd.DataFrame, path: Path) -> None:
     from plotnine import aes, coord_flip, geom_point, ggplot, labs, scale_color_manual, scale_y_continuous
 
-    from dpdktune.analysis.figures import PALETTE, _save, readable
+    from dpdktune.analysis.figures import PALETTE, readable, save_figure
 
     data = per_wl[per_wl.policy != "Oracle"].copy()
     order = data.groupby("workload").gap.mean().sort_values().index
@@ -168,14 +168,14 @@ def gap_figure(per_wl: pd.DataFrame, path: Path) -> None:
         + labs(x="", y="gap vs oracle (held-out workloads)", color="baseline", shape="baseline")
         + readable()
     )
-    _save(plot, path, 9, 0.28 * data.workload.nunique() + 1.5)
+    save_figure(plot, path, 9, 0.28 * data.workload.nunique() + 1.5)
 
 
 def oracle_bars(aggs: pd.DataFrame, path: Path, objective: str) -> None:
     """Each baseline's mean share of the oracle (1 - mean gap) with its 95 % bootstrap CI."""
     from plotnine import aes, coord_flip, geom_col, geom_errorbar, geom_hline, ggplot, labs, scale_y_continuous
 
-    from dpdktune.analysis.figures import PALETTE, _save, readable
+    from dpdktune.analysis.figures import PALETTE, readable, save_figure
 
     data = aggs[aggs.policy != "Oracle"].assign(
         share=lambda f: 1 - f.mean_gap, low=lambda f: 1 - f.gap_ci_high, high=lambda f: 1 - f.gap_ci_low)
@@ -190,4 +190,4 @@ def oracle_bars(aggs: pd.DataFrame, path: Path, objective: str) -> None:
         + labs(x="", y=f"share of the oracle ({objective}), mean over held-out workloads; bars: 95 % CI")
         + readable()
     )
-    _save(plot, path, 10, 0.45 * len(data) + 1.4)
+    save_figure(plot, path, 10, 0.45 * len(data) + 1.4)
