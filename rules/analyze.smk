@@ -26,13 +26,29 @@ rule analyze_landscape:
         variance="results/analyze/variance.parquet",
         eta_summary="results/analyze/eta_summary.parquet",
         knob_levels="results/analyze/knob_levels.parquet",
-        dynamic_range_figure="results/analyze/figures/dynamic_range.png",
+        dynamic_range_figure=report(
+            "results/analyze/figures/dynamic_range.png",
+            caption="../report/dynamic_range.rst",
+            category="Phase 1: landscape",
+        ),
         heatmap_rx_cores_figure="results/analyze/figures/heatmap_rx_cores.png",
         heatmap_rings_figure="results/analyze/figures/heatmap_rings.png",
-        heatmap_aggregate_figure="results/analyze/figures/heatmap_aggregate.png",
+        heatmap_aggregate_figure=report(
+            "results/analyze/figures/heatmap_aggregate.png",
+            caption="../report/heatmap_aggregate.rst",
+            category="Phase 1: landscape",
+        ),
         penalty_figure="results/analyze/figures/penalty.png",
-        importance_figure="results/analyze/figures/importance.png",
-        knob_effects_figure="results/analyze/figures/knob_effects.png",
+        importance_figure=report(
+            "results/analyze/figures/importance.png",
+            caption="../report/importance.rst",
+            category="Phase 1: landscape",
+        ),
+        knob_effects_figure=report(
+            "results/analyze/figures/knob_effects.png",
+            caption="../report/knob_effects.rst",
+            category="Phase 1: landscape",
+        ),
         p99_rx_figure="results/analyze/figures/p99_rx.png",
     log:
         "results/logs/analyze/analyze_landscape.log",
@@ -52,7 +68,11 @@ rule search_ndr:
         table="results/analyze/ndr.parquet",
         best="results/analyze/ndr_best.parquet",
         summary="results/analyze/ndr_summary.json",
-        figure="results/analyze/figures/ndr.png",
+        figure=report(
+            "results/analyze/figures/ndr.png",
+            caption="../report/ndr.rst",
+            category="Phase 1: landscape",
+        ),
     params:
         workloads=WORKLOADS,
     # Snakemake lowers this to --cores; a fixed number (not workflow.cores) also plans under SLURM.

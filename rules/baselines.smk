@@ -35,8 +35,16 @@ checkpoint analyze_gap:
         significance="results/baselines/significance.parquet",
         failure_modes="results/baselines/failure_modes.parquet",
         objectives="results/baselines/objectives.parquet",
-        gap_figure="results/baselines/figures/gap.png",
-        baselines_vs_oracle_figure="results/baselines/figures/baselines_vs_oracle.png",
+        gap_figure=report(
+            "results/baselines/figures/gap.png",
+            caption="../report/gap.rst",
+            category="Phase 1: go/no-go",
+        ),
+        baselines_vs_oracle_figure=report(
+            "results/baselines/figures/baselines_vs_oracle.png",
+            caption="../report/baselines_vs_oracle.rst",
+            category="Phase 1: go/no-go",
+        ),
     log:
         "results/logs/baselines/analyze_gap.log",
     script:

@@ -46,10 +46,26 @@ rule evaluate_section:
         ablation_table="results/evaluate/table_ablations.parquet",
         overhead_table="results/evaluate/table_overhead.parquet",
         headline="results/evaluate/headline.json",
-        architecture_figure="results/evaluate/figures/architecture.png",
-        timeline_figure="results/evaluate/figures/adaptation_timeline.png",
-        regret_figure="results/evaluate/figures/regret.png",
-        overhead_figure="results/evaluate/figures/overhead.png",
+        architecture_figure=report(
+            "results/evaluate/figures/architecture.png",
+            caption="../report/architecture.rst",
+            category="Phase 3: runtime",
+        ),
+        timeline_figure=report(
+            "results/evaluate/figures/adaptation_timeline.png",
+            caption="../report/adaptation_timeline.rst",
+            category="Phase 3: runtime",
+        ),
+        regret_figure=report(
+            "results/evaluate/figures/regret.png",
+            caption="../report/regret.rst",
+            category="Phase 3: runtime",
+        ),
+        overhead_figure=report(
+            "results/evaluate/figures/overhead.png",
+            caption="../report/overhead.rst",
+            category="Phase 3: runtime",
+        ),
     log:
         "results/logs/evaluate/section.log",
     script:

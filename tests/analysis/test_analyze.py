@@ -15,7 +15,7 @@ def declared_outputs(smk: str, rule: str) -> dict[str, str]:
     """The named outputs of `rule` as written in rules/<smk>."""
     text = (RULES / smk).read_text()
     block = re.search(rf"(?:rule|checkpoint) {rule}:.*?\n    output:\n(.*?)\n    \w+:", text, re.S).group(1)
-    return dict(re.findall(r'^\s+(\w+)="([^"]+)",$', block, re.M))
+    return dict(re.findall(r'^ {8}(\w+)=(?:report\(\n\s+)?"([^"]+)",$', block, re.M))
 
 
 @pytest.mark.parametrize(("smk", "rule", "paths"), [
