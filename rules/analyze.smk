@@ -29,25 +29,29 @@ rule analyze_landscape:
         dynamic_range_figure=report(
             "results/analyze/figures/dynamic_range.png",
             caption="../report/dynamic_range.rst",
-            category="Phase 1: landscape",
+            category="Phase 1",
+            subcategory="landscape",
         ),
         heatmap_rx_cores_figure="results/analyze/figures/heatmap_rx_cores.png",
         heatmap_rings_figure="results/analyze/figures/heatmap_rings.png",
         heatmap_aggregate_figure=report(
             "results/analyze/figures/heatmap_aggregate.png",
             caption="../report/heatmap_aggregate.rst",
-            category="Phase 1: landscape",
+            category="Phase 1",
+            subcategory="landscape",
         ),
         penalty_figure="results/analyze/figures/penalty.png",
         importance_figure=report(
             "results/analyze/figures/importance.png",
             caption="../report/importance.rst",
-            category="Phase 1: landscape",
+            category="Phase 1",
+            subcategory="landscape",
         ),
         knob_effects_figure=report(
             "results/analyze/figures/knob_effects.png",
             caption="../report/knob_effects.rst",
-            category="Phase 1: landscape",
+            category="Phase 1",
+            subcategory="landscape",
         ),
         p99_rx_figure="results/analyze/figures/p99_rx.png",
     log:
@@ -71,7 +75,8 @@ rule search_ndr:
         figure=report(
             "results/analyze/figures/ndr.png",
             caption="../report/ndr.rst",
-            category="Phase 1: landscape",
+            category="Phase 1",
+            subcategory="landscape",
         ),
     params:
         workloads=WORKLOADS,

@@ -38,12 +38,14 @@ checkpoint analyze_gap:
         gap_figure=report(
             "results/baselines/figures/gap.png",
             caption="../report/gap.rst",
-            category="Phase 1: go/no-go",
+            category="Phase 1",
+            subcategory="go/no-go",
         ),
         baselines_vs_oracle_figure=report(
             "results/baselines/figures/baselines_vs_oracle.png",
             caption="../report/baselines_vs_oracle.rst",
-            category="Phase 1: go/no-go",
+            category="Phase 1",
+            subcategory="go/no-go",
         ),
     log:
         "results/logs/baselines/analyze_gap.log",

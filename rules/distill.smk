@@ -34,7 +34,8 @@ rule distill_tree:
         figure=report(
             "results/distill/tree_top.svg",
             caption="../report/tree_top.rst",
-            category="Phase 2: learned policy",
+            category="Phase 2",
+            subcategory="learned policy",
         ),
         summary="results/distill/summary.json",
     params:
@@ -68,12 +69,14 @@ rule phase2_section:
         curves_figure=report(
             "results/distill/figures/learning_curves.png",
             caption="../report/learning_curves.rst",
-            category="Phase 2: learned policy",
+            category="Phase 2",
+            subcategory="learned policy",
         ),
         depth_figure=report(
             "results/distill/figures/fidelity_vs_depth.png",
             caption="../report/fidelity_vs_depth.rst",
-            category="Phase 2: learned policy",
+            category="Phase 2",
+            subcategory="learned policy",
         ),
     log:
         "results/logs/distill/phase2_section.log",

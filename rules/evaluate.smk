@@ -49,22 +49,26 @@ rule evaluate_section:
         architecture_figure=report(
             "results/evaluate/figures/architecture.png",
             caption="../report/architecture.rst",
-            category="Phase 3: runtime",
+            category="Phase 3",
+            subcategory="runtime",
         ),
         timeline_figure=report(
             "results/evaluate/figures/adaptation_timeline.png",
             caption="../report/adaptation_timeline.rst",
-            category="Phase 3: runtime",
+            category="Phase 3",
+            subcategory="runtime",
         ),
         regret_figure=report(
             "results/evaluate/figures/regret.png",
             caption="../report/regret.rst",
-            category="Phase 3: runtime",
+            category="Phase 3",
+            subcategory="runtime",
         ),
         overhead_figure=report(
             "results/evaluate/figures/overhead.png",
             caption="../report/overhead.rst",
-            category="Phase 3: runtime",
+            category="Phase 3",
+            subcategory="runtime",
         ),
     log:
         "results/logs/evaluate/section.log",
