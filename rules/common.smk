@@ -110,6 +110,17 @@ def phase2_note():
     return {"included": wanted, "why": why}
 
 
+def rl_gpus(wildcards):
+    """1 when torch trains on CUDA (rl.device cuda, or auto where CUDA is present), else 0: the
+    `gpu` resource of a training job. Called per job, so torch loads only when RL jobs are planned."""
+    device = str(config["rl"].get("device", "auto"))
+    if device == "auto":
+        import torch
+
+        return int(torch.cuda.is_available())
+    return int(device.startswith("cuda"))
+
+
 def distill_tree_input(wildcards):
     """The deployed tree's inputs: the deployed teacher only, plus the RL evaluation when
     distill.teacher is auto and the sweep when distill.deploy is auto."""
