@@ -7,6 +7,10 @@ min_version("9.0")
 configfile: "config/config.yaml"
 
 
+# `snakemake --report` collects the figures the rules mark with report(); captions live in report/.
+report: "report/workflow.rst"
+
+
 wildcard_constraints:
     workload="[A-Za-z0-9_.-]+",
     algorithm="cql|bcq|dqn|double_dqn|ppo",

@@ -1,6 +1,5 @@
 # Landscape analysis of the characterisation dataset: dynamic range, heatmaps, top configs, penalties, patterns,
 # interactions. Tables and figures land in results/analyze/.
-from dpdktune.stage_outputs import ANALYSIS_FIGURES, ANALYSIS_TABLES
 
 
 rule analyze_landscape:
@@ -12,8 +11,49 @@ rule analyze_landscape:
         gate=rules.gate_validation.output.gate,
     output:
         summary="results/analyze/summary.json",
-        tables=expand("results/analyze/{name}.parquet", name=ANALYSIS_TABLES),
-        figures=expand("results/analyze/figures/{name}.png", name=ANALYSIS_FIGURES),
+        performance="results/analyze/performance.parquet",
+        dynamic_range="results/analyze/dynamic_range.parquet",
+        top_configs="results/analyze/top_configs.parquet",
+        penalty="results/analyze/penalty.parquet",
+        clusters="results/analyze/clusters.parquet",
+        correlations="results/analyze/correlations.parquet",
+        importance="results/analyze/importance.parquet",
+        knob_effects="results/analyze/knob_effects.parquet",
+        patterns="results/analyze/patterns.parquet",
+        anova="results/analyze/anova.parquet",
+        sweet_spots="results/analyze/sweet_spots.parquet",
+        cliffs="results/analyze/cliffs.parquet",
+        variance="results/analyze/variance.parquet",
+        eta_summary="results/analyze/eta_summary.parquet",
+        knob_levels="results/analyze/knob_levels.parquet",
+        dynamic_range_figure=report(
+            "results/analyze/figures/dynamic_range.png",
+            caption="../report/dynamic_range.rst",
+            category="Phase 1",
+            subcategory="landscape",
+        ),
+        heatmap_rx_cores_figure="results/analyze/figures/heatmap_rx_cores.png",
+        heatmap_rings_figure="results/analyze/figures/heatmap_rings.png",
+        heatmap_aggregate_figure=report(
+            "results/analyze/figures/heatmap_aggregate.png",
+            caption="../report/heatmap_aggregate.rst",
+            category="Phase 1",
+            subcategory="landscape",
+        ),
+        penalty_figure="results/analyze/figures/penalty.png",
+        importance_figure=report(
+            "results/analyze/figures/importance.png",
+            caption="../report/importance.rst",
+            category="Phase 1",
+            subcategory="landscape",
+        ),
+        knob_effects_figure=report(
+            "results/analyze/figures/knob_effects.png",
+            caption="../report/knob_effects.rst",
+            category="Phase 1",
+            subcategory="landscape",
+        ),
+        p99_rx_figure="results/analyze/figures/p99_rx.png",
     log:
         "results/logs/analyze/analyze_landscape.log",
     script:
@@ -32,7 +72,12 @@ rule search_ndr:
         table="results/analyze/ndr.parquet",
         best="results/analyze/ndr_best.parquet",
         summary="results/analyze/ndr_summary.json",
-        figure="results/analyze/figures/ndr.png",
+        figure=report(
+            "results/analyze/figures/ndr.png",
+            caption="../report/ndr.rst",
+            category="Phase 1",
+            subcategory="landscape",
+        ),
     params:
         workloads=WORKLOADS,
     # Snakemake lowers this to --cores; a fixed number (not workflow.cores) also plans under SLURM.

@@ -1,6 +1,5 @@
 # Simple baselines (static best, rules, lookup table, linear) scored leave-workload-out, then the
 # gap analysis against the oracle and the go/no-go decision on whether ML is worth it.
-from dpdktune.stage_outputs import GAP_FIGURES, GAP_TABLES
 
 
 rule score_baselines:
@@ -31,8 +30,24 @@ checkpoint analyze_gap:
         validation=rules.validate_dataset.output.summary,
     output:
         decision="results/baselines/decision.json",
-        tables=expand("results/baselines/{name}.parquet", name=GAP_TABLES),
-        figures=expand("results/baselines/figures/{name}.png", name=GAP_FIGURES),
+        per_workload="results/baselines/per_workload.parquet",
+        comparison="results/baselines/comparison.parquet",
+        aggregates="results/baselines/aggregates.parquet",
+        significance="results/baselines/significance.parquet",
+        failure_modes="results/baselines/failure_modes.parquet",
+        objectives="results/baselines/objectives.parquet",
+        gap_figure=report(
+            "results/baselines/figures/gap.png",
+            caption="../report/gap.rst",
+            category="Phase 1",
+            subcategory="go/no-go",
+        ),
+        baselines_vs_oracle_figure=report(
+            "results/baselines/figures/baselines_vs_oracle.png",
+            caption="../report/baselines_vs_oracle.rst",
+            category="Phase 1",
+            subcategory="go/no-go",
+        ),
     log:
         "results/logs/baselines/analyze_gap.log",
     script:

@@ -2,6 +2,7 @@
 # config/schema.yaml (integers, finite numbers), then what a schema cannot see (names that
 # must exist, hardware limits). A bad value stops here with one line per problem, no traceback.
 import json
+import os
 import sys
 
 from dpdktune.config import ConfigError, check_config, training_split_problem, unmeasured_objective_problem
@@ -85,14 +86,39 @@ def _phase2_decision():
     return decision != "NO-GO", f"Phase 1 decided {decision}"
 
 
+def _phase3_in_report():
+    """`report.phase3`: auto adds Phase 3's section once it exists; always or never force it."""
+    mode = config["report"].get("phase3", "auto")
+    section = rules.evaluate_section.output.section
+    return mode == "always" or (mode == "auto" and os.path.exists(section))
+
+
 def report_sections(wildcards):
+    """The section-spec JSON files (see dpdktune/report/sections.py) rendered after the gap
+    analysis: Phase 2's, then Phase 3's. None joins when the go/no-go leaves Phase 2 out."""
     wanted, _ = _phase2_decision()
-    return REPORT_SECTIONS if wanted else []
+    if not wanted:
+        return []
+    sections = [rules.phase2_section.output.section]
+    if _phase3_in_report():
+        sections.append(rules.evaluate_section.output.section)
+    return sections
 
 
 def phase2_note():
     wanted, why = _phase2_decision()
     return {"included": wanted, "why": why}
+
+
+def rl_gpus(wildcards):
+    """1 when torch trains on CUDA (rl.device cuda, or auto where CUDA is present), else 0: the
+    `gpu` resource of a training job. Called per job, so torch loads only when RL jobs are planned."""
+    device = str(config["rl"].get("device", "auto"))
+    if device == "auto":
+        import torch
+
+        return int(torch.cuda.is_available())
+    return int(device.startswith("cuda"))
 
 
 def distill_tree_input(wildcards):

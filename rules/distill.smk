@@ -31,7 +31,12 @@ rule distill_tree:
         tree="results/distill/tree.json",
         rules="results/distill/rules.txt",
         top="results/distill/tree_top.txt",
-        figure="results/distill/tree_top.svg",
+        figure=report(
+            "results/distill/tree_top.svg",
+            caption="../report/tree_top.rst",
+            category="Phase 2",
+            subcategory="learned policy",
+        ),
         summary="results/distill/summary.json",
     params:
         deployed_dir=lambda wildcards, input: os.path.dirname(input.deployed[0]),
@@ -61,8 +66,18 @@ rule phase2_section:
         comparison="results/distill/phase2_comparison.parquet",
         latency="results/distill/phase2_latency.parquet",
         rules_table="results/distill/phase2_rules.parquet",
-        curves_figure="results/distill/figures/learning_curves.png",
-        depth_figure="results/distill/figures/fidelity_vs_depth.png",
+        curves_figure=report(
+            "results/distill/figures/learning_curves.png",
+            caption="../report/learning_curves.rst",
+            category="Phase 2",
+            subcategory="learned policy",
+        ),
+        depth_figure=report(
+            "results/distill/figures/fidelity_vs_depth.png",
+            caption="../report/fidelity_vs_depth.rst",
+            category="Phase 2",
+            subcategory="learned policy",
+        ),
     log:
         "results/logs/distill/phase2_section.log",
     script:
@@ -73,7 +88,3 @@ rule distill:
     input:
         rules.distill_tree.output,
         rules.phase2_section.output,
-
-
-# The report's Phase 2 section (the extension point read by rules/report.smk).
-REPORT_SECTIONS = globals().get("REPORT_SECTIONS", []) + [rules.phase2_section.output.section]

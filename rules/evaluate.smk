@@ -1,10 +1,7 @@
 # Phase 3 (`snakemake evaluation`): the two-tier runtime and its baselines over the same changing
 # traffic. The twin's cells are simulated once, then each group of runs is one job; the report's
 # Phase 3 section joins report.html once it exists (report.phase3: auto), or always / never.
-import os
-
 EVALUATE_GROUPS = ["static", "dynamic", "novel", "day", "ablations"]
-PHASE3_SECTION = "results/evaluate/phase3_section.json"
 
 
 rule evaluate_twin:
@@ -40,7 +37,7 @@ rule evaluate_section:
     input:
         groups=expand("results/evaluate/{group}.parquet", group=EVALUATE_GROUPS),
     output:
-        section=PHASE3_SECTION,
+        section="results/evaluate/phase3_section.json",
         static_table="results/evaluate/table_static.parquet",
         dynamic_table="results/evaluate/table_dynamic.parquet",
         novel_table="results/evaluate/table_novel.parquet",
@@ -49,10 +46,30 @@ rule evaluate_section:
         ablation_table="results/evaluate/table_ablations.parquet",
         overhead_table="results/evaluate/table_overhead.parquet",
         headline="results/evaluate/headline.json",
-        architecture_figure="results/evaluate/figures/architecture.png",
-        timeline_figure="results/evaluate/figures/adaptation_timeline.png",
-        regret_figure="results/evaluate/figures/regret.png",
-        overhead_figure="results/evaluate/figures/overhead.png",
+        architecture_figure=report(
+            "results/evaluate/figures/architecture.png",
+            caption="../report/architecture.rst",
+            category="Phase 3",
+            subcategory="runtime",
+        ),
+        timeline_figure=report(
+            "results/evaluate/figures/adaptation_timeline.png",
+            caption="../report/adaptation_timeline.rst",
+            category="Phase 3",
+            subcategory="runtime",
+        ),
+        regret_figure=report(
+            "results/evaluate/figures/regret.png",
+            caption="../report/regret.rst",
+            category="Phase 3",
+            subcategory="runtime",
+        ),
+        overhead_figure=report(
+            "results/evaluate/figures/overhead.png",
+            caption="../report/overhead.rst",
+            category="Phase 3",
+            subcategory="runtime",
+        ),
     log:
         "results/logs/evaluate/section.log",
     script:
@@ -62,8 +79,3 @@ rule evaluate_section:
 rule evaluation:
     input:
         rules.evaluate_section.output,
-
-
-_phase3 = config["report"].get("phase3", "auto")
-if _phase3 == "always" or (_phase3 == "auto" and os.path.exists(PHASE3_SECTION)):
-    REPORT_SECTIONS = globals().get("REPORT_SECTIONS", []) + [PHASE3_SECTION]

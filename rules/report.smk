@@ -1,9 +1,6 @@
 # The self-contained characterisation report with the go/no-go decision, at the repo root.
-# Extension point: a rule file included before this one may set REPORT_SECTIONS to a list of
-# section-spec JSON files (see dpdktune/report/sections.py), e.g. Phase 2's RL results;
-# each is rendered as an extra section after the gap analysis. Whether Phase 2 joins the report
-# follows the go/no-go (config `report.phase2`, see report_sections in common.smk).
-REPORT_SECTIONS = globals().get("REPORT_SECTIONS", [])
+# Phase 2 and Phase 3 join it as extra sections after the gap analysis; which ones follows the
+# go/no-go and config `report.phase2` / `report.phase3` (see report_sections in common.smk).
 
 
 rule report:
@@ -16,15 +13,13 @@ rule report:
         issues=rules.validate_dataset.output.issues,
         groups=rules.validate_dataset.output.groups,
         analysis=rules.analyze_landscape.output.summary,
-        analysis_tables=rules.analyze_landscape.output.tables,
-        analysis_figures=rules.analyze_landscape.output.figures,
+        analysis_outputs=rules.analyze_landscape.output,
         models=rules.score_baselines.output.models,
         ndr=rules.search_ndr.output.summary,
         ndr_best=rules.search_ndr.output.best,
         ndr_figure=rules.search_ndr.output.figure,
         decision=rules.analyze_gap.output.decision,
-        gap_tables=rules.analyze_gap.output.tables,
-        gap_figures=rules.analyze_gap.output.figures,
+        gap_outputs=rules.analyze_gap.output,
         sections=report_sections,
     output:
         html="report.html",

@@ -1,9 +1,6 @@
 # Phase 2 RL: the offline dataset; per algorithm, the deployed model (every workload, all that
 # fastpath.so needs) and the evaluation (leave-workload-out splits x training seeds, for the report),
-# then the combined tables. torch uses rl.threads threads; a CUDA device takes one `gpu` resource.
-import os
-
-RL_GPUS = 1 if str(config["rl"].get("device", "auto")).startswith("cuda") else 0
+# then the combined tables. torch uses the job's threads (rl.threads); a CUDA device takes one `gpu` resource.
 
 
 rule build_rl_dataset:
@@ -35,7 +32,7 @@ rule train_rl_deployed:
     threads: config["rl"]["threads"]
     resources:
         mem_mb=2000,
-        gpu=RL_GPUS,
+        gpu=rl_gpus,
     retries: 1
     script:
         "../workflow/scripts/rl_train_deployed.py"
@@ -57,7 +54,7 @@ rule train_rl:
     threads: config["rl"]["threads"]
     resources:
         mem_mb=2000,
-        gpu=RL_GPUS,
+        gpu=rl_gpus,
     retries: 1
     script:
         "../workflow/scripts/rl_train.py"

@@ -14,10 +14,10 @@ def stage_outputs(campaign, tmp_path_factory):
     import pandas as pd
     import pyarrow as pa
 
-    from dpdktune.analysis.analyze import run as analyze
+    from dpdktune.analysis.analyze import output_paths, run as analyze
     from dpdktune.metrics.parquet import write_frame
     from dpdktune.atomic import write_json
-    from dpdktune.baselines.run import run_baselines, run_gap
+    from dpdktune.baselines.run import baseline_paths, gap_paths, run_baselines, run_gap
     from dpdktune.metrics.parquet import read_provenance, write_table
     from dpdktune.metrics.schema import EXPERIMENT_SCHEMA
     from dpdktune.report.build import ReportInputs
@@ -35,7 +35,7 @@ def stage_outputs(campaign, tmp_path_factory):
     write_frame(issues, root / "validate" / "issues.parquet", prov)
     write_frame(groups, root / "validate" / "groups.parquet", prov)
     write_json(summary, root / "validate" / "summary.json")
-    analyze(records, config, root / "analyze", prov)
+    analyze(records, config, output_paths(root / "analyze"), prov)
     from dpdktune import ndr
 
     table, ndr_summary = ndr.run(config, config["workloads"][:2], 1)
@@ -43,9 +43,9 @@ def stage_outputs(campaign, tmp_path_factory):
     write_frame(ndr.best_by_cores(table), root / "analyze" / "ndr_best.parquet", prov)
     ndr.ndr_figure(ndr.best_by_cores(table), root / "analyze" / "figures" / "ndr.png", ndr_summary)
     write_json(ndr_summary, root / "analyze" / "ndr_summary.json")
-    run_baselines(records, config, root / "baselines", prov)
+    run_baselines(records, config, baseline_paths(root / "baselines"), prov)
     run_gap(pd.read_parquet(root / "baselines" / "scores.parquet"), pd.read_parquet(root / "baselines" / "fingerprints.parquet"),
-            config, summary["passed"], root / "baselines", prov)
+            config, summary["passed"], gap_paths(root / "baselines"), prov)
     return config, ReportInputs(dataset, manifest, root / "validate", root / "analyze", root / "baselines")
 
 

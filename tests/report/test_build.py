@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from dpdktune.report.build import data_source, validation_badge, write_report
-from dpdktune.stage_outputs import ANALYSIS_FIGURES, GAP_FIGURES
+from dpdktune.analysis.analyze import FIGURES as ANALYSIS_FIGURES
+from dpdktune.baselines.run import GAP_FIGURES
 
 N_FIGURES = len(ANALYSIS_FIGURES) + len(GAP_FIGURES) + 1  # + the NDR/PDR figure
 

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from dpdktune.stage_outputs import ANALYSIS_FIGURES, GAP_FIGURES
+from dpdktune.analysis.analyze import FIGURES as ANALYSIS_FIGURES
+from dpdktune.baselines.run import GAP_FIGURES
 
 # tests/conftest.py's helper (this directory's own conftest.py shadows the module name)
 _spec = importlib.util.spec_from_file_location("_tests_conftest", Path(__file__).parents[1] / "conftest.py")

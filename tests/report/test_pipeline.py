@@ -56,3 +56,38 @@ def test_phase1_rules_gate_and_rerun(tmp_path):
     again = pd.read_parquet(work / "results/validate/rerun_records.parquet")
     issues = pd.read_parquet(work / "results/validate/issues.parquet")
     assert sorted(again.run_id) == sorted(issues[issues.check == "failed"].run_id)
+
+
+#: The Phase 1 figures marked with report() in the rules, and their captions in report/.
+REPORTED = {
+    "results/analyze/figures/dynamic_range.png": "dynamic_range",
+    "results/analyze/figures/heatmap_aggregate.png": "heatmap_aggregate",
+    "results/analyze/figures/importance.png": "importance",
+    "results/analyze/figures/knob_effects.png": "knob_effects",
+    "results/analyze/figures/ndr.png": "ndr",
+    "results/baselines/figures/gap.png": "gap",
+    "results/baselines/figures/baselines_vs_oracle.png": "baselines_vs_oracle",
+}
+
+
+@pytest.mark.slow
+def test_snakemake_report_embeds_the_key_figures_with_their_captions(tmp_path):
+    import base64
+
+    from snakemake_helpers import REPO
+
+    work = workdir(tmp_path, TINY | {"report": {"phase2": "never"}})
+    built = run_snakemake(work, "--cores", "2", "report.html")
+    assert built.returncode == 0, built.stderr[-3000:]
+    made = run_snakemake(work, "--cores", "1", "--report", "snakemake-report.html", "report.html")
+    assert made.returncode == 0 and "WARNING" not in made.stderr, made.stderr[-3000:]
+    html = (work / "snakemake-report.html").read_text()
+    assert (work / "report.html").exists()
+    decoder = json.JSONDecoder()
+    for path, caption in REPORTED.items():
+        key = f'"{path}": '
+        assert key in html, path
+        entry, _ = decoder.raw_decode(html, html.index(key) + len(key))
+        assert base64.b64decode(entry["data_uri"].split("base64,", 1)[1]) == (work / path).read_bytes(), path
+        first_words = " ".join((REPO / "report" / f"{caption}.rst").read_text().split()[:6])
+        assert first_words in " ".join(entry["caption"].split()), (path, entry["caption"])

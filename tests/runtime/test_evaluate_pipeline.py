@@ -45,6 +45,13 @@ def test_snakemake_evaluation_writes_the_phase3_section(tmp_path, monkeypatch):
     assert len(loaded["tables"]) == 7 and all(f["uri"].startswith("data:image/png") for f in loaded["figures"])
     again = run_snakemake(work, "--cores", "2", "evaluation", "-n")
     assert "Nothing to be done" in again.stdout + again.stderr
+    # Snakemake's own report carries the four figures, each with its caption from report/
+    made = run_snakemake(work, "--cores", "1", "--report", "snakemake-report.html", "evaluation")
+    assert made.returncode == 0, made.stderr[-3000:]
+    html = (work / "snakemake-report.html").read_text()
+    for name in ("architecture", "adaptation_timeline", "regret", "overhead"):
+        assert f'"results/evaluate/figures/{name}.png": {{' in html, name
+    assert "Cumulative regret over the simulated day: the oracle" in html
 
 
 @pytest.mark.slow

@@ -165,12 +165,12 @@ def ndr_figure(best: pd.DataFrame, path, summary: dict[str, Any]) -> None:
     from plotnine import (aes, annotate, facet_wrap, geom_line, geom_point, ggplot, labs, scale_color_manual,
                           scale_x_continuous, scale_y_continuous, theme_void)
 
-    from dpdktune.analysis.figures import PALETTE, _facet_rows, _save, readable
+    from dpdktune.analysis.figures import PALETTE, _facet_rows, readable, save_figure
 
     if best.empty:
         plot = ggplot() + annotate("text", x=0, y=0, label=summary.get("reason") or "no NDR/PDR searches", size=12) \
             + theme_void()
-        _save(plot, path, 10, 1.2)
+        save_figure(plot, path, 10, 1.2)
         return
     cores = sorted(best.cores.unique())
     plot = (
@@ -184,4 +184,4 @@ def ndr_figure(best: pd.DataFrame, path, summary: dict[str, Any]) -> None:
         + labs(x="cores (log scale)", y="rate / line rate (best rings)", color="", shape="")
         + readable(11)
     )
-    _save(plot, path, 14, 2.5 * _facet_rows(best.workload.nunique()) + 0.9)
+    save_figure(plot, path, 14, 2.5 * _facet_rows(best.workload.nunique()) + 0.9)

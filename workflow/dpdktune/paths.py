@@ -42,7 +42,7 @@ PROJECT_GLOBS = (
     "Snakefile", "rules/*.smk", "workflow/scripts/*.py",
     "config/*.yaml", "config/hardware/*.yaml",
     "csrc/*.c", "csrc/*.h", "csrc/templates/*.j2", "csrc/*/*.c", "csrc/*/*.h", "csrc/*/*.sh", "csrc/*/Makefile",
-    "envs/*.yaml", "profiles/*/*.yaml",
+    "envs/*.yaml", "profiles/*/*.yaml", "report/*.rst",
 )
 
 

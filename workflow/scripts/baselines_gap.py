@@ -11,4 +11,4 @@ from dpdktune.metrics.parquet import read_provenance
 with rule_logging(snakemake.log[0]):
     passed = json.loads(Path(snakemake.input.validation).read_text())["passed"]
     run_gap(pd.read_parquet(snakemake.input.scores), pd.read_parquet(snakemake.input.fingerprints), snakemake.config,
-            passed, Path(snakemake.output.decision).parent, read_provenance(snakemake.input.scores))
+            passed, dict(snakemake.output.items()), read_provenance(snakemake.input.scores))

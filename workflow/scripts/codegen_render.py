@@ -1,7 +1,5 @@
-"""Rule render_fastpath: tree.json -> results/codegen/fastpath_tree.c + tree.fpt (for fp_load)."""
-from pathlib import Path
-
-from dpdktune.codegen.build import generate
+"""Rule render_fastpath: tree.json -> the generated C and tree.fpt (for fp_load)."""
+from dpdktune.codegen.build import render_files
 from dpdktune.treefile import read_tree_json
 from dpdktune.logs import rule_logging
 from dpdktune.baselines.gap import phase1_note
@@ -10,8 +8,6 @@ with rule_logging(snakemake.log[0]) as log:
     phase1, go = phase1_note(snakemake.input.decision)
     if not go:
         log.warning("building the fast path although %s", phase1)
-    files = generate(read_tree_json(snakemake.input.tree), Path(snakemake.output.source).parent,
-                     walk=snakemake.params.walk, phase1=phase1)
-    if (str(files["source"]), str(files["fpt"])) != (snakemake.output.source, snakemake.output.fpt):
-        raise RuntimeError(f"codegen wrote {files}, rule expects {snakemake.output}")
+    files = render_files(read_tree_json(snakemake.input.tree), snakemake.output.source, snakemake.output.fpt,
+                         walk=snakemake.params.walk, phase1=phase1)
     log.info("rendered %s and %s", files["source"], files["fpt"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -13,13 +14,25 @@ from dpdktune.metrics.parquet import write_frame
 from dpdktune.atomic import write_json
 from dpdktune.fingerprint import default_knobs, fingerprints
 from dpdktune.objective import objective_values, slo
-from dpdktune.stage_outputs import ANALYSIS_FIGURES, ANALYSIS_TABLES
 
 log = logging.getLogger("dpdktune.analysis")
 
-#: Tables written as <name>.parquet, and figures written as figures/<name>.png.
-TABLES = ANALYSIS_TABLES
-FIGURES = ANALYSIS_FIGURES
+#: The tables and figures `run` writes; rule analyze_landscape declares each one as an output named
+#: <name> (a table) or <name>_figure (a figure).
+TABLES = (
+    "performance", "dynamic_range", "top_configs", "penalty", "clusters", "correlations",
+    "importance", "knob_effects", "patterns", "anova", "sweet_spots", "cliffs", "variance", "eta_summary",
+    "knob_levels",
+)
+FIGURES = ("dynamic_range", "heatmap_rx_cores", "heatmap_rings", "heatmap_aggregate", "penalty", "importance",
+           "knob_effects", "p99_rx")
+
+
+def output_paths(out_dir: str | Path) -> dict[str, Path]:
+    """The outputs `run` writes, laid out under `out_dir` as under results/analyze/."""
+    out = Path(out_dir)
+    return {"summary": out / "summary.json", **{name: out / f"{name}.parquet" for name in TABLES},
+            **{f"{name}_figure": out / "figures" / f"{name}.png" for name in FIGURES}}
 
 DEFAULTS = {"high_sensitivity": 2.0, "low_sensitivity": 1.3, "top_k": 3, "clusters": 3,
             "sweet_spot_margin": 0.05, "cliff_drop": 0.3, "min_effect": 0.1, "pattern_split": 1 / 3}
@@ -82,11 +95,11 @@ def analyze(records: pd.DataFrame, config: dict[str, Any]) -> tuple[dict[str, pd
     return tables, summary
 
 
-def render_figures(tables: dict[str, pd.DataFrame], config: dict[str, Any], out_dir: str | Path,
+def render_figures(tables: dict[str, pd.DataFrame], config: dict[str, Any], outputs: Mapping[str, str | Path],
                    records: pd.DataFrame) -> dict[str, Path]:
+    """Each figure to `outputs["<name>_figure"]`."""
     opts, objective = options(config), config["objective"]
-    out = Path(out_dir)
-    paths = {name: out / f"{name}.png" for name in FIGURES}
+    paths = {name: Path(outputs[f"{name}_figure"]) for name in FIGURES}
     perf = tables["performance"]
     figures.dynamic_range_bars(tables["dynamic_range"], paths["dynamic_range"], opts["high_sensitivity"], opts["low_sensitivity"])
     figures.heatmaps(perf, "cores", paths["heatmap_rx_cores"], objective)
@@ -99,14 +112,15 @@ def render_figures(tables: dict[str, pd.DataFrame], config: dict[str, Any], out_
     return paths
 
 
-def run(records: pd.DataFrame, config: dict[str, Any], out_dir: str | Path, provenance: dict[str, str]) -> dict[str, Any]:
-    """The `analyze` rule: tables, figures and summary.json under `out_dir`."""
-    out = Path(out_dir)
+def run(records: pd.DataFrame, config: dict[str, Any], outputs: Mapping[str, str | Path],
+        provenance: dict[str, str]) -> dict[str, Any]:
+    """The `analyze` rule: each table, figure and the summary to its path in `outputs` (names as in
+    `output_paths`)."""
     tables, summary = analyze(records, config)
     for name, frame in tables.items():
-        write_frame(frame, out / f"{name}.parquet", provenance)
-    render_figures(tables, config, out / "figures", records)
-    write_json(summary, out / "summary.json")
+        write_frame(frame, outputs[name], provenance)
+    render_figures(tables, config, outputs, records)
+    write_json(summary, outputs["summary"])
     log.info("analysed %d workloads x %d configs: %d patterns, %d cliffs", summary["workloads"],
              summary["configs"], summary["patterns_found"], summary["interactions"]["cliffs"])
     return summary

@@ -1,4 +1,5 @@
-"""The landscape figures (plotnine), saved as PNG files that the report embeds."""
+"""The landscape figures (plotnine), saved as PNG files that the report embeds, and the one save
+helper every stage's figures use."""
 
 from __future__ import annotations
 
@@ -22,10 +23,12 @@ def readable(base_size: float = 13):
     return theme_minimal(base_size=base_size) + theme(strip_text=element_text(size=base_size, weight="bold"))
 
 
-def _save(plot, path: str | Path, width: float, height: float) -> None:
+def save_figure(plot, path: str | Path, width: float, height: float, dpi: int = DPI) -> Path:
+    """Save a plotnine plot to `path` (format from its suffix) atomically; sizes in inches."""
     with replacing(path) as tmp, warnings.catch_warnings():
         warnings.simplefilter("ignore")  # plotnine's "saving N x M in image" chatter
-        plot.save(tmp, width=width, height=height, dpi=DPI, verbose=False)
+        plot.save(tmp, width=width, height=height, dpi=dpi, verbose=False)
+    return Path(path)
 
 
 def _facet_rows(n: int, cols: int = 5) -> int:
@@ -50,7 +53,7 @@ def heatmaps(perf: pd.DataFrame, y: str, path: str | Path, objective: str) -> No
         + readable(11)
         + theme(axis_text_x=element_text(rotation=90))
     )
-    _save(plot, path, 14, 2.6 * _facet_rows(n) + 0.8)
+    save_figure(plot, path, 14, 2.6 * _facet_rows(n) + 0.8)
 
 
 def ring_heatmaps(perf: pd.DataFrame, path: str | Path, objective: str) -> None:
@@ -75,7 +78,7 @@ def ring_heatmaps(perf: pd.DataFrame, path: str | Path, objective: str) -> None:
         + readable(11)
         + theme(axis_text_x=element_text(rotation=90), strip_text_y=element_text(rotation=0))
     )
-    _save(plot, path, 14, 1.5 * n + 1.2)
+    save_figure(plot, path, 14, 1.5 * n + 1.2)
 
 
 def knob_effects_plot(cells: pd.DataFrame, path: str | Path, objective: str) -> None:
@@ -104,7 +107,7 @@ def knob_effects_plot(cells: pd.DataFrame, path: str | Path, objective: str) -> 
         + labs(x="knob level", y=f"{objective} / workload best\n(other knobs at their best)")
         + readable()
     )
-    _save(plot, path, 14, 4.2)
+    save_figure(plot, path, 14, 4.2)
 
 
 def p99_by_rx(records: pd.DataFrame, path: str | Path, slo_us: float) -> None:
@@ -133,7 +136,7 @@ def p99_by_rx(records: pd.DataFrame, path: str | Path, slo_us: float) -> None:
         + labs(x="rx_desc (log scale)", y="p99 latency (µs, log scale)", color="cores")
         + readable(11)
     )
-    _save(plot, path, 14, 2.6 * _facet_rows(n) + 0.9)
+    save_figure(plot, path, 14, 2.6 * _facet_rows(n) + 0.9)
 
 
 def aggregate_heatmap(perf: pd.DataFrame, path: str | Path, objective: str) -> None:
@@ -159,7 +162,7 @@ def aggregate_heatmap(perf: pd.DataFrame, path: str | Path, objective: str) -> N
         + labs(x="rx_desc", y="cores | tx_desc", fill=f"mean {objective}\n/ workload best")
         + readable()
     )
-    _save(plot, path, 12, 4.2)
+    save_figure(plot, path, 12, 4.2)
 
 
 def dynamic_range_bars(ranges: pd.DataFrame, path: str | Path, high: float, low: float) -> None:
@@ -179,7 +182,7 @@ def dynamic_range_bars(ranges: pd.DataFrame, path: str | Path, high: float, low:
         + labs(x="", y="dynamic range (best / worst config)")
         + readable()
     )
-    _save(plot, path, 10, 0.32 * len(data) + 1.4)
+    save_figure(plot, path, 10, 0.32 * len(data) + 1.4)
 
 
 def penalty_heatmap(penalty: pd.DataFrame, path: str | Path) -> None:
@@ -202,7 +205,7 @@ def penalty_heatmap(penalty: pd.DataFrame, path: str | Path) -> None:
         + theme(axis_text_x=element_text(rotation=60, ha="right"))
     )
     size = 0.42 * len(names) + 2.5
-    _save(plot, path, size + 2.0, size)
+    save_figure(plot, path, size + 2.0, size)
 
 
 def importance_bars(importance: pd.DataFrame, path: str | Path, top: int = 10) -> None:
@@ -222,4 +225,4 @@ def importance_bars(importance: pd.DataFrame, path: str | Path, top: int = 10) -
         + labs(x="", y="")
         + readable()
     )
-    _save(plot, path, 12, 0.38 * len(ranked) + 1.6)
+    save_figure(plot, path, 12, 0.38 * len(ranked) + 1.6)

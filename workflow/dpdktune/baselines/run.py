@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,23 @@ from dpdktune.objective import LABELS, objective_table, trial_table
 log = logging.getLogger("dpdktune.baselines")
 
 BASELINE_TABLES = ("scores", "fingerprints", "objective_table")
+#: The gap analysis's tables and figures; rule analyze_gap declares each one as an output named
+#: <name> (a table) or <name>_figure (a figure).
+GAP_TABLES = ("per_workload", "comparison", "aggregates", "significance", "failure_modes", "objectives")
+GAP_FIGURES = ("gap", "baselines_vs_oracle")
+
+
+def baseline_paths(out_dir: str | Path) -> dict[str, Path]:
+    """The outputs `run_baselines` writes, laid out under `out_dir` as under results/baselines/."""
+    out = Path(out_dir)
+    return {**{name: out / f"{name}.parquet" for name in BASELINE_TABLES}, "models": out / "models.json"}
+
+
+def gap_paths(out_dir: str | Path) -> dict[str, Path]:
+    """The outputs `run_gap` writes, laid out under `out_dir` as under results/baselines/."""
+    out = Path(out_dir)
+    return {"decision": out / "decision.json", **{name: out / f"{name}.parquet" for name in GAP_TABLES},
+            **{f"{name}_figure": out / "figures" / f"{name}.png" for name in GAP_FIGURES}}
 
 
 def decided_objectives(config: dict[str, Any]) -> list[str]:
@@ -29,10 +47,10 @@ def decided_objectives(config: dict[str, Any]) -> list[str]:
     return [head] + [o for o in (config["decision"].get("objectives") or []) if o != head]
 
 
-def run_baselines(records: pd.DataFrame, config: dict[str, Any], out_dir: str | Path, provenance: dict[str, str]) -> None:
-    """scores.parquet (every test decision, per objective), the fingerprints and objective
-    tables it used, models.json (fitted for the headline objective)."""
-    out = Path(out_dir)
+def run_baselines(records: pd.DataFrame, config: dict[str, Any], outputs: Mapping[str, str | Path],
+                  provenance: dict[str, str]) -> None:
+    """Each to its path in `outputs` (names as in `baseline_paths`): scores (every test decision, per
+    objective), the fingerprints and objective tables it used, models (fitted for the headline objective)."""
     X = fingerprints(records, config)
     names = sorted(set(X.index.get_level_values("workload")))
     scores, longs = [], []
@@ -45,10 +63,10 @@ def run_baselines(records: pd.DataFrame, config: dict[str, Any], out_dir: str | 
             models = describe_models(X, table, config)
             models["oracle_selection"] = oracle_selection(trials)
     scores = pd.concat(scores, ignore_index=True)
-    write_frame(scores, out / "scores.parquet", provenance)
-    write_frame(X, out / "fingerprints.parquet", provenance)
-    write_frame(pd.concat(longs, ignore_index=True), out / "objective_table.parquet", provenance)
-    write_json(models, out / "models.json")
+    write_frame(scores, outputs["scores"], provenance)
+    write_frame(X, outputs["fingerprints"], provenance)
+    write_frame(pd.concat(longs, ignore_index=True), outputs["objective_table"], provenance)
+    write_json(models, outputs["models"])
     log.info("scored %d baselines for %d objectives on %d decisions", scores.policy.nunique(),
              scores.objective.nunique(), len(scores))
 
@@ -80,12 +98,12 @@ def describe_models(X: pd.DataFrame, table: pd.DataFrame, config: dict[str, Any]
 
 def run_gap(
     scores: pd.DataFrame, fingerprint_frame: pd.DataFrame, config: dict[str, Any], validation_passed: bool,
-    out_dir: str | Path, provenance: dict[str, str],
+    outputs: Mapping[str, str | Path], provenance: dict[str, str],
 ) -> dict[str, Any]:
     """Per objective: aggregates and a decision; for the headline objective also the comparison,
-    significance, failure modes and figures. decision.json keeps `decision` for the headline."""
+    significance, failure modes and figures. The decision keeps `decision` for the headline. Each
+    goes to its path in `outputs` (names as in `gap_paths`)."""
     opts = config.get("baselines") or {}
-    out = Path(out_dir)
     seed = int(config["seed"])
     n_boot = int(opts.get("bootstrap", 2000))
     if "objective" not in scores:
@@ -112,7 +130,7 @@ def run_gap(
         "objectives": pd.DataFrame(rows),
     }
     for name, frame in tables.items():
-        write_frame(frame, out / f"{name}.parquet", provenance)
+        write_frame(frame, outputs[name], provenance)
     decision = gap.decide(head_aggs, config["decision"], validation_passed)
     splits = splits_for(config, sorted(traits.index))
     decision.update({
@@ -124,9 +142,9 @@ def run_gap(
         "significant_pairs_holm": int(tables["significance"].significant.sum()),
         "untested_workloads": sorted(set(traits.index) - set(head_wl.workload)),
     })
-    write_json(decision, out / "decision.json")
-    gap_figure(head_wl, out / "figures" / "gap.png")
-    oracle_bars(head_aggs, out / "figures" / "baselines_vs_oracle.png", headline)
+    write_json(decision, outputs["decision"])
+    gap_figure(head_wl, Path(outputs["gap_figure"]))
+    oracle_bars(head_aggs, Path(outputs["baselines_vs_oracle_figure"]), headline)
     log.info("decision %s for %s: opportunity %.1f%% (best baseline %s)", decision["decision"], headline,
              100 * decision["opportunity"], decision["best_baseline"])
     return decision
@@ -135,7 +153,7 @@ def run_gap(
 def gap_figure(per_wl: pd.DataFrame, path: Path) -> None:
     from plotnine import aes, coord_flip, geom_point, ggplot, labs, scale_color_manual, scale_y_continuous
 
-    from dpdktune.analysis.figures import PALETTE, _save, readable
+    from dpdktune.analysis.figures import PALETTE, readable, save_figure
 
     data = per_wl[per_wl.policy != "Oracle"].copy()
     order = data.groupby("workload").gap.mean().sort_values().index
@@ -150,14 +168,14 @@ def gap_figure(per_wl: pd.DataFrame, path: Path) -> None:
         + labs(x="", y="gap vs oracle (held-out workloads)", color="baseline", shape="baseline")
         + readable()
     )
-    _save(plot, path, 9, 0.28 * data.workload.nunique() + 1.5)
+    save_figure(plot, path, 9, 0.28 * data.workload.nunique() + 1.5)
 
 
 def oracle_bars(aggs: pd.DataFrame, path: Path, objective: str) -> None:
     """Each baseline's mean share of the oracle (1 - mean gap) with its 95 % bootstrap CI."""
     from plotnine import aes, coord_flip, geom_col, geom_errorbar, geom_hline, ggplot, labs, scale_y_continuous
 
-    from dpdktune.analysis.figures import PALETTE, _save, readable
+    from dpdktune.analysis.figures import PALETTE, readable, save_figure
 
     data = aggs[aggs.policy != "Oracle"].assign(
         share=lambda f: 1 - f.mean_gap, low=lambda f: 1 - f.gap_ci_high, high=lambda f: 1 - f.gap_ci_low)
@@ -172,4 +190,4 @@ def oracle_bars(aggs: pd.DataFrame, path: Path, objective: str) -> None:
         + labs(x="", y=f"share of the oracle ({objective}), mean over held-out workloads; bars: 95 % CI")
         + readable()
     )
-    _save(plot, path, 10, 0.45 * len(data) + 1.4)
+    save_figure(plot, path, 10, 0.45 * len(data) + 1.4)

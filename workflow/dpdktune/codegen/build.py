@@ -69,12 +69,17 @@ def compile_c(
 
 
 def generate(table: dict[str, Any], out_dir: str | Path, *, walk: str = "auto", phase1: str = "") -> dict[str, Path]:
-    """Write fastpath_tree.c (compiled-in tree) and tree.fpt (the same tree for fp_load)."""
+    """Write fastpath_tree.c (compiled-in tree) and tree.fpt (the same tree for fp_load) under out_dir."""
     out_dir = Path(out_dir)
-    source = out_dir / "fastpath_tree.c"
+    return render_files(table, out_dir / "fastpath_tree.c", out_dir / "tree.fpt", walk=walk, phase1=phase1)
+
+
+def render_files(table: dict[str, Any], source: str | Path, fpt: str | Path, *, walk: str = "auto",
+                 phase1: str = "") -> dict[str, Path]:
+    """Write the compiled-in tree's C to `source` and the same tree for fp_load to `fpt`."""
+    source = Path(source)
     write_text(render_tree(table, walk=walk, phase1=phase1), source)
-    fpt = write_fpt(compile_table(table), out_dir / "tree.fpt")
-    return {"source": source, "fpt": fpt}
+    return {"source": source, "fpt": write_fpt(compile_table(table), Path(fpt))}
 
 
 def build_fastpath(

@@ -101,7 +101,7 @@ def curves_figure(curves: pd.DataFrame, path: str | Path) -> Path:
     on training and on held-out workloads."""
     from plotnine import aes, facet_wrap, geom_line, geom_point, ggplot, labs, scale_color_manual
 
-    from dpdktune.analysis.figures import PALETTE, _save as save, readable
+    from dpdktune.analysis.figures import PALETTE, readable, save_figure
 
     parts = []
     for column, title in (("train_final", "training workloads"), ("test_final", "held-out workloads (zero-shot)")):
@@ -119,7 +119,7 @@ def curves_figure(curves: pd.DataFrame, path: str | Path) -> Path:
         + labs(x="step (gradient steps offline, env steps online)", y="objective / oracle (closed loop)", color="")
         + readable()
     )
-    save(plot, path, 12, 4.2)
+    save_figure(plot, path, 12, 4.2)
     return Path(path)
 
 
@@ -127,7 +127,7 @@ def depth_figure(depth: pd.DataFrame, path: str | Path) -> Path:
     """Distillation: fidelity to the RL policy, and held-out objective / oracle, against max depth."""
     from plotnine import aes, facet_wrap, geom_line, geom_point, ggplot, labs, scale_color_manual
 
-    from dpdktune.analysis.figures import PALETTE, _save as save, readable
+    from dpdktune.analysis.figures import PALETTE, readable, save_figure
 
     parts = [depth.assign(value=depth.fidelity * 100, measure="fidelity to the RL policy (%)", kind="exact")]
     if "near_fidelity" in depth and depth.near_fidelity.notna().any():
@@ -145,7 +145,7 @@ def depth_figure(depth: pd.DataFrame, path: str | Path) -> Path:
         + labs(x="max depth", y="", color="", linetype="")
         + readable()
     )
-    save(plot, path, 12, 4.2)
+    save_figure(plot, path, 12, 4.2)
     return Path(path)
 
 

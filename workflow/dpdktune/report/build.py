@@ -108,7 +108,8 @@ def context(inputs: ReportInputs, config: dict[str, Any]) -> dict[str, Any]:
     oracle_col = "Oracle_gap"
     comparison_shown = comparison.drop(columns=[oracle_col]) if oracle_col in comparison else comparison
 
-    from dpdktune.stage_outputs import ANALYSIS_FIGURES, GAP_FIGURES
+    from dpdktune.analysis.analyze import FIGURES as ANALYSIS_FIGURES
+    from dpdktune.baselines.run import GAP_FIGURES
 
     fig_paths = {name: a / "figures" / f"{name}.png" for name in ANALYSIS_FIGURES}
     fig_paths |= {name: b / "figures" / f"{name}.png" for name in GAP_FIGURES}

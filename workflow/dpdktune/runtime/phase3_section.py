@@ -8,17 +8,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from dpdktune.analysis.figures import save_figure
 from dpdktune.atomic import replacing
 
+#: Resolution of Phase 3's figures (9 inches wide).
+DPI = 110
 OKABE_ITO = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000"]
-
-
-def _save(plot, path: str | Path, width: float = 9, height: float = 5) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with replacing(path) as tmp:
-        plot.save(str(tmp), format="png", width=width, height=height, dpi=110, verbose=False)
-    return path
 
 
 def policy_table(runs: pd.DataFrame, by: list[str]) -> pd.DataFrame:
@@ -68,7 +63,7 @@ def timeline_figure(day: dict[str, pd.DataFrame], path: str | Path, hours: float
             + p9.labs(x="simulated hour of the day", y="",
                       title="Adaptation timeline (middle of the day run; dashed: shifts)")
             + p9.theme_bw())
-    return _save(plot, path, height=7)
+    return save_figure(plot, path, 9, 7, dpi=DPI)
 
 
 def regret_figure(day: dict[str, pd.DataFrame], path: str | Path) -> Path:
@@ -86,7 +81,7 @@ def regret_figure(day: dict[str, pd.DataFrame], path: str | Path) -> Path:
             + p9.labs(x="simulated hour", y="cumulative regret (objective x intervals)",
                       title="Cumulative regret over the simulated day")
             + p9.theme_bw())
-    return _save(plot, path)
+    return save_figure(plot, path, 9, 5, dpi=DPI)
 
 
 def overhead_frame(day_runs: pd.DataFrame, interval_s: float) -> pd.DataFrame:
@@ -109,7 +104,7 @@ def overhead_figure(frame: pd.DataFrame, path: str | Path) -> Path:
             + p9.scale_y_log10()
             + p9.labs(x="", y="CPU share of one core (log scale)", title="Runtime overhead (simulated day)")
             + p9.theme_bw())
-    return _save(plot, path, height=3)
+    return save_figure(plot, path, 9, 3, dpi=DPI)
 
 
 def architecture_figure(path: str | Path) -> Path:
@@ -137,7 +132,7 @@ def architecture_figure(path: str | Path) -> Path:
             + p9.geom_text(arrows, p9.aes(x="(x + xend) / 2 + 0.15", y="(y + yend) / 2", label="label"), size=6,
                            ha="left", color="#D55E00")
             + p9.labs(title="Two-tier runtime") + p9.theme_void())
-    return _save(plot, path, height=4.5)
+    return save_figure(plot, path, 9, 4.5, dpi=DPI)
 
 
 def headline(day_runs: pd.DataFrame) -> dict[str, Any]:
