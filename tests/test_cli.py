@@ -55,7 +55,7 @@ def test_every_subcommand_has_a_summary_and_a_description():
     ("--window-ms", ["milliseconds", "default: 10.0"]),
     ("--sample-interval-ms", ["milliseconds", "default: 0.5"]),
     ("--noise-cv", ["coefficient of variation", "default: 0"]),
-    ("--hardware", ["default: xeon6140-cx5-100g"]),
+    ("--hardware", ["default: the --configfile's `hardware`, else xeon6140-cx5-100g"]),
 ])
 def test_sim_knob_flags_show_units_and_defaults(flag, needles):
     action = next(a for a in _subparsers()["sim"]._actions if flag in a.option_strings)
