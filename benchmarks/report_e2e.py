@@ -69,7 +69,7 @@ def main() -> None:
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="dpdktune-report-e2e-"))
-    for name in ("config", "profiles"):  # the Snakefile reads config/ relative to the working directory
+    for name in ("config", "profiles", "csrc"):  # the rules read these relative to the working directory
         (workdir / name).symlink_to(REPO / name)
     try:
         sweep = snakemake(workdir, args.cores, SWEEP, 1800)
