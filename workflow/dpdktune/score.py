@@ -208,19 +208,18 @@ def score(policy: str, dataset: str | Path | pd.DataFrame, config: dict[str, Any
         else:
             fallback = lambda X: fp.decide(X) == fp.safe_default  # noqa: E731
             fallback_kind = "returned the safe default (no matching tree.json to tell why)"
-        w, s, final, fallback_rate = _closed_loop(lambda X: to_grid[fp.decide(X)], land, decisions, fallback)
+        w, _, final, fallback_rate = _closed_loop(lambda X: to_grid[fp.decide(X)], land, decisions, fallback)
         kind = "fastpath.so (C, closed loop)"
     elif policy.startswith("rl:"):
         model, normalizer = _rl_model(policy[3:], campaign_dir, config)
         if len(normalizer.mean) != len(names):
             raise ValueError(f"--policy {policy}: the model reads {len(normalizer.mean)} features, the config's "
                              f"feature set has {len(names)} (check the `features` key)")
-        w, s, final, fallback_rate = _closed_loop(lambda X: model.predict(normalizer.transform(X)), land, decisions,
+        w, _, final, fallback_rate = _closed_loop(lambda X: model.predict(normalizer.transform(X)), land, decisions,
                                                   None)
         kind = "RL (closed loop)"
     elif policy in ("oracle", "default") or policy in BASELINE_NAMES:
         w = np.repeat(np.arange(n_w), n_s)
-        s = np.tile(np.arange(n_s), n_w)
         fallback_rate = 0.0
         if policy == "oracle":
             final = np.argmax(mean, axis=1)[w]
