@@ -48,10 +48,8 @@ def render(workdir: Path) -> tuple[float, str]:
     code = (
         "import json, sys; from pathlib import Path\n"
         "from dpdktune.config import load_config\n"
-        "from dpdktune.report.build import ReportInputs, write_report\n"
-        "R = Path('results')\n"
-        "d = write_report(ReportInputs(R/'characterize/dataset.parquet', R/'characterize/manifest.json', "
-        "R/'validate', R/'analyze', R/'baselines'), load_config(), 'report.html')\n"
+        "from dpdktune.report.build import ReportInputs, files_under, write_report\n"
+        "d = write_report(ReportInputs(files_under('results')), load_config(), 'report.html')\n"
         "print(d['decision'])\n"
     )
     start = time.perf_counter()

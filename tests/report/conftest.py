@@ -20,7 +20,7 @@ def stage_outputs(campaign, tmp_path_factory):
     from dpdktune.baselines.run import baseline_paths, gap_paths, run_baselines, run_gap
     from dpdktune.metrics.parquet import read_provenance, write_table
     from dpdktune.metrics.schema import EXPERIMENT_SCHEMA
-    from dpdktune.report.build import ReportInputs
+    from dpdktune.report.build import ReportInputs, files_under
     from dpdktune.validation.validate import validate
 
     config, records = campaign
@@ -46,7 +46,7 @@ def stage_outputs(campaign, tmp_path_factory):
     run_baselines(records, config, baseline_paths(root / "baselines"), prov)
     run_gap(pd.read_parquet(root / "baselines" / "scores.parquet"), pd.read_parquet(root / "baselines" / "fingerprints.parquet"),
             config, summary["passed"], gap_paths(root / "baselines"), prov)
-    return config, ReportInputs(dataset, manifest, root / "validate", root / "analyze", root / "baselines")
+    return config, ReportInputs(files_under(root))
 
 
 @pytest.fixture(scope="session")

@@ -77,7 +77,7 @@ def _check(page, tmp_path, window: str = "1280,2000") -> dict:
 
 def test_report_loads_cleanly_in_chromium(report_html, stage_outputs, tmp_path):
     result = _check(report_html, tmp_path)
-    decision = json.loads((stage_outputs[1].baselines_dir / "decision.json").read_text())["decision"]
+    decision = json.loads(stage_outputs[1].files["decision"].read_text())["decision"]
     assert result["errors"] == []
     n = len(ANALYSIS_FIGURES) + len(GAP_FIGURES) + 1  # + the NDR/PDR figure
     assert result["images"] == n and result["decoded"] == n
@@ -111,7 +111,7 @@ def test_summary_fits_one_screen_and_figures_stay_readable_at_1400px(report_html
     assert result["errors"] == []
     assert result["summary_bottom"] is not None and result["summary_bottom"] <= 1000
     assert result["min_scale"] >= 0.75
-    summary = json.loads((stage_outputs[1].validate_dir / "summary.json").read_text())
+    summary = json.loads(stage_outputs[1].files["validation"].read_text())
     want = "passed" if summary["passed"] and not summary["warnings"] else None
     assert result["badge"] == want or f"{summary['warnings']} warnings" in result["badge"]
     shot = tmp_path / "top.png"

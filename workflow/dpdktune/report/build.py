@@ -1,4 +1,4 @@
-"""Fill the report template from the stage outputs under results/ and write report.html."""
+"""Fill the report template from the stage outputs named by the report rule and write report.html."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import jinja2
 import pandas as pd
@@ -24,18 +24,64 @@ log = logging.getLogger("dpdktune.report")
 TEMPLATE = "template.html.j2"
 
 
+#: The tables the report reads from each stage, by the stage rule's output names.
+VALIDATE_FILES = ("issues", "groups")
+ANALYZE_TABLES = ("dynamic_range", "top_configs", "clusters", "importance", "patterns", "anova", "sweet_spots",
+                  "cliffs", "eta_summary")
+GAP_TABLES = ("comparison", "aggregates", "significance", "failure_modes", "objectives")
+#: The NDR/PDR search's files: all three or none (then the report says the search did not run).
+NDR_FILES = ("ndr", "ndr_best", "ndr_figure")
+
+
+def required_files() -> tuple[str, ...]:
+    """The names of the files every report reads: the report rule's named inputs, less `sections`
+    and the optional NDR files. Figures are `<name>_figure`, as their stages name them."""
+    from dpdktune.analysis.analyze import FIGURES as ANALYSIS_FIGURES
+    from dpdktune.baselines.run import GAP_FIGURES
+
+    return ("dataset", "manifest", "validation", *VALIDATE_FILES, "analysis", *ANALYZE_TABLES,
+            "decision", "models", *GAP_TABLES, *(f"{n}_figure" for n in (*ANALYSIS_FIGURES, *GAP_FIGURES)))
+
+
+def files_under(results: str | Path) -> dict[str, Path]:
+    """The report's files where the stages write them under `results` (results/ in a pipeline run),
+    for callers outside Snakemake such as tests and benchmarks; the report rule names each file."""
+    from dpdktune.analysis.analyze import output_paths
+    from dpdktune.baselines.run import baseline_paths, gap_paths
+
+    root = Path(results)
+    analyze = output_paths(root / "analyze")
+    files = {
+        "dataset": root / "characterize" / "dataset.parquet", "manifest": root / "characterize" / "manifest.json",
+        "validation": root / "validate" / "summary.json",
+        **{name: root / "validate" / f"{name}.parquet" for name in VALIDATE_FILES},
+        **analyze, "analysis": analyze["summary"],
+        **baseline_paths(root / "baselines"), **gap_paths(root / "baselines"),
+        "ndr": root / "analyze" / "ndr_summary.json", "ndr_best": root / "analyze" / "ndr_best.parquet",
+        "ndr_figure": root / "analyze" / "figures" / "ndr.png",
+    }
+    return {name: files[name] for name in (*required_files(), *NDR_FILES)}
+
+
 @dataclass(frozen=True)
 class ReportInputs:
-    """Where each stage left its outputs (the report rule's inputs)."""
+    """Every file the report reads, by name (the report rule's named inputs; see `required_files`):
+    `validation`, `analysis` and `ndr` are those stages' summary JSON files."""
 
-    dataset: Path
-    manifest: Path
-    validate_dir: Path
-    analyze_dir: Path
-    baselines_dir: Path
+    files: Mapping[str, Path]
     sections: Sequence[Path] = field(default_factory=tuple)
     #: why the Phase 2 sections are (not) in the report, e.g. "Phase 1 decided NO-GO"
     phase2_note: str = ""
+
+    def __post_init__(self) -> None:
+        files = {name: Path(path) for name, path in self.files.items()}
+        missing = [n for n in required_files() if n not in files]
+        if missing:
+            raise ValueError(f"report inputs: missing {', '.join(missing)}")
+        ndr = [n for n in NDR_FILES if n in files]
+        if ndr and len(ndr) != len(NDR_FILES):
+            raise ValueError(f"report inputs: {', '.join(sorted(set(NDR_FILES) - set(ndr)))} missing beside {', '.join(ndr)}")
+        object.__setattr__(self, "files", files)
 
 
 # -- context ------------------------------------------------------------------------------
@@ -56,34 +102,33 @@ def _rel(path: Path) -> str:
 
 
 def context(inputs: ReportInputs, config: dict[str, Any]) -> dict[str, Any]:
-    v, a, b = Path(inputs.validate_dir), Path(inputs.analyze_dir), Path(inputs.baselines_dir)
-    src = {name: _rel(path) for name, path in {
-        "dataset": inputs.dataset, "manifest": inputs.manifest,
-        "validate_summary": v / "summary.json", "issues": v / "issues.parquet", "groups": v / "groups.parquet",
-        "analysis_summary": a / "summary.json", "decision": b / "decision.json", "models": b / "models.json",
+    f = inputs.files
+    src = {name: _rel(f[key]) for name, key in {
+        "dataset": "dataset", "manifest": "manifest", "validate_summary": "validation", "issues": "issues",
+        "groups": "groups", "analysis_summary": "analysis", "decision": "decision", "models": "models",
     }.items()}
-    provenance = dataset_provenance(inputs.dataset)
-    manifest = _json(inputs.manifest)
-    vsum = _json(v / "summary.json")
-    asum = _json(a / "summary.json")
-    decision = _json(b / "decision.json")
-    models = _json(b / "models.json")
+    provenance = dataset_provenance(f["dataset"])
+    manifest = _json(f["manifest"])
+    vsum = _json(f["validation"])
+    asum = _json(f["analysis"])
+    decision = _json(f["decision"])
+    models = _json(f["models"])
     objective = config["objective"]
 
-    issues = _read(v / "issues.parquet")
-    groups = _read(v / "groups.parquet")
-    ranges = _read(a / "dynamic_range.parquet")
-    top = _read(a / "top_configs.parquet")
-    clusters = _read(a / "clusters.parquet")
-    importance = _read(a / "importance.parquet")
-    pats = _read(a / "patterns.parquet")
-    anova = _read(a / "anova.parquet")
-    sweet = _read(a / "sweet_spots.parquet")
-    cliffs = _read(a / "cliffs.parquet")
-    comparison = _read(b / "comparison.parquet")
-    aggs = _read(b / "aggregates.parquet")
-    signif = _read(b / "significance.parquet")
-    failures = _read(b / "failure_modes.parquet")
+    issues = _read(f["issues"])
+    groups = _read(f["groups"])
+    ranges = _read(f["dynamic_range"])
+    top = _read(f["top_configs"])
+    clusters = _read(f["clusters"])
+    importance = _read(f["importance"])
+    pats = _read(f["patterns"])
+    anova = _read(f["anova"])
+    sweet = _read(f["sweet_spots"])
+    cliffs = _read(f["cliffs"])
+    comparison = _read(f["comparison"])
+    aggs = _read(f["aggregates"])
+    signif = _read(f["significance"])
+    failures = _read(f["failure_modes"])
 
     p3 = fixed(3)
     val_counts = pd.DataFrame([
@@ -111,15 +156,14 @@ def context(inputs: ReportInputs, config: dict[str, Any]) -> dict[str, Any]:
     from dpdktune.analysis.analyze import FIGURES as ANALYSIS_FIGURES
     from dpdktune.baselines.run import GAP_FIGURES
 
-    fig_paths = {name: a / "figures" / f"{name}.png" for name in ANALYSIS_FIGURES}
-    fig_paths |= {name: b / "figures" / f"{name}.png" for name in GAP_FIGURES}
+    fig_paths = {name: f[f"{name}_figure"] for name in (*ANALYSIS_FIGURES, *GAP_FIGURES)}
     figures = {name: embed_image(path) for name, path in fig_paths.items()}
     fig_src = {name: _rel(path) for name, path in fig_paths.items()}
-    objectives = _read(b / "objectives.parquet")
-    ndr = ndr_context(a)
+    objectives = _read(f["objectives"])
+    ndr = ndr_context(f)
     if ndr["figure"]:
-        figures["ndr"], fig_src["ndr"] = ndr["figure"], _rel(a / "figures" / "ndr.png")
-    eta = _read(a / "eta_summary.parquet")
+        figures["ndr"], fig_src["ndr"] = ndr["figure"], _rel(f["ndr_figure"])
+    eta = _read(f["eta_summary"])
 
     findings = key_findings(vsum, asum, decision, ranges, importance, pats, aggs, eta)
     return {
@@ -153,31 +197,31 @@ def context(inputs: ReportInputs, config: dict[str, Any]) -> dict[str, Any]:
             "failed": table(failed, src["issues"], max_rows=15),
             "outliers": table(outl.reindex(outl.detail.str.extract(r"([-+]?\d+\.?\d*)")[0].astype(float).abs().sort_values(ascending=False).index) if len(outl) else outl, src["issues"], {"value": p3}, max_rows=15),
             "noisy": table(noisy.loc[:, ["workload", "rx_desc", "tx_desc", "cores", "burst", "n_ok", "mean", "cv"]], src["groups"], {"cv": pct, "mean": p3}, max_rows=15),
-            "ranges": table(ranges, _rel(a / "dynamic_range.parquet"), {"ratio": fixed(2), "best": p3, "worst": p3, "mean": p3}),
-            "top": table(top_wide, _rel(a / "top_configs.parquet"), {"best": p3},
+            "ranges": table(ranges, _rel(f["dynamic_range"]), {"ratio": fixed(2), "best": p3, "worst": p3, "mean": p3}),
+            "top": table(top_wide, _rel(f["top_configs"]), {"best": p3},
                          {"cluster_by_config": "cluster (optimal config)", "cluster_by_fingerprint": "cluster (fingerprint)"}),
-            "importance": table(importance, _rel(a / "importance.parquet"), {"spearman": fixed(3), "mutual_info": fixed(3), "rank": fixed(0)}),
-            "patterns": table(pats.loc[:, ["statement", "workloads_support", "workloads_both", "support", "p_value", "strength"]] if len(pats) else pats, _rel(a / "patterns.parquet"),
+            "importance": table(importance, _rel(f["importance"]), {"spearman": fixed(3), "mutual_info": fixed(3), "rank": fixed(0)}),
+            "patterns": table(pats.loc[:, ["statement", "workloads_support", "workloads_both", "support", "p_value", "strength"]] if len(pats) else pats, _rel(f["patterns"]),
                               {"support": pct, "p_value": fixed(4), "strength": fixed(2)}, max_rows=10),
-            "interaction": table(inter_table, _rel(a / "anova.parquet"), {"F": fixed(2), "p_value": fixed(4), "eta_sq": fixed(3),
+            "interaction": table(inter_table, _rel(f["anova"]), {"F": fixed(2), "p_value": fixed(4), "eta_sq": fixed(3),
                                  "eta_sq cores": fixed(3), "eta_sq rx_desc": fixed(3)}, {"eta_sq": "eta_sq rx_desc:cores"}),
-            "sweet": table(sweet, _rel(a / "sweet_spots.parquet"), {"loss_at_min": pct, "loss_at_max": pct}, max_rows=20),
-            "cliffs": table(cliffs, _rel(a / "cliffs.parquet"), {"change": pct}, max_rows=12),
+            "sweet": table(sweet, _rel(f["sweet_spots"]), {"loss_at_min": pct, "loss_at_max": pct}, max_rows=20),
+            "cliffs": table(cliffs, _rel(f["cliffs"]), {"change": pct}, max_rows=12),
             "objectives": table(objectives.loc[:, ["objective", "label", "opportunity", "ci_low", "ci_high",
-                                                   "best_baseline", "decision"]], _rel(b / "objectives.parquet"),
+                                                   "best_baseline", "decision"]], _rel(f["objectives"]),
                                 {"opportunity": pct, "ci_low": pct, "ci_high": pct},
                                 {"label": "what it measures", "ci_low": "95 % CI low", "ci_high": "95 % CI high",
                                  "best_baseline": "best baseline"}),
-            "eta": table(eta, _rel(a / "eta_summary.parquet"), {"median": fixed(3), "min": fixed(3), "max": fixed(3)},
+            "eta": table(eta, _rel(f["eta_summary"]), {"median": fixed(3), "min": fixed(3), "max": fixed(3)},
                          {"median": "median eta² over workloads", "min": "min", "max": "max"}),
-            "aggregates": table(aggs, _rel(b / "aggregates.parquet"), {
+            "aggregates": table(aggs, _rel(f["aggregates"]), {
                 "mean_value": fixed(3), "mean_gap": pct, "worst_gap": pct, "std_gap": pct, "gap_ci_low": pct,
                 "gap_ci_high": pct, "inference_us": fixed(1)}),
-            "comparison": table(comparison_shown, _rel(b / "comparison.parquet"), comp_cols, comp_labels),
-            "significance": table(signif, _rel(b / "significance.parquet"),
+            "comparison": table(comparison_shown, _rel(f["comparison"]), comp_cols, comp_labels),
+            "significance": table(signif, _rel(f["significance"]),
                                   {"mean_gap_diff": pct, "t": fixed(2), "p_value": fixed(4), "p_holm": fixed(4)},
                                   {"p_holm": "p (Holm-adjusted)", "significant": "significant (Holm, 5 %)"}),
-            "failures": table(failures, _rel(b / "failure_modes.parquet"), {"gap": pct}, max_rows=25),
+            "failures": table(failures, _rel(f["failure_modes"]), {"gap": pct}, max_rows=25),
         },
         "sections": [load_section(p) for p in inputs.sections],
         "phase2_note": inputs.phase2_note,
@@ -210,15 +254,13 @@ def _hardware_description(name: str) -> str:
 
 
 
-def ndr_context(analyze_dir: Path) -> dict[str, Any]:
+def ndr_context(files: Mapping[str, Path]) -> dict[str, Any]:
     """The NDR/PDR searches for the report: summary, best-per-core-count table, figure (or why not)."""
-    path = analyze_dir / "ndr_summary.json"
-    if not path.exists():
+    if "ndr" not in files:
         return {"summary": {"supported": False, "reason": "the NDR/PDR search did not run for this report"},
                 "table": None, "figure": None}
-    summary = _json(path)
-    best = _read(analyze_dir / "ndr_best.parquet")
-    fig = analyze_dir / "figures" / "ndr.png"
+    summary = _json(files["ndr"])
+    best = _read(files["ndr_best"])
     wide = None
     if len(best):
         cells = best.pivot_table(index=["workload", "cores"], columns="kind", values="rate_mpps").reset_index()
@@ -227,8 +269,8 @@ def ndr_context(analyze_dir: Path) -> dict[str, Any]:
         wide.columns = [f"{c} cores" for c in wide.columns]
         wide = wide.reset_index()
     return {"summary": summary,
-            "table": table(wide, _rel(analyze_dir / "ndr_best.parquet")) if wide is not None else None,
-            "figure": embed_image(fig) if fig.exists() else None}
+            "table": table(wide, _rel(files["ndr_best"])) if wide is not None else None,
+            "figure": embed_image(files["ndr_figure"])}
 
 
 def headline(decision: dict[str, Any], objective: str) -> str:
