@@ -1,7 +1,7 @@
 import numpy as np
 
 from dpdktune.treefile import read_tree_json, write_tree_json
-from dpdktune.distill.export import (draw_top, fit_deployed, leaf_agreement, rules_in_words, top_levels,
+from dpdktune.distill.export import (_top_layout, draw_top, fit_deployed, leaf_agreement, rules_in_words, top_levels,
                                      tree_table)
 from dpdktune.fingerprint import FINGERPRINT_FEATURES
 
@@ -37,8 +37,14 @@ def test_the_deployed_tree_round_trips_through_tree_json(teacher, landscape, env
     assert all(r.startswith("If ") and "rx_desc=" in r for r in rules)
     top = top_levels(back, levels=2)
     assert top[0].endswith("?") and any("run rx_desc=" in line for line in top)
-    svg = draw_top(tree, back, tmp_path / "top.svg", levels=2)
-    assert svg.read_text().lstrip().startswith("<?xml")
+    boxes, edges = _top_layout(back, levels=2)
+    root, leaves = boxes[-1], [b for b in boxes if b["kind"] == "leaf"]
+    assert root["label"].startswith(f"{back['features'][back['nodes'][0]['feature']]} <= ")
+    assert len(edges) == 2 * (len(boxes) - len(leaves)) and max(-b["y"] for b in boxes) == 2
+    # every training state ends in exactly one drawn box (a deeper subtree shows its majority)
+    assert sum(int(b["label"].split("\n")[1].split()[0]) for b in leaves) == back["nodes"][0]["samples"]
+    svg = draw_top(back, tmp_path / "top.svg", levels=2)
+    assert svg.read_text().lstrip().startswith("<?xml") and "<svg" in svg.read_text()
 
 
 def test_the_novelty_gate_is_calibrated_on_held_out_trials(teacher, landscape, env_settings, ds):

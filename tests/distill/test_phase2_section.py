@@ -39,7 +39,7 @@ def test_the_phase2_section_renders_through_the_report_extension_point(records, 
         "latency": str(write_frame(p2.latency(summary, out["summary"], depth), tmp_path / "lat.parquet", TEST_PROVENANCE)),
         "curves_figure": str(p2.curves_figure(curves, tmp_path / "curves.png")),
         "depth_figure": str(p2.depth_figure(depth, tmp_path / "depth.png")),
-        "tree_figure": str(draw_top(out["tree"], out["table"], tmp_path / "top.svg")),
+        "tree_figure": str(draw_top(out["table"], tmp_path / "top.svg")),
     }
     spec = p2.section_spec(summary, out["summary"], "\n".join(out["top"]), paths, config,
                            "Phase 1 decided NO-GO for objective cores_at_slo (opportunity 8.0 %)")

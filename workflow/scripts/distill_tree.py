@@ -21,6 +21,6 @@ with rule_logging(snakemake.log[0]) as log:
     write_tree_json(out["table"], snakemake.output.tree)
     write_text("\n".join(out["rules"]) + "\n", snakemake.output.rules)
     write_text("\n".join(out["top"]) + "\n", snakemake.output.top)
-    draw_top(out["tree"], out["table"], snakemake.output.figure)
+    draw_top(out["table"], snakemake.output.figure)
     write_json(out["summary"], snakemake.output.summary)
     log.info("tree.json: %s, %d nodes", out["summary"]["setting"], out["summary"]["nodes"])

@@ -140,25 +140,60 @@ def top_levels(table: dict[str, Any], levels: int = 3) -> list[str]:
     return lines
 
 
-def draw_top(tree, table: dict[str, Any], path: str | Path, levels: int = 3) -> Path:
-    """An SVG of the top `levels` levels (scikit-learn's plot_tree), written atomically."""
-    import matplotlib
+def _top_layout(table: dict[str, Any], levels: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(boxes, edges) of the top `levels` levels: drawn leaves spread evenly left to right in
+    tree order, each split centred over its children, depth downwards."""
+    nodes, features, configs = table["nodes"], table["features"], table["configs"]
+    boxes: list[dict[str, Any]] = []
+    edges: list[dict[str, Any]] = []
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from sklearn.tree import plot_tree
+    def place(i: int, depth: int) -> float:
+        node = nodes[i]
+        if node["left"] == -1 or depth == levels:
+            action, n = _majority(nodes, i)
+            c = configs[action]
+            more = "" if node["left"] == -1 else "\n(majority below)"
+            label = f"run {c['rx_desc']}/{c['tx_desc']}/{c['cores']}c/{c['burst']}b\n{n} states{more}"
+            x = float(sum(b["kind"] == "leaf" for b in boxes))
+            boxes.append({"x": x, "y": -depth, "label": label, "kind": "leaf"})
+            return x
+        xs = [place(node[side], depth + 1) for side in ("left", "right")]
+        x = sum(xs) / 2
+        for side, child_x in zip(("yes", "no"), xs):
+            edges.append({"x": x, "y": -depth, "xend": child_x, "yend": -depth - 1, "side": side,
+                          "mx": (x + child_x) / 2 + (-0.08 if side == "yes" else 0.08), "my": -depth - 0.5})
+        boxes.append({"x": x, "y": -depth, "kind": "split",
+                      "label": f"{features[node['feature']]} <= {node['threshold']:.4g}\n{node['samples']} states"})
+        return x
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    names = [f"{c['rx_desc']}/{c['tx_desc']}/{c['cores']}c/{c['burst']}b" for c in table["configs"]]
-    class_names = [names[int(c)] for c in tree.classes_]
-    fig, ax = plt.subplots(figsize=(16, 7))
-    plot_tree(tree, max_depth=levels, feature_names=table["features"], class_names=class_names, filled=False,
-              impurity=False, proportion=False, fontsize=7, ax=ax)
-    with replacing(path) as tmp:
-        fig.savefig(tmp, format="svg", bbox_inches="tight")
-    plt.close(fig)
-    return Path(path)
+    place(0, 0)
+    return boxes, edges
+
+
+def draw_top(table: dict[str, Any], path: str | Path, levels: int = 3) -> Path:
+    """The top `levels` levels of tree.json's tree (plotnine), saved by `save_figure`; the format
+    follows the suffix (the distill rule writes an SVG). Deeper subtrees show their majority config."""
+    import pandas as pd
+    from plotnine import (aes, geom_label, geom_segment, geom_text, ggplot, scale_fill_manual, scale_x_continuous,
+                          scale_y_continuous, theme_void)
+
+    from dpdktune.analysis.figures import save_figure
+
+    boxes, edges = _top_layout(table, levels)
+    boxes, edges = pd.DataFrame(boxes), pd.DataFrame(edges)
+    n_leaves = int((boxes.kind == "leaf").sum())
+    depth = int(-boxes.y.min())
+    plot = (
+        ggplot()
+        + geom_segment(edges, aes("x", "y", xend="xend", yend="yend"), color="#777777")
+        + geom_text(edges, aes("mx", "my", label="side"), size=7, color="#555555")
+        + geom_label(boxes, aes("x", "y", label="label", fill="kind"), size=7, label_size=0.3)
+        + scale_fill_manual(values={"leaf": "#d5ecf9", "split": "#ffffff"}, guide=None)
+        + scale_x_continuous(limits=(-0.6, n_leaves - 0.4))
+        + scale_y_continuous(limits=(-depth - 0.4, 0.4))
+        + theme_void()
+    )
+    return save_figure(plot, path, max(8.0, min(1.4 * n_leaves, 24.0)), 1.6 * (depth + 1))
 
 
 def leaf_agreement(tree, table: dict[str, Any], X: np.ndarray) -> float:
