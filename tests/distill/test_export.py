@@ -62,3 +62,11 @@ def test_the_novelty_gate_is_calibrated_on_held_out_trials(teacher, landscape, e
     held = teacher.normalizer.impute(landscape.features[:, :, -1].reshape(-1, landscape.features.shape[-1]))
     assert fallback_mask(table, held).mean() <= ds.max_false_fallback  # boxes now hold every row
     assert fallback_mask(table, out_of_range(held, table["bounds"], 1)).all()
+
+
+def test_a_one_leaf_tree_draws_its_single_config(tmp_path):
+    table = {"nodes": [{"left": -1, "right": -1, "feature": -2, "threshold": -2.0, "samples": 5, "action": 0}],
+             "features": ["a"], "configs": [{"rx_desc": 256, "tx_desc": 512, "cores": 1, "burst": 32}]}
+    boxes, edges = _top_layout(table, levels=3)
+    assert edges == [] and [b["label"] for b in boxes] == ["run 256/512/1c/32b\n5 states"]
+    assert draw_top(table, tmp_path / "top.svg").read_text().lstrip().startswith("<?xml")

@@ -183,16 +183,17 @@ def draw_top(table: dict[str, Any], path: str | Path, levels: int = 3) -> Path:
     boxes, edges = pd.DataFrame(boxes), pd.DataFrame(edges)
     n_leaves = int((boxes.kind == "leaf").sum())
     depth = int(-boxes.y.min())
-    plot = (
-        ggplot()
-        + geom_segment(edges, aes("x", "y", xend="xend", yend="yend"), color="#777777")
-        + geom_text(edges, aes("mx", "my", label="side"), size=7, color="#555555")
-        + geom_label(boxes, aes("x", "y", label="label", fill="kind"), size=7, label_size=0.3)
-        + scale_fill_manual(values={"leaf": "#d5ecf9", "split": "#ffffff"}, guide=None)
-        + scale_x_continuous(limits=(-0.6, n_leaves - 0.4))
-        + scale_y_continuous(limits=(-depth - 0.4, 0.4))
-        + theme_void()
-    )
+    plot = ggplot()
+    if len(edges):  # a one-leaf tree has none
+        plot += geom_segment(edges, aes("x", "y", xend="xend", yend="yend"), color="#777777")
+        plot += geom_text(edges, aes("mx", "my", label="side"), size=7, color="#555555")
+    plot += [
+        geom_label(boxes, aes("x", "y", label="label", fill="kind"), size=7, label_size=0.3),
+        scale_fill_manual(values={"leaf": "#d5ecf9", "split": "#ffffff"}, guide=None),
+        scale_x_continuous(limits=(-0.6, n_leaves - 0.4)),
+        scale_y_continuous(limits=(-depth - 0.4, 0.4)),
+        theme_void(),
+    ]
     return save_figure(plot, path, max(8.0, min(1.4 * n_leaves, 24.0)), 1.6 * (depth + 1))
 
 
