@@ -71,3 +71,20 @@ def config(campaign):
     import copy
 
     return copy.deepcopy(campaign[0])
+
+
+@pytest.fixture(scope="session")
+def data():
+    """(X, y) of codegen's synthetic data set: 4000 rows, seed 1 (tree.json, layout and codegen tests)."""
+    from dpdktune.codegen import synthetic
+
+    return synthetic.dataset(4000, seed=1)
+
+
+@pytest.fixture(scope="session")
+def depth10(data):
+    """(classifier, tree.json dict) of a depth-10 tree on `data`."""
+    from codegen.codegen_helpers import make_table
+
+    X, y = data
+    return make_table(X, y, 10)

@@ -64,7 +64,7 @@ def test_a_built_fastpath_so_is_scored_through_c_on_unseen_workloads(tmp_path):
     from snakemake_helpers import run_snakemake, workdir
 
     from dpdktune.campaign.runner import run_inline
-    from dpdktune.codegen.layout import compile_table, decide
+    from dpdktune.treelayout import compile_table, decide
     from dpdktune.treefile import read_tree_json
     from dpdktune.dataset_arrays import Landscape
 

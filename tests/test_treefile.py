@@ -8,21 +8,8 @@ import json
 import numpy as np
 import pytest
 
-from codegen.codegen_helpers import make_table
 from dpdktune import treefile
-from dpdktune.codegen import synthetic
 from dpdktune.treefile import TreeFormatError
-
-
-@pytest.fixture(scope="module")
-def data():
-    return synthetic.dataset(4000, seed=1)
-
-
-@pytest.fixture(scope="module")
-def depth10(data):
-    X, y = data
-    return make_table(X, y, 10)
 
 
 def test_from_sklearn_keeps_the_tree(depth10):

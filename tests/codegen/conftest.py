@@ -1,23 +1,12 @@
-"""Fixtures for codegen tests: a synthetic data set, a depth-10 tree and its compiled library."""
+"""Fixtures for codegen tests: the depth-10 tree (tests/conftest.py) compiled to fastpath.so."""
 
 from __future__ import annotations
 
 import pytest
 
-from dpdktune.codegen import build, synthetic
+from dpdktune.codegen import build
 
-from .codegen_helpers import FastPath, make_table
-
-
-@pytest.fixture(scope="session")
-def data():
-    return synthetic.dataset(4000, seed=1)
-
-
-@pytest.fixture(scope="session")
-def depth10(data):
-    X, y = data
-    return make_table(X, y, 10)
+from .codegen_helpers import FastPath
 
 
 @pytest.fixture(scope="session")

@@ -8,21 +8,22 @@ import numpy as np
 import pytest
 from .codegen_helpers import FEATURES, FastPath, hard_inputs, make_table
 
-from dpdktune.codegen import build, layout
+from dpdktune import treelayout
+from dpdktune.codegen import build
 
 
 def test_identical_to_python_on_test_inputs(built10, depth10, data):
     files, fp = built10
     clf, table = depth10
     X, _ = data
-    tree = layout.compile_table(table)
+    tree = treelayout.compile_table(table)
     c = fp.decide(X)
-    assert np.array_equal(c, layout.decide(tree, X))
+    assert np.array_equal(c, treelayout.decide(tree, X))
     # Where the checks pass, the decision is scikit-learn's own prediction. Training rows sit
     # inside their leaf's box, so only low-confidence leaves fall back on them.
     passed = c != table["safe_default"]
     assert passed.mean() > 0.5
-    assert np.all(layout.inside_leaf_box(tree, X, tree.leaf_of[layout.walk(tree, X)]))
+    assert np.all(treelayout.inside_leaf_box(tree, X, tree.leaf_of[treelayout.walk(tree, X)]))
     assert np.array_equal(c[passed], clf.predict(X[passed]))
 
 
@@ -41,7 +42,7 @@ def test_identical_to_python_on_100k_hard_inputs(built_walk, depth10, data):
     rows = hard_inputs(table, X, 100_000, seed=7)
     assert np.isnan(rows).any() and np.isinf(rows).any()
     c = fp.decide(rows)
-    py = layout.decide(layout.compile_table(table), rows)
+    py = treelayout.decide(treelayout.compile_table(table), rows)
     assert np.array_equal(c, py), f"{np.sum(c != py)} of {len(rows)} decisions differ"
     assert np.all(c[~np.all(np.isfinite(rows), axis=1)] == table["safe_default"])
 
@@ -62,29 +63,29 @@ def test_novel_input_gets_the_safe_default(built10, depth10, data):
     _, fp = built10
     _, table = depth10
     X, _ = data
-    tree = layout.compile_table(table)
+    tree = treelayout.compile_table(table)
     safe = table["safe_default"]
     inside = X[fp.decide(X) != safe][:50]
     assert len(inside) == 50
     above = inside.copy()
-    above[:, 3] = np.nextafter(layout.float32_at_least(table["bounds"]["max"])[3], np.float32(np.inf))
+    above[:, 3] = np.nextafter(treelayout.float32_at_least(table["bounds"]["max"])[3], np.float32(np.inf))
     assert np.all(fp.decide(above) == safe)
     # Inside the global bounds but outside the reached leaf's own training box.
     # Each row: every feature in turn just below its leaf's box floor; keep the moves that stay
     # inside the global bounds and on the same leaf (off the path's thresholds).
-    g_lo = layout.float32_at_most(table["bounds"]["min"])
-    leaf = tree.leaf_of[layout.walk(tree, inside)]
+    g_lo = treelayout.float32_at_most(table["bounds"]["min"])
+    leaf = tree.leaf_of[treelayout.walk(tree, inside)]
     away = []
     for r, lf in zip(inside, leaf):
         for f in range(len(r)):
             moved = r.copy()
             moved[f] = np.nextafter(tree.box_lo[lf, f], np.float32(-np.inf))
-            if moved[f] >= g_lo[f] and tree.leaf_of[layout.walk(tree, moved[None])[0]] == lf:
+            if moved[f] >= g_lo[f] and tree.leaf_of[treelayout.walk(tree, moved[None])[0]] == lf:
                 away.append(moved)
     assert len(away) >= 20
     assert np.all(fp.decide(np.array(away)) == safe)
     # Low-confidence leaves: the C result is the safe default exactly where the leaf's is.
-    slot = layout.walk(tree, X)
+    slot = treelayout.walk(tree, X)
     conf = np.array([table["nodes"][s]["confidence"] for s in tree.source_index[slot]])
     c = fp.decide(X)
     low = conf < table["confidence_threshold"]
@@ -113,7 +114,7 @@ def test_exports_describe_the_library(built10, depth10):
     got = np.frombuffer(configs, dtype=np.int32).reshape(125, 4)
     want = [[c[k] for k in ("rx_desc", "tx_desc", "cores", "burst")] for c in table["configs"]]
     assert got.tolist() == want
-    assert lib.fp_tree_bytes() == layout.compile_table(table).size_bytes
+    assert lib.fp_tree_bytes() == treelayout.compile_table(table).size_bytes
 
 
 def test_build_error_carries_the_compiler_message(tmp_path):

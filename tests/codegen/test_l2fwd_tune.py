@@ -12,8 +12,8 @@ import pytest
 from conftest import IN_CI, require_program
 from .codegen_helpers import FLT_MAX
 
-from dpdktune import treefile
-from dpdktune.codegen import build, layout, pack
+from dpdktune import treefile, treelayout
+from dpdktune.codegen import build, pack
 from dpdktune.codegen.render import CSRC
 from dpdktune.fingerprint import DATAPLANE_FEATURES
 
@@ -107,7 +107,7 @@ def test_control_path_applies_ring_resizes(app):
 
 def test_loaded_tree_replaces_the_compiled_in_one(app, tmp_path):
     other = CONFIGS.index({"rx_desc": 1024, "tx_desc": 1024, "cores": 1, "burst": 16})
-    fpt = pack.write_fpt(layout.compile_table(app_table(other)), tmp_path / "other.fpt")
+    fpt = pack.write_fpt(treelayout.compile_table(app_table(other)), tmp_path / "other.fpt")
     out = run_app(app, "--decide-every", "32", "--tree", str(fpt))
     assert out["last_decision"] == other and out["final_burst"] == 16 and out["final_active_workers"] == 1
     assert out["ring_requests"] == 0

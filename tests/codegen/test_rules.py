@@ -10,7 +10,7 @@ import pytest
 from snakemake_helpers import REPO, run_snakemake, workdir
 
 from dpdktune import treefile
-from dpdktune.codegen import layout
+from dpdktune import treelayout
 
 
 @pytest.mark.slow
@@ -37,4 +37,4 @@ def test_snakemake_fastpath_so(tmp_path, depth10, data):
     lib.fp_decide.argtypes = [ctypes.c_void_p, ctypes.c_int]
     X = np.ascontiguousarray(data[0][:200])
     got = [lib.fp_decide(X.ctypes.data + i * X.strides[0], X.shape[1]) for i in range(len(X))]
-    assert got == layout.decide(layout.compile_table(table), X).tolist()
+    assert got == treelayout.decide(treelayout.compile_table(table), X).tolist()

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 from .codegen_helpers import FEATURES, hard_inputs, make_table, permuted
 
-from dpdktune.codegen import build, layout, pack
+from dpdktune import treelayout
+from dpdktune.codegen import build, pack
 from dpdktune.codegen.render import CSRC
 
 
@@ -32,18 +33,18 @@ def test_swap_publishes_and_reverts(built10, depth10, data, tmp_path):
     _, table = depth10
     X = data[0][:2000]
     other = permuted(table)
-    path = pack.write_fpt(layout.compile_table(other), tmp_path / "b.fpt")
+    path = pack.write_fpt(treelayout.compile_table(other), tmp_path / "b.fpt")
     before = fp.lib.fp_swap_count()
     tree, err = fp.load(path)
     assert tree, err
     assert fp.lib.fp_swap(tree) == 0
     try:
         got = fp.decide(X)
-        assert np.array_equal(got, layout.decide(layout.compile_table(other), X))
-        assert not np.array_equal(got, layout.decide(layout.compile_table(table), X))
+        assert np.array_equal(got, treelayout.decide(treelayout.compile_table(other), X))
+        assert not np.array_equal(got, treelayout.decide(treelayout.compile_table(table), X))
     finally:
         assert fp.lib.fp_swap(None) == 0
-    assert np.array_equal(fp.decide(X), layout.decide(layout.compile_table(table), X))
+    assert np.array_equal(fp.decide(X), treelayout.decide(treelayout.compile_table(table), X))
     assert fp.lib.fp_swap_count() == before + 2
 
 
@@ -84,11 +85,11 @@ def test_load_rejects_another_feature_vector_or_config_table(built10, data, tmp_
     _, fp = built10
     X, y = data
     _, subset = make_table(X[:, :5], y, 4, features=FEATURES[:5])
-    tree, err = fp.load(pack.write_fpt(layout.compile_table(subset), tmp_path / "k5.fpt"))
+    tree, err = fp.load(pack.write_fpt(treelayout.compile_table(subset), tmp_path / "k5.fpt"))
     assert not tree and "features differ" in err
     _, table = make_table(X, y, 4)
     table["configs"][0]["burst"] = 64
-    tree, err = fp.load(pack.write_fpt(layout.compile_table(table), tmp_path / "cfg.fpt"))
+    tree, err = fp.load(pack.write_fpt(treelayout.compile_table(table), tmp_path / "cfg.fpt"))
     assert not tree and "config table differs" in err
     tree, err = fp.load(tmp_path / "missing.fpt")
     assert not tree and "No such file" in err
@@ -150,7 +151,7 @@ def _stress_binary(files, tmp_path, sanitize):
 def test_swap_stress_has_no_torn_or_freed_reads(built10, depth10, data, tmp_path, sanitize, seconds, env):
     files, _ = built10
     _, table = depth10
-    b = pack.write_fpt(layout.compile_table(permuted(table)), tmp_path / "b.fpt")
+    b = pack.write_fpt(treelayout.compile_table(permuted(table)), tmp_path / "b.fpt")
     rows = tmp_path / "rows.f32"
     rows.write_bytes(np.ascontiguousarray(data[0][:1000], dtype="<f4").tobytes())
     exe = _stress_binary(files, tmp_path, sanitize)

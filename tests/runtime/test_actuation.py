@@ -51,7 +51,7 @@ def test_the_slow_tier_calibrates_the_twin_on_measured_objectives(tmp_path):
     calibrated = slow.objective(("imix", 1.0), measured)
     assert np.argmax(calibrated) != best
     table = slow.fit_table([("imix", 1.0)], measured)
-    from dpdktune.codegen.layout import compile_table, decide
+    from dpdktune.treelayout import compile_table, decide
 
     picks = decide(compile_table({**table, "confidence_threshold": 0.0}),
                    np.asarray(cell.train_features.reshape(-1, cell.features.shape[-1]), np.float32))

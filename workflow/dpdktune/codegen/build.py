@@ -1,6 +1,6 @@
 """Compile the generated tree and the runtime into fastpath.so (or a test program).
 
-The decision only compares floats (no arithmetic), so it matches the NumPy twin (layout.decide)
+The decision only compares floats (no arithmetic), so it matches the NumPy twin (dpdktune.treelayout.decide)
 exactly on every target; `-ffp-contract=off` stays so that no future arithmetic gets fused.
 No -march: the box check uses GCC vector extensions, which compile to the baseline ISA (SSE2).
 """
@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from dpdktune.atomic import replacing, write_text
-from dpdktune.codegen.layout import compile_table
+from dpdktune.treelayout import compile_table
 from dpdktune.codegen.pack import write_fpt
 from dpdktune.codegen.render import render_tree
 from dpdktune.paths import project_file

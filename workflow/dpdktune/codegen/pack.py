@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from dpdktune.atomic import write_bytes
-from dpdktune.codegen.layout import CompiledTree, feature_hash
+from dpdktune.treelayout import CompiledTree, feature_hash
 
 MAGIC = b"FPTREE03"
 _HEADER = struct.Struct("<8s5Ii2IQ")  # 48 bytes, no padding, as struct fpt_header

@@ -2,7 +2,7 @@
 
 Every float is printed with `%.9g` (enough digits for float32 to round-trip) and checked to
 parse back to the very same float32; thresholds are already the largest float32 <= the
-scikit-learn threshold (layout.float32_at_most), so the C comparison `x > thr` is exact.
+scikit-learn threshold (treelayout.float32_at_most), so the C comparison `x > thr` is exact.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import jinja2
 import numpy as np
 
 from dpdktune import __version__
-from dpdktune.codegen.layout import CompiledTree, compile_table, feature_hash
+from dpdktune.treelayout import CompiledTree, compile_table, feature_hash
 from dpdktune.paths import project_file
 
 #: the project's C sources and templates (the working directory's, else the packaged ones)

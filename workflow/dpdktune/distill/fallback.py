@@ -27,8 +27,8 @@ def safe_default(objective_table: np.ndarray) -> int:
 
 def fallback_mask(table: dict[str, Any], X: np.ndarray) -> np.ndarray:
     """Per row of X (raw features, tree order): does fp_decide fall back (novel input, invalid
-    input, or a leaf below the confidence threshold)? Uses codegen's bit-exact twin of the C code."""
-    from dpdktune.codegen.layout import compile_table, inside_leaf_box, walk
+    input, or a leaf below the confidence threshold)? Uses the bit-exact twin of the C code."""
+    from dpdktune.treelayout import compile_table, inside_leaf_box, walk
 
     tree = compile_table(table)
     X = np.asarray(X, np.float32)

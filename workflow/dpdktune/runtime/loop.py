@@ -150,7 +150,7 @@ class Run:
 
     def _initial_tree(self) -> None:
         """Version 1: --tree's tree.json, else a refit on the campaign; `--tree none`: the safe default."""
-        from dpdktune.codegen.layout import compile_table
+        from dpdktune.treelayout import compile_table
         from dpdktune.codegen.pack import write_fpt
         from dpdktune.treefile import read_tree_json, write_tree_json
 
@@ -177,7 +177,7 @@ class Run:
         self.live_fpt, self.version = (str(fpt) if fpt else None), version
         self._gate = None
         if fpt is not None:
-            from dpdktune.codegen.layout import compile_table
+            from dpdktune.treelayout import compile_table
             from dpdktune.treefile import read_tree_json
 
             table = read_tree_json(Path(fpt).with_suffix(".json"))
@@ -185,7 +185,7 @@ class Run:
 
     def _novel(self, x: np.ndarray) -> bool:
         """Whether fp_decide fell back on `x` (outside its leaf's box, or a low-confidence leaf)."""
-        from dpdktune.codegen.layout import inside_leaf_box, walk
+        from dpdktune.treelayout import inside_leaf_box, walk
 
         if self._gate is None:
             return False

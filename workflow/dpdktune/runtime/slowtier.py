@@ -170,7 +170,7 @@ class SlowTier:
     def cycle(self, lib, live_handle: int | None, version: int, cells, start: int, measured) -> Candidate:
         """Fit, compile, load and shadow-validate candidate `version` (runs in the worker thread, on
         `cells` and `measured` taken from the buffer by the main thread: the buffer keeps changing)."""
-        from dpdktune.codegen.layout import compile_table
+        from dpdktune.treelayout import compile_table
         from dpdktune.codegen.pack import write_fpt
         from dpdktune.treefile import write_tree_json
 

@@ -1,4 +1,7 @@
-"""The node table compiled to what the C fast path runs, and a NumPy twin of `fp_decide`.
+"""tree.json's node table compiled to what the C fast path runs, and a NumPy twin of `fp_decide`.
+
+Neutral ground beside treefile.py: codegen renders this layout into C, distill calibrates the
+novelty gate with the twin, and the runtime decides with it when no fastpath.so is loaded.
 
 Layout: both children of a node sit side by side, so one step is
 `i = child[i] + (x[feature[i]] > thr[i])` with no branch. A leaf points at itself with
