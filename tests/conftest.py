@@ -88,3 +88,11 @@ def depth10(data):
 
     X, y = data
     return make_table(X, y, 10)
+
+
+@pytest.fixture(scope="session")
+def layouts(tmp_path_factory):
+    """dataset_layouts.Layouts: one small campaign as batch files, one file and a partitioned directory."""
+    from dataset_layouts import write_layouts
+
+    return write_layouts(tmp_path_factory.mktemp("layouts"))

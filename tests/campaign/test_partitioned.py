@@ -6,9 +6,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
+from dataset_layouts import CAMPAIGN, PROVENANCE
 from dpdktune.campaign.partitioned import PartitionedWriter, write_partitioned
-from dpdktune.campaign.runner import run_inline
-from dpdktune.config import load_config
 from dpdktune.dataset import (
     dataset_provenance,
     iter_workloads,
@@ -17,36 +16,12 @@ from dpdktune.dataset import (
     read_measurements,
     workloads,
 )
-from dpdktune.metrics.parquet import read_table, write_table
+from dpdktune.metrics.parquet import read_table
 from dpdktune.metrics.schema import EXPERIMENT_SCHEMA, TIMESERIES_SCHEMA
 from snakemake_helpers import run_snakemake, workdir
 
-CAMPAIGN = {
-    "workloads": ["flood64", "bursty", "imix"],
-    "grid": {"rx_desc": [256, 1024], "tx_desc": [512], "cores": [1, 4], "burst": [32]},
-    "trials": 1,
-    "seed": 11,
-}
-PROVENANCE = {"seed": "11", "backend": "sim"}
-
-
-@pytest.fixture(scope="module")
-def campaign(tmp_path_factory):
-    """A real simulator campaign, written as per-workload batch files and as one file."""
-    base = tmp_path_factory.mktemp("campaign")
-    records, series = run_inline(load_config(overrides=CAMPAIGN), base / "run")
-    batches = []
-    for name in CAMPAIGN["workloads"]:
-        path = base / f"{name}.parquet"
-        write_table(records.filter(pc.equal(records["workload"], name)), path, EXPERIMENT_SCHEMA, PROVENANCE)
-        batches.append(path)
-    single = base / "dataset.parquet"
-    write_table(records, single, EXPERIMENT_SCHEMA, PROVENANCE)
-    return records, series, batches, single, base
-
-
-def test_partitioned_and_single_file_datasets_read_back_the_same_records(campaign, tmp_path):
-    records, _, batches, single, _ = campaign
+def test_partitioned_and_single_file_datasets_read_back_the_same_records(layouts, tmp_path):
+    records, batches, single = layouts.records, layouts.batches, layouts.single
     rows = write_partitioned(batches, tmp_path / "dataset", EXPERIMENT_SCHEMA, PROVENANCE)
     assert rows == records.num_rows
     assert sorted(p.name for p in (tmp_path / "dataset").iterdir() if p.is_dir()) == sorted(
@@ -58,17 +33,17 @@ def test_partitioned_and_single_file_datasets_read_back_the_same_records(campaig
     assert dataset_provenance(tmp_path / "dataset") == dataset_provenance(single) == PROVENANCE
 
 
-def test_the_eager_record_reader_also_reads_a_partitioned_directory(campaign, tmp_path):
+def test_the_eager_record_reader_also_reads_a_partitioned_directory(layouts, tmp_path):
     """Stages that still load the whole table (metrics.parquet.read_table) keep working."""
-    records, _, batches, _, _ = campaign
+    records, batches = layouts.records, layouts.batches
     write_partitioned(batches, tmp_path / "dataset", EXPERIMENT_SCHEMA, PROVENANCE)
     table = read_table(tmp_path / "dataset", EXPERIMENT_SCHEMA).sort_by("run_id")
     assert table.schema == EXPERIMENT_SCHEMA
     assert table.equals(records.sort_by("run_id"))
 
 
-def test_the_analysis_stages_read_the_same_measurements_from_either_layout(campaign, tmp_path):
-    records, _, batches, single, _ = campaign
+def test_the_analysis_stages_read_the_same_measurements_from_either_layout(layouts, tmp_path):
+    records, batches, single = layouts.records, layouts.batches, layouts.single
     write_partitioned(batches, tmp_path / "dataset", EXPERIMENT_SCHEMA, PROVENANCE)
     parted = read_measurements(tmp_path / "dataset").sort_values("run_id", ignore_index=True)
     whole = read_measurements(single).sort_values("run_id", ignore_index=True)
@@ -77,15 +52,15 @@ def test_the_analysis_stages_read_the_same_measurements_from_either_layout(campa
     assert parted.equals(whole)
 
 
-def test_files_leave_the_partition_column_to_the_directory_names(campaign, tmp_path):
-    _, _, batches, _, _ = campaign
+def test_files_leave_the_partition_column_to_the_directory_names(layouts, tmp_path):
+    batches = layouts.batches
     write_partitioned(batches, tmp_path / "dataset", EXPERIMENT_SCHEMA, PROVENANCE)
     part = next((tmp_path / "dataset" / "workload=bursty").glob("*.parquet"))
     assert "workload" not in pq.read_schema(part).names
 
 
-def test_lazy_readers_return_one_workload_or_only_the_asked_columns(campaign, tmp_path):
-    records, _, batches, _, _ = campaign
+def test_lazy_readers_return_one_workload_or_only_the_asked_columns(layouts, tmp_path):
+    records, batches = layouts.records, layouts.batches
     write_partitioned(batches, tmp_path / "dataset", EXPERIMENT_SCHEMA, PROVENANCE)
     assert workloads(tmp_path / "dataset") == sorted(CAMPAIGN["workloads"])
     seen = {}
@@ -99,8 +74,8 @@ def test_lazy_readers_return_one_workload_or_only_the_asked_columns(campaign, tm
     assert fast.num_rows == records.filter(pc.equal(records["cores"], 4)).num_rows > 0
 
 
-def test_a_failed_write_keeps_the_previous_dataset_and_leaves_no_temporary(campaign, tmp_path):
-    records, _, batches, _, _ = campaign
+def test_a_failed_write_keeps_the_previous_dataset_and_leaves_no_temporary(layouts, tmp_path):
+    records, batches = layouts.records, layouts.batches
     write_partitioned(batches[:1], tmp_path / "dataset", EXPERIMENT_SCHEMA, PROVENANCE)
     with pytest.raises(RuntimeError), PartitionedWriter(tmp_path / "dataset", EXPERIMENT_SCHEMA, PROVENANCE) as w:
         w.write(records)
@@ -119,8 +94,8 @@ def test_opening_something_that_is_not_a_dataset_says_so(tmp_path, make, error):
 
 
 @pytest.mark.slow
-def test_the_partitioned_switch_makes_characterize_write_directories(campaign, tmp_path):
-    records, series, _, _, _ = campaign
+def test_the_partitioned_switch_makes_characterize_write_directories(layouts, tmp_path):
+    records, series = layouts.records, layouts.series
     work = workdir(tmp_path, CAMPAIGN | {"output": {"partitioned": True}})
     result = run_snakemake(work, "--cores", "2", "characterize")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
