@@ -26,9 +26,9 @@ TEMPLATE = "template.html.j2"
 
 #: The tables the report reads from each stage, by the stage rule's output names.
 VALIDATE_FILES = ("issues", "groups")
-ANALYZE_TABLES = ("dynamic_range", "top_configs", "clusters", "importance", "patterns", "anova", "sweet_spots",
+ANALYZE_FILES = ("dynamic_range", "top_configs", "clusters", "importance", "patterns", "anova", "sweet_spots",
                   "cliffs", "eta_summary")
-GAP_TABLES = ("comparison", "aggregates", "significance", "failure_modes", "objectives")
+GAP_FILES = ("comparison", "aggregates", "significance", "failure_modes", "objectives")
 #: The NDR/PDR search's files: all three or none (then the report says the search did not run).
 NDR_FILES = ("ndr", "ndr_best", "ndr_figure")
 
@@ -39,8 +39,8 @@ def required_files() -> tuple[str, ...]:
     from dpdktune.analysis.analyze import FIGURES as ANALYSIS_FIGURES
     from dpdktune.baselines.run import GAP_FIGURES
 
-    return ("dataset", "manifest", "validation", *VALIDATE_FILES, "analysis", *ANALYZE_TABLES,
-            "decision", "models", *GAP_TABLES, *(f"{n}_figure" for n in (*ANALYSIS_FIGURES, *GAP_FIGURES)))
+    return ("dataset", "manifest", "validation", *VALIDATE_FILES, "analysis", *ANALYZE_FILES,
+            "decision", "models", *GAP_FILES, *(f"{n}_figure" for n in (*ANALYSIS_FIGURES, *GAP_FIGURES)))
 
 
 def files_under(results: str | Path) -> dict[str, Path]:
@@ -80,7 +80,8 @@ class ReportInputs:
             raise ValueError(f"report inputs: missing {', '.join(missing)}")
         ndr = [n for n in NDR_FILES if n in files]
         if ndr and len(ndr) != len(NDR_FILES):
-            raise ValueError(f"report inputs: {', '.join(sorted(set(NDR_FILES) - set(ndr)))} missing beside {', '.join(ndr)}")
+            absent = sorted(set(NDR_FILES) - set(ndr))
+            raise ValueError(f"report inputs: {', '.join(absent)} missing beside {', '.join(ndr)}")
         object.__setattr__(self, "files", files)
 
 
