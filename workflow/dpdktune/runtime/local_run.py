@@ -260,6 +260,10 @@ class LocalRun:
         prev: dict[str, Any] | None = None
         probation = {"until": -1.0, "ref": None, "below": 0}
         events: list[str] = []
+        # the app's swap count -> the tree version it published: the interval lines carry the count at
+        # each tick, so a row names the tree that decided the config it ran even when the reports lag
+        by_count = {0: 0}
+        decided_by = 0  # the first window runs the safe default the app starts on
         next_cycle = float(s["distill_every_s"])
         last_seg, resizes0, rss = None, 0, _rss_mb()
         first_timeout = 120.0 + 5 * self.interval  # EAL start-up on a busy machine
@@ -272,6 +276,7 @@ class LocalRun:
                 if not answer["ok"]:
                     raise AppError(f"local: the app refused --tree: {answer['error']}")
                 st["swaps"] += 1
+                by_count[int(answer["swaps"])] = version
                 events.append("swap")
             t = float(msg["t_s"])
             dt = float(msg["dt_s"])
@@ -301,6 +306,7 @@ class LocalRun:
                         answer = app.swap(prev["fpt"])
                         if answer["ok"]:
                             st["rollbacks"] += 1
+                            by_count[int(answer["swaps"])] = prev["version"]
                             events.append("rollback")
                             st["swap_events"].append({"t_s": t, "kind": "rollback", "version": prev["version"],
                                                       "config": prev["action"], "answer_ms": answer["answer_ms"]})
@@ -316,13 +322,14 @@ class LocalRun:
                 "burst": int(msg["burst"]), "config_cores": knobs.cores if knobs else -1,
                 "decision": int(msg["decision"]), "safe_default": self.safe, "restart": restart,
                 "objective": value, "oracle_objective": float("nan"), "safe_objective": float("nan"),
-                "tree_version": live["version"], "events": ",".join(events), "rss_mb": rss,
+                "tree_version": decided_by, "events": ",".join(events), "rss_mb": rss,
                 "throughput_mpps": metrics["throughput_mpps"], "offered_mpps": metrics["offered_mpps"],
                 "drop_rate": drop_rate, **{k: float("nan") for k in _LATENCY},
                 "rx": rx, "tx": tx, "dropped": dropped, "imissed": imissed,
                 **{f"f_{name}": float(v) for name, v in zip(self.features, x)}})
             events = []
             last_seg = seg
+            decided_by = by_count[max(c for c in by_count if c <= int(msg["swaps"]))]
             if len(self.rows) % 30 == 0:
                 rss = _rss_mb()
             # -- a slow-tier cycle, on its period
@@ -345,6 +352,7 @@ class LocalRun:
                     st["last_swap_error"] = answer["error"][:300]
                     continue
                 st["swaps"] += 1
+                by_count[int(answer["swaps"])] = version
                 events.append("swap")
                 st["swap_events"].append({"t_s": t, "kind": why.split(":")[0], "version": version, "config": action,
                                           "why": why, "answer_ms": answer["answer_ms"],
