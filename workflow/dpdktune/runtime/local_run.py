@@ -18,7 +18,9 @@ other than what the live tree decides is fitted as a tree (on the measured featu
 candidate as label), compiled to an .fpt and published in the running app (swap). Shadow
 validation needs a model of the traffic; here the check is live probation: `rollback_k`
 intervals in a row below the previous config's measured mean (by more than
-`rollback_tolerance`) within `probation_s` swap the previous tree back (rollback).
+`rollback_tolerance`) within `probation_s` swap the previous tree back (rollback). A cycle
+that fails publishes the safe default (fallback). A cycle costs milliseconds (no replay on a
+twin), so it runs between two reports in the main thread; the reports queue meanwhile.
 
 Traffic: net_null offers packets as fast as the workers poll, so the scenario's load phases are
 not replayed (summary.json says so); its phases only label the timeline rows. The run is real
@@ -29,10 +31,10 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import replace
 import signal
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -212,26 +214,24 @@ class LocalRun:
                             self.duration_s + 10 * self.interval + 30, self.memory_mb)
         self.rows: list[dict[str, Any]] = []
         self.st: dict[str, Any] = {"swaps": 0, "swap_failures": 0, "rollbacks": 0, "fallbacks": 0, "kept": 0,
-                                   "cycles": 0, "slow_cpu_s": 0.0, "swap_events": [], "stopped_by": None}
-        stop = threading.Event()
+                                   "cycles": 0, "slow_cpu_s": 0.0, "swap_events": [], "stopped_by": None,
+                                   "slow_tier_errors": 0}
         previous = None
         if threading.current_thread() is threading.main_thread():  # SIGTERM stops the app too
             def on_term(signum, frame):
-                stop.set()
                 raise KeyboardInterrupt("SIGTERM")
             previous = signal.signal(signal.SIGTERM, on_term)
         wall0 = time.perf_counter()
+        completed = False
         try:
             with self.app:
                 self._loop()
             completed = True
         except KeyboardInterrupt:
             self.st["stopped_by"] = "interrupt"
-            completed = False
             raise
         except Exception as exc:
             self.st["stopped_by"] = f"{type(exc).__name__}: {exc}"[:300]
-            completed = False
             raise
         finally:
             self.app.stop()
@@ -337,15 +337,28 @@ class LocalRun:
                 next_cycle = t + float(s["distill_every_s"])
                 cpu0 = time.thread_time()
                 st["cycles"] += 1
-                action, why, means = slow.choose(t, live["action"])
-                if action == live["action"]:
-                    st["kept"] += 1
-                    st["slow_cpu_s"] += time.thread_time() - cpu0
-                    continue
                 version = max(live["version"], prev["version"] if prev else 0, st.get("last_version", 0)) + 1
+                try:
+                    action, why, means = slow.choose(t, live["action"])
+                    cand_fpt = None if action == live["action"] else slow.candidate_tree(version, action, why)[0]
+                except Exception as exc:  # noqa: BLE001 - a failing slow tier means the safe default
+                    st["slow_tier_errors"] += 1
+                    st["last_slow_tier_error"] = repr(exc)[:300]
+                    if live["version"] != 0:
+                        answer = app.swap(None)
+                        if answer["ok"]:
+                            st["fallbacks"] += 1
+                            by_count[int(answer["swaps"])] = 0
+                            events.append("fallback")
+                            live, prev = {"fpt": None, "version": 0, "action": self.safe}, None
+                            probation = {"until": -1.0, "ref": None, "below": 0}
+                    continue
+                finally:
+                    st["slow_cpu_s"] += time.thread_time() - cpu0
+                if cand_fpt is None:
+                    st["kept"] += 1
+                    continue
                 st["last_version"] = version
-                cand_fpt, _ = slow.candidate_tree(version, action, why)
-                st["slow_cpu_s"] += time.thread_time() - cpu0
                 answer = app.swap(cand_fpt)
                 if not answer["ok"]:
                     st["swap_failures"] += 1
@@ -382,7 +395,7 @@ class LocalRun:
         n = len(frame)
         ran = frame["config"].to_numpy() if n else np.array([], int)
         by_version = {str(v): float(g.objective.mean()) for v, g in frame.groupby("tree_version")} if n else {}
-        by_config = {str(c): {"intervals": int(len(g)), "objective_mean": float(g.objective.mean())}
+        by_config = {str(c): {"intervals": len(g), "objective_mean": float(g.objective.mean())}
                      for c, g in frame.groupby("config")} if n else {}
         safe_rows = frame[frame.config == self.safe] if n else frame
         applied_non_default = int(((ran >= 0) & (ran != self.safe)).sum()) if n else 0
@@ -397,7 +410,8 @@ class LocalRun:
             "safe_default_objective_mean": float(safe_rows.objective.mean()) if len(safe_rows) else None,
             "applied_non_default_intervals": applied_non_default,
             "swaps": st["swaps"], "swap_failures": st["swap_failures"], "rollbacks": st["rollbacks"],
-            "fallbacks": st["fallbacks"], "rejected": st["kept"], "cycles": st["cycles"],
+            "fallbacks": st["fallbacks"], "slow_tier_errors": st["slow_tier_errors"],
+            "last_slow_tier_error": st.get("last_slow_tier_error"), "kept": st["kept"], "cycles": st["cycles"],
             "swap_events": st["swap_events"], "slow_cpu_s": st["slow_cpu_s"], "wall_s": st.get("wall_s"),
             "fraction_of_oracle": None,
             "oracle": "not measured on local: the best config of each interval would need every config run on the "
