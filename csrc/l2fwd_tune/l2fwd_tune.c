@@ -82,6 +82,7 @@ static struct rte_mempool *pool;
 static enum metric feature_map[256];
 static int n_features;
 static uint64_t decisions, decide_cycles, decision_counts[MAX_CONFIGS];
+static uint64_t invalid_decisions; /* outside [0, fp_n_configs()): a freed tree read, never expected */
 static int last_decision = -1;
 static double last_features[M_NONE + 1];
 static int ring_count_supported = -1; /* rte_eth_rx_queue_count: -1 unknown, 0 no, 1 yes */
@@ -155,7 +156,8 @@ static double ring_occupancy(unsigned active, double rx, double polls)
 }
 
 /* The data-plane features over all workers since the last decision; returns the decision
- * (-1: the first call only opens the window). */
+ * (-1: the first call only opens the window; -2: fp_decide returned an index outside the
+ * config table, which only a freed tree could give: counted, and the safe default applies). */
 static int decide(uint64_t now)
 {
 	static uint64_t last_tsc, last[8];
@@ -201,7 +203,12 @@ static int decide(uint64_t now)
 	float x[256];
 	for (int i = 0; i < n_features; i++)
 		x[i] = (float)m[feature_map[i]];
-	return fp_decide(x, n_features);
+	int idx = fp_decide(x, n_features);
+	if (idx < 0 || idx >= fp_n_configs()) {
+		invalid_decisions++;
+		return -2;
+	}
+	return idx;
 }
 
 static void apply(int idx)
@@ -273,6 +280,8 @@ static int worker_main(void *arg)
 			since = 0;
 			uint64_t t0 = rte_rdtsc();
 			int idx = decide(t0);
+			if (idx == -2)
+				idx = fp_safe_default();
 			if (idx >= 0) {
 				decide_cycles += rte_rdtsc() - t0;
 				decisions++;
@@ -399,8 +408,10 @@ static void interval_tick(uint64_t k, double t_s, int ran, uint64_t ring_resizes
 {
 	uint64_t t0 = rte_rdtsc();
 	int idx = decide(t0);
-	if (idx < 0)
+	if (idx == -1)
 		return;
+	if (idx == -2)
+		idx = fp_safe_default();
 	decide_cycles += rte_rdtsc() - t0;
 	decisions++;
 	if (idx < MAX_CONFIGS)
@@ -543,13 +554,14 @@ int main(int argc, char **argv)
 	       "\"rx\": %llu, \"tx\": %llu, \"dropped\": %llu, \"bursts\": %llu, \"tx_mpps\": %.4f, "
 	       "\"decisions\": %llu, \"decide_ns_mean\": %.1f, \"last_decision\": %d, \"safe_default\": %d, "
 	       "\"final_burst\": %u, \"final_active_workers\": %u, \"ring_requests\": %llu, "
-	       "\"ring_resizes\": %llu, \"ring_errors\": %llu, \"rx_desc\": %u, \"tx_desc\": %u, \"decision_counts\": {",
+	       "\"ring_resizes\": %llu, \"ring_errors\": %llu, \"rx_desc\": %u, \"tx_desc\": %u, \"swaps\": %llu, "
+	       "\"invalid_decisions\": %llu, \"decision_counts\": {",
 	       elapsed, n_workers, opt.decide_every, opt.no_apply ? "false" : "true", (unsigned long long)rx,
 	       (unsigned long long)tx, (unsigned long long)dropped, (unsigned long long)bursts, tx / elapsed / 1e6,
 	       (unsigned long long)decisions, decisions ? decide_cycles * 1e9 / hz / decisions : 0.0, last_decision,
 	       fp_safe_default(), atomic_load(&cur_burst), atomic_load(&active_workers),
 	       (unsigned long long)ring_requests, (unsigned long long)ring_resizes, (unsigned long long)ring_errors,
-	       rx_desc, tx_desc);
+	       rx_desc, tx_desc, (unsigned long long)fp_swap_count(), (unsigned long long)invalid_decisions);
 	const char *sep = "";
 	for (int i = 0; i < fp_n_configs(); i++)
 		if (decision_counts[i]) {

@@ -179,3 +179,40 @@ def test_interval_reports_and_sighup_swaps_while_forwarding(app, tmp_path):
     after = [m for m in reports if m["ran"] == other]
     assert after and all(m["burst"] == 16 and m["active_workers"] == 1 and m["tx"] > 0 for m in after)
     assert lines[-1]["decisions"] == len(reports) and "type" not in lines[-1]  # the statistics line, last
+
+
+def test_repeated_swaps_while_worker_0_decides(app, tmp_path):
+    """Worker 0 calls fp_decide every 32 bursts while the main lcore swaps 20 trees in: every swap
+    is served, worker 0 never reads a freed tree (no invalid decision) and the last tree rules."""
+    import signal
+
+    one = CONFIGS.index({"rx_desc": 1024, "tx_desc": 1024, "cores": 1, "burst": 16})
+    two = CONFIGS.index({"rx_desc": 1024, "tx_desc": 1024, "cores": 2, "burst": 32})
+    fpts = [pack.write_fpt(layout.compile_table(app_table(a)), tmp_path / f"t{a}.fpt") for a in (one, two)]
+    control = tmp_path / "control"
+    eal = ["--no-huge", "-m", "512", "--no-pci", "--vdev=net_null0", "--vdev=net_null1",
+           f"--file-prefix=l2fwd_tune_{uuid.uuid4().hex[:8]}", "--lcores", "0@0,1@1,2@1", "--log-level=lib.eal:error"]
+    proc = subprocess.Popen([str(app), *eal, "--", "--duration", "60", "--decide-every", "32", "--control",
+                             str(control)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "FP_RCU_FENCE": "0"})
+    answers = []
+    try:
+        for line in proc.stderr:  # the feature list is printed after the signal handlers are set
+            if "features;" in line:
+                break
+        for i in range(20):
+            control.write_text(f"seq {i}\ntree {fpts[i % 2]}\n")
+            proc.send_signal(signal.SIGHUP)
+            answers.append(json.loads(proc.stdout.readline()))
+        proc.send_signal(signal.SIGTERM)
+        rest, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err[-2000:]
+    assert [a["seq"] for a in answers] == list(range(20)) and all(a["ok"] for a in answers)
+    assert [a["swaps"] for a in answers] == list(range(1, 21))
+    final = json.loads(rest.strip().splitlines()[-1])
+    assert final["swaps"] == 20 and final["invalid_decisions"] == 0
+    assert set(final["decision_counts"]) <= {str(BUSY), str(one), str(two)}
+    assert final["last_decision"] == two and final["final_burst"] == 32

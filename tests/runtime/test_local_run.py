@@ -119,7 +119,7 @@ def test_a_local_run_swaps_trees_into_the_running_app_and_applies_them(tmp_path)
     assert summary["fraction_of_oracle"] is None and summary["load_phases_replayed"] is False
     assert set(frame.workload) == {"imix", "kv"}  # the phases label the rows
     assert (frame.f_mean_frame_bytes == 64).all()  # what net_null sends, measured by the app
-    assert summary["app"]["decisions"] >= 60
+    assert summary["app"]["decisions"] >= 60 and summary["app"]["invalid_decisions"] == 0
 
 
 @pytest.mark.slow

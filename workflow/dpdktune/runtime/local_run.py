@@ -425,6 +425,7 @@ class LocalRun:
             "app": {"path": str(self.app.app), "workers": self.workers, "returncode": self.app.returncode,
                     "decisions": app_final.get("decisions"), "decide_ns_mean": app_final.get("decide_ns_mean"),
                     "ring_resizes": app_final.get("ring_resizes"), "tx_mpps": app_final.get("tx_mpps"),
+                    "invalid_decisions": app_final.get("invalid_decisions"),
                     "final": app_final},
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         }
