@@ -398,6 +398,7 @@ class LocalRun:
         by_config = {str(c): {"intervals": len(g), "objective_mean": float(g.objective.mean())}
                      for c, g in frame.groupby("config")} if n else {}
         safe_rows = frame[frame.config == self.safe] if n else frame
+        best = max((v["objective_mean"] for v in by_config.values()), default=0.0)
         applied_non_default = int(((ran >= 0) & (ran != self.safe)).sum()) if n else 0
         app_final = self.app.final or {}
         return {
@@ -408,6 +409,10 @@ class LocalRun:
             "objective_by_tree_version": by_version, "by_config": by_config,
             "safe_default": self.safe, "safe_default_config": self.grid[self.safe].as_dict(),
             "safe_default_objective_mean": float(safe_rows.objective.mean()) if len(safe_rows) else None,
+            # ratios of means measured at different times on the same (unpaced) traffic, not an oracle
+            "ratio_to_safe_default": float(frame.objective.mean() / safe_rows.objective.mean())
+            if len(safe_rows) and safe_rows.objective.mean() > 0 else None,
+            "ratio_to_best_measured_config": float(frame.objective.mean() / best) if best else None,
             "applied_non_default_intervals": applied_non_default,
             "swaps": st["swaps"], "swap_failures": st["swap_failures"], "rollbacks": st["rollbacks"],
             "fallbacks": st["fallbacks"], "slow_tier_errors": st["slow_tier_errors"],
