@@ -9,9 +9,17 @@
  * they go to the control path on the main lcore, which applies them only with --apply-rings
  * (pausing the workers around the restart) and counts them otherwise.
  *
+ * Run-time control (the adaptive runtime's local backend drives it): with --interval-ms the main
+ * lcore, not worker 0, decides once per interval and prints one JSON line per interval (the
+ * counters of the window, the features, the config that ran and the decision); with --control
+ * FILE, SIGHUP makes it read FILE ("seq N" and "tree PATH" or "tree default" lines), fp_load
+ * the tree and publish it with fp_swap while the workers keep forwarding, then print a
+ * {"type": "swap"} line naming the seq, so the caller knows which request was served.
+ *
  * usage: l2fwd_tune <EAL args> -- [--duration S] [--decide-every N] [--no-apply]
  *                                 [--apply-rings] [--tree file.fpt] [--burst B]
- * Prints one JSON line of statistics at exit.
+ *                                 [--interval-ms MS] [--control FILE]
+ * Prints one JSON line of statistics at exit (the last line).
  */
 #include <getopt.h>
 #include <math.h>
@@ -56,13 +64,16 @@ static struct {
 	int no_apply, apply_rings;
 	const char *tree;
 	unsigned burst;
-} opt = {2.0, 64, 0, 0, NULL, 32};
+	unsigned interval_ms;
+	const char *control;
+} opt = {2.0, 64, 0, 0, NULL, 32, 0, NULL};
 
 static struct worker_stats stats[MAX_WORKERS];
 static unsigned n_workers;
 static unsigned worker_lcores[MAX_WORKERS];
 static _Atomic unsigned cur_burst, active_workers;
 static atomic_int quit, pause_req, paused_workers;
+static volatile sig_atomic_t reload; /* SIGHUP: read the control file */
 static _Atomic uint64_t ring_request; /* rx_desc << 32 | tx_desc, 0 = none pending */
 static uint16_t rx_desc = 1024, tx_desc = 1024; /* main lcore only */
 static struct rte_mempool *pool;
@@ -71,14 +82,25 @@ static struct rte_mempool *pool;
 static enum metric feature_map[256];
 static int n_features;
 static uint64_t decisions, decide_cycles, decision_counts[MAX_CONFIGS];
+static uint64_t invalid_decisions; /* outside [0, fp_n_configs()): a freed tree read, never expected */
 static int last_decision = -1;
 static double last_features[M_NONE + 1];
 static int ring_count_supported = -1; /* rte_eth_rx_queue_count: -1 unknown, 0 no, 1 yes */
+/* The last window decide() closed: its length and counter deltas (rx, tx, dropped, bytes, polls,
+ * busy polls, busy cycles, imissed), for the per-interval report. */
+static double win_dt;
+static uint64_t win_delta[8];
 
 static void on_signal(int sig)
 {
 	(void)sig;
 	atomic_store(&quit, 1);
+}
+
+static void on_hup(int sig)
+{
+	(void)sig;
+	reload = 1;
 }
 
 static int port_setup(uint16_t port, uint16_t nq)
@@ -134,7 +156,8 @@ static double ring_occupancy(unsigned active, double rx, double polls)
 }
 
 /* The data-plane features over all workers since the last decision; returns the decision
- * (-1: the first call only opens the window). */
+ * (-1: the first call only opens the window; -2: fp_decide returned an index outside the
+ * config table, which only a freed tree could give: counted, and the safe default applies). */
 static int decide(uint64_t now)
 {
 	static uint64_t last_tsc, last[8];
@@ -155,6 +178,9 @@ static int decide(uint64_t now)
 		return -1;
 	}
 	double dt = (double)(now - last_tsc) / (double)rte_get_tsc_hz();
+	win_dt = dt;
+	for (int i = 0; i < 8; i++)
+		win_delta[i] = cur[i] - last[i];
 	double rx = (double)(cur[0] - last[0]), tx = (double)(cur[1] - last[1]);
 	double drop = (double)(cur[2] - last[2]), bytes = (double)(cur[3] - last[3]);
 	double polls = (double)(cur[4] - last[4]), busy = (double)(cur[5] - last[5]);
@@ -177,7 +203,12 @@ static int decide(uint64_t now)
 	float x[256];
 	for (int i = 0; i < n_features; i++)
 		x[i] = (float)m[feature_map[i]];
-	return fp_decide(x, n_features);
+	int idx = fp_decide(x, n_features);
+	if (idx < 0 || idx >= fp_n_configs()) {
+		invalid_decisions++;
+		return -2;
+	}
+	return idx;
 }
 
 static void apply(int idx)
@@ -249,6 +280,8 @@ static int worker_main(void *arg)
 			since = 0;
 			uint64_t t0 = rte_rdtsc();
 			int idx = decide(t0);
+			if (idx == -2)
+				idx = fp_safe_default();
 			if (idx >= 0) {
 				decide_cycles += rte_rdtsc() - t0;
 				decisions++;
@@ -288,6 +321,7 @@ static int parse_args(int argc, char **argv)
 		{"duration", required_argument, 0, 'd'}, {"decide-every", required_argument, 0, 'n'},
 		{"no-apply", no_argument, 0, 'x'},        {"apply-rings", no_argument, 0, 'r'},
 		{"tree", required_argument, 0, 't'},      {"burst", required_argument, 0, 'b'},
+		{"interval-ms", required_argument, 0, 'i'}, {"control", required_argument, 0, 'c'},
 		{0, 0, 0, 0},
 	};
 	int c;
@@ -300,6 +334,8 @@ static int parse_args(int argc, char **argv)
 		case 'r': opt.apply_rings = 1; break;
 		case 't': opt.tree = optarg; break;
 		case 'b': opt.burst = (unsigned)atoi(optarg); break;
+		case 'i': opt.interval_ms = (unsigned)atoi(optarg); break;
+		case 'c': opt.control = optarg; break;
 		default: return -1;
 		}
 	}
@@ -307,7 +343,101 @@ static int parse_args(int argc, char **argv)
 		fprintf(stderr, "l2fwd_tune: --duration must be > 0 and --burst in 1..%d\n", MAX_BURST);
 		return -1;
 	}
+	if (opt.interval_ms)
+		opt.decide_every = 0; /* the main lcore decides, once per interval */
 	return 0;
+}
+
+/* A string as a JSON literal (the error texts name paths). */
+static void print_json_string(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c < 0x20)
+			printf("\\u%04x", c);
+		else
+			putchar(c);
+	}
+	putchar('"');
+}
+
+/* SIGHUP: read the control file, load its tree and publish it (workers keep forwarding; fp_swap
+ * waits for their fp_decide calls to leave the old tree). One {"type": "swap"} line answers. */
+static void serve_control(void)
+{
+	long seq = -1;
+	char path[4200] = "", line[4200];
+	FILE *f = fopen(opt.control, "r");
+	const char *error = NULL;
+	if (!f) {
+		error = "cannot open the control file";
+	} else {
+		while (fgets(line, sizeof line, f)) {
+			line[strcspn(line, "\r\n")] = 0;
+			if (strncmp(line, "seq ", 4) == 0)
+				seq = atol(line + 4);
+			else if (strncmp(line, "tree ", 5) == 0)
+				snprintf(path, sizeof path, "%s", line + 5);
+		}
+		fclose(f);
+		if (!path[0])
+			error = "no `tree` line in the control file";
+	}
+	if (!error) {
+		struct fp_tree *t = NULL;
+		if (strcmp(path, "default") != 0 && !(t = fp_load(path)))
+			error = fp_last_error();
+		else if (fp_swap(t) != 0)
+			error = fp_last_error();
+	}
+	printf("{\"type\": \"swap\", \"seq\": %ld, \"ok\": %s, \"tree\": ", seq, error ? "false" : "true");
+	print_json_string(path);
+	printf(", \"swaps\": %llu, \"safe_default\": %d, \"error\": ", (unsigned long long)fp_swap_count(),
+	       fp_safe_default());
+	print_json_string(error ? error : "");
+	printf("}\n");
+	fflush(stdout);
+}
+
+/* One interval on the main lcore: close the window, decide, report what ran and the decision,
+ * then apply it (rings through the control path, as for worker 0's decisions). */
+static void interval_tick(uint64_t k, double t_s, int ran, uint64_t ring_resizes, uint64_t ring_errors)
+{
+	uint64_t t0 = rte_rdtsc();
+	int idx = decide(t0);
+	if (idx == -1)
+		return;
+	if (idx == -2)
+		idx = fp_safe_default();
+	decide_cycles += rte_rdtsc() - t0;
+	decisions++;
+	if (idx < MAX_CONFIGS)
+		decision_counts[idx]++;
+	last_decision = idx;
+	printf("{\"type\": \"interval\", \"k\": %llu, \"t_s\": %.6f, \"dt_s\": %.6f, \"ran\": %d, "
+	       "\"decision\": %d, \"safe_default\": %d, \"burst\": %u, \"active_workers\": %u, "
+	       "\"rx_desc\": %u, \"tx_desc\": %u, \"rx\": %llu, \"tx\": %llu, \"dropped\": %llu, "
+	       "\"bytes\": %llu, \"polls\": %llu, \"imissed\": %llu, \"swaps\": %llu, \"ring_resizes\": %llu, "
+	       "\"ring_errors\": %llu, \"features\": {",
+	       (unsigned long long)k, t_s, win_dt, ran, idx, fp_safe_default(), atomic_load(&cur_burst),
+	       atomic_load(&active_workers), rx_desc, tx_desc, (unsigned long long)win_delta[0],
+	       (unsigned long long)win_delta[1], (unsigned long long)win_delta[2], (unsigned long long)win_delta[3],
+	       (unsigned long long)win_delta[4], (unsigned long long)win_delta[7],
+	       (unsigned long long)fp_swap_count(), (unsigned long long)ring_resizes, (unsigned long long)ring_errors);
+	for (int m = 0; m < M_NONE; m++) {
+		printf("%s\"%s\": ", m ? ", " : "", metric_names[m]);
+		if (isfinite(last_features[m]))
+			printf("%.9g", last_features[m]);
+		else
+			printf("null");
+	}
+	printf("}}\n");
+	fflush(stdout);
+	if (!opt.no_apply)
+		apply(idx);
 }
 
 int main(int argc, char **argv)
@@ -321,6 +451,10 @@ int main(int argc, char **argv)
 		return 2;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	if (opt.control)
+		signal(SIGHUP, on_hup);
+	else
+		signal(SIGHUP, on_signal);
 	if (rte_eth_dev_count_avail() < N_PORTS) {
 		fprintf(stderr, "l2fwd_tune: need %d ports (e.g. --vdev=net_null0 --vdev=net_null1)\n", N_PORTS);
 		return 2;
@@ -368,14 +502,35 @@ int main(int argc, char **argv)
 		}
 	atomic_store(&cur_burst, opt.burst);
 	atomic_store(&active_workers, n_workers);
+	int ran = -1; /* interval mode: the config the last window ran (-1: the start-up settings) */
+	if (opt.interval_ms && !opt.no_apply) {
+		ran = fp_safe_default(); /* start on the safe default, as fp_decide would with no data */
+		apply(ran);
+	}
 	for (unsigned w = 0; w < n_workers; w++)
 		rte_eal_remote_launch(worker_main, (void *)(uintptr_t)w, worker_lcores[w]);
 
 	uint64_t ring_requests = 0, ring_resizes = 0, ring_errors = 0, last_req = 0;
 	uint64_t start = rte_get_tsc_cycles(), hz = rte_get_tsc_hz();
 	uint64_t end = start + (uint64_t)(opt.duration_s * hz);
+	uint64_t every = (uint64_t)opt.interval_ms * hz / 1000, next_tick = start + every, ticks = 0;
+	if (opt.interval_ms)
+		decide(start); /* opens the first window */
 	while (!atomic_load(&quit) && rte_get_tsc_cycles() < end) {
 		usleep(1000);
+		if (reload) {
+			reload = 0;
+			serve_control();
+		}
+		uint64_t now = rte_get_tsc_cycles();
+		if (opt.interval_ms && now >= next_tick) {
+			next_tick += every;
+			if (next_tick <= now) /* a stall: skip the lost ticks, not a burst of short windows */
+				next_tick = now + every;
+			interval_tick(++ticks, (double)(now - start) / hz, ran, ring_resizes, ring_errors);
+			if (!opt.no_apply)
+				ran = last_decision;
+		}
 		uint64_t req = atomic_exchange_explicit(&ring_request, 0, memory_order_acquire);
 		if (req && req != last_req) {
 			ring_requests++;
@@ -399,13 +554,14 @@ int main(int argc, char **argv)
 	       "\"rx\": %llu, \"tx\": %llu, \"dropped\": %llu, \"bursts\": %llu, \"tx_mpps\": %.4f, "
 	       "\"decisions\": %llu, \"decide_ns_mean\": %.1f, \"last_decision\": %d, \"safe_default\": %d, "
 	       "\"final_burst\": %u, \"final_active_workers\": %u, \"ring_requests\": %llu, "
-	       "\"ring_resizes\": %llu, \"ring_errors\": %llu, \"rx_desc\": %u, \"tx_desc\": %u, \"decision_counts\": {",
+	       "\"ring_resizes\": %llu, \"ring_errors\": %llu, \"rx_desc\": %u, \"tx_desc\": %u, \"swaps\": %llu, "
+	       "\"invalid_decisions\": %llu, \"decision_counts\": {",
 	       elapsed, n_workers, opt.decide_every, opt.no_apply ? "false" : "true", (unsigned long long)rx,
 	       (unsigned long long)tx, (unsigned long long)dropped, (unsigned long long)bursts, tx / elapsed / 1e6,
 	       (unsigned long long)decisions, decisions ? decide_cycles * 1e9 / hz / decisions : 0.0, last_decision,
 	       fp_safe_default(), atomic_load(&cur_burst), atomic_load(&active_workers),
 	       (unsigned long long)ring_requests, (unsigned long long)ring_resizes, (unsigned long long)ring_errors,
-	       rx_desc, tx_desc);
+	       rx_desc, tx_desc, (unsigned long long)fp_swap_count(), (unsigned long long)invalid_decisions);
 	const char *sep = "";
 	for (int i = 0; i < fp_n_configs(); i++)
 		if (decision_counts[i]) {

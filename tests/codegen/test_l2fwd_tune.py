@@ -124,3 +124,95 @@ def test_unmeasured_features_fall_back_to_the_safe_default(tmp_path, depth10):
     out = run_app(app, "--decide-every", "16", duration=1.0)
     assert out["decisions"] > 10
     assert set(out["decision_counts"]) == {str(table["safe_default"])}
+
+
+def test_interval_reports_and_sighup_swaps_while_forwarding(app, tmp_path):
+    """--interval-ms: one report per interval from the main lcore; --control + SIGHUP: a good .fpt is
+    published while the workers forward, a damaged one is refused and the live tree stays."""
+    import signal
+    import time
+
+    other = CONFIGS.index({"rx_desc": 1024, "tx_desc": 1024, "cores": 1, "burst": 16})
+    good = pack.write_fpt(layout.compile_table(app_table(other)), tmp_path / "other.fpt")
+    bad = tmp_path / "bad.fpt"
+    bad.write_bytes(good.read_bytes()[:-4])  # truncated: its CRC no longer matches
+    control = tmp_path / "control"
+    eal = ["--no-huge", "-m", "512", "--no-pci", "--vdev=net_null0", "--vdev=net_null1",
+           f"--file-prefix=l2fwd_tune_{uuid.uuid4().hex[:8]}", "--lcores", "0@0,1@1,2@1", "--log-level=lib.eal:error"]
+    proc = subprocess.Popen([str(app), *eal, "--", "--duration", "30", "--interval-ms", "200", "--control",
+                             str(control)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "FP_RCU_FENCE": "0"})
+    lines = []
+    try:
+        def until(pred):
+            for raw in proc.stdout:
+                lines.append(json.loads(raw))
+                if pred(lines[-1]):
+                    return lines[-1]
+            raise AssertionError("the app exited: " + proc.stderr.read()[-2000:])
+
+        until(lambda m: m.get("type") == "interval" and m["k"] >= 3)
+        for seq, path in ((1, bad), (2, good)):
+            control.write_text(f"seq {seq}\ntree {path}\n")
+            proc.send_signal(signal.SIGHUP)
+            answer = until(lambda m: m.get("type") == "swap")
+            assert answer["seq"] == seq and answer["tree"] == str(path)
+            if path == bad:
+                assert not answer["ok"] and "fp_load" in answer["error"] and answer["swaps"] == 0
+            else:
+                assert answer["ok"] and answer["error"] == "" and answer["swaps"] == 1
+        until(lambda m: m.get("type") == "interval" and m["ran"] == other)
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGTERM)
+        rest, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err[-2000:]
+    lines += [json.loads(x) for x in rest.splitlines()]
+    reports = [m for m in lines if m.get("type") == "interval"]
+    assert [m["k"] for m in reports] == list(range(1, len(reports) + 1))  # one per interval, none lost
+    assert all(abs(m["dt_s"] - 0.2) < 0.1 for m in reports[1:])
+    assert reports[0]["ran"] == SAFE  # the app starts on the safe default
+    before = [m for m in reports if m["swaps"] == 0 and m["k"] > 1]
+    assert before and all(m["decision"] == BUSY for m in before)  # the compiled-in tree, busy traffic
+    after = [m for m in reports if m["ran"] == other]
+    assert after and all(m["burst"] == 16 and m["active_workers"] == 1 and m["tx"] > 0 for m in after)
+    assert lines[-1]["decisions"] == len(reports) and "type" not in lines[-1]  # the statistics line, last
+
+
+def test_repeated_swaps_while_worker_0_decides(app, tmp_path):
+    """Worker 0 calls fp_decide every 32 bursts while the main lcore swaps 20 trees in: every swap
+    is served, worker 0 never reads a freed tree (no invalid decision) and the last tree rules."""
+    import signal
+
+    one = CONFIGS.index({"rx_desc": 1024, "tx_desc": 1024, "cores": 1, "burst": 16})
+    two = CONFIGS.index({"rx_desc": 1024, "tx_desc": 1024, "cores": 2, "burst": 32})
+    fpts = [pack.write_fpt(layout.compile_table(app_table(a)), tmp_path / f"t{a}.fpt") for a in (one, two)]
+    control = tmp_path / "control"
+    eal = ["--no-huge", "-m", "512", "--no-pci", "--vdev=net_null0", "--vdev=net_null1",
+           f"--file-prefix=l2fwd_tune_{uuid.uuid4().hex[:8]}", "--lcores", "0@0,1@1,2@1", "--log-level=lib.eal:error"]
+    proc = subprocess.Popen([str(app), *eal, "--", "--duration", "60", "--decide-every", "32", "--control",
+                             str(control)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "FP_RCU_FENCE": "0"})
+    answers = []
+    try:
+        for line in proc.stderr:  # the feature list is printed after the signal handlers are set
+            if "features;" in line:
+                break
+        for i in range(20):
+            control.write_text(f"seq {i}\ntree {fpts[i % 2]}\n")
+            proc.send_signal(signal.SIGHUP)
+            answers.append(json.loads(proc.stdout.readline()))
+        proc.send_signal(signal.SIGTERM)
+        rest, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err[-2000:]
+    assert [a["seq"] for a in answers] == list(range(20)) and all(a["ok"] for a in answers)
+    assert [a["swaps"] for a in answers] == list(range(1, 21))
+    final = json.loads(rest.strip().splitlines()[-1])
+    assert final["swaps"] == 20 and final["invalid_decisions"] == 0
+    assert set(final["decision_counts"]) <= {str(BUSY), str(one), str(two)}
+    assert final["last_decision"] == two and final["final_burst"] == 32

@@ -3,14 +3,16 @@
     dpdktune run --backend sim --scenario FILE --duration-s N --out DIR
                  [--policy adaptive|static|rules|reactive|fast-only|oracle] [--seed S] [--configfile F] [--tree PATH]
 
-Writes DIR/timeline.parquet and DIR/summary.json; rerunning after a kill resumes from DIR's
-last checkpoint. Only the sim backend is implemented; local and ssh are refused.
+Writes DIR/timeline.parquet and DIR/summary.json. On sim, rerunning after a kill resumes from
+DIR's last checkpoint. On local the real csrc/l2fwd_tune forwards on net_null for N wall-clock
+seconds and the slow tier swaps trees into it (runtime/local_run.py); ssh is refused.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 from dpdktune.runtime.loop import POLICIES
 
@@ -21,9 +23,11 @@ def add_parser(subparsers) -> None:
                               "decision interval; slow tier: refit, distil, shadow-validate, swap) or a baseline over "
                               "a traffic scenario on the simulator; writes timeline.parquet and summary.json, and "
                               "resumes from its checkpoints when rerun.")
-    p.add_argument("--backend", default="sim", help="sim (local and ssh are not implemented yet)")
+    p.add_argument("--backend", default="sim", help="sim, or local (the real l2fwd_tune on net_null; "
+                   "policies adaptive and static); ssh is not implemented yet")
     p.add_argument("--scenario", required=True, help="scenario YAML (a `phases:` list; see config/scenarios/)")
-    p.add_argument("--duration-s", type=float, required=True, help="simulated seconds to run")
+    p.add_argument("--duration-s", type=float, required=True, help="seconds to run (simulated on sim, "
+                   "wall-clock on local)")
     p.add_argument("--out", required=True, help="output folder (timeline.parquet, summary.json, checkpoints)")
     p.add_argument("--policy", default="adaptive", help=f"one of {', '.join(POLICIES)} (default adaptive)")
     p.add_argument("--seed", type=int, default=None, help="seed (default: the config's)")
@@ -38,9 +42,24 @@ def main(args: argparse.Namespace) -> int:
     from dpdktune.config import load_config
     from dpdktune.runtime.loop import Run
 
-    if args.backend != "sim":
-        raise ValueError(f"--backend: {args.backend!r} is not implemented for `run` yet (only sim)")
+    if args.backend not in ("sim", "local"):
+        raise ValueError(f"--backend: {args.backend!r} is not implemented for `run` yet (sim or local)")
     config = load_config(*args.configfile)
+    if args.backend == "local":
+        from dpdktune.runtime.local_app import AppError
+        from dpdktune.runtime.local_run import LocalRun, main_summary_line
+
+        try:
+            summary = LocalRun(config, args.scenario, args.duration_s, args.out, args.policy, args.seed,
+                               args.tree).run()
+        except AppError as exc:  # the app's own failure: one line, as for bad input
+            raise ValueError(str(exc)) from None
+        except KeyboardInterrupt:  # Ctrl-C or SIGTERM: the app is stopped, the rows so far are written
+            print(f"dpdktune run: interrupted; l2fwd_tune stopped; partial timeline and summary in {args.out}",
+                  file=sys.stderr)
+            return 130
+        print(main_summary_line(summary))
+        return 0
     summary = Run(config, args.scenario, args.duration_s, args.out, args.policy, args.seed, args.tree,
                   args.twin_cache).run()
     keys = ("policy", "fraction_of_oracle", "adaptation_median_s", "below_safe_default_share", "swaps", "rollbacks",
