@@ -120,7 +120,7 @@ class LocalSlowTier:
         return incumbent, f"exploit: config {incumbent} has the best measured mean", means
 
     def candidate_tree(self, version: int, action: int, why: str) -> tuple[Path, dict[str, Any]]:
-        from dpdktune.codegen.layout import compile_table
+        from dpdktune.treelayout import compile_table
         from dpdktune.codegen.pack import write_fpt
         from dpdktune.treefile import write_tree_json
 
@@ -191,7 +191,7 @@ class LocalRun:
         """--tree's tree.json compiled to v1.fpt (published at start), else None (the safe default)."""
         if not self.tree_arg or self.tree_arg == "none":
             return None, 0
-        from dpdktune.codegen.layout import compile_table
+        from dpdktune.treelayout import compile_table
         from dpdktune.codegen.pack import write_fpt
         from dpdktune.treefile import read_tree_json, write_tree_json
 
