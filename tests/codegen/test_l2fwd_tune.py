@@ -133,7 +133,7 @@ def test_interval_reports_and_sighup_swaps_while_forwarding(app, tmp_path):
     import time
 
     other = CONFIGS.index({"rx_desc": 1024, "tx_desc": 1024, "cores": 1, "burst": 16})
-    good = pack.write_fpt(layout.compile_table(app_table(other)), tmp_path / "other.fpt")
+    good = pack.write_fpt(treelayout.compile_table(app_table(other)), tmp_path / "other.fpt")
     bad = tmp_path / "bad.fpt"
     bad.write_bytes(good.read_bytes()[:-4])  # truncated: its CRC no longer matches
     control = tmp_path / "control"
@@ -188,7 +188,7 @@ def test_repeated_swaps_while_worker_0_decides(app, tmp_path):
 
     one = CONFIGS.index({"rx_desc": 1024, "tx_desc": 1024, "cores": 1, "burst": 16})
     two = CONFIGS.index({"rx_desc": 1024, "tx_desc": 1024, "cores": 2, "burst": 32})
-    fpts = [pack.write_fpt(layout.compile_table(app_table(a)), tmp_path / f"t{a}.fpt") for a in (one, two)]
+    fpts = [pack.write_fpt(treelayout.compile_table(app_table(a)), tmp_path / f"t{a}.fpt") for a in (one, two)]
     control = tmp_path / "control"
     eal = ["--no-huge", "-m", "512", "--no-pci", "--vdev=net_null0", "--vdev=net_null1",
            f"--file-prefix=l2fwd_tune_{uuid.uuid4().hex[:8]}", "--lcores", "0@0,1@1,2@1", "--log-level=lib.eal:error"]
