@@ -9,7 +9,8 @@
  * ordinary external call from the timing loop. "null" is an empty function of that signature:
  * its cost (call + timer) is what every variant's figure has subtracted, the same way for all.
  *
- * Three methods per (set, variant), rows of the set in file order, cycled:
+ * Three methods per (set, variant), a fresh random row of the set for every call (fixed seed),
+ * copied untimed into an L1-resident buffer first (as a fingerprint just computed would be):
  *   single   one call between two fenced TSC reads (lfence; rdtsc; lfence / rdtscp; lfence),
  *            minus null's median. The TSC of some VMs advances in steps (26 cycles = 10 ns on
  *            the 2-core AMD dev VM), so single-call figures are multiples of that step; they
@@ -137,7 +138,23 @@ struct set {
 	const char *name;
 	float *rows;
 	long n;
+	const float **order; /* the row of each call: uniform random, fixed seed */
 };
+
+/* Rows in random order, fresh for every call: cycling a few thousand rows in file order lets
+ * the branch predictor learn the sequence (a depth-8 nested walk then measured ~5 ns instead
+ * of ~20), which no data plane that sees new fingerprints enjoys. */
+static const float **random_order(const float *rows, long n, int nf, long calls, uint64_t seed)
+{
+	const float **o = malloc(sizeof *o * calls);
+	for (long i = 0; i < calls; i++) {
+		seed ^= seed << 13; /* xorshift64 */
+		seed ^= seed >> 7;
+		seed ^= seed << 17;
+		o[i] = rows + (long)(seed % (uint64_t)n) * nf;
+	}
+	return o;
+}
 
 static float *read_rows(const char *path, int nf, long *n)
 {
@@ -170,25 +187,32 @@ static volatile int sink;
 static void run_round(decide_fn fn, const struct set *s, int nf, long calls, struct samples *out)
 {
 	int acc = 0;
-	for (long i = 0; i < s->n && i < 2000; i++) /* warm caches and predictors */
-		acc += fn(s->rows + i * nf, nf);
+	for (long i = 0; i < calls && i < 2000; i++) /* warm caches and predictors */
+		acc += fn(s->order[i], nf);
+	/* Rows are copied, untimed, into a small buffer first: a data plane decides on a fingerprint
+	 * it has just computed (in L1), whereas 5000 random rows would add cache misses on the
+	 * input alone (they made every variant's p99 ~150-230 ns on the shared dev VM). */
+	static float buf[BATCH][64] __attribute__((aligned(64)));
 	for (long i = 0; i < calls; i++) {
-		const float *x = s->rows + (i % s->n) * nf;
+		memcpy(buf[0], s->order[i], sizeof(float) * nf);
+		const float *x = buf[0];
 		uint64_t a = t_begin();
 		acc += fn(x, nf);
 		out->single[out->n_single++] = t_end() - a;
 	}
 	long batches = calls / BATCH;
 	for (long j = 0; j < batches; j++) {
+		for (int k = 0; k < BATCH; k++)
+			memcpy(buf[k], s->order[j * BATCH + k], sizeof(float) * nf);
 		uint64_t a = t_begin();
 		for (int k = 0; k < BATCH; k++) {
-			acc += fn(s->rows + ((j * BATCH + k) % s->n) * nf, nf);
+			acc += fn(buf[k], nf);
 			_mm_lfence();
 		}
 		out->fenced[out->n_batch] = t_end() - a;
 		a = t_begin();
 		for (int k = 0; k < BATCH; k++)
-			acc += fn(s->rows + ((j * BATCH + k) % s->n) * nf, nf);
+			acc += fn(buf[k], nf);
 		out->thru[out->n_batch++] = t_end() - a;
 	}
 	sink += acc;
@@ -213,6 +237,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	int nf = fp_n_features();
+	if (nf > 64) {
+		fprintf(stderr, "fp_bench: %d features; the input buffer holds 64\n", nf);
+		return 2;
+	}
 	if (!(loaded = fp_load(argv[1]))) {
 		fprintf(stderr, "%s\n", fp_last_error());
 		return 2;
@@ -270,6 +298,8 @@ int main(int argc, char **argv)
 	       "\"tree_bytes\": %ld, \"rcu_fence_mode\": %d, \"sets\": {",
 	       hz, (unsigned long long)step, BATCH, ROUNDS, calls, fp_tree_bytes(), fp_rcu_fence_mode());
 	long per_round = calls / ROUNDS;
+	for (int si = 0; si < n_sets; si++)
+		sets[si].order = random_order(sets[si].rows, sets[si].n, nf, per_round, 0x9e3779b97f4a7c15ull + si);
 	for (int si = 0; si < n_sets; si++) {
 		struct samples smp[N_VARIANTS];
 		for (size_t v = 0; v < N_VARIANTS; v++) {
