@@ -16,7 +16,7 @@ Method (fp_bench.c has the details):
     fastest form for one tree, and the reference of the goals), and `emlearn_predict`, its
     public `eml_tree_predict` (the tree, then a vote array over all 125 classes and an argmax;
     that is why an earlier version of this script showed emlearn at ~100 ns).
-  * Input sets, rows never used for training: `all` (held-out rows in data order: mixed),
+  * Input sets, rows never used for training: `all` (held-out rows, accepted and not, mixed),
     `accepted` (rows that reach a confident leaf and lie inside its box, where fastpath returns
     scikit-learn's prediction) and `fallback` (rows that get the safe default: low-confidence
     leaf or novel). The fast path has no early exit, but the sets still differ in which
@@ -25,8 +25,9 @@ Method (fp_bench.c has the details):
     data plane decides on a fingerprint it has just computed; rows read in place from a 260 kB
     array added cache misses that made every variant's p99 150-230 ns on the shared VM).
     Cycling rows in file order, as an earlier version did, let the branch predictor learn the
-    sequence (a depth-8 nested walk then measured ~5 ns instead of ~27). `steady` is one accepted row on every call:
-    the best case of a trained predictor and L1-resident data (a fingerprint that rarely changes).
+    sequence (a depth-8 nested walk then measured ~5 ns instead of ~27). `steady` is one
+    accepted row on every call: the best case of a trained predictor (a fingerprint that
+    rarely changes).
   * single: one call between fenced TSC reads. fenced: BATCH (32) calls with an lfence after
     each, timed as one region, divided by BATCH: a latency with the TSC step divided by 32.
     thru: the same batch without fences (calls may overlap). Each figure has the same
@@ -36,9 +37,9 @@ Method (fp_bench.c has the details):
     are judged on the fenced per-call median (resolution ~0.3 ns), the p99 goal on the
     single-call p99 (the tail of individual calls; read it to +-1 step).
 
-Goals (depth <= 8, fastpath as shipped, i.e. the walk codegen.walk=auto picks): median
-<= 10 ns, p99 <= 25 ns, median <= 0.7x emlearn_tree's. Prints the table and the verdicts,
-writes JSON (--out).
+Goals (depth <= 8, fastpath as shipped, i.e. the walk codegen.walk=auto picks), judged per
+depth and input set: median <= 10 ns, p99 <= 25 ns, median <= 0.7x emlearn_tree's. Prints the
+table and PASS/FAIL per goal, writes JSON (--out). Figures and their reading: notes/fastpath.md.
 """
 
 from __future__ import annotations
