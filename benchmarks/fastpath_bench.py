@@ -148,7 +148,8 @@ def split_rows(table: dict, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def prepare_depth(depth: int, X, y, Xtest, Xpool, work: Path, n_set: int = 5000) -> dict:
     """Fit the depth's tree and write every variant's C, the input sets and build.sh into `work`."""
-    import emlearn
+    with np.errstate():  # importing emlearn sets numpy's error mode to "raise" process-wide
+        import emlearn
     import m2cgen
     from sklearn.tree import DecisionTreeClassifier
 
