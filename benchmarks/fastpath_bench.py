@@ -1,16 +1,45 @@
-"""Microbenchmark of one decision against the C baselines and other tree compilers, side by side.
+"""Microbenchmark of one decision against the other tree compilers, side by side, in one run.
 
 For each tree depth it fits a scikit-learn tree on the synthetic fingerprint data set
-(dpdktune.codegen.synthetic), generates the fast path, the same tree through m2cgen and
-emlearn, and the C lookup-table and linear baselines, compiles them all -O2 into one C harness
-(csrc/bench/fp_bench.c) and times each call. In the same run it times scikit-learn `predict`
-and a torch policy (the RL actor's shape, dpdktune.rl.settings.RLSettings.hidden) per sample.
+(dpdktune.codegen.synthetic), generates the fast path (every walk), the same tree through
+emlearn (`method="inline"`, float) and m2cgen, and the C lookup-table and linear baselines,
+compiles them all with build.CFLAGS (the flags fastpath.so ships with, -O2) into one C
+harness per walk (csrc/bench/fp_bench.c) and times every variant in the same process,
+interleaved in rounds. It also times scikit-learn `predict` and a torch policy per sample.
 
-    .venv/bin/python benchmarks/fastpath_bench.py [--depths 5 10 15 20] [--calls 200000]
+    .venv/bin/python benchmarks/fastpath_bench.py [--depths 5 8] [--calls 200000]
     (timing on a quieter machine: see csrc/bench/run_bundle.sh)
 
-Goals: fastpath median <= 10 ns, p99 <= 25 ns, <= 1.0x the faster of m2cgen and emlearn,
-whole decision < 100 ns. Prints the table and writes JSON (--out).
+Method (fp_bench.c has the details):
+  * Every variant has fp_decide's signature and is one external call. emlearn appears twice:
+    `emlearn_tree`, its generated tree function alone (nested ifs returning the class; its
+    fastest form for one tree, and the reference of the goals), and `emlearn_predict`, its
+    public `eml_tree_predict` (the tree, then a vote array over all 125 classes and an argmax;
+    that is why an earlier version of this script showed emlearn at ~100 ns).
+  * Input sets, rows never used for training: `all` (held-out rows, accepted and not, mixed),
+    `accepted` (rows that reach a confident leaf and lie inside its box, where fastpath returns
+    scikit-learn's prediction) and `fallback` (rows that get the safe default: low-confidence
+    leaf or novel). The fast path has no early exit, but the sets still differ in which
+    branches and leaves they exercise, so they are timed and reported apart. Each call takes a
+    fresh random row of its set (5000 rows), copied untimed into an L1-resident buffer first (a
+    data plane decides on a fingerprint it has just computed; rows read in place from a 260 kB
+    array added cache misses that made every variant's p99 150-230 ns on the shared VM).
+    Cycling rows in file order, as an earlier version did, let the branch predictor learn the
+    sequence (a depth-8 nested walk then measured ~5 ns instead of ~27). `steady` is one
+    accepted row on every call: the best case of a trained predictor (a fingerprint that
+    rarely changes).
+  * single: one call between fenced TSC reads. fenced: BATCH (32) calls with an lfence after
+    each, timed as one region, divided by BATCH: a latency with the TSC step divided by 32.
+    thru: the same batch without fences (calls may overlap). Each figure has the same
+    harness's empty call (`null`) subtracted, so the call and timer cost is removed alike.
+  * The TSC of the 2-core AMD dev VM advances in steps of 26 cycles (10 ns): single-call
+    figures are multiples of ~10 ns (the step is printed). So the median goal and the ratio
+    are judged on the fenced per-call median (resolution ~0.3 ns), the p99 goal on the
+    single-call p99 (the tail of individual calls; read it to +-1 step).
+
+Goals (depth <= 8, fastpath as shipped, i.e. the walk codegen.walk=auto picks), judged per
+depth and input set: median <= 10 ns, p99 <= 25 ns, median <= 0.7x emlearn_tree's. Prints the
+table and PASS/FAIL per goal, writes JSON (--out). Figures and their reading: notes/fastpath.md.
 """
 
 from __future__ import annotations
@@ -27,11 +56,15 @@ from pathlib import Path
 import numpy as np
 
 from dpdktune import treefile
-from dpdktune.codegen import build, synthetic
+from dpdktune.atomic import write_text
+from dpdktune.codegen import build, layout, render, synthetic
 from dpdktune.codegen.render import CSRC, c_float
 
-VARIANTS = ("fastpath", "fastpath_loaded", "m2cgen", "emlearn", "lookup", "linear", "walk_only", "checks_only")  # fp_bench.c order
-WALKS = ("table", "nested")
+# fp_bench.c order (decisions.i32)
+VARIANTS = ("null", "fastpath", "fastpath_loaded", "emlearn_tree", "emlearn_predict", "m2cgen", "lookup", "linear",
+            "walk_only", "checks_only")
+WALKS = render.WALKS
+GOAL_DEPTH, GOAL_MEDIAN_NS, GOAL_P99_NS, GOAL_RATIO = 8, 10.0, 25.0, 0.7
 
 
 def _array(name: str, values, ctype: str = "float") -> str:
@@ -54,6 +87,7 @@ def bench_models_h(clf, X, y, configs) -> str:
     levels = [sorted({getattr(c, k) for c in configs}) for k in ("rx_desc", "tx_desc", "cores", "burst")]
     return "".join([
         f"#define BM_NF {X.shape[1]}\n#define BM_NCLASSES {len(clf.classes_)}\n#define LUT_N 16\n",
+        f"#define BM_CLASSES_IDENTITY {int(np.array_equal(clf.classes_, np.arange(len(clf.classes_))))}\n",
         _array("bm_classes", clf.classes_, "int32_t"),
         _array("bm_mean", mean), _array("bm_inv_scale", 1 / scale),
         _array("lut_center", km.cluster_centers_.ravel()), _array("lut_action", lut_action, "int32_t"),
@@ -102,9 +136,20 @@ def python_timings(clf, X: np.ndarray, n: int = 3000) -> dict[str, float]:
     return out
 
 
-def prepare_depth(depth: int, X, y, Xtest, work: Path) -> dict:
-    """Fit the depth's tree and write every variant's C, the inputs and build.sh into `work`."""
-    import emlearn
+def split_rows(table: dict, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Masks of rows fastpath accepts (confident leaf, inside its box) and rows it falls back on."""
+    tree = layout.compile_table(table)
+    slot = layout.walk(tree, X)
+    confident = np.array([table["nodes"][i]["confidence"] >= table["confidence_threshold"]
+                          for i in tree.source_index[slot]], dtype=bool)
+    accepted = confident & layout.inside_leaf_box(tree, X, tree.leaf_of[slot])
+    return accepted, ~accepted
+
+
+def prepare_depth(depth: int, X, y, Xtest, Xpool, work: Path, n_set: int = 5000) -> dict:
+    """Fit the depth's tree and write every variant's C, the input sets and build.sh into `work`."""
+    with np.errstate():  # importing emlearn sets numpy's error mode to "raise" process-wide
+        import emlearn
     import m2cgen
     from sklearn.tree import DecisionTreeClassifier
 
@@ -118,7 +163,16 @@ def prepare_depth(depth: int, X, y, Xtest, work: Path) -> dict:
     (work / "m2c_tree.c").write_text(m2cgen.export_to_c(clf, function_name="m2c_score"))
     emlearn.convert(clf, method="inline", dtype="float").save(file=str(work / "eml_tree.h"), name="eml_tree",
                                                                format="c")
-    (work / "inputs.f32").write_bytes(np.ascontiguousarray(Xtest, dtype="<f4").tobytes())
+    (work / "all.f32").write_bytes(np.ascontiguousarray(Xtest, dtype="<f4").tobytes())
+    accepted, fallback = split_rows(table, Xpool)
+    counts = {}
+    for name, mask in (("accepted", accepted), ("fallback", fallback)):
+        rows = Xpool[mask][:n_set]
+        counts[name] = len(rows)
+        (work / f"{name}.f32").write_bytes(np.ascontiguousarray(rows, dtype="<f4").tobytes())
+    # one accepted row, every call: the trained-predictor, L1-resident best case
+    (work / "steady.f32").write_bytes(np.ascontiguousarray(Xpool[accepted][:1], dtype="<f4").tobytes())
+    counts["steady"] = 1
     # The exact compile line of build.compile_c, so a bare machine (cc only) can rebuild it.
     bench = "$CSRC/bench"
     flags = " ".join([*build.CFLAGS, *build.TLS_FLAGS, "-Wno-unused-parameter", "-Wno-unused-variable"])
@@ -129,10 +183,10 @@ def prepare_depth(depth: int, X, y, Xtest, work: Path) -> dict:
                   f"{bench}/m2c_wrap.c {bench}/eml_wrap.c {walk}/fastpath_tree.c $CSRC/fastpath_runtime.c "
                   f"-o fp_bench_{walk} $LDFLAGS -lm -lpthread"]
     for walk in WALKS:
-        lines += [f'[ "$3" = compile ] || ./fp_bench_{walk} inputs.f32 $CALLS {walk}/tree.fpt decisions_{walk}.i32 '
-                  f"> $OUT/timing_{walk}.json"]
+        lines += [f'[ "$3" = compile ] || ./fp_bench_{walk} {walk}/tree.fpt $CALLS decisions_{walk}.i32 all.f32 '
+                  f"accepted=accepted.f32 fallback=fallback.f32 steady=steady.f32 > $OUT/timing_{walk}.json"]
     (work / "build.sh").write_text("\n".join(lines) + "\n")
-    return {"clf": clf, "files": files}
+    return {"clf": clf, "table": table, "files": files, "set_rows": counts}
 
 
 def run_bundle(work: Path, calls: int, out: Path, mode: str = "") -> None:
@@ -142,27 +196,48 @@ def run_bundle(work: Path, calls: int, out: Path, mode: str = "") -> None:
                    timeout=3600, env=env)
 
 
-def summarize_depth(work: Path, timing_dir: Path, clf, Xtest) -> dict:
-    """Merge both walks' timings (fastpath_table / fastpath_nested), agreement and sizes."""
+def shipped_walk(depth: int) -> str:
+    """The walk codegen.walk=auto compiles for a tree this deep."""
+    return "nested" if depth >= render.AUTO_NESTED_DEPTH else "table"
+
+
+def summarize_depth(work: Path, timing_dir: Path, prepared: dict, Xtest) -> dict:
+    """Per set: the shipped walk's run (every variant), plus the other walks' fastpath; agreement; sizes."""
+    clf, table = prepared["clf"], prepared["table"]
     runs = {walk: json.loads((timing_dir / f"timing_{walk}.json").read_text()) for walk in WALKS}
-    result = runs["table"]
-    result["variants"]["fastpath_table"] = result["variants"].pop("fastpath")
-    result["variants"]["fastpath_nested"] = runs["nested"]["variants"]["fastpath"]
+    depth = int(clf.get_depth())
+    ship = shipped_walk(depth)
+    result = {k: v for k, v in runs[ship].items() if k != "sets"}
+    result["shipped_walk"] = ship
+    result["sets"] = {}
+    for name, one in runs[ship]["sets"].items():
+        variants = dict(one["variants"])
+        variants["fastpath_shipped"] = variants.pop("fastpath")
+        for walk in WALKS:
+            variants[f"fastpath_{walk}"] = runs[walk]["sets"][name]["variants"]["fastpath"]
+        result["sets"][name] = {**one, "variants": variants}
+    result["set_rows"] = {"all": len(Xtest), **prepared["set_rows"]}
     sk = clf.predict(Xtest)
-    agreement = {}
+    tree = layout.compile_table(table)
+    twin = layout.decide(tree, Xtest)
+    accepted, _ = split_rows(table, Xtest)
+    agreement, on_accepted = {}, {}
     for walk in WALKS:
         got = np.fromfile(work / f"decisions_{walk}.i32", dtype="<i4").reshape(len(VARIANTS), len(Xtest))
-        agreement.update({v if v != "fastpath" else f"fastpath_{walk}": float(np.mean(got[i] == sk))
-                          for i, v in enumerate(VARIANTS)})
-        if walk == "table":
-            result["fastpath_fallback_fraction"] = float(np.mean(got[0] == 62))
+        for i, v in enumerate(VARIANTS[1:], start=1):
+            key = f"fastpath_{walk}" if v == "fastpath" else v
+            agreement[key] = float(np.mean(got[i] == sk))
+            on_accepted[key] = float(np.mean(got[i][accepted] == sk[accepted]))
+        fp = got[VARIANTS.index("fastpath")]
+        result.setdefault("fastpath_equals_numpy_twin", {})[walk] = bool(np.array_equal(fp, twin))
     result["agreement_with_sklearn"] = agreement
+    result["agreement_on_accepted"] = on_accepted
+    result["accepted_fraction_all"] = float(accepted.mean())
     result["nodes"] = clf.tree_.node_count
-    result["depth"] = int(clf.get_depth())
+    result["depth"] = depth
     bench = CSRC / "bench"
     result["object_bytes"] = {
-        "fastpath_table": object_bytes(work / "table" / "fastpath_tree.c", work),
-        "fastpath_nested": object_bytes(work / "nested" / "fastpath_tree.c", work),
+        **{f"fastpath_{walk}": object_bytes(work / walk / "fastpath_tree.c", work) for walk in WALKS},
         "m2cgen": object_bytes(bench / "m2c_wrap.c", work),
         "emlearn": object_bytes(bench / "eml_wrap.c", work),
     }
@@ -170,58 +245,70 @@ def summarize_depth(work: Path, timing_dir: Path, clf, Xtest) -> dict:
     return result
 
 
-def _cell(v: dict) -> str:
-    return f"{v['median_ns']:6.1f}/{v['p99_ns']:6.1f}/{v['p999_ns']:7.1f}"
+def verdicts(results: dict) -> list[tuple[str, bool, str]]:
+    """(goal, pass, evidence) for the shipped fastpath, every set, every depth <= GOAL_DEPTH."""
+    out = []
+    for depth, r in results.items():
+        if r["depth"] > GOAL_DEPTH:
+            continue
+        for name, one in r["sets"].items():
+            v = one["variants"]
+            fp, em = v["fastpath_shipped"], v["emlearn_tree"]
+            ratio = fp["fenced_median_ns"] / em["fenced_median_ns"] if em["fenced_median_ns"] > 0 else float("inf")
+            tag = f"depth {depth:>2} {name:<8}"
+            out.append((f"{tag} median <= {GOAL_MEDIAN_NS:g} ns (fenced per call)",
+                        fp["fenced_median_ns"] <= GOAL_MEDIAN_NS, f"{fp['fenced_median_ns']:.1f} ns"))
+            out.append((f"{tag} p99 <= {GOAL_P99_NS:g} ns (single calls)",
+                        fp["single_p99_ns"] <= GOAL_P99_NS, f"{fp['single_p99_ns']:.1f} ns"))
+            out.append((f"{tag} median <= {GOAL_RATIO:g}x emlearn_tree (fenced)", ratio <= GOAL_RATIO,
+                        f"{fp['fenced_median_ns']:.1f} / {em['fenced_median_ns']:.1f} = {ratio:.2f}x"))
+    return out
+
+
+ROWS = ("null", "fastpath_shipped", *(f"fastpath_{w}" for w in WALKS), "fastpath_loaded", "emlearn_tree", "emlearn_predict",
+        "m2cgen", "lookup", "linear", "walk_only", "checks_only")
 
 
 def print_table(results: dict, before: dict | None = None) -> None:
-    """Whole decision (features -> validity + novelty -> tree) per depth, against the generators."""
-    from dpdktune.codegen.render import AUTO_NESTED_DEPTH
-
-    print("\nOne whole decision (fp_decide), ns median/p99/p999 of single timed calls (rdtsc quantum ~10 ns on some "
-          "VMs). shipped = the walk codegen.walk=auto picks; ratio = shipped median / min(m2cgen, emlearn) median "
-          "(goal <= 1.0; also median <= 10, p99 <= 25, < 100). b16 = median per call of 16 back-to-back calls, and its ratio")
-    head = (f"{'depth':>5} {'nodes':>6} {'tree B':>7} {'shipped':>7} {'fastpath shipped':>22} {'fastpath table':>22} "
-            f"{'fastpath nested':>22} {'m2cgen':>22} {'emlearn':>22} {'ratio':>6} {'b16 ship':>8} {'b16 gen':>8} {'ratio':>6}")
-    if before:
-        head += f" {'before (same walk)':>22} {'ratio':>6} {'speed-up':>8} {'b16 bef':>8} {'ratio':>6}"
-    print(head)
+    """Side by side per depth and input set; ratio = fenced median / emlearn_tree's fenced median."""
+    any_r = next(iter(results.values()))
+    step_ns = any_r["tsc_step_cycles"] / any_r["tsc_hz"] * 1e9
+    print(f"\nOne decision, ns per call with the empty call subtracted. fenced = {any_r['batch']} calls with an lfence "
+          f"after each, timed together (latency); single = one call per timed region (TSC step here "
+          f"{any_r['tsc_step_cycles']} cycles = {step_ns:.1f} ns, so single figures are multiples of it); "
+          "thru = back-to-back calls. ratio = fenced median / emlearn_tree fenced median. The null row "
+          "(an empty call, less its own median) is the noise floor: its p99 is what the machine adds to any call.")
     for depth, r in results.items():
-        v = r["variants"]
-        walk = "nested" if r["depth"] >= AUTO_NESTED_DEPTH else "table"
-        best = min(v["m2cgen"]["median_ns"], v["emlearn"]["median_ns"])
-        ship = v[f"fastpath_{walk}"]
-        line = (f"{depth:>5} {r['nodes']:>6} {r['tree_bytes']:>7} {walk:>7} {_cell(ship):>22} "
-                f"{_cell(v['fastpath_table']):>22} {_cell(v['fastpath_nested']):>22} {_cell(v['m2cgen']):>22} "
-                f"{_cell(v['emlearn']):>22} {ship['median_ns'] / best:6.2f}")
-        b16 = min(v["m2cgen"]["batch16_median_ns"], v["emlearn"]["batch16_median_ns"])
-        line += f" {ship['batch16_median_ns']:8.1f} {b16:8.1f} {ship['batch16_median_ns'] / b16:6.2f}"
-        old = (before or {}).get(str(depth))
-        if old:
-            ov = old["variants"]
-            ob = min(ov["m2cgen"]["median_ns"], ov["emlearn"]["median_ns"])
-            o = ov[f"fastpath_{walk}"]
-            line += f" {_cell(o):>22} {o['median_ns'] / ob:6.2f} {o['median_ns'] / ship['median_ns']:7.2f}x"
-            ob16 = min(ov["m2cgen"]["batch16_median_ns"], ov["emlearn"]["batch16_median_ns"])
-            line += f" {o['batch16_median_ns']:8.1f} {o['batch16_median_ns'] / ob16:6.2f}"
-        print(line)
-    cols = ["fastpath_loaded", "lookup", "linear", "walk_only", "checks_only"]
-    print("\nOther variants, ns median/p99/p999 (walk_only / checks_only: the two halves, generic loops)")
-    print(f"{'depth':>5} " + " ".join(f"{c:>22}" for c in cols) + f" {'sklearn':>9} {'torch':>9}")
-    for depth, r in results.items():
-        v, py = r["variants"], r["python_ns"]
-        print(f"{depth:>5} " + " ".join(f"{_cell(v[c]):>22}" for c in cols)
-              + f" {py['sklearn_predict']:9.0f} {py['torch_policy']:9.0f}")
-    print("\nAgreement with sklearn.predict (fastpath counts its safe-default fallbacks as disagreement):")
-    for depth, r in results.items():
-        a = r["agreement_with_sklearn"]
-        print(f"  depth {depth}: " + ", ".join(f"{k} {a[k]:.4f}" for k in a)
-              + f"; fastpath fallback {r['fastpath_fallback_fraction']:.3f}; object bytes {r['object_bytes']}")
+        print(f"\ndepth {r['depth']} ({r['nodes']} nodes, tables {r['tree_bytes']} B, shipped walk {r['shipped_walk']}, "
+              f"rows per set {r['set_rows']})")
+        print(f"  {'set':<9}{'variant':<17}{'fenced med':>11}{'fenced p99':>11}{'single med':>11}{'single p99':>11}"
+              f"{'thru med':>9}{'ratio':>7}" + (f"{'before':>9}{'speed-up':>9}" if before else ""))
+        for name, one in r["sets"].items():
+            v = one["variants"]
+            em = v["emlearn_tree"]["fenced_median_ns"]
+            for k in ROWS:
+                c = v[k]
+                line = (f"  {name:<9}{k:<17}{c['fenced_median_ns']:11.1f}{c['fenced_p99_ns']:11.1f}"
+                        f"{c['single_median_ns']:11.1f}{c['single_p99_ns']:11.1f}{c['thru_median_ns']:9.1f}"
+                        f"{c['fenced_median_ns'] / em:7.2f}")
+                old = ((before or {}).get(str(depth), {}).get("sets", {}).get(name, {}).get("variants", {}).get(k))
+                if old:
+                    line += f"{old['fenced_median_ns']:9.1f}{old['fenced_median_ns'] / max(c['fenced_median_ns'], 1e-9):8.2f}x"
+                print(line)
+        py = r["python_ns"]
+        print(f"  python per sample: sklearn predict {py['sklearn_predict']:.0f} ns, torch policy {py['torch_policy']:.0f} ns")
+        print(f"  agreement with sklearn on accepted rows of 'all' ({r['accepted_fraction_all']:.3f} of them): "
+              + ", ".join(f"{k} {a:.4f}" for k, a in r["agreement_on_accepted"].items() if k.startswith(("fastpath", "eml", "m2c")))
+              + f"; fastpath == NumPy twin on all rows: {r['fastpath_equals_numpy_twin']}")
+        print(f"  object bytes {r['object_bytes']}")
+    print("\nGoals (fastpath as shipped, depth <= 8):")
+    for goal, ok, evidence in verdicts(results):
+        print(f"  {'PASS' if ok else 'FAIL'}  {goal:<52} {evidence}")
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--depths", type=int, nargs="+", default=[5, 10, 15, 20])
+    ap.add_argument("--depths", type=int, nargs="+", default=[5, 8])
     ap.add_argument("--samples", type=int, default=20000)
     ap.add_argument("--calls", type=int, default=200000)
     ap.add_argument("--bundle", type=Path, help="write the per-depth C bundles here (and keep them)")
@@ -231,8 +318,9 @@ def main(argv=None) -> int:
     ap.add_argument("--out", type=Path, default=Path("results/bench/fastpath_bench.json"))
     ap.add_argument("--before", type=Path, help="a previous run's JSON (--out), printed side by side")
     args = ap.parse_args(argv)
-    X, y = synthetic.dataset(args.samples + 5000, seed=11)
-    X, Xtest, y = X[: args.samples], X[args.samples :], y[: args.samples]
+    n_test, n_pool = 5000, 100000
+    X, y = synthetic.dataset(args.samples + n_test + n_pool, seed=11)
+    X, Xtest, Xpool, y = X[: args.samples], X[args.samples : args.samples + n_test], X[args.samples + n_test :], y[: args.samples]
     results = {}
     with tempfile.TemporaryDirectory(prefix="fp_bench_") as tmp:
         root = args.bundle or Path(tmp)
@@ -240,7 +328,7 @@ def main(argv=None) -> int:
             work = root / f"d{depth}"
             work.mkdir(parents=True, exist_ok=True)
             t0 = time.time()
-            prepared = prepare_depth(depth, X, y, Xtest, work)
+            prepared = prepare_depth(depth, X, y, Xtest, Xpool, work)
             if args.prepare_only:
                 continue
             if args.timings:
@@ -251,14 +339,13 @@ def main(argv=None) -> int:
             else:
                 run_bundle(work, args.calls, work)
                 timing_dir = work
-            results[depth] = summarize_depth(work, timing_dir, prepared["clf"], Xtest)
+            results[depth] = summarize_depth(work, timing_dir, prepared, Xtest)
             print(f"depth {depth}: done in {time.time() - t0:.0f} s", file=sys.stderr)
     if args.prepare_only:
         print(f"bundles in {args.bundle}; run: CSRC=csrc sh {args.bundle}/d<depth>/build.sh <calls> <out>")
         return 0
     print_table(results, json.loads(args.before.read_text()) if args.before else None)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=1))
+    write_text(json.dumps(results, indent=1), args.out)
     print(f"\nwrote {args.out}")
     return 0
 

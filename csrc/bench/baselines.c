@@ -5,8 +5,9 @@
 
 #include "bench_models.h"
 
-int lut_decide(const float *x)
+int lut_decide(const float *x, int n)
 {
+	(void)n;
 	float z[BM_NF];
 	for (int f = 0; f < BM_NF; f++)
 		z[f] = (x[f] - bm_mean[f]) * bm_inv_scale[f];
@@ -32,8 +33,9 @@ static int level(float y, int first_log2, int n)
 	return i < 0 ? 0 : i >= n ? n - 1 : i;
 }
 
-int lin_decide(const float *x)
+int lin_decide(const float *x, int n)
 {
+	(void)n;
 	float z[BM_NF];
 	for (int f = 0; f < BM_NF; f++)
 		z[f] = (x[f] - bm_mean[f]) * bm_inv_scale[f];

@@ -1,11 +1,13 @@
-/* The benchmark tree through m2cgen's C (m2c_tree.c, generated): class scores, then argmax. */
+/* The benchmark tree through m2cgen's C (m2c_tree.c, generated): class scores, then argmax
+ * (m2cgen has no class-returning form for classifiers). */
 #include <stdint.h>
 
 #include "bench_models.h"
 #include "m2c_tree.c"
 
-int m2c_decide(const float *x)
+int m2c_decide(const float *x, int n)
 {
+	(void)n;
 	double in[BM_NF], out[BM_NCLASSES];
 	for (int f = 0; f < BM_NF; f++)
 		in[f] = x[f];

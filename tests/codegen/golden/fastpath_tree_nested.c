@@ -108,6 +108,13 @@ long fp_tree_bytes(void)
 	return (long)(sizeof fp_nodes + sizeof fp_leaf_of + sizeof fp_leaf_action + sizeof fp_box + sizeof fp_configs);
 }
 
+/* A tree published by fp_swap: the generic table walk, out of line so that fp_decide's own
+ * code stays small (fewer registers to save, less to fetch). */
+FP_COLD static int fp_decide_loaded(const struct fp_tree *t, const float *x, int n)
+{
+	return fp_eval_any(t, x, n);
+}
+
 /* Walk first, then validity + novelty against the reached leaf's box alone. */
 int fp_decide(const float *x, int n)
 {
@@ -117,7 +124,7 @@ int fp_decide(const float *x, int n)
 	if (FP_LIKELY(t == &fp__builtin_tree))
 		a = n == (int)FP_NF && x ? fp_leaf_decide(&fp__builtin_tree, x, FP_NF, fp_builtin_leaf(x)) : FP_SAFE;
 	else
-		a = fp_eval_any(t, x, n);
+		a = fp_decide_loaded(t, x, n);
 	fp_read_unlock(r);
 	return a;
 }
