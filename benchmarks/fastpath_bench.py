@@ -57,7 +57,8 @@ import numpy as np
 
 from dpdktune import treefile
 from dpdktune.atomic import write_text
-from dpdktune.codegen import build, layout, render, synthetic
+from dpdktune import treelayout
+from dpdktune.codegen import build, render, synthetic
 from dpdktune.codegen.render import CSRC, c_float
 
 # fp_bench.c order (decisions.i32)
@@ -138,11 +139,11 @@ def python_timings(clf, X: np.ndarray, n: int = 3000) -> dict[str, float]:
 
 def split_rows(table: dict, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Masks of rows fastpath accepts (confident leaf, inside its box) and rows it falls back on."""
-    tree = layout.compile_table(table)
-    slot = layout.walk(tree, X)
+    tree = treelayout.compile_table(table)
+    slot = treelayout.walk(tree, X)
     confident = np.array([table["nodes"][i]["confidence"] >= table["confidence_threshold"]
                           for i in tree.source_index[slot]], dtype=bool)
-    accepted = confident & layout.inside_leaf_box(tree, X, tree.leaf_of[slot])
+    accepted = confident & treelayout.inside_leaf_box(tree, X, tree.leaf_of[slot])
     return accepted, ~accepted
 
 
@@ -218,8 +219,8 @@ def summarize_depth(work: Path, timing_dir: Path, prepared: dict, Xtest) -> dict
         result["sets"][name] = {**one, "variants": variants}
     result["set_rows"] = {"all": len(Xtest), **prepared["set_rows"]}
     sk = clf.predict(Xtest)
-    tree = layout.compile_table(table)
-    twin = layout.decide(tree, Xtest)
+    tree = treelayout.compile_table(table)
+    twin = treelayout.decide(tree, Xtest)
     accepted, _ = split_rows(table, Xtest)
     agreement, on_accepted = {}, {}
     for walk in WALKS:

@@ -103,7 +103,7 @@ FP_ALWAYS_INLINE void fp_read_unlock(struct fp_reader *r)
  * hi = lo + nf. NaN fails every comparison and +-inf fails the finite box, so no separate
  * finiteness check. Four features per step through GCC vector extensions (SSE2 on x86-64,
  * NEON on arm64; no -march needed); the last step overlaps the previous one instead of a
- * scalar tail. Comparisons only, so the result is exact and equals layout.inside_leaf_box. */
+ * scalar tail. Comparisons only, so the result is exact and equals treelayout.inside_leaf_box. */
 typedef float fp_v4 __attribute__((vector_size(16)));
 typedef int32_t fp_v4i __attribute__((vector_size(16)));
 

@@ -13,7 +13,8 @@ import shutil
 import numpy as np
 import pytest
 
-from dpdktune.codegen import layout, synthetic
+from dpdktune import treelayout
+from dpdktune.codegen import synthetic
 from dpdktune.paths import project_file
 
 # find_spec, not an import: importing emlearn sets numpy's error mode to "raise" process-wide,
@@ -48,11 +49,11 @@ def bundle(bench, tmp_path_factory):
 def test_input_sets_split_accepted_from_fallback(bundle):
     _, work, prepared, _ = bundle
     clf, table = prepared["clf"], prepared["table"]
-    tree = layout.compile_table(table)
+    tree = treelayout.compile_table(table)
     for name in ("accepted", "fallback", "steady"):
         rows = np.fromfile(work / f"{name}.f32", dtype="<f4").reshape(-1, len(synthetic.FEATURES))
         assert len(rows) == prepared["set_rows"][name] > 0
-        got = layout.decide(tree, rows)
+        got = treelayout.decide(tree, rows)
         if name == "fallback":
             assert np.all(got == table["safe_default"])
         else:  # accepted rows get scikit-learn's own prediction
@@ -62,7 +63,7 @@ def test_input_sets_split_accepted_from_fallback(bundle):
 def test_every_variant_decides_like_its_model_on_the_same_rows(bundle):
     bench, work, prepared, Xtest = bundle
     clf, table = prepared["clf"], prepared["table"]
-    twin = layout.decide(layout.compile_table(table), Xtest)
+    twin = treelayout.decide(treelayout.compile_table(table), Xtest)
     sk = clf.predict(Xtest)
     for walk in bench.WALKS:
         got = np.fromfile(work / f"decisions_{walk}.i32", dtype="<i4").reshape(len(bench.VARIANTS), len(Xtest))
