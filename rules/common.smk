@@ -90,8 +90,8 @@ def _phase2_decision():
 def _phase3_in_report():
     """`report.phase3`: auto adds Phase 3's section once it exists; always or never force it."""
     mode = section(config, "report").phase3
-    section = rules.evaluate_section.output.section
-    return mode == "always" or (mode == "auto" and os.path.exists(section))
+    spec = rules.evaluate_section.output.section
+    return mode == "always" or (mode == "auto" and os.path.exists(spec))
 
 
 def report_sections(wildcards):

@@ -208,7 +208,9 @@ def unmeasured_objective_problem(config: dict[str, Any]) -> str | None:
 
     no_latency = {"throughput_mpps": 1.0, "offered_mpps": 1.0, "drop_rate": 0.0, "latency_p99_us": float("nan")}
     grid = config["grid"]
-    wanted = [config["objective"]] + list((config.get("decision") or {}).get("objectives") or [])
+    from dpdktune.sections import section
+
+    wanted = [config["objective"], *section(config, "decision").objectives]
     blind = [o for o in dict.fromkeys(wanted)
              if np.isnan(values(o, no_latency, grid["cores"][0], grid["rx_desc"][0], grid["tx_desc"][0], config))]
     if not blind:

@@ -11,7 +11,7 @@ import shlex
 import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from dpdktune.knobs import Knobs
 from dpdktune.sections import Section

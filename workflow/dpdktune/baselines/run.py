@@ -45,7 +45,7 @@ def gap_paths(out_dir: str | Path) -> dict[str, Path]:
 def decided_objectives(config: dict[str, Any]) -> list[str]:
     """The headline objective first, then the other objectives in `decision.objectives`."""
     head = config["objective"]
-    return [head] + [o for o in (config["decision"].get("objectives") or []) if o != head]
+    return [head] + [o for o in section(config, "decision").objectives if o != head]
 
 
 def run_baselines(records: pd.DataFrame, config: dict[str, Any], outputs: Mapping[str, str | Path],
