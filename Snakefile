@@ -1,6 +1,8 @@
 # dpdktune: wiring only. Logic lives in workflow/dpdktune/, helpers in rules/common.smk.
 from snakemake.utils import min_version
 
+from dpdktune.sections import ALGORITHMS  # the one list of RL algorithms
+
 min_version("9.0")
 
 
@@ -13,7 +15,7 @@ report: "report/workflow.rst"
 
 wildcard_constraints:
     workload="[A-Za-z0-9_.-]+",
-    algorithm="cql|bcq|dqn|double_dqn|ppo",
+    algorithm="|".join(ALGORITHMS),
 
 
 include: "rules/common.smk"

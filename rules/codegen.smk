@@ -12,7 +12,7 @@ rule render_fastpath:
         source="results/codegen/fastpath_tree.c",
         fpt="results/codegen/tree.fpt",
     params:
-        walk=config["codegen"].get("walk", "auto"),
+        walk=section(config, "codegen").walk,
     log:
         "results/logs/codegen/render.log",
     script:

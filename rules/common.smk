@@ -8,6 +8,7 @@ import sys
 from dpdktune.config import ConfigError, check_config, training_split_problem, unmeasured_objective_problem
 from dpdktune.campaign.plan import campaign_id, campaign_workloads
 from dpdktune.campaign.testbeds import testbed_pool
+from dpdktune.sections import section
 
 try:
     check_config(config, workflow.configfiles)
@@ -88,9 +89,9 @@ def _phase2_decision():
 
 def _phase3_in_report():
     """`report.phase3`: auto adds Phase 3's section once it exists; always or never force it."""
-    mode = config["report"].get("phase3", "auto")
-    section = rules.evaluate_section.output.section
-    return mode == "always" or (mode == "auto" and os.path.exists(section))
+    mode = section(config, "report").phase3
+    spec = rules.evaluate_section.output.section
+    return mode == "always" or (mode == "auto" and os.path.exists(spec))
 
 
 def report_sections(wildcards):
@@ -113,7 +114,7 @@ def phase2_note():
 def rl_gpus(wildcards):
     """1 when torch trains on CUDA (rl.device cuda, or auto where CUDA is present), else 0: the
     `gpu` resource of a training job. Called per job, so torch loads only when RL jobs are planned."""
-    device = str(config["rl"].get("device", "auto"))
+    device = section(config, "rl").device
     if device == "auto":
         import torch
 
@@ -124,13 +125,13 @@ def rl_gpus(wildcards):
 def distill_tree_input(wildcards):
     """The deployed tree's inputs: the deployed teacher only, plus the RL evaluation when
     distill.teacher is auto and the sweep when distill.deploy is auto."""
-    distill = config["distill"]
-    teacher = distill.get("teacher", "cql")
+    distill = section(config, "distill")
+    teacher = distill.teacher
     algorithms = config["rl"]["algorithms"] if teacher == "auto" else [teacher]
     inputs = {"dataset": rules.merge_dataset.output.dataset,
               "deployed": expand(rules.train_rl_deployed.output.model, algorithm=algorithms)}
     if teacher == "auto":
         inputs["summary"] = rules.summarize_rl.output.summary
-    if distill.get("deploy", "auto") == "auto":
+    if distill.deploy == "auto":
         inputs["sweep"] = rules.distill_sweep.output.sweep
     return inputs

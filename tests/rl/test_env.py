@@ -63,11 +63,12 @@ def test_the_same_seed_replays_the_same_episode(landscape, normalizer, env_setti
     assert not np.array_equal(episode(5), episode(6))
 
 
-def test_settings_errors_name_the_key():
-    with pytest.raises(ValueError, match="rl.episode_steps"):
-        EnvSettings(episode_steps=10)
-    with pytest.raises(ValueError, match="rl.restart_cost_s"):
-        EnvSettings(restart_cost_s=9.0, decision_interval_s=5.0)
+def test_settings_are_the_rl_sections_environment_keys(config):
+    from dpdktune.sections import section
+
+    rl = section(config, "rl")
+    assert EnvSettings.from_settings(rl) == EnvSettings.from_config(config["rl"])
+    assert EnvSettings() == EnvSettings.from_settings(section({}, "rl"))  # one set of defaults
 
 
 def test_an_out_of_grid_action_is_refused(landscape, normalizer, env_settings):

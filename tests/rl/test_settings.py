@@ -10,13 +10,6 @@ def test_settings_come_from_the_config_section(config):
     assert s.to_dict()["offline_steps"] == 40
 
 
-@pytest.mark.parametrize("key,value", [("algorithms", ("sac",)), ("online_env", "gym"), ("gamma", 1.0),
-                                       ("batch_size", 0), ("device", "tpu")])
-def test_bad_settings_name_the_key(key, value):
-    with pytest.raises(ValueError, match=f"rl.{key}"):
-        RLSettings(**{key: value})
-
-
 def test_auto_device_is_cuda_only_when_present():
     import torch
 

@@ -34,10 +34,9 @@ def test_applied_knobs_are_clipped(catalogue, cx5):
     assert len(result.metrics["cpu_util"]) == cx5.max_lcores
 
 
-@pytest.mark.parametrize("key, value", [("noise_cv", -1), ("failure_prob", 2), ("window_ms", 0), ("bogus", 1)])
-def test_bad_sim_config_names_the_key(key, value):
-    with pytest.raises(ValueError, match=f"sim.{key}"):
-        SimBackend({key: value})
+def test_an_unknown_sim_key_is_named():  # values out of range: config/schema.yaml
+    with pytest.raises(ValueError, match="sim.bogus"):
+        SimBackend({"bogus": 1})
 
 
 @pytest.mark.parametrize("knob", ["rx_desc", "tx_desc", "cores", "burst"])

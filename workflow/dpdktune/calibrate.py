@@ -25,6 +25,7 @@ import yaml
 from dpdktune.atomic import write_text
 from dpdktune.hardware import HARDWARE_DIR, HardwareProfile, load_hardware
 from dpdktune.knobs import Knobs
+from dpdktune.sections import section
 from dpdktune.workloads import Workload
 
 #: the simulated offered load is this many times what the real replay delivered, so that the
@@ -247,7 +248,7 @@ def measure(config: dict[str, Any], workloads: list[Workload], grid: list[Knobs]
                 for trial in range(trials):
                     run_id = f"calib-{w.name}-r{k.rx_desc}-t{k.tx_desc}-c{k.cores}-b{k.burst}-{trial}"
                     spec = RunSpec(run_id=run_id, workload=w, hardware=hw, knobs=k, trial=trial, seed=trial)
-                    record, _ = run_with_retry(backend, spec, config.get("retry", {}))
+                    record, _ = run_with_retry(backend, spec, section(config, "retry"))
                     rows.append(record)
     finally:
         backend.close()

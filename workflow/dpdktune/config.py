@@ -139,6 +139,16 @@ def schema() -> dict[str, Any]:
     return _schema_cache["schema"]
 
 
+def check_section(name: str, raw: dict[str, Any]) -> None:
+    """One section's mapping against its part of the schema (for values given outside a config
+    file, e.g. `dpdktune run --tree-depth`); errors name the key as check_schema's do."""
+    validator = _StrictValidator({**schema()["properties"][name], "$defs": schema()["$defs"]})
+    errors = sorted(validator.iter_errors(raw), key=lambda e: [str(p) for p in e.absolute_path])
+    if errors:
+        lines = [f"{_key_path((name, *e.absolute_path))}: {_message(e)}" for e in errors]
+        raise ConfigError("invalid config:\n  " + "\n  ".join(lines))
+
+
 def _long_lists(value: Any, path: tuple = ()) -> list[str]:
     if isinstance(value, dict):
         return [line for k, v in value.items() for line in _long_lists(v, (*path, k))]
@@ -175,7 +185,9 @@ def training_split_problem(config: dict[str, Any]) -> str | None:
     from dpdktune.splits import held_out_count
 
     n = workload_count(config)
-    fraction = float((config.get("baselines") or {}).get("test_fraction", 0.3))
+    from dpdktune.sections import section
+
+    fraction = section(config, "baselines").test_fraction
     held = held_out_count(n, fraction)
     if held < n:
         return None
@@ -196,7 +208,9 @@ def unmeasured_objective_problem(config: dict[str, Any]) -> str | None:
 
     no_latency = {"throughput_mpps": 1.0, "offered_mpps": 1.0, "drop_rate": 0.0, "latency_p99_us": float("nan")}
     grid = config["grid"]
-    wanted = [config["objective"]] + list((config.get("decision") or {}).get("objectives") or [])
+    from dpdktune.sections import section
+
+    wanted = [config["objective"], *section(config, "decision").objectives]
     blind = [o for o in dict.fromkeys(wanted)
              if np.isnan(values(o, no_latency, grid["cores"][0], grid["rx_desc"][0], grid["tx_desc"][0], config))]
     if not blind:
@@ -242,6 +256,12 @@ def check_semantics(config: dict[str, Any]) -> None:
                 )
     if config["decision"]["maybe"] > config["decision"]["go"]:
         raise ConfigError("decision.maybe: must not exceed decision.go")
+    from dpdktune.sections import section
+
+    rl = section(config, "rl")
+    if rl.restart_cost_s > rl.decision_interval_s:
+        raise ConfigError(f"rl.restart_cost_s: {rl.restart_cost_s} must lie within 0..decision_interval_s "
+                          f"({rl.decision_interval_s})")
     runs, cap = run_count(config), config.get("max_runs", DEFAULT_MAX_RUNS)
     if runs > cap:
         raise ConfigError(f"max_runs: the campaign has {runs:,} runs, above max_runs = {cap:,}; "
@@ -255,7 +275,7 @@ def _check_testbeds(config: dict[str, Any]) -> None:
     from dpdktune.backends.ssh import parse_testbeds
 
     try:
-        beds = parse_testbeds(config.get("ssh", {}))
+        beds = parse_testbeds(config.get("ssh") or {})
     except ValueError as exc:
         raise ConfigError(str(exc)) from exc
     if not beds:
@@ -270,7 +290,7 @@ def missing_files(config: dict[str, Any]) -> list[str]:
     from dpdktune.backends.ssh import parse_testbeds
 
     problems = []
-    for i, bed in enumerate(parse_testbeds(config.get("ssh", {}))):
+    for i, bed in enumerate(parse_testbeds(config.get("ssh") or {})):
         for role, ep in (("dut", bed.dut), ("generator", bed.generator)):
             if ep is None:
                 continue

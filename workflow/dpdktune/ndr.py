@@ -25,18 +25,18 @@ import numpy as np
 import pandas as pd
 
 from dpdktune.knobs import expand_grid
+from dpdktune.sections import NdrSettings, section
 
 log = logging.getLogger("dpdktune.ndr")
 
 NDR_COLUMNS = ("workload", "config_index", "rx_desc", "tx_desc", "cores", "burst", "kind", "loss_threshold",
                "rate_mpps", "line_mpps", "probes")
-DEFAULTS = {"enabled": True, "pdr_loss": 0.005, "precision": 0.01}
 #: generator presets of the ssh backend that pace to the workload's offered rate
 PACED_SSH_GENERATORS = ("pktgen-dpdk", "trex", "csrc-pktgen")
 
 
-def options(config: dict[str, Any]) -> dict[str, Any]:
-    return {**DEFAULTS, **(config.get("ndr") or {})}
+def options(config: dict[str, Any]) -> NdrSettings:
+    return section(config, "ndr")
 
 
 def rate_control(config: dict[str, Any]) -> tuple[bool, str]:
@@ -45,12 +45,12 @@ def rate_control(config: dict[str, Any]) -> tuple[bool, str]:
     if backend == "sim":
         return True, ""
     if backend == "local":
-        local = config.get("local") or {}
-        if local.get("topology") == "memif" and local.get("generator") == "pktgen":
+        local = section(config, "local")
+        if local.topology == "memif" and local.generator == "pktgen":
             return True, ""
         return False, ("NDR/PDR search is not supported on this backend: the local backend offers a chosen rate only "
                        "with local.topology: memif and local.generator: pktgen (the paced csrc/pktgen)")
-    beds = (config.get("ssh") or {}).get("testbeds") or []
+    beds = section(config, "ssh").testbeds
     apps = {tb.get("generator_app") for tb in beds}
     if beds and apps <= set(PACED_SSH_GENERATORS):
         return True, ""
@@ -112,10 +112,10 @@ def search_workload(config: dict[str, Any], workload_name: str) -> pd.DataFrame:
                     return float(backend.run(probe).metrics["drop_rate"])
                 except RunFailed:
                     return 1.0  # a probe that fails does not pass
-            ndr, n1 = binary_search(loss_at, line, 0.0, opts["precision"])
-            pdr, n2 = binary_search(loss_at, line, opts["pdr_loss"], opts["precision"], low=ndr)
+            ndr, n1 = binary_search(loss_at, line, 0.0, opts.precision)
+            pdr, n2 = binary_search(loss_at, line, opts.pdr_loss, opts.precision, low=ndr)
             k = spec.knobs
-            for kind, threshold, rate, probes in (("NDR", 0.0, ndr, n1), ("PDR", opts["pdr_loss"], pdr, n2)):
+            for kind, threshold, rate, probes in (("NDR", 0.0, ndr, n1), ("PDR", opts.pdr_loss, pdr, n2)):
                 rows.append((workload.name, grid[k], k.rx_desc, k.tx_desc, k.cores, k.burst, kind, threshold,
                              rate, line, probes))
     finally:
@@ -146,11 +146,11 @@ def run(config: dict[str, Any], workloads: list[str], workers: int) -> tuple[pd.
     """(table, summary) for the `search_ndr` rule: the searches, or why they cannot run."""
     opts = options(config)
     supported, why = rate_control(config)
-    if not opts["enabled"]:
+    if not opts.enabled:
         supported, why = False, "NDR/PDR search is off (ndr.enabled: false)"
     table = search(config, workloads, workers) if supported else pd.DataFrame(columns=list(NDR_COLUMNS))
-    summary = {"supported": supported, "reason": why, "backend": config["backend"], "pdr_loss": opts["pdr_loss"],
-               "precision": opts["precision"], "searches": int(len(table)),
+    summary = {"supported": supported, "reason": why, "backend": config["backend"], "pdr_loss": opts.pdr_loss,
+               "precision": opts.precision, "searches": int(len(table)),
                "probes": int(table.probes.sum()) if len(table) else 0}
     if supported:
         log.info("NDR/PDR: %d searches, %d probes", summary["searches"], summary["probes"])

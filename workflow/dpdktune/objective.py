@@ -31,6 +31,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from dpdktune.sections import section
+
 #: Every objective; `cores_at_slo` is the operator view and the default headline.
 OBJECTIVES = ("cores_at_slo", "slo_goodput_per_core", "throughput_mpps", "zero_loss_mpps", "p99_slo_mpps")
 #: What each objective measures, for the report.
@@ -43,7 +45,6 @@ LABELS = {
 }
 #: Replaced config keys and objective names, with what replaces them.
 RENAMED = {"slo_p99_us": "slo.p99_us", "zero_loss_drop_rate": "slo.loss", "mpps_per_core": "slo_goodput_per_core"}
-SLO_DEFAULTS = {"loss": 0.001, "p99_us": 100.0, "loss_tolerance": 0.01, "p99_tolerance": 0.1}
 _TIE_P99, _TIE_RINGS = 0.02, 0.005
 #: Below this compliance a run counts as outside the SLO for the "within SLO" objectives: their
 #: value is 0 there, so a workload that no config serves within the SLO carries no ratio.
@@ -52,7 +53,7 @@ _OUTSIDE = 1e-3
 
 def slo(config: dict[str, Any]) -> dict[str, float]:
     """The config's SLO section with its defaults filled in."""
-    return {k: float(v) for k, v in {**SLO_DEFAULTS, **(config.get("slo") or {})}.items()}
+    return section(config, "slo").to_dict()
 
 
 def check_objective_config(config: dict[str, Any]) -> None:

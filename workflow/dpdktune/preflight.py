@@ -18,6 +18,7 @@ from typing import Any, Callable
 
 from dpdktune.backends import testpmd
 from dpdktune.backends.base import RunFailed
+from dpdktune.sections import section
 
 #: kernel drivers a DPDK port can be bound to: the userspace-I/O ones, and the bifurcated
 #: Mellanox/NVIDIA drivers whose PMD works beside the kernel driver (DPDK linux_gsg, mlx5 guide)
@@ -141,8 +142,7 @@ def _local_run(command: str, deadline_s: float) -> tuple[int, str, str]:
 def check_local(config: dict[str, Any]) -> list[Check]:
     from dpdktune.backends.local import machine_cpus
 
-    settings = testpmd.TestpmdSettings.from_config(
-        {k: v for k, v in config.get("local", {}).items() if k != "workdir"})
+    settings = section(config, "local")
     grid_cores = list(config["grid"]["cores"])
     out = [Check("local", "host key", "skipped", "local host: no SSH connection")]
 
@@ -274,7 +274,7 @@ def preflight(config: dict[str, Any]) -> list[Check]:
         return check_local(config)
     from dpdktune.backends.ssh import parse_testbeds
 
-    beds = parse_testbeds(config.get("ssh", {}))
+    beds = parse_testbeds(config.get("ssh") or {})
     if not beds:
         return [Check("ssh", "testbeds", "problem", "backend is ssh but ssh.testbeds is empty")]
     return [check for i, bed in enumerate(beds) for check in check_testbed(config, bed, f"ssh.testbeds[{i}]")]

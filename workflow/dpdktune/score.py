@@ -32,6 +32,8 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
+from dpdktune.sections import section
+
 #: policy name -> baseline name in baselines.evaluate ("static" is its best worst-case static config)
 BASELINE_NAMES = {"static": "STATIC_WORST", "rules": "Rules", "lookup": "Lookup", "linear": "Linear", "tree": "DT-5"}
 POLICIES = ("static", "rules", "lookup", "linear", "tree", "rl:<algo>", "oracle", "default", "<path>/fastpath.so")
@@ -114,7 +116,7 @@ def _rl_model(algorithm: str, campaign_dir: Path, config: dict[str, Any]):
     if not meta.exists():
         raise ValueError(f"--policy rl:{algorithm}: no deployed model at {meta} "
                          f"(run `snakemake fastpath.so` or `snakemake rl` first)")
-    model, normalizer, _ = load_model(meta, config.get("rl", {}).get("device", "auto"))
+    model, normalizer, _ = load_model(meta, section(config, "rl").device)
     return model, normalizer
 
 
@@ -173,7 +175,7 @@ def score(policy: str, dataset: str | Path | pd.DataFrame, config: dict[str, Any
 
     campaign_dir = Path(campaign)
     records = dataset if isinstance(dataset, pd.DataFrame) else read_dataset(dataset)
-    decisions = int(config.get("rl", {}).get("eval_decisions", 5))
+    decisions = section(config, "rl").eval_decisions
 
     def fitted_on() -> pd.DataFrame:
         if campaign_records is not None:

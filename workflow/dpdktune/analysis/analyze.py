@@ -14,6 +14,7 @@ from dpdktune.metrics.parquet import write_frame
 from dpdktune.atomic import write_json
 from dpdktune.fingerprint import default_knobs, fingerprints
 from dpdktune.objective import objective_values, slo
+from dpdktune.sections import AnalysisSettings, section
 
 log = logging.getLogger("dpdktune.analysis")
 
@@ -34,12 +35,8 @@ def output_paths(out_dir: str | Path) -> dict[str, Path]:
     return {"summary": out / "summary.json", **{name: out / f"{name}.parquet" for name in TABLES},
             **{f"{name}_figure": out / "figures" / f"{name}.png" for name in FIGURES}}
 
-DEFAULTS = {"high_sensitivity": 2.0, "low_sensitivity": 1.3, "top_k": 3, "clusters": 3,
-            "sweet_spot_margin": 0.05, "cliff_drop": 0.3, "min_effect": 0.1, "pattern_split": 1 / 3}
-
-
-def options(config: dict[str, Any]) -> dict[str, Any]:
-    return {**DEFAULTS, **(config.get("analysis") or {})}
+def options(config: dict[str, Any]) -> AnalysisSettings:
+    return section(config, "analysis")
 
 
 def analyze(records: pd.DataFrame, config: dict[str, Any]) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
@@ -47,16 +44,16 @@ def analyze(records: pd.DataFrame, config: dict[str, Any]) -> tuple[dict[str, pd
     opts = options(config)
     perf = landscape_tables.performance(records, config)
     fps = fingerprints(records, config)
-    ranges = landscape_tables.dynamic_range(perf, opts["high_sensitivity"], opts["low_sensitivity"])
-    top = landscape_tables.top_configs(perf, opts["top_k"])
-    cluster_frame, agreement = landscape_tables.clusters(perf, fps, opts["clusters"])
+    ranges = landscape_tables.dynamic_range(perf, opts.high_sensitivity, opts.low_sensitivity)
+    top = landscape_tables.top_configs(perf, opts.top_k)
+    cluster_frame, agreement = landscape_tables.clusters(perf, fps, opts.clusters)
     default = default_knobs(config)
     with_objective = records.assign(objective=objective_values(records, config))
     anova = interactions.anova_by_workload(with_objective, {"tx_desc": default.tx_desc, "burst": default.burst})
     variance = interactions.variance_decomposition(with_objective)
     eta = interactions.eta_summary(variance)
-    sweet = interactions.sweet_spots(perf, opts["sweet_spot_margin"])
-    cliff = interactions.cliffs(perf, opts["cliff_drop"])
+    sweet = interactions.sweet_spots(perf, opts.sweet_spot_margin)
+    cliff = interactions.cliffs(perf, opts.cliff_drop)
     effects = patterns.knob_effects(perf)
     tables = {
         "performance": perf,
@@ -67,8 +64,8 @@ def analyze(records: pd.DataFrame, config: dict[str, Any]) -> tuple[dict[str, pd
         "correlations": patterns.correlation_matrix(records, config),
         "importance": patterns.metric_importance(records, config, seed=config["seed"]),
         "knob_effects": effects,
-        "patterns": patterns.reversals(patterns.slice_effects(records, config), config["objective"], opts["min_effect"],
-                                       split=opts["pattern_split"]),
+        "patterns": patterns.reversals(patterns.slice_effects(records, config), config["objective"], opts.min_effect,
+                                       split=opts.pattern_split),
         "anova": anova,
         "sweet_spots": sweet,
         "cliffs": cliff,
@@ -90,7 +87,7 @@ def analyze(records: pd.DataFrame, config: dict[str, Any]) -> tuple[dict[str, pd
         "anova_fixed": {"tx_desc": default.tx_desc, "burst": default.burst},
         "eta_sq": {r.effect: {"median": float(r["median"]), "min": float(r["min"]), "max": float(r["max"])}
                    for _, r in eta.iterrows()},
-        "options": opts,
+        "options": opts.to_dict(),
     }
     return tables, summary
 
@@ -101,7 +98,7 @@ def render_figures(tables: dict[str, pd.DataFrame], config: dict[str, Any], outp
     opts, objective = options(config), config["objective"]
     paths = {name: Path(outputs[f"{name}_figure"]) for name in FIGURES}
     perf = tables["performance"]
-    figures.dynamic_range_bars(tables["dynamic_range"], paths["dynamic_range"], opts["high_sensitivity"], opts["low_sensitivity"])
+    figures.dynamic_range_bars(tables["dynamic_range"], paths["dynamic_range"], opts.high_sensitivity, opts.low_sensitivity)
     figures.heatmaps(perf, "cores", paths["heatmap_rx_cores"], objective)
     figures.ring_heatmaps(perf, paths["heatmap_rings"], objective)
     figures.knob_effects_plot(tables["knob_levels"], paths["knob_effects"], objective)

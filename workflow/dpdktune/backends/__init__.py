@@ -17,13 +17,13 @@ def make_backend(config: dict[str, Any], testbed: str | None = None) -> Backend:
     if name == "sim":
         from dpdktune.backends.sim import SimBackend
 
-        return SimBackend(config.get("sim", {}))
+        return SimBackend(config.get("sim"))
     if name == "local":
         from dpdktune.backends.local import LocalBackend
 
-        return LocalBackend(config.get("local", {}))
+        return LocalBackend(config.get("local"))
     if name == "ssh":
         from dpdktune.backends.ssh import SshBackend
 
-        return SshBackend(config.get("ssh", {}), testbed=testbed)
+        return SshBackend(config.get("ssh"), testbed=testbed)
     raise ValueError(f"backend: unknown backend {name!r}; expected sim, local or ssh")

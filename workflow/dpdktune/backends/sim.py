@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import asdict
 from typing import Any
 
 from dpdktune.backends.base import RunFailed, RunResult, RunSpec
+from dpdktune.sections import SimSettings
 from dpdktune.sim import simulate
 from dpdktune.sim.noise import injected_fault
 
 SIM_VERSION = "0.1.0"
-_DEFAULTS = {"noise_cv": 0.02, "failure_prob": 0.0, "window_ms": 10.0, "sample_interval_ms": 0.5}
 
 
 class SimBackend:
@@ -23,19 +24,7 @@ class SimBackend:
     name = "sim"
 
     def __init__(self, sim_config: dict[str, Any] | None = None):
-        config = dict(_DEFAULTS)
-        for key, value in (sim_config or {}).items():
-            if key not in _DEFAULTS:
-                raise ValueError(f"sim.{key}: unknown key; expected one of {sorted(_DEFAULTS)}")
-            config[key] = float(value)
-        if not 0.0 <= config["failure_prob"] <= 1.0:
-            raise ValueError(f"sim.failure_prob: must be within [0, 1], got {config['failure_prob']}")
-        if config["noise_cv"] < 0:
-            raise ValueError(f"sim.noise_cv: must be >= 0, got {config['noise_cv']}")
-        for key in ("window_ms", "sample_interval_ms"):
-            if config[key] <= 0:
-                raise ValueError(f"sim.{key}: must be > 0, got {config[key]}")
-        self.config = config
+        self.config = asdict(SimSettings.from_config(sim_config))
         self._attempts: Counter[str] = Counter()
 
     def version(self) -> str:

@@ -126,7 +126,7 @@ def _endpoint(raw: Any, key: str, defaults: Mapping[str, Any]) -> Endpoint:
         user=_check(_USER, merged["user"], f"{key}.user"),
         key_file=_path(merged["key_file"], f"{key}.key_file"),
         known_hosts=_path(merged["known_hosts"], f"{key}.known_hosts"),
-        connect_timeout_s=float(merged.get("connect_timeout_s", 10.0)),
+        connect_timeout_s=float(merged.get("connect_timeout_s", Endpoint.connect_timeout_s)),
     )
 
 
@@ -141,7 +141,8 @@ def parse_testbed(raw: Mapping[str, Any], key: str) -> Testbed:
     name = _check(_NAME, raw.get("name"), f"{key}.name")
     if "known_hosts" not in raw:
         raise ValueError(f"{key}.known_hosts: required (host keys are never accepted blindly)")
-    defaults = {"known_hosts": raw["known_hosts"], "connect_timeout_s": raw.get("connect_timeout_s", 10.0)}
+    defaults = {"known_hosts": raw["known_hosts"],
+                "connect_timeout_s": raw.get("connect_timeout_s", Endpoint.connect_timeout_s)}
     dut = _endpoint(raw.get("dut"), f"{key}.dut", defaults)
     gen = _endpoint(raw["generator"], f"{key}.generator", defaults) if raw.get("generator") else None
     dpdk_raw = raw.get("dpdk") or {}
@@ -152,7 +153,7 @@ def parse_testbed(raw: Mapping[str, Any], key: str) -> Testbed:
     pci_raw = raw.get("pci") or {}
     pci = {role: tuple(_check(_PCI, a, f"{key}.pci.{role}[{i}]") for i, a in enumerate(pci_raw.get(role, [])))
            for role in ("dut", "generator")}
-    dut_app = raw.get("dut_app", "testpmd")
+    dut_app = raw.get("dut_app", Testbed.dut_app)
     if dut_app not in DUT_PRESETS:
         _path(dut_app, f"{key}.dut_app")
     gen_app = raw.get("generator_app")
@@ -168,10 +169,10 @@ def parse_testbed(raw: Mapping[str, Any], key: str) -> Testbed:
     if "," in workdir:
         raise ValueError(f"{key}.workdir: {workdir!r} cannot hold ',' (it goes into vdev arguments)")
     return Testbed(name=name, dut=dut, generator=gen, workdir=workdir, dpdk=dpdk, pci=pci, dut_app=dut_app,
-                   generator_app=gen_app, collectors=cols, no_huge=bool(raw.get("no_huge", False)),
-                   memory_mb=int(raw.get("memory_mb", 2048)),
-                   run_deadline_s=float(raw.get("run_deadline_s", 120.0)),
-                   command_deadline_s=float(raw.get("command_deadline_s", 30.0)))
+                   generator_app=gen_app, collectors=cols, no_huge=bool(raw.get("no_huge", Testbed.no_huge)),
+                   memory_mb=int(raw.get("memory_mb", Testbed.memory_mb)),
+                   run_deadline_s=float(raw.get("run_deadline_s", Testbed.run_deadline_s)),
+                   command_deadline_s=float(raw.get("command_deadline_s", Testbed.command_deadline_s)))
 
 
 def parse_testbeds(section: Mapping[str, Any]) -> list[Testbed]:

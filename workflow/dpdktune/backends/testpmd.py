@@ -9,11 +9,12 @@ import os
 import re
 import shlex
 import uuid
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from dpdktune.knobs import Knobs
+from dpdktune.sections import Section
 
 if TYPE_CHECKING:
     from dpdktune.backends.base import RunSpec
@@ -27,8 +28,10 @@ PROMPT = "testpmd> "
 
 
 @dataclass(frozen=True)
-class TestpmdSettings:
-    """The `local:` config section: how testpmd runs on this machine."""
+class TestpmdSettings(Section):
+    """The `local:` config section: how testpmd runs on this machine (schema: config/schema.yaml)."""
+
+    name: ClassVar[str] = "local"
 
     testpmd: str = "dpdk-testpmd"
     topology: str = "pcap_null"
@@ -50,30 +53,10 @@ class TestpmdSettings:
     memif_oversubscribe: bool = False
     pktgen: str = "csrc/pktgen/build/dpdktune-pktgen"
     packets_per_pcap: int = 1024
-
-    def __post_init__(self) -> None:
-        if self.topology not in TOPOLOGIES:
-            raise ValueError(f"local.topology: {self.topology!r} not in {TOPOLOGIES}")
-        if self.forward_mode not in FORWARD_MODES:
-            raise ValueError(f"local.forward_mode: {self.forward_mode!r} not in {FORWARD_MODES}")
-        if self.generator not in ("testpmd", "pktgen"):
-            raise ValueError(f"local.generator: {self.generator!r} not in ('testpmd', 'pktgen')")
-        for name in ("warmup_s", "sample_interval_s"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"local.{name}: must be >= 0, got {getattr(self, name)}")
-        for name in ("measure_s", "deadline_s", "mbufs", "memory_mb", "packets_per_pcap"):
-            if getattr(self, name) <= 0:
-                raise ValueError(f"local.{name}: must be > 0, got {getattr(self, name)}")
-        if not 0 <= self.mbuf_cache <= 512:
-            raise ValueError(f"local.mbuf_cache: must be within 0..512, got {self.mbuf_cache}")
-
-    @classmethod
-    def from_config(cls, section: Mapping[str, Any], key: str = "local") -> "TestpmdSettings":
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(section) - known)
-        if unknown:
-            raise ValueError(f"{key}: unknown keys {unknown}; known: {sorted(known)}")
-        return cls(**dict(section))
+    #: the run directory; None = a fresh temporary one per backend
+    workdir: str | None = None
+    #: worker lcores l2fwd_tune starts under `dpdktune run --backend local`
+    runtime_workers: int = 2
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

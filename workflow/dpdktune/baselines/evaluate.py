@@ -25,6 +25,7 @@ from sklearn.base import clone
 
 from dpdktune.baselines import LinearBaseline, LookupTable, Oracle, RuleBased, StaticBest, TreeBaseline
 from dpdktune.knobs import expand_grid
+from dpdktune.sections import section
 from dpdktune.splits import workload_splits
 
 Choose = Callable[[pd.DataFrame], np.ndarray]
@@ -139,26 +140,25 @@ def estimator_policy(estimator) -> FitPolicy:
 
 def make_baselines(config: dict[str, Any], table: pd.DataFrame, trials: pd.DataFrame | None = None) -> dict[str, Any]:
     """The plan's baselines with their settings from the `baselines` config section."""
-    opts = config.get("baselines") or {}
+    opts = section(config, "baselines")
     grid = expand_grid(config["grid"])
     seed = int(config["seed"])
     return {
         STATIC_MEAN: StaticBest("mean"),
         STATIC_WORST: StaticBest("worst"),
-        "Rules": RuleBased(grid, max_rules=opts.get("max_rules", 4), n_features=opts.get("rule_features", 5)),
-        "Lookup": LookupTable(grid, n_entries=opts.get("lookup_entries", 16),
-                              n_key_features=opts.get("lookup_key_features", 4), random_state=seed),
-        "Linear": LinearBaseline(grid, alpha=opts.get("ridge_alpha", 1.0)),
-        "DT-5": TreeBaseline(max_depth=opts.get("tree_depth", 5), random_state=seed),
+        "Rules": RuleBased(grid, max_rules=opts.max_rules, n_features=opts.rule_features),
+        "Lookup": LookupTable(grid, n_entries=opts.lookup_entries,
+                              n_key_features=opts.lookup_key_features, random_state=seed),
+        "Linear": LinearBaseline(grid, alpha=opts.ridge_alpha),
+        "DT-5": TreeBaseline(max_depth=opts.tree_depth, random_state=seed),
         "Oracle": Oracle(table, trials),
     }
 
 
 def splits_for(config: dict[str, Any], workloads) -> list:
     """The shared leave-workload-out splits (seeded by the config's `seed`)."""
-    opts = config.get("baselines") or {}
-    return workload_splits(list(workloads), int(opts.get("split_repeats", 10)),
-                           float(opts.get("test_fraction", 0.3)), int(config["seed"]))
+    opts = section(config, "baselines")
+    return workload_splits(list(workloads), opts.split_repeats, opts.test_fraction, int(config["seed"]))
 
 
 def score_baselines(X: pd.DataFrame, table: pd.DataFrame, config: dict[str, Any],

@@ -18,6 +18,7 @@ from dpdktune.baselines.evaluate import (
 from dpdktune.fingerprint import feature_names, fingerprints
 from dpdktune.knobs import expand_grid
 from dpdktune.objective import LABELS, objective_table, trial_table
+from dpdktune.sections import section
 
 log = logging.getLogger("dpdktune.baselines")
 
@@ -44,7 +45,7 @@ def gap_paths(out_dir: str | Path) -> dict[str, Path]:
 def decided_objectives(config: dict[str, Any]) -> list[str]:
     """The headline objective first, then the other objectives in `decision.objectives`."""
     head = config["objective"]
-    return [head] + [o for o in (config["decision"].get("objectives") or []) if o != head]
+    return [head] + [o for o in section(config, "decision").objectives if o != head]
 
 
 def run_baselines(records: pd.DataFrame, config: dict[str, Any], outputs: Mapping[str, str | Path],
@@ -103,9 +104,9 @@ def run_gap(
     """Per objective: aggregates and a decision; for the headline objective also the comparison,
     significance, failure modes and figures. The decision keeps `decision` for the headline. Each
     goes to its path in `outputs` (names as in `gap_paths`)."""
-    opts = config.get("baselines") or {}
+    opts = section(config, "baselines")
     seed = int(config["seed"])
-    n_boot = int(opts.get("bootstrap", 2000))
+    n_boot = opts.bootstrap
     if "objective" not in scores:
         scores = scores.assign(objective=config["objective"])
     headline = config["objective"]
@@ -126,7 +127,7 @@ def run_gap(
         "aggregates": head_aggs,
         "significance": gap.significance(head_wl, BASELINES),
         "failure_modes": gap.failure_modes(head_wl, head_scores, traits, expand_grid(config["grid"]),
-                                           float(opts.get("fail_gap", 0.10))),
+                                           opts.fail_gap),
         "objectives": pd.DataFrame(rows),
     }
     for name, frame in tables.items():

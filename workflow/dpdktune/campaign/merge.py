@@ -25,6 +25,7 @@ from dpdktune.metrics.parquet import (
 )
 from dpdktune.metrics.provenance import campaign_provenance
 from dpdktune.metrics.schema import EXPERIMENT_SCHEMA, TIMESERIES_SCHEMA
+from dpdktune.sections import section
 
 log = logging.getLogger("dpdktune.campaign")
 
@@ -138,7 +139,7 @@ def merge_batches(
     for out in (dataset_out, timeseries_out, manifest_out):
         remove_stale_temporaries(out)  # left by a merge that was killed
     batches = Batches(config, record_files, journal_dir)
-    if config["output"].get("partitioned"):  # stream batch by batch: bounded memory
+    if section(config, "output").partitioned:  # stream batch by batch: bounded memory
         return merge_partitioned(config, batches, record_files, timeseries_files, dataset_out, timeseries_out,
                                  manifest_out)
     provenance = batches.provenance

@@ -20,6 +20,7 @@ from dpdktune.campaign.plan import campaign_id, campaign_workloads, load_campaig
 from dpdktune.campaign.testbeds import acquire_testbed
 from dpdktune.metrics.parquet import rows_to_table, write_table
 from dpdktune.metrics.provenance import backend_metadata, metadata_host, provenance
+from dpdktune.sections import RetrySettings, section
 from dpdktune.metrics.schema import (
     EXPERIMENT_SCHEMA, KNOB_NAMES, METRIC_NAMES, TIMESERIES_METRICS, TIMESERIES_SCHEMA,
 )
@@ -30,12 +31,13 @@ log = logging.getLogger("dpdktune.campaign")
 def run_with_retry(
     backend: Backend,
     spec: RunSpec,
-    retry: dict[str, Any],
+    retry: RetrySettings | dict[str, Any],
     sleep: Callable[[float], None] = time.sleep,
 ) -> tuple[dict[str, Any], dict[str, list[float]]]:
     """One run, retried with exponential backoff; a run that keeps failing becomes a failed record."""
-    attempts = int(retry.get("attempts", 3))
-    delay = float(retry.get("backoff_s", 0.0))
+    if not isinstance(retry, RetrySettings):
+        retry = RetrySettings.from_config(retry)
+    attempts, delay = retry.attempts, retry.backoff_s
     started = time.perf_counter()
     failure: RunFailed | None = None
     for attempt in range(1, attempts + 1):
@@ -47,7 +49,7 @@ def run_with_retry(
             if not exc.retryable or attempt == attempts:
                 break
             sleep(delay)
-            delay *= float(retry.get("backoff_factor", 2.0))
+            delay *= retry.backoff_factor
             continue
         record = _record(spec, backend, result, attempt, time.perf_counter() - started)
         return record, _timeseries(result)
@@ -160,7 +162,7 @@ def run_workload(
         started = last_report = time.perf_counter()
         try:
             for done, spec in enumerate(todo, 1):
-                record, series = run_with_retry(backend, spec, config.get("retry", {}))
+                record, series = run_with_retry(backend, spec, section(config, "retry"))
                 record["campaign_id"] = cid
                 journal.append(record, series)
                 now = time.perf_counter()

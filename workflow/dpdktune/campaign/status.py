@@ -8,6 +8,7 @@ from typing import Any
 
 from dpdktune.campaign.journal import read_journal
 from dpdktune.campaign.plan import campaign_id, campaign_workloads, expected_runs
+from dpdktune.sections import section
 
 
 #: wall seconds per run before any has finished. sim: the default campaign's 5,625 runs in
@@ -22,8 +23,8 @@ def estimated_run_s(config: dict[str, Any]) -> float:
     backend = config["backend"]
     if backend == "sim":
         return SIM_RUN_S
-    section = config.get("local", {}) if backend == "local" else config.get("ssh", {}).get("run", {})
-    return section.get("warmup_s", 1.0) + section.get("measure_s", 2.0) + TESTPMD_OVERHEAD_S[backend]
+    run = section(config, "local") if backend == "local" else section(config, "ssh").run
+    return run.warmup_s + run.measure_s + TESTPMD_OVERHEAD_S[backend]
 
 
 def eta_s(runs: int, run_s: float, parallel_jobs: int = 1) -> float:

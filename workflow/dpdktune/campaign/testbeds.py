@@ -12,6 +12,8 @@ import time
 from pathlib import Path
 from typing import Any, Iterator
 
+from dpdktune.sections import section
+
 
 def testbed_pool(config: dict[str, Any]) -> list[str]:
     """Names of the testbeds the config's backend runs on; the simulator needs none."""
@@ -20,7 +22,7 @@ def testbed_pool(config: dict[str, Any]) -> list[str]:
         return []
     if backend == "local":
         return ["local"]
-    return [tb["name"] for tb in config.get("ssh", {}).get("testbeds", [])]
+    return [tb["name"] for tb in section(config, "ssh").testbeds]
 
 
 @contextlib.contextmanager

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from dpdktune.rl.evaluate import mean_ci
+from dpdktune.sections import section
 
 
 def comparison(records: pd.DataFrame, config: dict[str, Any], rl_decisions: pd.DataFrame,
@@ -168,7 +169,7 @@ def rl_vs_baseline(comparison: pd.DataFrame) -> str:
 def section_spec(rl_summary: dict[str, Any], distill_summary: dict[str, Any], top_text: str,
                  paths: dict[str, str], config: dict[str, Any], phase1: str = "") -> dict[str, Any]:
     """The section spec; `phase1` is the go/no-go in words (`baselines.gap.phase1_note`)."""
-    rl = config.get("rl", {})
+    rl = section(config, "rl")
     best = max(rl_summary["lwo"], key=lambda r: r["final"] if r["final"] is not None else -1)
     s = distill_summary["setting"]
     versus = rl_vs_baseline(pd.read_parquet(paths["comparison"]))
@@ -181,14 +182,14 @@ def section_spec(rl_summary: dict[str, Any], distill_summary: dict[str, Any], to
             versus) if p] + [
             "State: the fingerprint features observed under the config the DUT runs now (standardised); "
             "action: a config index of the grid; reward: objective / the workload's oracle, with a port "
-            f"restart charged as {rl.get('restart_cost_s', 0.5)} s lost out of each "
-            f"{rl.get('decision_interval_s', 5.0)} s decision when a ring size changes.",
+            f"restart charged as {rl.restart_cost_s} s lost out of each "
+            f"{rl.decision_interval_s} s decision when a ring size changes.",
             "Algorithms: " + ", ".join(r["method"] for r in rl_summary["lwo"]) + ". Offline (cql, bcq): d3rlpy "
             "DiscreteCQL / DiscreteBCQ on episodes replayed from the characterization dataset (behaviour "
             "policies: random, local search, epsilon-oracle). Online (dqn, double_dqn): d3rlpy fit_online; ppo: a "
-            f"compact torch PPO; both on the {rl.get('online_env', 'sim')} environment. Scores are "
+            f"compact torch PPO; both on the {rl.online_env} environment. Scores are "
             "leave-workload-out on the baselines' own splits (the first "
-            f"{rl.get('split_repeats', 3)}), 95 % t-intervals over splits.",
+            f"{rl.split_repeats}), 95 % t-intervals over splits.",
             f"Steps for {best['method']} to reach 95 % of its final training score: {best.get('steps_to_95')}.",
             f"Deployed tree (results/distill/tree.json): {s['method']} distilled from {distill_summary['teacher']}, "
             f"max depth {s['depth']}, min samples per leaf {s['min_samples_leaf']}, top-K "

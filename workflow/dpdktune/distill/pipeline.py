@@ -18,7 +18,7 @@ from dpdktune.rl.env import EnvSettings
 from dpdktune.rl.evaluate import closed_loop, inference_us
 from dpdktune.rl.experiment import ALL, load_model
 from dpdktune.dataset_arrays import Landscape
-from dpdktune.rl.settings import RLSettings
+from dpdktune.sections import section
 
 log = logging.getLogger("dpdktune.distill")
 
@@ -43,9 +43,8 @@ def _teacher(model_dir: Path, algorithm: str, tag: str, device: str) -> tuple[Te
 def run_sweep(records: pd.DataFrame, config: dict[str, Any], rl_summary: dict[str, Any],
               model_dir: str | Path) -> pd.DataFrame:
     """The sweep table over every LWO split the RL stage trained."""
-    ds = DistillSettings.from_config(config.get("distill", {}))
-    rl = RLSettings.from_config(config.get("rl", {}))
-    env_settings = EnvSettings.from_config(config.get("rl", {}))
+    ds, rl = section(config, "distill"), section(config, "rl")
+    env_settings = EnvSettings.from_settings(rl)
     algorithm = teacher_algorithm(ds, rl_summary)
     full = Landscape.from_records(records, config)
     frames = []
@@ -68,9 +67,8 @@ def export(records: pd.DataFrame, config: dict[str, Any], rl_summary: dict[str, 
 
     `deployed_dir` holds <algorithm>/all.json (rule train_rl_deployed). The RL summary is needed
     only for distill.teacher auto, the sweep only for distill.deploy auto."""
-    ds = DistillSettings.from_config(config.get("distill", {}))
-    rl = RLSettings.from_config(config.get("rl", {}))
-    env_settings = EnvSettings.from_config(config.get("rl", {}))
+    ds, rl = section(config, "distill"), section(config, "rl")
+    env_settings = EnvSettings.from_settings(rl)
     algorithm = teacher_algorithm(ds, rl_summary)
     if ds.deploy == "auto":
         if sweep is None:

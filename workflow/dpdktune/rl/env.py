@@ -26,30 +26,26 @@ import numpy as np
 from dpdktune.fingerprint import FINGERPRINT_FEATURES, feature_names
 from dpdktune.knobs import Knobs
 from dpdktune.dataset_arrays import Landscape, Normalizer
+from dpdktune.sections import RLSettings
 
 
 @dataclass(frozen=True)
 class EnvSettings:
-    episode_steps: int = 200
-    workload_change_every: int = 50
-    restart_cost_s: float = 0.5
-    decision_interval_s: float = 5.0
+    """The environment's part of the `rl:` section; its defaults are RLSettings' (one source)."""
 
-    def __post_init__(self):
-        if not 100 <= self.episode_steps <= 1000:
-            raise ValueError(f"rl.episode_steps: {self.episode_steps} is outside 100..1000")
-        if self.workload_change_every < 1:
-            raise ValueError(f"rl.workload_change_every: {self.workload_change_every} must be >= 1")
-        if not 0 <= self.restart_cost_s <= self.decision_interval_s:
-            raise ValueError(
-                f"rl.restart_cost_s: {self.restart_cost_s} must lie within 0..decision_interval_s "
-                f"({self.decision_interval_s})"
-            )
+    episode_steps: int = RLSettings.episode_steps
+    workload_change_every: int = RLSettings.workload_change_every
+    restart_cost_s: float = RLSettings.restart_cost_s
+    decision_interval_s: float = RLSettings.decision_interval_s
 
     @classmethod
     def from_config(cls, rl: dict[str, Any]) -> "EnvSettings":
         keys = {k: rl[k] for k in asdict(cls()) if k in rl}
         return cls(**keys)
+
+    @classmethod
+    def from_settings(cls, rl: RLSettings) -> "EnvSettings":
+        return cls(**{k: getattr(rl, k) for k in RLSettings.ENV_KEYS})
 
     @property
     def restart_factor(self) -> float:

@@ -22,6 +22,7 @@ from dpdktune.rl.env import EnvSettings, ReplayEnv, SimEnv
 from dpdktune.rl.evaluate import closed_loop, inference_us
 from dpdktune.dataset_arrays import Landscape, Normalizer
 from dpdktune.rl.settings import OFFLINE, ONLINE, RLSettings, resolve_device
+from dpdktune.sections import section
 from dpdktune.splits import workload_splits
 
 ALL = "all"  # the split tag of the model trained on every workload
@@ -30,8 +31,8 @@ log = logging.getLogger("dpdktune.rl")
 
 def lwo_splits(config: dict[str, Any], workloads, repeats: int) -> list[tuple[list[str], list[str]]]:
     """The baselines' splits (same arguments, same seed), first `repeats` of them."""
-    b = config.get("baselines", {})
-    splits = workload_splits(workloads, b.get("split_repeats", 10), b.get("test_fraction", 0.3), config["seed"])
+    b = section(config, "baselines")
+    splits = workload_splits(workloads, b.split_repeats, b.test_fraction, config["seed"])
     return splits[:repeats]
 
 
@@ -164,10 +165,10 @@ def run(name: str, records: pd.DataFrame, config: dict[str, Any], model_dir: str
     the split and the seed), learning curves, and wall-clock / inference timings. Progress and
     an ETA go to the log after each training.
     """
-    settings = RLSettings.from_config(config.get("rl", {}))
+    settings = section(config, "rl")
+    env_settings = EnvSettings.from_settings(settings)
     if threads is not None:
         settings = replace(settings, threads=int(threads))
-    env_settings = EnvSettings.from_config(config.get("rl", {}))
     full = Landscape.from_records(records, config)
     model_dir = Path(model_dir)
     splits = lwo_splits(config, full.workloads, settings.split_repeats)
@@ -198,10 +199,10 @@ def run(name: str, records: pd.DataFrame, config: dict[str, Any], model_dir: str
 def run_deployed(name: str, records: pd.DataFrame, config: dict[str, Any], model_dir: str | Path,
                  threads: int | None = None) -> dict[str, Any]:
     """The model `fastpath.so` deploys: `name` trained once on every workload (<model_dir>/all.json)."""
-    settings = RLSettings.from_config(config.get("rl", {}))
+    settings = section(config, "rl")
+    env_settings = EnvSettings.from_settings(settings)
     if threads is not None:
         settings = replace(settings, threads=int(threads))
-    env_settings = EnvSettings.from_config(config.get("rl", {}))
     full = Landscape.from_records(records, config)
     _warn_unscorable(full)
     full = full.subset(full.scorable())

@@ -15,13 +15,16 @@ from typing import Callable
 import numpy as np
 
 from dpdktune.atomic import replacing
+from dpdktune.sections import RLSettings
 
 
 @dataclass(frozen=True)
 class PPOSettings:
-    hidden: tuple[int, ...] = (64, 64)
-    learning_rate: float = 3e-4
-    gamma: float = 0.9
+    """PPO's hyperparameters; those the `rl:` section sets default to its values (one source)."""
+
+    hidden: tuple[int, ...] = RLSettings.hidden
+    learning_rate: float = RLSettings.learning_rate
+    gamma: float = RLSettings.gamma
     gae_lambda: float = 0.95
     clip: float = 0.2
     entropy_coef: float = 0.01

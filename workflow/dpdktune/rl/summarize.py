@@ -62,9 +62,9 @@ def baseline_format(records: pd.DataFrame, config: dict, model_dir: str | Path) 
     from dpdktune.fingerprint import fingerprints
     from dpdktune.objective import objective_table
     from dpdktune.rl.experiment import load_model
-    from dpdktune.rl.settings import RLSettings
+    from dpdktune.sections import section
 
-    settings = RLSettings.from_config(config.get("rl", {}))
+    settings = section(config, "rl")
     X = fingerprints(records, config)
     table = objective_table(records, config)
     splits = splits_for(config, sorted(set(X.index.get_level_values("workload"))))[:settings.split_repeats]

@@ -26,7 +26,7 @@ import pandas as pd
 
 from dpdktune.atomic import remove_tree
 from dpdktune.runtime.loop import Run
-from dpdktune.runtime.settings import EVAL_DEFAULTS, runtime_settings
+from dpdktune.runtime.settings import eval_settings, runtime_settings
 
 GROUPS = ("static", "dynamic", "novel", "day", "ablations")
 POLICIES = ("adaptive", "fast-only", "static", "rules", "reactive", "oracle")
@@ -46,10 +46,6 @@ SCALARS = ("fraction_of_oracle", "regret", "adaptation_median_s", "adaptation_ne
            "below_safe_default_max_run_outside_restarts", "restarts", "swaps", "rollbacks", "fallbacks", "rejected",
            "slow_cycles", "novelty_intervals", "novel_workload_fraction_of_oracle",
            "known_workload_fraction_of_oracle", "safe_default_fraction_of_oracle", "peak_rss_mb")
-
-
-def eval_settings(config: dict[str, Any]) -> dict[str, Any]:
-    return {k: (config.get("runtime") or {}).get(k, v) for k, v in EVAL_DEFAULTS.items()}
 
 
 def training_config(config: dict[str, Any]) -> dict[str, Any]:

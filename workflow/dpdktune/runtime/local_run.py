@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from dpdktune.sections import section
 from dpdktune.runtime.local_app import AppError, LocalApp, build_app
 
 #: intervals a config needs before its mean counts as measured (one has no spread at all)
@@ -173,10 +174,9 @@ class LocalRun:
         self.n = int(math.ceil(self.duration_s / self.interval - 1e-9))
         self.grid = expand_grid(config["grid"])
         self.safe = self.grid.index(default_knobs(config))
-        local = config.get("local") or {}
-        self.workers = int(local.get("runtime_workers", 2))
-        self.memory_mb = int(local.get("memory_mb", 1024))
-        self.cc = (config.get("codegen") or {}).get("cc", "cc")
+        local = section(config, "local")
+        self.workers, self.memory_mb = local.runtime_workers, local.memory_mb
+        self.cc = section(config, "codegen").cc
         self.levels = [float(v) for v in self.s["load_levels"]]
         self.scenario = str(scenario)
         self.segments = expand(load_scenario(scenario, set(config_catalogue(config))), self.levels, duration_s)

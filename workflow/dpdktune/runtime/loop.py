@@ -38,6 +38,7 @@ from dpdktune.atomic import write_json
 from dpdktune.knobs import Knobs
 from dpdktune.runtime.scenario import Segment, expand, load_class, load_scenario
 from dpdktune.runtime.twin import REPORT_METRICS
+from dpdktune.sections import section
 
 #: the measured metrics of the config an interval runs, from the twin (report tables)
 METRIC_COLUMNS = REPORT_METRICS
@@ -112,7 +113,7 @@ class Run:
         self.twin = Twin(config, catalogue, feature_names(config), self.s["twin_trials"],
                          cache_dir if cache_dir is not None else self.out / "twin")
         self.interval = float(self.s["decision_interval_s"])
-        restart = float((config.get("rl") or {}).get("restart_cost_s", 0.5))
+        restart = section(config, "rl").restart_cost_s
         self.restart_factor = max(0.0, 1.0 - restart / self.interval)
         self.n = int(np.ceil(self.duration_s / self.interval - 1e-9))
         self.campaign_cells = [(w, lv) for w in self.train for lv in self.levels]
@@ -145,7 +146,7 @@ class Run:
             X = self.slow.campaign_X
             lib_table = safe_default_table(self.twin.features, self.twin.grid, self.safe, X)
             self.lib = FastPathLib(build_library(lib_table, self.out / "fastpath",
-                                                 (self.config.get("codegen") or {}).get("cc", "cc"),
+                                                 section(self.config, "codegen").cc,
                                                  shared=self.twin.cache_dir))
 
     def _initial_tree(self) -> None:

@@ -10,6 +10,7 @@ import pandas as pd
 
 from dpdktune.analysis.figures import save_figure
 from dpdktune.atomic import replacing
+from dpdktune.sections import section
 
 #: Resolution of Phase 3's figures (9 inches wide).
 DPI = 110
@@ -153,7 +154,7 @@ def headline(day_runs: pd.DataFrame) -> dict[str, Any]:
 
 
 def section_spec(h: dict[str, Any], paths: dict[str, str], config: dict[str, Any]) -> dict[str, Any]:
-    rt = config.get("runtime") or {}
+    rt = section(config, "runtime")
     verdict = ("is" if h["within_5pct_of_oracle"] else "is NOT") + " within 5 % of the oracle"
     abl = h.get("ablations", {})
     gate = ""
@@ -170,7 +171,7 @@ def section_spec(h: dict[str, Any], paths: dict[str, str], config: dict[str, Any
         "paragraphs": [
             "Every policy runs over the same scenarios, seeds and traffic (`dpdktune run --backend sim`). The "
             "fast tier calls the compiled tree (fastpath.so, in-process through ctypes) once per "
-            f"{rt.get('decision_interval_s', 1.0)} s on the data-plane features of the previous interval; a ring "
+            f"{rt.decision_interval_s} s on the data-plane features of the previous interval; a ring "
             "change restarts the port and loses rl.restart_cost_s of the interval. The slow tier refits a tree on "
             "the campaign plus replayed recent traffic (a supervised refit, not a d3rlpy fine-tune), compiles it, "
             "shadow-validates it against the live tree and the safe default, publishes it with fp_swap, and rolls "
@@ -193,7 +194,7 @@ def section_spec(h: dict[str, Any], paths: dict[str, str], config: dict[str, Any
             "The rules baseline applies Phase 1's rules every interval to the features under the config it runs "
             "now (they were fitted on default-config fingerprints, so off the default they extrapolate). The learned "
             "closed-loop policies (adaptive, fast-only, rules) change rings only after "
-            f"{rt.get('ring_confirm_intervals', 2)} requests in a row: trial noise otherwise flips near-tied ring "
+            f"{rt.ring_confirm_intervals} requests in a row: trial noise otherwise flips near-tied ring "
             "choices, and the port restarts were two thirds of the day's regret before this.",
             "The slow tier calibrates its twin online: a (traffic, config) pair the data plane ran is scored by what "
             "was measured there, so a tree that does worse live than the twin predicted is relabelled at the next "
@@ -257,7 +258,7 @@ def build(groups: list[str], out: dict[str, str], config: dict[str, Any]) -> Non
                 "known_workload_fraction_of_oracle",
                 "adaptation_median_s", "below_safe_default_share", "swaps", "rollbacks", "rejected", "slow_tier_cpu_s"]
     save(runs["ablations"][abl_cols].round(4), "ablation_table")
-    interval = float((config.get("runtime") or {}).get("decision_interval_s", 1.0))
+    interval = section(config, "runtime").decision_interval_s
     overhead = overhead_frame(runs["day"], interval)
     save(overhead, "overhead_table")
     day_dir = Path(out["section"]).parent / "runs" / "day"

@@ -22,6 +22,7 @@ import numpy as np
 
 from dpdktune.fingerprint import default_knobs
 from dpdktune.knobs import Knobs
+from dpdktune.sections import section
 
 UP_OCCUPANCY, DOWN_EMPTY, DOWN_OCCUPANCY = 0.25, 0.9, 0.02
 
@@ -35,7 +36,7 @@ class Reactive:
         self.bursts = sorted({k.burst for k in grid})
         d = default_knobs(config)
         self.rings = (d.rx_desc, d.tx_desc)
-        self.loss = float((config.get("slo") or {}).get("loss", 0.001))
+        self.loss = section(config, "slo").loss
         self.cooldown = cooldown
         self.since_up = cooldown
         self.start = self.index[d]
@@ -68,5 +69,5 @@ def fit_static(table: np.ndarray, criterion: str) -> int:
 def fit_rules(X: np.ndarray, table: np.ndarray, grid, config: dict[str, Any]):
     from dpdktune.baselines import RuleBased
 
-    opts = config.get("baselines") or {}
-    return RuleBased(grid, max_rules=opts.get("max_rules", 4), n_features=opts.get("rule_features", 5)).fit(X, table)
+    opts = section(config, "baselines")
+    return RuleBased(grid, max_rules=opts.max_rules, n_features=opts.rule_features).fit(X, table)

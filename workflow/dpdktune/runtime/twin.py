@@ -28,6 +28,7 @@ import numpy as np
 
 from dpdktune.atomic import write_bytes
 from dpdktune.knobs import Knobs, expand_grid
+from dpdktune.sections import section
 from dpdktune.workloads import Workload
 
 #: the metrics the report tables per cell and config (means over trials)
@@ -140,7 +141,7 @@ class Twin:
         from dpdktune.rl.env import run_features, run_objective
         from dpdktune.sim import simulate
 
-        sim = self.config.get("sim", {})
+        sim = section(self.config, "sim")
         load = scaled(spec, level)
         n, t, f = len(self.grid), 2 * self.trials, len(self.features)
         features = np.full((n, t, f), np.nan)
@@ -150,9 +151,8 @@ class Twin:
         for i, knobs in enumerate(self.grid):
             for j in range(t):
                 seed = (int(self.config["seed"]) * 1_000_003 + base + j) % 2**62
-                out = simulate(load, self.hw, knobs, seed, window_ms=sim.get("window_ms", 10.0),
-                               sample_interval_ms=sim.get("sample_interval_ms", 0.5),
-                               noise_cv=sim.get("noise_cv", 0.02))
+                out = simulate(load, self.hw, knobs, seed, window_ms=sim.window_ms,
+                               sample_interval_ms=sim.sample_interval_ms, noise_cv=sim.noise_cv)
                 self.runs += 1
                 features[i, j] = run_features(out.metrics, self.features)
                 value = run_objective(out.metrics, knobs, out.applied, self.config)

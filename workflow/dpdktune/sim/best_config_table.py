@@ -31,6 +31,7 @@ from dpdktune.config import load_config
 from dpdktune.hardware import load_hardware
 from dpdktune.knobs import Knobs, expand_grid
 from dpdktune.objective import objective_values
+from dpdktune.sections import section
 from dpdktune.sim.model import simulate
 from dpdktune.workloads import workloads_of
 
@@ -44,12 +45,12 @@ def landscape(config: dict[str, Any], hardware: str | None = None) -> pd.DataFra
     """One noiseless run per (workload, config): knobs, metrics, objective, binding limit."""
     hw = load_hardware(hardware or config["hardware"])
     grid = expand_grid(config["grid"])
-    sim = config.get("sim", {})
+    sim = section(config, "sim")
     rows = []
     for workload in workloads_of(config):
         for index, knobs in enumerate(grid):
-            out = simulate(workload, hw, knobs, seed=0, window_ms=sim.get("window_ms", 10.0),
-                           sample_interval_ms=sim.get("sample_interval_ms", 0.5), noise_cv=0.0)
+            out = simulate(workload, hw, knobs, seed=0, window_ms=sim.window_ms,
+                           sample_interval_ms=sim.sample_interval_ms, noise_cv=0.0)
             row = {"workload": workload.name, "config_index": index, **knobs.as_dict(),
                    **{f"applied_{k}": v for k, v in out.applied.as_dict().items()},
                    **{k: v for k, v in out.metrics.items() if k != "cpu_util"},

@@ -14,6 +14,7 @@ from dpdktune.campaign.runner import batch_provenance, run_with_retry
 from dpdktune.metrics.parquet import rows_to_table, write_table
 from dpdktune.metrics.provenance import backend_metadata
 from dpdktune.metrics.schema import EXPERIMENT_SCHEMA
+from dpdktune.sections import section
 
 log = logging.getLogger("dpdktune.validation")
 
@@ -42,7 +43,7 @@ def rerun(points: pd.DataFrame, config: dict[str, Any], out: str | Path) -> int:
     backend = make_backend(config)
     try:
         for spec in specs:
-            record, _ = run_with_retry(backend, spec, config.get("retry", {}))
+            record, _ = run_with_retry(backend, spec, section(config, "retry"))
             record["campaign_id"] = cid
             rows.append(record)
             log.info("%s: %s", spec.run_id, record["status"] if record["status"] == "ok" else record["failure_reason"])

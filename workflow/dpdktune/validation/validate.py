@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 
+from dpdktune.sections import section
 from dpdktune.validation import checks
 
 CHECKS = ("missing", "failed", "range", "outlier", "reproducibility")
@@ -24,7 +25,7 @@ def validate(
     records: pd.DataFrame, config: dict[str, Any], workloads: list[str], manifest: dict[str, Any] | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     """(issues, groups, summary) for `records` against the grid, trials and `workloads` of `config`."""
-    opts = config["validate"]
+    opts = section(config, "validate")
     groups = checks.reproducibility(records, config).merge(checks.slo_verdicts(records, config), on=checks.GROUP,
                                                            how="left")
     issues = pd.concat(
@@ -32,8 +33,8 @@ def validate(
             checks.missing_points(records, config, workloads),
             checks.failed_runs(records),
             checks.range_violations(records),
-            checks.outliers(records, opts["outlier_z"]),
-            checks.irreproducible(groups, opts["cv_threshold"]),
+            checks.outliers(records, opts.outlier_z),
+            checks.irreproducible(groups, opts.cv_threshold),
         ],
         ignore_index=True,
     )
@@ -56,8 +57,8 @@ def validate(
         "groups": int(len(groups)),
         "groups_cv_flagged": int(groups.cv_flagged.sum()),
         "median_cv": float(groups.cv.median()) if len(groups) else 0.0,
-        "cv_threshold": opts["cv_threshold"],
-        "outlier_z": opts["outlier_z"],
+        "cv_threshold": opts.cv_threshold,
+        "outlier_z": opts.outlier_z,
     }
     if manifest is not None:
         keys = ("campaign_id", "expected_runs", "recorded_runs", "done_runs", "failed_runs")
@@ -89,7 +90,7 @@ def _grid_points(config: dict[str, Any]) -> list:
 
 def enforce(summary: dict[str, Any], config: dict[str, Any]) -> None:
     """Raise ValidationFailed when errors were found and `validate.fail_on_error` is set."""
-    if config["validate"]["fail_on_error"] and not summary["passed"]:
+    if section(config, "validate").fail_on_error and not summary["passed"]:
         found = ", ".join(f"{n} {c}" for c, n in summary["counts"].items() if n)
         raise ValidationFailed(
             f"validate.fail_on_error is set and the dataset has {summary['errors']} errors ({found}); "
