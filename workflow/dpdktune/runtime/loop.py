@@ -17,6 +17,13 @@ intervals in a row below either (by more than `rollback_tolerance`) roll back to
 tree during probation, or to the safe default after it; either starts a slow-tier cycle at
 once, whose calibrated twin has seen the shortfall.
 
+The fast tier's guard (guard.py; adaptive and fast-only) acts sooner: one interval below the
+safe default's expected value sends the next interval to the safe default, and keeps the tree
+off the config that fell short on that traffic. A measured objective that misses the calibrated
+twin's estimate for the config running by more than `surprise_tolerance` (the twin was wrong
+about this traffic) starts a slow-tier cycle at once, as a guard trip on the tree's own choice
+does, instead of waiting for the `distill_every_s` period.
+
 Checkpoints: every `checkpoint_every_s` the finished intervals go to timeline.parts/ and the
 state to state.json (each written to a temp name and renamed), so a killed run resumes from
 its last checkpoint and repeats only the intervals after it, with the same results.
@@ -138,8 +145,12 @@ class Run:
             if self.policy == "rules" else None
         self.reactive = policies.Reactive(self.twin.grid, self.twin.features, self.config) \
             if self.policy == "reactive" else None
-        self.lib = self.slow = None
+        self.lib = self.slow = self.guard = None
         if self.policy in ("adaptive", "fast-only"):
+            from dpdktune.runtime.guard import Guard
+
+            if self.s["guard"]:
+                self.guard = Guard(self.safe, float(self.s["guard_tolerance"]))
             self.slow = SlowTier(self.twin, self.s, self.safe, self.campaign_cells, self.out, self.seed,
                                  self.restart_factor)
             X = self.slow.campaign_X
@@ -233,6 +244,8 @@ class Run:
             self.slow.save_buffer(self.out / "buffer.npz")
         if self.reactive is not None:
             st["reactive_since_up"] = self.reactive.since_up
+        if self.guard is not None:
+            st["guard"] = self.guard.state()
         write_json(st, self.out / "state.json")
         rows.clear()
 
@@ -278,6 +291,8 @@ class Run:
                 self.slow.load_buffer(self.out / "buffer.npz")
             if self.reactive is not None:
                 self.reactive.since_up = st["reactive_since_up"]
+            if self.guard is not None:
+                self.guard.restore(st.get("guard") or {})
         self._loop(st)
         frame = pd.concat([pd.read_parquet(p) for p in sorted((self.out / "timeline.parts").glob("part-*.parquet"))],
                           ignore_index=True)
@@ -313,7 +328,10 @@ class Run:
             if x_last is None:  # the first measurement, under the default config
                 x_last = cell.live_features[current, trial]
             x_in = np.nan_to_num(x_last, nan=0.0).astype(np.float32)
+            key = (seg.workload, level)
+            feat_key = tuple(st["feat_key"]) if st.get("feat_key") else key  # the traffic x_last measured
             events: list[str] = []
+            guarded = None
             # -- the slow tier's result, when it is due
             if job is not None and t >= job.ready_at:
                 cand, job_error = job.join(), job.error
@@ -353,6 +371,10 @@ class Run:
                     st["novelty_run"] += 1
                 else:
                     st["novelty_run"] = 0
+                if self.guard is not None:
+                    nxt, guarded = self.guard.filter(feat_key, current, nxt)
+                    if guarded:
+                        events.append(guarded)
             elif self.policy == "static":
                 nxt = self.static
             elif self.policy == "rules":
@@ -361,11 +383,23 @@ class Run:
                 nxt = self.reactive.decide(current, x_in)
             else:
                 nxt = cell.best
-            if self.policy in DEBOUNCED:
+            if self.policy in DEBOUNCED and not guarded:  # the guard's safe default goes in at once
                 nxt = self._debounce(st, current, nxt)
             restart = twin.restarts(current, nxt)
             value = float(cell.objective[nxt]) * (self.restart_factor if restart else 1.0)
             safe_value = float(cell.objective[self.safe])
+            # -- the fast tier's guard, and a surprise for the slow tier (the restart's charge excluded)
+            measured = float(cell.objective[nxt])
+            if self.guard is not None and self.guard.observe(key, feat_key, nxt, measured,
+                                                             float(cell.objective_train[self.safe])):
+                events.append("trip")
+                if learning and feat_key == key:
+                    st["next_cycle_s"] = min(st["next_cycle_s"], t)  # the tree's own choice fell short: learn now
+            if learning and not restart:
+                expected = self.slow.estimate(key, nxt)
+                if abs(measured - expected) > float(s["surprise_tolerance"]) * max(abs(expected), 1e-12):
+                    events.append("surprise")
+                    st["next_cycle_s"] = min(st["next_cycle_s"], t)
             # -- rollback and fallback watch (adaptive, on a learned tree, outside restarts)
             if learning and self.version > 0 and not restart:
                 probation = t < st["probation_until_s"] and prev_handle is not None
@@ -397,6 +431,7 @@ class Run:
                          "tree_version": self.version, "events": ",".join(events), "rss_mb": rss,
                          **dict(zip(METRIC_COLUMNS, map(float, cell.metrics[nxt])))})
             x_last = cell.live_features[nxt, trial]
+            st["feat_key"] = list(key)
             current, last_seg = nxt, seg_i
             if self.slow is not None:
                 self.slow.record(t, seg.workload, level, nxt, x_last, None if restart else value)

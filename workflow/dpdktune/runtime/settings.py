@@ -21,12 +21,16 @@ DEFAULTS: dict[str, Any] = {
     "confidence_threshold": 0.0,
     "leaf_margin": 0.5,
     "novelty": True,
+    "novelty_max_false_fallback": 0.05,
     "novelty_trigger_intervals": 3,
     "rollback_k": 3,
     "rollback_tolerance": 0.02,
     "probation_s": 300.0,
     "checkpoint_every_s": 600.0,
     "ring_confirm_intervals": 2,
+    "guard": True,
+    "guard_tolerance": 0.01,
+    "surprise_tolerance": 0.1,
 }
 #: the evaluation's own keys (`snakemake evaluation`), in the same section
 EVAL_DEFAULTS: dict[str, Any] = {"eval_novel_workloads": ["video", "microburst", "reqheavy"], "eval_seeds": 2,
@@ -47,10 +51,16 @@ def runtime_settings(config: dict[str, Any], **overrides: Any) -> dict[str, Any]
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
             raise ValueError(f"runtime.{key}: must be a number > 0, got {value!r}")
     for key in ("slow_tier_latency_s", "shadow_min_gain", "confidence_threshold", "leaf_margin",
-                "rollback_tolerance", "probation_s"):
+                "rollback_tolerance", "probation_s", "guard_tolerance", "surprise_tolerance"):
         value = raw[key]
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
             raise ValueError(f"runtime.{key}: must be a number >= 0, got {value!r}")
+    for key in ("novelty", "guard", "background_learning"):
+        if not isinstance(raw[key], bool):
+            raise ValueError(f"runtime.{key}: must be true or false, got {raw[key]!r}")
+    share = raw["novelty_max_false_fallback"]
+    if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 <= share <= 1:
+        raise ValueError(f"runtime.novelty_max_false_fallback: must be a number in [0, 1], got {share!r}")
     levels = raw["load_levels"]
     if not isinstance(levels, list) or not levels or not all(
             isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 for v in levels):
