@@ -403,10 +403,15 @@ class Run:
             # -- rollback and fallback watch (adaptive, on a learned tree, outside restarts)
             if learning and self.version > 0 and not restart:
                 probation = t < st["probation_until_s"] and prev_handle is not None
-                ref = float(cell.objective_train[self.safe])  # the twin's estimates, not the live truth
+                # the calibrated twin's estimates (what was measured on this traffic where it ran), not the
+                # live truth: the raw twin overrates configs on a loss cliff, so a new tree that left such
+                # a config for a better one was rolled back to it, and the safe default on noisy traffic
+                # fell short of its own raw estimate and "fell back" to itself
+                ref = self.slow.estimate(key, self.safe)
                 if probation:
-                    ref = max(ref, float(cell.objective_train[self.lib.tree_decide(prev_handle, x_in)]))
-                st["below_run"] = st["below_run"] + 1 if value < ref * (1 - float(s["rollback_tolerance"])) else 0
+                    ref = max(ref, self.slow.estimate(key, self.lib.tree_decide(prev_handle, x_in)))
+                short = value < ref * (1 - float(s["rollback_tolerance"])) and (probation or nxt != self.safe)
+                st["below_run"] = st["below_run"] + 1 if short else 0
                 if st["below_run"] >= int(s["rollback_k"]):
                     st["below_run"] = 0
                     if probation:
