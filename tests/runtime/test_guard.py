@@ -1,0 +1,39 @@
+from dpdktune.runtime.guard import Guard
+
+A, B = ("kv", 1.0), ("web", 0.2)
+SAFE = 7
+
+
+def test_one_interval_below_the_safe_default_sends_the_next_to_it_at_once():
+    g = Guard(SAFE, 0.01)
+    assert g.filter(A, 3, 4) == (4, None)
+    assert g.observe(A, A, 4, 0.5, 1.0)  # the tree's own choice, on this traffic, fell short
+    assert g.filter(A, 4, 4) == (SAFE, "guard")
+    assert not g.observe(A, A, SAFE, 0.5, 1.0)  # the safe default never trips the guard
+
+
+def test_a_config_that_fell_short_is_vetoed_on_that_traffic_only():
+    g = Guard(SAFE, 0.01)
+    g.observe(A, A, 4, 0.5, 1.0)
+    g.filter(A, 4, 4)
+    g.observe(A, A, SAFE, 1.0, 1.0)
+    assert g.filter(A, SAFE, 4) == (SAFE, "veto")
+    g.observe(A, A, 5, 1.2, 1.0)  # config 5 measured fine here: a veto keeps it rather than flip to the safe default
+    assert g.filter(A, 5, 4) == (5, "veto")
+    assert g.filter(B, 5, 4) == (4, None)  # other traffic: config 4 was never measured bad there
+
+
+def test_a_shortfall_carried_over_from_before_a_shift_trips_but_vetoes_nothing():
+    g = Guard(SAFE, 0.01)
+    assert g.observe(B, A, 4, 0.1, 1.0)  # config 4 was chosen on traffic A, then traffic B arrived
+    assert g.filter(B, 4, 4) == (SAFE, "guard")
+    assert g.filter(B, SAFE, 4) == (4, None)
+
+
+def test_within_tolerance_does_not_trip_and_state_round_trips():
+    g = Guard(SAFE, 0.02)
+    assert not g.observe(A, A, 4, 0.985, 1.0)
+    g.observe(A, A, 3, 0.5, 1.0)
+    h = Guard(SAFE, 0.02)
+    h.restore(g.state())
+    assert h.state() == g.state() and h.filter(A, 3, 3) == (SAFE, "guard")
