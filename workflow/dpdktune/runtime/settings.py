@@ -31,6 +31,7 @@ DEFAULTS: dict[str, Any] = {
     "guard": True,
     "guard_tolerance": 0.01,
     "surprise_tolerance": 0.1,
+    "label_tie_share": 0.0,
 }
 #: the evaluation's own keys (`snakemake evaluation`), in the same section
 EVAL_DEFAULTS: dict[str, Any] = {"eval_novel_workloads": ["video", "microburst", "reqheavy"], "eval_seeds": 2,
@@ -51,7 +52,7 @@ def runtime_settings(config: dict[str, Any], **overrides: Any) -> dict[str, Any]
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
             raise ValueError(f"runtime.{key}: must be a number > 0, got {value!r}")
     for key in ("slow_tier_latency_s", "shadow_min_gain", "confidence_threshold", "leaf_margin",
-                "rollback_tolerance", "probation_s", "guard_tolerance", "surprise_tolerance"):
+                "rollback_tolerance", "probation_s", "guard_tolerance", "surprise_tolerance", "label_tie_share"):
         value = raw[key]
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
             raise ValueError(f"runtime.{key}: must be a number >= 0, got {value!r}")

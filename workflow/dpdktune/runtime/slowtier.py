@@ -15,7 +15,10 @@ Each cycle:
    found on a loss cliff stays relabelled when its traffic comes back hours later;
 2. a decision tree (`tree_depth`, `min_samples_leaf`) is fitted on the offline campaign plus the
    fresh rows: state = the data-plane features under any config, label = the cell's best config
-   on the calibrated twin;
+   on the calibrated twin, where configs within `label_tie_share` of the best are a tie that
+   goes to the largest rings (the headroom): the twin's few learning trials cannot tell those
+   apart, and its argmax among them is the config that was luckiest in them, often the
+   smallest rings right at the loss cliff, which the live traffic then falls off;
 3. it is flattened to tree.json (leaf boxes for the novelty gate, the safe default, the
    confidence threshold) and compiled to an .fpt file that the C library loads (`fp_load`).
    The gate's margin is calibrated on the runtime's own in-distribution features: boxes from
@@ -62,6 +65,13 @@ def cell_rows(cell) -> tuple[np.ndarray, np.ndarray]:
     return X[keep], np.full(int(keep.sum()), cell.best_train)
 
 
+def robust_label(objective: np.ndarray, headroom: np.ndarray, tie: float) -> int:
+    """The best config, ties (within `tie` of the best) going to the most headroom, then the value."""
+    best = float(objective.max())
+    near = np.flatnonzero(objective >= best - tie * abs(best))
+    return int(near[np.lexsort((objective[near], headroom[near]))[-1]])
+
+
 def trial_rows(cell) -> tuple[np.ndarray, np.ndarray]:
     """(features under every config in the first learning trial, the same in the other trials)."""
     F = cell.train_features
@@ -89,6 +99,7 @@ class SlowTier:
         self.buffer: deque = deque(maxlen=int(settings["buffer_intervals"]))
         self.calib: dict[tuple[str, float], dict[int, list[float]]] = {}  # (cell) -> config -> [sum, n]
         self.gate: dict[str, Any] = {}
+        self.headroom = np.array([np.log2(k.rx_desc) + np.log2(k.tx_desc) for k in twin.grid])
 
     # -- the ring buffer of recent metrics ---------------------------------------------------------------
     def record(self, t: float, workload: str, level: float, config: int, features: np.ndarray,
@@ -171,7 +182,8 @@ class SlowTier:
             self.fresh.popitem(last=False)
         blocks = {**self.rows, **{key: cell_rows(self.twin.cell(*key))[0] for key in self.fresh}}
         X = np.concatenate(list(blocks.values()))
-        y = np.concatenate([np.full(len(rows), int(np.argmax(self.objective(key, measured))))
+        tie = float(self.s["label_tie_share"])
+        y = np.concatenate([np.full(len(rows), robust_label(self.objective(key, measured), self.headroom, tie))
                             for key, rows in blocks.items()])
         tree = fit_tree(X, y, None, int(self.s["tree_depth"]), int(self.s["min_samples_leaf"]), None, self.seed)
         margin = self.gate_margin(tree, list(blocks)) if self.s["novelty"] else 1e6
