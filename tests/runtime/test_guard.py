@@ -37,3 +37,10 @@ def test_within_tolerance_does_not_trip_and_state_round_trips():
     h = Guard(SAFE, 0.02)
     h.restore(g.state())
     assert h.state() == g.state() and h.filter(A, 3, 3) == (SAFE, "guard")
+
+
+def test_the_veto_also_applies_to_what_the_ring_confirmation_makes_of_a_decision():
+    g = Guard(SAFE, 0.01)
+    g.observe(A, A, 5, 0.5, 1.0)  # 5 = the safe default's rings with the tree's cores: measured bad
+    g.filter(A, 5, 9)
+    assert g.veto(A, SAFE, 5) == (SAFE, "veto")

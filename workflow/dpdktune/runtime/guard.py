@@ -42,6 +42,12 @@ class Guard:
         if self.trip:
             self.trip = False
             return self.safe, "guard"
+        return self.veto(key, current, nxt)
+
+    def veto(self, key: Key, current: int, nxt: int) -> tuple[int, str | None]:
+        """`nxt`, or what replaces it when it is vetoed on traffic `key` (also applied to what the
+        ring confirmation makes of a decision: it keeps the rings and takes the new cores, which
+        can be a config measured bad here)."""
         if (key[0], key[1], nxt) in self.vetoed and nxt != self.safe:
             self.vetoes_applied += 1
             keep = self.ok == (key[0], key[1], current)

@@ -13,8 +13,9 @@ busy the machine is), published with fp_swap when shadow validation accepts it, 
 After a swap the live objective is compared every interval (restart intervals excepted) with
 what the twin estimates the previous tree and the safe default would have earned from the
 same input on the same traffic (its learning trials, not the live ones); `rollback_k`
-intervals in a row below either (by more than `rollback_tolerance`) roll back to the previous
-tree during probation, or to the safe default after it; either starts a slow-tier cycle at
+intervals below either (by more than `rollback_tolerance`) within the last 2 x rollback_k - 1
+roll back to the previous tree during probation (whose reference also holds what the traffic
+measured just before the swap), or to the safe default after it; either starts a slow-tier cycle at
 once, whose calibrated twin has seen the shortfall.
 
 The fast tier's guard (guard.py; adaptive and fast-only) acts sooner: one interval below the
@@ -354,7 +355,8 @@ class Run:
                         self._publish(cand.fpt, cand.version, cand.handle)
                         st["swaps"] += 1
                         st["probation_until_s"] = t + float(s["probation_s"])
-                        st["below_run"] = 0
+                        st["pre_swap"] = st.get("last_ok")  # what the traffic earned just before the swap
+                        st["below_run"], st["short_window"] = 0, []
                         events.append("swap")
                     else:
                         st["rejected"] += 1
@@ -385,6 +387,10 @@ class Run:
                 nxt = cell.best
             if self.policy in DEBOUNCED and not guarded:  # the guard's safe default goes in at once
                 nxt = self._debounce(st, current, nxt)
+                if self.guard is not None:
+                    nxt, guarded = self.guard.veto(feat_key, current, nxt)
+                    if guarded:
+                        events.append(guarded)
             restart = twin.restarts(current, nxt)
             value = float(cell.objective[nxt]) * (self.restart_factor if restart else 1.0)
             safe_value = float(cell.objective[self.safe])
@@ -410,10 +416,19 @@ class Run:
                 ref = self.slow.estimate(key, self.safe)
                 if probation:
                     ref = max(ref, self.slow.estimate(key, self.lib.tree_decide(prev_handle, x_in)))
+                    # and what this traffic measured just before the swap: the previous tree's choice on
+                    # features of the new tree's config can be the new tree's own mistake
+                    pre = st.get("pre_swap")
+                    if pre and (pre[0], pre[1]) == key:
+                        ref = max(ref, float(pre[2]))
                 short = value < ref * (1 - float(s["rollback_tolerance"])) and (probation or nxt != self.safe)
+                # rollback_k shortfalls within the last 2 x rollback_k - 1 intervals: a tree that alternates
+                # between a bad config and a good one never falls short k times in a row
+                k_roll = int(s["rollback_k"])
+                st["short_window"] = (st.get("short_window", []) + [bool(short)])[-(2 * k_roll - 1):]
                 st["below_run"] = st["below_run"] + 1 if short else 0
-                if st["below_run"] >= int(s["rollback_k"]):
-                    st["below_run"] = 0
+                if sum(st["short_window"]) >= k_roll:
+                    st["below_run"], st["short_window"] = 0, []
                     if probation:
                         self._publish(Path(st["prev_fpt"]) if st["prev_fpt"] else None, st["prev_version"] or 0,
                                       prev_handle)
@@ -426,6 +441,8 @@ class Run:
                         events.append("fallback")
                     st["prev_fpt"], st["prev_version"] = None, None
                     st["next_cycle_s"] = t  # learn from it now (the buffer holds what went wrong)
+            if not restart:
+                st["last_ok"] = [key[0], key[1], value]
             knobs = twin.grid[nxt]
             rows.append({"t_s": t, "workload": seg.workload, "novel_workload": seg.workload not in self.train,
                          "load_scale": seg.load_scale, "load_level": level,

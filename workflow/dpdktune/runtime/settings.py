@@ -31,7 +31,7 @@ DEFAULTS: dict[str, Any] = {
     "guard": True,
     "guard_tolerance": 0.01,
     "surprise_tolerance": 0.1,
-    "label_tie_share": 0.0,
+    "label_tie_share": 0.02,
 }
 #: the evaluation's own keys (`snakemake evaluation`), in the same section
 EVAL_DEFAULTS: dict[str, Any] = {"eval_novel_workloads": ["video", "microburst", "reqheavy"], "eval_seeds": 2,

@@ -29,7 +29,10 @@ Each cycle:
 4. shadow validation: the candidate and the tree now live are each run closed-loop on the twin
    from the config now running, `shadow_decisions` decisions on every recent cell, restarts
    charged; the candidate is accepted only when it beats the live tree by `shadow_min_gain`
-   and is not below the safe default there.
+   and is not below the safe default there, and when it does not lose more than
+   `shadow_min_gain` against the live tree over the campaign's cells (a refit that fixes the
+   recent traffic can move another cell's closed loop to a worse fixed point, which the
+   recent cells alone never show).
 """
 
 from __future__ import annotations
@@ -261,6 +264,12 @@ class SlowTier:
         accepted = bool(cand >= live * (1.0 + gain) and cand >= safe)
         reason = (f"candidate {cand:.3f} vs live {live:.3f} vs safe default {safe:.3f} of the oracle "
                   f"on {len(cells)} recent cells")
+        if accepted and live_handle:
+            known = sorted(self.campaign_cells)
+            cand_all = self.rollout(lambda x: lib.tree_decide(handle, x), known, start, measured)
+            live_all = self.rollout(lambda x: lib.tree_decide(live_handle, x), known, start, measured)
+            accepted = bool(cand_all >= live_all * (1.0 - gain))
+            reason += f"; {cand_all:.3f} vs {live_all:.3f} over the {len(known)} campaign cells"
         if not accepted:
             lib.free(handle)
             handle = None
