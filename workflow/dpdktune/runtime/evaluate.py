@@ -43,7 +43,8 @@ ABLATIONS: dict[str, dict[str, Any]] = {
     "confidence threshold 0.5": {"confidence_threshold": 0.5},
     "confidence threshold 0.8": {"confidence_threshold": 0.8},
 }
-SCALARS = ("fraction_of_oracle", "regret", "adaptation_median_s", "adaptation_never", "below_safe_default_share",
+SCALARS = ("fraction_of_oracle", "regret", "adaptation_median_s", "adaptation_never", "adaptation_within_10s_share",
+           "below_safe_default_share",
            "below_safe_default_max_run_outside_restarts", "restarts", "swaps", "rollbacks", "fallbacks", "rejected",
            "slow_cycles", "novelty_intervals", "novel_workload_fraction_of_oracle",
            "known_workload_fraction_of_oracle", "safe_default_fraction_of_oracle", "peak_rss_mb")

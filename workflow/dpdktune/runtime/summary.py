@@ -91,6 +91,7 @@ def summarize(frame: pd.DataFrame, st: dict[str, Any], run) -> dict[str, Any]:
         "adaptation_s": adapt,
         "adaptation_median_s": float(np.median(known)) if known else None,
         "adaptation_never": int(sum(a is None for a in adapt)),
+        "adaptation_within_10s_share": float(np.mean([a is not None and a <= 10.0 for a in adapt])) if adapt else None,
         "below_safe_default_share": float(below.mean()) if len(below) else 0.0,
         "below_safe_default_max_run_outside_restarts": longest_run(below_ex),
         "below_safe_default_run_lengths": run_lengths(below_ex),
