@@ -44,3 +44,13 @@ def test_the_veto_also_applies_to_what_the_ring_confirmation_makes_of_a_decision
     g.observe(A, A, 5, 0.5, 1.0)  # 5 = the safe default's rings with the tree's cores: measured bad
     g.filter(A, 5, 9)
     assert g.veto(A, SAFE, 5) == (SAFE, "veto")
+
+
+def test_a_decision_for_a_config_measured_worse_here_keeps_the_config_running():
+    g = Guard(SAFE, 0.01)
+    g.observe(A, A, 1, 10.0, 1.0)
+    g.observe(A, A, 2, 5.0, 1.0)  # above the safe default, but half of config 1 on this traffic
+    assert g.filter(A, 1, 2) == (1, "hold")
+    assert g.filter(A, 2, 1) == (1, None)  # towards the better one: no hold
+    assert g.filter(A, 1, 3) == (3, None)  # never measured here: the tree's choice stands
+    assert g.filter(B, 1, 2) == (2, None)
