@@ -59,7 +59,8 @@ def test_a_novel_workload_falls_back_then_the_slow_tier_swaps_in_a_tree_that_ser
     first_novelty = next(i for i, e in enumerate(events) if "novelty" in e)
     first_swap = next(i for i, e in enumerate(events) if "swap" in e)
     assert first_novelty < first_swap < 20  # novelty starts a cycle early, not at the 60 s period
-    assert (novel.config.iloc[first_novelty] == frame.config[frame.events.str.contains("novelty")]).all()
+    fallbacks = frame.config[frame.events.str.contains("novelty")]
+    assert (fallbacks.iloc[1:] == probe_safe(frame, summary)).all()  # the first may keep its rings one interval
     after = novel.iloc[first_swap:]
     after = after[~after.restart]  # a ring change's port restart is charged on its interval
     assert len(after) > 40 and (after.objective >= 0.95 * after.oracle_objective).all()
