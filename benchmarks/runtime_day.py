@@ -46,6 +46,8 @@ def main() -> int:
     ap.add_argument("--cache", default=str(REPO / "results/evaluate/twin"))
     ap.add_argument("--out", default=None, help="folder for the runs (default: a temporary one)")
     ap.add_argument("--policies", default=",".join(POLICIES))
+    ap.add_argument("--seed", type=int, default=None, help="run seed: which live trial each interval shows "
+                    "(default: the config's)")
     args = ap.parse_args()
 
     from dpdktune.config import load_config
@@ -67,6 +69,8 @@ def main() -> int:
         cmd = [sys.executable, "-m", "dpdktune.cli", "run", "--scenario", str(REPO / "config/scenarios/day.yaml"),
                "--duration-s", str(duration), "--out", str(out / policy), "--policy", policy,
                "--configfile", str(cfg_file), "--twin-cache", args.cache]
+        if args.seed is not None:
+            cmd += ["--seed", str(args.seed)]
         start = time.perf_counter()
         proc = subprocess.run(cmd, capture_output=True, text=True,
                               env={**os.environ, "PYTHONPATH": str(REPO / "workflow")})
@@ -98,10 +102,16 @@ def main() -> int:
     print(f"goal: adapts within 10 s after a shift       {np.mean(adapt <= 10):.3f} of {len(adapt)} shifts "
           f"(median {np.median(adapt):.1f} s, p90 {np.quantile(adapt, 0.9):.1f} s, never {int(np.isinf(adapt).sum())})"
           f" -> {verdict(bool(np.all(adapt <= 10)))}")
+    finite = adapt[np.isfinite(adapt)]
+    bins = [("<=2 s", finite <= 2), ("3-5 s", (finite > 2) & (finite <= 5)), ("6-10 s", (finite > 5) & (finite <= 10)),
+            ("11-60 s", (finite > 10) & (finite <= 60)), (">60 s", finite > 60)]
+    print("      adaptation_s distribution: " + ", ".join(f"{k} {int(v.sum())}" for k, v in bins)
+          + f", never {int(np.isinf(adapt).sum())}")
     run = a["below_safe_default_max_run_outside_restarts"]
     print(f"goal: <= 1 interval below the safe default   longest run outside restarts = {run} "
           f"(share of intervals below: {a['below_safe_default_share']:.4f}; below by > "
           f"{a['below_safe_default_tolerance']:.0%}) -> {verdict(run <= 1)}")
+    print(f"      runs below the safe default by length: {a['below_safe_default_run_lengths']}")
     print(f"      the same, any shortfall at all           longest run = "
           f"{a['below_safe_default_max_run_outside_restarts_strict']}, "
           f"share {a['below_safe_default_share_strict']:.4f}")

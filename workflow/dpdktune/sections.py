@@ -283,12 +283,17 @@ class RuntimeSettings(Section):
     confidence_threshold: float = 0.0
     leaf_margin: float = 0.5
     novelty: bool = True
+    novelty_max_false_fallback: float = 0.05
     novelty_trigger_intervals: int = 3
     rollback_k: int = 3
     rollback_tolerance: float = 0.02
     probation_s: float = 300.0
     checkpoint_every_s: float = 600.0
     ring_confirm_intervals: int = 2
+    guard: bool = True
+    guard_tolerance: float = 0.01
+    surprise_tolerance: float = 0.1
+    label_tie_share: float = 0.02
     eval_novel_workloads: tuple[str, ...] = ("video", "microburst", "reqheavy")
     eval_seeds: int = 2
     eval_static_s: float = 120.0

@@ -9,7 +9,7 @@ Groups (one Snakemake job each, one row per run):
   the runtime's training set), then back;
 - day: the simulated day (config/scenarios/day.yaml), every policy;
 - ablations: the adaptive runtime on a scenario with shifts and injections, one setting changed
-  at a time (no novelty detection, no background learning, distillation every 1/10/60 min,
+  at a time (no novelty detection, no fast-tier guard, no background learning, distillation every 1/10/60 min,
   tree depth, confidence threshold).
 
 The training set is the config's workloads minus the held-out ones, so "novel" means novel.
@@ -33,6 +33,7 @@ POLICIES = ("adaptive", "fast-only", "static", "rules", "reactive", "oracle")
 ABLATIONS: dict[str, dict[str, Any]] = {
     "full": {},
     "no novelty detection": {"novelty": False},
+    "no fast-tier guard": {"guard": False},
     "no background learning": {"background_learning": False},
     "distil every 1 min": {"distill_every_s": 60.0},
     "distil every 10 min": {"distill_every_s": 600.0},
@@ -42,7 +43,8 @@ ABLATIONS: dict[str, dict[str, Any]] = {
     "confidence threshold 0.5": {"confidence_threshold": 0.5},
     "confidence threshold 0.8": {"confidence_threshold": 0.8},
 }
-SCALARS = ("fraction_of_oracle", "regret", "adaptation_median_s", "adaptation_never", "below_safe_default_share",
+SCALARS = ("fraction_of_oracle", "regret", "adaptation_median_s", "adaptation_never", "adaptation_within_10s_share",
+           "below_safe_default_share",
            "below_safe_default_max_run_outside_restarts", "restarts", "swaps", "rollbacks", "fallbacks", "rejected",
            "slow_cycles", "novelty_intervals", "novel_workload_fraction_of_oracle",
            "known_workload_fraction_of_oracle", "safe_default_fraction_of_oracle", "peak_rss_mb")

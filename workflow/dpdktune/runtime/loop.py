@@ -13,9 +13,17 @@ busy the machine is), published with fp_swap when shadow validation accepts it, 
 After a swap the live objective is compared every interval (restart intervals excepted) with
 what the twin estimates the previous tree and the safe default would have earned from the
 same input on the same traffic (its learning trials, not the live ones); `rollback_k`
-intervals in a row below either (by more than `rollback_tolerance`) roll back to the previous
-tree during probation, or to the safe default after it; either starts a slow-tier cycle at
+intervals below either (by more than `rollback_tolerance`) within the last 2 x rollback_k - 1
+roll back to the previous tree during probation (whose reference also holds what the traffic
+measured just before the swap), or to the safe default after it; either starts a slow-tier cycle at
 once, whose calibrated twin has seen the shortfall.
+
+The fast tier's guard (guard.py; adaptive and fast-only) acts sooner: one interval below the
+safe default's expected value sends the next interval to the safe default, and keeps the tree
+off the config that fell short on that traffic. A measured objective that misses the calibrated
+twin's estimate for the config running by more than `surprise_tolerance` (the twin was wrong
+about this traffic) starts a slow-tier cycle at once, as a guard trip on the tree's own choice
+does, instead of waiting for the `distill_every_s` period.
 
 Checkpoints: every `checkpoint_every_s` the finished intervals go to timeline.parts/ and the
 state to state.json (each written to a temp name and renamed), so a killed run resumes from
@@ -139,8 +147,12 @@ class Run:
             if self.policy == "rules" else None
         self.reactive = policies.Reactive(self.twin.grid, self.twin.features, self.config) \
             if self.policy == "reactive" else None
-        self.lib = self.slow = None
+        self.lib = self.slow = self.guard = None
         if self.policy in ("adaptive", "fast-only"):
+            from dpdktune.runtime.guard import Guard
+
+            if self.s["guard"]:
+                self.guard = Guard(self.safe, float(self.s["guard_tolerance"]))
             self.slow = SlowTier(self.twin, self.s, self.safe, self.campaign_cells, self.out, self.seed,
                                  self.restart_factor)
             X = self.slow.campaign_X
@@ -234,6 +246,8 @@ class Run:
             self.slow.save_buffer(self.out / "buffer.npz")
         if self.reactive is not None:
             st["reactive_since_up"] = self.reactive.since_up
+        if self.guard is not None:
+            st["guard"] = self.guard.state()
         write_json(st, self.out / "state.json")
         rows.clear()
 
@@ -279,6 +293,8 @@ class Run:
                 self.slow.load_buffer(self.out / "buffer.npz")
             if self.reactive is not None:
                 self.reactive.since_up = st["reactive_since_up"]
+            if self.guard is not None:
+                self.guard.restore(st.get("guard") or {})
         self._loop(st)
         frame = pd.concat([pd.read_parquet(p) for p in sorted((self.out / "timeline.parts").glob("part-*.parquet"))],
                           ignore_index=True)
@@ -314,7 +330,10 @@ class Run:
             if x_last is None:  # the first measurement, under the default config
                 x_last = cell.live_features[current, trial]
             x_in = np.nan_to_num(x_last, nan=0.0).astype(np.float32)
+            key = (seg.workload, level)
+            feat_key = tuple(st["feat_key"]) if st.get("feat_key") else key  # the traffic x_last measured
             events: list[str] = []
+            guarded = None
             # -- the slow tier's result, when it is due
             if job is not None and t >= job.ready_at:
                 cand, job_error = job.join(), job.error
@@ -337,7 +356,8 @@ class Run:
                         self._publish(cand.fpt, cand.version, cand.handle)
                         st["swaps"] += 1
                         st["probation_until_s"] = t + float(s["probation_s"])
-                        st["below_run"] = 0
+                        st["pre_swap"] = st.get("last_ok")  # what the traffic earned just before the swap
+                        st["below_run"], st["short_window"] = 0, []
                         events.append("swap")
                     else:
                         st["rejected"] += 1
@@ -354,6 +374,10 @@ class Run:
                     st["novelty_run"] += 1
                 else:
                     st["novelty_run"] = 0
+                if self.guard is not None:
+                    nxt, guarded = self.guard.filter(feat_key, current, nxt)
+                    if guarded:
+                        events.append(guarded)
             elif self.policy == "static":
                 nxt = self.static
             elif self.policy == "rules":
@@ -362,20 +386,50 @@ class Run:
                 nxt = self.reactive.decide(current, x_in)
             else:
                 nxt = cell.best
-            if self.policy in DEBOUNCED:
+            if self.policy in DEBOUNCED and not guarded:  # the guard's safe default goes in at once
                 nxt = self._debounce(st, current, nxt)
+                if self.guard is not None:
+                    nxt, guarded = self.guard.veto(feat_key, current, nxt)
+                    if guarded:
+                        events.append(guarded)
             restart = twin.restarts(current, nxt)
             value = float(cell.objective[nxt]) * (self.restart_factor if restart else 1.0)
             safe_value = float(cell.objective[self.safe])
+            # -- the fast tier's guard, and a surprise for the slow tier (the restart's charge excluded)
+            measured = float(cell.objective[nxt])
+            if self.guard is not None and self.guard.observe(key, feat_key, nxt, measured,
+                                                             float(cell.objective_train[self.safe])):
+                events.append("trip")
+                if learning and feat_key == key:
+                    st["next_cycle_s"] = min(st["next_cycle_s"], t)  # the tree's own choice fell short: learn now
+            if learning and not restart:
+                expected = self.slow.estimate(key, nxt)
+                if abs(measured - expected) > float(s["surprise_tolerance"]) * max(abs(expected), 1e-12):
+                    events.append("surprise")
+                    st["next_cycle_s"] = min(st["next_cycle_s"], t)
             # -- rollback and fallback watch (adaptive, on a learned tree, outside restarts)
             if learning and self.version > 0 and not restart:
                 probation = t < st["probation_until_s"] and prev_handle is not None
-                ref = float(cell.objective_train[self.safe])  # the twin's estimates, not the live truth
+                # the calibrated twin's estimates (what was measured on this traffic where it ran), not the
+                # live truth: the raw twin overrates configs on a loss cliff, so a new tree that left such
+                # a config for a better one was rolled back to it, and the safe default on noisy traffic
+                # fell short of its own raw estimate and "fell back" to itself
+                ref = self.slow.estimate(key, self.safe)
                 if probation:
-                    ref = max(ref, float(cell.objective_train[self.lib.tree_decide(prev_handle, x_in)]))
-                st["below_run"] = st["below_run"] + 1 if value < ref * (1 - float(s["rollback_tolerance"])) else 0
-                if st["below_run"] >= int(s["rollback_k"]):
-                    st["below_run"] = 0
+                    ref = max(ref, self.slow.estimate(key, self.lib.tree_decide(prev_handle, x_in)))
+                    # and what this traffic measured just before the swap: the previous tree's choice on
+                    # features of the new tree's config can be the new tree's own mistake
+                    pre = st.get("pre_swap")
+                    if pre and (pre[0], pre[1]) == key:
+                        ref = max(ref, float(pre[2]))
+                short = value < ref * (1 - float(s["rollback_tolerance"])) and (probation or nxt != self.safe)
+                # rollback_k shortfalls within the last 2 x rollback_k - 1 intervals: a tree that alternates
+                # between a bad config and a good one never falls short k times in a row
+                k_roll = int(s["rollback_k"])
+                st["short_window"] = (st.get("short_window", []) + [bool(short)])[-(2 * k_roll - 1):]
+                st["below_run"] = st["below_run"] + 1 if short else 0
+                if sum(st["short_window"]) >= k_roll:
+                    st["below_run"], st["short_window"] = 0, []
                     if probation:
                         self._publish(Path(st["prev_fpt"]) if st["prev_fpt"] else None, st["prev_version"] or 0,
                                       prev_handle)
@@ -388,6 +442,8 @@ class Run:
                         events.append("fallback")
                     st["prev_fpt"], st["prev_version"] = None, None
                     st["next_cycle_s"] = t  # learn from it now (the buffer holds what went wrong)
+            if not restart:
+                st["last_ok"] = [key[0], key[1], value]
             knobs = twin.grid[nxt]
             rows.append({"t_s": t, "workload": seg.workload, "novel_workload": seg.workload not in self.train,
                          "load_scale": seg.load_scale, "load_level": level,
@@ -398,6 +454,7 @@ class Run:
                          "tree_version": self.version, "events": ",".join(events), "rss_mb": rss,
                          **dict(zip(METRIC_COLUMNS, map(float, cell.metrics[nxt])))})
             x_last = cell.live_features[nxt, trial]
+            st["feat_key"] = list(key)
             current, last_seg = nxt, seg_i
             if self.slow is not None:
                 self.slow.record(t, seg.workload, level, nxt, x_last, None if restart else value)

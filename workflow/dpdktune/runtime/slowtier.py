@@ -8,18 +8,31 @@ Each cycle:
 
 1. the ring buffer of recent metrics (bounded, `buffer_intervals`) names the traffic cells
    seen lately; each new cell is replayed on the twin for every config and kept as fresh
-   training rows (at most `max_fresh_cells`, the oldest dropped first). The buffer also holds
-   the objective each interval measured: the twin is calibrated online by replacing its
-   estimate for a (cell, config) the data plane ran with the mean measured there;
+   training rows (at most `max_fresh_cells`, the oldest dropped first). Each interval's measured
+   objective also calibrates the twin online: its estimate for a (cell, config) the data plane
+   ran is replaced by the mean measured there. The calibration outlives the ring buffer (one
+   number per (cell, config) pair seen, so bounded by the twin's size): a config the data plane
+   found on a loss cliff stays relabelled when its traffic comes back hours later;
 2. a decision tree (`tree_depth`, `min_samples_leaf`) is fitted on the offline campaign plus the
    fresh rows: state = the data-plane features under any config, label = the cell's best config
-   on the calibrated twin;
+   on the calibrated twin, where configs within `label_tie_share` of the best are a tie that
+   goes to the largest rings (the headroom): the twin's few learning trials cannot tell those
+   apart, and its argmax among them is the config that was luckiest in them, often the
+   smallest rings right at the loss cliff, which the live traffic then falls off;
 3. it is flattened to tree.json (leaf boxes for the novelty gate, the safe default, the
-   confidence threshold) and compiled to an .fpt file that the C library loads (`fp_load`);
+   confidence threshold) and compiled to an .fpt file that the C library loads (`fp_load`).
+   The gate's margin is calibrated on the runtime's own in-distribution features: boxes from
+   the first learning trial of every cell, then the smallest margin whose false-fallback rate
+   on the other trials is at most `novelty_max_false_fallback` in nine cells out of ten (a
+   fixed margin, or a rate averaged over all rows, sent whole bursty workloads to the safe
+   default interval after interval: their trials differ more than the others');
 4. shadow validation: the candidate and the tree now live are each run closed-loop on the twin
    from the config now running, `shadow_decisions` decisions on every recent cell, restarts
    charged; the candidate is accepted only when it beats the live tree by `shadow_min_gain`
-   and is not below the safe default there.
+   and is not below the safe default there, and when it does not lose more than
+   `shadow_min_gain` against the live tree over the campaign's cells (a refit that fixes the
+   recent traffic can move another cell's closed loop to a worse fixed point, which the
+   recent cells alone never show).
 """
 
 from __future__ import annotations
@@ -55,6 +68,24 @@ def cell_rows(cell) -> tuple[np.ndarray, np.ndarray]:
     return X[keep], np.full(int(keep.sum()), cell.best_train)
 
 
+def robust_label(objective: np.ndarray, headroom: np.ndarray, tie: float) -> int:
+    """The best config, ties (within `tie` of the best) going to the most headroom, then the value."""
+    best = float(objective.max())
+    near = np.flatnonzero(objective >= best - tie * abs(best))
+    return int(near[np.lexsort((objective[near], headroom[near]))[-1]])
+
+
+def trial_rows(cell) -> tuple[np.ndarray, np.ndarray]:
+    """(features under every config in the first learning trial, the same in the other trials)."""
+    F = cell.train_features
+
+    def finite(block: np.ndarray) -> np.ndarray:
+        X = block.reshape(-1, block.shape[-1])
+        return X[np.all(np.isfinite(X), axis=1)]
+
+    return finite(F[:, :1]), finite(F[:, 1:])
+
+
 class SlowTier:
     def __init__(self, twin: Twin, settings: dict[str, Any], safe: int, campaign_cells, out_dir: Path,
                  seed: int, restart_factor: float):
@@ -69,20 +100,28 @@ class SlowTier:
         self.campaign_cells = set(campaign_cells)
         self.fresh: OrderedDict[tuple[str, float], None] = OrderedDict()
         self.buffer: deque = deque(maxlen=int(settings["buffer_intervals"]))
+        self.calib: dict[tuple[str, float], dict[int, list[float]]] = {}  # (cell) -> config -> [sum, n]
+        self.gate: dict[str, Any] = {}
+        self.headroom = np.array([np.log2(k.rx_desc) + np.log2(k.tx_desc) for k in twin.grid])
 
     # -- the ring buffer of recent metrics ---------------------------------------------------------------
     def record(self, t: float, workload: str, level: float, config: int, features: np.ndarray,
                value: float | None):
         """One interval's metrics; `value` is its measured objective, None when a restart spoilt it."""
         self.buffer.append((t, workload, level, config, features, value))
+        if value is not None:
+            acc = self.calib.setdefault((workload, float(level)), {}).setdefault(int(config), [0.0, 0])
+            acc[0] += float(value)
+            acc[1] += 1
 
     def measured(self) -> dict[tuple[str, float], dict[int, float]]:
-        """Mean measured objective per (traffic cell, config) over the buffer: the online calibration."""
-        sums: dict[tuple[str, float], dict[int, list[float]]] = {}
-        for _, w, lv, config, _, value in self.buffer:
-            if value is not None:
-                sums.setdefault((w, lv), {}).setdefault(config, []).append(value)
-        return {key: {c: float(np.mean(v)) for c, v in per.items()} for key, per in sums.items()}
+        """Mean measured objective per (traffic cell, config): the online calibration."""
+        return {key: {c: acc[0] / acc[1] for c, acc in per.items()} for key, per in self.calib.items()}
+
+    def estimate(self, key: tuple[str, float], config: int) -> float:
+        """The calibrated twin's objective of `config` on traffic `key`."""
+        acc = self.calib.get(key, {}).get(int(config))
+        return acc[0] / acc[1] if acc else float(self.twin.cell(*key).objective_train[config])
 
     def objective(self, key: tuple[str, float], measured) -> np.ndarray:
         """The twin's objective of a cell per config, with the configs measured live replaced by their
@@ -101,10 +140,15 @@ class SlowTier:
         return list(seen)
 
     def state(self) -> dict[str, Any]:
-        return {"fresh": [list(k) for k in self.fresh]}
+        return {"fresh": [list(k) for k in self.fresh],
+                "calib": [[w, lv, c, acc[0], acc[1]] for (w, lv), per in self.calib.items()
+                          for c, acc in per.items()]}
 
     def restore(self, state: dict[str, Any]) -> None:
         self.fresh = OrderedDict(((str(w), float(lv)), None) for w, lv in state.get("fresh", []))
+        self.calib = {}
+        for w, lv, c, total, n in state.get("calib", []):
+            self.calib.setdefault((str(w), float(lv)), {})[int(c)] = [float(total), int(n)]
 
     def save_buffer(self, path: Path) -> None:
         """The ring buffer as .npz (written to a temp name, then renamed), for a resumed run."""
@@ -141,13 +185,44 @@ class SlowTier:
             self.fresh.popitem(last=False)
         blocks = {**self.rows, **{key: cell_rows(self.twin.cell(*key))[0] for key in self.fresh}}
         X = np.concatenate(list(blocks.values()))
-        y = np.concatenate([np.full(len(rows), int(np.argmax(self.objective(key, measured))))
+        tie = float(self.s["label_tie_share"])
+        y = np.concatenate([np.full(len(rows), robust_label(self.objective(key, measured), self.headroom, tie))
                             for key, rows in blocks.items()])
         tree = fit_tree(X, y, None, int(self.s["tree_depth"]), int(self.s["min_samples_leaf"]), None, self.seed)
-        margin = float(self.s["leaf_margin"]) if self.s["novelty"] else 1e6
+        margin = self.gate_margin(tree, list(blocks)) if self.s["novelty"] else 1e6
         return from_sklearn(tree, list(self.twin.features), list(self.twin.grid), range_bounds(X), X, self.safe,
                             float(self.s["confidence_threshold"]), leaf_margin=margin, method="runtime-refit",
                             inputs={"rows": str(len(X)), "fresh_cells": str(len(self.fresh))})
+
+    def gate_margin(self, tree, keys) -> float:
+        """The novelty gate's margin for `tree`, calibrated on the runtime's own in-distribution
+        features: boxes from every cell's first learning trial, false fallbacks counted on the
+        others (the live data plane differs from the learning trials by the same trial noise)."""
+        from dpdktune.distill.export import range_bounds
+        from dpdktune.distill.fallback import MARGINS, fallback_mask
+        from dpdktune.treefile import from_sklearn
+
+        if self.twin.trials < 2:
+            return float(self.s["leaf_margin"])  # nothing held out to calibrate on
+        parts = [trial_rows(self.twin.cell(*key)) for key in keys]
+        fit_rows = np.concatenate([a for a, _ in parts])
+        held = np.concatenate([b for _, b in parts])
+        cell_of = np.repeat(np.arange(len(parts)), [len(b) for _, b in parts])
+        bounds = range_bounds(fit_rows)
+        target = float(self.s["novelty_max_false_fallback"])
+        tried = {}
+        chosen = MARGINS[-1]
+        for margin in MARGINS:
+            table = from_sklearn(tree, list(self.twin.features), list(self.twin.grid), bounds, fit_rows, self.safe,
+                                 0.0, leaf_margin=margin, method="runtime-refit")
+            false = fallback_mask(table, held).astype(float)
+            per_cell = np.bincount(cell_of, false, len(parts)) / np.maximum(np.bincount(cell_of, None, len(parts)), 1)
+            tried[str(margin)] = float(np.quantile(per_cell, 0.9))
+            if tried[str(margin)] <= target:
+                chosen = margin
+                break
+        self.gate = {"margin": float(chosen), "target_false_fallback": target, "cell_quantile": 0.9, "tried": tried}
+        return float(chosen)
 
     def rollout(self, decide, cells, start: int, measured=None) -> float:
         """Mean over `cells` of the closed-loop objective / oracle of `decide` from config `start`,
@@ -189,6 +264,12 @@ class SlowTier:
         accepted = bool(cand >= live * (1.0 + gain) and cand >= safe)
         reason = (f"candidate {cand:.3f} vs live {live:.3f} vs safe default {safe:.3f} of the oracle "
                   f"on {len(cells)} recent cells")
+        if accepted and live_handle:
+            known = sorted(self.campaign_cells)
+            cand_all = self.rollout(lambda x: lib.tree_decide(handle, x), known, start, measured)
+            live_all = self.rollout(lambda x: lib.tree_decide(live_handle, x), known, start, measured)
+            accepted = bool(cand_all >= live_all * (1.0 - gain))
+            reason += f"; {cand_all:.3f} vs {live_all:.3f} over the {len(known)} campaign cells"
         if not accepted:
             lib.free(handle)
             handle = None

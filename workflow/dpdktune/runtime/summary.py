@@ -6,7 +6,10 @@
   the first interval within 5 % of the oracle; None when that never happens before the next shift;
 - below_safe_default_share: share of intervals whose objective is below the safe default's on
   the same traffic by more than BELOW_TOLERANCE; `below_safe_default_max_run_outside_restarts`
-  is the longest such run that no port restart explains; the `_strict` keys count any shortfall;
+  is the longest such run once the port restarts' charge is forgiven: a restart interval is
+  judged on what its config earns without the charge (restarting into a config that is itself
+  below the safe default still counts, and does not break a run); the `_strict` keys count any
+  shortfall;
 - decision_overhead: the fast tier's time per decision (ctypes call included) and the slow
   tier's CPU time against the run's wall time.
 """
@@ -46,12 +49,29 @@ def longest_run(mask: np.ndarray) -> int:
     return best
 
 
+def run_lengths(mask: np.ndarray) -> dict[str, int]:
+    """How many runs of True there are of each length (keys are strings, for JSON)."""
+    out: dict[int, int] = {}
+    run = 0
+    for m in list(mask) + [False]:
+        if m:
+            run += 1
+        elif run:
+            out[run] = out.get(run, 0) + 1
+            run = 0
+    return {str(k): v for k, v in sorted(out.items())}
+
+
 def summarize(frame: pd.DataFrame, st: dict[str, Any], run) -> dict[str, Any]:
     interval = run.interval
     total, oracle = float(frame.objective.sum()), float(frame.oracle_objective.sum())
     below = (frame.objective < frame.safe_objective * (1 - BELOW_TOLERANCE)).to_numpy()
     strict = (frame.objective < frame.safe_objective * (1 - 1e-9)).to_numpy()
     restart = frame.restart.to_numpy()
+    # the restart's charge forgiven: a restart interval earns restart_factor x its config's value
+    uncharged = np.where(restart, frame.objective / max(run.restart_factor, 1e-12), frame.objective)
+    below_ex = uncharged < frame.safe_objective.to_numpy() * (1 - BELOW_TOLERANCE)
+    strict_ex = uncharged < frame.safe_objective.to_numpy() * (1 - 1e-9)
     adapt = adaptation(frame, interval)
     known = [a for a in adapt if a is not None]
     ns = np.asarray(st["decide_ns"], float)
@@ -71,11 +91,13 @@ def summarize(frame: pd.DataFrame, st: dict[str, Any], run) -> dict[str, Any]:
         "adaptation_s": adapt,
         "adaptation_median_s": float(np.median(known)) if known else None,
         "adaptation_never": int(sum(a is None for a in adapt)),
+        "adaptation_within_10s_share": float(np.mean([a is not None and a <= 10.0 for a in adapt])) if adapt else None,
         "below_safe_default_share": float(below.mean()) if len(below) else 0.0,
-        "below_safe_default_max_run_outside_restarts": longest_run(below & ~restart),
+        "below_safe_default_max_run_outside_restarts": longest_run(below_ex),
+        "below_safe_default_run_lengths": run_lengths(below_ex),
         "below_safe_default_tolerance": BELOW_TOLERANCE,
         "below_safe_default_share_strict": float(strict.mean()) if len(strict) else 0.0,
-        "below_safe_default_max_run_outside_restarts_strict": longest_run(strict & ~restart),
+        "below_safe_default_max_run_outside_restarts_strict": longest_run(strict_ex),
         "restarts": int(restart.sum()),
         "swaps": int(st["swaps"]),
         "rollbacks": int(st["rollbacks"]),
