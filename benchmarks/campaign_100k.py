@@ -91,8 +91,7 @@ def _tree_rss_kib(root: int) -> dict[str, int]:
             cmdline = open(f"/proc/{pid}/cmdline", "rb").read().decode(errors="replace")
         except OSError:
             continue
-        role = next((r for key, r in _ROLES.items() if key in cmdline),
-                    "snakemake" if "snakemake" in cmdline else None)
+        role = next((r for key, r in _ROLES.items() if key in cmdline), "snakemake" if "snakemake" in cmdline else None)
         if role:
             out[role] = max(out.get(role, 0), rss.get(pid, 0))
     return out
@@ -101,15 +100,28 @@ def _tree_rss_kib(root: int) -> dict[str, int]:
 def _measure(label: str, work: Path, overrides: dict, cores: int, timeout_s: float, *extra: str) -> dict:
     """Run `snakemake characterize` in `work`; its wall time and peak memory."""
     (work / "override.yaml").write_text(yaml.safe_dump(overrides))
-    cmd = [SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "--directory", str(work),
-           "--configfile", str(work / "override.yaml"), "--cores", str(cores), "characterize",
-           *extra, "--quiet", "all"]  # target first: --forcerun and --quiet take lists
+    cmd = [
+        SNAKEMAKE,
+        "--snakefile",
+        str(REPO / "Snakefile"),
+        "--directory",
+        str(work),
+        "--configfile",
+        str(work / "override.yaml"),
+        "--cores",
+        str(cores),
+        "characterize",
+        *extra,
+        "--quiet",
+        "all",
+    ]  # target first: --forcerun and --quiet take lists
     print(f"[{label}] {' '.join(cmd)}", flush=True)
     peak: dict[str, int] = {}
     with open(work / f"snakemake-{label}.log", "w") as log:
         started = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-c", _WRAP, str(work / "maxrss"), *cmd],
-                                stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", _WRAP, str(work / "maxrss"), *cmd], stdout=log, stderr=subprocess.STDOUT
+        )
         done = threading.Event()
 
         def sample() -> None:
@@ -124,7 +136,7 @@ def _measure(label: str, work: Path, overrides: dict, cores: int, timeout_s: flo
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-            raise SystemExit(f"[{label}] did not finish within {timeout_s} s; see {log.name}")
+            raise SystemExit(f"[{label}] did not finish within {timeout_s} s; see {log.name}") from None
         finally:
             done.set()
             sampler.join()
@@ -154,9 +166,13 @@ def run_campaign(label: str, overrides: dict, cores: int, base: Path, timeout_s:
     manifest = json.loads((work / "results/characterize/manifest.json").read_text())
     if manifest["recorded_runs"] != runs:
         raise SystemExit(f"[{label}] recorded {manifest['recorded_runs']} runs, expected {runs}")
-    return {"runs": runs, "failed_runs": manifest["failed_runs"], **result,
-            "runs_per_s": round(runs / result["wall_s"], 1),
-            "dataset_mib": round(_size(work / "results/characterize") / 2**20, 1)}
+    return {
+        "runs": runs,
+        "failed_runs": manifest["failed_runs"],
+        **result,
+        "runs_per_s": round(runs / result["wall_s"], 1),
+        "dataset_mib": round(_size(work / "results/characterize") / 2**20, 1),
+    }
 
 
 def rerun_merge(label: str, work: Path, overrides: dict, cores: int, timeout_s: float) -> dict:
@@ -190,27 +206,38 @@ def main() -> None:
         # The merge alone, streamed vs one table, on the 100k campaign's batches.
         single = big | {"output": {"partitioned": False}}
         for name, overrides in (("partitioned", big), ("single file", single)):
-            merges[name] = rerun_merge(f"merge-{name.replace(' ', '-')}", base / "100k", overrides,
-                                       args.cores, args.timeout)
+            merges[name] = rerun_merge(
+                f"merge-{name.replace(' ', '-')}", base / "100k", overrides, args.cores, args.timeout
+            )
             print(f"[merge, {name}] {merges[name]}", flush=True)
     finally:
         if not args.keep and args.workdir is None:
             shutil.rmtree(base, ignore_errors=True)
 
-    print(f"\n{'campaign':<12}{'runs':>9}{'wall s':>9}{'runs/s':>9}{'tree RSS MiB':>14}{'proc RSS MiB':>14}"
-          "  largest process per role (MiB)")
+    print(
+        f"\n{'campaign':<12}{'runs':>9}{'wall s':>9}{'runs/s':>9}{'tree RSS MiB':>14}{'proc RSS MiB':>14}"
+        "  largest process per role (MiB)"
+    )
     for name, r in results.items():
-        print(f"{name:<12}{r['runs']:>9}{r['wall_s']:>9.1f}{r['runs_per_s']:>9.1f}"
-              f"{r['peak_tree_rss_mib']:>14.0f}{r['peak_process_rss_mib']:>14.0f}  {r['peak_rss_mib_by_role']}")
+        print(
+            f"{name:<12}{r['runs']:>9}{r['wall_s']:>9.1f}{r['runs_per_s']:>9.1f}"
+            f"{r['peak_tree_rss_mib']:>14.0f}{r['peak_process_rss_mib']:>14.0f}  {r['peak_rss_mib_by_role']}"
+        )
     if "default" in results:
         d, b = results["default"], results["100k"]
-        print(f"\n100k / default: runs/s x{b['runs_per_s'] / d['runs_per_s']:.2f}, "
-              f"runs x{b['runs'] / d['runs']:.1f}, peak tree RSS x{b['peak_tree_rss_mib'] / d['peak_tree_rss_mib']:.2f}")
-    print(f"\n{'100k merge only':<16}{'wall s':>9}{'tree RSS MiB':>14}{'proc RSS MiB':>14}"
-          "  largest process per role (MiB)")
+        print(
+            f"\n100k / default: runs/s x{b['runs_per_s'] / d['runs_per_s']:.2f}, "
+            f"runs x{b['runs'] / d['runs']:.1f}, peak tree RSS x{b['peak_tree_rss_mib'] / d['peak_tree_rss_mib']:.2f}"
+        )
+    print(
+        f"\n{'100k merge only':<16}{'wall s':>9}{'tree RSS MiB':>14}{'proc RSS MiB':>14}"
+        "  largest process per role (MiB)"
+    )
     for name, r in merges.items():
-        print(f"{name:<16}{r['wall_s']:>9.1f}{r['peak_tree_rss_mib']:>14.0f}{r['peak_process_rss_mib']:>14.0f}"
-              f"  {r['peak_rss_mib_by_role']}")
+        print(
+            f"{name:<16}{r['wall_s']:>9.1f}{r['peak_tree_rss_mib']:>14.0f}{r['peak_process_rss_mib']:>14.0f}"
+            f"  {r['peak_rss_mib_by_role']}"
+        )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"cores": args.cores, "campaigns": results, "merge_100k": merges}, indent=2) + "\n")
     print(f"wrote {args.out}")

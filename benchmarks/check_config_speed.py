@@ -27,13 +27,18 @@ def _configs(folder: Path) -> dict[str, list[str]]:
     huge.write_text(
         "workloads: {generate: {count: 100000, seed: 1}}\ntrials: 100\nhardware: xeon6140-cx5-100g\n"
         f"grid: {{rx_desc: {rx}, tx_desc: {tx}, cores: [{', '.join(map(str, range(1, 4001)))}], "
-        f"burst: [{', '.join(map(str, range(1, 1025)))}]}}\n")
+        f"burst: [{', '.join(map(str, range(1, 1025)))}]}}\n"
+    )
     allowed = folder / "allowed.yaml"
     allowed.write_text("max_runs: 1000000000000000000\n")
     near_cap = folder / "near_cap.yaml"  # just under the 256 KiB file cap, one 35,000-value list
     near_cap.write_text(f"grid: {{cores: [{', '.join(map(str, range(1, 35001)))}]}}\n")
-    return {"default": [], "huge (refused)": [str(huge)], "huge, max_runs raised": [str(huge), str(allowed)],
-            "250 KiB file": [str(near_cap)]}
+    return {
+        "default": [],
+        "huge (refused)": [str(huge)],
+        "huge, max_runs raised": [str(huge), str(allowed)],
+        "250 KiB file": [str(near_cap)],
+    }
 
 
 def main() -> None:

@@ -54,16 +54,24 @@ import time
 from pathlib import Path
 
 import numpy as np
-
-from dpdktune import treefile
+from dpdktune import treefile, treelayout
 from dpdktune.atomic import write_text
-from dpdktune import treelayout
 from dpdktune.codegen import build, render, synthetic
 from dpdktune.codegen.render import CSRC, c_float
 
 # fp_bench.c order (decisions.i32)
-VARIANTS = ("null", "fastpath", "fastpath_loaded", "emlearn_tree", "emlearn_predict", "m2cgen", "lookup", "linear",
-            "walk_only", "checks_only")
+VARIANTS = (
+    "null",
+    "fastpath",
+    "fastpath_loaded",
+    "emlearn_tree",
+    "emlearn_predict",
+    "m2cgen",
+    "lookup",
+    "linear",
+    "walk_only",
+    "checks_only",
+)
 WALKS = render.WALKS
 GOAL_DEPTH, GOAL_MEDIAN_NS, GOAL_P99_NS, GOAL_RATIO = 8, 10.0, 25.0, 0.7
 
@@ -86,16 +94,21 @@ def bench_models_h(clf, X, y, configs) -> str:
     knobs = np.log2(np.array([[c.rx_desc, c.tx_desc, c.cores, c.burst] for c in configs], dtype=float))[y]
     lin = LinearRegression().fit(Z, knobs)
     levels = [sorted({getattr(c, k) for c in configs}) for k in ("rx_desc", "tx_desc", "cores", "burst")]
-    return "".join([
-        f"#define BM_NF {X.shape[1]}\n#define BM_NCLASSES {len(clf.classes_)}\n#define LUT_N 16\n",
-        f"#define BM_CLASSES_IDENTITY {int(np.array_equal(clf.classes_, np.arange(len(clf.classes_))))}\n",
-        _array("bm_classes", clf.classes_, "int32_t"),
-        _array("bm_mean", mean), _array("bm_inv_scale", 1 / scale),
-        _array("lut_center", km.cluster_centers_.ravel()), _array("lut_action", lut_action, "int32_t"),
-        _array("lin_w", lin.coef_.ravel()), _array("lin_b", lin.intercept_),
-        _array("grid_first_log2", [int(np.log2(lv[0])) for lv in levels], "int"),
-        _array("grid_levels", [len(lv) for lv in levels], "int"),
-    ])
+    return "".join(
+        [
+            f"#define BM_NF {X.shape[1]}\n#define BM_NCLASSES {len(clf.classes_)}\n#define LUT_N 16\n",
+            f"#define BM_CLASSES_IDENTITY {int(np.array_equal(clf.classes_, np.arange(len(clf.classes_))))}\n",
+            _array("bm_classes", clf.classes_, "int32_t"),
+            _array("bm_mean", mean),
+            _array("bm_inv_scale", 1 / scale),
+            _array("lut_center", km.cluster_centers_.ravel()),
+            _array("lut_action", lut_action, "int32_t"),
+            _array("lin_w", lin.coef_.ravel()),
+            _array("lin_b", lin.intercept_),
+            _array("grid_first_log2", [int(np.log2(lv[0])) for lv in levels], "int"),
+            _array("grid_levels", [len(lv) for lv in levels], "int"),
+        ]
+    )
 
 
 def object_bytes(source: Path, work: Path) -> int:
@@ -110,7 +123,6 @@ def object_bytes(source: Path, work: Path) -> int:
 def python_timings(clf, X: np.ndarray, n: int = 3000) -> dict[str, float]:
     """Median ns of one sklearn predict and one torch policy forward + argmax, per sample."""
     import torch
-
     from dpdktune.rl.settings import RLSettings
 
     torch.set_num_threads(1)
@@ -141,8 +153,9 @@ def split_rows(table: dict, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Masks of rows fastpath accepts (confident leaf, inside its box) and rows it falls back on."""
     tree = treelayout.compile_table(table)
     slot = treelayout.walk(tree, X)
-    confident = np.array([table["nodes"][i]["confidence"] >= table["confidence_threshold"]
-                          for i in tree.source_index[slot]], dtype=bool)
+    confident = np.array(
+        [table["nodes"][i]["confidence"] >= table["confidence_threshold"] for i in tree.source_index[slot]], dtype=bool
+    )
     accepted = confident & treelayout.inside_leaf_box(tree, X, tree.leaf_of[slot])
     return accepted, ~accepted
 
@@ -156,14 +169,16 @@ def prepare_depth(depth: int, X, y, Xtest, Xpool, work: Path, n_set: int = 5000)
 
     configs = synthetic.configs()
     clf = DecisionTreeClassifier(max_depth=depth, min_samples_leaf=2, random_state=0).fit(X, y)
-    table = treefile.from_sklearn(clf, list(synthetic.FEATURES), configs, treefile.fit_bounds(X), X, 62, 0.6,
-                                    method=f"bench-depth{depth}")
+    table = treefile.from_sklearn(
+        clf, list(synthetic.FEATURES), configs, treefile.fit_bounds(X), X, 62, 0.6, method=f"bench-depth{depth}"
+    )
     for walk in WALKS:
         files = build.generate(table, work / walk, walk=walk)
     (work / "bench_models.h").write_text(bench_models_h(clf, X, y, configs))
     (work / "m2c_tree.c").write_text(m2cgen.export_to_c(clf, function_name="m2c_score"))
-    emlearn.convert(clf, method="inline", dtype="float").save(file=str(work / "eml_tree.h"), name="eml_tree",
-                                                               format="c")
+    emlearn.convert(clf, method="inline", dtype="float").save(
+        file=str(work / "eml_tree.h"), name="eml_tree", format="c"
+    )
     (work / "all.f32").write_bytes(np.ascontiguousarray(Xtest, dtype="<f4").tobytes())
     accepted, fallback = split_rows(table, Xpool)
     counts = {}
@@ -177,15 +192,24 @@ def prepare_depth(depth: int, X, y, Xtest, Xpool, work: Path, n_set: int = 5000)
     # The exact compile line of build.compile_c, so a bare machine (cc only) can rebuild it.
     bench = "$CSRC/bench"
     flags = " ".join([*build.CFLAGS, *build.TLS_FLAGS, "-Wno-unused-parameter", "-Wno-unused-variable"])
-    lines = ["#!/bin/sh", "# fp_bench for one depth: CSRC=<repo>/csrc [LDFLAGS=-static] sh build.sh <calls> <out_dir> [compile|run]",
-             "set -e", 'OUT=$(realpath "${2:-.}"); cd "$(dirname "$0")"', 'CSRC=${CSRC:?}; CALLS=${1:-200000}']
+    lines = [
+        "#!/bin/sh",
+        "# fp_bench for one depth: CSRC=<repo>/csrc [LDFLAGS=-static] sh build.sh <calls> <out_dir> [compile|run]",
+        "set -e",
+        'OUT=$(realpath "${2:-.}"); cd "$(dirname "$0")"',
+        "CSRC=${CSRC:?}; CALLS=${1:-200000}",
+    ]
     for walk in WALKS:
-        lines += [f'[ "$3" = run ] || cc {flags} -I$CSRC -I. {bench}/fp_bench.c {bench}/baselines.c '
-                  f"{bench}/m2c_wrap.c {bench}/eml_wrap.c {walk}/fastpath_tree.c $CSRC/fastpath_runtime.c "
-                  f"-o fp_bench_{walk} $LDFLAGS -lm -lpthread"]
+        lines += [
+            f'[ "$3" = run ] || cc {flags} -I$CSRC -I. {bench}/fp_bench.c {bench}/baselines.c '
+            f"{bench}/m2c_wrap.c {bench}/eml_wrap.c {walk}/fastpath_tree.c $CSRC/fastpath_runtime.c "
+            f"-o fp_bench_{walk} $LDFLAGS -lm -lpthread"
+        ]
     for walk in WALKS:
-        lines += [f'[ "$3" = compile ] || ./fp_bench_{walk} {walk}/tree.fpt $CALLS decisions_{walk}.i32 all.f32 '
-                  f"accepted=accepted.f32 fallback=fallback.f32 steady=steady.f32 > $OUT/timing_{walk}.json"]
+        lines += [
+            f'[ "$3" = compile ] || ./fp_bench_{walk} {walk}/tree.fpt $CALLS decisions_{walk}.i32 all.f32 '
+            f"accepted=accepted.f32 fallback=fallback.f32 steady=steady.f32 > $OUT/timing_{walk}.json"
+        ]
     (work / "build.sh").write_text("\n".join(lines) + "\n")
     return {"clf": clf, "table": table, "files": files, "set_rows": counts}
 
@@ -193,8 +217,12 @@ def prepare_depth(depth: int, X, y, Xtest, Xpool, work: Path, n_set: int = 5000)
 def run_bundle(work: Path, calls: int, out: Path, mode: str = "") -> None:
     """build.sh: compile and run (mode ""), or only "compile" / "run" (binaries already there)."""
     env = {**os.environ, "CSRC": str(CSRC)}
-    subprocess.run(["sh", str(work / "build.sh"), str(calls), str(out), *([mode] if mode else [])], check=True,
-                   timeout=3600, env=env)
+    subprocess.run(
+        ["sh", str(work / "build.sh"), str(calls), str(out), *([mode] if mode else [])],
+        check=True,
+        timeout=3600,
+        env=env,
+    )
 
 
 def shipped_walk(depth: int) -> str:
@@ -257,50 +285,94 @@ def verdicts(results: dict) -> list[tuple[str, bool, str]]:
             fp, em = v["fastpath_shipped"], v["emlearn_tree"]
             ratio = fp["fenced_median_ns"] / em["fenced_median_ns"] if em["fenced_median_ns"] > 0 else float("inf")
             tag = f"depth {depth:>2} {name:<8}"
-            out.append((f"{tag} median <= {GOAL_MEDIAN_NS:g} ns (fenced per call)",
-                        fp["fenced_median_ns"] <= GOAL_MEDIAN_NS, f"{fp['fenced_median_ns']:.1f} ns"))
-            out.append((f"{tag} p99 <= {GOAL_P99_NS:g} ns (single calls)",
-                        fp["single_p99_ns"] <= GOAL_P99_NS, f"{fp['single_p99_ns']:.1f} ns"))
-            out.append((f"{tag} median <= {GOAL_RATIO:g}x emlearn_tree (fenced)", ratio <= GOAL_RATIO,
-                        f"{fp['fenced_median_ns']:.1f} / {em['fenced_median_ns']:.1f} = {ratio:.2f}x"))
+            out.append(
+                (
+                    f"{tag} median <= {GOAL_MEDIAN_NS:g} ns (fenced per call)",
+                    fp["fenced_median_ns"] <= GOAL_MEDIAN_NS,
+                    f"{fp['fenced_median_ns']:.1f} ns",
+                )
+            )
+            out.append(
+                (
+                    f"{tag} p99 <= {GOAL_P99_NS:g} ns (single calls)",
+                    fp["single_p99_ns"] <= GOAL_P99_NS,
+                    f"{fp['single_p99_ns']:.1f} ns",
+                )
+            )
+            out.append(
+                (
+                    f"{tag} median <= {GOAL_RATIO:g}x emlearn_tree (fenced)",
+                    ratio <= GOAL_RATIO,
+                    f"{fp['fenced_median_ns']:.1f} / {em['fenced_median_ns']:.1f} = {ratio:.2f}x",
+                )
+            )
     return out
 
 
-ROWS = ("null", "fastpath_shipped", *(f"fastpath_{w}" for w in WALKS), "fastpath_loaded", "emlearn_tree", "emlearn_predict",
-        "m2cgen", "lookup", "linear", "walk_only", "checks_only")
+ROWS = (
+    "null",
+    "fastpath_shipped",
+    *(f"fastpath_{w}" for w in WALKS),
+    "fastpath_loaded",
+    "emlearn_tree",
+    "emlearn_predict",
+    "m2cgen",
+    "lookup",
+    "linear",
+    "walk_only",
+    "checks_only",
+)
 
 
 def print_table(results: dict, before: dict | None = None) -> None:
     """Side by side per depth and input set; ratio = fenced median / emlearn_tree's fenced median."""
     any_r = next(iter(results.values()))
     step_ns = any_r["tsc_step_cycles"] / any_r["tsc_hz"] * 1e9
-    print(f"\nOne decision, ns per call with the empty call subtracted. fenced = {any_r['batch']} calls with an lfence "
-          f"after each, timed together (latency); single = one call per timed region (TSC step here "
-          f"{any_r['tsc_step_cycles']} cycles = {step_ns:.1f} ns, so single figures are multiples of it); "
-          "thru = back-to-back calls. ratio = fenced median / emlearn_tree fenced median. The null row "
-          "(an empty call, less its own median) is the noise floor: its p99 is what the machine adds to any call.")
+    print(
+        f"\nOne decision, ns per call with the empty call subtracted. fenced = {any_r['batch']} calls with an lfence "
+        f"after each, timed together (latency); single = one call per timed region (TSC step here "
+        f"{any_r['tsc_step_cycles']} cycles = {step_ns:.1f} ns, so single figures are multiples of it); "
+        "thru = back-to-back calls. ratio = fenced median / emlearn_tree fenced median. The null row "
+        "(an empty call, less its own median) is the noise floor: its p99 is what the machine adds to any call."
+    )
     for depth, r in results.items():
-        print(f"\ndepth {r['depth']} ({r['nodes']} nodes, tables {r['tree_bytes']} B, shipped walk {r['shipped_walk']}, "
-              f"rows per set {r['set_rows']})")
-        print(f"  {'set':<9}{'variant':<17}{'fenced med':>11}{'fenced p99':>11}{'single med':>11}{'single p99':>11}"
-              f"{'thru med':>9}{'ratio':>7}" + (f"{'before':>9}{'speed-up':>9}" if before else ""))
+        print(
+            f"\ndepth {r['depth']} ({r['nodes']} nodes, tables {r['tree_bytes']} B, shipped walk {r['shipped_walk']}, "
+            f"rows per set {r['set_rows']})"
+        )
+        print(
+            f"  {'set':<9}{'variant':<17}{'fenced med':>11}{'fenced p99':>11}{'single med':>11}{'single p99':>11}"
+            f"{'thru med':>9}{'ratio':>7}" + (f"{'before':>9}{'speed-up':>9}" if before else "")
+        )
         for name, one in r["sets"].items():
             v = one["variants"]
             em = v["emlearn_tree"]["fenced_median_ns"]
             for k in ROWS:
                 c = v[k]
-                line = (f"  {name:<9}{k:<17}{c['fenced_median_ns']:11.1f}{c['fenced_p99_ns']:11.1f}"
-                        f"{c['single_median_ns']:11.1f}{c['single_p99_ns']:11.1f}{c['thru_median_ns']:9.1f}"
-                        f"{c['fenced_median_ns'] / em:7.2f}")
-                old = ((before or {}).get(str(depth), {}).get("sets", {}).get(name, {}).get("variants", {}).get(k))
+                line = (
+                    f"  {name:<9}{k:<17}{c['fenced_median_ns']:11.1f}{c['fenced_p99_ns']:11.1f}"
+                    f"{c['single_median_ns']:11.1f}{c['single_p99_ns']:11.1f}{c['thru_median_ns']:9.1f}"
+                    f"{c['fenced_median_ns'] / em:7.2f}"
+                )
+                old = (before or {}).get(str(depth), {}).get("sets", {}).get(name, {}).get("variants", {}).get(k)
                 if old:
-                    line += f"{old['fenced_median_ns']:9.1f}{old['fenced_median_ns'] / max(c['fenced_median_ns'], 1e-9):8.2f}x"
+                    ratio = old["fenced_median_ns"] / max(c["fenced_median_ns"], 1e-9)
+                    line += f"{old['fenced_median_ns']:9.1f}{ratio:8.2f}x"
                 print(line)
         py = r["python_ns"]
-        print(f"  python per sample: sklearn predict {py['sklearn_predict']:.0f} ns, torch policy {py['torch_policy']:.0f} ns")
-        print(f"  agreement with sklearn on accepted rows of 'all' ({r['accepted_fraction_all']:.3f} of them): "
-              + ", ".join(f"{k} {a:.4f}" for k, a in r["agreement_on_accepted"].items() if k.startswith(("fastpath", "eml", "m2c")))
-              + f"; fastpath == NumPy twin on all rows: {r['fastpath_equals_numpy_twin']}")
+        print(
+            f"  python per sample: sklearn predict {py['sklearn_predict']:.0f} ns, "
+            f"torch policy {py['torch_policy']:.0f} ns"
+        )
+        print(
+            f"  agreement with sklearn on accepted rows of 'all' ({r['accepted_fraction_all']:.3f} of them): "
+            + ", ".join(
+                f"{k} {a:.4f}"
+                for k, a in r["agreement_on_accepted"].items()
+                if k.startswith(("fastpath", "eml", "m2c"))
+            )
+            + f"; fastpath == NumPy twin on all rows: {r['fastpath_equals_numpy_twin']}"
+        )
         print(f"  object bytes {r['object_bytes']}")
     print("\nGoals (fastpath as shipped, depth <= 8):")
     for goal, ok, evidence in verdicts(results):
@@ -314,14 +386,23 @@ def main(argv=None) -> int:
     ap.add_argument("--calls", type=int, default=200000)
     ap.add_argument("--bundle", type=Path, help="write the per-depth C bundles here (and keep them)")
     ap.add_argument("--prepare-only", action="store_true", help="stop after writing the bundles")
-    ap.add_argument("--timings", type=Path, help="read timing_<walk>.json per depth (d<depth>/) from here, "
-                    "e.g. from a quieter machine that ran build.sh, instead of timing locally")
+    ap.add_argument(
+        "--timings",
+        type=Path,
+        help="read timing_<walk>.json per depth (d<depth>/) from here, "
+        "e.g. from a quieter machine that ran build.sh, instead of timing locally",
+    )
     ap.add_argument("--out", type=Path, default=Path("results/bench/fastpath_bench.json"))
     ap.add_argument("--before", type=Path, help="a previous run's JSON (--out), printed side by side")
     args = ap.parse_args(argv)
     n_test, n_pool = 5000, 100000
     X, y = synthetic.dataset(args.samples + n_test + n_pool, seed=11)
-    X, Xtest, Xpool, y = X[: args.samples], X[args.samples : args.samples + n_test], X[args.samples + n_test :], y[: args.samples]
+    X, Xtest, Xpool, y = (
+        X[: args.samples],
+        X[args.samples : args.samples + n_test],
+        X[args.samples + n_test :],
+        y[: args.samples],
+    )
     results = {}
     with tempfile.TemporaryDirectory(prefix="fp_bench_") as tmp:
         root = args.bundle or Path(tmp)

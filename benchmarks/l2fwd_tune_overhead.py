@@ -21,18 +21,42 @@ import uuid
 from pathlib import Path
 
 import numpy as np
-
 from dpdktune import treefile
 from dpdktune.codegen import build, synthetic
 from dpdktune.codegen.render import CSRC
 
-APP_FEATURES = ["offered_mpps", "throughput_mpps", "mean_frame_bytes", "drop_rate", "cycles_per_packet",
-                "useful_cycles_fraction", "burst_occupancy"]
-STATIC_LIBS = ["-static", "-Wl,--whole-archive", "-l:librte_net_null.a", "-l:librte_mempool_ring.a",
-               "-Wl,--no-whole-archive", "-l:librte_bus_vdev.a", "-l:librte_ethdev.a", "-l:librte_mbuf.a",
-               "-l:librte_mempool.a", "-l:librte_ring.a", "-l:librte_net.a", "-l:librte_meter.a",
-               "-l:librte_telemetry.a", "-l:librte_eal.a", "-l:librte_kvargs.a", "-lnuma", "-lbsd", "-lmd",
-               "-lm", "-lpthread", "-ldl"]
+APP_FEATURES = [
+    "offered_mpps",
+    "throughput_mpps",
+    "mean_frame_bytes",
+    "drop_rate",
+    "cycles_per_packet",
+    "useful_cycles_fraction",
+    "burst_occupancy",
+]
+STATIC_LIBS = [
+    "-static",
+    "-Wl,--whole-archive",
+    "-l:librte_net_null.a",
+    "-l:librte_mempool_ring.a",
+    "-Wl,--no-whole-archive",
+    "-l:librte_bus_vdev.a",
+    "-l:librte_ethdev.a",
+    "-l:librte_mbuf.a",
+    "-l:librte_mempool.a",
+    "-l:librte_ring.a",
+    "-l:librte_net.a",
+    "-l:librte_meter.a",
+    "-l:librte_telemetry.a",
+    "-l:librte_eal.a",
+    "-l:librte_kvargs.a",
+    "-lnuma",
+    "-lbsd",
+    "-lmd",
+    "-lm",
+    "-lpthread",
+    "-ldl",
+]
 
 
 def app_tree() -> dict:
@@ -44,34 +68,68 @@ def app_tree() -> dict:
     clf = DecisionTreeClassifier(max_depth=10, min_samples_leaf=2, random_state=0).fit(X, y)
     big = float(np.finfo(np.float32).max)
     bounds = {"min": [-big] * len(APP_FEATURES), "max": [big] * len(APP_FEATURES)}
-    return treefile.from_sklearn(clf, APP_FEATURES, synthetic.configs(), bounds, X, 62,
-                                   0.0, method="bench-l2fwd")
+    return treefile.from_sklearn(clf, APP_FEATURES, synthetic.configs(), bounds, X, 62, 0.0, method="bench-l2fwd")
 
 
 def build_app(work: Path, static: bool) -> Path:
     files = build.generate(app_tree(), work)
     if not static:
-        subprocess.run(["make", "-C", str(CSRC / "l2fwd_tune"), f"BUILD={work}", f"FASTPATH_TREE={files['source']}"],
-                       check=True, timeout=600, capture_output=True)
+        subprocess.run(
+            ["make", "-C", str(CSRC / "l2fwd_tune"), f"BUILD={work}", f"FASTPATH_TREE={files['source']}"],
+            check=True,
+            timeout=600,
+            capture_output=True,
+        )
         return work / "l2fwd_tune"
-    cflags = subprocess.run(["pkg-config", "--cflags", "libdpdk"], capture_output=True, text=True, check=True,
-                            timeout=30).stdout.split()
+    cflags = subprocess.run(
+        ["pkg-config", "--cflags", "libdpdk"], capture_output=True, text=True, check=True, timeout=30
+    ).stdout.split()
     exe = work / "l2fwd_tune_static"
-    subprocess.run(["cc", "-O2", "-g", "-ffp-contract=off", f"-I{CSRC}", *cflags, "-o", str(exe),
-                    str(CSRC / "l2fwd_tune" / "l2fwd_tune.c"), str(files["source"]), str(build.RUNTIME), *STATIC_LIBS],
-                   check=True, timeout=600, capture_output=True)
+    subprocess.run(
+        [
+            "cc",
+            "-O2",
+            "-g",
+            "-ffp-contract=off",
+            f"-I{CSRC}",
+            *cflags,
+            "-o",
+            str(exe),
+            str(CSRC / "l2fwd_tune" / "l2fwd_tune.c"),
+            str(files["source"]),
+            str(build.RUNTIME),
+            *STATIC_LIBS,
+        ],
+        check=True,
+        timeout=600,
+        capture_output=True,
+    )
     return exe
 
 
 def eal_args(lcores: str) -> list[str]:
-    return ["--no-huge", "-m", "512", "--no-pci", "--vdev=net_null0", "--vdev=net_null1",
-            f"--file-prefix=l2fwd_bench_{uuid.uuid4().hex[:8]}", "-l", lcores, "--log-level=lib.eal:error"]
+    return [
+        "--no-huge",
+        "-m",
+        "512",
+        "--no-pci",
+        "--vdev=net_null0",
+        "--vdev=net_null1",
+        f"--file-prefix=l2fwd_bench_{uuid.uuid4().hex[:8]}",
+        "-l",
+        lcores,
+        "--log-level=lib.eal:error",
+    ]
 
 
 def run(app: Path, lcores: str, seconds: float, every: int) -> dict:
     args = ["--duration", str(seconds), "--decide-every", str(every)] + (["--no-apply"] if every else [])
-    proc = subprocess.run(["timeout", "-k", "5", str(seconds + 60), str(app), *eal_args(lcores), "--", *args],
-                          capture_output=True, text=True, timeout=seconds + 90)
+    proc = subprocess.run(
+        ["timeout", "-k", "5", str(seconds + 60), str(app), *eal_args(lcores), "--", *args],
+        capture_output=True,
+        text=True,
+        timeout=seconds + 90,
+    )
     if proc.returncode != 0:
         raise RuntimeError(f"l2fwd_tune exit {proc.returncode}: {proc.stderr[-2000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -109,10 +167,14 @@ def report(outs: list[dict]) -> None:
     """Throughput with and without the decision, and the decision's share of the deciding worker's cycles."""
     modes = sorted({o["decide_every"] for o in outs})
     base = statistics.median(o["tx_mpps"] for o in outs if o["decide_every"] == 0)
-    print(f"l2fwd_tune over net_null: {len(outs)} runs, interleaved; throughput overhead is within run-to-run "
-          f"noise below a few %, so the cycle share (decisions x ns per decision / run time) is the resolving figure")
-    print(f"{'mode':>24} {'median Mpps':>12} {'runs (Mpps)':>42} {'tput overhead':>14} {'ns/decision':>12} "
-          f"{'cycle share':>12}")
+    print(
+        f"l2fwd_tune over net_null: {len(outs)} runs, interleaved; throughput overhead is within run-to-run "
+        f"noise below a few %, so the cycle share (decisions x ns per decision / run time) is the resolving figure"
+    )
+    print(
+        f"{'mode':>24} {'median Mpps':>12} {'runs (Mpps)':>42} {'tput overhead':>14} {'ns/decision':>12} "
+        f"{'cycle share':>12}"
+    )
     for every in modes:
         runs = [o for o in outs if o["decide_every"] == every]
         med = statistics.median(o["tx_mpps"] for o in runs)

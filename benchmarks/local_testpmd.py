@@ -48,14 +48,25 @@ def overhead(args: argparse.Namespace) -> dict[str, float]:
         backend.close()
     window = args.warmup + args.measure
     wall = statistics.mean(walls)
-    return {"runs": args.runs, "window_s": window, "wall_s": wall, "wall_sd": statistics.pstdev(walls),
-            "startup_s": statistics.mean(startups), "overhead_s": wall - window,
-            "runs_per_hour": 3600 / wall, "mpps": statistics.mean(mpps)}
+    return {
+        "runs": args.runs,
+        "window_s": window,
+        "wall_s": wall,
+        "wall_sd": statistics.pstdev(walls),
+        "startup_s": statistics.mean(startups),
+        "overhead_s": wall - window,
+        "runs_per_hour": 3600 / wall,
+        "mpps": statistics.mean(mpps),
+    }
 
 
 def calibration(args: argparse.Namespace) -> dict:
-    config = {"backend": "local", "hardware": args.hardware, "retry": {"attempts": 2},
-              "local": {"warmup_s": args.warmup, "measure_s": args.measure, "memory_mb": args.memory_mb}}
+    config = {
+        "backend": "local",
+        "hardware": args.hardware,
+        "retry": {"attempts": 2},
+        "local": {"warmup_s": args.warmup, "measure_s": args.measure, "memory_mb": args.memory_mb},
+    }
     catalogue = load_catalogue()
     workloads = [catalogue[n] for n in args.workloads.split(",")]
     grid = [Knobs(rx, rx, 1, b) for rx in (256, 1024) for b in (4, 8, 16, 32, 64)]
@@ -77,15 +88,19 @@ def main() -> None:
     args = p.parse_args()
 
     load = os.getloadavg()[0]
-    print(f"machine: {machine_cpus()} CPUs, load average {load:.1f} (testpmd's cycle counts include "
-          f"time other processes take from its core); windows: warm-up {args.warmup} s + measure {args.measure} s")
+    print(
+        f"machine: {machine_cpus()} CPUs, load average {load:.1f} (testpmd's cycle counts include "
+        f"time other processes take from its core); windows: warm-up {args.warmup} s + measure {args.measure} s"
+    )
     o = overhead(args)
     print(f"\n{'per run':<28}{'seconds':>10}{'share of wall':>15}")
     print(f"{'wall time':<28}{o['wall_s']:>10.2f}{1:>15.2f}   (sd {o['wall_sd']:.2f} over {o['runs']} runs)")
     print(f"{'measurement windows':<28}{o['window_s']:>10.2f}{o['window_s'] / o['wall_s']:>15.2f}")
     print(f"{'overhead (wall - windows)':<28}{o['overhead_s']:>10.2f}{o['overhead_s'] / o['wall_s']:>15.2f}")
-    print(f"{'  of which start-up':<28}{o['startup_s']:>10.2f}{o['startup_s'] / o['wall_s']:>15.2f}"
-          "   (spawn -> first testpmd> prompt)")
+    print(
+        f"{'  of which start-up':<28}{o['startup_s']:>10.2f}{o['startup_s'] / o['wall_s']:>15.2f}"
+        "   (spawn -> first testpmd> prompt)"
+    )
     print(f"runs per hour: {o['runs_per_hour']:.0f}   (mean throughput {o['mpps']:.2f} Mpps)")
     if args.skip_calibration:
         return

@@ -34,8 +34,18 @@ PHASE1 = ["results/baselines/decision.json", "results/analyze/summary.json", "re
 
 
 def snakemake(workdir: Path, cores: int, targets: list[str], timeout: float) -> float:
-    cmd = [SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
-           "--cores", str(cores), *targets, "--quiet", "all"]
+    cmd = [
+        SNAKEMAKE,
+        "--snakefile",
+        str(REPO / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--cores",
+        str(cores),
+        *targets,
+        "--quiet",
+        "all",
+    ]
     start = time.perf_counter()
     run = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     elapsed = time.perf_counter() - start
@@ -79,7 +89,9 @@ def main() -> None:
         print(f"{'sweep (characterize)':<34}{sweep:>9.1f}")
         print(f"{'phase 1 (validate/analyze/base.)':<34}{phase1:>9.1f}")
         print(f"{'report.html (phase 1)':<34}{report:>9.1f}")
-        print(f"{'total phase-1 report from scratch':<34}{total:>9.1f}   goal {GOAL_S:.0f} s   ratio {total / GOAL_S:.2f}")
+        print(
+            f"{'total phase-1 report from scratch':<34}{total:>9.1f}   goal {GOAL_S:.0f} s   ratio {total / GOAL_S:.2f}"
+        )
         if args.full:
             (workdir / "report.html").unlink()
             full = snakemake(workdir, args.cores, ["report.html"], 3600)

@@ -53,7 +53,6 @@ def _time(fn, repeats: int) -> float:
 def bench_device(device: str, landscape, normalizer, steps: int, batch: int) -> dict[str, float]:
     import d3rlpy
     import torch
-
     from dpdktune.rl import dataset
     from dpdktune.rl.algos import make_algo, seed_everything
     from dpdktune.rl.env import EnvSettings, ReplayEnv
@@ -70,12 +69,18 @@ def bench_device(device: str, landscape, normalizer, steps: int, batch: int) -> 
         algo = make_algo(name, settings)
         algo.build_with_dataset(mdp)
         t0 = time.perf_counter()
-        for _ in algo.fitter(mdp, n_steps=steps, n_steps_per_epoch=steps, show_progress=False,
-                             logger_adapter=d3rlpy.logging.NoopAdapterFactory(), save_interval=10**9):
+        for _ in algo.fitter(
+            mdp,
+            n_steps=steps,
+            n_steps_per_epoch=steps,
+            show_progress=False,
+            logger_adapter=d3rlpy.logging.NoopAdapterFactory(),
+            save_interval=10**9,
+        ):
             pass
         out[f"{name} grad steps/s"] = steps / (time.perf_counter() - t0)
-        out[f"{name} decision us (batch 1)"] = _time(lambda: algo.predict(obs1), 200) * 1e6
-        out[f"{name} decisions/s (batch 4096)"] = 4096 / _time(lambda: algo.predict(obs_big), 20)
+        out[f"{name} decision us (batch 1)"] = _time(lambda algo=algo: algo.predict(obs1), 200) * 1e6
+        out[f"{name} decisions/s (batch 4096)"] = 4096 / _time(lambda algo=algo: algo.predict(obs_big), 20)
     env = ReplayEnv(landscape, normalizer, EnvSettings())
     resolved = "cuda:0" if device.startswith("cuda") else "cpu:0"
     t0 = time.perf_counter()
@@ -94,7 +99,6 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     import torch
-
     from dpdktune.dataset_arrays import Landscape, Normalizer
 
     config = _config()
@@ -115,8 +119,10 @@ def main(argv=None) -> int:
     if len(results) == 2:
         header += f"{'cuda/cpu':>10}"
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none"
-    print(f"# torch {torch.__version__}, cpu threads {torch.get_num_threads()}, gpu {gpu}, "
-          f"{args.steps} steps, batch {args.batch}, MLP 256x256, {landscape.n_actions} actions")
+    print(
+        f"# torch {torch.__version__}, cpu threads {torch.get_num_threads()}, gpu {gpu}, "
+        f"{args.steps} steps, batch {args.batch}, MLP 256x256, {landscape.n_actions} actions"
+    )
     print(header)
     for name in names:
         row = f"{name:<{width}}" + "".join(f"{results[d][name]:>14.1f}" for d in results)

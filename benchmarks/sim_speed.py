@@ -43,14 +43,26 @@ def measure(config_path: str, trials: int | None) -> dict[str, float]:
     for workload in resolve(config["workloads"]):
         for i, knobs in enumerate(grid):
             for trial in range(trials):
-                spec = RunSpec(f"{workload.name}-{i}-{trial}", workload, hw, knobs, trial,
-                               config["seed"] * 1_000_003 + i * 101 + trial)
+                spec = RunSpec(
+                    f"{workload.name}-{i}-{trial}",
+                    workload,
+                    hw,
+                    knobs,
+                    trial,
+                    config["seed"] * 1_000_003 + i * 101 + trial,
+                )
                 t0 = time.perf_counter()
                 backend.run(spec)
                 costs.append(time.perf_counter() - t0)
     ms = np.asarray(costs) * 1e3
-    return {"runs": len(ms), "wall_s": time.perf_counter() - start, "cpu_s": time.process_time() - cpu_start,
-            "mean_ms": float(ms.mean()), "p95_ms": float(np.percentile(ms, 95)), "max_ms": float(ms.max())}
+    return {
+        "runs": len(ms),
+        "wall_s": time.perf_counter() - start,
+        "cpu_s": time.process_time() - cpu_start,
+        "mean_ms": float(ms.mean()),
+        "p95_ms": float(np.percentile(ms, 95)),
+        "max_ms": float(ms.max()),
+    }
 
 
 def _in(tree: Path, config_path: str, trials: int | None) -> dict[str, float]:
@@ -66,9 +78,14 @@ def _in(tree: Path, config_path: str, trials: int | None) -> dict[str, float]:
 def report(r: dict[str, float]) -> None:
     print(f"runs                 {r['runs']}")
     print(f"total wall           {r['wall_s']:.2f} s")
-    print(f"total CPU            {r['cpu_s']:.2f} s   (per run {r['cpu_s'] / r['runs'] * 1e3:.3f} ms; "
-          "wall > CPU means a loaded machine)")
-    print(f"per run mean         {r['mean_ms']:.3f} ms   (budget {BUDGET_MS:.1f} ms, ratio {r['mean_ms'] / BUDGET_MS:.2f})")
+    print(
+        f"total CPU            {r['cpu_s']:.2f} s   (per run {r['cpu_s'] / r['runs'] * 1e3:.3f} ms; "
+        "wall > CPU means a loaded machine)"
+    )
+    print(
+        f"per run mean         {r['mean_ms']:.3f} ms   "
+        f"(budget {BUDGET_MS:.1f} ms, ratio {r['mean_ms'] / BUDGET_MS:.2f})"
+    )
     print(f"per run p95          {r['p95_ms']:.3f} ms")
     print(f"per run max          {r['max_ms']:.3f} ms")
 

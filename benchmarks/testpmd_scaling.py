@@ -36,15 +36,23 @@ def main() -> None:
     parser.add_argument("--out", default="results/scaling")
     args = parser.parse_args()
     cores = [int(c) for c in args.cores.split(",")]
-    config = load_config(overrides={
-        "backend": "local",
-        "campaign": "scaling",
-        "workloads": [args.workload],
-        "grid": {"rx_desc": [args.rx_desc], "tx_desc": [args.rx_desc], "cores": cores, "burst": [32]},
-        "trials": args.trials,
-        "local": {"testpmd": args.testpmd, "topology": args.topology, "memory_mb": args.memory_mb, "mbufs": 65536,
-                  "warmup_s": 0.5, "measure_s": 1.0},
-    })
+    config = load_config(
+        overrides={
+            "backend": "local",
+            "campaign": "scaling",
+            "workloads": [args.workload],
+            "grid": {"rx_desc": [args.rx_desc], "tx_desc": [args.rx_desc], "cores": cores, "burst": [32]},
+            "trials": args.trials,
+            "local": {
+                "testpmd": args.testpmd,
+                "topology": args.topology,
+                "memory_mb": args.memory_mb,
+                "mbufs": 65536,
+                "warmup_s": 0.5,
+                "measure_s": 1.0,
+            },
+        }
+    )
     with tempfile.TemporaryDirectory() as tmp:
         records, _ = run_inline(config, tmp)
     out = Path(args.out)
@@ -59,8 +67,10 @@ def main() -> None:
     base = table["mean"].iloc[0]
     print(f"{'cores':>6}{'applied':>8}{'Mpps':>10}{'std':>8}{'speed-up':>10}{'per core':>10}")
     for (req, applied), row in table.iterrows():
-        print(f"{req:>6}{applied:>8}{row['mean']:>10.2f}{row['std']:>8.2f}"
-              f"{row['mean'] / base:>10.2f}{row['mean'] / base / applied:>10.2f}")
+        print(
+            f"{req:>6}{applied:>8}{row['mean']:>10.2f}{row['std']:>8.2f}"
+            f"{row['mean'] / base:>10.2f}{row['mean'] / base / applied:>10.2f}"
+        )
     failed = frame[frame.status != "ok"]
     if len(failed):
         print(f"{len(failed)} failed runs:", *failed.failure_reason.unique(), sep="\n  ")

@@ -3,8 +3,6 @@
 
 
 rule analyze_landscape:
-    conda:
-        "../envs/dpdktune.yaml"
     input:
         dataset=rules.merge_dataset.output.dataset,
         measurable=measurable_objectives,
@@ -56,6 +54,8 @@ rule analyze_landscape:
         p99_rx_figure="results/analyze/figures/p99_rx.png",
     log:
         "results/logs/analyze/analyze_landscape.log",
+    conda:
+        "../envs/dpdktune.yaml"
     script:
         "../workflow/scripts/analyze_landscape.py"
 
@@ -63,8 +63,6 @@ rule analyze_landscape:
 # NDR/PDR (RFC 2544 throughput) per config by binary search over the offered rate; on a backend
 # without rate control it records why, and the report says so.
 rule search_ndr:
-    conda:
-        "../envs/dpdktune.yaml"
     input:
         dataset=rules.merge_dataset.output.dataset,
         gate=rules.gate_validation.output.gate,
@@ -78,11 +76,13 @@ rule search_ndr:
             category="Phase 1",
             subcategory="landscape",
         ),
-    params:
-        workloads=WORKLOADS,
-    # Snakemake lowers this to --cores; a fixed number (not workflow.cores) also plans under SLURM.
-    threads: 4
     log:
         "results/logs/analyze/search_ndr.log",
+    conda:
+        "../envs/dpdktune.yaml"
+    # Snakemake lowers this to --cores; a fixed number (not workflow.cores) also plans under SLURM.
+    threads: 4
+    params:
+        workloads=WORKLOADS,
     script:
         "../workflow/scripts/analyze_ndr.py"

@@ -3,8 +3,6 @@
 
 
 rule score_baselines:
-    conda:
-        "../envs/dpdktune.yaml"
     input:
         dataset=rules.merge_dataset.output.dataset,
         enough_workloads=training_workloads,
@@ -17,13 +15,13 @@ rule score_baselines:
         models="results/baselines/models.json",
     log:
         "results/logs/baselines/score_baselines.log",
+    conda:
+        "../envs/dpdktune.yaml"
     script:
         "../workflow/scripts/baselines_score.py"
 
 
 checkpoint analyze_gap:
-    conda:
-        "../envs/dpdktune.yaml"
     input:
         scores=rules.score_baselines.output.scores,
         fingerprints=rules.score_baselines.output.fingerprints,
@@ -50,5 +48,7 @@ checkpoint analyze_gap:
         ),
     log:
         "results/logs/baselines/analyze_gap.log",
+    conda:
+        "../envs/dpdktune.yaml"
     script:
         "../workflow/scripts/baselines_gap.py"

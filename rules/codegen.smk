@@ -2,8 +2,6 @@
 
 
 rule render_fastpath:
-    conda:
-        "../envs/dpdktune.yaml"
     input:
         tree=rules.distill_tree.output.tree,
         template="csrc/templates/fastpath_tree.c.j2",
@@ -11,27 +9,29 @@ rule render_fastpath:
     output:
         source="results/codegen/fastpath_tree.c",
         fpt="results/codegen/tree.fpt",
-    params:
-        walk=section(config, "codegen").walk,
     log:
         "results/logs/codegen/render.log",
+    conda:
+        "../envs/dpdktune.yaml"
+    params:
+        walk=section(config, "codegen").walk,
     script:
         "../workflow/scripts/codegen_render.py"
 
 
 rule build_fastpath:
-    conda:
-        "../envs/dpdktune.yaml"
     input:
         source=rules.render_fastpath.output.source,
         runtime="csrc/fastpath_runtime.c",
         headers=["csrc/fastpath.h", "csrc/fastpath_internal.h"],
     output:
         library="fastpath.so",
-    params:
-        cc=config["codegen"]["cc"],
     log:
         "results/logs/codegen/build.log",
+    conda:
+        "../envs/dpdktune.yaml"
+    params:
+        cc=config["codegen"]["cc"],
     script:
         "../workflow/scripts/codegen_build.py"
 

@@ -128,8 +128,10 @@ def distill_tree_input(wildcards):
     distill = section(config, "distill")
     teacher = distill.teacher
     algorithms = config["rl"]["algorithms"] if teacher == "auto" else [teacher]
-    inputs = {"dataset": rules.merge_dataset.output.dataset,
-              "deployed": expand(rules.train_rl_deployed.output.model, algorithm=algorithms)}
+    inputs = {
+        "dataset": rules.merge_dataset.output.dataset,
+        "deployed": expand(rules.train_rl_deployed.output.model, algorithm=algorithms),
+    }
     if teacher == "auto":
         inputs["summary"] = rules.summarize_rl.output.summary
     if distill.deploy == "auto":

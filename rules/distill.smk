@@ -4,8 +4,6 @@
 
 
 rule distill_sweep:
-    conda:
-        "../envs/dpdktune.yaml"
     input:
         dataset=rules.merge_dataset.output.dataset,
         summary=rules.summarize_rl.output.summary,
@@ -13,18 +11,18 @@ rule distill_sweep:
     output:
         sweep="results/distill/sweep.parquet",
         depth="results/distill/fidelity_vs_depth.parquet",
-    params:
-        model_dir=lambda wildcards, input: os.path.dirname(input.models[0]),
     log:
         "results/logs/distill/sweep.log",
+    conda:
+        "../envs/dpdktune.yaml"
     threads: 1
+    params:
+        model_dir=lambda wildcards, input: os.path.dirname(input.models[0]),
     script:
         "../workflow/scripts/distill_sweep.py"
 
 
 rule distill_tree:
-    conda:
-        "../envs/dpdktune.yaml"
     input:
         unpack(distill_tree_input),
     output:
@@ -38,17 +36,17 @@ rule distill_tree:
             subcategory="learned policy",
         ),
         summary="results/distill/summary.json",
-    params:
-        deployed_dir=lambda wildcards, input: os.path.dirname(input.deployed[0]),
     log:
         "results/logs/distill/tree.log",
+    conda:
+        "../envs/dpdktune.yaml"
+    params:
+        deployed_dir=lambda wildcards, input: os.path.dirname(input.deployed[0]),
     script:
         "../workflow/scripts/distill_tree.py"
 
 
 rule phase2_section:
-    conda:
-        "../envs/dpdktune.yaml"
     input:
         dataset=rules.merge_dataset.output.dataset,
         rl_summary=rules.summarize_rl.output.summary,
@@ -80,6 +78,8 @@ rule phase2_section:
         ),
     log:
         "results/logs/distill/phase2_section.log",
+    conda:
+        "../envs/dpdktune.yaml"
     script:
         "../workflow/scripts/distill_phase2_section.py"
 

@@ -5,35 +5,33 @@ EVALUATE_GROUPS = ["static", "dynamic", "novel", "day", "ablations"]
 
 
 rule evaluate_twin:
-    conda:
-        "../envs/dpdktune.yaml"
     output:
         cells="results/evaluate/twin_cells.json",
     log:
         "results/logs/evaluate/twin.log",
+    conda:
+        "../envs/dpdktune.yaml"
     script:
         "../workflow/scripts/evaluate_twin.py"
 
 
 rule evaluate_group:
-    conda:
-        "../envs/dpdktune.yaml"
     input:
         cells=rules.evaluate_twin.output.cells,
         scenarios=expand("config/scenarios/{name}.yaml", name=["shifts", "day", "ablation"]),
     output:
         runs="results/evaluate/{group}.parquet",
-    wildcard_constraints:
-        group="|".join(EVALUATE_GROUPS),
     log:
         "results/logs/evaluate/{group}.log",
+    wildcard_constraints:
+        group="|".join(EVALUATE_GROUPS),
+    conda:
+        "../envs/dpdktune.yaml"
     script:
         "../workflow/scripts/evaluate_group.py"
 
 
 rule evaluate_section:
-    conda:
-        "../envs/dpdktune.yaml"
     input:
         groups=expand("results/evaluate/{group}.parquet", group=EVALUATE_GROUPS),
     output:
@@ -72,6 +70,8 @@ rule evaluate_section:
         ),
     log:
         "results/logs/evaluate/section.log",
+    conda:
+        "../envs/dpdktune.yaml"
     script:
         "../workflow/scripts/evaluate_section.py"
 

@@ -5,8 +5,6 @@
 
 
 rule report:
-    conda:
-        "../envs/dpdktune.yaml"
     input:
         dataset=rules.merge_dataset.output.dataset,
         manifest=rules.merge_dataset.output.manifest,
@@ -46,9 +44,11 @@ rule report:
         sections=report_sections,
     output:
         html="report.html",
-    params:
-        phase2=lambda wildcards, input: phase2_note(),
     log:
         "results/logs/report/report.log",
+    conda:
+        "../envs/dpdktune.yaml"
+    params:
+        phase2=lambda wildcards, input: phase2_note(),
     script:
         "../workflow/scripts/report_html.py"

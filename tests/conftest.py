@@ -7,6 +7,9 @@ import shutil
 
 import pytest
 
+# the real-daemon fixtures (sshd, testpmd_program, stalling_sshd) for every test module that asks
+pytest_plugins = ["backends.backend_helpers"]
+
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 

@@ -24,10 +24,23 @@ def workdir(tmp_path: Path, overrides: dict | None = None) -> Path:
 
 
 def snakemake_cmd(work: Path, *args: str) -> list[str]:
-    return [SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "--directory", str(work),
-            "--configfile", str(work / "override.yaml"), *args]
+    return [
+        SNAKEMAKE,
+        "--snakefile",
+        str(REPO / "Snakefile"),
+        "--directory",
+        str(work),
+        "--configfile",
+        str(work / "override.yaml"),
+        *args,
+    ]
 
 
 def run_snakemake(work: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
-    return subprocess.run(snakemake_cmd(work, *args), capture_output=True, text=True,
-                          timeout=timeout, env=os.environ | {"PYTHONUNBUFFERED": "1"})
+    return subprocess.run(
+        snakemake_cmd(work, *args),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=os.environ | {"PYTHONUNBUFFERED": "1"},
+    )

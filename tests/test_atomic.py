@@ -2,7 +2,6 @@ import json
 
 import numpy as np
 import pytest
-
 from dpdktune.atomic import replacing, write_bytes, write_json, write_text
 
 
@@ -36,14 +35,22 @@ def test_stale_temporaries_of_a_path_are_removed_and_nothing_else(tmp_path):
 
     target = tmp_path / "batch.parquet"
     target.write_bytes(b"good")
-    stale = [tmp_path / ".batch.tmp-999999.parquet", tmp_path / ".batch.parquet.tmp-42",
-             tmp_path / ".batch.parquet.old-7"]
+    stale = [
+        tmp_path / ".batch.tmp-999999.parquet",
+        tmp_path / ".batch.parquet.tmp-42",
+        tmp_path / ".batch.parquet.old-7",
+    ]
     stale[0].write_bytes(b"half")
     for folder in stale[1:]:
         folder.mkdir()
         (folder / "part-0.parquet").write_bytes(b"x")
-    others = [tmp_path / "other.parquet", tmp_path / ".other.tmp-1.parquet", tmp_path / "batch.timeseries.parquet",
-              tmp_path / ".batch.tmp-12.csv", tmp_path / ".batch.timeseries.tmp-3.parquet"]
+    others = [
+        tmp_path / "other.parquet",
+        tmp_path / ".other.tmp-1.parquet",
+        tmp_path / "batch.timeseries.parquet",
+        tmp_path / ".batch.tmp-12.csv",
+        tmp_path / ".batch.timeseries.tmp-3.parquet",
+    ]
     for p in others:
         p.write_bytes(b"keep")
     assert sorted(remove_stale_temporaries(target)) == sorted(stale)

@@ -9,7 +9,6 @@ import json
 import numpy as np
 import pytest
 import yaml
-
 from conftest import require_program
 from dpdktune import calibrate
 from dpdktune.hardware import load_hardware
@@ -29,19 +28,34 @@ def _sim_measurements(hw, names=("flood64", "imix"), bursts=(4, 16, 64), cores=(
             knobs = Knobs(256, 256, n_cores, burst)
             w = dataclasses.replace(catalogue[name], offered_mpps=500.0)
             m = simulate(w, hw, knobs, 0, noise_cv=0.0).metrics
-            out.append(calibrate.Measurement(
-                run_id=f"{name}-{burst}-{n_cores}", workload=catalogue[name], knobs=knobs,
-                throughput_mpps=m["throughput_mpps"], offered_mpps=m["throughput_mpps"],
-                cycles_per_packet=m["cycles_per_packet"], mean_burst=None, tsc_mhz=hw.cpu_ghz * 1000,
-                machine_cpus=hw.cores, backend="local", virtual_devices=True))
+            out.append(
+                calibrate.Measurement(
+                    run_id=f"{name}-{burst}-{n_cores}",
+                    workload=catalogue[name],
+                    knobs=knobs,
+                    throughput_mpps=m["throughput_mpps"],
+                    offered_mpps=m["throughput_mpps"],
+                    cycles_per_packet=m["cycles_per_packet"],
+                    mean_burst=None,
+                    tsc_mhz=hw.cpu_ghz * 1000,
+                    machine_cpus=hw.cores,
+                    backend="local",
+                    virtual_devices=True,
+                )
+            )
     return out
 
 
 def test_fit_recovers_the_costs_that_made_the_measurements():
     base = load_hardware(BASE)
-    truth = dataclasses.replace(calibrate.machine_profile(base, [], "truth"),
-                                cpu_ghz=2.45, cores=2, fwd_base_cycles=150.0, per_burst_cycles=520.0,
-                                **calibrate.VIRTUAL_LIMITS)
+    truth = dataclasses.replace(
+        calibrate.machine_profile(base, [], "truth"),
+        cpu_ghz=2.45,
+        cores=2,
+        fwd_base_cycles=150.0,
+        per_burst_cycles=520.0,
+        **calibrate.VIRTUAL_LIMITS,
+    )
     ms = _sim_measurements(truth)
     fitted, report = calibrate.fit(base, ms, "fitted")
     assert fitted.fwd_base_cycles == pytest.approx(150.0, rel=0.03)
@@ -54,9 +68,15 @@ def test_fit_recovers_the_costs_that_made_the_measurements():
 
 def test_several_core_counts_fit_the_contention_too():
     base = load_hardware(BASE)
-    truth = dataclasses.replace(calibrate.machine_profile(base, [], "truth"), cpu_ghz=2.45, cores=8,
-                                fwd_base_cycles=120.0, per_burst_cycles=400.0, core_contention=0.05,
-                                **calibrate.VIRTUAL_LIMITS)
+    truth = dataclasses.replace(
+        calibrate.machine_profile(base, [], "truth"),
+        cpu_ghz=2.45,
+        cores=8,
+        fwd_base_cycles=120.0,
+        per_burst_cycles=400.0,
+        core_contention=0.05,
+        **calibrate.VIRTUAL_LIMITS,
+    )
     ms = _sim_measurements(truth, names=("flood64",), bursts=(8, 32), cores=(1, 2, 4))
     fitted, report = calibrate.fit(base, ms, "fitted")
     assert fitted.core_contention == pytest.approx(0.05, rel=0.1)
@@ -80,13 +100,38 @@ def test_profile_round_trips_through_load_hardware(tmp_path):
     assert "dpdktune calibrate" in yaml.safe_load(path.read_text())["sources"]["fwd_base_cycles"]
 
 
-@pytest.mark.parametrize(("rows", "match"), [
-    ([{"status": "failed", "backend": "local", "run_id": "a", "workload": "imix"}], "no usable measurements"),
-    ([{"status": "ok", "backend": "sim", "run_id": "a", "workload": "imix", "cycles_per_packet": 1.0,
-       "throughput_mpps": 1.0}], "no usable measurements"),
-    ([{"status": "ok", "backend": "local", "run_id": "a", "workload": "nope", "cycles_per_packet": 1.0,
-       "throughput_mpps": 1.0}], "workload 'nope'"),
-])
+@pytest.mark.parametrize(
+    ("rows", "match"),
+    [
+        ([{"status": "failed", "backend": "local", "run_id": "a", "workload": "imix"}], "no usable measurements"),
+        (
+            [
+                {
+                    "status": "ok",
+                    "backend": "sim",
+                    "run_id": "a",
+                    "workload": "imix",
+                    "cycles_per_packet": 1.0,
+                    "throughput_mpps": 1.0,
+                }
+            ],
+            "no usable measurements",
+        ),
+        (
+            [
+                {
+                    "status": "ok",
+                    "backend": "local",
+                    "run_id": "a",
+                    "workload": "nope",
+                    "cycles_per_packet": 1.0,
+                    "throughput_mpps": 1.0,
+                }
+            ],
+            "workload 'nope'",
+        ),
+    ],
+)
 def test_unusable_measurements_are_named(rows, match):
     with pytest.raises(ValueError, match=match):
         calibrate.measurements_from_rows(rows, load_catalogue())
@@ -102,8 +147,12 @@ def test_calibrate_on_real_local_testpmd_from_a_dataset(tmp_path, capsys):
     from dpdktune.metrics.parquet import rows_to_table, write_table
     from dpdktune.metrics.schema import EXPERIMENT_SCHEMA
 
-    config = load_config(overrides={"backend": "local", "local": {
-        "warmup_s": 0.3, "measure_s": 0.8, "memory_mb": 512, "mbufs": 16384, "sample_interval_s": 0.4}})
+    config = load_config(
+        overrides={
+            "backend": "local",
+            "local": {"warmup_s": 0.3, "measure_s": 0.8, "memory_mb": 512, "mbufs": 16384, "sample_interval_s": 0.4},
+        }
+    )
     flood = load_catalogue()["flood64"]
     rows = calibrate.measure(config, [flood], [Knobs(256, 256, 1, 8), Knobs(256, 256, 1, 32)])
     assert [r["status"] for r in rows] == ["ok", "ok"]
@@ -113,8 +162,19 @@ def test_calibrate_on_real_local_testpmd_from_a_dataset(tmp_path, capsys):
     write_table(rows_to_table(rows, EXPERIMENT_SCHEMA), dataset, EXPERIMENT_SCHEMA, {"test": "calibrate"})
 
     out, report_path = tmp_path / "local-vm.yaml", tmp_path / "report.json"
-    rc = cli_main(["calibrate", "--measurements", str(dataset), "--name", "local-vm", "--out", str(out),
-                   "--report", str(report_path)])
+    rc = cli_main(
+        [
+            "calibrate",
+            "--measurements",
+            str(dataset),
+            "--name",
+            "local-vm",
+            "--out",
+            str(out),
+            "--report",
+            str(report_path),
+        ]
+    )
     assert rc == 0
     printed = capsys.readouterr().out
     assert "sim/real" in printed and "flood64" in printed

@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from dpdktune import __version__
 from dpdktune.cli import SUBCOMMANDS, build_parser, main
 from dpdktune.config import load_config
@@ -47,16 +46,19 @@ def test_every_subcommand_has_a_summary_and_a_description():
         assert summaries[name] and len(summaries[name]) > 15, name
 
 
-@pytest.mark.parametrize("flag, needles", [
-    ("--rx-desc", ["descriptors"]),
-    ("--tx-desc", ["descriptors"]),
-    ("--cores", ["forwarding cores"]),
-    ("--burst", ["packets", "default: 32"]),
-    ("--window-ms", ["milliseconds", "default: 10.0"]),
-    ("--sample-interval-ms", ["milliseconds", "default: 0.5"]),
-    ("--noise-cv", ["coefficient of variation", "default: 0"]),
-    ("--hardware", ["default: the --configfile's `hardware`, else xeon6140-cx5-100g"]),
-])
+@pytest.mark.parametrize(
+    "flag, needles",
+    [
+        ("--rx-desc", ["descriptors"]),
+        ("--tx-desc", ["descriptors"]),
+        ("--cores", ["forwarding cores"]),
+        ("--burst", ["packets", "default: 32"]),
+        ("--window-ms", ["milliseconds", "default: 10.0"]),
+        ("--sample-interval-ms", ["milliseconds", "default: 0.5"]),
+        ("--noise-cv", ["coefficient of variation", "default: 0"]),
+        ("--hardware", ["default: the --configfile's `hardware`, else xeon6140-cx5-100g"]),
+    ],
+)
 def test_sim_knob_flags_show_units_and_defaults(flag, needles):
     action = next(a for a in _subparsers()["sim"]._actions if flag in a.option_strings)
     text = action.help % {"default": action.default}
@@ -113,13 +115,13 @@ def test_status_with_another_config_than_snakemake_ran_says_which_campaigns_are_
     assert capsys.readouterr().err == ""
 
 
-
 @pytest.mark.parametrize("command", ["profiles", "workloads"])
 def test_a_listing_into_a_closed_pipe_ends_quietly(command):
     """`dpdktune profiles | head -1`: a reader that has gone ends the listing, without a traceback."""
     reader, writer = os.pipe()
-    proc = subprocess.Popen([sys.executable, "-m", "dpdktune.cli", command], stdout=writer,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dpdktune.cli", command], stdout=writer, stderr=subprocess.PIPE, text=True
+    )
     os.close(writer)
     os.close(reader)  # before the listing is written: every write meets a closed pipe
     err = proc.communicate(timeout=60)[1]

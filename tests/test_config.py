@@ -1,6 +1,5 @@
 import pytest
 import yaml
-
 from dpdktune.config import ConfigError, deep_merge, load_config
 
 
@@ -92,8 +91,11 @@ def test_the_default_config_file_parses_as_plain_yaml():
         ("codegen: {cc: ''}", "codegen.cc", "should be non-empty"),
         ("ssh: {run: {memory_mb: 512}}", "ssh.run", "'memory_mb' was unexpected"),
         ("ssh: {run: {measure_s: 'two'}}", "ssh.run.measure_s", "is not of type 'number'"),
-        ("ssh: {testbeds: [{name: a, known_hosts: k, dut: {host: h, port: 22.0}}]}", "ssh.testbeds.0.dut.port",
-         "not an integer"),
+        (
+            "ssh: {testbeds: [{name: a, known_hosts: k, dut: {host: h, port: 22.0}}]}",
+            "ssh.testbeds.0.dut.port",
+            "not an integer",
+        ),
         ("max_runs: 0", "max_runs", "less than the minimum"),
     ],
 )
@@ -105,8 +107,13 @@ def test_integers_finite_numbers_and_section_schemas_are_enforced(tmp_path, text
 
 
 def test_integral_values_and_every_documented_section_key_still_load(tmp_path):
-    config = load_config(_override(tmp_path, "trials: 2\nsim: {window_ms: 5}\ncodegen: {cc: gcc, walk: table}\n"
-                                              "ssh: {run: {warmup_s: 0.5, measure_s: 1, mbufs: 8192, perf: perf}}"))
+    config = load_config(
+        _override(
+            tmp_path,
+            "trials: 2\nsim: {window_ms: 5}\ncodegen: {cc: gcc, walk: table}\n"
+            "ssh: {run: {warmup_s: 0.5, measure_s: 1, mbufs: 8192, perf: perf}}",
+        )
+    )
     assert config["trials"] == 2 and config["codegen"] == {"cc": "gcc", "walk": "table"}
 
 
@@ -151,15 +158,18 @@ def test_the_run_count_is_computed_not_enumerated(monkeypatch):
 
     monkeypatch.setattr(dpdktune.knobs, "expand_grid", refuse)
     monkeypatch.setattr(dpdktune.workloads, "generate", refuse)
-    config = {"workloads": {"generate": {"count": 100000}}, "trials": 100,
-              "grid": {"rx_desc": [1] * 13, "tx_desc": [1] * 13, "cores": list(range(5000)), "burst": [1] * 1024}}
+    config = {
+        "workloads": {"generate": {"count": 100000}},
+        "trials": 100,
+        "grid": {"rx_desc": [1] * 13, "tx_desc": [1] * 13, "cores": list(range(5000)), "burst": [1] * 1024},
+    }
     assert run_count(config) == 100000 * 13 * 13 * 5000 * 1024 * 100
     assert run_count({**config, "workloads": ["a", "b"]}) == 2 * 13 * 13 * 5000 * 1024 * 100
 
 
 def test_a_campaign_above_max_runs_needs_max_runs_raised(tmp_path):
-    huge = "grid: {cores: [%s], burst: [%s]}\n" % (",".join(map(str, range(1, 101))),
-                                                   ",".join(map(str, range(1, 101))))
+    levels = ",".join(map(str, range(1, 101)))
+    huge = f"grid: {{cores: [{levels}], burst: [{levels}]}}\n"
     with pytest.raises(ConfigError, match=r"max_runs: the campaign has 11,250,000 runs, above max_runs = 1,000,000"):
         load_config(_override(tmp_path, huge))
     assert load_config(_override(tmp_path, huge + "max_runs: 11250000\n"))["max_runs"] == 11250000
@@ -174,10 +184,13 @@ def test_every_schema_key_of_the_checked_sections_is_described():
     from dpdktune.config import schema
 
     props = schema()["properties"]
-    sections = {"max_runs": props["max_runs"], **props["codegen"]["properties"],
-                **props["ssh"]["properties"]["run"]["properties"],
-                **props["ssh"]["properties"]["testbeds"]["items"]["properties"],
-                **schema()["$defs"]["endpoint"]["properties"]}
+    sections = {
+        "max_runs": props["max_runs"],
+        **props["codegen"]["properties"],
+        **props["ssh"]["properties"]["run"]["properties"],
+        **props["ssh"]["properties"]["testbeds"]["items"]["properties"],
+        **schema()["$defs"]["endpoint"]["properties"],
+    }
     undocumented = [k for k, v in sections.items() if "$ref" not in v and not v.get("description")]
     assert undocumented == []
 

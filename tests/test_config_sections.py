@@ -5,15 +5,17 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from dpdktune.config import DEFAULT_CONFIG, DEFAULT_MAX_RUNS, ConfigError, load_config, schema
 from dpdktune.runtime.settings import runtime_settings
 from dpdktune.sections import ALGORITHMS, METHODS, Section, section, section_classes
 
 DEFAULTS = yaml.safe_load(Path(DEFAULT_CONFIG).read_text())
 #: top-level mappings that are not settings sections, and who reads them
-NOT_SECTIONS = {"grid": "knobs.expand_grid", "default_config": "fingerprint.default_knobs",
-                "workload_defs": "workloads.py (one mapping per workload)"}
+NOT_SECTIONS = {
+    "grid": "knobs.expand_grid",
+    "default_config": "fingerprint.default_knobs",
+    "workload_defs": "workloads.py (one mapping per workload)",
+}
 
 
 def _properties(node, path=""):
@@ -48,8 +50,9 @@ def _section_schemas():
             key, c, node, values = stack.pop()
             out.append((key, c, node, values))
             for field_name, nested in getattr(c, "nested", {}).items():
-                stack.append((f"{key}.{field_name}", nested, node["properties"][field_name],
-                              values.get(field_name, {})))
+                stack.append(
+                    (f"{key}.{field_name}", nested, node["properties"][field_name], values.get(field_name, {}))
+                )
     return out
 
 
@@ -109,24 +112,27 @@ def test_values_are_typed_and_frozen():
         rl.seed = 1
 
 
-@pytest.mark.parametrize("override, key", [
-    ({"rl": {"gamma": 1.0}}, "rl.gamma"),
-    ({"rl": {"algorithms": ["sac"]}}, "rl.algorithms.0"),
-    ({"rl": {"online_env": "gym"}}, "rl.online_env"),
-    ({"rl": {"batch_size": 0}}, "rl.batch_size"),
-    ({"rl": {"device": "tpu"}}, "rl.device"),
-    ({"rl": {"episode_steps": 50}}, "rl.episode_steps"),
-    ({"distill": {"teacher": "sac"}}, "distill.teacher"),
-    ({"distill": {"leaf_margin": -1}}, "distill.leaf_margin"),
-    ({"sim": {"noise_cv": -1}}, "sim.noise_cv"),
-    ({"sim": {"failure_prob": 2}}, "sim.failure_prob"),
-    ({"sim": {"window_ms": 0}}, "sim.window_ms"),
-    ({"local": {"topology": "ring"}}, "local.topology"),
-    ({"local": {"mbuf_cache": 600}}, "local.mbuf_cache"),
-    ({"runtime": {"tree_depth": 0}}, "runtime.tree_depth"),
-    ({"codegen": {"walk": "spiral"}}, "codegen.walk"),
-    ({"report": {"phase2": "maybe"}}, "report.phase2"),
-])
+@pytest.mark.parametrize(
+    "override, key",
+    [
+        ({"rl": {"gamma": 1.0}}, "rl.gamma"),
+        ({"rl": {"algorithms": ["sac"]}}, "rl.algorithms.0"),
+        ({"rl": {"online_env": "gym"}}, "rl.online_env"),
+        ({"rl": {"batch_size": 0}}, "rl.batch_size"),
+        ({"rl": {"device": "tpu"}}, "rl.device"),
+        ({"rl": {"episode_steps": 50}}, "rl.episode_steps"),
+        ({"distill": {"teacher": "sac"}}, "distill.teacher"),
+        ({"distill": {"leaf_margin": -1}}, "distill.leaf_margin"),
+        ({"sim": {"noise_cv": -1}}, "sim.noise_cv"),
+        ({"sim": {"failure_prob": 2}}, "sim.failure_prob"),
+        ({"sim": {"window_ms": 0}}, "sim.window_ms"),
+        ({"local": {"topology": "ring"}}, "local.topology"),
+        ({"local": {"mbuf_cache": 600}}, "local.mbuf_cache"),
+        ({"runtime": {"tree_depth": 0}}, "runtime.tree_depth"),
+        ({"codegen": {"walk": "spiral"}}, "codegen.walk"),
+        ({"report": {"phase2": "maybe"}}, "report.phase2"),
+    ],
+)
 def test_a_bad_value_gives_one_line_naming_the_key(override, key):
     with pytest.raises(ConfigError) as exc:
         load_config(overrides=override)

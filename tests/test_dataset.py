@@ -3,9 +3,9 @@
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-
 from dataset_layouts import PROVENANCE
 from dpdktune.dataset import RECORD_COLUMNS, dataset_provenance, read_records
+
 
 def test_read_records_reads_either_layout_alike(layouts):
     records, single, parted = layouts.records, layouts.single, layouts.parted

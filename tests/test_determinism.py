@@ -15,7 +15,6 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-
 from rl_data import tiny_config
 
 #: Columns that hold wall-clock time by design (see the module docstring).
@@ -24,7 +23,6 @@ WALL_CLOCK = {"finished_at", "duration_s", "inference_us"}
 
 def _chain(config: dict) -> None:
     import pandas as pd
-
     from dpdktune.baselines.run import baseline_paths, gap_paths, run_baselines, run_gap
     from dpdktune.campaign.merge import merge_batches
     from dpdktune.campaign.runner import run_batch
@@ -43,19 +41,28 @@ def _chain(config: dict) -> None:
         series.append(char / "batches" / f"{w}.timeseries.parquet")
         run_batch(config, w, records[-1], series[-1], char / "journal" / f"{w}.jsonl", char / "locks")
     dataset = char / "dataset.parquet"
-    merge_batches(config, records, series, dataset, char / "timeseries.parquet", char / "manifest.json",
-                  char / "journal")
-    checks = {**{k: out / "validate" / f"{k}.parquet" for k in ("issues", "groups", "rerun")},
-              "summary": out / "validate" / "summary.json"}
+    merge_batches(
+        config, records, series, dataset, char / "timeseries.parquet", char / "manifest.json", char / "journal"
+    )
+    checks = {
+        **{k: out / "validate" / f"{k}.parquet" for k in ("issues", "groups", "rerun")},
+        "summary": out / "validate" / "summary.json",
+    }
     validate(dataset, char / "manifest.json", config, list(config["workloads"]), checks)
     scores = baseline_paths(out / "baselines")
     run_baselines(read_measurements(dataset), config, scores, dataset_provenance(dataset))
-    run_gap(pd.read_parquet(scores["scores"]), pd.read_parquet(scores["fingerprints"]), config,
-            json.loads(checks["summary"].read_text())["passed"], gap_paths(out / "baselines"),
-            read_provenance(scores["scores"]))
+    run_gap(
+        pd.read_parquet(scores["scores"]),
+        pd.read_parquet(scores["fingerprints"]),
+        config,
+        json.loads(checks["summary"].read_text())["passed"],
+        gap_paths(out / "baselines"),
+        read_provenance(scores["scores"]),
+    )
     experiment.run_deployed("cql", read_records(dataset), config, out / "rl" / "deployed" / "cql")
-    tree = pipeline.export(read_records(dataset), config, None, out / "rl" / "deployed", None,
-                           {"dataset": str(dataset)})
+    tree = pipeline.export(
+        read_records(dataset), config, None, out / "rl" / "deployed", None, {"dataset": str(dataset)}
+    )
     write_tree_json(tree["table"], out / "distill" / "tree.json")
 
 
@@ -74,14 +81,19 @@ def _digest(path: Path) -> tuple[str, frozenset[str]]:
 
 
 def _artifacts(root: Path) -> dict[str, tuple[str, frozenset[str]]]:
-    return {str(p.relative_to(root)): _digest(p) for p in sorted(root.rglob("*"))
-            if p.is_file() and p.suffix in (".parquet", ".json")}
+    return {
+        str(p.relative_to(root)): _digest(p)
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.suffix in (".parquet", ".json")
+    }
 
 
 @pytest.mark.slow
 def test_the_same_seed_gives_byte_identical_artifacts(tmp_path, monkeypatch):
-    config = tiny_config(rl={"algorithms": ["cql"]}, distill={
-        "teacher": "cql", "deploy": {"method": "extract", "depth": 4, "min_samples_leaf": 1, "top_k": 0}})
+    config = tiny_config(
+        rl={"algorithms": ["cql"]},
+        distill={"teacher": "cql", "deploy": {"method": "extract", "depth": 4, "min_samples_leaf": 1, "top_k": 0}},
+    )
     runs = []
     for name in ("first", "second"):
         (tmp_path / name).mkdir()
@@ -90,8 +102,13 @@ def test_the_same_seed_gives_byte_identical_artifacts(tmp_path, monkeypatch):
         runs.append(_artifacts(tmp_path / name))
     first, second = runs
     assert first.keys() == second.keys()
-    for key in ("results/characterize/dataset.parquet", "results/validate/summary.json",
-                "results/baselines/decision.json", "results/baselines/models.json", "results/distill/tree.json"):
+    for key in (
+        "results/characterize/dataset.parquet",
+        "results/validate/summary.json",
+        "results/baselines/decision.json",
+        "results/baselines/models.json",
+        "results/distill/tree.json",
+    ):
         assert key in first, key
     assert len(first) >= 25
     differ = sorted(k for k in first if first[k][0] != second[k][0])

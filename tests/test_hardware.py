@@ -2,7 +2,6 @@ from dataclasses import MISSING, fields
 
 import pytest
 import yaml
-
 from dpdktune.hardware import HARDWARE_DIR, HardwareProfile, load_hardware
 
 PROFILES = ["xeon6140-cx5-100g", "xeon8180-xl710-40g", "xeon8180-82599-10g", "xeon8180-cx4lx-25g"]

@@ -17,12 +17,24 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 import yaml
-
 from test_traces import write_trace
 
 REPO = Path(__file__).resolve().parents[1]
-_NOT_SOURCE = shutil.ignore_patterns(".git", ".venv", "results", ".snakemake", "build", "*.egg-info", "__pycache__",
-                                     ".pytest_cache", "d3rlpy_logs", ".dpdk", ".rlsite", ".whl", "bench_bundle")
+_NOT_SOURCE = shutil.ignore_patterns(
+    ".git",
+    ".venv",
+    "results",
+    ".snakemake",
+    "build",
+    "*.egg-info",
+    "__pycache__",
+    ".pytest_cache",
+    "d3rlpy_logs",
+    ".dpdk",
+    ".rlsite",
+    ".whl",
+    "bench_bundle",
+)
 
 
 def _run(cmd: list[str], cwd: Path, env: dict[str, str], timeout: float) -> subprocess.CompletedProcess:
@@ -46,16 +58,37 @@ def test_a_wheel_install_runs_a_campaign_from_its_own_project(tmp_path):
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
     python = venv / "bin" / "python"
-    site = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                               capture_output=True, text=True, check=True).stdout.strip())
+    site = Path(
+        subprocess.run(
+            [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    )
     # the dependencies (torch, snakemake, ...) come from the test's environment, after the venv's own
     (site / "_dpdktune_test_deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     env["PATH"] = f"{venv / 'bin'}:{env.get('PATH', '')}"
     # `pip install .` in two steps: the wheel is built by this environment's setuptools (a fresh
     # venv's bundled one may be too old to build wheels), then installed into the fresh venv
-    _run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", str(tmp_path / "dist"),
-          str(source)], tmp_path, env, 600)
+    _run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "-q",
+            "--no-deps",
+            "--no-build-isolation",
+            "-w",
+            str(tmp_path / "dist"),
+            str(source),
+        ],
+        tmp_path,
+        env,
+        600,
+    )
     (wheel,) = (tmp_path / "dist").glob("dpdktune-*.whl")
     _run([str(python), "-m", "pip", "install", "-q", "--no-deps", str(wheel)], tmp_path, env, 600)
     shutil.rmtree(source)  # the install must stand on its own
@@ -70,20 +103,36 @@ def test_a_wheel_install_runs_a_campaign_from_its_own_project(tmp_path):
     # one measured on a pcap trace (a path relative to the project)
     (project / "traces").mkdir()
     times = write_trace(project / "traces" / "t.pcap", "onoff")
-    (project / "my_workloads.yaml").write_text(yaml.safe_dump({"workloads": {"filed": {
-        "sizes": [256], "offered_mpps": 3.0, "arrival": {"process": "cbr"}, "flows": 16}}}))
-    (project / "my.yaml").write_text(yaml.safe_dump({
-        "workload_defs": {"mine": {"description": "my own", "sizes": [64, 1500], "size_weights": [3, 1],
-                                   "offered_mpps": 5.0, "arrival": {"process": "poisson"}, "flows": 100,
-                                   "zipf_s": 0.5, "app_cycles": 300},
-                          "fromtrace": {"pcap": "traces/t.pcap", "app_cycles": 50}},
-        "workloads_file": "my_workloads.yaml",
-        "workloads": ["mine", "filed", "fromtrace"],
-        "grid": {"rx_desc": [256, 1024], "tx_desc": [512], "cores": [1, 2], "burst": [32]},
-        "trials": 1, "sim": {"window_ms": 10.0},
-    }))
-    _run([str(python), "-m", "snakemake", "--cores", "1", "characterize", "--configfile", "my.yaml"],
-         project, env, 600)
+    (project / "my_workloads.yaml").write_text(
+        yaml.safe_dump(
+            {"workloads": {"filed": {"sizes": [256], "offered_mpps": 3.0, "arrival": {"process": "cbr"}, "flows": 16}}}
+        )
+    )
+    (project / "my.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "workload_defs": {
+                    "mine": {
+                        "description": "my own",
+                        "sizes": [64, 1500],
+                        "size_weights": [3, 1],
+                        "offered_mpps": 5.0,
+                        "arrival": {"process": "poisson"},
+                        "flows": 100,
+                        "zipf_s": 0.5,
+                        "app_cycles": 300,
+                    },
+                    "fromtrace": {"pcap": "traces/t.pcap", "app_cycles": 50},
+                },
+                "workloads_file": "my_workloads.yaml",
+                "workloads": ["mine", "filed", "fromtrace"],
+                "grid": {"rx_desc": [256, 1024], "tx_desc": [512], "cores": [1, 2], "burst": [32]},
+                "trials": 1,
+                "sim": {"window_ms": 10.0},
+            }
+        )
+    )
+    _run([str(python), "-m", "snakemake", "--cores", "1", "characterize", "--configfile", "my.yaml"], project, env, 600)
 
     table = pq.read_table(project / "results" / "characterize" / "dataset.parquet").to_pandas()
     assert sorted(table.workload.unique()) == ["filed", "fromtrace", "mine"]

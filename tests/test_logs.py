@@ -8,7 +8,6 @@ import sys
 
 import pytest
 import yaml
-
 from dpdktune.logs import rule_logging
 from snakemake_helpers import REPO, run_snakemake, workdir
 
@@ -32,10 +31,12 @@ def test_gym_banner_is_gone_once_dpdktune_rl_is_imported():
 
 
 def test_structlog_colours_only_a_terminal():
-    emit = ("import structlog\n"
-            "structlog.configure(processors=[structlog.processors.add_log_level, structlog.dev.ConsoleRenderer()])\n"
-            "{}\n"
-            "structlog.get_logger().warning('epoch done', loss=1.5)\n")
+    emit = (
+        "import structlog\n"
+        "structlog.configure(processors=[structlog.processors.add_log_level, structlog.dev.ConsoleRenderer()])\n"
+        "{}\n"
+        "structlog.get_logger().warning('epoch done', loss=1.5)\n"
+    )
     assert "\x1b[" in _python(emit.format("")).stdout  # as d3rlpy configures it: colour into a pipe
     out = _python(emit.format("from dpdktune.logs import colour_only_on_terminals; colour_only_on_terminals()"))
     assert "\x1b" not in out.stdout and "epoch done" in out.stdout and "loss=1.5" in out.stdout
@@ -48,9 +49,12 @@ def test_the_profile_does_not_print_shell_commands_of_script_rules():
 
 @pytest.mark.slow
 def test_a_pipeline_run_shows_its_jobs_without_shell_command_none(tmp_path):
-    one = {"workloads": ["flood64"], "trials": 1, "grid": {"rx_desc": [256], "tx_desc": [256], "cores": [1],
-                                                            "burst": [32]},
-           "default_config": {"rx_desc": 256, "tx_desc": 256, "cores": 1, "burst": 32}}
+    one = {
+        "workloads": ["flood64"],
+        "trials": 1,
+        "grid": {"rx_desc": [256], "tx_desc": [256], "cores": [1], "burst": [32]},
+        "default_config": {"rx_desc": 256, "tx_desc": 256, "cores": 1, "burst": 32},
+    }
     result = run_snakemake(workdir(tmp_path, one), "--cores", "1", "characterize", timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "localrule run_batch:" in result.stderr and "flood64: 1/1 run this job" in result.stderr

@@ -1,7 +1,6 @@
 import dataclasses
 
 import pytest
-
 from dpdktune import ndr
 
 
@@ -32,10 +31,13 @@ def test_search_on_the_simulator_brackets_the_loss_knee(small_config):
     workload = next(w for w in campaign_workloads(small_config) if w.name == "bursty")
     specs = {s.knobs: s for s in workload_runs(small_config, workload, hw) if s.trial == 0}
     for row in table[table.kind == "NDR"].itertuples():
-        spec = next(s for k, s in specs.items() if (k.rx_desc, k.tx_desc, k.cores, k.burst) ==
-                    (row.rx_desc, row.tx_desc, row.cores, row.burst))
+        spec = next(
+            s
+            for k, s in specs.items()
+            if (k.rx_desc, k.tx_desc, k.cores, k.burst) == (row.rx_desc, row.tx_desc, row.cores, row.burst)
+        )
 
-        def loss(rate):
+        def loss(rate, spec=spec):
             probe = dataclasses.replace(spec, workload=dataclasses.replace(workload, offered_mpps=rate))
             return backend.run(probe).metrics["drop_rate"]
 
@@ -48,13 +50,16 @@ def test_search_on_the_simulator_brackets_the_loss_knee(small_config):
     backend.close()
 
 
-@pytest.mark.parametrize("config, supported", [
-    ({"backend": "sim"}, True),
-    ({"backend": "local", "local": {"topology": "pcap_null", "generator": "testpmd"}}, False),
-    ({"backend": "local", "local": {"topology": "memif", "generator": "pktgen"}}, True),
-    ({"backend": "ssh", "ssh": {"testbeds": [{"generator_app": "trex"}]}}, True),
-    ({"backend": "ssh", "ssh": {"testbeds": [{"generator_app": "testpmd-txonly"}]}}, False),
-])
+@pytest.mark.parametrize(
+    "config, supported",
+    [
+        ({"backend": "sim"}, True),
+        ({"backend": "local", "local": {"topology": "pcap_null", "generator": "testpmd"}}, False),
+        ({"backend": "local", "local": {"topology": "memif", "generator": "pktgen"}}, True),
+        ({"backend": "ssh", "ssh": {"testbeds": [{"generator_app": "trex"}]}}, True),
+        ({"backend": "ssh", "ssh": {"testbeds": [{"generator_app": "testpmd-txonly"}]}}, False),
+    ],
+)
 def test_rate_control_says_in_one_line_why_a_backend_cannot_search(config, supported):
     ok, why = ndr.rate_control(config)
     assert ok == supported

@@ -1,7 +1,6 @@
 import numpy as np
 import pandas as pd
 import pytest
-
 from dpdktune.objective import OBJECTIVES, check_objective_config, compliance, objective_values
 
 GRID = {"rx_desc": [128, 2048], "tx_desc": [128, 2048], "cores": [1, 2, 4, 16], "burst": [32]}
@@ -30,8 +29,9 @@ def test_carrying_the_load_on_the_most_cores_beats_one_core_that_drops_most_pack
 
 
 def test_one_stall_costs_a_run_some_value_but_never_drops_it_below_a_config_that_misses_the_slo():
-    clean, stalled, missing = value(rows=[(2, 0.0, 30.0, 128, 128), (2, 0.003, 30.0, 128, 128),
-                                          (2, 0.3, 30.0, 128, 128)])
+    clean, stalled, missing = value(
+        rows=[(2, 0.0, 30.0, 128, 128), (2, 0.003, 30.0, 128, 128), (2, 0.3, 30.0, 128, 128)]
+    )
     assert 0.5 * clean < stalled < clean
     assert stalled > 3 * missing
 
@@ -42,8 +42,14 @@ def test_where_no_config_carries_the_load_the_ratio_is_the_goodput_ratio():
 
 
 def test_ties_on_cores_go_to_lower_p99_then_smaller_rings_and_never_outweigh_a_core_step():
-    v = value(rows=[(4, 0.0, 10.0, 128, 128), (4, 0.0, 80.0, 128, 128), (4, 0.0, 10.0, 2048, 2048),
-                    (2, 0.0, 99.0, 2048, 2048)])
+    v = value(
+        rows=[
+            (4, 0.0, 10.0, 128, 128),
+            (4, 0.0, 80.0, 128, 128),
+            (4, 0.0, 10.0, 2048, 2048),
+            (2, 0.0, 99.0, 2048, 2048),
+        ]
+    )
     assert v[0] > v[2] > v[1]
     assert v[3] > v[0]
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import yaml
-
 from dpdktune.cli import main
 from dpdktune.cli_init import init_project
 from dpdktune.paths import default_root, project_file, project_paths
@@ -38,9 +37,15 @@ def test_project_file_falls_back_to_the_packaged_copy(tmp_path, monkeypatch):
 
 def test_init_copies_the_project_and_never_overwrites(tmp_path, capsys):
     expected = project_paths(default_root())
-    assert {"Snakefile", "rules/common.smk", "config/config.yaml", "csrc/fastpath_runtime.c",
-            "csrc/templates/fastpath_tree.c.j2", "workflow/scripts/characterize_batch.py",
-            "profiles/default/config.yaml"} <= {str(p) for p in expected}
+    assert {
+        "Snakefile",
+        "rules/common.smk",
+        "config/config.yaml",
+        "csrc/fastpath_runtime.c",
+        "csrc/templates/fastpath_tree.c.j2",
+        "workflow/scripts/characterize_batch.py",
+        "profiles/default/config.yaml",
+    } <= {str(p) for p in expected}
     (tmp_path / "config").mkdir()
     (tmp_path / "config" / "config.yaml").write_text("# mine\n")
     written, kept = init_project(tmp_path)

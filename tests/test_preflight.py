@@ -8,17 +8,19 @@ from pathlib import Path
 
 import pytest
 import yaml
-
-from backends.backend_helpers import FAST_RUN, sshd, testpmd_program  # noqa: F401
+from backends.backend_helpers import FAST_RUN
 from dpdktune.cli import main
 from dpdktune.config import load_config
 from dpdktune.preflight import DPDK_DRIVERS, preflight, problems
 from snakemake_helpers import run_snakemake, workdir
 
 #: one run of one workload: a real local sweep in seconds
-ONE_RUN = {"workloads": ["flood64"], "trials": 1,
-           "grid": {"rx_desc": [256], "tx_desc": [256], "cores": [1], "burst": [32]},
-           "default_config": {"rx_desc": 256, "tx_desc": 256, "cores": 1, "burst": 32}}
+ONE_RUN = {
+    "workloads": ["flood64"],
+    "trials": 1,
+    "grid": {"rx_desc": [256], "tx_desc": [256], "cores": [1], "burst": [32]},
+    "default_config": {"rx_desc": 256, "tx_desc": 256, "cores": 1, "burst": 32},
+}
 LOCAL = {**ONE_RUN, "backend": "local", "local": {k: v for k, v in FAST_RUN.items()}}
 
 
@@ -47,8 +49,9 @@ def test_a_bad_testpmd_path_fails_with_one_line(tmp_path, capsys, testpmd_progra
     path.write_text(yaml.safe_dump({**LOCAL, "local": {**LOCAL["local"], "testpmd": "/opt/none/dpdk-testpmd"}}))
     assert main(["preflight", "--configfile", str(path), "--json", str(tmp_path / "r.json")]) == 1
     err = capsys.readouterr().err.splitlines()
-    assert err == ["dpdktune preflight: local: testpmd: local.testpmd '/opt/none/dpdk-testpmd' not found or not "
-                   "executable"]
+    assert err == [
+        "dpdktune preflight: local: testpmd: local.testpmd '/opt/none/dpdk-testpmd' not found or not executable"
+    ]
     assert json.loads((tmp_path / "r.json").read_text())["passed"] is False
 
 
@@ -75,17 +78,24 @@ def test_the_simulator_has_nothing_to_check():
 
 
 def _ssh_config(s, **testbed) -> dict:
-    return load_config(overrides={**ONE_RUN, "backend": "ssh", "ssh": {"testbeds": [s.testbed(**testbed)],
-                                                                       "run": {"warmup_s": 0.3}}})
+    return load_config(
+        overrides={**ONE_RUN, "backend": "ssh", "ssh": {"testbeds": [s.testbed(**testbed)], "run": {"warmup_s": 0.3}}}
+    )
 
 
 @pytest.mark.slow
 @pytest.mark.sshd
 @pytest.mark.testpmd
 def test_ssh_testbed_with_a_known_host_key_passes(sshd, testpmd_program):
-    checks = _by_item(preflight(_ssh_config(sshd, generator={"host": "127.0.0.1", "port": sshd.port,
-                                                             "user": sshd.user, "key_file": str(sshd.key_file)},
-                                            generator_app="testpmd-txonly")))
+    checks = _by_item(
+        preflight(
+            _ssh_config(
+                sshd,
+                generator={"host": "127.0.0.1", "port": sshd.port, "user": sshd.user, "key_file": str(sshd.key_file)},
+                generator_app="testpmd-txonly",
+            )
+        )
+    )
     assert problems(list(checks.values())) == []
     assert checks["dut host key"].status == "ok" and checks["generator host key"].status == "ok"
     assert checks["testpmd"].detail.startswith("DPDK ") and checks["generator"].detail.startswith("DPDK ")
@@ -121,8 +131,9 @@ def test_unknown_key_message_names_the_fix(sshd, tmp_path):
 @pytest.mark.slow
 @pytest.mark.sshd
 def test_pci_addresses_are_checked_on_the_remote_sysfs(sshd, testpmd_program):
-    present = sorted(p.name for p in Path("/sys/bus/pci/devices").glob("*")
-                     if Path(p, "driver").resolve().name not in DPDK_DRIVERS)[:1]
+    present = sorted(
+        p.name for p in Path("/sys/bus/pci/devices").glob("*") if Path(p, "driver").resolve().name not in DPDK_DRIVERS
+    )[:1]
     addresses = [*present, "0000:ff:1f.7"]
     checks = _by_item(preflight(_ssh_config(sshd, pci={"dut": addresses})))
     pci = checks["pci"]
@@ -135,8 +146,11 @@ def test_pci_addresses_are_checked_on_the_remote_sysfs(sshd, testpmd_program):
 @pytest.mark.sshd
 def test_a_missing_generator_program_is_a_problem(sshd):
     gen = {"host": "127.0.0.1", "port": sshd.port, "user": sshd.user, "key_file": str(sshd.key_file)}
-    checks = _by_item(preflight(_ssh_config(sshd, generator=gen, generator_app="pktgen-dpdk",
-                                            dpdk={"pktgen_dpdk": "/opt/none/pktgen"})))
+    checks = _by_item(
+        preflight(
+            _ssh_config(sshd, generator=gen, generator_app="pktgen-dpdk", dpdk={"pktgen_dpdk": "/opt/none/pktgen"})
+        )
+    )
     assert checks["generator"].status == "problem" and "/opt/none/pktgen" in checks["generator"].detail
 
 
@@ -183,8 +197,11 @@ def test_the_pipeline_runs_after_a_passing_preflight(tmp_path, testpmd_program):
 def test_an_ssh_sweep_with_a_missing_known_hosts_stops_before_any_run(tmp_path):
     """Formerly every run was recorded as failed and snakemake exited 0."""
     (tmp_path / "key").write_text("")
-    bed = {"name": "lab", "known_hosts": str(tmp_path / "absent_known_hosts"),
-           "dut": {"host": "127.0.0.1", "port": 1, "user": "dpdk", "key_file": str(tmp_path / "key")}}
+    bed = {
+        "name": "lab",
+        "known_hosts": str(tmp_path / "absent_known_hosts"),
+        "dut": {"host": "127.0.0.1", "port": 1, "user": "dpdk", "key_file": str(tmp_path / "key")},
+    }
     work = workdir(tmp_path, {**ONE_RUN, "backend": "ssh", "ssh": {"testbeds": [bed]}})
     result = run_snakemake(work, "--cores", "1", "characterize", timeout=300)
     assert result.returncode != 0

@@ -9,7 +9,6 @@ import sys
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
-
 from dpdktune import score as scoring
 from dpdktune.objective import objective_table
 
@@ -51,8 +50,21 @@ def test_bad_policy_and_missing_campaign_are_one_line_errors(records, config, tm
         scoring.score("static", records, config, campaign=tmp_path)
     with pytest.raises(ValueError, match="no deployed model"):
         scoring.score("rl:cql", records, config, campaign=tmp_path)
-    proc = subprocess.run([sys.executable, "-m", "dpdktune.cli", "score", "--policy", "static", "--dataset",
-                           str(tmp_path / "none.parquet")], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "dpdktune.cli",
+            "score",
+            "--policy",
+            "static",
+            "--dataset",
+            str(tmp_path / "none.parquet"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "--dataset" in proc.stderr
 
 
@@ -60,13 +72,12 @@ def test_bad_policy_and_missing_campaign_are_one_line_errors(records, config, tm
 def test_a_built_fastpath_so_is_scored_through_c_on_unseen_workloads(tmp_path):
     """The real `snakemake fastpath.so`, then `dpdktune score` on the campaign and on a zero-shot
     campaign of generated workloads; the C decisions equal the NumPy twin of the same tree."""
+    from dpdktune.campaign.runner import run_inline
+    from dpdktune.dataset_arrays import Landscape
+    from dpdktune.treefile import read_tree_json
+    from dpdktune.treelayout import compile_table, decide
     from rl_data import TINY, tiny_config
     from snakemake_helpers import run_snakemake, workdir
-
-    from dpdktune.campaign.runner import run_inline
-    from dpdktune.treelayout import compile_table, decide
-    from dpdktune.treefile import read_tree_json
-    from dpdktune.dataset_arrays import Landscape
 
     work = workdir(tmp_path, TINY)
     done = run_snakemake(work, "--cores", "2", "fastpath.so", timeout=900)
@@ -76,9 +87,24 @@ def test_a_built_fastpath_so_is_scored_through_c_on_unseen_workloads(tmp_path):
     pq.write_table(zero, tmp_path / "zero.parquet")
 
     def cli(policy, dataset):
-        proc = subprocess.run([sys.executable, "-m", "dpdktune.cli", "score", "--policy", policy, "--dataset",
-                               str(dataset), "--configfile", "override.yaml"], cwd=work, capture_output=True,
-                              text=True, timeout=300)
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "dpdktune.cli",
+                "score",
+                "--policy",
+                policy,
+                "--dataset",
+                str(dataset),
+                "--configfile",
+                "override.yaml",
+            ],
+            cwd=work,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert proc.returncode == 0, proc.stderr[-2000:]
         return json.loads(proc.stdout)
 
@@ -91,10 +117,11 @@ def test_a_built_fastpath_so_is_scored_through_c_on_unseen_workloads(tmp_path):
         # the same closed loop through the NumPy twin of fp_decide gives the same score
         land = Landscape.from_records(scoring.read_dataset(dataset), zero_config, table["features"])
         twin = compile_table(table)
-        w, s, final, _ = scoring._closed_loop(lambda X: decide(twin, X), land, zero_config["rl"]["eval_decisions"],
-                                              None)
+        w, s, final, _ = scoring._closed_loop(
+            lambda X, twin=twin: decide(twin, X), land, zero_config["rl"]["eval_decisions"], None
+        )
         mean = np.nan_to_num(land.mean_objective())
-        expect = (mean[w, final] / mean.max(axis=1)[w])
+        expect = mean[w, final] / mean.max(axis=1)[w]
         per = {land.workloads[i]: expect[w == i].mean() for i in np.unique(w)}
         assert fast["per_workload"] == pytest.approx(per)
     static = cli("static", tmp_path / "zero.parquet")

@@ -11,7 +11,6 @@ import subprocess
 
 import pyarrow.parquet as pq
 import pytest
-
 from conftest import IN_CI, require_program
 from snakemake_helpers import REPO, snakemake_cmd, workdir
 
@@ -62,8 +61,13 @@ def slurm_cluster():
 
 
 def _snakemake(work, *args, env=None):
-    result = subprocess.run(snakemake_cmd(work, *args), capture_output=True, text=True, timeout=600,
-                            env=os.environ | {"PYTHONUNBUFFERED": "1"} | (env or {}))
+    result = subprocess.run(
+        snakemake_cmd(work, *args),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=os.environ | {"PYTHONUNBUFFERED": "1"} | (env or {}),
+    )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     return result.stdout + result.stderr
 
@@ -81,9 +85,15 @@ def test_the_slurm_profile_runs_the_campaign_through_slurm_and_matches_a_local_r
     _snakemake(local, "--cores", "2", "characterize")
 
     remote = workdir(tmp_path / "slurm", CAMPAIGN)
-    log = _snakemake(remote, "--profile", str(REPO / "profiles/slurm"),
-                     "--slurm-init-seconds-before-status-checks", "1", "characterize",
-                     env={"DPDKTUNE_SLURM_PARTITION": slurm_cluster})
+    log = _snakemake(
+        remote,
+        "--profile",
+        str(REPO / "profiles/slurm"),
+        "--slurm-init-seconds-before-status-checks",
+        "1",
+        "characterize",
+        env={"DPDKTUNE_SLURM_PARTITION": slurm_cluster},
+    )
 
     # Every batch went through sbatch: Snakemake names the SLURM job, SLURM knows it finished,
     # and the job's own log (named by its id) holds that batch's progress lines.

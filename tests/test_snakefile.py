@@ -1,7 +1,6 @@
 """The workflow itself: lint-clean, resolvable, and config errors stop it before any rule runs."""
 
 import pytest
-
 from snakemake_helpers import run_snakemake, workdir
 
 
@@ -61,11 +60,16 @@ def test_a_real_backend_stops_the_report_on_objectives_it_cannot_measure(tmp_pat
 @pytest.mark.slow
 @pytest.mark.parametrize(("device", "gpu"), [("cpu", 0), ("cuda", 1)])
 def test_rl_training_declares_the_threads_torch_uses_and_a_gpu_on_cuda(tmp_path, device, gpu):
-    result = run_snakemake(workdir(tmp_path, {"rl": {"device": device, "threads": 3}}), "-n", "--cores", "4",
-                           "results/rl/deployed/cql.timing.json")
+    result = run_snakemake(
+        workdir(tmp_path, {"rl": {"device": device, "threads": 3}}),
+        "-n",
+        "--cores",
+        "4",
+        "results/rl/deployed/cql.timing.json",
+    )
     out = result.stdout + result.stderr
     assert result.returncode == 0, out
-    job = out[out.index("rule train_rl_deployed:"):]
-    job = job[:job.index("\n\n")] if "\n\n" in job else job
+    job = out[out.index("rule train_rl_deployed:") :]
+    job = job[: job.index("\n\n")] if "\n\n" in job else job
     assert "threads: 3" in job, job
     assert f"gpu={gpu}," in job, job

@@ -1,7 +1,6 @@
 from collections import Counter
 
 import pytest
-
 from dpdktune.splits import workload_splits
 
 NAMES = [f"w{i}" for i in range(15)]

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from dpdktune.config import ConfigError, load_config
+from dpdktune.hardware import load_hardware
+from dpdktune.knobs import Knobs
+from dpdktune.sim.model import simulate
+from dpdktune.traces import fit_trace, read_pcap, size_mix, zipf_exponent
+from dpdktune.workloads import workloads_of
 from scapy.layers.inet import IP, TCP, UDP
 from scapy.layers.l2 import Ether
 from scapy.packet import Raw
 from scapy.utils import RawPcapWriter
 
-from dpdktune.config import ConfigError, load_config
-from dpdktune.knobs import Knobs
-from dpdktune.sim.model import simulate
-from dpdktune.hardware import load_hardware
-from dpdktune.traces import fit_trace, read_pcap, size_mix, zipf_exponent
-from dpdktune.workloads import workloads_of
-
-SIZES = (64, 576, 1500)          # frames incl. FCS
+SIZES = (64, 576, 1500)  # frames incl. FCS
 SIZE_WEIGHTS = (0.5, 0.3, 0.2)
 FLOWS = 48
 ZIPF_S = 1.1
@@ -27,7 +26,7 @@ def _times(kind: str, rng: np.random.Generator) -> np.ndarray:
     if kind == "onoff":  # ON 200 us at 1 Mpps, OFF 600 us: mean 0.25 Mpps
         starts = np.arange(0.0, 0.08, 800e-6)
         return np.sort(np.concatenate([s + rng.uniform(0, 200e-6, rng.poisson(200)) for s in starts]))
-    if kind == "mmpp":   # 0.2 Mpps for 300 us, 1 Mpps for 100 us (mean 0.4 Mpps)
+    if kind == "mmpp":  # 0.2 Mpps for 300 us, 1 Mpps for 100 us (mean 0.4 Mpps)
         t, state, out = 0.0, 0, []
         while t < 0.05:
             d = rng.exponential((300e-6, 100e-6)[state])
@@ -36,7 +35,7 @@ def _times(kind: str, rng: np.random.Generator) -> np.ndarray:
         return np.concatenate(out)
     if kind == "poisson":
         return np.cumsum(rng.exponential(1 / 4e5, 20000))
-    return np.arange(20000) / 4e5    # cbr
+    return np.arange(20000) / 4e5  # cbr
 
 
 def write_trace(path, kind: str, seed: int = 0) -> np.ndarray:
@@ -101,8 +100,12 @@ def test_zipf_exponent_is_recovered(s):
 
 def test_a_config_names_a_trace_workload_and_the_simulator_offers_its_rate(tmp_path):
     write_trace(tmp_path / "t.pcap", "onoff")
-    config = load_config(overrides={"workload_defs": {"mytrace": {"pcap": str(tmp_path / "t.pcap"), "app_cycles": 100}},
-                                    "workloads": ["mytrace"]})
+    config = load_config(
+        overrides={
+            "workload_defs": {"mytrace": {"pcap": str(tmp_path / "t.pcap"), "app_cycles": 100}},
+            "workloads": ["mytrace"],
+        }
+    )
     (workload,) = workloads_of(config)
     assert workload.trace == str(tmp_path / "t.pcap") and workload.arrival.process == "onoff"
     assert workload.app_cycles == 100 and "trace" in workload.tags
@@ -120,11 +123,14 @@ def test_a_changed_trace_changes_the_campaign(tmp_path):
     assert campaign_id(load_config(overrides=overrides)) != before
 
 
-@pytest.mark.parametrize("content, message", [
-    (b"", "not a pcap file"),
-    (b"\x0a\x0d\x0d\x0a" + b"\x00" * 40, "pcapng is not supported"),
-    (b"\xd4\xc3\xb2\xa1" + b"\x00" * 16 + b"\x71\x00\x00\x00", "link type 113"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"", "not a pcap file"),
+        (b"\x0a\x0d\x0d\x0a" + b"\x00" * 40, "pcapng is not supported"),
+        (b"\xd4\xc3\xb2\xa1" + b"\x00" * 16 + b"\x71\x00\x00\x00", "link type 113"),
+    ],
+)
 def test_bad_traces_get_one_line_naming_the_key(tmp_path, content, message):
     (tmp_path / "bad.pcap").write_bytes(content)
     with pytest.raises(ConfigError, match=f"workload_defs.tr.pcap: .*bad.pcap.*{message}") as err:
@@ -135,8 +141,9 @@ def test_bad_traces_get_one_line_naming_the_key(tmp_path, content, message):
 def test_a_trace_entry_refuses_fields_it_measures(tmp_path):
     write_trace(tmp_path / "t.pcap", "cbr")
     with pytest.raises(ConfigError, match="workload_defs.tr.flows: not a field of a pcap workload"):
-        load_config(overrides={"workload_defs": {"tr": {"pcap": str(tmp_path / "t.pcap"), "flows": 3}},
-                               "workloads": ["tr"]})
+        load_config(
+            overrides={"workload_defs": {"tr": {"pcap": str(tmp_path / "t.pcap"), "flows": 3}}, "workloads": ["tr"]}
+        )
 
 
 def test_read_pcap_keys_flows_by_five_tuple(tmp_path):

@@ -7,7 +7,6 @@ import json
 
 import numpy as np
 import pytest
-
 from dpdktune import treefile
 from dpdktune.treefile import TreeFormatError
 

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from dpdktune import treelayout
-
 from codegen.codegen_helpers import hard_inputs, make_table
+from dpdktune import treelayout
 
 
 def test_float32_at_most_is_the_largest_float32_not_above():
@@ -54,9 +52,12 @@ def test_decide_falls_back_on_invalid_and_novel(depth10, data):
     tree = treelayout.compile_table(table)
     base = X[:1].copy()
     assert treelayout.decide(tree, base)[0] == treelayout.decide(tree, X[:1])[0]
-    nan = base.copy(); nan[0, 4] = np.nan
-    inf = base.copy(); inf[0, 0] = np.inf
-    out = base.copy(); out[0, 2] = np.nextafter(treelayout.float32_at_least(table["bounds"]["max"])[2], np.float32(np.inf))
+    nan = base.copy()
+    nan[0, 4] = np.nan
+    inf = base.copy()
+    inf[0, 0] = np.inf
+    out = base.copy()
+    out[0, 2] = np.nextafter(treelayout.float32_at_least(table["bounds"]["max"])[2], np.float32(np.inf))
     safe = table["safe_default"]
     assert treelayout.decide(tree, np.vstack([nan, inf, out])).tolist() == [safe] * 3
     assert treelayout.decide(tree, X[:, :5])[0] == safe  # wrong n

@@ -2,7 +2,6 @@ from dataclasses import fields
 
 import pytest
 import yaml
-
 from dpdktune.config import load_config
 from dpdktune.workloads import ARRIVAL_PROCESSES, _parameters, _parse, generate, load_catalogue, resolve
 
@@ -70,17 +69,30 @@ def test_every_catalogue_entry_uses_only_known_fields():
         assert set(spec) <= known, name
 
 
-MINE = {"description": "my mix", "sizes": [64, 1500], "size_weights": [3, 1], "offered_mpps": 2.0,
-        "arrival": {"process": "onoff", "on_us": 100, "off_us": 300}, "flows": 77, "zipf_s": 0.4,
-        "app_cycles": 120, "direction": "uni"}
+MINE = {
+    "description": "my mix",
+    "sizes": [64, 1500],
+    "size_weights": [3, 1],
+    "offered_mpps": 2.0,
+    "arrival": {"process": "onoff", "on_us": 100, "off_us": 300},
+    "flows": 77,
+    "zipf_s": 0.4,
+    "app_cycles": 120,
+    "direction": "uni",
+}
 
 
 def test_config_defines_workloads_of_its_own(tmp_path):
     from dpdktune.workloads import workloads_of
 
     (tmp_path / "wl.yaml").write_text(yaml.safe_dump({"workloads": {"filed": {**MINE, "flows": 5}}}))
-    config = load_config(overrides={"workload_defs": {"mine": MINE}, "workloads_file": str(tmp_path / "wl.yaml"),
-                                    "workloads": ["mine", "filed", "kv"]})
+    config = load_config(
+        overrides={
+            "workload_defs": {"mine": MINE},
+            "workloads_file": str(tmp_path / "wl.yaml"),
+            "workloads": ["mine", "filed", "kv"],
+        }
+    )
     mine, filed, kv = workloads_of(config)
     assert (mine.name, mine.sizes, mine.size_weights, mine.flows) == ("mine", (64, 1500), (3.0, 1.0), 77)
     assert mine.arrival.process == "onoff" and mine.arrival.off_us == 300.0 and mine.offered_mpps == 2.0
@@ -88,16 +100,20 @@ def test_config_defines_workloads_of_its_own(tmp_path):
     assert kv == load_catalogue()["kv"]
 
 
-@pytest.mark.parametrize("defs, message", [
-    ({"m": {**MINE, "flowz": 3}}, "workload_defs.m.flowz: unknown workload field"),
-    ({"m": {**MINE, "flows": "many"}}, "workload_defs.m.flows: expected an integer"),
-    ({"m": {**MINE, "arrival": {"process": "onoff", "on_ms": 1}}}, "workload_defs.m.arrival.on_ms: unknown"),
-    ({"m": {**MINE, "sizes": [64, 40000]}}, "workload_defs.m.sizes"),
-    ({"m": {k: v for k, v in MINE.items() if k != "flows"}}, "workload_defs.m.flows: required"),
-    ({"kv": MINE}, "workload_defs.kv: already defined in config/workloads.yaml"),
-])
+@pytest.mark.parametrize(
+    "defs, message",
+    [
+        ({"m": {**MINE, "flowz": 3}}, "workload_defs.m.flowz: unknown workload field"),
+        ({"m": {**MINE, "flows": "many"}}, "workload_defs.m.flows: expected an integer"),
+        ({"m": {**MINE, "arrival": {"process": "onoff", "on_ms": 1}}}, "workload_defs.m.arrival.on_ms: unknown"),
+        ({"m": {**MINE, "sizes": [64, 40000]}}, "workload_defs.m.sizes"),
+        ({"m": {k: v for k, v in MINE.items() if k != "flows"}}, "workload_defs.m.flows: required"),
+        ({"kv": MINE}, "workload_defs.kv: already defined in config/workloads.yaml"),
+    ],
+)
 def test_bad_workload_defs_get_one_line_naming_the_key(defs, message):
-    from dpdktune.config import ConfigError, check_semantics, load_config as load
+    from dpdktune.config import ConfigError, check_semantics
+    from dpdktune.config import load_config as load
 
     config = load()
     config.update(workload_defs=defs, workloads=list(defs))
@@ -127,8 +143,9 @@ def test_a_changed_definition_changes_the_campaign_id():
 
     base = load_config(overrides={"workload_defs": {"mine": MINE}, "workloads": ["mine"]})
     changed = load_config(overrides={"workload_defs": {"mine": {**MINE, "app_cycles": 121}}, "workloads": ["mine"]})
-    renamed_only = load_config(overrides={"workload_defs": {"mine": {**MINE, "description": "new words"}},
-                                          "workloads": ["mine"]})
+    renamed_only = load_config(
+        overrides={"workload_defs": {"mine": {**MINE, "description": "new words"}}, "workloads": ["mine"]}
+    )
     assert campaign_id(base) != campaign_id(changed)
     assert campaign_id(base) == campaign_id(renamed_only)
     # the variants draw the same noise: seeds follow the run keys, not the definitions

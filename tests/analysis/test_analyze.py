@@ -4,7 +4,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from dpdktune.analysis.analyze import FIGURES, TABLES, analyze, output_paths, run
 from dpdktune.baselines.run import baseline_paths, gap_paths
 
@@ -18,11 +17,14 @@ def declared_outputs(smk: str, rule: str) -> dict[str, str]:
     return dict(re.findall(r'^ {8}(\w+)=(?:report\(\n\s+)?"([^"]+)",$', block, re.M))
 
 
-@pytest.mark.parametrize(("smk", "rule", "paths"), [
-    ("analyze.smk", "analyze_landscape", output_paths("results/analyze")),
-    ("baselines.smk", "score_baselines", baseline_paths("results/baselines")),
-    ("baselines.smk", "analyze_gap", gap_paths("results/baselines")),
-])
+@pytest.mark.parametrize(
+    ("smk", "rule", "paths"),
+    [
+        ("analyze.smk", "analyze_landscape", output_paths("results/analyze")),
+        ("baselines.smk", "score_baselines", baseline_paths("results/baselines")),
+        ("baselines.smk", "analyze_gap", gap_paths("results/baselines")),
+    ],
+)
 def test_the_rule_declares_exactly_the_files_the_stage_writes(smk, rule, paths):
     assert declared_outputs(smk, rule) == {name: str(path) for name, path in paths.items()}
 
@@ -49,8 +51,14 @@ def test_every_objective_runs_through_analysis_and_baselines(records, config, ob
     assert summary["objective"] == objective
     assert tables["penalty"].penalty.between(0, 1).all()
     run_baselines(records, config, baseline_paths(tmp_path / "b"), {"campaign": "test"})
-    decision = run_gap(pd.read_parquet(tmp_path / "b" / "scores.parquet"), pd.read_parquet(tmp_path / "b" / "fingerprints.parquet"),
-                       config, True, gap_paths(tmp_path / "b"), {"campaign": "test"})
+    decision = run_gap(
+        pd.read_parquet(tmp_path / "b" / "scores.parquet"),
+        pd.read_parquet(tmp_path / "b" / "fingerprints.parquet"),
+        config,
+        True,
+        gap_paths(tmp_path / "b"),
+        {"campaign": "test"},
+    )
     # the oracle is cross-fitted over trials, so on noisy trials a baseline can beat it (gap < 0)
     assert -1.0 <= decision["opportunity"] <= 1.0
     assert decision["headline_objective"] == objective and objective in decision["objectives"]

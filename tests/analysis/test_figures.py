@@ -2,7 +2,6 @@ import struct
 
 import pandas as pd
 import pytest
-
 from dpdktune.analysis.figures import save_figure
 
 

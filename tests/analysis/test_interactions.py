@@ -1,7 +1,6 @@
 import numpy as np
 import pandas as pd
 import pytest
-
 from dpdktune.analysis import interactions
 
 
@@ -34,7 +33,9 @@ def test_anova_sums_of_squares_add_up():
 
 def _line(values, knob="rx_desc"):
     grid = [128, 256, 512, 1024, 2048]
-    return pd.DataFrame({"workload": "w", "rx_desc": grid, "tx_desc": 512, "cores": 4, "burst": 32, "objective": values})
+    return pd.DataFrame(
+        {"workload": "w", "rx_desc": grid, "tx_desc": 512, "cores": 4, "burst": 32, "objective": values}
+    )
 
 
 def test_sweet_spot_is_an_interior_optimum():
@@ -54,6 +55,8 @@ def test_cliff_is_a_big_single_step():
 def test_anova_by_workload_on_campaign(records, config):
     from dpdktune.objective import objective_values
 
-    table = interactions.anova_by_workload(records.assign(objective=objective_values(records, config)), {"tx_desc": 1024, "burst": 32})
+    table = interactions.anova_by_workload(
+        records.assign(objective=objective_values(records, config)), {"tx_desc": 1024, "burst": 32}
+    )
     assert set(table.workload) == set(config["workloads"])
     assert set(table.effect) == {"rx_desc", "cores", "rx_desc:cores", "residual"}

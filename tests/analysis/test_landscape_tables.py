@@ -1,7 +1,6 @@
 import numpy as np
 import pandas as pd
 import pytest
-
 from dpdktune.analysis import landscape_tables
 from dpdktune.fingerprint import fingerprints
 from dpdktune.objective import objective_values

@@ -1,6 +1,5 @@
 import numpy as np
 import pandas as pd
-
 from dpdktune.analysis import patterns
 
 
@@ -11,8 +10,16 @@ def _slices(flip: bool) -> pd.DataFrame:
         for i in range(6):
             high = i % 2 == 0
             rho = (-0.8 if high else 0.7) if flip else 0.6
-            rows.append({"workload": w, "knob": "rx_desc", "at": str(i), "rho": rho + 0.01 * i,
-                         "llc_misses_per_packet": 3.0 + i if high else 0.1 * i, "drop_rate": 0.01 * i})
+            rows.append(
+                {
+                    "workload": w,
+                    "knob": "rx_desc",
+                    "at": str(i),
+                    "rho": rho + 0.01 * i,
+                    "llc_misses_per_packet": 3.0 + i if high else 0.1 * i,
+                    "drop_rate": 0.01 * i,
+                }
+            )
     return pd.DataFrame(rows)
 
 

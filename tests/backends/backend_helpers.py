@@ -14,7 +14,6 @@ from pathlib import Path
 
 import paramiko
 import pytest
-
 from conftest import IN_CI, require_program
 from dpdktune.backends.base import RunSpec
 from dpdktune.hardware import load_hardware
@@ -22,19 +21,41 @@ from dpdktune.knobs import Knobs
 from dpdktune.workloads import Arrival, Workload
 
 #: short windows keep each real testpmd run to a few seconds
-FAST_RUN = {"warmup_s": 0.3, "measure_s": 0.8, "sample_interval_s": 0.2, "deadline_s": 40.0,
-            "memory_mb": 512, "mbufs": 16384}
+FAST_RUN = {
+    "warmup_s": 0.3,
+    "measure_s": 0.8,
+    "sample_interval_s": 0.2,
+    "deadline_s": 40.0,
+    "memory_mb": 512,
+    "mbufs": 16384,
+}
 
 
 def workload(name: str = "imix", sizes=(64, 576, 1500), weights=(7.0, 4.0, 1.0), direction="uni") -> Workload:
-    return Workload(name=name, description="test", sizes=tuple(sizes), size_weights=tuple(weights),
-                    offered_mpps=None, line_fraction=1.0, arrival=Arrival(), flows=16, zipf_s=0.8,
-                    app_cycles=0.0, direction=direction)
+    return Workload(
+        name=name,
+        description="test",
+        sizes=tuple(sizes),
+        size_weights=tuple(weights),
+        offered_mpps=None,
+        line_fraction=1.0,
+        arrival=Arrival(),
+        flows=16,
+        zipf_s=0.8,
+        app_cycles=0.0,
+        direction=direction,
+    )
 
 
 def spec(knobs: Knobs, wl: Workload | None = None, run_id: str = "t") -> RunSpec:
-    return RunSpec(run_id=run_id, workload=wl or workload(), hardware=load_hardware("xeon6140-cx5-100g"),
-                   knobs=knobs, trial=0, seed=1)
+    return RunSpec(
+        run_id=run_id,
+        workload=wl or workload(),
+        hardware=load_hardware("xeon6140-cx5-100g"),
+        knobs=knobs,
+        trial=0,
+        seed=1,
+    )
 
 
 def pids_with(marker: str) -> list[int]:
@@ -70,7 +91,7 @@ def children(pid: int) -> list[int]:
             stat = (entry / "stat").read_text()
         except OSError:
             continue
-        fields = stat[stat.rindex(")") + 2:].split()
+        fields = stat[stat.rindex(")") + 2 :].split()
         if int(fields[1]) == pid and fields[0] != "Z":
             out.append(int(entry.name))
     return out
@@ -107,10 +128,16 @@ class Sshd:
     pid: int = 0
 
     def testbed(self, **over) -> dict:
-        tb = {"name": "loopback", "known_hosts": str(self.known_hosts),
-              "dut": {"host": "127.0.0.1", "port": self.port, "user": self.user, "key_file": str(self.key_file)},
-              "workdir": str(self.dir / "remote"), "no_huge": True, "memory_mb": FAST_RUN["memory_mb"],
-              "run_deadline_s": 60, "command_deadline_s": 20}
+        tb = {
+            "name": "loopback",
+            "known_hosts": str(self.known_hosts),
+            "dut": {"host": "127.0.0.1", "port": self.port, "user": self.user, "key_file": str(self.key_file)},
+            "workdir": str(self.dir / "remote"),
+            "no_huge": True,
+            "memory_mb": FAST_RUN["memory_mb"],
+            "run_deadline_s": 60,
+            "command_deadline_s": 20,
+        }
         tb.update(over)
         return tb
 
@@ -144,8 +171,9 @@ def sshd(tmp_path_factory) -> Sshd:
     (d / "known_hosts").write_text(f"[127.0.0.1]:{port} {algo} {key}\n")
     Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
     log = open(d / "sshd.log", "w")
-    proc = subprocess.Popen([sshd_bin, "-D", "-e", "-f", str(cfg)], stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        [sshd_bin, "-D", "-e", "-f", str(cfg)], stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
         try:
@@ -222,7 +250,7 @@ def stalling_sshd(tmp_path):
         while not release.is_set():
             try:
                 sock, _ = listener.accept()
-            except socket.timeout:
+            except TimeoutError:
                 continue
             except OSError:
                 return
@@ -234,8 +262,7 @@ def stalling_sshd(tmp_path):
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     try:
-        yield Sshd(port, "root", tmp_path / "user_key", tmp_path / "known_hosts", tmp_path / "host_key.pub",
-                   tmp_path)
+        yield Sshd(port, "root", tmp_path / "user_key", tmp_path / "known_hosts", tmp_path / "host_key.pub", tmp_path)
     finally:
         release.set()
         thread.join(timeout=5)

@@ -7,7 +7,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from dpdktune.backends import collectors
 
 
@@ -40,8 +39,9 @@ def test_real_perf_stat_parses():
         pytest.skip("perf not installed")
     sleeper = subprocess.Popen(["sleep", "2"])
     try:
-        done = subprocess.run(["sh", "-c", collectors.perf_command(perf, sleeper.pid, 0.2)],
-                              capture_output=True, text=True, timeout=30)
+        done = subprocess.run(
+            ["sh", "-c", collectors.perf_command(perf, sleeper.pid, 0.2)], capture_output=True, text=True, timeout=30
+        )
     finally:
         sleeper.kill()
         sleeper.wait()
@@ -51,10 +51,12 @@ def test_real_perf_stat_parses():
 
 
 def test_pcm_csv_columns_by_name():
-    text = ("System,System,System,Socket 0\n"
-            "Date,READ,WRITE,PCIe Rd (B)\n"
-            "2026-01-01,10.0,5.0,100\n"
-            "2026-01-01,20.0,15.0,300\n")
+    text = (
+        "System,System,System,Socket 0\n"
+        "Date,READ,WRITE,PCIe Rd (B)\n"
+        "2026-01-01,10.0,5.0,100\n"
+        "2026-01-01,20.0,15.0,300\n"
+    )
     parsed = collectors.parse_pcm_csv(text)
     assert parsed["dram_gbps"] == pytest.approx(25.0)
     assert parsed["pcie_rd_gbps"] == pytest.approx(200.0)

@@ -7,8 +7,6 @@ import socket
 from pathlib import Path
 
 import pytest
-
-from .backend_helpers import testpmd_program  # noqa: F401
 from dpdktune.backends import host
 from dpdktune.backends.local import LocalBackend, LocalHost
 
@@ -25,9 +23,22 @@ NUMA node(s):                    2
 
 
 def _probe_output(lscpu: str = "", cpuinfo: str = "", pci: dict[str, str] | None = None) -> str:
-    parts = ["== hostname", "dut1", "== kernel", "Linux 5.15.0-91-generic x86_64", "== lscpu", lscpu.rstrip(),
-             "== cpuinfo", cpuinfo.rstrip(), "== numa", "2", "== hugepages", "HugePages_Total:    1024",
-             "HugePages_Free:     1000", "Hugepagesize:       2048 kB"]
+    parts = [
+        "== hostname",
+        "dut1",
+        "== kernel",
+        "Linux 5.15.0-91-generic x86_64",
+        "== lscpu",
+        lscpu.rstrip(),
+        "== cpuinfo",
+        cpuinfo.rstrip(),
+        "== numa",
+        "2",
+        "== hugepages",
+        "HugePages_Total:    1024",
+        "HugePages_Free:     1000",
+        "Hugepagesize:       2048 kB",
+    ]
     for addr, body in (pci or {}).items():
         parts += [f"== pci {addr}", body]
     return "\n".join(p for p in parts if p) + "\n"
@@ -37,8 +48,12 @@ def test_lscpu_gives_model_sockets_cores_cpus_and_numa():
     info = host.parse_probe(_probe_output(LSCPU_XEON), nic_note=host.PCAP_NULL_NIC)
     assert info["host"] == "dut1" and info["host_kernel"] == "Linux 5.15.0-91-generic x86_64"
     assert info["host_cpu"] == "Intel(R) Xeon(R) Gold 6140 CPU @ 2.30GHz"
-    assert (info["host_sockets"], info["host_cores"], info["host_cpus"], info["host_numa_nodes"]) == \
-        ("2", "36", "72", "2")
+    assert (info["host_sockets"], info["host_cores"], info["host_cpus"], info["host_numa_nodes"]) == (
+        "2",
+        "36",
+        "72",
+        "2",
+    )
     assert info["host_hugepages"] == "1024 total, 1000 free, 2048 kB each"
     assert info["host_nic"] == host.PCAP_NULL_NIC
     assert "host_virtualization" not in info
@@ -46,23 +61,38 @@ def test_lscpu_gives_model_sockets_cores_cpus_and_numa():
 
 def test_without_lscpu_cpuinfo_counts_sockets_and_physical_cores():
     # 2 sockets x 2 cores x 2 threads
-    cpuinfo = "".join(f"processor\t: {i}\nmodel name\t: Some CPU\nphysical id\t: {i // 4}\n"
-                      f"core id\t\t: {(i // 2) % 2}\n" for i in range(8))
+    cpuinfo = "".join(
+        f"processor\t: {i}\nmodel name\t: Some CPU\nphysical id\t: {i // 4}\ncore id\t\t: {(i // 2) % 2}\n"
+        for i in range(8)
+    )
     info = host.parse_probe(_probe_output(cpuinfo=cpuinfo))
-    assert (info["host_cpu"], info["host_sockets"], info["host_cores"], info["host_cpus"]) == \
-        ("Some CPU", "2", "4", "8")
+    assert (info["host_cpu"], info["host_sockets"], info["host_cores"], info["host_cpus"]) == (
+        "Some CPU",
+        "2",
+        "4",
+        "8",
+    )
 
 
-@pytest.mark.parametrize(("body", "expected"), [
-    ("driver mlx5_core\nids 0x15b3 0x1017 \nnuma 0\n"
-     "lspci 3b:00.0 Ethernet controller: Mellanox Technologies MT27800 Family [ConnectX-5]",
-     "0000:3b:00.0: Mellanox Technologies MT27800 Family [ConnectX-5], driver mlx5_core, NUMA node 0"),
-    ("driver vfio-pci\nids 0x8086 0x1592 \nnuma -1\nlspci ",
-     "0000:3b:00.0: PCI ids 0x8086 0x1592, driver vfio-pci"),
-    ("driver \nids 0x8086 0x1592 \nnuma 1\nlspci ", "0000:3b:00.0: PCI ids 0x8086 0x1592, driver no driver bound, "
-                                                    "NUMA node 1"),
-    ("absent", "0000:3b:00.0: not present on the host"),
-])
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (
+            "driver mlx5_core\nids 0x15b3 0x1017 \nnuma 0\n"
+            "lspci 3b:00.0 Ethernet controller: Mellanox Technologies MT27800 Family [ConnectX-5]",
+            "0000:3b:00.0: Mellanox Technologies MT27800 Family [ConnectX-5], driver mlx5_core, NUMA node 0",
+        ),
+        (
+            "driver vfio-pci\nids 0x8086 0x1592 \nnuma -1\nlspci ",
+            "0000:3b:00.0: PCI ids 0x8086 0x1592, driver vfio-pci",
+        ),
+        (
+            "driver \nids 0x8086 0x1592 \nnuma 1\nlspci ",
+            "0000:3b:00.0: PCI ids 0x8086 0x1592, driver no driver bound, NUMA node 1",
+        ),
+        ("absent", "0000:3b:00.0: not present on the host"),
+    ],
+)
 def test_a_pci_nic_is_named_by_model_driver_and_numa_node(body, expected):
     info = host.parse_probe(_probe_output(LSCPU_XEON, pci={"0000:3b:00.0": body}), pci=["0000:3b:00.0"])
     assert info["host_nic"] == expected
@@ -75,8 +105,14 @@ def test_the_probe_on_this_machine_matches_what_the_kernel_says():
     assert info["host"] == socket.gethostname()
     assert int(info["host_cpus"]) == os.cpu_count()
     assert info["host_kernel"].startswith(f"Linux {os.uname().release}")
-    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                  if line.startswith("model name")), None)
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        None,
+    )
     if model:
         assert info["host_cpu"] == model
     if pci:

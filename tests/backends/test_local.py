@@ -12,14 +12,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from .backend_helpers import FAST_RUN, eal_started, pids_with, spec, testpmd_program, workload  # noqa: F401
 from conftest import require_program
 from dpdktune.backends.base import RunFailed
 from dpdktune.backends.local import LocalBackend, machine_cpus
 from dpdktune.backends.testpmd import runtime_dir
 from dpdktune.knobs import Knobs
 from dpdktune.metrics.schema import METRIC_NAMES, TIMESERIES_METRICS
+
+from .backend_helpers import FAST_RUN, eal_started, pids_with, spec, workload
 
 pytestmark = pytest.mark.testpmd
 REPO = Path(__file__).resolve().parents[2]
@@ -41,10 +41,16 @@ def test_two_config_grid_gives_measured_records(testpmd_program, tmp_path):
         # every null metric says why
         assert all(r.missing_reasons.get(m) for m, v in r.metrics.items() if v is None)
         cmd = r.extra["command"]
-        for flag in (f"--rxd={knobs.rx_desc}", f"--txd={knobs.tx_desc}", f"--burst={knobs.burst}",
-                     "--mbcache=256", "--total-num-mbufs=16384", "--forward-mode=io"):
+        for flag in (
+            f"--rxd={knobs.rx_desc}",
+            f"--txd={knobs.tx_desc}",
+            f"--burst={knobs.burst}",
+            "--mbcache=256",
+            "--total-num-mbufs=16384",
+            "--forward-mode=io",
+        ):
             assert flag in cmd
-        assert f"--file-prefix=dpdktune_" in cmd
+        assert "--file-prefix=dpdktune_" in cmd
         assert r.applied.cores == min(knobs.cores, fwd_cores)
         assert f"--nb-cores={r.applied.cores}" in cmd
         assert r.extra["requested"] == knobs.as_dict()
@@ -89,7 +95,7 @@ def test_testpmd_dies_with_a_killed_parent(testpmd_program, tmp_path):
     """SIGKILL the Python process that runs testpmd: PR_SET_PDEATHSIG takes testpmd down too."""
     script = textwrap.dedent(f"""
         import sys
-        sys.path[:0] = {[str(REPO / 'tests'), str(REPO / 'tests' / 'backends')]!r}
+        sys.path[:0] = {[str(REPO / "tests"), str(REPO / "tests" / "backends")]!r}
         from backend_helpers import FAST_RUN, spec
         from dpdktune.backends.local import LocalBackend
         from dpdktune.knobs import Knobs
@@ -162,8 +168,7 @@ def test_memif_topology_runs_or_says_why_not(testpmd_program):
 def pktgen_binary() -> Path:
     require_program("make", "builds csrc/pktgen")
     require_program("pkg-config", "finds libdpdk for csrc/pktgen")
-    out = subprocess.run(["make", "-C", str(REPO / "csrc" / "pktgen")], capture_output=True, text=True,
-                         timeout=300)
+    out = subprocess.run(["make", "-C", str(REPO / "csrc" / "pktgen")], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stdout + out.stderr
     return REPO / "csrc" / "pktgen" / "build" / "dpdktune-pktgen"
 
@@ -174,8 +179,15 @@ def test_memif_generator_feeds_the_dut(testpmd_program, pktgen_binary, generator
     """Generator + DUT over net_memif (CPUs shared on a small machine: functional only)."""
     paced = workload("paced")
     paced = type(paced)(**{**paced.__dict__, "offered_mpps": 0.2})
-    backend = LocalBackend({**FAST_RUN, "topology": "memif", "memif_oversubscribe": True,
-                            "generator": generator, "pktgen": str(pktgen_binary)})
+    backend = LocalBackend(
+        {
+            **FAST_RUN,
+            "topology": "memif",
+            "memif_oversubscribe": True,
+            "generator": generator,
+            "pktgen": str(pktgen_binary),
+        }
+    )
     try:
         r = backend.run(spec(Knobs(256, 256, 1, 32), paced))
     finally:

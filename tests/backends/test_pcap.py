@@ -7,11 +7,11 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from dpdktune.backends.pcap import FCS_BYTES, draw_packets, trace_pcaps, workload_pcaps
 from scapy.layers.inet import IP, UDP
 from scapy.utils import rdpcap
 
 from .backend_helpers import workload
-from dpdktune.backends.pcap import FCS_BYTES, draw_packets, trace_pcaps, workload_pcaps
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -66,19 +66,22 @@ def test_zipf_skew_concentrates_flows():
 def _trace(tmp_path, rate_pps: float = 1e5, count: int = 2000, flows: int = 12):
     """A Poisson trace made with scapy at `rate_pps`, and its workload (fitted from the file)."""
     import numpy as np
+    from dpdktune.traces import trace_workload
     from scapy.layers.l2 import Ether
     from scapy.packet import Raw
     from scapy.utils import PcapWriter
-
-    from dpdktune.traces import trace_workload
 
     rng = np.random.default_rng(5)
     times = 1000.0 + np.cumsum(rng.exponential(1 / rate_pps, count))
     writer = PcapWriter(str(tmp_path / "trace.pcap"), linktype=1, nano=True, sync=False)
     for i, t in enumerate(times):
         flow = int(rng.integers(flows))
-        pkt = (Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02") / IP(src=f"10.9.0.{flow}", dst="10.8.0.1")
-               / UDP(sport=2000 + flow, dport=53) / Raw(b"\x01" * (100 if i % 3 else 900)))
+        pkt = (
+            Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02")
+            / IP(src=f"10.9.0.{flow}", dst="10.8.0.1")
+            / UDP(sport=2000 + flow, dport=53)
+            / Raw(b"\x01" * (100 if i % 3 else 900))
+        )
         pkt.time = float(t)
         writer.write(pkt)
     writer.close()
@@ -130,8 +133,9 @@ def pktgen_binary(tmp_path_factory):
     require_program("make", "builds csrc/pktgen")
     require_program("pkg-config", "finds libdpdk for csrc/pktgen")
     build = tmp_path_factory.mktemp("pktgen")
-    out = subprocess.run(["make", "-C", str(REPO / "csrc" / "pktgen"), f"BUILD={build}"], capture_output=True,
-                         text=True, timeout=300)
+    out = subprocess.run(
+        ["make", "-C", str(REPO / "csrc" / "pktgen"), f"BUILD={build}"], capture_output=True, text=True, timeout=300
+    )
     assert out.returncode == 0, out.stdout + out.stderr
     return build / "dpdktune-pktgen"
 
@@ -149,8 +153,16 @@ def test_pktgen_over_memif_replays_a_trace_at_its_recorded_rate(tmp_path, pktgen
 
     require_program("dpdk-testpmd", "the local backend runs real DPDK testpmd")
     wl, times = _trace(tmp_path, rate_pps=1e5)
-    backend = LocalBackend({**FAST_RUN, "topology": "memif", "memif_oversubscribe": True, "generator": "pktgen",
-                            "pktgen": str(pktgen_binary), "workdir": str(tmp_path / "w")})
+    backend = LocalBackend(
+        {
+            **FAST_RUN,
+            "topology": "memif",
+            "memif_oversubscribe": True,
+            "generator": "pktgen",
+            "pktgen": str(pktgen_binary),
+            "workdir": str(tmp_path / "w"),
+        }
+    )
     try:
         r = backend.run(spec(Knobs(256, 256, 1, 32), wl))
     finally:

@@ -13,10 +13,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-
-from .backend_helpers import children, pids_with, sshd, testpmd_program, wait_until  # noqa: F401
 from dpdktune.metrics.parquet import read_provenance
 from snakemake_helpers import REPO, run_snakemake, workdir
+
+from .backend_helpers import children, pids_with, wait_until
 
 pytestmark = [pytest.mark.slow]
 
@@ -78,7 +78,7 @@ def _assert_real_host(records: pd.DataFrame, prov: dict[str, str], report: str, 
     # every record names the probed host too
     assert set(records.hardware) == {prov["hardware"]}
     # the report names the probed host as its hardware, and no simulator profile anywhere
-    setup = report[report.index('id="setup"'):report.index('id="validation"')]
+    setup = report[report.index('id="setup"') : report.index('id="validation"')]
     assert "Hardware (probed host)" in setup and _cpu_model() in setup
     assert PROFILE not in report
 
@@ -89,8 +89,9 @@ def test_local_backend_through_snakemake(tmp_path, monkeypatch, testpmd_program)
     tmp = tmp_path / "tmp"
     tmp.mkdir()
     monkeypatch.setenv("TMPDIR", str(tmp))
-    work = workdir(tmp_path, {**CAMPAIGN, "backend": "local",
-                              "local": {**RUN, "testpmd": testpmd_program, "memory_mb": 512}})
+    work = workdir(
+        tmp_path, {**CAMPAIGN, "backend": "local", "local": {**RUN, "testpmd": testpmd_program, "memory_mb": 512}}
+    )
     records, prov, report = _characterize_and_report(work)
     _assert_real_host(records, prov, report, "local")
     assert wait_until(lambda: not pids_with(str(tmp))), f"testpmd left behind: {pids_with(str(tmp))}"
@@ -103,8 +104,15 @@ def test_ssh_backend_through_snakemake(tmp_path, sshd, testpmd_program):
     # the example's single-host testbed, pointed at the loopback sshd and this machine's testpmd
     box2 = next(tb for tb in _example()["ssh"]["testbeds"] if tb["name"] == "box2")
     loopback = sshd.testbed()
-    testbed = {**box2, "name": "loopback", "known_hosts": loopback["known_hosts"], "dut": loopback["dut"],
-               "workdir": str(remote), "dpdk": {**box2["dpdk"], "testpmd": testpmd_program}, "memory_mb": 512}
+    testbed = {
+        **box2,
+        "name": "loopback",
+        "known_hosts": loopback["known_hosts"],
+        "dut": loopback["dut"],
+        "workdir": str(remote),
+        "dpdk": {**box2["dpdk"], "testpmd": testpmd_program},
+        "memory_mb": 512,
+    }
     work = workdir(tmp_path, {**CAMPAIGN, "backend": "ssh", "ssh": {"run": RUN, "testbeds": [testbed]}})
     records, prov, report = _characterize_and_report(work)
     _assert_real_host(records, prov, report, "ssh")
@@ -133,8 +141,10 @@ def test_an_ssh_campaign_over_two_testbeds_names_both_hosts(tmp_path, sshd, test
     dataset's provenance lists both hosts and its hardware names both testbeds."""
     import fcntl
 
-    beds = [sshd.testbed(name=name, workdir=str(tmp_path / name), dpdk={"testpmd": testpmd_program})
-            for name in ("bed1", "bed2")]
+    beds = [
+        sshd.testbed(name=name, workdir=str(tmp_path / name), dpdk={"testpmd": testpmd_program})
+        for name in ("bed1", "bed2")
+    ]
     work = workdir(tmp_path, {**CAMPAIGN, "backend": "ssh", "ssh": {"run": RUN, "testbeds": beds}})
     locks = work / "results" / ".locks"
     locks.mkdir(parents=True)
@@ -151,8 +161,10 @@ def test_an_ssh_campaign_over_two_testbeds_names_both_hosts(tmp_path, sshd, test
     ran_on = {w: {json.loads(e)["testbed"] for e in records[records.workload == w].extra} for w in ("flood64", "imix")}
     assert ran_on == {"flood64": {"bed2"}, "imix": {"bed1"}}
     # each record names its testbed's host; the provenance lists both, whichever job wrote the batch files
-    assert {w: set(records[records.workload == w].hardware.str.split(":").str[0]) for w in ran_on} == \
-        {"flood64": {"testbed bed2"}, "imix": {"testbed bed1"}}
+    assert {w: set(records[records.workload == w].hardware.str.split(":").str[0]) for w in ran_on} == {
+        "flood64": {"testbed bed2"},
+        "imix": {"testbed bed1"},
+    }
     hosts = json.loads(prov["hosts"])
     assert sorted(h["hardware"].split(":")[0] for h in hosts) == ["testbed bed1", "testbed bed2"]
     assert all(socket.gethostname() in h["hardware"] and _cpu_model() in h["hardware"] for h in hosts)

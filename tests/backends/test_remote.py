@@ -12,10 +12,10 @@ import time
 from pathlib import Path
 
 import pytest
-
-from .backend_helpers import sshd, stalling_sshd, wait_until  # noqa: F401
 from dpdktune.backends.base import RunFailed
 from dpdktune.backends.remote import Endpoint, RemoteProcess, RemoteRunner, cleanup_stale_command
+
+from .backend_helpers import wait_until
 
 pytestmark = [pytest.mark.sshd, pytest.mark.slow]
 
@@ -44,8 +44,9 @@ def test_runs_a_command_and_drains_large_stdout_and_stderr(sshd):
     """Megabytes on both streams at once: a runner that read them in turn would deadlock."""
     runner = RemoteRunner(_endpoint(sshd))
     try:
-        status, out, err = runner.run("head -c 3000000 /dev/zero | tr '\\0' a; "
-                                      "head -c 3000000 /dev/zero | tr '\\0' b >&2; exit 3", 30)
+        status, out, err = runner.run(
+            "head -c 3000000 /dev/zero | tr '\\0' a; head -c 3000000 /dev/zero | tr '\\0' b >&2; exit 3", 30
+        )
     finally:
         runner.close()
     assert status == 3
@@ -102,7 +103,8 @@ def test_stale_cleanup_kills_our_process_groups_and_nothing_else(sshd, tmp_path)
     try:
         # a stale "DPDK" group left by a killed run: its leader's command line carries our prefix
         stale = subprocess.Popen(
-            ["sh", "-c", "sleep 60; true", "--file-prefix=dpdktune_stale_1"], start_new_session=True)
+            ["sh", "-c", "sleep 60; true", "--file-prefix=dpdktune_stale_1"], start_new_session=True
+        )
         (workdir / "pids" / "dpdktune_stale_1.pid").write_text(f"{stale.pid}\n")
         # a pidfile naming someone else's process (a recycled pid): must survive
         (workdir / "pids" / "dpdktune_decoy.pid").write_text(f"{decoy.pid}\n")
@@ -125,9 +127,11 @@ def test_a_request_the_server_never_answers_fails_at_its_deadline(stalling_sshd,
     runner = RemoteRunner(_endpoint(stalling_sshd, timeout_s=1.5))
     local = tmp_path / "f.bin"
     local.write_bytes(b"x" * 10)
-    calls = {"run": lambda: runner.run("true", 5),
-             "start": lambda: RemoteProcess(runner, "sleep 5", 10, str(tmp_path / "p.pid")),
-             "put": lambda: runner.put(local, str(tmp_path / "remote.bin"))}
+    calls = {
+        "run": lambda: runner.run("true", 5),
+        "start": lambda: RemoteProcess(runner, "sleep 5", 10, str(tmp_path / "p.pid")),
+        "put": lambda: runner.put(local, str(tmp_path / "remote.bin")),
+    }
     start = time.monotonic()
     try:
         with pytest.raises(RunFailed, match="no reply to the (exec|sftp subsystem) request within 1.5 s"):
@@ -148,8 +152,9 @@ def test_a_kill_that_cannot_reach_the_host_is_logged(sshd, tmp_path, caplog):
         runner.endpoint = dataclasses.replace(runner.endpoint, port=_dead_port())
         with caplog.at_level(logging.WARNING, logger="dpdktune.backends.remote"):
             proc.kill()
-        assert any("could not kill the group" in r.getMessage() and str(pidfile) in r.getMessage()
-                   for r in caplog.records), caplog.text
+        assert any(
+            "could not kill the group" in r.getMessage() and str(pidfile) in r.getMessage() for r in caplog.records
+        ), caplog.text
     finally:
         os.killpg(group, signal.SIGKILL)
 

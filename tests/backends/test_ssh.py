@@ -5,22 +5,20 @@ from __future__ import annotations
 import logging
 import os
 import re
-import socket
 import shlex
 import signal
+import socket
 import threading
 import time
 from pathlib import Path
 
 import pytest
-
-from .backend_helpers import (  # noqa: F401
-    FAST_RUN, eal_started, pids_with, spec, sshd, testpmd_program, wait_until, workload,
-)
 from dpdktune.backends.base import RunFailed
 from dpdktune.backends.ssh import GENERATOR_PRESETS, ShellArgs, SshBackend, render
 from dpdktune.campaign.runner import run_with_retry
 from dpdktune.knobs import Knobs
+
+from .backend_helpers import FAST_RUN, eal_started, pids_with, spec, wait_until, workload
 
 pytestmark = [pytest.mark.sshd, pytest.mark.testpmd]
 
@@ -48,16 +46,19 @@ def test_runs_real_testpmd_through_sshd(sshd, testpmd_program):
     assert pids_with(str(workdir)) == []
 
 
-@pytest.mark.parametrize(("path", "value", "key"), [
-    (("dut", "host"), "127.0.0.1; touch /tmp/pwned", "ssh.testbeds[0].dut.host"),
-    (("dut", "host"), "$(reboot)", "ssh.testbeds[0].dut.host"),
-    (("dut", "user"), "root`id`", "ssh.testbeds[0].dut.user"),
-    (("name",), "bed;rm", "ssh.testbeds[0].name"),
-    (("pci",), {"dut": ["0000:3b:00.0 -a x"]}, "ssh.testbeds[0].pci.dut[0]"),
-    (("workdir",), "/tmp/a,b", "ssh.testbeds[0].workdir"),
-    (("dpdk",), {"testpmd": "x\ny"}, "ssh.testbeds[0].dpdk.testpmd"),
-    (("collectors",), ["perf", "tcpdump"], "ssh.testbeds[0].collectors"),
-])
+@pytest.mark.parametrize(
+    ("path", "value", "key"),
+    [
+        (("dut", "host"), "127.0.0.1; touch /tmp/pwned", "ssh.testbeds[0].dut.host"),
+        (("dut", "host"), "$(reboot)", "ssh.testbeds[0].dut.host"),
+        (("dut", "user"), "root`id`", "ssh.testbeds[0].dut.user"),
+        (("name",), "bed;rm", "ssh.testbeds[0].name"),
+        (("pci",), {"dut": ["0000:3b:00.0 -a x"]}, "ssh.testbeds[0].pci.dut[0]"),
+        (("workdir",), "/tmp/a,b", "ssh.testbeds[0].workdir"),
+        (("dpdk",), {"testpmd": "x\ny"}, "ssh.testbeds[0].dpdk.testpmd"),
+        (("collectors",), ["perf", "tcpdump"], "ssh.testbeds[0].collectors"),
+    ],
+)
 @pytest.mark.slow
 def test_unsafe_config_values_are_rejected_by_key(sshd, path, value, key):
     tb = sshd.testbed()
@@ -96,13 +97,26 @@ def test_shell_metacharacters_in_values_are_quoted_never_executed(sshd, testpmd_
 def test_generator_presets_quote_every_value(preset):
     evil = "$(touch /tmp/x); `id` | y"
     context = {
-        "dpdk": {k: evil for k in ("testpmd", "csrc_pktgen", "pktgen_dpdk", "trex_dir", "trex_cfg",
-                                   "trex_profile")},
-        "pci": {"dut": [], "generator": ["0000:3b:00.0"]}, "gen_lcores": "0-1", "memory_mb": 1024,
-        "file_prefix": "dpdktune_x", "no_huge": True, "gen_vdevs": [evil], "gen_burst": 32,
-        "gen_port_map": evil, "gen_script": evil, "gen_profile": evil, "frame_bytes": 64, "flows": 4,
-        "offered_mpps": 1.5, "offered_pps": 1500000, "on_us": 0, "off_us": 0, "duration_s": 5,
-        "rate_pct": 12.5, "rate_multiplier": 0.125,
+        "dpdk": {k: evil for k in ("testpmd", "csrc_pktgen", "pktgen_dpdk", "trex_dir", "trex_cfg", "trex_profile")},
+        "pci": {"dut": [], "generator": ["0000:3b:00.0"]},
+        "gen_lcores": "0-1",
+        "memory_mb": 1024,
+        "file_prefix": "dpdktune_x",
+        "no_huge": True,
+        "gen_vdevs": [evil],
+        "gen_burst": 32,
+        "gen_port_map": evil,
+        "gen_script": evil,
+        "gen_profile": evil,
+        "frame_bytes": 64,
+        "flows": 4,
+        "offered_mpps": 1.5,
+        "offered_pps": 1500000,
+        "on_us": 0,
+        "off_us": 0,
+        "duration_s": 5,
+        "rate_pct": 12.5,
+        "rate_multiplier": 0.125,
     }
     line = render("generator", preset, **context)
     tokens = shlex.split(line)
@@ -121,9 +135,18 @@ def test_pktgen_lua_script_carries_size_and_rate():
 
 
 def test_dut_template_keeps_prequoted_arguments_intact():
-    line = render("dut", "testpmd", dpdk={"stdbuf": "stdbuf", "testpmd": "dpdk-testpmd"}, lcores="0-1",
-                  memory_mb=64, file_prefix="dpdktune_a", no_huge=True, pci={"dut": [], "generator": []},
-                  vdevs=["net_null0,no-rx=1"], app_args=ShellArgs(shlex.join(["-i", "--rxd=512"])))
+    line = render(
+        "dut",
+        "testpmd",
+        dpdk={"stdbuf": "stdbuf", "testpmd": "dpdk-testpmd"},
+        lcores="0-1",
+        memory_mb=64,
+        file_prefix="dpdktune_a",
+        no_huge=True,
+        pci={"dut": [], "generator": []},
+        vdevs=["net_null0,no-rx=1"],
+        app_args=ShellArgs(shlex.join(["-i", "--rxd=512"])),
+    )
     assert shlex.split(line)[-3:] == ["--", "-i", "--rxd=512"]
 
 
@@ -140,11 +163,15 @@ def test_killed_remote_testpmd_is_retried_and_the_sweep_finishes(sshd, testpmd_p
         while time.monotonic() < deadline and not killed:
             for pidfile in pids_dir.glob("dpdktune_*.pid"):
                 prefix = pidfile.stem
-                victims = [p for p in pids_with(f"--file-prefix={prefix}")
-                           if "dpdk-testpmd" in Path(f"/proc/{p}/comm").read_text(errors="replace")]
+                victims = [
+                    p
+                    for p in pids_with(f"--file-prefix={prefix}")
+                    if "dpdk-testpmd" in Path(f"/proc/{p}/comm").read_text(errors="replace")
+                ]
                 if victims:
                     prefixes.append(prefix)
-                    wait_until(lambda: all(eal_started(p) for p in victims), timeout_s=30)  # a run under way
+                    # a run under way
+                    wait_until(lambda victims=victims: all(eal_started(p) for p in victims), timeout_s=30)
                     for p in victims:
                         os.kill(p, signal.SIGKILL)
                     killed.extend(victims)
@@ -176,8 +203,7 @@ def test_an_unknown_testbed_name_is_an_error(sshd):
 
 @pytest.mark.slow
 def test_a_run_past_its_remote_deadline_fails(sshd, testpmd_program):
-    backend = SshBackend({"testbeds": [sshd.testbed(run_deadline_s=4)],
-                          "run": {**FAST_RUN, "measure_s": 30}})
+    backend = SshBackend({"testbeds": [sshd.testbed(run_deadline_s=4)], "run": {**FAST_RUN, "measure_s": 30}})
     start = time.monotonic()
     try:
         with pytest.raises(RunFailed):
@@ -212,8 +238,7 @@ def test_a_cleanup_on_close_that_fails_is_logged(sshd, tmp_path, caplog):
     backend = _backend(sshd, workdir=str(blocker / "w"))
     with caplog.at_level(logging.WARNING, logger="dpdktune.backends.ssh"):
         backend.close()
-    assert any("cleanup" in r.getMessage() and "Not a directory" in r.getMessage() for r in caplog.records), \
-        caplog.text
+    assert any("cleanup" in r.getMessage() and "Not a directory" in r.getMessage() for r in caplog.records), caplog.text
 
 
 @pytest.mark.slow

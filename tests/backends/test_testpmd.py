@@ -5,7 +5,6 @@ from __future__ import annotations
 import shlex
 
 import pytest
-
 from dpdktune.backends import testpmd
 from dpdktune.knobs import Knobs
 
@@ -85,12 +84,22 @@ def test_burst_distribution_counts_only_the_source_ports():
 
 def test_port_stats_and_xstats():
     stats = testpmd.parse_port_stats(PORT_STATS)
-    assert stats[0] == {"rx_packets": 240160, "rx_missed": 7, "rx_bytes": 14409600, "rx_errors": 0,
-                        "rx_nombuf": 3, "tx_packets": 1568, "tx_errors": 0, "tx_bytes": 100352}
+    assert stats[0] == {
+        "rx_packets": 240160,
+        "rx_missed": 7,
+        "rx_bytes": 14409600,
+        "rx_errors": 0,
+        "rx_nombuf": 3,
+        "tx_packets": 1568,
+        "tx_errors": 0,
+        "tx_bytes": 100352,
+    }
     assert stats[1]["rx_packets"] == 332896
     xs = testpmd.parse_xstats(XSTATS)
-    assert xs == {0: {"rx_good_packets": 216224, "tx_good_packets": 3232, "rx_missed_errors": 5},
-                  1: {"rx_good_packets": 313120, "tx_good_packets": 3360}}
+    assert xs == {
+        0: {"rx_good_packets": 216224, "tx_good_packets": 3232, "rx_missed_errors": 5},
+        1: {"rx_good_packets": 313120, "tx_good_packets": 3360},
+    }
 
 
 def test_version_banner():
@@ -104,10 +113,20 @@ def test_cores_are_clipped_to_the_machine(requested, cpus, applied):
     cmd = testpmd.dut_command(settings, Knobs(512, 1024, requested, 64), cpus, "dpdktune_x", ["net_null0"], 64)
     assert cmd.applied == Knobs(512, 1024, applied, 64)
     argv = cmd.argv
-    assert ["-l", f"0-{applied}"] == argv[argv.index("-l"):argv.index("-l") + 2]
-    for flag in (f"--nb-cores={applied}", f"--rxq={applied}", "--rxd=512", "--txd=1024", "--burst=64",
-                 "--total-num-mbufs=32768", "--mbcache=256", "--forward-mode=io", "--record-core-cycles",
-                 "--record-burst-stats", "--file-prefix=dpdktune_x"):
+    assert ["-l", f"0-{applied}"] == argv[argv.index("-l") : argv.index("-l") + 2]
+    for flag in (
+        f"--nb-cores={applied}",
+        f"--rxq={applied}",
+        "--rxd=512",
+        "--txd=1024",
+        "--burst=64",
+        "--total-num-mbufs=32768",
+        "--mbcache=256",
+        "--forward-mode=io",
+        "--record-core-cycles",
+        "--record-burst-stats",
+        "--file-prefix=dpdktune_x",
+    ):
         assert flag in argv
     assert argv.index("--file-prefix=dpdktune_x") < argv.index("--") < argv.index("--rxd=512")
     assert shlex.split(cmd.shell()) == argv

@@ -1,19 +1,22 @@
 """The scikit-learn contract every baseline keeps (estimator-specific facts are in test_<module>.py)."""
 
 import pytest
-from sklearn.base import clone
-
 from dpdktune.baselines import LinearBaseline, LookupTable, Oracle, RuleBased, StaticBest, TreeBaseline
 from dpdktune.baselines.evaluate import targets
 from dpdktune.fingerprint import fingerprints
 from dpdktune.knobs import expand_grid
 from dpdktune.objective import objective_table
+from sklearn.base import clone
 
 
 def _make(name, grid, table):
     return {
-        "static": StaticBest(), "rules": RuleBased(grid), "lookup": LookupTable(grid, n_entries=4),
-        "linear": LinearBaseline(grid), "tree": TreeBaseline(), "oracle": Oracle(table),
+        "static": StaticBest(),
+        "rules": RuleBased(grid),
+        "lookup": LookupTable(grid, n_entries=4),
+        "linear": LinearBaseline(grid),
+        "tree": TreeBaseline(),
+        "oracle": Oracle(table),
     }[name]
 
 

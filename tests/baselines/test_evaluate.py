@@ -1,8 +1,12 @@
 import numpy as np
 import pytest
-
 from dpdktune.baselines.evaluate import (
-    BASELINES, STATIC_MEAN, oracle_selection, score_baselines, score_policy, splits_for,
+    BASELINES,
+    STATIC_MEAN,
+    oracle_selection,
+    score_baselines,
+    score_policy,
+    splits_for,
 )
 from dpdktune.fingerprint import fingerprints
 from dpdktune.objective import objective_table, trial_table
@@ -16,7 +20,7 @@ def data(records, config):
 
 def test_constant_policy_gap_is_its_table_loss(data):
     X, table, splits = data
-    scores = score_policy(lambda x, y: (lambda xt: np.full(len(xt), 5)), X, table, splits, "const")
+    scores = score_policy(lambda x, y: lambda xt: np.full(len(xt), 5), X, table, splits, "const")
     for row in scores.itertuples():
         best = table.loc[row.workload].max()
         assert row.achieved == table.at[row.workload, 5]

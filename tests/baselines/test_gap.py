@@ -1,9 +1,8 @@
 import numpy as np
 import pandas as pd
 import pytest
-from scipy import stats
-
 from dpdktune.baselines import gap
+from scipy import stats
 
 ORDER = ("A", "B", "Oracle")
 
@@ -12,12 +11,26 @@ def _scores():
     rows = []
     for w, oracle, a, b in [("x", 10.0, 9.0, 5.0), ("y", 4.0, 3.0, 3.5), ("z", 8.0, 8.0, 2.0)]:
         for policy, got in (("A", a), ("B", b), ("Oracle", oracle)):
-            rows.append({"policy": policy, "split": 0, "workload": w, "trial": 0, "config_index": 0, "achieved": got,
-                         "oracle": oracle, "gap": (oracle - got) / oracle, "inference_us": 10.0})
+            rows.append(
+                {
+                    "policy": policy,
+                    "split": 0,
+                    "workload": w,
+                    "trial": 0,
+                    "config_index": 0,
+                    "achieved": got,
+                    "oracle": oracle,
+                    "gap": (oracle - got) / oracle,
+                    "inference_us": 10.0,
+                }
+            )
     return pd.DataFrame(rows)
 
 
-@pytest.mark.parametrize("opportunity, want", [(0.30, "GO"), (0.2501, "GO"), (0.25, "MAYBE"), (0.15, "MAYBE"), (0.1499, "NO-GO"), (0.0, "NO-GO")])
+@pytest.mark.parametrize(
+    "opportunity, want",
+    [(0.30, "GO"), (0.2501, "GO"), (0.25, "MAYBE"), (0.15, "MAYBE"), (0.1499, "NO-GO"), (0.0, "NO-GO")],
+)
 def test_classify_uses_the_plan_thresholds(opportunity, want):
     assert gap.classify(opportunity, go=0.25, maybe=0.15) == want
 
@@ -59,8 +72,10 @@ def test_failure_modes_name_the_workload_and_a_hypothesis():
 
     scores = _scores()
     # z is far out in llc among six workloads (three of them not scored)
-    traits = pd.DataFrame({"llc": [0.0, 0.1, 9.0, 0.2, 0.1, 0.0], "drop": [0.1, 0.2, 0.1, 0.2, 0.1, 0.2]},
-                          index=["x", "y", "z", "u", "v", "w"])
+    traits = pd.DataFrame(
+        {"llc": [0.0, 0.1, 9.0, 0.2, 0.1, 0.0], "drop": [0.1, 0.2, 0.1, 0.2, 0.1, 0.2]},
+        index=["x", "y", "z", "u", "v", "w"],
+    )
     found = gap.failure_modes(gap.per_workload(scores), scores, traits, [Knobs(128, 128, 1)], fail_gap=0.2)
     assert set(zip(found.policy, found.workload)) == {("A", "y"), ("B", "x"), ("B", "z")}
     z_row = found[(found.policy == "B") & (found.workload == "z")].iloc[0]

@@ -1,5 +1,4 @@
 import numpy as np
-
 from dpdktune.baselines import LookupTable
 from dpdktune.knobs import Knobs
 
@@ -12,7 +11,7 @@ def test_lookup_matches_unseen_fingerprints_to_the_nearest_entry():
     x = np.vstack([c + rng.normal(0, 0.2, size=(10, 2)) for c in centres])
     y = np.ones((30, 3))
     for i in range(3):
-        y[i * 10:(i + 1) * 10, i] = 2.0
+        y[i * 10 : (i + 1) * 10, i] = 2.0
     model = LookupTable(GRID, n_entries=3, n_key_features=2).fit(x, y)
     assert len(model.keys_) == 3
     assert list(model.predict(centres + 0.3)) == [0, 1, 2]

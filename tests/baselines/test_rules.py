@@ -1,5 +1,4 @@
 import numpy as np
-
 from dpdktune.baselines import RuleBased
 from dpdktune.knobs import Knobs
 

@@ -1,6 +1,5 @@
 import numpy as np
 import pytest
-
 from dpdktune.baselines import StaticBest
 
 # rows: samples; cols: configs. Config 0 is best on average, config 1 is best in the worst case.

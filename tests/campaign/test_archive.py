@@ -2,7 +2,6 @@ import os
 
 import pytest
 import yaml
-
 from dpdktune.campaign.archive import archive_campaign
 
 

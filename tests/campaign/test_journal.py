@@ -2,7 +2,6 @@ import json
 import logging
 
 import pytest
-
 from dpdktune.campaign.journal import Journal, read_journal
 
 
@@ -113,5 +112,5 @@ def test_a_batch_with_a_damaged_journal_redoes_exactly_the_damaged_runs(small_co
     after = dict(zip(again["run_id"].to_pylist(), again["finished_at"].to_pylist()))
     redone = sorted(r for r in after if after[r] != before[r])
     assert redone == sorted(gone), "only the damaged runs are run again"
-    appended = [e["record"]["run_id"] for e in read_journal(journal)][len(before) - len(gone):]
+    appended = [e["record"]["run_id"] for e in read_journal(journal)][len(before) - len(gone) :]
     assert sorted(appended) == sorted(gone)

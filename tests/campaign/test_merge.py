@@ -5,7 +5,6 @@ import json
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-
 from dpdktune.campaign.plan import campaign_id, expected_runs
 from dpdktune.config import load_config
 from dpdktune.metrics.parquet import DamagedFile, read_table
@@ -60,8 +59,7 @@ def test_a_merge_that_cannot_repair_a_batch_fails_naming_it_and_keeps_the_last_g
     work = characterized
     results = work / "results" / "characterize"
     config = load_config(work / "override.yaml")
-    good = {name: (results / name).read_bytes() for name in ("dataset.parquet", "timeseries.parquet",
-                                                             "manifest.json")}
+    good = {name: (results / name).read_bytes() for name in ("dataset.parquet", "timeseries.parquet", "manifest.json")}
     batch = results / "batches" / "flood64.parquet"
     _damage(batch)
     (results / "journal" / campaign_id(config) / "flood64.jsonl").unlink()  # nothing to rebuild from
@@ -93,8 +91,9 @@ def test_a_campaign_in_which_every_run_failed_exits_non_zero_and_keeps_its_recor
     out = result.stdout + result.stderr
     assert result.returncode != 0, out
     verdict = [line for line in out.splitlines() if "runs failed" in line]
-    assert len(verdict) == 1 and f"{expected_runs(config)} of {expected_runs(config)} runs failed (100.0 %)" \
-        in verdict[0], out
+    assert (
+        len(verdict) == 1 and f"{expected_runs(config)} of {expected_runs(config)} runs failed (100.0 %)" in verdict[0]
+    ), out
     results = work / "results" / "characterize"
     assert _journal_lines(work, config) == expected_runs(config), "every failed run stays recorded"
     dataset = pq.read_table(results / "dataset.parquet")
@@ -126,16 +125,22 @@ def test_a_campaign_above_the_failure_share_exits_non_zero_and_one_below_it_pass
 @pytest.mark.parametrize("partitioned", [False, True])
 def test_merge_batches_rebuilds_a_damaged_batch_in_either_layout(small_config, tmp_path, partitioned):
     from dpdktune.campaign.merge import merge_batches
-    from dpdktune.dataset import open_dataset
     from dpdktune.campaign.runner import run_batch
     from dpdktune.config import deep_merge
+    from dpdktune.dataset import open_dataset
 
     config = deep_merge(small_config, {"output": {"partitioned": partitioned}})
     batches, journals = tmp_path / "batches", tmp_path / "journal"
     names = config["workloads"]
     for name in names:
-        run_batch(config, name, batches / f"{name}.parquet", batches / f"{name}.timeseries.parquet",
-                  journals / f"{name}.jsonl", tmp_path / "locks")
+        run_batch(
+            config,
+            name,
+            batches / f"{name}.parquet",
+            batches / f"{name}.timeseries.parquet",
+            journals / f"{name}.jsonl",
+            tmp_path / "locks",
+        )
     records = [batches / f"{n}.parquet" for n in names]
     series = [batches / f"{n}.timeseries.parquet" for n in names]
     suffix = "" if partitioned else ".parquet"
@@ -156,9 +161,9 @@ def test_a_dataset_from_several_testbeds_names_every_host(small_config, tmp_path
     """Batches run on two ssh testbeds: the dataset's provenance lists both hosts, its hardware
     names both, and no single testbed's keys claim the whole dataset; the report shows both."""
     from dpdktune.campaign.merge import merge_batches
-    from dpdktune.dataset import open_dataset
     from dpdktune.campaign.runner import run_batch
     from dpdktune.config import deep_merge
+    from dpdktune.dataset import open_dataset
     from dpdktune.metrics.parquet import read_provenance, write_table
     from dpdktune.metrics.provenance import provenance
     from dpdktune.report.build import _hardware
@@ -166,15 +171,29 @@ def test_a_dataset_from_several_testbeds_names_every_host(small_config, tmp_path
     config = deep_merge(small_config, {"output": {"partitioned": partitioned}})
     batches = tmp_path / "batches"
     names = config["workloads"]
-    hosts = {name: {"host": f"dut{i}", "host_cpu": f"CPU model {i}", "testbed": f"box{i}",
-                    "host_address": f"root@10.0.0.{i}:22", "dpdk_version": "DPDK 22.11.4",
-                    "hardware": f"dut{i}: CPU model {i}, 1 socket(s)"} for i, name in enumerate(names, 1)}
+    hosts = {
+        name: {
+            "host": f"dut{i}",
+            "host_cpu": f"CPU model {i}",
+            "testbed": f"box{i}",
+            "host_address": f"root@10.0.0.{i}:22",
+            "dpdk_version": "DPDK 22.11.4",
+            "hardware": f"dut{i}: CPU model {i}, 1 socket(s)",
+        }
+        for i, name in enumerate(names, 1)
+    }
     for name in names:
         files = batches / f"{name}.parquet", batches / f"{name}.timeseries.parquet"
         run_batch(config, name, *files, tmp_path / "journal" / f"{name}.jsonl", tmp_path / "locks")
         # the same records, stamped as the ssh runner stamps a batch that ran on this testbed
-        prov = provenance(config=config, backend="ssh", backend_version=f"DPDK 22.11.4 on {hosts[name]['testbed']}",
-                          hardware=config["hardware"], seed=config["seed"], host=hosts[name])
+        prov = provenance(
+            config=config,
+            backend="ssh",
+            backend_version=f"DPDK 22.11.4 on {hosts[name]['testbed']}",
+            hardware=config["hardware"],
+            seed=config["seed"],
+            host=hosts[name],
+        )
         for f, schema in zip(files, (EXPERIMENT_SCHEMA, None)):
             table = pq.read_table(f)
             if schema is not None:  # each record names the host that ran it
@@ -183,8 +202,9 @@ def test_a_dataset_from_several_testbeds_names_every_host(small_config, tmp_path
             write_table(table, f, schema or table.schema, prov)
     suffix = "" if partitioned else ".parquet"
     outs = [tmp_path / f"dataset{suffix}", tmp_path / f"timeseries{suffix}", tmp_path / "manifest.json"]
-    merge_batches(config, [batches / f"{n}.parquet" for n in names],
-                  [batches / f"{n}.timeseries.parquet" for n in names], *outs)
+    merge_batches(
+        config, [batches / f"{n}.parquet" for n in names], [batches / f"{n}.timeseries.parquet" for n in names], *outs
+    )
 
     prov = read_provenance(next(outs[0].glob("**/*.parquet")) if partitioned else outs[0])
     listed = json.loads(prov["hosts"])

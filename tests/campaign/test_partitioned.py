@@ -5,7 +5,6 @@ import json
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
-
 from dataset_layouts import CAMPAIGN, PROVENANCE
 from dpdktune.campaign.partitioned import PartitionedWriter, write_partitioned
 from dpdktune.dataset import (
@@ -20,12 +19,14 @@ from dpdktune.metrics.parquet import read_table
 from dpdktune.metrics.schema import EXPERIMENT_SCHEMA, TIMESERIES_SCHEMA
 from snakemake_helpers import run_snakemake, workdir
 
+
 def test_partitioned_and_single_file_datasets_read_back_the_same_records(layouts, tmp_path):
     records, batches, single = layouts.records, layouts.batches, layouts.single
     rows = write_partitioned(batches, tmp_path / "dataset", EXPERIMENT_SCHEMA, PROVENANCE)
     assert rows == records.num_rows
     assert sorted(p.name for p in (tmp_path / "dataset").iterdir() if p.is_dir()) == sorted(
-        f"workload={w}" for w in CAMPAIGN["workloads"])
+        f"workload={w}" for w in CAMPAIGN["workloads"]
+    )
     parted = open_dataset(tmp_path / "dataset").to_table().sort_by("run_id")
     whole = open_dataset(single).to_table().sort_by("run_id")
     assert parted.schema == EXPERIMENT_SCHEMA
@@ -84,10 +85,13 @@ def test_a_failed_write_keeps_the_previous_dataset_and_leaves_no_temporary(layou
     assert [p.name for p in tmp_path.iterdir()] == ["dataset"]
 
 
-@pytest.mark.parametrize("make, error", [
-    (lambda p: p / "nothing.parquet", FileNotFoundError),
-    (lambda p: p, ValueError),  # a directory that is not a dataset
-])
+@pytest.mark.parametrize(
+    "make, error",
+    [
+        (lambda p: p / "nothing.parquet", FileNotFoundError),
+        (lambda p: p, ValueError),  # a directory that is not a dataset
+    ],
+)
 def test_opening_something_that_is_not_a_dataset_says_so(tmp_path, make, error):
     with pytest.raises(error, match=str(tmp_path)):
         open_dataset(make(tmp_path))

@@ -8,7 +8,6 @@ import time
 
 import pyarrow.parquet as pq
 import pytest
-
 from dpdktune.campaign.plan import campaign_id, expected_runs
 from dpdktune.config import load_config
 from snakemake_helpers import run_snakemake, snakemake_cmd, workdir
@@ -34,8 +33,12 @@ def test_kill_9_mid_sweep_then_rerun_finishes_without_repeats_or_losses(tmp_path
     journal_dir = work / "results" / "characterize" / "journal" / campaign_id(config)
     per_workload = expected_runs(config) // 2
 
-    proc = subprocess.Popen(snakemake_cmd(work, "--cores", "2", "characterize"),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        snakemake_cmd(work, "--cores", "2", "characterize"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:  # wait until some, but not all, runs are journaled
         lines = _journal_lines(journal_dir) if journal_dir.exists() else {}

@@ -1,6 +1,5 @@
 import pyarrow.compute as pc
 import pytest
-
 from dpdktune.backends import make_backend
 from dpdktune.campaign.plan import campaign_workloads, expected_runs, load_campaign_hardware, workload_runs
 from dpdktune.campaign.runner import run_inline, run_with_retry
@@ -75,17 +74,32 @@ def test_a_batch_removes_the_temporary_file_a_killed_writer_left(small_config, t
     from dpdktune.campaign.runner import run_batch
 
     out = tmp_path / "batches" / "flood64.parquet"
-    writer = subprocess.Popen([sys.executable, "-c", (
-        "import sys, time; from dpdktune.atomic import replacing\n"
-        f"with replacing({str(out)!r}) as tmp:\n"
-        "    tmp.write_bytes(b'PAR1 half a batch'); print(tmp, flush=True); time.sleep(600)")],
-        stdout=subprocess.PIPE, text=True, env=os.environ)
+    writer = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            (
+                "import sys, time; from dpdktune.atomic import replacing\n"
+                f"with replacing({str(out)!r}) as tmp:\n"
+                "    tmp.write_bytes(b'PAR1 half a batch'); print(tmp, flush=True); time.sleep(600)"
+            ),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=os.environ,
+    )
     left = writer.stdout.readline().strip()
     os.kill(writer.pid, signal.SIGKILL)  # killed mid-write: its temporary stays behind
     writer.wait()
     assert os.path.exists(left)
-    run_batch(small_config, "flood64", out, tmp_path / "batches" / "flood64.timeseries.parquet",
-              tmp_path / "journal.jsonl", tmp_path / "locks")
+    run_batch(
+        small_config,
+        "flood64",
+        out,
+        tmp_path / "batches" / "flood64.timeseries.parquet",
+        tmp_path / "journal.jsonl",
+        tmp_path / "locks",
+    )
     assert not os.path.exists(left)
     assert sorted(p.name for p in out.parent.iterdir()) == ["flood64.parquet", "flood64.timeseries.parquet"]
 
@@ -94,16 +108,22 @@ def test_a_batch_removes_the_temporary_file_a_killed_writer_left(small_config, t
 @pytest.mark.testpmd
 def test_a_real_backends_records_name_the_probed_host_not_a_profile(small_config, tmp_path):
     """Every record's `hardware` is the host the local backend probed, as its provenance says."""
-    from dpdktune.metrics.provenance import metadata_host
     from backends.backend_helpers import FAST_RUN
     from conftest import require_program
+    from dpdktune.metrics.provenance import metadata_host
 
     testpmd = require_program("dpdk-testpmd", "the local backend runs the real testpmd")
     profile = small_config["hardware"]
-    config = deep_merge(small_config, {
-        "backend": "local", "workloads": ["flood64"], "trials": 1,
-        "grid": {"rx_desc": [256], "tx_desc": [512], "cores": [1], "burst": [32]},
-        "local": {**FAST_RUN, "testpmd": testpmd}})
+    config = deep_merge(
+        small_config,
+        {
+            "backend": "local",
+            "workloads": ["flood64"],
+            "trials": 1,
+            "grid": {"rx_desc": [256], "tx_desc": [512], "cores": [1], "burst": [32]},
+            "local": {**FAST_RUN, "testpmd": testpmd},
+        },
+    )
     records, _ = run_inline(config, tmp_path)
     host = metadata_host(records.schema.metadata)
     assert records.num_rows == 1 and host["hardware"].startswith(host["host"])

@@ -1,6 +1,6 @@
 from dpdktune.campaign.journal import Journal
-from dpdktune.campaign.status import format_progress, journal_dir, progress
 from dpdktune.campaign.plan import expected_runs
+from dpdktune.campaign.status import format_progress, journal_dir, progress
 
 
 def test_progress_counts_done_failed_and_remaining_with_a_measured_eta(small_config, tmp_path):

@@ -6,7 +6,6 @@ import time
 
 import pyarrow.parquet as pq
 import pytest
-
 from dpdktune.campaign.plan import campaign_id, expected_runs
 from dpdktune.campaign.workdir_lock import WorkdirBusy, acquire
 from dpdktune.config import load_config
@@ -39,8 +38,9 @@ def test_a_second_run_in_the_same_directory_refuses_and_the_first_finishes_intac
     work = workdir(tmp_path, CAMPAIGN)
     config = load_config(work / "override.yaml")
     journal_dir = work / "results" / "characterize" / "journal" / campaign_id(config)
-    first = subprocess.Popen(snakemake_cmd(work, "--cores", "1", "characterize"), stdout=subprocess.PIPE,
-                             stderr=subprocess.STDOUT, text=True)
+    first = subprocess.Popen(
+        snakemake_cmd(work, "--cores", "1", "characterize"), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     deadline = time.monotonic() + 120
     while not (journal_dir.exists() and sum(_lines(journal_dir).values())) and time.monotonic() < deadline:
         time.sleep(0.01)  # the first run is inside its first batch

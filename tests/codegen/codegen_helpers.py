@@ -6,23 +6,28 @@ import ctypes
 from pathlib import Path
 
 import numpy as np
-import pytest
-from sklearn.tree import DecisionTreeClassifier
-
 from dpdktune import treefile
-from dpdktune.codegen import build, synthetic
+from dpdktune.codegen import synthetic
+from sklearn.tree import DecisionTreeClassifier
 
 FEATURES = list(synthetic.FEATURES)
 SAFE = 62
 FLT_MAX = float(np.finfo(np.float32).max)
 
 
-def make_table(X, y, depth: int, *, confidence: float = 0.6, novelty: bool = True, wide_bounds: bool = False,
-               features=None):
+def make_table(
+    X, y, depth: int, *, confidence: float = 0.6, novelty: bool = True, wide_bounds: bool = False, features=None
+):
     clf = DecisionTreeClassifier(max_depth=depth, random_state=0).fit(X, y)
     bounds = {"min": [-FLT_MAX] * X.shape[1], "max": [FLT_MAX] * X.shape[1]} if wide_bounds else treefile.fit_bounds(X)
     table = treefile.from_sklearn(
-        clf, features or FEATURES, synthetic.configs(), bounds, X if novelty else None, SAFE, confidence,
+        clf,
+        features or FEATURES,
+        synthetic.configs(),
+        bounds,
+        X if novelty else None,
+        SAFE,
+        confidence,
         inputs={"dataset": "synthetic.dataset(4000, seed=1)", "config_hash": "test"},
     )
     return clf, table
@@ -78,8 +83,10 @@ def hard_inputs(table: dict, X: np.ndarray, n: int, seed: int = 0) -> np.ndarray
             t32 = np.float32(nd["threshold"])
             choices = [t32, np.nextafter(t32, np.float32(np.inf)), np.nextafter(t32, np.float32(-np.inf))]
             rows[r, nd["feature"]] = choices[rng.integers(0, 3)]
-    special = np.array([np.finfo(np.float32).max, -np.finfo(np.float32).max, np.finfo(np.float32).tiny,
-                        1e-45, 0.0, -0.0, 1e30, -1e30], dtype=np.float32)
+    special = np.array(
+        [np.finfo(np.float32).max, -np.finfo(np.float32).max, np.finfo(np.float32).tiny, 1e-45, 0.0, -0.0, 1e30, -1e30],
+        dtype=np.float32,
+    )
     ext = kind == 3
     mask = rng.random((ext.sum(), nf)) < 0.3
     vals = special[rng.integers(0, len(special), (ext.sum(), nf))]

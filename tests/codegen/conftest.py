@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from dpdktune.codegen import build
 
 from .codegen_helpers import FastPath

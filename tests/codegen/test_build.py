@@ -6,10 +6,10 @@ import ctypes
 
 import numpy as np
 import pytest
-from .codegen_helpers import FEATURES, FastPath, hard_inputs, make_table
-
 from dpdktune import treelayout
 from dpdktune.codegen import build
+
+from .codegen_helpers import FEATURES, FastPath, hard_inputs, make_table
 
 
 def test_identical_to_python_on_test_inputs(built10, depth10, data):

@@ -12,7 +12,6 @@ import shutil
 
 import numpy as np
 import pytest
-
 from dpdktune import treelayout
 from dpdktune.codegen import synthetic
 from dpdktune.paths import project_file
@@ -84,8 +83,13 @@ def test_timing_json_has_every_set_variant_and_method(bundle):
         for one in run["sets"].values():
             assert list(one["variants"]) == list(bench.VARIANTS)
             for figures in one["variants"].values():
-                assert {"single_median_ns", "single_p99_ns", "fenced_median_ns", "fenced_p99_ns",
-                        "thru_median_ns"} <= set(figures)
+                assert {
+                    "single_median_ns",
+                    "single_p99_ns",
+                    "fenced_median_ns",
+                    "fenced_p99_ns",
+                    "thru_median_ns",
+                } <= set(figures)
                 assert figures["fenced_p99_ns"] >= figures["fenced_median_ns"]
 
 
@@ -97,14 +101,30 @@ def _figures(fenced: float, p99: float) -> dict:
     return {"fenced_median_ns": fenced, "single_p99_ns": p99}
 
 
-@pytest.mark.parametrize(("fp", "em", "expect"), [
-    ((6.0, 10.0), (10.0, 20.0), [True, True, True]),  # 0.6x emlearn
-    ((8.0, 30.0), (10.0, 20.0), [True, False, False]),  # p99 over, 0.8x emlearn
-    ((12.0, 20.0), (20.0, 20.0), [False, True, True]),
-])
+@pytest.mark.parametrize(
+    ("fp", "em", "expect"),
+    [
+        ((6.0, 10.0), (10.0, 20.0), [True, True, True]),  # 0.6x emlearn
+        ((8.0, 30.0), (10.0, 20.0), [True, False, False]),  # p99 over, 0.8x emlearn
+        ((12.0, 20.0), (20.0, 20.0), [False, True, True]),
+    ],
+)
 def test_verdicts_judge_fenced_median_single_p99_and_ratio(bench, fp, em, expect):
-    results = {5: {"depth": 5, "sets": {"accepted": {"variants": {
-        "fastpath_shipped": _figures(*fp), "emlearn_tree": _figures(*em)}}}},
-               12: {"depth": 12, "sets": {"accepted": {"variants": {  # deeper than the goals: not judged
-                   "fastpath_shipped": _figures(99.0, 99.0), "emlearn_tree": _figures(1.0, 1.0)}}}}}
+    results = {
+        5: {
+            "depth": 5,
+            "sets": {"accepted": {"variants": {"fastpath_shipped": _figures(*fp), "emlearn_tree": _figures(*em)}}},
+        },
+        12: {
+            "depth": 12,
+            "sets": {
+                "accepted": {
+                    "variants": {  # deeper than the goals: not judged
+                        "fastpath_shipped": _figures(99.0, 99.0),
+                        "emlearn_tree": _figures(1.0, 1.0),
+                    }
+                }
+            },
+        },
+    }
     assert [ok for _, ok, _ in bench.verdicts(results)] == expect

@@ -10,34 +10,43 @@ from pathlib import Path
 
 import pytest
 from conftest import IN_CI, require_program
-from .codegen_helpers import FLT_MAX
-
 from dpdktune import treefile, treelayout
 from dpdktune.codegen import build, pack
 from dpdktune.codegen.render import CSRC
 from dpdktune.fingerprint import DATAPLANE_FEATURES
 
+from .codegen_helpers import FLT_MAX
+
 pytestmark = pytest.mark.slow  # builds and runs the real DPDK app l2fwd_tune
 
 APP_FEATURES = list(DATAPLANE_FEATURES)  # exactly what the app computes itself
-CONFIGS = [{"rx_desc": r, "tx_desc": r, "cores": c, "burst": b}
-           for r in (512, 1024) for c in (1, 2) for b in (16, 32)]
+CONFIGS = [{"rx_desc": r, "tx_desc": r, "cores": c, "burst": b} for r in (512, 1024) for c in (1, 2) for b in (16, 32)]
 SAFE = CONFIGS.index({"rx_desc": 1024, "tx_desc": 1024, "cores": 1, "burst": 32})
 BUSY = CONFIGS.index({"rx_desc": 512, "tx_desc": 512, "cores": 2, "burst": 16})
 
 
 def app_table(busy_action: int) -> dict:
     """throughput_mpps <= 0 -> the safe default, else `busy_action`; global bounds only (no leaf boxes)."""
-    leaf = lambda a: {"feature": -1, "threshold": 0.0, "left": -1, "right": -1,  # noqa: E731
-                      "action": a, "samples": 1, "confidence": 1.0}
+
+    def leaf(a):
+        return {"feature": -1, "threshold": 0.0, "left": -1, "right": -1, "action": a, "samples": 1, "confidence": 1.0}
+
     n = len(APP_FEATURES)
     table = {
-        "format_version": 2, "generator": "dpdktune test distill/hand", "inputs": {"dataset": "none"},
-        "features": APP_FEATURES, "configs": CONFIGS, "safe_default": SAFE, "confidence_threshold": 0.5,
+        "format_version": 2,
+        "generator": "dpdktune test distill/hand",
+        "inputs": {"dataset": "none"},
+        "features": APP_FEATURES,
+        "configs": CONFIGS,
+        "safe_default": SAFE,
+        "confidence_threshold": 0.5,
         "bounds": {"min": [-FLT_MAX] * n, "max": [FLT_MAX] * n},
         "novelty": {"method": "leaf_box", "margin": 0.0, "scale": [0.0] * n},
-        "nodes": [{"feature": 1, "threshold": 0.0, "left": 1, "right": 2, "action": -1, "samples": 2,
-                   "confidence": 0.0}, leaf(SAFE), leaf(busy_action)],
+        "nodes": [
+            {"feature": 1, "threshold": 0.0, "left": 1, "right": 2, "action": -1, "samples": 2, "confidence": 0.0},
+            leaf(SAFE),
+            leaf(busy_action),
+        ],
     }
     treefile.validate(table)
     return table
@@ -55,18 +64,36 @@ def _need_libdpdk():
 def build_app(table: dict, out: Path) -> Path:
     _need_libdpdk()
     files = build.generate(table, out)
-    proc = subprocess.run(["make", "-C", str(CSRC / "l2fwd_tune"), f"BUILD={out}", f"FASTPATH_TREE={files['source']}"],
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        ["make", "-C", str(CSRC / "l2fwd_tune"), f"BUILD={out}", f"FASTPATH_TREE={files['source']}"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return out / "l2fwd_tune"
 
 
 def run_app(app: Path, *args: str, duration: float = 1.5) -> dict:
-    eal = ["--no-huge", "-m", "512", "--no-pci", "--vdev=net_null0", "--vdev=net_null1",
-           f"--file-prefix=l2fwd_tune_{uuid.uuid4().hex[:8]}", "--lcores", "0@0,1@1,2@1", "--log-level=lib.eal:error"]
-    proc = subprocess.run(["timeout", "-k", "5", str(duration + 30), str(app), *eal, "--", "--duration",
-                           str(duration), *args], capture_output=True, text=True, timeout=duration + 60,
-                          env={**os.environ, "FP_RCU_FENCE": "0"})
+    eal = [
+        "--no-huge",
+        "-m",
+        "512",
+        "--no-pci",
+        "--vdev=net_null0",
+        "--vdev=net_null1",
+        f"--file-prefix=l2fwd_tune_{uuid.uuid4().hex[:8]}",
+        "--lcores",
+        "0@0,1@1,2@1",
+        "--log-level=lib.eal:error",
+    ]
+    proc = subprocess.run(
+        ["timeout", "-k", "5", str(duration + 30), str(app), *eal, "--", "--duration", str(duration), *args],
+        capture_output=True,
+        text=True,
+        timeout=duration + 60,
+        env={**os.environ, "FP_RCU_FENCE": "0"},
+    )
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
@@ -137,13 +164,28 @@ def test_interval_reports_and_sighup_swaps_while_forwarding(app, tmp_path):
     bad = tmp_path / "bad.fpt"
     bad.write_bytes(good.read_bytes()[:-4])  # truncated: its CRC no longer matches
     control = tmp_path / "control"
-    eal = ["--no-huge", "-m", "512", "--no-pci", "--vdev=net_null0", "--vdev=net_null1",
-           f"--file-prefix=l2fwd_tune_{uuid.uuid4().hex[:8]}", "--lcores", "0@0,1@1,2@1", "--log-level=lib.eal:error"]
-    proc = subprocess.Popen([str(app), *eal, "--", "--duration", "30", "--interval-ms", "200", "--control",
-                             str(control)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "FP_RCU_FENCE": "0"})
+    eal = [
+        "--no-huge",
+        "-m",
+        "512",
+        "--no-pci",
+        "--vdev=net_null0",
+        "--vdev=net_null1",
+        f"--file-prefix=l2fwd_tune_{uuid.uuid4().hex[:8]}",
+        "--lcores",
+        "0@0,1@1,2@1",
+        "--log-level=lib.eal:error",
+    ]
+    proc = subprocess.Popen(
+        [str(app), *eal, "--", "--duration", "30", "--interval-ms", "200", "--control", str(control)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "FP_RCU_FENCE": "0"},
+    )
     lines = []
     try:
+
         def until(pred):
             for raw in proc.stdout:
                 lines.append(json.loads(raw))
@@ -190,11 +232,25 @@ def test_repeated_swaps_while_worker_0_decides(app, tmp_path):
     two = CONFIGS.index({"rx_desc": 1024, "tx_desc": 1024, "cores": 2, "burst": 32})
     fpts = [pack.write_fpt(treelayout.compile_table(app_table(a)), tmp_path / f"t{a}.fpt") for a in (one, two)]
     control = tmp_path / "control"
-    eal = ["--no-huge", "-m", "512", "--no-pci", "--vdev=net_null0", "--vdev=net_null1",
-           f"--file-prefix=l2fwd_tune_{uuid.uuid4().hex[:8]}", "--lcores", "0@0,1@1,2@1", "--log-level=lib.eal:error"]
-    proc = subprocess.Popen([str(app), *eal, "--", "--duration", "60", "--decide-every", "32", "--control",
-                             str(control)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "FP_RCU_FENCE": "0"})
+    eal = [
+        "--no-huge",
+        "-m",
+        "512",
+        "--no-pci",
+        "--vdev=net_null0",
+        "--vdev=net_null1",
+        f"--file-prefix=l2fwd_tune_{uuid.uuid4().hex[:8]}",
+        "--lcores",
+        "0@0,1@1,2@1",
+        "--log-level=lib.eal:error",
+    ]
+    proc = subprocess.Popen(
+        [str(app), *eal, "--", "--duration", "60", "--decide-every", "32", "--control", str(control)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "FP_RCU_FENCE": "0"},
+    )
     answers = []
     try:
         for line in proc.stderr:  # the feature list is printed after the signal handlers are set

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from dpdktune import treefile
 from dpdktune.codegen import render
 
@@ -17,13 +16,26 @@ GOLDEN = Path(__file__).parent / "golden" / "fastpath_tree.c"
 def golden_table() -> dict:
     """A hand-written three-feature tree; 0.1 and 1e-3 round up in float32, so they step down.
     Leaf boxes: two from training rows, one null (always novel), one absent (global bounds)."""
-    leaf = lambda action, conf: {"feature": -1, "threshold": 0.0, "left": -1, "right": -1,  # noqa: E731
-                                 "action": action, "samples": 10, "confidence": conf}
+
+    def leaf(action, conf):
+        return {
+            "feature": -1,
+            "threshold": 0.0,
+            "left": -1,
+            "right": -1,
+            "action": action,
+            "samples": 10,
+            "confidence": conf,
+        }
+
     nodes = [
         {"feature": 0, "threshold": 12.5, "left": 1, "right": 2, "action": -1, "samples": 40, "confidence": 0.0},
         {"feature": 1, "threshold": 0.1, "left": 3, "right": 4, "action": -1, "samples": 20, "confidence": 0.0},
         {"feature": 2, "threshold": 1e-3, "left": 5, "right": 6, "action": -1, "samples": 20, "confidence": 0.0},
-        leaf(0, 0.9), leaf(1, 0.5), leaf(2, 1.0), leaf(3, 0.7),
+        leaf(0, 0.9),
+        leaf(1, 0.5),
+        leaf(2, 1.0),
+        leaf(3, 0.7),
     ]
     nodes[3]["box"] = {"min": [1.0, 0.0, 64.0], "max": [12.5, 0.05, 900.0]}
     nodes[4]["box"] = {"min": [0.5, 0.2, 100.0], "max": [10.0, 0.5, 1518.0]}

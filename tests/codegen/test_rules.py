@@ -7,10 +7,8 @@ import json
 
 import numpy as np
 import pytest
+from dpdktune import treefile, treelayout
 from snakemake_helpers import REPO, run_snakemake, workdir
-
-from dpdktune import treefile
-from dpdktune import treelayout
 
 
 @pytest.mark.slow
@@ -20,8 +18,13 @@ def test_snakemake_fastpath_so(tmp_path, depth10, data):
     if not (work / "csrc").exists():  # newer workdir() links csrc/ itself
         (work / "csrc").symlink_to(REPO / "csrc")
     treefile.write_tree_json(table, work / "results" / "distill" / "tree.json")
-    decision = {"decision": "NO-GO", "headline_objective": "cores_at_slo", "opportunity": 0.08,
-                "opportunity_ci": [0.02, 0.14], "best_baseline": "Linear"}
+    decision = {
+        "decision": "NO-GO",
+        "headline_objective": "cores_at_slo",
+        "opportunity": 0.08,
+        "opportunity_ci": [0.02, 0.14],
+        "best_baseline": "Linear",
+    }
     (work / "results" / "baselines").mkdir(parents=True)
     (work / "results" / "baselines" / "decision.json").write_text(json.dumps(decision))
     proc = run_snakemake(work, "--allowed-rules", "render_fastpath", "build_fastpath", "-c1", "fastpath.so")

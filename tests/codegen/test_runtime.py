@@ -9,11 +9,11 @@ import subprocess
 
 import numpy as np
 import pytest
-from .codegen_helpers import FEATURES, hard_inputs, make_table, permuted
-
 from dpdktune import treelayout
 from dpdktune.codegen import build, pack
 from dpdktune.codegen.render import CSRC
+
+from .codegen_helpers import FEATURES, hard_inputs, make_table, permuted
 
 
 def test_load_decides_like_the_compiled_in_tree(built10, depth10, data):
@@ -69,8 +69,13 @@ def _corrupt(blob: bytes, what: str, table: dict, data) -> bytes:
 
 @pytest.mark.parametrize(
     "what,message",
-    [("magic", "bad magic"), ("truncated", "file ends inside"), ("trailing", "trailing bytes"),
-     ("link", "links outside the table"), ("flipped", "checksum mismatch")],
+    [
+        ("magic", "bad magic"),
+        ("truncated", "file ends inside"),
+        ("trailing", "trailing bytes"),
+        ("link", "links outside the table"),
+        ("flipped", "checksum mismatch"),
+    ],
 )
 def test_load_rejects_damaged_files(built10, depth10, data, tmp_path, what, message):
     files, fp = built10
@@ -141,8 +146,9 @@ def test_load_refuses_a_named_pipe_at_once(built10, tmp_path):
 
 def _stress_binary(files, tmp_path, sanitize):
     exe = tmp_path / f"swap_stress_{sanitize}"
-    build.compile_c([CSRC / "bench" / "swap_stress.c", files["source"], build.RUNTIME], exe,
-                    shared=False, sanitize=sanitize)
+    build.compile_c(
+        [CSRC / "bench" / "swap_stress.c", files["source"], build.RUNTIME], exe, shared=False, sanitize=sanitize
+    )
     return exe
 
 
@@ -159,8 +165,13 @@ def test_swap_stress_has_no_torn_or_freed_reads(built10, depth10, data, tmp_path
     run_env = {**os.environ, "TSAN_OPTIONS": "halt_on_error=1", **env}
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 120, env=run_env)
     if "unexpected memory mapping" in proc.stderr:  # TSan vs high-entropy ASLR on some kernels
-        proc = subprocess.run(["setarch", platform.machine(), "-R", *cmd], capture_output=True, text=True,
-                              timeout=seconds + 120, env=run_env)
+        proc = subprocess.run(
+            ["setarch", platform.machine(), "-R", *cmd],
+            capture_output=True,
+            text=True,
+            timeout=seconds + 120,
+            env=run_env,
+        )
     assert proc.returncode == 0, proc.stdout + proc.stderr[-4000:]
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     assert result["torn"] == 0 and result["freed"] == 0 and result["load_errors"] == 0

@@ -1,11 +1,10 @@
 import pytest
-from rl_data import tiny_config, tiny_records, train_all
-
+from dpdktune.dataset_arrays import Landscape
 from dpdktune.distill.policy import Teacher
 from dpdktune.distill.settings import DistillSettings
 from dpdktune.rl.env import EnvSettings
 from dpdktune.rl.experiment import load_model
-from dpdktune.dataset_arrays import Landscape
+from rl_data import tiny_config, tiny_records, train_all
 
 
 @pytest.fixture(scope="session")

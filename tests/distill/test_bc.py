@@ -1,5 +1,4 @@
 import numpy as np
-
 from dpdktune.distill.bc import bc_data
 
 

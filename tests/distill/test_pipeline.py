@@ -1,10 +1,9 @@
 import json
 
 import pytest
-
-from dpdktune.treefile import validate
 from dpdktune.distill import pipeline
 from dpdktune.distill.settings import DistillSettings
+from dpdktune.treefile import validate
 
 
 def test_sweep_then_export_gives_a_valid_tree_from_the_best_q_learner(records, config, rl_summary, trained):

@@ -1,5 +1,4 @@
 import numpy as np
-
 from dpdktune.distill.policy import TreePolicy, rollout_states
 from dpdktune.rl.env import ReplayEnv
 

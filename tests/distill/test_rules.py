@@ -4,12 +4,11 @@ import json
 
 import pandas as pd
 import pytest
-from rl_data import TINY
-from snakemake_helpers import run_snakemake, workdir
-
-from dpdktune.treefile import read_tree_json
 from dpdktune.metrics.parquet import read_provenance
 from dpdktune.report.sections import load_section
+from dpdktune.treefile import read_tree_json
+from rl_data import TINY
+from snakemake_helpers import run_snakemake, workdir
 
 
 @pytest.mark.slow
@@ -35,22 +34,29 @@ def test_snakemake_distill_builds_tree_json_and_the_phase2_section(tmp_path, mon
     assert section["id"] == "phase2" and len(section["figures"]) == 3
 
 
-@pytest.mark.parametrize("distill, wanted, unwanted", [
-    ({}, {"train_rl_deployed": 1}, {"train_rl", "summarize_rl", "distill_sweep"}),
-    ({"teacher": "auto", "deploy": "auto"}, {"train_rl_deployed": 4, "train_rl": 4, "distill_sweep": 1}, set()),
-])
+@pytest.mark.parametrize(
+    "distill, wanted, unwanted",
+    [
+        ({}, {"train_rl_deployed": 1}, {"train_rl", "summarize_rl", "distill_sweep"}),
+        ({"teacher": "auto", "deploy": "auto"}, {"train_rl_deployed": 4, "train_rl": 4, "distill_sweep": 1}, set()),
+    ],
+)
 @pytest.mark.slow
 def test_fastpath_so_trains_only_what_it_deploys(tmp_path, distill, wanted, unwanted):
     done = run_snakemake(workdir(tmp_path, {"distill": distill}), "-n", "--cores", "2", "fastpath.so")
     out = done.stdout + done.stderr
     assert done.returncode == 0, out[-3000:]
-    counts = {line.split()[0]: int(line.split()[1]) for line in out.splitlines()
-              if len(line.split()) == 2 and line.split()[1].isdigit()}
+    counts = {
+        line.split()[0]: int(line.split()[1])
+        for line in out.splitlines()
+        if len(line.split()) == 2 and line.split()[1].isdigit()
+    }
     assert {k: counts.get(k) for k in wanted} == wanted
     assert not unwanted & set(counts)
     # rl.threads reach the RL rules (and through snakemake.threads, torch)
     (tmp_path / "t").mkdir()
-    plan = run_snakemake(workdir(tmp_path / "t", {"distill": distill, "rl": {"threads": 2}}), "-n", "--cores", "2",
-                         "fastpath.so")
+    plan = run_snakemake(
+        workdir(tmp_path / "t", {"distill": distill, "rl": {"threads": 2}}), "-n", "--cores", "2", "fastpath.so"
+    )
     jobs = (plan.stdout + plan.stderr).split("rule ")
     assert any(j.startswith("train_rl_deployed:") and "threads: 2" in j for j in jobs), plan.stdout[-3000:]

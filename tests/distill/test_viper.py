@@ -1,13 +1,22 @@
 import numpy as np
-
 from dpdktune.distill.policy import TreePolicy
 from dpdktune.distill.viper import fit_viper
 from dpdktune.rl.evaluate import closed_loop
 
 
 def test_viper_keeps_the_best_iterate(teacher, landscape, env_settings):
-    tree, history = fit_viper(teacher, landscape, env_settings, depth=3, min_samples_leaf=1, mask=None,
-                              iterations=3, episodes=1, decisions=3, seed=0)
+    tree, history = fit_viper(
+        teacher,
+        landscape,
+        env_settings,
+        depth=3,
+        min_samples_leaf=1,
+        mask=None,
+        iterations=3,
+        episodes=1,
+        decisions=3,
+        seed=0,
+    )
     assert len(history) == 3
     reward = closed_loop(TreePolicy(tree, teacher.normalizer), landscape, teacher.normalizer, 3, env_settings)
     assert reward["reward"].mean() == max(history)
@@ -32,7 +41,7 @@ def test_diverse_roll_outs_start_away_from_the_default_config(teacher, landscape
     at_default = {tuple(r) for r in landscape.features[:, landscape.default_action].reshape(-1, 9).round(9)}
 
     def starts(diverse):
-        states = rollout_states(env, teacher.act_raw, 8, 0, diverse=diverse)[::env_settings.episode_steps]
+        states = rollout_states(env, teacher.act_raw, 8, 0, diverse=diverse)[:: env_settings.episode_steps]
         return [tuple(r) in at_default for r in states.round(9)]
 
     assert all(starts(False))

@@ -3,7 +3,6 @@ import json
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-
 from dpdktune.metrics.parquet import read_provenance, read_table, rows_to_table, write_table
 from dpdktune.metrics.provenance import config_hash, provenance
 from dpdktune.metrics.schema import EXPERIMENT_SCHEMA, METRIC_NAMES
@@ -11,10 +10,25 @@ from dpdktune.metrics.schema import EXPERIMENT_SCHEMA, METRIC_NAMES
 
 def _row(i: int) -> dict:
     row = {
-        "run_id": f"w-{i}", "campaign_id": "c", "backend": "sim", "hardware": "hw", "workload": "w",
-        "trial": 0, "seed": i, "rx_desc": 512, "tx_desc": 512, "cores": 2, "burst": 32,
-        "applied_rx_desc": 512, "applied_tx_desc": 512, "applied_cores": 2, "applied_burst": 32,
-        "status": "ok", "attempts": 1, "duration_s": 0.001, "finished_at": 1_700_000_000_000 + i,
+        "run_id": f"w-{i}",
+        "campaign_id": "c",
+        "backend": "sim",
+        "hardware": "hw",
+        "workload": "w",
+        "trial": 0,
+        "seed": i,
+        "rx_desc": 512,
+        "tx_desc": 512,
+        "cores": 2,
+        "burst": 32,
+        "applied_rx_desc": 512,
+        "applied_tx_desc": 512,
+        "applied_cores": 2,
+        "applied_burst": 32,
+        "status": "ok",
+        "attempts": 1,
+        "duration_s": 0.001,
+        "finished_at": 1_700_000_000_000 + i,
         "missing_reasons": json.dumps({"dram_gbps": "no PCM"}),
     }
     row.update({m: 1.5 * i for m in METRIC_NAMES if m != "cpu_util"})
@@ -34,8 +48,16 @@ def test_round_trip_keeps_values_nulls_and_provenance(tmp_path):
     assert back["cpu_util"].to_pylist()[1] == [1.0, 0.5]
     meta = read_provenance(tmp_path / "d.parquet")
     assert meta == prov
-    assert set(meta) == {"dpdktune_version", "git_commit", "config_hash", "backend",
-                         "backend_version", "hardware", "hardware_source", "seed"}
+    assert set(meta) == {
+        "dpdktune_version",
+        "git_commit",
+        "config_hash",
+        "backend",
+        "backend_version",
+        "hardware",
+        "hardware_source",
+        "seed",
+    }
     assert not list(tmp_path.glob(".*tmp*")), "the temporary file must be renamed away"
 
 

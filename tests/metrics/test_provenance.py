@@ -5,18 +5,25 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from dpdktune.backends.sim import SimBackend
 from dpdktune.metrics.provenance import backend_metadata, metadata_host, provenance
 
-HOST = {"host": "dut1", "host_cpu": "Intel(R) Xeon(R) Gold 6140", "host_cores": "36", "host_sockets": "2",
-        "host_nic": "0000:3b:00.0: ConnectX-5, driver mlx5_core", "host_kernel": "Linux 5.15.0",
-        "dpdk_version": "DPDK 22.11.4", "hardware": "dut1: Intel(R) Xeon(R) Gold 6140, 2 socket(s)"}
+HOST = {
+    "host": "dut1",
+    "host_cpu": "Intel(R) Xeon(R) Gold 6140",
+    "host_cores": "36",
+    "host_sockets": "2",
+    "host_nic": "0000:3b:00.0: ConnectX-5, driver mlx5_core",
+    "host_kernel": "Linux 5.15.0",
+    "dpdk_version": "DPDK 22.11.4",
+    "hardware": "dut1: Intel(R) Xeon(R) Gold 6140, 2 socket(s)",
+}
 
 
 def _prov(backend: str, host=None) -> dict[str, str]:
-    return provenance(config={"a": 1}, backend=backend, backend_version="v", hardware="xeon6140-cx5-100g",
-                      seed=1, host=host)
+    return provenance(
+        config={"a": 1}, backend=backend, backend_version="v", hardware="xeon6140-cx5-100g", seed=1, host=host
+    )
 
 
 def test_sim_names_its_profile_and_says_it_is_simulated():

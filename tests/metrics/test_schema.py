@@ -1,5 +1,4 @@
 import pyarrow as pa
-
 from dpdktune.metrics.schema import EXPERIMENT_SCHEMA, METRIC_NAMES, TIMESERIES_METRICS, TIMESERIES_SCHEMA
 
 

@@ -13,12 +13,11 @@ def stage_outputs(campaign, tmp_path_factory):
 
     import pandas as pd
     import pyarrow as pa
-
-    from dpdktune.analysis.analyze import output_paths, run as analyze
-    from dpdktune.metrics.parquet import write_frame
+    from dpdktune.analysis.analyze import output_paths
+    from dpdktune.analysis.analyze import run as analyze
     from dpdktune.atomic import write_json
     from dpdktune.baselines.run import baseline_paths, gap_paths, run_baselines, run_gap
-    from dpdktune.metrics.parquet import read_provenance, write_table
+    from dpdktune.metrics.parquet import read_provenance, write_frame, write_table
     from dpdktune.metrics.schema import EXPERIMENT_SCHEMA
     from dpdktune.report.build import ReportInputs, files_under
     from dpdktune.validation.validate import validate
@@ -26,10 +25,16 @@ def stage_outputs(campaign, tmp_path_factory):
     config, records = campaign
     root = Path(tmp_path_factory.mktemp("results"))
     dataset = root / "characterize" / "dataset.parquet"
-    write_table(pa.Table.from_pandas(records, preserve_index=False), dataset, EXPERIMENT_SCHEMA,
-                {"backend": "sim", "backend_version": "test", "campaign": "small"})
+    write_table(
+        pa.Table.from_pandas(records, preserve_index=False),
+        dataset,
+        EXPERIMENT_SCHEMA,
+        {"backend": "sim", "backend_version": "test", "campaign": "small"},
+    )
     manifest = root / "characterize" / "manifest.json"
-    manifest.write_text(json.dumps({"campaign_id": "small-test", "expected_runs": len(records), "recorded_runs": len(records)}))
+    manifest.write_text(
+        json.dumps({"campaign_id": "small-test", "expected_runs": len(records), "recorded_runs": len(records)})
+    )
     prov = read_provenance(dataset)
     issues, groups, summary = validate(records, config, config["workloads"])
     write_frame(issues, root / "validate" / "issues.parquet", prov)
@@ -44,8 +49,14 @@ def stage_outputs(campaign, tmp_path_factory):
     ndr.ndr_figure(ndr.best_by_cores(table), root / "analyze" / "figures" / "ndr.png", ndr_summary)
     write_json(ndr_summary, root / "analyze" / "ndr_summary.json")
     run_baselines(records, config, baseline_paths(root / "baselines"), prov)
-    run_gap(pd.read_parquet(root / "baselines" / "scores.parquet"), pd.read_parquet(root / "baselines" / "fingerprints.parquet"),
-            config, summary["passed"], gap_paths(root / "baselines"), prov)
+    run_gap(
+        pd.read_parquet(root / "baselines" / "scores.parquet"),
+        pd.read_parquet(root / "baselines" / "fingerprints.parquet"),
+        config,
+        summary["passed"],
+        gap_paths(root / "baselines"),
+        prov,
+    )
     return config, ReportInputs(files_under(root))
 
 

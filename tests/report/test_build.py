@@ -5,10 +5,9 @@ import re
 
 import pandas as pd
 import pytest
-
-from dpdktune.report.build import data_source, validation_badge, write_report
 from dpdktune.analysis.analyze import FIGURES as ANALYSIS_FIGURES
 from dpdktune.baselines.run import GAP_FIGURES
+from dpdktune.report.build import data_source, validation_badge, write_report
 
 N_FIGURES = len(ANALYSIS_FIGURES) + len(GAP_FIGURES) + 1  # + the NDR/PDR figure
 
@@ -43,10 +42,14 @@ def test_extra_section_is_rendered_from_its_spec(stage_outputs, tmp_path):
     config, inputs = stage_outputs
     pd.DataFrame({"policy": ["rl"], "gap": [0.04]}).to_parquet(tmp_path / "scores.parquet")
     png = inputs.files["penalty_figure"]
-    spec = {"id": "phase2", "title": "Phase 2: learned policy", "paragraphs": ["RL closes the gap."],
-            "metrics": [{"label": "RL gap", "value": "4.0 %", "source": "results/rl/summary.json"}],
-            "tables": [{"caption": "RL scores", "source": str(tmp_path / "scores.parquet")}],
-            "figures": [{"caption": "curve", "path": str(png)}]}
+    spec = {
+        "id": "phase2",
+        "title": "Phase 2: learned policy",
+        "paragraphs": ["RL closes the gap."],
+        "metrics": [{"label": "RL gap", "value": "4.0 %", "source": "results/rl/summary.json"}],
+        "tables": [{"caption": "RL scores", "source": str(tmp_path / "scores.parquet")}],
+        "figures": [{"caption": "curve", "path": str(png)}],
+    }
     (tmp_path / "section.json").write_text(json.dumps(spec))
     out = tmp_path / "report.html"
     write_report(dataclasses.replace(inputs, sections=(tmp_path / "section.json",)), config, out)
@@ -80,18 +83,30 @@ def test_summary_answers_the_configured_objective_with_one_row_per_objective(rep
     assert re.search(banner, html)
 
 
-@pytest.mark.parametrize("summary, text, cls", [
-    ({"passed": True, "errors": 0, "warnings": 0}, "passed", "ok"),
-    ({"passed": True, "errors": 0, "warnings": 7}, "passed with 7 warnings", "warn"),
-    ({"passed": False, "errors": 2, "warnings": 7}, "errors found (2)", "bad"),
-])
+@pytest.mark.parametrize(
+    "summary, text, cls",
+    [
+        ({"passed": True, "errors": 0, "warnings": 0}, "passed", "ok"),
+        ({"passed": True, "errors": 0, "warnings": 7}, "passed with 7 warnings", "warn"),
+        ({"passed": False, "errors": 2, "warnings": 7}, "errors found (2)", "bad"),
+    ],
+)
 def test_validation_badge_counts_warnings(summary, text, cls):
     assert validation_badge(summary) == {"cls": cls, "text": text}
 
 
 def test_banner_names_the_measured_host_nic_and_dpdk():
-    banner = data_source({"backend": "ssh", "hardware": "xeon8180-xl710-40g", "host": "dut1", "host_cpu": "Xeon 8180",
-                          "host_nic": "XL710", "dpdk_version": "22.11"}, {"backend": "ssh", "hardware": "x"})
+    banner = data_source(
+        {
+            "backend": "ssh",
+            "hardware": "xeon8180-xl710-40g",
+            "host": "dut1",
+            "host_cpu": "Xeon 8180",
+            "host_nic": "XL710",
+            "dpdk_version": "22.11",
+        },
+        {"backend": "ssh", "hardware": "x"},
+    )
     assert banner["kind"] == "measured"
     assert banner["text"].startswith("Measured on dut1, Xeon 8180, XL710, DPDK 22.11")
 
@@ -109,7 +124,9 @@ def test_the_report_rule_declares_exactly_the_files_the_report_reads():
     assert set(names) == {*required_files(), *NDR_FILES, "sections"}
 
 
-@pytest.mark.parametrize(("left_out", "message"), [("cliffs", "missing cliffs"), ("ndr_best", "ndr_best missing beside")])
+@pytest.mark.parametrize(
+    ("left_out", "message"), [("cliffs", "missing cliffs"), ("ndr_best", "ndr_best missing beside")]
+)
 def test_report_inputs_name_a_missing_file(stage_outputs, left_out, message):
     from dpdktune.report.build import ReportInputs
 

@@ -14,7 +14,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from dpdktune.analysis.analyze import FIGURES as ANALYSIS_FIGURES
 from dpdktune.baselines.run import GAP_FIGURES
 
@@ -30,9 +29,11 @@ CHECKER = """
 window.__errors = [];
 window.addEventListener("error", function (e) {
   window.__errors.push(String(e.message || (e.target && (e.target.src || "").slice(0, 60)) || "error")); }, true);
-window.addEventListener("unhandledrejection", function (e) { window.__errors.push("unhandled rejection: " + e.reason); });
+window.addEventListener("unhandledrejection", function (e) {
+  window.__errors.push("unhandled rejection: " + e.reason); });
 (function () { var orig = console.error; console.error = function () {
-  window.__errors.push("console.error: " + Array.prototype.join.call(arguments, " ")); return orig.apply(console, arguments); }; })();
+  window.__errors.push("console.error: " + Array.prototype.join.call(arguments, " "));
+  return orig.apply(console, arguments); }; })();
 window.addEventListener("load", function () {
   var th = document.querySelector("table.sortable th"); if (th) { th.click(); th.click(); }
   // decode each image now, synchronously, by drawing it: a broken one has no size or throws
@@ -55,8 +56,15 @@ window.addEventListener("load", function () {
   document.body.appendChild(out);
 });
 """
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-         "--disable-sync", "--no-first-run"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def _chromium(tmp_path, *args, window: str = "1280,2000") -> subprocess.CompletedProcess:
@@ -87,8 +95,10 @@ def test_report_loads_cleanly_in_chromium(report_html, stage_outputs, tmp_path):
 
 def test_checker_catches_broken_images_and_script_errors(tmp_path):
     page = tmp_path / "broken.html"
-    page.write_text('<!DOCTYPE html><html><head></head><body><div id="decision">GO</div>'
-                    '<img src="data:image/png;base64,bm90IGEgcG5n"><script>undefinedFunction();</script></body></html>')
+    page.write_text(
+        '<!DOCTYPE html><html><head></head><body><div id="decision">GO</div>'
+        '<img src="data:image/png;base64,bm90IGEgcG5n"><script>undefinedFunction();</script></body></html>'
+    )
     result = _check(page, tmp_path)
     assert result["images"] == 1 and result["decoded"] == 0
     assert any("undefinedFunction" in e for e in result["errors"])

@@ -5,7 +5,6 @@ import json
 import pandas as pd
 import pytest
 import yaml
-
 from snakemake_helpers import run_snakemake, workdir
 
 #: 3 workloads x 4 configs x 2 trials, with injected run failures (deterministic per run seed).
@@ -31,7 +30,12 @@ def test_phase1_rules_gate_and_rerun(tmp_path):
     decision = json.loads((work / "results/baselines/decision.json").read_text())
     assert decision["decision"] in ("GO", "MAYBE", "NO-GO")
     assert any("validation found errors" in r for r in decision["confidence_reasons"])
-    for log in ("validate/validate_dataset", "analyze/analyze_landscape", "baselines/score_baselines", "baselines/analyze_gap"):
+    for log in (
+        "validate/validate_dataset",
+        "analyze/analyze_landscape",
+        "baselines/score_baselines",
+        "baselines/analyze_gap",
+    ):
         assert (work / f"results/logs/{log}.log").exists(), log
     dry = run_snakemake(work, "-n", "--cores", "1", "report.html")
     assert dry.returncode == 0 and "rule report" in dry.stdout + dry.stderr

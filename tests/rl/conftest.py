@@ -1,8 +1,7 @@
 import pytest
-from rl_data import tiny_config, tiny_records
-
-from dpdktune.rl.env import EnvSettings
 from dpdktune.dataset_arrays import Landscape, Normalizer
+from dpdktune.rl.env import EnvSettings
+from rl_data import tiny_config, tiny_records
 
 
 @pytest.fixture(scope="session")

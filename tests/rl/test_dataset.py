@@ -1,6 +1,5 @@
 import numpy as np
 import pytest
-
 from dpdktune.rl import dataset
 from dpdktune.rl.env import EnvSettings
 
@@ -25,8 +24,10 @@ def test_behaviour_policies_differ_as_documented(landscape, normalizer):
     assert reward["epsilon_oracle"] > reward["random"]
     local = arrays["actions"][arrays["behaviour"] == "local_search"]
     grid = landscape.grid
-    moved = [sum(getattr(grid[a], f) != getattr(grid[b], f) for f in ("rx_desc", "tx_desc", "cores", "burst"))
-             for a, b in zip(local[:-1], local[1:])]
+    moved = [
+        sum(getattr(grid[a], f) != getattr(grid[b], f) for f in ("rx_desc", "tx_desc", "cores", "burst"))
+        for a, b in zip(local[:-1], local[1:])
+    ]
     assert set(moved[:50]) <= {0, 1}, "local search moves one knob per step"
 
 

@@ -1,10 +1,9 @@
 import numpy as np
 import pytest
-
+from dpdktune.dataset_arrays import Landscape, Normalizer
 from dpdktune.fingerprint import FINGERPRINT_FEATURES
 from dpdktune.knobs import expand_grid
 from dpdktune.objective import objective_table
-from dpdktune.dataset_arrays import Landscape, Normalizer
 
 
 def test_every_record_lands_in_its_cell(landscape, records, config):
@@ -54,9 +53,9 @@ def test_normalizer_maps_missing_to_zero_and_inverts(landscape):
 
 
 def test_workloads_no_config_serves_are_left_out(landscape):
-    import numpy as np
-
     from dataclasses import replace
+
+    import numpy as np
 
     objective = landscape.objective.copy()
     objective[0] = 0.0  # the first workload: nothing meets the objective anywhere

@@ -1,9 +1,8 @@
 import numpy as np
 import pytest
-from gymnasium.utils.env_checker import check_env
-
 from dpdktune.objective import OBJECTIVES
 from dpdktune.rl.env import EnvSettings, ReplayEnv, SimEnv, restarts
+from gymnasium.utils.env_checker import check_env
 
 
 def test_replay_env_passes_the_gymnasium_checker(landscape, normalizer, env_settings):
@@ -14,8 +13,9 @@ def test_a_step_returns_a_recorded_trial_of_the_chosen_config(landscape, normali
     env = ReplayEnv(landscape, normalizer, env_settings)
     env.reset(seed=1, options={"workload": "imix"})
     w = landscape.workloads.index("imix")
-    same_rings = next(a for a in range(landscape.n_actions)
-                      if a != env.action and not restarts(landscape.grid, env.action, a))
+    same_rings = next(
+        a for a in range(landscape.n_actions) if a != env.action and not restarts(landscape.grid, env.action, a)
+    )
     obs, reward, terminated, truncated, info = env.step(same_rings)
     trials = [normalizer.transform(landscape.features[w, same_rings, s]) for s in range(2)]
     s = next(i for i, t in enumerate(trials) if np.array_equal(t, obs))
@@ -84,8 +84,17 @@ def test_sim_env_runs_the_simulator_each_step(landscape, normalizer, env_setting
 
     backend = make_backend(config)
     oracle = dict(zip(landscape.workloads, landscape.oracle()))
-    env = SimEnv(backend, load_campaign_hardware(config), campaign_workloads(config), landscape.grid,
-                 landscape.default_action, normalizer, env_settings, oracle, config)
+    env = SimEnv(
+        backend,
+        load_campaign_hardware(config),
+        campaign_workloads(config),
+        landscape.grid,
+        landscape.default_action,
+        normalizer,
+        env_settings,
+        oracle,
+        config,
+    )
     try:
         check_env(env, skip_render_check=True)
         env.reset(seed=0, options={"workload": "flood64"})
@@ -102,14 +111,22 @@ def test_sim_env_needs_an_oracle_for_every_workload(landscape, normalizer, env_s
     from dpdktune.campaign.plan import campaign_workloads, load_campaign_hardware
 
     with pytest.raises(ValueError, match="oracle"):
-        SimEnv(None, load_campaign_hardware(config), campaign_workloads(config), landscape.grid,
-               landscape.default_action, normalizer, env_settings, {"flood64": 1.0}, config)
+        SimEnv(
+            None,
+            load_campaign_hardware(config),
+            campaign_workloads(config),
+            landscape.grid,
+            landscape.default_action,
+            normalizer,
+            env_settings,
+            {"flood64": 1.0},
+            config,
+        )
 
 
 @pytest.mark.parametrize("objective", OBJECTIVES)
 def test_sim_env_features_and_objective_match_the_dataset_definitions(objective, config):
     import pandas as pd
-
     from dpdktune.backends import make_backend
     from dpdktune.backends.base import RunSpec
     from dpdktune.campaign.plan import campaign_workloads, load_campaign_hardware
@@ -126,5 +143,6 @@ def test_sim_env_features_and_objective_match_the_dataset_definitions(objective,
         row = pd.DataFrame([{**result.metrics, **k.as_dict(), "status": "ok", "applied_cores": result.applied.cores}])
         assert np.allclose(run_features(result.metrics), feature_frame(row).to_numpy(float)[0], equal_nan=True)
         assert run_objective(result.metrics, k, result.applied, cfg) == pytest.approx(
-            float(objective_values(row, cfg).iloc[0]))
+            float(objective_values(row, cfg).iloc[0])
+        )
     backend.close()

@@ -1,7 +1,6 @@
 import numpy as np
 import pandas as pd
 import pytest
-
 from dpdktune.rl.env import EnvSettings, restarts
 from dpdktune.rl.evaluate import closed_loop, inference_us, lwo_summary, mean_ci, steps_to_fraction
 
@@ -38,8 +37,15 @@ def test_steps_to_95_percent_is_the_first_step_reaching_it():
 
 
 def test_lwo_summary_averages_test_scores_per_split():
-    scores = pd.DataFrame({"method": "m", "split": ["0", "0", "1", "1", "0"], "part": ["test"] * 4 + ["train"],
-                           "first": [1.0, 0.8, 0.6, 0.6, 0.0], "final": [1.0, 1.0, 0.8, 0.8, 0.0]})
+    scores = pd.DataFrame(
+        {
+            "method": "m",
+            "split": ["0", "0", "1", "1", "0"],
+            "part": ["test"] * 4 + ["train"],
+            "first": [1.0, 0.8, 0.6, 0.6, 0.0],
+            "final": [1.0, 1.0, 0.8, 0.8, 0.0],
+        }
+    )
     row = lwo_summary(scores).iloc[0]
     assert row["first"] == pytest.approx(0.75) and row["final"] == pytest.approx(0.9) and row.splits == 2
 

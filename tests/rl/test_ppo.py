@@ -1,6 +1,5 @@
 import gymnasium as gym
 import numpy as np
-
 from dpdktune.rl.ppo import PPO, PPOSettings
 
 
@@ -35,7 +34,9 @@ def test_ppo_learns_a_contextual_bandit():
 
 def test_ppo_is_seeded_and_saves_losslessly(tmp_path):
     steps = []
-    a = PPO(PPOSettings(hidden=(8,), seed=3, rollout_steps=64)).fit(Bandit(), 200, callback=lambda m, s: steps.append(s))
+    a = PPO(PPOSettings(hidden=(8,), seed=3, rollout_steps=64)).fit(
+        Bandit(), 200, callback=lambda m, s: steps.append(s)
+    )
     b = PPO(PPOSettings(hidden=(8,), seed=3, rollout_steps=64)).fit(Bandit(), 200)
     assert steps == [64, 128, 192, 200]
     x = np.random.default_rng(0).normal(size=(50, 2)).astype(np.float32)

@@ -1,5 +1,4 @@
 import pytest
-
 from dpdktune.rl.settings import RLSettings, resolve_device
 
 

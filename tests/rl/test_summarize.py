@@ -1,6 +1,5 @@
 import numpy as np
 import pytest
-
 from dpdktune.baselines.evaluate import SCORE_COLUMNS
 from dpdktune.rl import summarize
 

@@ -2,7 +2,6 @@ import os
 
 import numpy as np
 import pytest
-
 from dpdktune.rl import dataset
 from dpdktune.rl.env import EnvSettings
 from dpdktune.rl.settings import RLSettings

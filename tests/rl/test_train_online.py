@@ -2,7 +2,6 @@ import os
 
 import numpy as np
 import pytest
-
 from dpdktune.rl.env import EnvSettings
 from dpdktune.rl.experiment import online_env
 from dpdktune.rl.settings import RLSettings
@@ -10,11 +9,11 @@ from dpdktune.rl.train_online import train_online
 
 
 @pytest.mark.parametrize("env_kind", ["sim", "replay"])
-def test_double_dqn_learns_online_seeded_without_logs(env_kind, config, landscape, normalizer, tmp_path,
-                                                        monkeypatch):
+def test_double_dqn_learns_online_seeded_without_logs(env_kind, config, landscape, normalizer, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    settings = RLSettings(device="cpu", online_steps=60, eval_every=20, batch_size=16, hidden=(16,),
-                          online_env=env_kind)
+    settings = RLSettings(
+        device="cpu", online_steps=60, eval_every=20, batch_size=16, hidden=(16,), online_env=env_kind
+    )
 
     def run():
         env, backend = online_env(config, landscape, normalizer, EnvSettings(episode_steps=100), settings, 0)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from dpdktune.hardware import load_hardware
 from dpdktune.knobs import Knobs
 from dpdktune.sim import simulate

@@ -1,6 +1,5 @@
 import numpy as np
 import pytest
-
 from dpdktune.backends import make_backend
 from dpdktune.backends.base import Backend, RunSpec
 from dpdktune.backends.sim import SimBackend
@@ -51,11 +50,15 @@ def test_campaign_runner_records_fit_the_schema(tmp_path):
     from dpdktune.config import load_config
     from dpdktune.metrics.schema import EXPERIMENT_SCHEMA, TIMESERIES_SCHEMA
 
-    config = load_config("config/config.yaml", overrides={
-        "workloads": ["elephant", "bursty"], "trials": 2,
-        "grid": {"rx_desc": [128, 2048], "tx_desc": [512], "cores": [1, 4], "burst": [32]},
-        "sim": {"noise_cv": 0.02, "failure_prob": 0.2, "window_ms": 10.0, "sample_interval_ms": 0.5},
-    })
+    config = load_config(
+        "config/config.yaml",
+        overrides={
+            "workloads": ["elephant", "bursty"],
+            "trials": 2,
+            "grid": {"rx_desc": [128, 2048], "tx_desc": [512], "cores": [1, 4], "burst": [32]},
+            "sim": {"noise_cv": 0.02, "failure_prob": 0.2, "window_ms": 10.0, "sample_interval_ms": 0.5},
+        },
+    )
     records, series = run_inline(config, tmp_path)
     assert records.schema.equals(EXPERIMENT_SCHEMA, check_metadata=False)
     assert series.schema.equals(TIMESERIES_SCHEMA, check_metadata=False)
@@ -67,13 +70,16 @@ def test_campaign_runner_records_fit_the_schema(tmp_path):
     assert len(series) == (frame.status == "ok").sum() * 20
 
 
-@pytest.mark.parametrize(("workload", "knobs", "limit"), [
-    ("flood64", Knobs(512, 512, 8, 32), "pcie"),
-    ("lowrate", Knobs(512, 512, 1, 32), "offered"),
-    ("large1500", Knobs(512, 512, 1, 32), "wire"),
-    ("elephant", Knobs(512, 512, 1, 32), "cpu"),
-    ("flood64", Knobs(64, 512, 1, 32), "rx-refill"),
-])
+@pytest.mark.parametrize(
+    ("workload", "knobs", "limit"),
+    [
+        ("flood64", Knobs(512, 512, 8, 32), "pcie"),
+        ("lowrate", Knobs(512, 512, 1, 32), "offered"),
+        ("large1500", Knobs(512, 512, 1, 32), "wire"),
+        ("elephant", Knobs(512, 512, 1, 32), "cpu"),
+        ("flood64", Knobs(64, 512, 1, 32), "rx-refill"),
+    ],
+)
 def test_every_record_names_its_binding_limit(catalogue, cx5, workload, knobs, limit):
     from dpdktune.campaign.runner import run_with_retry
     from dpdktune.metrics.schema import BINDING_LIMITS

@@ -28,4 +28,5 @@ def test_docs_table_is_the_scripts_current_output():
     doc = Path("docs/simulator.md").read_text()
     section = doc.split(BEGIN_MARK, 1)[1].split(END_MARK, 1)[0].strip()
     assert section == buffer.getvalue().strip(), (
-        "run: python -m dpdktune.sim.best_config_table --update-doc docs/simulator.md")
+        "run: python -m dpdktune.sim.best_config_table --update-doc docs/simulator.md"
+    )

@@ -1,7 +1,6 @@
 from dataclasses import replace
 
 import numpy as np
-
 from dpdktune.sim import cache
 
 

@@ -1,7 +1,6 @@
 """sim/dataplane.py: the data plane's own counters, derived from a simulated run."""
 
 import pytest
-
 from dpdktune.hardware import load_hardware
 from dpdktune.knobs import Knobs
 from dpdktune.metrics.schema import METRIC_NAMES
@@ -36,5 +35,7 @@ def test_overload_fills_bursts_and_rings_and_light_load_polls_empty():
 
 
 def test_a_bigger_ring_holds_more_under_overload():
-    assert run("flood64", rx=2048, cores=1)["rx_ring_occupancy"] * 2048 > run("flood64", rx=256, cores=1)[
-        "rx_ring_occupancy"] * 256
+    assert (
+        run("flood64", rx=2048, cores=1)["rx_ring_occupancy"] * 2048
+        > run("flood64", rx=256, cores=1)["rx_ring_occupancy"] * 256
+    )

@@ -4,7 +4,6 @@ import math
 
 import numpy as np
 import pytest
-
 from dpdktune.hardware import load_hardware
 from dpdktune.knobs import Knobs
 from dpdktune.metrics.schema import BINDING_LIMITS, METRIC_NAMES, TIMESERIES_METRICS

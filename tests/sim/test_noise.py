@@ -1,6 +1,5 @@
 import numpy as np
 import pytest
-
 from dpdktune.backends.base import RunFailed, RunSpec
 from dpdktune.backends.sim import SimBackend
 from dpdktune.knobs import Knobs
@@ -30,8 +29,9 @@ def test_no_noise_little_spread_when_cpu_bound(run):
 
 
 def _spec(catalogue, cx5, run_id, seed):
-    return RunSpec(run_id=run_id, workload=catalogue["flood64"], hardware=cx5,
-                   knobs=Knobs(512, 512, 2, 32), trial=0, seed=seed)
+    return RunSpec(
+        run_id=run_id, workload=catalogue["flood64"], hardware=cx5, knobs=Knobs(512, 512, 2, 32), trial=0, seed=seed
+    )
 
 
 def test_failure_prob_injects_run_failed_and_retry_can_succeed(catalogue, cx5):

@@ -5,7 +5,6 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-
 from dpdktune.hardware import load_hardware
 from dpdktune.sim import rings
 
@@ -75,4 +74,4 @@ def test_thresholds_fit_the_ring_and_softmin_is_below_both():
     assert rings.threshold(32, 32) == 16 and rings.threshold(32, 512) == 32
     lo = rings.softmin(np.array([10.0, 10.0, 10.0]), np.array([10.0, 20.0, 1000.0]))
     assert np.all(lo < 10.0)
-    np.testing.assert_allclose(lo, [10 * 2 ** -0.25, 10 * (1 + 2.0 ** -4) ** -0.25, 10.0], rtol=1e-6)
+    np.testing.assert_allclose(lo, [10 * 2**-0.25, 10 * (1 + 2.0**-4) ** -0.25, 10.0], rtol=1e-6)

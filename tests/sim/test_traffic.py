@@ -1,16 +1,18 @@
 import numpy as np
 import pytest
-
 from dpdktune.sim import traffic
 from dpdktune.workloads import Arrival
 
 
-@pytest.mark.parametrize("arrival", [
-    Arrival("cbr"),
-    Arrival("poisson"),
-    Arrival("onoff", on_us=200, off_us=600),
-    Arrival("mmpp", mmpp_rate_factors=(0.2, 1.0, 4.0), mmpp_sojourn_us=(500, 300, 100)),
-])
+@pytest.mark.parametrize(
+    "arrival",
+    [
+        Arrival("cbr"),
+        Arrival("poisson"),
+        Arrival("onoff", on_us=200, off_us=600),
+        Arrival("mmpp", mmpp_rate_factors=(0.2, 1.0, 4.0), mmpp_sojourn_us=(500, 300, 100)),
+    ],
+)
 def test_rate_profile_keeps_the_offered_mean(arrival):
     rng = np.random.default_rng(0)
     rate = traffic.rate_profile(arrival, 10e6, 1e9, steps=20000, dt_us=10.0, rng=rng)  # 200 ms
@@ -45,5 +47,11 @@ def test_bad_arrival_names_the_key():
     with pytest.raises(ValueError, match="on_us"):
         traffic.rate_profile(Arrival("onoff"), 1e6, 1e9, 10, 10.0, np.random.default_rng(0))
     with pytest.raises(ValueError, match="mmpp"):
-        traffic.rate_profile(Arrival("mmpp", mmpp_rate_factors=(1.0,), mmpp_sojourn_us=(1.0,)), 1e6, 1e9, 10, 10.0,
-                             np.random.default_rng(0))
+        traffic.rate_profile(
+            Arrival("mmpp", mmpp_rate_factors=(1.0,), mmpp_sojourn_us=(1.0,)),
+            1e6,
+            1e9,
+            10,
+            10.0,
+            np.random.default_rng(0),
+        )

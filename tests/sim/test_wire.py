@@ -1,7 +1,6 @@
 from dataclasses import replace
 
 import pytest
-
 from dpdktune.hardware import load_hardware
 from dpdktune.sim import wire
 

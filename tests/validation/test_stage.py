@@ -2,7 +2,6 @@ import json
 
 import pandas as pd
 import pytest
-
 from dpdktune.metrics.parquet import write_table
 from dpdktune.metrics.schema import EXPERIMENT_SCHEMA
 from dpdktune.validation.stage import gate, run
@@ -20,8 +19,15 @@ def _write(records, tmp_path):
 
 def test_stage_writes_outputs_and_gate_stops_on_errors(records, config, tmp_path):
     dataset, manifest = _write(records.drop(index=[1]), tmp_path)
-    out = {k: str(tmp_path / "v" / n) for k, n in
-           [("issues", "issues.parquet"), ("groups", "groups.parquet"), ("rerun", "rerun.parquet"), ("summary", "summary.json")]}
+    out = {
+        k: str(tmp_path / "v" / n)
+        for k, n in [
+            ("issues", "issues.parquet"),
+            ("groups", "groups.parquet"),
+            ("rerun", "rerun.parquet"),
+            ("summary", "summary.json"),
+        ]
+    }
     summary = run(dataset, manifest, config, config["workloads"], out)
     assert summary["counts"]["missing"] == 1
     assert len(pd.read_parquet(out["rerun"])) == 1

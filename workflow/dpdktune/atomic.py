@@ -13,8 +13,9 @@ import re
 import shutil
 import stat
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 
 @contextlib.contextmanager
@@ -75,6 +76,7 @@ def _fsync(path: Path) -> None:
 
 def remove_tree(root: Path) -> None:
     """rm -rf, read-only parts included (archives are made read-only)."""
+
     def writable_then_retry(func, p, _exc):
         os.chmod(os.path.dirname(p), os.stat(os.path.dirname(p)).st_mode | stat.S_IWUSR)
         func(p)

@@ -14,10 +14,11 @@ import argparse
 import dataclasses
 import json
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 import yaml
@@ -34,8 +35,13 @@ SATURATE = 4.0
 # Virtual devices (net_pcap/net_null, memif) have no wire, NIC pipeline, PCIe link, DMA into
 # the LLC or vector receive path: lift those limits. net_null frees sent mbufs at once.
 VIRTUAL_LIMITS = {
-    "link_gbps": 1e5, "nic_max_mpps": 1e5, "queue_max_mpps": 1e5, "pcie_lane_gbps": 1e5,
-    "llc_mb": 1e6, "rx_burst_cap": 1 << 16, "tx_free_thresh": 0,
+    "link_gbps": 1e5,
+    "nic_max_mpps": 1e5,
+    "queue_max_mpps": 1e5,
+    "pcie_lane_gbps": 1e5,
+    "llc_mb": 1e6,
+    "rx_burst_cap": 1 << 16,
+    "tx_free_thresh": 0,
 }
 #: the CPU-side constants `fit` adjusts; core_contention only when the runs vary the core count
 FITTED = ("fwd_base_cycles", "per_burst_cycles", "core_contention")
@@ -72,22 +78,25 @@ def measurements_from_rows(rows: Iterable[dict[str, Any]], workloads: dict[str, 
             raise ValueError(f"calibrate: workload {name!r} of run {row['run_id']} is not in the catalogue")
         extra = json.loads(row["extra"]) if isinstance(row.get("extra"), str) else (row.get("extra") or {})
         topology = (extra.get("topology") or {}).get("applied", "pci")
-        out.append(Measurement(
-            run_id=row["run_id"],
-            workload=workloads[name],
-            knobs=Knobs(*(int(row.get(f"applied_{k}") or row[k]) for k in ("rx_desc", "tx_desc", "cores", "burst"))),
-            throughput_mpps=float(row["throughput_mpps"]),
-            offered_mpps=float(row.get("offered_mpps") or row["throughput_mpps"]),
-            cycles_per_packet=float(row["cycles_per_packet"]),
-            mean_burst=(extra.get("burst_distribution") or {}).get("mean_per_nonempty_poll"),
-            tsc_mhz=extra.get("tsc_mhz"),
-            machine_cpus=extra.get("machine_cpus"),
-            backend=row["backend"],
-            virtual_devices=topology in ("pcap_null", "memif"),
-        ))
+        out.append(
+            Measurement(
+                run_id=row["run_id"],
+                workload=workloads[name],
+                knobs=Knobs(
+                    *(int(row.get(f"applied_{k}") or row[k]) for k in ("rx_desc", "tx_desc", "cores", "burst"))
+                ),
+                throughput_mpps=float(row["throughput_mpps"]),
+                offered_mpps=float(row.get("offered_mpps") or row["throughput_mpps"]),
+                cycles_per_packet=float(row["cycles_per_packet"]),
+                mean_burst=(extra.get("burst_distribution") or {}).get("mean_per_nonempty_poll"),
+                tsc_mhz=extra.get("tsc_mhz"),
+                machine_cpus=extra.get("machine_cpus"),
+                backend=row["backend"],
+                virtual_devices=topology in ("pcap_null", "memif"),
+            )
+        )
     if not out:
-        raise ValueError("calibrate: no usable measurements (need status ok, backend local/ssh, "
-                         "and cycles_per_packet)")
+        raise ValueError("calibrate: no usable measurements (need status ok, backend local/ssh, and cycles_per_packet)")
     return out
 
 
@@ -127,13 +136,19 @@ def compare(hw: HardwareProfile, ms: list[Measurement], seed: int = 0) -> list[d
     rows = []
     for m in ms:
         sim = _sim_run(hw, m, seed)
-        rows.append({
-            "run_id": m.run_id, "workload": m.workload.name, **m.knobs.as_dict(),
-            "real_mpps": m.throughput_mpps, "sim_mpps": sim["throughput_mpps"],
-            "mpps_ratio": sim["throughput_mpps"] / m.throughput_mpps,
-            "real_cpp": m.cycles_per_packet, "sim_cpp": sim["cycles_per_packet"],
-            "cpp_ratio": sim["cycles_per_packet"] / m.cycles_per_packet,
-        })
+        rows.append(
+            {
+                "run_id": m.run_id,
+                "workload": m.workload.name,
+                **m.knobs.as_dict(),
+                "real_mpps": m.throughput_mpps,
+                "sim_mpps": sim["throughput_mpps"],
+                "mpps_ratio": sim["throughput_mpps"] / m.throughput_mpps,
+                "real_cpp": m.cycles_per_packet,
+                "sim_cpp": sim["cycles_per_packet"],
+                "cpp_ratio": sim["cycles_per_packet"] / m.cycles_per_packet,
+            }
+        )
     return rows
 
 
@@ -147,7 +162,9 @@ def error_summary(rows: list[dict[str, Any]]) -> dict[str, float]:
     return out
 
 
-def fit(base: HardwareProfile, ms: list[Measurement], name: str, seed: int = 0) -> tuple[HardwareProfile, dict[str, Any]]:
+def fit(
+    base: HardwareProfile, ms: list[Measurement], name: str, seed: int = 0
+) -> tuple[HardwareProfile, dict[str, Any]]:
     """The calibrated profile and a report (fitted values, per-config ratios before and after).
 
     Least squares on log(sim / real) cycles per packet. One burst size cannot tell the
@@ -180,23 +197,29 @@ def fit(base: HardwareProfile, ms: list[Measurement], name: str, seed: int = 0) 
     if len(cores) < 2:
         notes.append(f"one core count: core_contention kept from {base.name}")
     note = "; ".join(notes)
-    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d")
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d")
     backends = sorted({m.backend for m in ms})
     sources = dict(start.sources)
     for key in free:
         sources[key] = f"dpdktune calibrate {stamp}: least squares on {len(ms)} {'/'.join(backends)} runs ({note})"
     calibrated = dataclasses.replace(
-        profile(sol.x), **{k: round(float(getattr(profile(sol.x), k)), 4) for k in free},
+        profile(sol.x),
+        **{k: round(float(getattr(profile(sol.x), k)), 4) for k in free},
         description=f"{base.description}; calibrated to {'/'.join(backends)} measurements ({stamp})",
         sources=sources,
     )
     before, after = compare(start, ms, seed), compare(calibrated, ms, seed)
     report = {
-        "base": base.name, "name": name, "runs": len(ms), "note": note,
+        "base": base.name,
+        "name": name,
+        "runs": len(ms),
+        "note": note,
         "fitted": {k: getattr(calibrated, k) for k in FITTED},
         "start": {k: getattr(start, k) for k in FITTED},
-        "before": before, "after": after,
-        "error_before": error_summary(before), "error_after": error_summary(after),
+        "before": before,
+        "after": after,
+        "error_before": error_summary(before),
+        "error_after": error_summary(after),
     }
     return calibrated, report
 
@@ -210,27 +233,35 @@ def write_profile(hw: HardwareProfile, path: str | Path) -> Path:
 
 def format_table(report: dict[str, Any]) -> str:
     """Sim vs real per config, as ratios, before and after calibration."""
-    lines = [f"calibrated {report['name']} from {report['base']} on {report['runs']} runs ({report['note']})",
-             *(f"  {k} {report['start'][k]:.4g} -> {report['fitted'][k]:.4g}" for k in FITTED),
-             "",
-             f"{'workload':<12}{'rx':>6}{'tx':>6}{'cores':>6}{'burst':>6}{'real Mpps':>11}{'sim/real':>10}"
-             f"{'(before)':>10}{'real cyc/pkt':>14}{'sim/real':>10}{'(before)':>10}"]
+    lines = [
+        f"calibrated {report['name']} from {report['base']} on {report['runs']} runs ({report['note']})",
+        *(f"  {k} {report['start'][k]:.4g} -> {report['fitted'][k]:.4g}" for k in FITTED),
+        "",
+        f"{'workload':<12}{'rx':>6}{'tx':>6}{'cores':>6}{'burst':>6}{'real Mpps':>11}{'sim/real':>10}"
+        f"{'(before)':>10}{'real cyc/pkt':>14}{'sim/real':>10}{'(before)':>10}",
+    ]
     for b, a in zip(report["before"], report["after"]):
-        lines.append(f"{a['workload'][:11]:<12}{a['rx_desc']:>6}{a['tx_desc']:>6}{a['cores']:>6}{a['burst']:>6}"
-                     f"{a['real_mpps']:>11.2f}{a['mpps_ratio']:>10.3f}{b['mpps_ratio']:>10.3f}"
-                     f"{a['real_cpp']:>14.1f}{a['cpp_ratio']:>10.3f}{b['cpp_ratio']:>10.3f}")
+        lines.append(
+            f"{a['workload'][:11]:<12}{a['rx_desc']:>6}{a['tx_desc']:>6}{a['cores']:>6}{a['burst']:>6}"
+            f"{a['real_mpps']:>11.2f}{a['mpps_ratio']:>10.3f}{b['mpps_ratio']:>10.3f}"
+            f"{a['real_cpp']:>14.1f}{a['cpp_ratio']:>10.3f}{b['cpp_ratio']:>10.3f}"
+        )
     eb, ea = report["error_before"], report["error_after"]
-    lines += ["",
-              f"median |sim/real - 1|: throughput {ea['mpps_ratio_median_abs_err']:.3f} "
-              f"(before {eb['mpps_ratio_median_abs_err']:.3f}), cycles/packet {ea['cpp_ratio_median_abs_err']:.3f} "
-              f"(before {eb['cpp_ratio_median_abs_err']:.3f})"]
+    lines += [
+        "",
+        f"median |sim/real - 1|: throughput {ea['mpps_ratio_median_abs_err']:.3f} "
+        f"(before {eb['mpps_ratio_median_abs_err']:.3f}), cycles/packet {ea['cpp_ratio_median_abs_err']:.3f} "
+        f"(before {eb['cpp_ratio_median_abs_err']:.3f})",
+    ]
     return "\n".join(lines)
 
 
 # ------------------------------------------------------------------ measuring now
 
 
-def measure(config: dict[str, Any], workloads: list[Workload], grid: list[Knobs], trials: int = 1) -> list[dict[str, Any]]:
+def measure(
+    config: dict[str, Any], workloads: list[Workload], grid: list[Knobs], trials: int = 1
+) -> list[dict[str, Any]]:
     """Run the config's backend (local or ssh) over `grid` for `workloads`; experiment-record rows."""
     from dpdktune.backends import RunSpec, make_backend
     from dpdktune.campaign.runner import run_with_retry
@@ -264,26 +295,53 @@ def _int_list(text: str) -> list[int]:
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
-        "calibrate", help="fit a hardware profile's cycle costs to local/ssh measurements",
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+        "calibrate",
+        help="fit a hardware profile's cycle costs to local/ssh measurements",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     src = p.add_mutually_exclusive_group(required=True)
-    src.add_argument("--measurements", metavar="PARQUET",
-                     help="experiment records from a local/ssh campaign (results/characterize/dataset.parquet)")
-    src.add_argument("--measure", action="store_true",
-                     help="measure now with the config's backend (local or ssh) over --rx/--bursts")
-    p.add_argument("--configfile", action="append", default=[], metavar="YAML",
-                   help="config overrides (as for snakemake --configfile); repeatable")
+    src.add_argument(
+        "--measurements",
+        metavar="PARQUET",
+        help="experiment records from a local/ssh campaign (results/characterize/dataset.parquet)",
+    )
+    src.add_argument(
+        "--measure", action="store_true", help="measure now with the config's backend (local or ssh) over --rx/--bursts"
+    )
+    p.add_argument(
+        "--configfile",
+        action="append",
+        default=[],
+        metavar="YAML",
+        help="config overrides (as for snakemake --configfile); repeatable",
+    )
     p.add_argument("--hardware", help="base profile (default: the config's `hardware`)")
     p.add_argument("--name", help="name of the new profile (default: <base>-calibrated-<backend>)")
     p.add_argument("--out", help="where to write it (default: config/hardware/<name>.yaml)")
     p.add_argument("--report", help="also write the comparison as JSON here")
     p.add_argument("--workloads", help="comma-separated catalogue names to measure (default: the config's)")
-    p.add_argument("--rx", type=_int_list, default=[256, 1024], metavar="N,N",
-                   help="RX ring sizes to measure, descriptors (default: 256,1024)")
-    p.add_argument("--bursts", type=_int_list, default=[4, 8, 16, 32, 64], metavar="N,N",
-                   help="burst sizes to measure, packets (default: 4,8,16,32,64)")
-    p.add_argument("--cores", type=_int_list, default=[1], metavar="N,N",
-                   help="forwarding core counts to measure; two or more also fit core_contention (default: 1)")
+    p.add_argument(
+        "--rx",
+        type=_int_list,
+        default=[256, 1024],
+        metavar="N,N",
+        help="RX ring sizes to measure, descriptors (default: 256,1024)",
+    )
+    p.add_argument(
+        "--bursts",
+        type=_int_list,
+        default=[4, 8, 16, 32, 64],
+        metavar="N,N",
+        help="burst sizes to measure, packets (default: 4,8,16,32,64)",
+    )
+    p.add_argument(
+        "--cores",
+        type=_int_list,
+        default=[1],
+        metavar="N,N",
+        help="forwarding core counts to measure; two or more also fit core_contention (default: 1)",
+    )
     p.add_argument("--trials", type=int, default=1, help="runs per measured point (default: %(default)s)")
     p.set_defaults(func=main)
 

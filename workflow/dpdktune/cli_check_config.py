@@ -13,23 +13,49 @@ import argparse
 import sys
 
 from dpdktune.config import (
-    DEFAULT_CONFIG, ConfigError, check_schema, check_semantics, deep_merge, load_yaml_file, missing_files,
-    run_count, training_split_problem, unmeasured_objective_problem,
+    DEFAULT_CONFIG,
+    ConfigError,
+    check_schema,
+    check_semantics,
+    deep_merge,
+    load_yaml_file,
+    missing_files,
+    run_count,
+    training_split_problem,
+    unmeasured_objective_problem,
 )
 
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
-        "check-config", help="check a config without running anything; print its run count and ETA",
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+        "check-config",
+        help="check a config without running anything; print its run count and ETA",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("configfile", nargs="*", help="config overrides, merged onto config/config.yaml in order")
-    parser.add_argument("--configfile", dest="configfiles", action="append", default=[], metavar="FILE",
-                        help="the same, spelled as for snakemake (repeatable)")
-    parser.add_argument("--jobs", type=int, default=1, metavar="N",
-                        help="parallel batch jobs (snakemake --cores), for the ETA (default: 1)")
-    parser.add_argument("--max-runs", type=int, metavar="N",
-                        help="accept a campaign of up to N runs, as `snakemake --config max_runs=N` does "
-                             "(default: the config's max_runs, 1000000)")
+    parser.add_argument(
+        "--configfile",
+        dest="configfiles",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="the same, spelled as for snakemake (repeatable)",
+    )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        metavar="N",
+        help="parallel batch jobs (snakemake --cores), for the ETA (default: 1)",
+    )
+    parser.add_argument(
+        "--max-runs",
+        type=int,
+        metavar="N",
+        help="accept a campaign of up to N runs, as `snakemake --config max_runs=N` does "
+        "(default: the config's max_runs, 1000000)",
+    )
     parser.set_defaults(func=main)
 
 
@@ -71,9 +97,11 @@ def main(args: argparse.Namespace) -> int:
         return 2
     runs = run_count(config)
     eta = eta_s(runs, estimated_run_s(config), args.jobs)
-    print(f"ok: campaign {campaign_id(config)}, {runs:,} runs on backend {config['backend']}, "
-          f"ETA {format_duration(eta)} at {args.jobs} parallel job(s) "
-          f"(estimated: {estimated_run_s(config):g} s per run)")
+    print(
+        f"ok: campaign {campaign_id(config)}, {runs:,} runs on backend {config['backend']}, "
+        f"ETA {format_duration(eta)} at {args.jobs} parallel job(s) "
+        f"(estimated: {estimated_run_s(config):g} s per run)"
+    )
     for limit in (training_split_problem(config), unmeasured_objective_problem(config)):
         if limit:  # characterize runs; the analysis and report will stop with this line
             print(f"note: {limit}")

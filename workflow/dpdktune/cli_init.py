@@ -32,8 +32,12 @@ def init_project(directory: str | Path) -> tuple[list[Path], list[Path]]:
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    parser = subparsers.add_parser("init", help="make a directory a dpdktune project (Snakefile, config, csrc)",
-                                   description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = subparsers.add_parser(
+        "init",
+        help="make a directory a dpdktune project (Snakefile, config, csrc)",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("directory", nargs="?", default=".", help="the project directory (default: here)")
     parser.set_defaults(func=main)
     return parser
@@ -42,7 +46,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 def main(args: argparse.Namespace) -> int:
     written, kept = init_project(args.directory)
     where = Path(args.directory)
-    print(f"dpdktune init: {len(written)} files written to {where}"
-          + (f", {len(kept)} existing files kept" if kept else ""))
+    print(
+        f"dpdktune init: {len(written)} files written to {where}"
+        + (f", {len(kept)} existing files kept" if kept else "")
+    )
     print(f"next: cd {where} && snakemake --cores 1 characterize   (edit config/config.yaml first)")
     return 0

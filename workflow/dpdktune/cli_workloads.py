@@ -13,8 +13,12 @@ from dpdktune.workloads import Workload, load_catalogue
 
 
 def add_parser(subparsers) -> None:
-    parser = subparsers.add_parser("workloads", help="list the catalogue workloads and their key fields",
-                                   description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = subparsers.add_parser(
+        "workloads",
+        help="list the catalogue workloads and their key fields",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--long", action="store_true", help="also print each workload's description")
     parser.set_defaults(func=main)
 
@@ -39,8 +43,10 @@ def _arrival(w: Workload) -> str:
 
 def rows(catalogue: dict[str, Workload]) -> list[list[str]]:
     header = ["name", "sizes (B)", "load", "arrival", "flows", "zipf", "app cyc", "dir"]
-    body = [[w.name, _sizes(w), _load(w), _arrival(w), str(w.flows), f"{w.zipf_s:g}", f"{w.app_cycles:g}",
-             w.direction] for w in catalogue.values()]
+    body = [
+        [w.name, _sizes(w), _load(w), _arrival(w), str(w.flows), f"{w.zipf_s:g}", f"{w.app_cycles:g}", w.direction]
+        for w in catalogue.values()
+    ]
     return [header, *body]
 
 

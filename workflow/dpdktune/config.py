@@ -51,7 +51,8 @@ class _StrictLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
                     break
                 if first != line:
                     raise yaml.constructor.ConstructorError(
-                        None, None, f"duplicate key {key!r} (first given on line {first})", key_node.start_mark)
+                        None, None, f"duplicate key {key!r} (first given on line {first})", key_node.start_mark
+                    )
         return super().construct_mapping(node, deep)
 
 
@@ -77,8 +78,9 @@ def load_yaml_file(path: str | Path) -> dict[str, Any]:
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}:1: the top level must be a mapping of config keys "
-                          f"(key: value), not a {type(data).__name__}")
+        raise ConfigError(
+            f"{path}:1: the top level must be a mapping of config keys (key: value), not a {type(data).__name__}"
+        )
     return data
 
 
@@ -115,7 +117,8 @@ def _is_number(checker, instance) -> bool:
 _StrictValidator = jsonschema.validators.extend(
     jsonschema.Draft202012Validator,
     type_checker=jsonschema.Draft202012Validator.TYPE_CHECKER.redefine_many(
-        {"integer": _is_integer, "number": _is_number}),
+        {"integer": _is_integer, "number": _is_number}
+    ),
 )
 
 
@@ -124,8 +127,7 @@ def _message(error: jsonschema.ValidationError) -> str:
     if error.validator == "type" and isinstance(value, float):
         if not math.isfinite(value):
             return f"{value!r} is not a finite number"
-        if "integer" in (error.validator_value if isinstance(error.validator_value, list)
-                         else [error.validator_value]):
+        if "integer" in (error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]):
             return f"{value!r} is not an integer (write {int(value)} if that is meant)"
     return error.message
 
@@ -192,8 +194,10 @@ def training_split_problem(config: dict[str, Any]) -> str | None:
     if held < n:
         return None
     fix = "name at least 2 workloads" if n < 2 else "lower baselines.test_fraction or name more workloads"
-    return (f"workloads: {n} workload(s) with baselines.test_fraction={fraction:g} hold out {held} and leave none "
-            f"to train the baselines on; for report.html {fix} (`characterize` runs with any number)")
+    return (
+        f"workloads: {n} workload(s) with baselines.test_fraction={fraction:g} hold out {held} and leave none "
+        f"to train the baselines on; for report.html {fix} (`characterize` runs with any number)"
+    )
 
 
 def unmeasured_objective_problem(config: dict[str, Any]) -> str | None:
@@ -211,16 +215,27 @@ def unmeasured_objective_problem(config: dict[str, Any]) -> str | None:
     from dpdktune.sections import section
 
     wanted = [config["objective"], *section(config, "decision").objectives]
-    blind = [o for o in dict.fromkeys(wanted)
-             if np.isnan(values(o, no_latency, grid["cores"][0], grid["rx_desc"][0], grid["tx_desc"][0], config))]
+    blind = [
+        o
+        for o in dict.fromkeys(wanted)
+        if np.isnan(values(o, no_latency, grid["cores"][0], grid["rx_desc"][0], grid["tx_desc"][0], config))
+    ]
     if not blind:
         return None
-    keys = " and ".join(k for k, hit in (("objective", config["objective"] in blind),
-                                         ("decision.objectives", set(blind) - {config["objective"]})) if hit)
-    return (f"{keys}: {', '.join(blind)} need latency_p99_us, which backend {config['backend']} does not measure "
-            "(testpmd's forwarding timestamps no packets); for the analysis and report.html choose objectives "
-            "without latency, e.g. objective: throughput_mpps and decision.objectives: [throughput_mpps, "
-            "zero_loss_mpps] (`characterize` runs regardless)")
+    keys = " and ".join(
+        k
+        for k, hit in (
+            ("objective", config["objective"] in blind),
+            ("decision.objectives", set(blind) - {config["objective"]}),
+        )
+        if hit
+    )
+    return (
+        f"{keys}: {', '.join(blind)} need latency_p99_us, which backend {config['backend']} does not measure "
+        "(testpmd's forwarding timestamps no packets); for the analysis and report.html choose objectives "
+        "without latency, e.g. objective: throughput_mpps and decision.objectives: [throughput_mpps, "
+        "zero_loss_mpps] (`characterize` runs regardless)"
+    )
 
 
 def run_count(config: dict[str, Any]) -> int:
@@ -260,12 +275,15 @@ def check_semantics(config: dict[str, Any]) -> None:
 
     rl = section(config, "rl")
     if rl.restart_cost_s > rl.decision_interval_s:
-        raise ConfigError(f"rl.restart_cost_s: {rl.restart_cost_s} must lie within 0..decision_interval_s "
-                          f"({rl.decision_interval_s})")
+        raise ConfigError(
+            f"rl.restart_cost_s: {rl.restart_cost_s} must lie within 0..decision_interval_s ({rl.decision_interval_s})"
+        )
     runs, cap = run_count(config), config.get("max_runs", DEFAULT_MAX_RUNS)
     if runs > cap:
-        raise ConfigError(f"max_runs: the campaign has {runs:,} runs, above max_runs = {cap:,}; "
-                          f"set max_runs: {runs} (e.g. --config max_runs={runs}) to run it anyway")
+        raise ConfigError(
+            f"max_runs: the campaign has {runs:,} runs, above max_runs = {cap:,}; "
+            f"set max_runs: {runs} (e.g. --config max_runs={runs}) to run it anyway"
+        )
     _check_testbeds(config)
 
 
@@ -279,8 +297,9 @@ def _check_testbeds(config: dict[str, Any]) -> None:
     except ValueError as exc:
         raise ConfigError(str(exc)) from exc
     if not beds:
-        raise ConfigError("ssh.testbeds: backend is ssh but no testbed is configured "
-                          "(see config/testbeds.example.yaml)")
+        raise ConfigError(
+            "ssh.testbeds: backend is ssh but no testbed is configured (see config/testbeds.example.yaml)"
+        )
 
 
 def missing_files(config: dict[str, Any]) -> list[str]:
@@ -297,8 +316,11 @@ def missing_files(config: dict[str, Any]) -> list[str]:
             for field in ("known_hosts", "key_file"):
                 path = Path(getattr(ep, field)).expanduser()
                 if not path.is_file():
-                    where = f"ssh.testbeds[{i}].known_hosts" if field == "known_hosts" \
+                    where = (
+                        f"ssh.testbeds[{i}].known_hosts"
+                        if field == "known_hosts"
                         else f"ssh.testbeds[{i}].{role}.key_file"
+                    )
                     line = f"{where}: {getattr(ep, field)} does not exist (testbed {bed.name})"
                     if line not in problems:
                         problems.append(line)

@@ -7,8 +7,9 @@ column comes back from the directory names).
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
@@ -22,8 +23,14 @@ PARTITION_KEY = "workload"
 #: Holds the schema and provenance; dataset discovery skips names starting with "_".
 COMMON_METADATA = "_common_metadata"
 #: what the learning stages need (cpu_util lists, logs and provenance stay on disk)
-RECORD_COLUMNS = ("workload", "trial", "status", *KNOB_NAMES, "applied_cores",
-                  *(m for m in METRIC_NAMES if m != "cpu_util"))
+RECORD_COLUMNS = (
+    "workload",
+    "trial",
+    "status",
+    *KNOB_NAMES,
+    "applied_cores",
+    *(m for m in METRIC_NAMES if m != "cpu_util"),
+)
 
 
 def _partitioning() -> ds.Partitioning:

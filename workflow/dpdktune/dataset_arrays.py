@@ -8,9 +8,10 @@ under each config; the objective is `objective.objective_values`; failed runs ar
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -33,7 +34,7 @@ class Landscape:
     feature_names: tuple[str, ...] = FINGERPRINT_FEATURES
 
     @classmethod
-    def from_records(cls, records: pd.DataFrame, config: dict[str, Any], names=None) -> "Landscape":
+    def from_records(cls, records: pd.DataFrame, config: dict[str, Any], names=None) -> Landscape:
         """`names`: the features to hold (default: the config's feature set)."""
         grid = expand_grid(config["grid"])
         index = {k: i for i, k in enumerate(grid)}
@@ -62,14 +63,20 @@ class Landscape:
         default = index[default_knobs(config)]
         return cls(workloads, tuple(grid), features, obj, default, names)
 
-    def subset(self, workloads: Sequence[str]) -> "Landscape":
+    def subset(self, workloads: Sequence[str]) -> Landscape:
         """The landscape of only `workloads` (a train or test split)."""
         missing = sorted(set(workloads) - set(self.workloads))
         if missing:
             raise ValueError(f"workloads not in the dataset: {missing}")
         idx = [self.workloads.index(w) for w in workloads]
-        return Landscape(tuple(workloads), self.grid, self.features[idx], self.objective[idx], self.default_action,
-                         self.feature_names)
+        return Landscape(
+            tuple(workloads),
+            self.grid,
+            self.features[idx],
+            self.objective[idx],
+            self.default_action,
+            self.feature_names,
+        )
 
     def scorable(self, workloads: Sequence[str] | None = None) -> list[str]:
         """`workloads` (default: all) that some config serves: a positive mean objective somewhere.
@@ -128,7 +135,7 @@ class Normalizer:
     scale: np.ndarray
 
     @classmethod
-    def fit(cls, rows: np.ndarray) -> "Normalizer":
+    def fit(cls, rows: np.ndarray) -> Normalizer:
         with _quiet():
             mean = np.nan_to_num(np.nanmean(rows, axis=0))
             scale = np.nan_to_num(np.nanstd(rows, axis=0))
@@ -151,5 +158,5 @@ class Normalizer:
         return {"mean": self.mean.tolist(), "scale": self.scale.tolist()}
 
     @classmethod
-    def from_dict(cls, d: dict[str, list[float]]) -> "Normalizer":
+    def from_dict(cls, d: dict[str, list[float]]) -> Normalizer:
         return cls(np.asarray(d["mean"], float), np.asarray(d["scale"], float))

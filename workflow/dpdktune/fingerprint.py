@@ -66,8 +66,11 @@ def describe_feature_set(names) -> dict[str, Any]:
     """What tree.json records about its inputs: the set's name and whether counters are needed."""
     names = tuple(names)
     kind = next((k for k, v in FEATURE_SETS.items() if v == names), "custom")
-    return {"name": kind, "hardware_counters": [f for f in names if f in HARDWARE_FEATURES],
-            "measured_by_the_data_plane": [f for f in names if f in DATAPLANE_FEATURES]}
+    return {
+        "name": kind,
+        "hardware_counters": [f for f in names if f in HARDWARE_FEATURES],
+        "measured_by_the_data_plane": [f for f in names if f in DATAPLANE_FEATURES],
+    }
 
 
 def default_knobs(config: dict[str, Any]) -> Knobs:

@@ -137,12 +137,14 @@ def load_hardware(name_or_path: str | Path) -> HardwareProfile:
     if unknown:
         raise ValueError(f"hardware profile {path.name}: unknown keys {unknown}")
     missing = sorted(
-        f.name for f in fields(HardwareProfile)
+        f.name
+        for f in fields(HardwareProfile)
         if f.name not in raw and f.default is MISSING and f.default_factory is MISSING
     )
     if missing:
         raise ValueError(f"hardware profile {path.name}: missing keys {missing}")
     if raw.get("app_tx_mode", "immediate") not in APP_TX_MODES:
-        raise ValueError(f"hardware profile {path.name}: app_tx_mode must be one of {APP_TX_MODES}, "
-                         f"got {raw['app_tx_mode']!r}")
+        raise ValueError(
+            f"hardware profile {path.name}: app_tx_mode must be one of {APP_TX_MODES}, got {raw['app_tx_mode']!r}"
+        )
     return HardwareProfile(**raw)

@@ -13,8 +13,8 @@ import os
 import re
 import sys
 import traceback
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 #: ANSI escape sequences (colours, cursor moves), e.g. from a library's console renderer
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")

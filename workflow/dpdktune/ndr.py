@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -29,8 +30,19 @@ from dpdktune.sections import NdrSettings, section
 
 log = logging.getLogger("dpdktune.ndr")
 
-NDR_COLUMNS = ("workload", "config_index", "rx_desc", "tx_desc", "cores", "burst", "kind", "loss_threshold",
-               "rate_mpps", "line_mpps", "probes")
+NDR_COLUMNS = (
+    "workload",
+    "config_index",
+    "rx_desc",
+    "tx_desc",
+    "cores",
+    "burst",
+    "kind",
+    "loss_threshold",
+    "rate_mpps",
+    "line_mpps",
+    "probes",
+)
 #: generator presets of the ssh backend that pace to the workload's offered rate
 PACED_SSH_GENERATORS = ("pktgen-dpdk", "trex", "csrc-pktgen")
 
@@ -48,18 +60,23 @@ def rate_control(config: dict[str, Any]) -> tuple[bool, str]:
         local = section(config, "local")
         if local.topology == "memif" and local.generator == "pktgen":
             return True, ""
-        return False, ("NDR/PDR search is not supported on this backend: the local backend offers a chosen rate only "
-                       "with local.topology: memif and local.generator: pktgen (the paced csrc/pktgen)")
+        return False, (
+            "NDR/PDR search is not supported on this backend: the local backend offers a chosen rate only "
+            "with local.topology: memif and local.generator: pktgen (the paced csrc/pktgen)"
+        )
     beds = section(config, "ssh").testbeds
     apps = {tb.get("generator_app") for tb in beds}
     if beds and apps <= set(PACED_SSH_GENERATORS):
         return True, ""
-    return False, ("NDR/PDR search is not supported on this backend: every ssh testbed needs a rate-controlled "
-                   f"generator_app ({', '.join(PACED_SSH_GENERATORS)})")
+    return False, (
+        "NDR/PDR search is not supported on this backend: every ssh testbed needs a rate-controlled "
+        f"generator_app ({', '.join(PACED_SSH_GENERATORS)})"
+    )
 
 
-def binary_search(loss_at: Callable[[float], float], high: float, threshold: float, precision: float,
-                  low: float = 0.0) -> tuple[float, int]:
+def binary_search(
+    loss_at: Callable[[float], float], high: float, threshold: float, precision: float, low: float = 0.0
+) -> tuple[float, int]:
     """(highest rate found with loss <= threshold, probes): RFC 2544 binary search in [low, high].
 
     `low` must be known to pass (0 does). Stops when the bracket is below `precision` times
@@ -105,19 +122,37 @@ def search_workload(config: dict[str, Any], workload_name: str) -> pd.DataFrame:
     rows = []
     try:
         for spec in firsts:
+
             def loss_at(rate: float, spec=spec) -> float:
-                probe = dataclasses.replace(spec, run_id=f"{spec.run_id}-ndr-{rate:.6g}",
-                                            workload=dataclasses.replace(spec.workload, offered_mpps=rate))
+                probe = dataclasses.replace(
+                    spec,
+                    run_id=f"{spec.run_id}-ndr-{rate:.6g}",
+                    workload=dataclasses.replace(spec.workload, offered_mpps=rate),
+                )
                 try:
                     return float(backend.run(probe).metrics["drop_rate"])
                 except RunFailed:
                     return 1.0  # a probe that fails does not pass
+
             ndr, n1 = binary_search(loss_at, line, 0.0, opts.precision)
             pdr, n2 = binary_search(loss_at, line, opts.pdr_loss, opts.precision, low=ndr)
             k = spec.knobs
             for kind, threshold, rate, probes in (("NDR", 0.0, ndr, n1), ("PDR", opts.pdr_loss, pdr, n2)):
-                rows.append((workload.name, grid[k], k.rx_desc, k.tx_desc, k.cores, k.burst, kind, threshold,
-                             rate, line, probes))
+                rows.append(
+                    (
+                        workload.name,
+                        grid[k],
+                        k.rx_desc,
+                        k.tx_desc,
+                        k.cores,
+                        k.burst,
+                        kind,
+                        threshold,
+                        rate,
+                        line,
+                        probes,
+                    )
+                )
     finally:
         backend.close()
     return pd.DataFrame(rows, columns=list(NDR_COLUMNS))
@@ -138,8 +173,11 @@ def best_by_cores(table: pd.DataFrame) -> pd.DataFrame:
     if table.empty:
         return pd.DataFrame(columns=["workload", "cores", "kind", "rate_mpps", "share_of_line", "rx_desc", "tx_desc"])
     best = table.loc[table.groupby(["workload", "cores", "kind"]).rate_mpps.idxmax()]
-    return best.assign(share_of_line=best.rate_mpps / best.line_mpps).loc[
-        :, ["workload", "cores", "kind", "rate_mpps", "share_of_line", "rx_desc", "tx_desc"]].reset_index(drop=True)
+    return (
+        best.assign(share_of_line=best.rate_mpps / best.line_mpps)
+        .loc[:, ["workload", "cores", "kind", "rate_mpps", "share_of_line", "rx_desc", "tx_desc"]]
+        .reset_index(drop=True)
+    )
 
 
 def run(config: dict[str, Any], workloads: list[str], workers: int) -> tuple[pd.DataFrame, dict[str, Any]]:
@@ -149,9 +187,15 @@ def run(config: dict[str, Any], workloads: list[str], workers: int) -> tuple[pd.
     if not opts.enabled:
         supported, why = False, "NDR/PDR search is off (ndr.enabled: false)"
     table = search(config, workloads, workers) if supported else pd.DataFrame(columns=list(NDR_COLUMNS))
-    summary = {"supported": supported, "reason": why, "backend": config["backend"], "pdr_loss": opts.pdr_loss,
-               "precision": opts.precision, "searches": int(len(table)),
-               "probes": int(table.probes.sum()) if len(table) else 0}
+    summary = {
+        "supported": supported,
+        "reason": why,
+        "backend": config["backend"],
+        "pdr_loss": opts.pdr_loss,
+        "precision": opts.precision,
+        "searches": int(len(table)),
+        "probes": int(table.probes.sum()) if len(table) else 0,
+    }
     if supported:
         log.info("NDR/PDR: %d searches, %d probes", summary["searches"], summary["probes"])
     else:
@@ -162,14 +206,28 @@ def run(config: dict[str, Any], workloads: list[str], workers: int) -> tuple[pd.
 def ndr_figure(best: pd.DataFrame, path, summary: dict[str, Any]) -> None:
     """NDR and PDR against the core count per workload (best rings at each count), as a share
     of the line rate; a placeholder saying why when the backend cannot search."""
-    from plotnine import (aes, annotate, facet_wrap, geom_line, geom_point, ggplot, labs, scale_color_manual,
-                          scale_x_continuous, scale_y_continuous, theme_void)
+    from plotnine import (
+        aes,
+        annotate,
+        facet_wrap,
+        geom_line,
+        geom_point,
+        ggplot,
+        labs,
+        scale_color_manual,
+        scale_x_continuous,
+        scale_y_continuous,
+        theme_void,
+    )
 
     from dpdktune.analysis.figures import PALETTE, _facet_rows, readable, save_figure
 
     if best.empty:
-        plot = ggplot() + annotate("text", x=0, y=0, label=summary.get("reason") or "no NDR/PDR searches", size=12) \
+        plot = (
+            ggplot()
+            + annotate("text", x=0, y=0, label=summary.get("reason") or "no NDR/PDR searches", size=12)
             + theme_void()
+        )
         save_figure(plot, path, 10, 1.2)
         return
     cores = sorted(best.cores.unique())

@@ -39,10 +39,21 @@ def project_files(rel_dir: str | Path, pattern: str) -> dict[str, Path]:
 
 #: the files of a project, as globs from its root: what a wheel carries and `dpdktune init` copies
 PROJECT_GLOBS = (
-    "Snakefile", "rules/*.smk", "workflow/scripts/*.py",
-    "config/*.yaml", "config/hardware/*.yaml",
-    "csrc/*.c", "csrc/*.h", "csrc/templates/*.j2", "csrc/*/*.c", "csrc/*/*.h", "csrc/*/*.sh", "csrc/*/Makefile",
-    "envs/*.yaml", "profiles/*/*.yaml", "report/*.rst",
+    "Snakefile",
+    "rules/*.smk",
+    "workflow/scripts/*.py",
+    "config/*.yaml",
+    "config/hardware/*.yaml",
+    "csrc/*.c",
+    "csrc/*.h",
+    "csrc/templates/*.j2",
+    "csrc/*/*.c",
+    "csrc/*/*.h",
+    "csrc/*/*.sh",
+    "csrc/*/Makefile",
+    "envs/*.yaml",
+    "profiles/*/*.yaml",
+    "report/*.rst",
 )
 
 

@@ -12,9 +12,10 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from dpdktune.backends import testpmd
 from dpdktune.backends.base import RunFailed
@@ -30,9 +31,9 @@ Run = Callable[[str, float], "tuple[int, str, str]"]
 
 @dataclass(frozen=True)
 class Check:
-    target: str    # "local" or the testbed's name
-    item: str      # host key, testpmd, hugepages, cores, pci, generator
-    status: str    # ok | problem | warning | skipped
+    target: str  # "local" or the testbed's name
+    item: str  # host key, testpmd, hugepages, cores, pci, generator
+    status: str  # ok | problem | warning | skipped
     detail: str
 
     def line(self) -> str:
@@ -45,7 +46,7 @@ class Check:
 def check_testpmd(run: Run, program: str, deadline_s: float, key: str) -> tuple[str, str]:
     """(status, detail): the program is there, runs, and prints a DPDK version."""
     q = shlex.quote(program)
-    rc, out, err = run(f"p=$(command -v {q}) && [ -x \"$p\" ] && echo \"$p\"", deadline_s)
+    rc, out, err = run(f'p=$(command -v {q}) && [ -x "$p" ] && echo "$p"', deadline_s)
     path = out.strip()
     if rc != 0 or not path:
         return "problem", f"{key} {program!r} not found or not executable"
@@ -53,8 +54,11 @@ def check_testpmd(run: Run, program: str, deadline_s: float, key: str) -> tuple[
 
     prefix = new_file_prefix()
     argv = testpmd.version_argv(path, prefix)
-    rc, out, err = run(f"{shlex.join(argv)} 2>&1; rm -rf {shlex.quote('/var/run/dpdk/' + prefix)} "
-                       f"\"${{XDG_RUNTIME_DIR:-/tmp}}/dpdk/{prefix}\"", deadline_s)
+    rc, out, err = run(
+        f"{shlex.join(argv)} 2>&1; rm -rf {shlex.quote('/var/run/dpdk/' + prefix)} "
+        f'"${{XDG_RUNTIME_DIR:-/tmp}}/dpdk/{prefix}"',
+        deadline_s,
+    )
     version = testpmd.parse_version(out)
     if "unknown" in version:
         tail = " | ".join(out.strip().splitlines()[-2:])[-300:]
@@ -75,8 +79,10 @@ def check_hugepages(run: Run, no_huge: bool, memory_mb: int, deadline_s: float, 
     if rc != 0 or "HugePages_Free" not in info:
         return "problem", "cannot read hugepages from /proc/meminfo"
     if free_mb < memory_mb:
-        return "problem", (f"{free_mb} MB of hugepages free, {key}.memory_mb is {memory_mb}: reserve more "
-                           f"(dpdk-hugepages.py --setup 2G) or set {key}.no_huge: true")
+        return "problem", (
+            f"{free_mb} MB of hugepages free, {key}.memory_mb is {memory_mb}: reserve more "
+            f"(dpdk-hugepages.py --setup 2G) or set {key}.no_huge: true"
+        )
     return "ok", f"{free_mb} MB of hugepages free (needs {memory_mb})"
 
 
@@ -91,8 +97,10 @@ def check_cores(run: Run, grid_cores: list[int], deadline_s: float) -> tuple[str
         return "problem", f"{cpus} CPU: testpmd needs a main lcore and at least one forwarding core"
     if need > cpus:
         clipped = sorted(c for c in grid_cores if c + 1 > cpus)
-        return "warning", (f"{cpus} CPUs; grid.cores {clipped} need up to {need} (forwarding + main lcore) "
-                           f"and will run clipped to {cpus - 1} (recorded as clipped)")
+        return "warning", (
+            f"{cpus} CPUs; grid.cores {clipped} need up to {need} (forwarding + main lcore) "
+            f"and will run clipped to {cpus - 1} (recorded as clipped)"
+        )
     return "ok", f"{cpus} CPUs, grid needs at most {need}"
 
 
@@ -100,8 +108,10 @@ def check_pci(run: Run, addresses: tuple[str, ...], deadline_s: float) -> tuple[
     """Each address exists and is bound to a driver DPDK can use."""
     script = "; ".join(
         f"a={shlex.quote(a)}; if [ -e /sys/bus/pci/devices/$a ]; then "
-        f"echo \"$a $(basename \"$(readlink /sys/bus/pci/devices/$a/driver 2>/dev/null)\")\"; "
-        f"else echo \"$a -\"; fi" for a in addresses)
+        f'echo "$a $(basename "$(readlink /sys/bus/pci/devices/$a/driver 2>/dev/null)")"; '
+        f'else echo "$a -"; fi'
+        for a in addresses
+    )
     rc, out, _ = run(script, deadline_s)
     found = dict(line.split(" ", 1) for line in out.splitlines() if " " in line)
     bad = []
@@ -110,8 +120,10 @@ def check_pci(run: Run, addresses: tuple[str, ...], deadline_s: float) -> tuple[
         if driver == "-":
             bad.append(f"{addr} does not exist")
         elif driver not in DPDK_DRIVERS:
-            bad.append(f"{addr} is bound to {driver or 'no driver'}, not one of {', '.join(DPDK_DRIVERS)} "
-                       "(dpdk-devbind.py -b vfio-pci ...)")
+            bad.append(
+                f"{addr} is bound to {driver or 'no driver'}, not one of {', '.join(DPDK_DRIVERS)} "
+                "(dpdk-devbind.py -b vfio-pci ...)"
+            )
     if bad:
         return "problem", "; ".join(bad)
     return "ok", ", ".join(f"{a} ({found[a].strip()})" for a in addresses)
@@ -121,7 +133,7 @@ def check_program(run: Run, path: str, what: str, deadline_s: float) -> tuple[st
     if not path:
         return "problem", f"{what}: no path configured"
     q = shlex.quote(path)
-    rc, out, _ = run(f"p=$(command -v {q}) && [ -x \"$p\" ] && echo \"$p\"", deadline_s)
+    rc, out, _ = run(f'p=$(command -v {q}) && [ -x "$p" ] && echo "$p"', deadline_s)
     if rc != 0 or not out.strip():
         return "problem", f"{what} {path!r} not found or not executable"
     return "ok", f"{what} at {out.strip()}"
@@ -152,18 +164,29 @@ def check_local(config: dict[str, Any]) -> list[Check]:
     add("testpmd", check_testpmd(_local_run, settings.testpmd, LOCAL_DEADLINE_S, "local.testpmd"))
     add("hugepages", check_hugepages(_local_run, settings.no_huge, settings.memory_mb, LOCAL_DEADLINE_S, "local"))
     add("cores", check_cores(_local_run, grid_cores, LOCAL_DEADLINE_S))
-    add("pci", ("skipped", "the local backend runs on virtual devices (net_pcap, net_null, net_memif)"
-                + (" with --no-pci" if settings.no_pci else "")))
+    add(
+        "pci",
+        (
+            "skipped",
+            "the local backend runs on virtual devices (net_pcap, net_null, net_memif)"
+            + (" with --no-pci" if settings.no_pci else ""),
+        ),
+    )
     if settings.topology == "pcap_null":
         add("generator", ("skipped", "topology pcap_null: testpmd replays the workload from pcap files itself"))
     elif settings.generator == "pktgen":
         add("generator", check_program(_local_run, settings.pktgen, "memif generator pktgen", LOCAL_DEADLINE_S))
     else:
         add("generator", ("ok", "memif generator: testpmd txonly, the same program as the DUT"))
-    if settings.topology == "memif" and not settings.memif_oversubscribe \
-            and machine_cpus() < testpmd.MEMIF_MIN_CPUS:
-        add("cores", ("warning", f"topology memif needs {testpmd.MEMIF_MIN_CPUS} CPUs, this host has "
-                                 f"{machine_cpus()}: runs fall back to pcap_null (recorded)"))
+    if settings.topology == "memif" and not settings.memif_oversubscribe and machine_cpus() < testpmd.MEMIF_MIN_CPUS:
+        add(
+            "cores",
+            (
+                "warning",
+                f"topology memif needs {testpmd.MEMIF_MIN_CPUS} CPUs, this host has "
+                f"{machine_cpus()}: runs fall back to pcap_null (recorded)",
+            ),
+        )
     return out
 
 
@@ -181,8 +204,10 @@ def _connect(target: str, role: str, runner) -> Check | None:
     except RunFailed as exc:
         reason = exc.reason
         if "not found in known_hosts" in reason:
-            reason = (f"{ep.host}:{ep.port} has a host key that {ep.known_hosts} does not hold: refused "
-                      f"(check its fingerprint, then add it with ssh-keyscan -p {ep.port} {ep.host})")
+            reason = (
+                f"{ep.host}:{ep.port} has a host key that {ep.known_hosts} does not hold: refused "
+                f"(check its fingerprint, then add it with ssh-keyscan -p {ep.port} {ep.host})"
+            )
         return Check(target, f"{role} host key", "problem", reason)
     return None
 
@@ -212,10 +237,12 @@ def check_testbed(config: dict[str, Any], bed, key: str) -> list[Check]:
 
 def _check_dut(config: dict[str, Any], bed, run: Run, key: str) -> list[Check]:
     name, deadline = bed.name, bed.command_deadline_s
-    out = [Check(name, "dut host key", "ok", f"{bed.dut.host}:{bed.dut.port} matches {bed.dut.known_hosts}"),
-           Check(name, "testpmd", *check_testpmd(run, bed.dpdk["testpmd"], deadline, f"{key}.dpdk.testpmd")),
-           Check(name, "hugepages", *check_hugepages(run, bed.no_huge, bed.memory_mb, deadline, key)),
-           Check(name, "cores", *check_cores(run, list(config["grid"]["cores"]), deadline))]
+    out = [
+        Check(name, "dut host key", "ok", f"{bed.dut.host}:{bed.dut.port} matches {bed.dut.known_hosts}"),
+        Check(name, "testpmd", *check_testpmd(run, bed.dpdk["testpmd"], deadline, f"{key}.dpdk.testpmd")),
+        Check(name, "hugepages", *check_hugepages(run, bed.no_huge, bed.memory_mb, deadline, key)),
+        Check(name, "cores", *check_cores(run, list(config["grid"]["cores"]), deadline)),
+    ]
     if bed.pci["dut"]:
         out.append(Check(name, "pci", *check_pci(run, bed.pci["dut"], deadline)))
     else:
@@ -226,32 +253,43 @@ def _check_dut(config: dict[str, Any], bed, run: Run, key: str) -> list[Check]:
 def _check_generator(name: str, bed, gen, deadline: float, key: str) -> list[Check]:
     app = bed.generator_app
     if gen is None:
-        why = ("pci.dut is set and no generator host: traffic comes from an external generator (not checked)"
-               if bed.pci["dut"] else "no generator host: the DUT replays the workload from pcap files")
+        why = (
+            "pci.dut is set and no generator host: traffic comes from an external generator (not checked)"
+            if bed.pci["dut"]
+            else "no generator host: the DUT replays the workload from pcap files"
+        )
         return [Check(name, "generator", "skipped", why)]
     failed = _connect(name, "generator", gen)
     if failed:
         return [failed]
-    out = [Check(name, "generator host key", "ok",
-                 f"{bed.generator.host}:{bed.generator.port} matches {bed.generator.known_hosts}")]
+    out = [
+        Check(
+            name,
+            "generator host key",
+            "ok",
+            f"{bed.generator.host}:{bed.generator.port} matches {bed.generator.known_hosts}",
+        )
+    ]
     if app is None:
         out.append(Check(name, "generator", "skipped", "generator host given without generator_app"))
     elif app == "testpmd-txonly":
-        out.append(Check(name, "generator", *check_testpmd(gen.run, bed.dpdk["testpmd"], deadline,
-                                                           f"{key}.dpdk.testpmd")))
+        out.append(
+            Check(name, "generator", *check_testpmd(gen.run, bed.dpdk["testpmd"], deadline, f"{key}.dpdk.testpmd"))
+        )
     elif app == "pktgen-dpdk":
-        out.append(Check(name, "generator", *check_program(gen.run, bed.dpdk["pktgen_dpdk"], "pktgen-dpdk",
-                                                           deadline)))
+        out.append(Check(name, "generator", *check_program(gen.run, bed.dpdk["pktgen_dpdk"], "pktgen-dpdk", deadline)))
     elif app == "csrc-pktgen":
-        out.append(Check(name, "generator", *check_program(gen.run, bed.dpdk["csrc_pktgen"], "csrc pktgen",
-                                                           deadline)))
+        out.append(Check(name, "generator", *check_program(gen.run, bed.dpdk["csrc_pktgen"], "csrc pktgen", deadline)))
     elif app == "trex":
         files = [f"{bed.dpdk['trex_dir']}/t-rex-64", bed.dpdk["trex_cfg"], bed.dpdk["trex_profile"]]
         script = "; ".join(f"[ -e {shlex.quote(f)} ] || echo {shlex.quote(f)}" for f in files)
         rc, missing, _ = gen.run(script, deadline)
         status = "problem" if missing.strip() or not all(files) else "ok"
-        detail = (f"TRex files missing: {', '.join(missing.split())}" if status == "problem"
-                  else f"TRex in {bed.dpdk['trex_dir']}")
+        detail = (
+            f"TRex files missing: {', '.join(missing.split())}"
+            if status == "problem"
+            else f"TRex in {bed.dpdk['trex_dir']}"
+        )
         out.append(Check(name, "generator", status, detail))
     elif not Path(app).expanduser().is_file():
         out.append(Check(name, "generator", "problem", f"generator template {app} does not exist"))
@@ -296,10 +334,18 @@ def format_checks(checks: list[Check]) -> str:
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
-        "preflight", help="check the testbeds (host key, testpmd, hugepages, cores, PCI, generator)",
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--configfile", action="append", default=[], metavar="FILE",
-                        help="config overrides, as for snakemake (repeatable)")
+        "preflight",
+        help="check the testbeds (host key, testpmd, hugepages, cores, PCI, generator)",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--configfile",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="config overrides, as for snakemake (repeatable)",
+    )
     parser.add_argument("--json", metavar="FILE", help="also write the checks as JSON here")
     parser.set_defaults(func=main)
 

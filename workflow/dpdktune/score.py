@@ -26,8 +26,9 @@ from __future__ import annotations
 import argparse
 import ctypes
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -44,15 +45,21 @@ TREE_JSON = Path("results/distill/tree.json")
 
 def add_parser(subparsers) -> None:
     parser = subparsers.add_parser(
-        "score", help="score a policy (a fastpath.so, a baseline, RL) on a dataset",
+        "score",
+        help="score a policy (a fastpath.so, a baseline, RL) on a dataset",
         description="Score one policy on a campaign dataset as a fraction of each workload's oracle, and print one "
-                    "JSON object: policy, objective, fraction_of_oracle, ci, per_workload, fallback_rate.")
+        "JSON object: policy, objective, fraction_of_oracle, ci, per_workload, fallback_rate.",
+    )
     parser.add_argument("--policy", required=True, help=f"one of {', '.join(POLICIES)}")
     parser.add_argument("--dataset", required=True, help="a campaign dataset (Parquet file or partitioned folder)")
     parser.add_argument("--configfile", action="append", default=[], help="config overrides, as for snakemake")
     parser.add_argument("--campaign", default=".", help="folder of the campaign policies are fitted on (default: .)")
-    parser.add_argument("--tree", default=None, help="tree.json of a fastpath.so (default: results/distill/tree.json "
-                        "when it matches), to tell fallbacks from legitimate safe-default picks")
+    parser.add_argument(
+        "--tree",
+        default=None,
+        help="tree.json of a fastpath.so (default: results/distill/tree.json "
+        "when it matches), to tell fallbacks from legitimate safe-default picks",
+    )
     parser.set_defaults(func=main)
 
 
@@ -76,6 +83,7 @@ def read_dataset(path: str | Path) -> pd.DataFrame:
 
 # -- policies --------------------------------------------------------------------------------
 
+
 class FastPath:
     """A fastpath.so through ctypes: its feature names, config table and fp_decide."""
 
@@ -90,7 +98,7 @@ class FastPath:
         self.features = tuple(lib.fp_feature_name(i).decode() for i in range(self.n_features))
         n = lib.fp_n_configs()
         table = (ctypes.c_int32 * (4 * n)).in_dll(lib, "fp_configs")
-        self.configs = [tuple(table[4 * i:4 * i + 4]) for i in range(n)]
+        self.configs = [tuple(table[4 * i : 4 * i + 4]) for i in range(n)]
         self.safe_default = lib.fp_safe_default()
 
     def decide(self, X: np.ndarray) -> np.ndarray:
@@ -114,8 +122,10 @@ def _rl_model(algorithm: str, campaign_dir: Path, config: dict[str, Any]):
 
     meta = campaign_dir / MODEL_DIR / algorithm / f"{ALL}.json"
     if not meta.exists():
-        raise ValueError(f"--policy rl:{algorithm}: no deployed model at {meta} "
-                         f"(run `snakemake fastpath.so` or `snakemake rl` first)")
+        raise ValueError(
+            f"--policy rl:{algorithm}: no deployed model at {meta} "
+            f"(run `snakemake fastpath.so` or `snakemake rl` first)"
+        )
     model, normalizer, _ = load_model(meta, section(config, "rl").device)
     return model, normalizer
 
@@ -129,8 +139,11 @@ def _tree_for(fp: FastPath, path: str | None, campaign_dir: Path) -> dict[str, A
             raise ValueError(f"--tree: {candidate} does not exist")
         return None
     table = read_tree_json(candidate)
-    same = (tuple(table["features"]) == fp.features and table["safe_default"] == fp.safe_default
-            and [tuple(c[k] for k in ("rx_desc", "tx_desc", "cores", "burst")) for c in table["configs"]] == fp.configs)
+    same = (
+        tuple(table["features"]) == fp.features
+        and table["safe_default"] == fp.safe_default
+        and [tuple(c[k] for k in ("rx_desc", "tx_desc", "cores", "burst")) for c in table["configs"]] == fp.configs
+    )
     if not same and path:
         raise ValueError(f"--tree: {candidate} is not the tree compiled into the fastpath.so")
     return table if same else None
@@ -138,8 +151,13 @@ def _tree_for(fp: FastPath, path: str | None, campaign_dir: Path) -> dict[str, A
 
 # -- scoring ---------------------------------------------------------------------------------
 
-def _closed_loop(decide: Callable[[np.ndarray], np.ndarray], land, decisions: int,
-                 fallback: Callable[[np.ndarray], np.ndarray] | None):
+
+def _closed_loop(
+    decide: Callable[[np.ndarray], np.ndarray],
+    land,
+    decisions: int,
+    fallback: Callable[[np.ndarray], np.ndarray] | None,
+):
     """(final config per (workload, trial slot), fallback share over every decision made)."""
     n_w, _, n_s, _ = land.features.shape
     w = np.repeat(np.arange(n_w), n_s)
@@ -167,11 +185,18 @@ def bootstrap_ci(values: np.ndarray, seed: int, resamples: int = 2000) -> list[f
     return [float(np.quantile(means, 0.025)), float(np.quantile(means, 0.975))]
 
 
-def score(policy: str, dataset: str | Path | pd.DataFrame, config: dict[str, Any], *, campaign: str | Path = ".",
-          tree: str | None = None, campaign_records: pd.DataFrame | None = None) -> dict[str, Any]:
+def score(
+    policy: str,
+    dataset: str | Path | pd.DataFrame,
+    config: dict[str, Any],
+    *,
+    campaign: str | Path = ".",
+    tree: str | None = None,
+    campaign_records: pd.DataFrame | None = None,
+) -> dict[str, Any]:
     """The score of `policy` on `dataset` (a path or its records), as `dpdktune score` prints it."""
-    from dpdktune.fingerprint import feature_names, fingerprints
     from dpdktune.dataset_arrays import Landscape
+    from dpdktune.fingerprint import feature_names, fingerprints
 
     campaign_dir = Path(campaign)
     records = dataset if isinstance(dataset, pd.DataFrame) else read_dataset(dataset)
@@ -182,8 +207,10 @@ def score(policy: str, dataset: str | Path | pd.DataFrame, config: dict[str, Any
             return campaign_records
         path = campaign_dir / CAMPAIGN_DATASET
         if not path.exists() and not path.with_suffix("").is_dir():
-            raise ValueError(f"--policy {policy}: fitted on the campaign in {campaign_dir.resolve()}, "
-                             f"but it has no {CAMPAIGN_DATASET} (run `snakemake` there first)")
+            raise ValueError(
+                f"--policy {policy}: fitted on the campaign in {campaign_dir.resolve()}, "
+                f"but it has no {CAMPAIGN_DATASET} (run `snakemake` there first)"
+            )
         return read_dataset(path if path.exists() else path.with_suffix(""))
 
     names = feature_names(config)
@@ -215,10 +242,13 @@ def score(policy: str, dataset: str | Path | pd.DataFrame, config: dict[str, Any
     elif policy.startswith("rl:"):
         model, normalizer = _rl_model(policy[3:], campaign_dir, config)
         if len(normalizer.mean) != len(names):
-            raise ValueError(f"--policy {policy}: the model reads {len(normalizer.mean)} features, the config's "
-                             f"feature set has {len(names)} (check the `features` key)")
-        w, _, final, fallback_rate = _closed_loop(lambda X: model.predict(normalizer.transform(X)), land, decisions,
-                                                  None)
+            raise ValueError(
+                f"--policy {policy}: the model reads {len(normalizer.mean)} features, the config's "
+                f"feature set has {len(names)} (check the `features` key)"
+            )
+        w, _, final, fallback_rate = _closed_loop(
+            lambda X: model.predict(normalizer.transform(X)), land, decisions, None
+        )
         kind = "RL (closed loop)"
     elif policy in ("oracle", "default") or policy in BASELINE_NAMES:
         w = np.repeat(np.arange(n_w), n_s)
@@ -256,7 +286,8 @@ def score(policy: str, dataset: str | Path | pd.DataFrame, config: dict[str, Any
         "decisions": decisions if kind.endswith("closed loop)") else 1,
         "features": list(names),
         "unscored_workloads": unscored,
-        "configs_picked": {"{rx_desc}/{tx_desc}/{cores}/{burst}".format(**land.grid[i].as_dict()): int(n)
-                           for i, n in zip(*np.unique(final, return_counts=True))},
+        "configs_picked": {
+            "{rx_desc}/{tx_desc}/{cores}/{burst}".format(**land.grid[i].as_dict()): int(n)
+            for i, n in zip(*np.unique(final, return_counts=True))
+        },
     }
-

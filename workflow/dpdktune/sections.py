@@ -9,8 +9,9 @@ docstring says what None means.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any, ClassVar, Mapping
+from typing import Any, ClassVar
 
 #: Every RL algorithm; the schema's rl.algorithms and distill.teacher enums, the Snakefile's wildcard
 #: and rl/algos.py are checked against (or built from) this list.
@@ -46,7 +47,7 @@ class Section:
     nested: ClassVar[dict[str, type]] = {}
 
     @classmethod
-    def from_config(cls, raw: Mapping[str, Any] | None, key: str | None = None) -> "Section":
+    def from_config(cls, raw: Mapping[str, Any] | None, key: str | None = None) -> Section:
         """The section from its mapping (config[name]); a missing key takes its default. `key`
         names the section in errors where the class serves another one too (ssh.run)."""
         from dpdktune.config import ConfigError
@@ -188,8 +189,13 @@ class DecisionSettings(Section):
     name: ClassVar[str] = "decision"
     go: float = 0.25
     maybe: float = 0.15
-    objectives: tuple[str, ...] = ("cores_at_slo", "slo_goodput_per_core", "throughput_mpps", "zero_loss_mpps",
-                                   "p99_slo_mpps")
+    objectives: tuple[str, ...] = (
+        "cores_at_slo",
+        "slo_goodput_per_core",
+        "throughput_mpps",
+        "zero_loss_mpps",
+        "p99_slo_mpps",
+    )
 
 
 # ------------------------------------------------------------------ Phase 2 and 3
@@ -198,18 +204,18 @@ class DecisionSettings(Section):
 @dataclass(frozen=True)
 class RLSettings(Section):
     name: ClassVar[str] = "rl"
-    device: str = "auto"              # auto | cpu | cuda | cuda:N
+    device: str = "auto"  # auto | cpu | cuda | cuda:N
     seed: int = 0
     algorithms: tuple[str, ...] = ("cql", "bcq", "double_dqn", "ppo")
-    offline_steps: int = 1000         # gradient steps (CQL, BCQ)
-    online_steps: int = 2000          # environment steps (DQN, PPO)
-    eval_every: int = 500             # steps between learning-curve points
-    eval_decisions: int = 5           # closed-loop decisions per evaluation episode
-    split_repeats: int = 10           # the first N of the baselines' leave-workload-out splits
-    seeds: int = 3                    # training seeds per split (the evaluation's spread)
+    offline_steps: int = 1000  # gradient steps (CQL, BCQ)
+    online_steps: int = 2000  # environment steps (DQN, PPO)
+    eval_every: int = 500  # steps between learning-curve points
+    eval_decisions: int = 5  # closed-loop decisions per evaluation episode
+    split_repeats: int = 10  # the first N of the baselines' leave-workload-out splits
+    seeds: int = 3  # training seeds per split (the evaluation's spread)
     dataset_episodes: int = 60
     behaviour_epsilon: float = 0.3
-    online_env: str = "sim"           # sim | replay: what DQN and PPO interact with
+    online_env: str = "sim"  # sim | replay: what DQN and PPO interact with
     batch_size: int = 64
     hidden: tuple[int, ...] = (64, 64)
     learning_rate: float = 3e-4
@@ -221,8 +227,12 @@ class RLSettings(Section):
     decision_interval_s: float = 5.0
 
     #: the environment's keys (rl/env.py EnvSettings), which models' metadata records under `env`
-    ENV_KEYS: ClassVar[tuple[str, ...]] = ("episode_steps", "workload_change_every", "restart_cost_s",
-                                           "decision_interval_s")
+    ENV_KEYS: ClassVar[tuple[str, ...]] = (
+        "episode_steps",
+        "workload_change_every",
+        "restart_cost_s",
+        "decision_interval_s",
+    )
 
     def to_dict(self) -> dict[str, Any]:
         """The learner's keys; the environment's are serialised beside them, under `env`."""
@@ -234,15 +244,15 @@ class DistillSettings(Section):
     name: ClassVar[str] = "distill"
     depths: tuple[int, ...] = (5, 10, 15, 20)
     min_samples_leaf: tuple[int, ...] = (1, 5, 20)
-    top_k_features: tuple[int, ...] = (4, 8, 0)   # 0 = all features
-    confidence_threshold: float = 0.0              # 0: every leaf keeps its action (no relabelling)
-    leaf_margin: float = 0.5                       # novelty margin when no trial is held out to calibrate it
-    max_false_fallback: float = 0.05               # novelty gate: at most this share of held-out states fall back
+    top_k_features: tuple[int, ...] = (4, 8, 0)  # 0 = all features
+    confidence_threshold: float = 0.0  # 0: every leaf keeps its action (no relabelling)
+    leaf_margin: float = 0.5  # novelty margin when no trial is held out to calibrate it
+    max_false_fallback: float = 0.05  # novelty gate: at most this share of held-out states fall back
     methods: tuple[str, ...] = METHODS
-    teacher: str = "cql"                           # auto = the Q-learner with the best LWO test score
+    teacher: str = "cql"  # auto = the Q-learner with the best LWO test score
     #: the deployed tree's setting {method, depth, min_samples_leaf, top_k}, or "auto" (the sweep's best)
     deploy: Any = field(default_factory=lambda: {"method": "viper", "depth": 8, "min_samples_leaf": 5, "top_k": 0})
-    deploy_max_depth: int = 10                     # the deployed tree is the best setting this deep or less
+    deploy_max_depth: int = 10  # the deployed tree is the best setting this deep or less
     bc_episodes: int = 10
     viper_iterations: int = 3
     viper_episodes: int = 2
@@ -307,9 +317,23 @@ def _local_class() -> type:
     return TestpmdSettings
 
 
-_CLASSES: tuple[type, ...] = (RetrySettings, OutputSettings, SloSettings, SimSettings, SshSettings,
-                              ValidateSettings, AnalysisSettings, BaselinesSettings, NdrSettings, DecisionSettings,
-                              RLSettings, DistillSettings, CodegenSettings, ReportSettings, RuntimeSettings)
+_CLASSES: tuple[type, ...] = (
+    RetrySettings,
+    OutputSettings,
+    SloSettings,
+    SimSettings,
+    SshSettings,
+    ValidateSettings,
+    AnalysisSettings,
+    BaselinesSettings,
+    NdrSettings,
+    DecisionSettings,
+    RLSettings,
+    DistillSettings,
+    CodegenSettings,
+    ReportSettings,
+    RuntimeSettings,
+)
 
 
 def section_classes() -> dict[str, type]:

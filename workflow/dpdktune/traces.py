@@ -35,8 +35,12 @@ from dpdktune.workloads import Arrival, Workload, check
 
 FCS_BYTES = 4
 MIN_FRAME = 64
-_MAGIC = {b"\xd4\xc3\xb2\xa1": ("<", 1e-6), b"\xa1\xb2\xc3\xd4": (">", 1e-6),
-          b"\x4d\x3c\xb2\xa1": ("<", 1e-9), b"\xa1\xb2\x3c\x4d": (">", 1e-9)}
+_MAGIC = {
+    b"\xd4\xc3\xb2\xa1": ("<", 1e-6),
+    b"\xa1\xb2\xc3\xd4": (">", 1e-6),
+    b"\x4d\x3c\xb2\xa1": ("<", 1e-9),
+    b"\xa1\xb2\x3c\x4d": (">", 1e-9),
+}
 _PCAPNG = b"\x0a\x0d\x0d\x0a"
 _LINK_ETHERNET, _LINK_RAW = 1, (101, 12, 14)
 #: a quiet state below this share of the busy state's rate is OFF
@@ -98,9 +102,15 @@ def read_pcap(path: str | Path, keep_records: bool = False) -> tuple[Packets, li
     starts_np = np.asarray(starts, dtype=np.int64)
     flow = _flows(np.frombuffer(data, np.uint8), starts_np + 16, heads_np[:, 2], linktype == _LINK_ETHERNET)
     order = np.argsort(times, kind="stable")
-    packets = Packets(time_s=times[order], wire_len=heads_np[order, 3], flow=flow[order], linktype=linktype,
-                      nanosecond=tick == 1e-9, endian=endian)
-    records = [data[starts[i]:starts[i] + 16 + heads[i][2]] for i in order] if keep_records else []
+    packets = Packets(
+        time_s=times[order],
+        wire_len=heads_np[order, 3],
+        flow=flow[order],
+        linktype=linktype,
+        nanosecond=tick == 1e-9,
+        endian=endian,
+    )
+    records = [data[starts[i] : starts[i] + 16 + heads[i][2]] for i in order] if keep_records else []
     return packets, records
 
 
@@ -108,16 +118,17 @@ def read_pcap(path: str | Path, keep_records: bool = False) -> tuple[Packets, li
 _HEADER_BYTES = 14 + 8 + 60 + 4
 
 
-def _flows(data: np.ndarray, starts: np.ndarray, caplen: np.ndarray, ethernet: bool,
-           chunk: int = 1 << 20) -> np.ndarray:
+def _flows(
+    data: np.ndarray, starts: np.ndarray, caplen: np.ndarray, ethernet: bool, chunk: int = 1 << 20
+) -> np.ndarray:
     """A flow index per packet: its 5-tuple (IPv4/IPv6 with TCP/UDP/SCTP ports, no ports on
     fragments), or MACs and EtherType for anything else; vectorised over chunks of packets."""
     keys = []
     padded = np.concatenate([data, np.zeros(_HEADER_BYTES, np.uint8)])
     span = np.arange(_HEADER_BYTES)
     for lo in range(0, len(starts), chunk):
-        h = padded[starts[lo:lo + chunk, None] + span]
-        h[span[None, :] >= caplen[lo:lo + chunk, None]] = 0  # bytes past the capture are not this packet's
+        h = padded[starts[lo : lo + chunk, None] + span]
+        h[span[None, :] >= caplen[lo : lo + chunk, None]] = 0  # bytes past the capture are not this packet's
         keys.append(_flow_keys(h, ethernet))
     keys = np.concatenate(keys)
     _, inverse = np.unique(keys.view(np.dtype((np.void, keys.shape[1]))).ravel(), return_inverse=True)
@@ -241,12 +252,12 @@ def fit_mmpp(time_s: np.ndarray, iterations: int = 100) -> MmppFit:
         log_emit = counts[:, None] * np.log(lam)[None, :] - lam[None, :] - log_fact[:, None]
         row_max = log_emit.max(axis=1)
         emit = np.exp(log_emit - row_max[:, None])
-        steps = trans[None, :, :] * emit[1:, None, :]           # P_i = trans @ diag(emit_i), i >= 1
-        alpha, alpha_log = _scan(steps, forward=True)            # P_1 ... P_i
-        beta, beta_log = _scan(steps, forward=False)             # P_i ... P_T
+        steps = trans[None, :, :] * emit[1:, None, :]  # P_i = trans @ diag(emit_i), i >= 1
+        alpha, alpha_log = _scan(steps, forward=True)  # P_1 ... P_i
+        beta, beta_log = _scan(steps, forward=False)  # P_i ... P_T
         first = prior * emit[0]
-        a = np.vstack([first, np.einsum("j,tjk->tk", first, alpha)])   # forward vectors, up to scale
-        b = np.vstack([beta.sum(axis=2), np.ones((1, 2))])             # backward vectors, up to scale
+        a = np.vstack([first, np.einsum("j,tjk->tk", first, alpha)])  # forward vectors, up to scale
+        b = np.vstack([beta.sum(axis=2), np.ones((1, 2))])  # backward vectors, up to scale
         new = float(np.log((a[-1]).sum()) + alpha_log[-1] + row_max.sum())
         gamma = a * b
         gamma /= gamma.sum(axis=1, keepdims=True)
@@ -264,9 +275,14 @@ def fit_mmpp(time_s: np.ndarray, iterations: int = 100) -> MmppFit:
     stay = np.clip(np.diag(trans), 0.0, 1 - 1e-12)
     mean_count = counts.mean()
     poisson = float((counts * np.log(max(mean_count, 1e-300)) - mean_count - log_fact).sum())
-    return MmppFit(rates_pps=(float(lam[0] / bin_s), float(lam[1] / bin_s)),
-                   sojourn_us=(float(bin_s * 1e6 / (1 - stay[0])), float(bin_s * 1e6 / (1 - stay[1]))),
-                   bin_us=bin_s * 1e6, loglik=loglik, poisson_loglik=poisson, bins=nbins)
+    return MmppFit(
+        rates_pps=(float(lam[0] / bin_s), float(lam[1] / bin_s)),
+        sojourn_us=(float(bin_s * 1e6 / (1 - stay[0])), float(bin_s * 1e6 / (1 - stay[1]))),
+        bin_us=bin_s * 1e6,
+        loglik=loglik,
+        poisson_loglik=poisson,
+        bins=nbins,
+    )
 
 
 def _scan(steps: np.ndarray, forward: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -302,16 +318,25 @@ def arrival_process(time_s: np.ndarray) -> tuple[Arrival, dict[str, Any]]:
         return Arrival(process="cbr" if cv < CBR_MAX_CV else "poisson"), facts
     fit = fit_mmpp(time_s)
     low, high = fit.rates_pps
-    facts.update({"mmpp_rates_pps": list(fit.rates_pps), "mmpp_sojourn_us": list(fit.sojourn_us),
-                  "mmpp_bin_us": fit.bin_us, "mmpp_bic_gain": fit.bic_gain})
+    facts.update(
+        {
+            "mmpp_rates_pps": list(fit.rates_pps),
+            "mmpp_sojourn_us": list(fit.sojourn_us),
+            "mmpp_bin_us": fit.bin_us,
+            "mmpp_bic_gain": fit.bic_gain,
+        }
+    )
     modulated = fit.bic_gain > 0 and high > MODULATION_MIN_RATIO * max(low, 1e-9) and min(fit.sojourn_us) > fit.bin_us
     if not modulated:
         return Arrival(process="cbr" if cv < CBR_MAX_CV else "poisson"), facts
     if low < ONOFF_QUIET_SHARE * high:
         return Arrival(process="onoff", on_us=round(fit.sojourn_us[1], 3), off_us=round(fit.sojourn_us[0], 3)), facts
     mean = (low * fit.sojourn_us[0] + high * fit.sojourn_us[1]) / sum(fit.sojourn_us)
-    return Arrival(process="mmpp", mmpp_rate_factors=(round(low / mean, 4), round(high / mean, 4)),
-                   mmpp_sojourn_us=tuple(round(s, 3) for s in fit.sojourn_us)), facts
+    return Arrival(
+        process="mmpp",
+        mmpp_rate_factors=(round(low / mean, 4), round(high / mean, 4)),
+        mmpp_sojourn_us=tuple(round(s, 3) for s in fit.sojourn_us),
+    ), facts
 
 
 # ---------------------------------------------------------------- workloads
@@ -355,10 +380,18 @@ def _fit_cached(path: str, size: int, mtime_ns: int, size_bins: int) -> TraceFit
     arrival, facts = arrival_process(packets.time_s)
     flow_counts = np.bincount(packets.flow)
     return TraceFit(
-        packets=len(frames), duration_s=duration, mean_mpps=(len(frames) - 1) / duration / 1e6,
-        sizes=sizes, size_weights=weights, mean_frame_bytes=float(frames.mean()),
-        flows=int((flow_counts > 0).sum()), zipf_s=zipf_exponent(flow_counts[flow_counts > 0]),
-        arrival=arrival, facts=facts, sha256=hashlib.sha256(Path(path).read_bytes()).hexdigest())
+        packets=len(frames),
+        duration_s=duration,
+        mean_mpps=(len(frames) - 1) / duration / 1e6,
+        sizes=sizes,
+        size_weights=weights,
+        mean_frame_bytes=float(frames.mean()),
+        flows=int((flow_counts > 0).sum()),
+        zipf_s=zipf_exponent(flow_counts[flow_counts > 0]),
+        arrival=arrival,
+        facts=facts,
+        sha256=hashlib.sha256(Path(path).read_bytes()).hexdigest(),
+    )
 
 
 def trace_workload(name: str, raw: dict[str, Any], where: str = "workload_defs") -> Workload:
@@ -380,12 +413,24 @@ def trace_workload(name: str, raw: dict[str, Any], where: str = "workload_defs")
     sizes = tuple(min(max(s, 60), 9018) for s in fit.sizes)
     workload = Workload(
         name=name,
-        description=str(raw.get("description", f"pcap trace {Path(pcap).name}: {fit.packets} packets, "
-                                                 f"{fit.mean_mpps:.3g} Mpps, {fit.flows} flows")),
-        sizes=sizes, size_weights=fit.size_weights, offered_mpps=fit.mean_mpps, line_fraction=1.0,
-        arrival=fit.arrival, flows=fit.flows, zipf_s=round(fit.zipf_s, 4), app_cycles=float(cycles),
-        direction=str(raw.get("direction", "uni")), tags=("trace", *map(str, raw.get("tags", []))),
-        trace=str(Path(pcap).resolve()), trace_sha256=fit.sha256,
+        description=str(
+            raw.get(
+                "description",
+                f"pcap trace {Path(pcap).name}: {fit.packets} packets, {fit.mean_mpps:.3g} Mpps, {fit.flows} flows",
+            )
+        ),
+        sizes=sizes,
+        size_weights=fit.size_weights,
+        offered_mpps=fit.mean_mpps,
+        line_fraction=1.0,
+        arrival=fit.arrival,
+        flows=fit.flows,
+        zipf_s=round(fit.zipf_s, 4),
+        app_cycles=float(cycles),
+        direction=str(raw.get("direction", "uni")),
+        tags=("trace", *map(str, raw.get("tags", []))),
+        trace=str(Path(pcap).resolve()),
+        trace_sha256=fit.sha256,
     )
     check(workload, where)
     return workload

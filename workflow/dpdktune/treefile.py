@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -155,12 +156,24 @@ def validate(table: Any) -> None:
     if not isinstance(table, dict):
         raise TreeFormatError("tree.json: top level must be an object")
     if "format_version" not in table:
-        _fail("format_version", f"is missing: an older dpdktune wrote this file (format 1, centroid novelty); "
-              f"regenerate it (snakemake distill_tree) to get format {FORMAT_VERSION} (per-leaf boxes)")
+        _fail(
+            "format_version",
+            f"is missing: an older dpdktune wrote this file (format 1, centroid novelty); "
+            f"regenerate it (snakemake distill_tree) to get format {FORMAT_VERSION} (per-leaf boxes)",
+        )
     if table["format_version"] != FORMAT_VERSION:
         _fail("format_version", f"must be {FORMAT_VERSION}, got {table['format_version']!r}")
-    required = ("generator", "inputs", "features", "configs", "safe_default", "confidence_threshold",
-                "bounds", "novelty", "nodes")
+    required = (
+        "generator",
+        "inputs",
+        "features",
+        "configs",
+        "safe_default",
+        "confidence_threshold",
+        "bounds",
+        "novelty",
+        "nodes",
+    )
     for key in required:
         if key not in table:
             _fail(key, "is missing")

@@ -122,9 +122,11 @@ def compile_table(table: dict[str, Any]) -> CompiledTree:
             leaf_of[s_] = len(actions)
             actions.append(node["action"] if node["confidence"] >= conf_min else safe)
             if "box" not in node:  # no training box: the global bounds alone
-                lows.append(g_lo); highs.append(g_hi)
+                lows.append(g_lo)
+                highs.append(g_hi)
             elif node["box"] is None:  # no training row reached this leaf: always novel
-                lows.append(np.full(nf, np.inf)); highs.append(np.full(nf, -np.inf))
+                lows.append(np.full(nf, np.inf))
+                highs.append(np.full(nf, -np.inf))
             else:
                 lows.append(np.maximum(g_lo, np.asarray(node["box"]["min"], dtype=np.float64) - widen))
                 highs.append(np.minimum(g_hi, np.asarray(node["box"]["max"], dtype=np.float64) + widen))

@@ -17,8 +17,19 @@ CATALOGUE = "config/workloads.yaml"
 
 ARRIVAL_PROCESSES = ("cbr", "poisson", "onoff", "mmpp")
 #: the fields of a workload entry (config/workloads.yaml, workloads_file, workload_defs)
-FIELDS = ("description", "sizes", "size_weights", "offered_mpps", "line_fraction", "arrival", "flows",
-          "zipf_s", "app_cycles", "direction", "tags")
+FIELDS = (
+    "description",
+    "sizes",
+    "size_weights",
+    "offered_mpps",
+    "line_fraction",
+    "arrival",
+    "flows",
+    "zipf_s",
+    "app_cycles",
+    "direction",
+    "tags",
+)
 #: the fields of an entry made from a pcap trace; the rest is measured on the trace
 TRACE_FIELDS = ("pcap", "description", "app_cycles", "direction", "tags", "size_bins")
 
@@ -71,8 +82,10 @@ def _parse(name: str, raw: dict[str, Any], where: str = "workloads") -> Workload
 
         unknown = sorted(set(raw) - set(TRACE_FIELDS))
         if unknown:
-            raise ValueError(f"{where}.{name}.{unknown[0]}: not a field of a pcap workload "
-                             f"(they are {list(TRACE_FIELDS)}; the rest is measured on the trace)")
+            raise ValueError(
+                f"{where}.{name}.{unknown[0]}: not a field of a pcap workload "
+                f"(they are {list(TRACE_FIELDS)}; the rest is measured on the trace)"
+            )
         return trace_workload(name, raw, where)
     unknown = sorted(set(raw) - set(FIELDS))
     if unknown:
@@ -82,8 +95,10 @@ def _parse(name: str, raw: dict[str, Any], where: str = "workloads") -> Workload
             raise ValueError(f"{where}.{name}.{key}: required")
     bad_arrival = sorted(set(raw.get("arrival") or {}) - {f.name for f in fields(Arrival)})
     if bad_arrival:
-        raise ValueError(f"{where}.{name}.arrival.{bad_arrival[0]}: unknown arrival field "
-                         f"(known: {[f.name for f in fields(Arrival)]})")
+        raise ValueError(
+            f"{where}.{name}.arrival.{bad_arrival[0]}: unknown arrival field "
+            f"(known: {[f.name for f in fields(Arrival)]})"
+        )
     key = f"{where}.{name}"
     arrival_raw = raw.get("arrival") or {}
     arrival = Arrival(
@@ -280,13 +295,23 @@ def generate(count: int, seed: int) -> list[Workload]:
 
 def _parameters(workload: Workload) -> tuple:
     """Everything that defines a workload's traffic, without its name and description."""
-    return (workload.sizes, workload.size_weights, workload.offered_mpps, workload.line_fraction,
-            workload.arrival, workload.flows, workload.zipf_s, workload.app_cycles, workload.direction,
-            workload.trace_sha256)
+    return (
+        workload.sizes,
+        workload.size_weights,
+        workload.offered_mpps,
+        workload.line_fraction,
+        workload.arrival,
+        workload.flows,
+        workload.zipf_s,
+        workload.app_cycles,
+        workload.direction,
+        workload.trace_sha256,
+    )
 
 
-def resolve(spec: list[str] | dict[str, Any], path: str | Path | None = None,
-            catalogue: dict[str, Workload] | None = None) -> list[Workload]:
+def resolve(
+    spec: list[str] | dict[str, Any], path: str | Path | None = None, catalogue: dict[str, Workload] | None = None
+) -> list[Workload]:
     """The config's `workloads` value: a list of names, or {generate: {count, seed}}.
 
     Names are looked up in `catalogue` (default: the catalogue file at `path`); a config's

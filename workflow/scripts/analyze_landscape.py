@@ -1,7 +1,8 @@
 """Rule analyze_landscape: landscape tables, figures and summary (dpdktune.analysis.analyze.run)."""
+
 from dpdktune.analysis.analyze import run
-from dpdktune.logs import rule_logging
 from dpdktune.dataset import dataset_provenance, read_measurements
+from dpdktune.logs import rule_logging
 
 with rule_logging(snakemake.log[0]):
     records = read_measurements(snakemake.input.dataset)

@@ -1,4 +1,5 @@
 """Rule search_ndr: NDR and PDR per config by binary search over the offered rate (dpdktune.ndr)."""
+
 from dpdktune.atomic import write_json
 from dpdktune.dataset import dataset_provenance
 from dpdktune.logs import rule_logging

@@ -1,4 +1,5 @@
 """Rule run_batch: one workload's experiments (dpdktune.campaign.runner.run_batch)."""
+
 from dpdktune.campaign.runner import run_batch
 from dpdktune.logs import rule_logging
 

@@ -1,4 +1,5 @@
 """Rule check_failures: exit non-zero, with one line, when too many runs failed (campaign.merge)."""
+
 import json
 import sys
 
@@ -10,8 +11,14 @@ with rule_logging(snakemake.log[0]) as log, open(snakemake.input.manifest) as fh
     summary = json.load(fh)
     verdict = failure_verdict(summary, snakemake.params.max_failed_share)
     if verdict is None:
-        write_json({"failed_runs": summary["failed_runs"], "recorded_runs": summary["recorded_runs"],
-                    "max_failed_share": snakemake.params.max_failed_share}, snakemake.output.verdict)
+        write_json(
+            {
+                "failed_runs": summary["failed_runs"],
+                "recorded_runs": summary["recorded_runs"],
+                "max_failed_share": snakemake.params.max_failed_share,
+            },
+            snakemake.output.verdict,
+        )
     else:
         log.error("%s", verdict)  # one line, to the log and to stderr
 if verdict is not None:

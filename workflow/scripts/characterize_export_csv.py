@@ -1,4 +1,5 @@
 """Rule export_csv: the dataset as one CSV (dpdktune.campaign.merge.export_csv)."""
+
 from dpdktune.campaign.merge import export_csv
 from dpdktune.logs import rule_logging
 

@@ -1,4 +1,5 @@
 """Rule merge_dataset: batches -> dataset, time series, manifest (dpdktune.campaign.merge)."""
+
 from dpdktune.campaign.merge import merge_batches
 from dpdktune.logs import rule_logging
 
@@ -12,5 +13,10 @@ with rule_logging(snakemake.log[0]) as log:
         manifest_out=snakemake.output.manifest,
         journal_dir=snakemake.params.journal_dir,
     )
-    log.info("campaign %s: %d/%d runs done, %d failed", summary["campaign_id"],
-             summary["done_runs"], summary["expected_runs"], summary["failed_runs"])
+    log.info(
+        "campaign %s: %d/%d runs done, %d failed",
+        summary["campaign_id"],
+        summary["done_runs"],
+        summary["expected_runs"],
+        summary["failed_runs"],
+    )

@@ -1,16 +1,15 @@
 """Rule phase2_section: the report's Phase 2 section spec, tables and figures."""
+
 import json
 from pathlib import Path
 
 import pandas as pd
-
-from dpdktune.distill import phase2_section as p2
-from dpdktune.logs import rule_logging
 from dpdktune.atomic import write_json
 from dpdktune.baselines.gap import phase1_note
-from dpdktune.dataset import dataset_provenance
+from dpdktune.dataset import dataset_provenance, read_records
+from dpdktune.distill import phase2_section as p2
+from dpdktune.logs import rule_logging
 from dpdktune.metrics.parquet import write_frame
-from dpdktune.dataset import read_records
 
 with rule_logging(snakemake.log[0]):
     prov = dataset_provenance(snakemake.input.dataset)
@@ -26,9 +25,19 @@ with rule_logging(snakemake.log[0]):
     write_frame(p2.rules_frame(Path(inp.rules).read_text()), out.rules_table, prov)
     p2.curves_figure(pd.read_parquet(inp.curves), out.curves_figure)
     p2.depth_figure(depth, out.depth_figure)
-    paths = {"rl_summary": inp.rl_summary, "distill_summary": inp.distill_summary, "comparison": out.comparison,
-             "depth": inp.depth, "rules_table": out.rules_table, "latency": out.latency,
-             "curves_figure": out.curves_figure, "depth_figure": out.depth_figure, "tree_figure": inp.figure}
+    paths = {
+        "rl_summary": inp.rl_summary,
+        "distill_summary": inp.distill_summary,
+        "comparison": out.comparison,
+        "depth": inp.depth,
+        "rules_table": out.rules_table,
+        "latency": out.latency,
+        "curves_figure": out.curves_figure,
+        "depth_figure": out.depth_figure,
+        "tree_figure": inp.figure,
+    }
     phase1, _ = phase1_note(inp.decision)
-    write_json(p2.section_spec(rl_summary, distill_summary, Path(inp.top).read_text(), paths, snakemake.config, phase1),
-               out.section)
+    write_json(
+        p2.section_spec(rl_summary, distill_summary, Path(inp.top).read_text(), paths, snakemake.config, phase1),
+        out.section,
+    )

@@ -1,14 +1,14 @@
 """Rule distill_tree: the deployed tree -> results/distill/tree.json (codegen's from_sklearn)."""
+
 import json
 
 import pandas as pd
-
-from dpdktune.treefile import write_tree_json
+from dpdktune.atomic import write_json, write_text
+from dpdktune.dataset import read_records
 from dpdktune.distill import pipeline
 from dpdktune.distill.export import draw_top
 from dpdktune.logs import rule_logging
-from dpdktune.atomic import write_json, write_text
-from dpdktune.dataset import read_records
+from dpdktune.treefile import write_tree_json
 
 with rule_logging(snakemake.log[0]) as log:
     summary = json.loads(open(snakemake.input.summary).read()) if "summary" in snakemake.input.keys() else None
@@ -16,8 +16,9 @@ with rule_logging(snakemake.log[0]) as log:
     inputs = {"dataset": str(snakemake.input.dataset)}
     if sweep is not None:
         inputs["sweep"] = str(snakemake.input.sweep)
-    out = pipeline.export(read_records(snakemake.input.dataset), snakemake.config, summary,
-                          snakemake.params.deployed_dir, sweep, inputs)
+    out = pipeline.export(
+        read_records(snakemake.input.dataset), snakemake.config, summary, snakemake.params.deployed_dir, sweep, inputs
+    )
     write_tree_json(out["table"], snakemake.output.tree)
     write_text("\n".join(out["rules"]) + "\n", snakemake.output.rules)
     write_text("\n".join(out["top"]) + "\n", snakemake.output.top)

@@ -1,4 +1,5 @@
 """Rule evaluate_section: the Phase 3 tables, figures and report section."""
+
 from dpdktune.logs import rule_logging
 from dpdktune.runtime.phase3_section import build
 

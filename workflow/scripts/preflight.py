@@ -1,4 +1,5 @@
 """Rule preflight: check the testbeds before any run starts (dpdktune.preflight)."""
+
 import sys
 
 from dpdktune.atomic import write_json

@@ -1,4 +1,5 @@
 """Rule gate_validation: stop the pipeline on validation errors if validate.fail_on_error is set."""
+
 from dpdktune.logs import rule_logging
 from dpdktune.validation.stage import gate
 

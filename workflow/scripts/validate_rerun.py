@@ -1,6 +1,6 @@
 """Rule rerun_failed: run the failed and missing points again (dpdktune.validation.rerun)."""
-import pandas as pd
 
+import pandas as pd
 from dpdktune.logs import rule_logging
 from dpdktune.validation.rerun import rerun
 

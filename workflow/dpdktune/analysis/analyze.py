@@ -10,9 +10,9 @@ from typing import Any
 import pandas as pd
 
 from dpdktune.analysis import figures, interactions, landscape_tables, patterns
-from dpdktune.metrics.parquet import write_frame
 from dpdktune.atomic import write_json
 from dpdktune.fingerprint import default_knobs, fingerprints
+from dpdktune.metrics.parquet import write_frame
 from dpdktune.objective import objective_values, slo
 from dpdktune.sections import AnalysisSettings, section
 
@@ -21,19 +21,43 @@ log = logging.getLogger("dpdktune.analysis")
 #: The tables and figures `run` writes; rule analyze_landscape declares each one as an output named
 #: <name> (a table) or <name>_figure (a figure).
 TABLES = (
-    "performance", "dynamic_range", "top_configs", "penalty", "clusters", "correlations",
-    "importance", "knob_effects", "patterns", "anova", "sweet_spots", "cliffs", "variance", "eta_summary",
+    "performance",
+    "dynamic_range",
+    "top_configs",
+    "penalty",
+    "clusters",
+    "correlations",
+    "importance",
+    "knob_effects",
+    "patterns",
+    "anova",
+    "sweet_spots",
+    "cliffs",
+    "variance",
+    "eta_summary",
     "knob_levels",
 )
-FIGURES = ("dynamic_range", "heatmap_rx_cores", "heatmap_rings", "heatmap_aggregate", "penalty", "importance",
-           "knob_effects", "p99_rx")
+FIGURES = (
+    "dynamic_range",
+    "heatmap_rx_cores",
+    "heatmap_rings",
+    "heatmap_aggregate",
+    "penalty",
+    "importance",
+    "knob_effects",
+    "p99_rx",
+)
 
 
 def output_paths(out_dir: str | Path) -> dict[str, Path]:
     """The outputs `run` writes, laid out under `out_dir` as under results/analyze/."""
     out = Path(out_dir)
-    return {"summary": out / "summary.json", **{name: out / f"{name}.parquet" for name in TABLES},
-            **{f"{name}_figure": out / "figures" / f"{name}.png" for name in FIGURES}}
+    return {
+        "summary": out / "summary.json",
+        **{name: out / f"{name}.parquet" for name in TABLES},
+        **{f"{name}_figure": out / "figures" / f"{name}.png" for name in FIGURES},
+    }
+
 
 def options(config: dict[str, Any]) -> AnalysisSettings:
     return section(config, "analysis")
@@ -64,8 +88,9 @@ def analyze(records: pd.DataFrame, config: dict[str, Any]) -> tuple[dict[str, pd
         "correlations": patterns.correlation_matrix(records, config),
         "importance": patterns.metric_importance(records, config, seed=config["seed"]),
         "knob_effects": effects,
-        "patterns": patterns.reversals(patterns.slice_effects(records, config), config["objective"], opts.min_effect,
-                                       split=opts.pattern_split),
+        "patterns": patterns.reversals(
+            patterns.slice_effects(records, config), config["objective"], opts.min_effect, split=opts.pattern_split
+        ),
         "anova": anova,
         "sweet_spots": sweet,
         "cliffs": cliff,
@@ -85,20 +110,25 @@ def analyze(records: pd.DataFrame, config: dict[str, Any]) -> tuple[dict[str, pd
         "interactions": interactions.summary(anova, sweet, cliff),
         "patterns_found": int(len(tables["patterns"])),
         "anova_fixed": {"tx_desc": default.tx_desc, "burst": default.burst},
-        "eta_sq": {r.effect: {"median": float(r["median"]), "min": float(r["min"]), "max": float(r["max"])}
-                   for _, r in eta.iterrows()},
+        "eta_sq": {
+            r.effect: {"median": float(r["median"]), "min": float(r["min"]), "max": float(r["max"])}
+            for _, r in eta.iterrows()
+        },
         "options": opts.to_dict(),
     }
     return tables, summary
 
 
-def render_figures(tables: dict[str, pd.DataFrame], config: dict[str, Any], outputs: Mapping[str, str | Path],
-                   records: pd.DataFrame) -> dict[str, Path]:
+def render_figures(
+    tables: dict[str, pd.DataFrame], config: dict[str, Any], outputs: Mapping[str, str | Path], records: pd.DataFrame
+) -> dict[str, Path]:
     """Each figure to `outputs["<name>_figure"]`."""
     opts, objective = options(config), config["objective"]
     paths = {name: Path(outputs[f"{name}_figure"]) for name in FIGURES}
     perf = tables["performance"]
-    figures.dynamic_range_bars(tables["dynamic_range"], paths["dynamic_range"], opts.high_sensitivity, opts.low_sensitivity)
+    figures.dynamic_range_bars(
+        tables["dynamic_range"], paths["dynamic_range"], opts.high_sensitivity, opts.low_sensitivity
+    )
     figures.heatmaps(perf, "cores", paths["heatmap_rx_cores"], objective)
     figures.ring_heatmaps(perf, paths["heatmap_rings"], objective)
     figures.knob_effects_plot(tables["knob_levels"], paths["knob_effects"], objective)
@@ -109,8 +139,9 @@ def render_figures(tables: dict[str, pd.DataFrame], config: dict[str, Any], outp
     return paths
 
 
-def run(records: pd.DataFrame, config: dict[str, Any], outputs: Mapping[str, str | Path],
-        provenance: dict[str, str]) -> dict[str, Any]:
+def run(
+    records: pd.DataFrame, config: dict[str, Any], outputs: Mapping[str, str | Path], provenance: dict[str, str]
+) -> dict[str, Any]:
     """The `analyze` rule: each table, figure and the summary to its path in `outputs` (names as in
     `output_paths`)."""
     tables, summary = analyze(records, config)
@@ -118,6 +149,11 @@ def run(records: pd.DataFrame, config: dict[str, Any], outputs: Mapping[str, str
         write_frame(frame, outputs[name], provenance)
     render_figures(tables, config, outputs, records)
     write_json(summary, outputs["summary"])
-    log.info("analysed %d workloads x %d configs: %d patterns, %d cliffs", summary["workloads"],
-             summary["configs"], summary["patterns_found"], summary["interactions"]["cliffs"])
+    log.info(
+        "analysed %d workloads x %d configs: %d patterns, %d cliffs",
+        summary["workloads"],
+        summary["configs"],
+        summary["patterns_found"],
+        summary["interactions"]["cliffs"],
+    )
     return summary

@@ -88,8 +88,9 @@ def knob_effects_plot(cells: pd.DataFrame, path: str | Path, objective: str) -> 
     from plotnine import aes, facet_wrap, geom_errorbar, geom_line, geom_point, ggplot, labs, scale_y_continuous
 
     data = cells.copy()
-    data["level"] = pd.Categorical(data.level.astype(int).astype(str),
-                                   [str(v) for v in sorted(data.level.astype(int).unique())])
+    data["level"] = pd.Categorical(
+        data.level.astype(int).astype(str), [str(v) for v in sorted(data.level.astype(int).unique())]
+    )
     summary = data.groupby(["knob", "level"], observed=True).relative.agg(["mean", "std", "count"]).reset_index()
     from scipy import stats
 
@@ -99,8 +100,9 @@ def knob_effects_plot(cells: pd.DataFrame, path: str | Path, objective: str) -> 
     plot = (
         ggplot(data, aes("level", "relative"))
         + geom_line(aes(group="workload"), color="#BBBBBB", size=0.4)
-        + geom_errorbar(summary, aes("level", ymin="low", ymax="high"), inherit_aes=False, width=0.25,
-                        color=PALETTE[0], size=0.9)
+        + geom_errorbar(
+            summary, aes("level", ymin="low", ymax="high"), inherit_aes=False, width=0.25, color=PALETTE[0], size=0.9
+        )
         + geom_point(summary, aes("level", "mean"), inherit_aes=False, color=PALETTE[0], size=3)
         + facet_wrap("knob", scales="free_x", nrow=1)
         + scale_y_continuous(labels=lambda v: [f"{x:.0%}" for x in v])
@@ -113,13 +115,25 @@ def knob_effects_plot(cells: pd.DataFrame, path: str | Path, objective: str) -> 
 def p99_by_rx(records: pd.DataFrame, path: str | Path, slo_us: float) -> None:
     """p99 latency against rx_desc per workload, one line per core count (mean over trials and
     tx_desc; error bars: min to max over trials), with the p99 SLO dashed."""
-    from plotnine import (aes, facet_wrap, geom_errorbar, geom_hline, geom_line, geom_point, ggplot, labs,
-                          scale_color_manual, scale_x_continuous, scale_y_log10)
+    from plotnine import (
+        aes,
+        facet_wrap,
+        geom_errorbar,
+        geom_hline,
+        geom_line,
+        geom_point,
+        ggplot,
+        labs,
+        scale_color_manual,
+        scale_x_continuous,
+        scale_y_log10,
+    )
 
     ok = records[records.status == "ok"]
     per_trial = ok.groupby(["workload", "cores", "rx_desc", "trial"], as_index=False).latency_p99_us.mean()
     data = per_trial.groupby(["workload", "cores", "rx_desc"], as_index=False).latency_p99_us.agg(
-        p99="mean", low="min", high="max")
+        p99="mean", low="min", high="max"
+    )
     data["cores"] = pd.Categorical(data.cores.astype(str), [str(c) for c in sorted(data.cores.unique())])
     n = data.workload.nunique()
     rx = sorted(data.rx_desc.unique())
@@ -147,7 +161,16 @@ def aggregate_heatmap(perf: pd.DataFrame, path: str | Path, objective: str) -> N
     for y in ("cores", "tx_desc"):
         best = perf.groupby(["workload", "rx_desc", y], as_index=False).relative.max()
         cells = best.groupby(["rx_desc", y], as_index=False).relative.mean()
-        parts.append(pd.DataFrame({"rx_desc": cells.rx_desc.astype(str), "level": cells[y], "view": f"rx_desc x {y}", "relative": cells.relative}))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "rx_desc": cells.rx_desc.astype(str),
+                    "level": cells[y],
+                    "view": f"rx_desc x {y}",
+                    "relative": cells.relative,
+                }
+            )
+        )
     cells = pd.concat(parts, ignore_index=True)
     cells["rx_desc"] = pd.Categorical(cells.rx_desc, [str(v) for v in sorted(perf.rx_desc.unique())])
     levels = sorted(set(cells.level))
@@ -198,8 +221,9 @@ def penalty_heatmap(penalty: pd.DataFrame, path: str | Path) -> None:
         ggplot(data, aes("config_of", "workload", fill="penalty"))
         + geom_tile()
         + geom_text(aes(label="label"), size=6)
-        + scale_fill_gradient(low="#ffffff", high=PALETTE[3], limits=(0, 1),
-                              labels=lambda v: [f"{100 * x:.0f}" for x in v])
+        + scale_fill_gradient(
+            low="#ffffff", high=PALETTE[3], limits=(0, 1), labels=lambda v: [f"{100 * x:.0f}" for x in v]
+        )
         + labs(x="running the best config of ...", y="workload", fill="penalty (%)\n100 = total loss")
         + readable(11)
         + theme(axis_text_x=element_text(rotation=60, ha="right"))
@@ -212,10 +236,14 @@ def importance_bars(importance: pd.DataFrame, path: str | Path, top: int = 10) -
     from plotnine import aes, coord_flip, facet_wrap, geom_col, ggplot, labs
 
     ranked = importance[~importance.definitional].nsmallest(top, "rank")
-    long = pd.concat([
-        pd.DataFrame({"metric": ranked.metric, "measure": "mutual information (nats)", "value": ranked.mutual_info}),
-        pd.DataFrame({"metric": ranked.metric, "measure": "Spearman rho", "value": ranked.spearman}),
-    ])
+    long = pd.concat(
+        [
+            pd.DataFrame(
+                {"metric": ranked.metric, "measure": "mutual information (nats)", "value": ranked.mutual_info}
+            ),
+            pd.DataFrame({"metric": ranked.metric, "measure": "Spearman rho", "value": ranked.spearman}),
+        ]
+    )
     long["metric"] = pd.Categorical(long.metric, list(ranked.metric)[::-1])
     plot = (
         ggplot(long, aes("metric", "value"))

@@ -46,7 +46,9 @@ def two_way_anova(frame: pd.DataFrame, a: str, b: str, value: str = "objective")
     return pd.DataFrame(rows, columns=["effect", "df", "sum_sq", "F", "p_value", "eta_sq"])
 
 
-def anova_by_workload(records: pd.DataFrame, fixed: dict[str, int], a: str = "rx_desc", b: str = "cores") -> pd.DataFrame:
+def anova_by_workload(
+    records: pd.DataFrame, fixed: dict[str, int], a: str = "rx_desc", b: str = "cores"
+) -> pd.DataFrame:
     """`two_way_anova` of each workload's trials, the other knobs held at `fixed`."""
     mask = records.status == "ok"
     for knob, level in fixed.items():
@@ -72,8 +74,11 @@ def variance_decomposition(records: pd.DataFrame, value: str = "objective") -> p
         y = group[value].to_numpy(float)
         ss_total = float(((y - y.mean()) ** 2).sum())
         terms = [(k, (group[k].to_numpy(),)) for k in knobs]
-        terms += [(f"{a}:{b}", (np.array([f"{x}|{z}" for x, z in zip(group[a], group[b])]),))
-                  for i, a in enumerate(knobs) for b in knobs[i + 1:]]
+        terms += [
+            (f"{a}:{b}", (np.array([f"{x}|{z}" for x, z in zip(group[a], group[b])]),))
+            for i, a in enumerate(knobs)
+            for b in knobs[i + 1 :]
+        ]
         factors: list[np.ndarray] = []
         rss0, rank0 = _rss(y)
         for name, fs in terms:
@@ -101,8 +106,11 @@ def knob_levels(perf: pd.DataFrame) -> pd.DataFrame:
     for knob in _axes(perf):
         best = perf.groupby(["workload", knob], as_index=False).relative.max()
         rows.append(best.rename(columns={knob: "level"}).assign(knob=knob))
-    return pd.concat(rows, ignore_index=True).loc[:, ["workload", "knob", "level", "relative"]] if rows else \
-        pd.DataFrame(columns=["workload", "knob", "level", "relative"])
+    return (
+        pd.concat(rows, ignore_index=True).loc[:, ["workload", "knob", "level", "relative"]]
+        if rows
+        else pd.DataFrame(columns=["workload", "knob", "level", "relative"])
+    )
 
 
 def _axes(perf: pd.DataFrame) -> list[str]:

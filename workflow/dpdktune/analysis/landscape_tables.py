@@ -37,11 +37,15 @@ def dynamic_range(perf: pd.DataFrame, high: float, low: float) -> pd.DataFrame:
 
 def top_configs(perf: pd.DataFrame, k: int = 3) -> pd.DataFrame:
     """The k best configs of each workload, with the gap of each to the workload's best."""
-    ranked = perf.dropna(subset=["objective"]).sort_values(["workload", "objective", "config_index"], ascending=[True, False, True])
+    ranked = perf.dropna(subset=["objective"]).sort_values(
+        ["workload", "objective", "config_index"], ascending=[True, False, True]
+    )
     top = ranked.groupby("workload").head(k).copy()
     top["rank"] = top.groupby("workload").cumcount() + 1
     top["gap_to_best"] = 1.0 - top.relative
-    return top.loc[:, ["workload", "rank", "config_index", *KNOB_NAMES, "objective", "gap_to_best"]].reset_index(drop=True)
+    return top.loc[:, ["workload", "rank", "config_index", *KNOB_NAMES, "objective", "gap_to_best"]].reset_index(
+        drop=True
+    )
 
 
 def _knob_distance(a: pd.Series, b: pd.Series) -> float:
@@ -58,7 +62,11 @@ def diversity(top: pd.DataFrame) -> dict[str, Any]:
         "distinct_best": int(best.config_index.nunique()),
         "distinct_top": int(top.config_index.nunique()),
         "mean_pairwise_log2_distance": float(np.mean(pairs)) if pairs else 0.0,
-        "share_of_workloads_with_unique_best": float((best.config_index.map(best.config_index.value_counts()) == 1).mean()) if len(best) else 0.0,
+        "share_of_workloads_with_unique_best": float(
+            (best.config_index.map(best.config_index.value_counts()) == 1).mean()
+        )
+        if len(best)
+        else 0.0,
     }
 
 
@@ -85,7 +93,20 @@ def clusters(perf: pd.DataFrame, fingerprints: pd.DataFrame, n_clusters: int) ->
     k = max(1, min(n_clusters, len(names) - 1))
     labels = {}
     for key, x in (("by_config", by_config), ("by_fingerprint", by_fp)):
-        labels[key] = fcluster(linkage(x, "ward"), k, criterion="maxclust") if len(names) > 2 and x.shape[1] else np.ones(len(names), int)
-    frame = pd.DataFrame({"workload": names, "cluster_by_config": labels["by_config"], "cluster_by_fingerprint": labels["by_fingerprint"]})
-    agreement = {"n_clusters": k, "adjusted_rand_index": float(adjusted_rand_score(labels["by_config"], labels["by_fingerprint"]))}
+        labels[key] = (
+            fcluster(linkage(x, "ward"), k, criterion="maxclust")
+            if len(names) > 2 and x.shape[1]
+            else np.ones(len(names), int)
+        )
+    frame = pd.DataFrame(
+        {
+            "workload": names,
+            "cluster_by_config": labels["by_config"],
+            "cluster_by_fingerprint": labels["by_fingerprint"],
+        }
+    )
+    agreement = {
+        "n_clusters": k,
+        "adjusted_rand_index": float(adjusted_rand_score(labels["by_config"], labels["by_fingerprint"])),
+    }
     return frame, agreement

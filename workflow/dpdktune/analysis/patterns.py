@@ -65,8 +65,11 @@ def metric_importance(records: pd.DataFrame, config: dict[str, Any], seed: int, 
     x = frame[metrics].fillna(frame[metrics].median())
     # the k-NN estimator needs more runs than neighbours: a first campaign of 2-3 runs uses fewer
     neighbours = min(3, len(frame) - 1)
-    mi = (mutual_info_regression(x.to_numpy(), frame.objective.to_numpy(), n_neighbors=neighbours,
-                                 random_state=seed) if neighbours >= 1 and metrics else np.full(len(metrics), np.nan))
+    mi = (
+        mutual_info_regression(x.to_numpy(), frame.objective.to_numpy(), n_neighbors=neighbours, random_state=seed)
+        if neighbours >= 1 and metrics
+        else np.full(len(metrics), np.nan)
+    )
     rho = [stats.spearmanr(frame[m], frame.objective, nan_policy="omit").statistic for m in metrics]
     out = pd.DataFrame({"metric": metrics, "spearman": rho, "mutual_info": mi})
     out["definitional"] = out.metric.isin(definitional(config["objective"]))
@@ -107,7 +110,12 @@ def slice_effects(records: pd.DataFrame, config: dict[str, Any]) -> pd.DataFrame
             if len(line) < 3 or line.objective.std() == 0:
                 continue
             rho = stats.spearmanr(np.log2(line[knob]), line.objective).statistic
-            row = {"workload": key[0], "knob": knob, "at": ", ".join(f"{k}={v}" for k, v in zip(others, key[1:])), "rho": float(rho)}
+            row = {
+                "workload": key[0],
+                "knob": knob,
+                "at": ", ".join(f"{k}={v}" for k, v in zip(others, key[1:])),
+                "rho": float(rho),
+            }
             row.update(line[conditions].mean().to_dict())
             rows.append(row)
     return pd.DataFrame(rows, columns=["workload", "knob", "at", "rho", *conditions])
@@ -121,8 +129,9 @@ def reversals(
     For each knob and condition metric, grid lines in the condition's top `split` quantile
     (high) are contrasted with those in its bottom `split` quantile (low; the middle is left out);
     a reversal is reported when the mean rho has opposite signs (each at least `min_effect`
-    in size; and seen within at least `min_workloads`). Support counts the workloads that show the same flip on their own lines (they
-    need lines on both sides); `p_value` is a Mann-Whitney U test of high vs low rhos.
+    in size; and seen within at least `min_workloads`). Support counts the workloads that show the
+    same flip on their own lines (they need lines on both sides); `p_value` is a Mann-Whitney U
+    test of high vs low rhos.
     """
     rows = []
     conditions = [c for c in slices.columns if c not in ("workload", "knob", "at", "rho")]
@@ -145,15 +154,42 @@ def reversals(
             if len(agree) < min_workloads:
                 continue
             p = float(stats.mannwhitneyu(high.rho, low.rho).pvalue)
-            rows.append(dict(
-                knob=knob, condition=cond, threshold=threshold, low_threshold=low_cut, rho_high=mh, rho_low=ml,
-                lines_high=len(high), lines_low=len(low), workloads_both=len(both), workloads_support=len(agree),
-                support=len(agree) / len(both) if len(both) else 0.0, supporting=", ".join(sorted(agree)),
-                p_value=p, strength=abs(mh - ml),
-                statement=_statement(knob, cond, threshold, low_cut, objective, mh, ml, len(agree), len(both)),
-            ))
-    columns = ["knob", "condition", "threshold", "low_threshold", "rho_high", "rho_low", "lines_high", "lines_low", "workloads_both",
-               "workloads_support", "support", "supporting", "p_value", "strength", "statement"]
+            rows.append(
+                dict(
+                    knob=knob,
+                    condition=cond,
+                    threshold=threshold,
+                    low_threshold=low_cut,
+                    rho_high=mh,
+                    rho_low=ml,
+                    lines_high=len(high),
+                    lines_low=len(low),
+                    workloads_both=len(both),
+                    workloads_support=len(agree),
+                    support=len(agree) / len(both) if len(both) else 0.0,
+                    supporting=", ".join(sorted(agree)),
+                    p_value=p,
+                    strength=abs(mh - ml),
+                    statement=_statement(knob, cond, threshold, low_cut, objective, mh, ml, len(agree), len(both)),
+                )
+            )
+    columns = [
+        "knob",
+        "condition",
+        "threshold",
+        "low_threshold",
+        "rho_high",
+        "rho_low",
+        "lines_high",
+        "lines_low",
+        "workloads_both",
+        "workloads_support",
+        "support",
+        "supporting",
+        "p_value",
+        "strength",
+        "statement",
+    ]
     frame = pd.DataFrame(rows, columns=columns)
     return frame.sort_values(["workloads_support", "strength"], ascending=[False, False], ignore_index=True)
 

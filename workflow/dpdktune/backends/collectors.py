@@ -45,8 +45,7 @@ def cpu_utilisation(before: str, after: str, cpus: list[int]) -> list[float | No
 
 def perf_command(perf: str, pid: int, seconds: float, events: tuple[str, ...] = PERF_EVENTS) -> str:
     """`perf stat` in CSV mode on process `pid` for `seconds` (perf's own clock, our window)."""
-    return (f"{shlex.quote(perf)} stat -x, -e {shlex.quote(','.join(events))} "
-            f"-p {int(pid)} -- sleep {seconds:.3f}")
+    return f"{shlex.quote(perf)} stat -x, -e {shlex.quote(','.join(events))} -p {int(pid)} -- sleep {seconds:.3f}"
 
 
 def parse_perf_csv(text: str) -> tuple[dict[str, float], dict[str, str]]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import shlex
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from dpdktune.backends import testpmd
 from dpdktune.backends.base import RunFailed
@@ -42,9 +42,9 @@ def probe_script(pci: Sequence[str] = ()) -> str:
         d = shlex.quote(f"/sys/bus/pci/devices/{addr}")
         lines.append(
             f"echo '== pci '{q}; if [ -e {d} ]; then "
-            f"echo \"driver $(basename \"$(readlink {d}/driver)\" 2>/dev/null)\"; "
+            f'echo "driver $(basename "$(readlink {d}/driver)" 2>/dev/null)"; '
             f"echo \"ids $(cat {d}/vendor {d}/device 2>/dev/null | tr '\\n' ' ')\"; "
-            f"echo \"numa $(cat {d}/numa_node 2>/dev/null)\"; "
+            f'echo "numa $(cat {d}/numa_node 2>/dev/null)"; '
             f"echo \"lspci $(lspci -s {q} 2>/dev/null)\"; else echo 'absent'; fi"
         )
     return "; ".join(lines) + "; true"
@@ -120,13 +120,17 @@ def _pci_nic(addr: str, lines: list[str]) -> str:
 def parse_probe(text: str, pci: Sequence[str] = (), nic_note: str = "") -> dict[str, str]:
     """Provenance keys from the probe script's output (every value a string)."""
     s = _sections(text)
-    out = {"host": "".join(s.get("hostname", [])).strip() or "unknown",
-           "host_kernel": "".join(s.get("kernel", [])).strip() or "unknown"}
+    out = {
+        "host": "".join(s.get("hostname", [])).strip() or "unknown",
+        "host_kernel": "".join(s.get("kernel", [])).strip() or "unknown",
+    }
     out.update(_cpu(s))
     huge = _fields(s.get("hugepages", []))
     if huge:
-        out["host_hugepages"] = (f"{huge.get('HugePages_Total', '?')} total, {huge.get('HugePages_Free', '?')} free, "
-                                 f"{huge.get('Hugepagesize', '?')} each")
+        out["host_hugepages"] = (
+            f"{huge.get('HugePages_Total', '?')} total, {huge.get('HugePages_Free', '?')} free, "
+            f"{huge.get('Hugepagesize', '?')} each"
+        )
     nics = [_pci_nic(a, s.get(f"pci {a}", [])) for a in pci]
     out["host_nic"] = "; ".join(nics) if nics else (nic_note or "unknown")
     return out
@@ -135,7 +139,7 @@ def parse_probe(text: str, pci: Sequence[str] = (), nic_note: str = "") -> dict[
 def dpdk_version(run: Runner, program: str, deadline_s: float) -> tuple[str, str | None]:
     """("DPDK 22.11.4", None), or ("unknown", why) when testpmd does not print its version."""
     prefix = testpmd.new_file_prefix()
-    runtime = (f"{shlex.quote('/var/run/dpdk/' + prefix)} \"${{XDG_RUNTIME_DIR:-/tmp}}/dpdk/\"{shlex.quote(prefix)}")
+    runtime = f'{shlex.quote("/var/run/dpdk/" + prefix)} "${{XDG_RUNTIME_DIR:-/tmp}}/dpdk/"{shlex.quote(prefix)}'
     # the exit status is testpmd's; the EAL runtime directory goes either way
     command = f"{shlex.join(testpmd.version_argv(program, prefix))} 2>&1; s=$?; rm -rf {runtime}; exit $s"
     try:
@@ -168,6 +172,8 @@ def summary(info: dict[str, str]) -> str:
     virt = f", {info['host_virtualization']}" if "host_virtualization" in info else ""
     dpdk = info.get("dpdk_version", "unknown")
     dpdk = "DPDK version unknown" if dpdk == "unknown" else dpdk
-    return (f"{info['host']}: {info['host_cpu']}, {info['host_sockets']} socket(s), {info['host_cores']} cores, "
-            f"{info['host_cpus']} CPUs, {info['host_numa_nodes']} NUMA node(s){virt}; NIC {info['host_nic']}; "
-            f"{info['host_kernel']}; {dpdk}")
+    return (
+        f"{info['host']}: {info['host_cpu']}, {info['host_sockets']} socket(s), {info['host_cores']} cores, "
+        f"{info['host_cpus']} CPUs, {info['host_numa_nodes']} NUMA node(s){virt}; NIC {info['host_nic']}; "
+        f"{info['host_kernel']}; {dpdk}"
+    )

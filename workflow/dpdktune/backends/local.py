@@ -16,8 +16,9 @@ import signal
 import subprocess
 import tempfile
 import time
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from dpdktune.backends import host as host_probe
 from dpdktune.backends import measure, testpmd
@@ -30,8 +31,10 @@ from dpdktune.backends.testpmd import LATENCY_REASON, new_file_prefix, record_ex
 VERSION_DEADLINE_S = 30.0
 log = logging.getLogger("dpdktune.backends.local")
 
-PCM_REASON = ("net_pcap/net_null are virtual devices with no PCIe DMA or DDIO; DRAM/PCIe/DDIO "
-              "counters need Intel PCM on bare metal (ssh backend)")
+PCM_REASON = (
+    "net_pcap/net_null are virtual devices with no PCIe DMA or DDIO; DRAM/PCIe/DDIO "
+    "counters need Intel PCM on bare metal (ssh backend)"
+)
 
 
 def machine_cpus() -> int:
@@ -45,8 +48,14 @@ class LocalHost:
         self.cpus = machine_cpus()
 
     def run(self, command: str, deadline_s: float) -> tuple[int, str, str]:
-        proc = subprocess.Popen(["/bin/sh", "-c", command], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True, start_new_session=True, preexec_fn=die_with_parent)
+        proc = subprocess.Popen(
+            ["/bin/sh", "-c", command],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+            preexec_fn=die_with_parent,
+        )
         try:
             out, err = proc.communicate(timeout=deadline_s)
         except subprocess.TimeoutExpired:
@@ -77,12 +86,11 @@ class LocalBackend:
 
     # ------------------------------------------------------------------ protocol
     def version(self) -> str:
-        """"DPDK 22.11.11", or why testpmd did not say (a failure is probed again next time)."""
+        """ "DPDK 22.11.11", or why testpmd did not say (a failure is probed again next time)."""
         if self._version is not None:
             return self._version
         version, why = host_probe.dpdk_version(LocalHost().run, self.settings.testpmd, VERSION_DEADLINE_S)
-        self._dpdk = {"dpdk_version": version} if why is None else {"dpdk_version": version,
-                                                                    "dpdk_version_error": why}
+        self._dpdk = {"dpdk_version": version} if why is None else {"dpdk_version": version, "dpdk_version_error": why}
         if why is not None:
             return f"dpdk-testpmd (version unknown: {why})"
         self._version = version
@@ -92,9 +100,13 @@ class LocalBackend:
         """This machine as provenance: CPU, cores, sockets, NUMA, kernel, DPDK, and the virtual NIC."""
         if self._host is None:
             memif = self.settings.topology == "memif" and (
-                machine_cpus() >= testpmd.MEMIF_MIN_CPUS or self.settings.memif_oversubscribe)
-            info = host_probe.probe(LocalHost().run, VERSION_DEADLINE_S,
-                                    nic_note=host_probe.MEMIF_NIC if memif else host_probe.PCAP_NULL_NIC)
+                machine_cpus() >= testpmd.MEMIF_MIN_CPUS or self.settings.memif_oversubscribe
+            )
+            info = host_probe.probe(
+                LocalHost().run,
+                VERSION_DEADLINE_S,
+                nic_note=host_probe.MEMIF_NIC if memif else host_probe.PCAP_NULL_NIC,
+            )
             self.version()
             info.update(self._dpdk)
             info["hardware"] = host_probe.summary(info)
@@ -111,9 +123,11 @@ class LocalBackend:
                 from dpdktune.backends.memif import run_memif
 
                 return run_memif(self, spec, cpus, topo)
-            topo["fallback_reason"] = (f"memif (generator + DUT) needs >= {testpmd.MEMIF_MIN_CPUS} CPUs; "
-                                       f"this machine has {cpus}, so the single-process pcap_null ran "
-                                       "(set local.memif_oversubscribe to share CPUs: functional, not timing)")
+            topo["fallback_reason"] = (
+                f"memif (generator + DUT) needs >= {testpmd.MEMIF_MIN_CPUS} CPUs; "
+                f"this machine has {cpus}, so the single-process pcap_null ran "
+                "(set local.memif_oversubscribe to share CPUs: functional, not timing)"
+            )
             log.warning("local: %s", topo["fallback_reason"])
         return self._run_pcap_null(spec, cpus, topo)
 
@@ -143,8 +157,9 @@ class LocalBackend:
         extra["pcaps"] = [p.name for p in pcaps]
         return self.run_dut(cmd, sources, extra)
 
-    def run_dut(self, cmd: testpmd.TestpmdCommand, sources: list[int], extra: dict[str, Any],
-                generator: Any = None) -> RunResult:
+    def run_dut(
+        self, cmd: testpmd.TestpmdCommand, sources: list[int], extra: dict[str, Any], generator: Any = None
+    ) -> RunResult:
         """Start testpmd (and the generator, if any), measure one window, and always kill
         their process groups. `generator` has start(), on_window_start(), finish() and kill()."""
         start = time.monotonic()
@@ -159,8 +174,9 @@ class LocalBackend:
             if generator is not None:
                 generator.start(start + self.settings.deadline_s)
                 hooks.append(generator.on_window_start)
-            window = measure.measure_window(session, LocalHost(), self.settings, proc.pid, sample_cpu=True,
-                                            on_start=hooks)
+            window = measure.measure_window(
+                session, LocalHost(), self.settings, proc.pid, sample_cpu=True, on_start=hooks
+            )
             if generator is not None:
                 offered = generator.finish()
                 extra["generator"] = offered
@@ -177,12 +193,23 @@ class LocalBackend:
             shutil.rmtree(runtime_dir(cmd.file_prefix), ignore_errors=True)
         extra["run_s"] = time.monotonic() - start
         lcores = list(range(cmd.first_lcore, cmd.first_lcore + cmd.applied.cores + 1))
-        result = measure.assemble(window, cmd.applied, lcores, sources,
-                                  {"latency_p50_us": LATENCY_REASON, "latency_p99_us": LATENCY_REASON,
-                                   "latency_p999_us": LATENCY_REASON, "pcie_rd_gbps": PCM_REASON,
-                                   "pcie_wr_gbps": PCM_REASON, "dram_gbps": PCM_REASON,
-                                   "ddio_hit_rate": PCM_REASON}, extra,
-                                  offered=_generator_counts(offered, window.elapsed_s))
+        result = measure.assemble(
+            window,
+            cmd.applied,
+            lcores,
+            sources,
+            {
+                "latency_p50_us": LATENCY_REASON,
+                "latency_p99_us": LATENCY_REASON,
+                "latency_p999_us": LATENCY_REASON,
+                "pcie_rd_gbps": PCM_REASON,
+                "pcie_wr_gbps": PCM_REASON,
+                "dram_gbps": PCM_REASON,
+                "ddio_hit_rate": PCM_REASON,
+            },
+            extra,
+            offered=_generator_counts(offered, window.elapsed_s),
+        )
         result.log_tail = proc.output.tail()
         return result
 

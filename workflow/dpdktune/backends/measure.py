@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -115,7 +116,7 @@ class Session:
             raise self._fail("did not answer before the run's deadline") from None
         except EOFError:
             raise self._fail("closed its output") from None
-        text = self.proc.output.text[self._pos:end]
+        text = self.proc.output.text[self._pos : end]
         self._pos = end
         return text
 
@@ -152,9 +153,14 @@ class Window:
     perf_error: str = ""
 
 
-def measure_window(session: Session, host: Host, settings: testpmd.TestpmdSettings,
-                   perf_pid: int | None, sample_cpu: bool,
-                   on_start: list[Callable[[], None]] | None = None) -> Window:
+def measure_window(
+    session: Session,
+    host: Host,
+    settings: testpmd.TestpmdSettings,
+    perf_pid: int | None,
+    sample_cpu: bool,
+    on_start: list[Callable[[], None]] | None = None,
+) -> Window:
     """After the first prompt: warm up, clear, sample port stats, then read fwd stats and xstats."""
     session.sleep(settings.warmup_s)
     xs0 = testpmd.parse_xstats(session.command("show port xstats all"))
@@ -166,15 +172,17 @@ def measure_window(session: Session, host: Host, settings: testpmd.TestpmdSettin
     proc0_thread.start()
     if sample_cpu:
         proc0_thread.join()
-    samples = [(time.monotonic() - t0, testpmd.parse_port_stats(session.command("show port stats all")),
-                proc0_box.get("text"))]
+    samples = [
+        (time.monotonic() - t0, testpmd.parse_port_stats(session.command("show port stats all")), proc0_box.get("text"))
+    ]
 
     perf: dict[str, Any] = {"out": None, "error": "perf pid unknown"}
 
     def run_perf() -> None:
         try:
-            rc, out, err = host.run(collectors.perf_command(settings.perf, perf_pid, settings.measure_s),
-                                    settings.measure_s + 10)
+            rc, out, err = host.run(
+                collectors.perf_command(settings.perf, perf_pid, settings.measure_s), settings.measure_s + 10
+            )
             perf["out"], perf["error"] = (err, "") if rc == 0 else (None, f"exit {rc}: {err.strip()[-300:]}")
         except RunFailed as exc:
             perf["error"] = exc.reason
@@ -219,9 +227,15 @@ def _delta(before: dict[int, dict[str, int]], after: dict[int, dict[str, int]], 
     return {p: after[p].get(key, 0) - before.get(p, {}).get(key, 0) for p in after}
 
 
-def assemble(window: Window, applied: Knobs, cpus_used: list[int], source_ports: list[int],
-             unmeasured: dict[str, str], extra: dict[str, Any],
-             offered: tuple[int, int] | None = None) -> RunResult:
+def assemble(
+    window: Window,
+    applied: Knobs,
+    cpus_used: list[int],
+    source_ports: list[int],
+    unmeasured: dict[str, str],
+    extra: dict[str, Any],
+    offered: tuple[int, int] | None = None,
+) -> RunResult:
     """Metrics from the window's readings; every metric not measured is None with its reason.
 
     `offered`: (packets offered, packets dropped before the DUT saw them) when a generator
@@ -295,18 +309,30 @@ def assemble(window: Window, applied: Knobs, cpus_used: list[int], source_ports:
 
     extra.update(
         window_s=el,
-        packets={"forwarded": forwarded, "offered": offered_pkts, "imissed": sum(missed.values()),
-                 "rx_nombuf": sum(nombuf.values()), "tx_dropped": tx_dropped},
+        packets={
+            "forwarded": forwarded,
+            "offered": offered_pkts,
+            "imissed": sum(missed.values()),
+            "rx_nombuf": sum(nombuf.values()),
+            "tx_dropped": tx_dropped,
+        },
         burst_distribution=bursts,
         fwd_stats=fwd,
-        xstats_delta={p: {k: v - window.xstats_before.get(p, {}).get(k, 0) for k, v in s.items()}
-                      for p, s in window.xstats_after.items()},
+        xstats_delta={
+            p: {k: v - window.xstats_before.get(p, {}).get(k, 0) for k, v in s.items()}
+            for p, s in window.xstats_after.items()
+        },
         cpus_measured=cpus_used,
     )
     if fwd.get("tsc_mhz"):
         extra["tsc_mhz"] = fwd["tsc_mhz"]
-    return RunResult(metrics=metrics, applied=applied, missing_reasons=missing,
-                     timeseries=_timeseries(window, source_ports, cpus_used[1:]), extra=extra)
+    return RunResult(
+        metrics=metrics,
+        applied=applied,
+        missing_reasons=missing,
+        timeseries=_timeseries(window, source_ports, cpus_used[1:]),
+        extra=extra,
+    )
 
 
 def _timeseries(window: Window, source_ports: list[int], fwd_cpus: list[int]) -> dict[str, np.ndarray]:
@@ -326,8 +352,11 @@ def _timeseries(window: Window, source_ports: list[int], fwd_cpus: list[int]) ->
             cols["throughput_mpps"].append(sum(d["tx_packets"].values()) / dt / 1e6)
             cols["offered_mpps"].append(off / dt / 1e6)
             cols["dropped_mpps"].append(drop / dt / 1e6)
-            busy = [u for u in collectors.cpu_utilisation(prev_proc, proc, fwd_cpus) if u is not None] \
-                if prev_proc and proc else []
+            busy = (
+                [u for u in collectors.cpu_utilisation(prev_proc, proc, fwd_cpus) if u is not None]
+                if prev_proc and proc
+                else []
+            )
             cols["cpu_busy_fraction"].append(float(np.mean(busy)) if busy else np.nan)
             for m in ("ring_occupancy", "latency_us", "pcie_wr_gbps", "dram_gbps"):
                 cols[m].append(np.nan)

@@ -63,15 +63,23 @@ class _Generator:
             elapsed = time.monotonic() - self.t0
             sent = sum(p.get("tx_packets", 0) for p in fwd["ports"].values())
             dropped = sum(p.get("tx_dropped", 0) for p in fwd["ports"].values())
-            return {"tool": "testpmd txonly (unpaced)", "elapsed_s": elapsed,
-                    "offered_packets": sent + dropped, "dropped_packets": dropped}
+            return {
+                "tool": "testpmd txonly (unpaced)",
+                "elapsed_s": elapsed,
+                "offered_packets": sent + dropped,
+                "dropped_packets": dropped,
+            }
         start = len(self.proc.output.text)
         self.proc.write("report\n")
         end = self.proc.output.wait_for("}\n", start, time.monotonic() + 5)
         report = json.loads(self.proc.output.text[start:end].strip().splitlines()[-1])
-        return {"tool": "csrc/pktgen (paced)", "elapsed_s": report["elapsed_s"],
-                "offered_packets": report["sent"] + report["tx_full"], "dropped_packets": report["tx_full"],
-                "report": report}
+        return {
+            "tool": "csrc/pktgen (paced)",
+            "elapsed_s": report["elapsed_s"],
+            "offered_packets": report["sent"] + report["tx_full"],
+            "dropped_packets": report["tx_full"],
+            "report": report,
+        }
 
     def kill(self) -> None:
         if self.proc is not None:
@@ -84,18 +92,36 @@ def pktgen_path(settings: testpmd.TestpmdSettings) -> Path:
     return project_file(settings.pktgen)
 
 
-def _generator_argv(backend: LocalBackend, spec: RunSpec, lcores: str, socket: Path, queues: int,
-                    oversubscribed: bool) -> tuple[list[str], str, bool]:
+def _generator_argv(
+    backend: LocalBackend, spec: RunSpec, lcores: str, socket: Path, queues: int, oversubscribed: bool
+) -> tuple[list[str], str, bool]:
     s = backend.settings
     prefix = new_file_prefix()
     vdev = f"net_memif0,role=client,socket={socket},id=0"
-    eal = ["-l", lcores, "-m", str(min(s.memory_mb, 512)), f"--file-prefix={prefix}", "--no-pci",
-           "--log-level=lib.eal:error", f"--vdev={vdev}"] + (["--no-huge"] if s.no_huge else [])
+    eal = [
+        "-l",
+        lcores,
+        "-m",
+        str(min(s.memory_mb, 512)),
+        f"--file-prefix={prefix}",
+        "--no-pci",
+        "--log-level=lib.eal:error",
+        f"--vdev={vdev}",
+    ] + (["--no-huge"] if s.no_huge else [])
     frame = max(60, round(spec.workload.mean_size))
     if s.generator == "testpmd":
-        app = ["-i", "--auto-start", "--forward-mode=txonly", f"--txpkts={frame - measure.FCS_BYTES}",
-               "--txonly-multi-flow", "--nb-cores=1", f"--rxq={queues}", f"--txq={queues}",
-               "--total-num-mbufs=8192", "--burst=32"]
+        app = [
+            "-i",
+            "--auto-start",
+            "--forward-mode=txonly",
+            f"--txpkts={frame - measure.FCS_BYTES}",
+            "--txonly-multi-flow",
+            "--nb-cores=1",
+            f"--rxq={queues}",
+            f"--txq={queues}",
+            "--total-num-mbufs=8192",
+            "--burst=32",
+        ]
         return [s.testpmd, *eal, "--", *app], prefix, True
     w = spec.workload
     if w.trace:
@@ -104,9 +130,17 @@ def _generator_argv(backend: LocalBackend, spec: RunSpec, lcores: str, socket: P
     rate = w.offered_mpps if w.offered_mpps is not None else 0.0  # 0: as fast as it can
     sizes = ",".join(str(x - measure.FCS_BYTES) for x in w.sizes)
     weights = ",".join(f"{x:g}" for x in w.size_weights)
-    app = [f"--rate-mpps={rate:g}", f"--sizes={sizes}", f"--weights={weights}", f"--flows={w.flows}",
-           f"--on-us={w.arrival.on_us:g}", f"--off-us={w.arrival.off_us:g}", "--burst=32",
-           f"--duration-s={s.deadline_s:g}", f"--seed={spec.seed % 2**31}"]
+    app = [
+        f"--rate-mpps={rate:g}",
+        f"--sizes={sizes}",
+        f"--weights={weights}",
+        f"--flows={w.flows}",
+        f"--on-us={w.arrival.on_us:g}",
+        f"--off-us={w.arrival.off_us:g}",
+        "--burst=32",
+        f"--duration-s={s.deadline_s:g}",
+        f"--seed={spec.seed % 2**31}",
+    ]
     return [str(pktgen_path(s)), *eal, "--", *app], prefix, False
 
 
@@ -125,23 +159,30 @@ def run_memif(backend: LocalBackend, spec: RunSpec, cpus: int, topo: dict[str, A
     cmd = testpmd.dut_command(s, spec.knobs, dut_cpus, prefix, vdevs, max(spec.workload.sizes))
     first = cmd.applied.cores + 1
     gen_lcores = "0-1" if oversubscribed else f"{first}-{first + GENERATOR_CPUS - 1}"
-    gen_argv, gen_prefix, interactive = _generator_argv(backend, spec, gen_lcores, socket,
-                                                       cmd.applied.cores, oversubscribed)
-    topo.update(applied="memif", ports="generator --memif--> port0 (server) -> port1 net_null (sink)",
-                generator=s.generator)
+    gen_argv, gen_prefix, interactive = _generator_argv(
+        backend, spec, gen_lcores, socket, cmd.applied.cores, oversubscribed
+    )
+    topo.update(
+        applied="memif", ports="generator --memif--> port0 (server) -> port1 net_null (sink)", generator=s.generator
+    )
     if oversubscribed:
-        topo["oversubscribed"] = (f"{cpus} CPUs shared by generator and DUT: the run exercises the "
-                                  "topology, its numbers are not a measurement")
+        topo["oversubscribed"] = (
+            f"{cpus} CPUs shared by generator and DUT: the run exercises the "
+            "topology, its numbers are not a measurement"
+        )
     if s.generator == "testpmd":
         topo["pacing"] = "testpmd txonly: unpaced, one frame size (the workload's mean)"
     else:
         process = spec.workload.arrival.process
         if spec.workload.trace:
-            topo["pacing"] = ("csrc/pktgen: replays the pcap trace, each packet at its recorded time "
-                              "(looped); the generator report's max_lag_us says how late it ran")
+            topo["pacing"] = (
+                "csrc/pktgen: replays the pcap trace, each packet at its recorded time "
+                "(looped); the generator report's max_lag_us says how late it ran"
+            )
         elif not spec.workload.offered_mpps:
-            topo["pacing"] = ("csrc/pktgen: unpaced (the workload gives a line fraction, and virtual "
-                              "devices have no line rate)")
+            topo["pacing"] = (
+                "csrc/pktgen: unpaced (the workload gives a line fraction, and virtual devices have no line rate)"
+            )
         elif process == "onoff":
             topo["pacing"] = "csrc/pktgen: on/off at the workload's mean rate"
         else:

@@ -25,8 +25,12 @@ _HEADERS = 14 + 20 + 8  # Ethernet + IPv4 + UDP
 
 
 def _flow_tuple(flow: int) -> tuple[str, str, int, int]:
-    return (f"10.{(flow >> 16) & 0xFF}.{(flow >> 8) & 0xFF}.{flow & 0xFF}",
-            "192.168.0.1", 1024 + flow % 60000, 5000 + flow // 60000)
+    return (
+        f"10.{(flow >> 16) & 0xFF}.{(flow >> 8) & 0xFF}.{flow & 0xFF}",
+        "192.168.0.1",
+        1024 + flow % 60000,
+        5000 + flow // 60000,
+    )
 
 
 def draw_packets(workload: Workload, count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -35,7 +39,7 @@ def draw_packets(workload: Workload, count: int, seed: int) -> tuple[np.ndarray,
     weights = np.asarray(workload.size_weights, float)
     sizes = rng.choice(np.asarray(workload.sizes), size=count, p=weights / weights.sum())
     ranks = np.arange(1, workload.flows + 1, dtype=float)
-    flow_p = ranks ** -workload.zipf_s
+    flow_p = ranks**-workload.zipf_s
     flow_p /= flow_p.sum()
     flows = rng.choice(workload.flows, size=count, p=flow_p)
     return sizes.astype(int), flows.astype(int)
@@ -52,14 +56,17 @@ def _write(path: Path, sizes: np.ndarray, flows: np.ndarray) -> None:
     for size, flow in zip(sizes, flows):
         src, dst, sport, dport = _flow_tuple(int(flow))
         payload = max(0, int(size) - FCS_BYTES - _HEADERS)
-        packets.append(Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02")
-                       / IP(src=src, dst=dst) / UDP(sport=sport, dport=dport) / Raw(b"\x00" * payload))
+        packets.append(
+            Ether(src="02:00:00:00:00:01", dst="02:00:00:00:00:02")
+            / IP(src=src, dst=dst)
+            / UDP(sport=sport, dport=dport)
+            / Raw(b"\x00" * payload)
+        )
     with replacing(path) as tmp:
         wrpcap(str(tmp), packets)
 
 
-def workload_pcaps(workload: Workload, queues: int, directory: Path, count: int = 1024,
-                   seed: int = 0) -> list[Path]:
+def workload_pcaps(workload: Workload, queues: int, directory: Path, count: int = 1024, seed: int = 0) -> list[Path]:
     """Write (or reuse) one pcap per RX queue for `workload` under `directory`.
 
     Files are named by a hash of everything that shapes them, so reruns reuse them.
@@ -68,8 +75,9 @@ def workload_pcaps(workload: Workload, queues: int, directory: Path, count: int 
     """
     if workload.trace:
         return trace_pcaps(workload, queues, directory, count)
-    key = json.dumps([workload.sizes, workload.size_weights, workload.flows, workload.zipf_s,
-                      count, seed, queues], sort_keys=True)
+    key = json.dumps(
+        [workload.sizes, workload.size_weights, workload.flows, workload.zipf_s, count, seed, queues], sort_keys=True
+    )
     digest = hashlib.sha256(key.encode()).hexdigest()[:16]
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
@@ -129,13 +137,17 @@ def pcap_null_vdevs(spec: RunSpec, pcaps: list[Path]) -> tuple[list[str], list[i
         sink = "net_null0,no-rx=1"
         note = "port0 net_pcap replays the workload -> port1 net_null (sink, no-rx)"
         sources = [0]
-    pacing = ("unpaced: net_pcap replays as fast as the forwarding core polls, so the workload's "
-              "offered rate and arrival process are not applied (sizes, mix and flows are)")
+    pacing = (
+        "unpaced: net_pcap replays as fast as the forwarding core polls, so the workload's "
+        "offered rate and arrival process are not applied (sizes, mix and flows are)"
+    )
     if spec.workload.trace:
-        pacing = (f"unpaced: DPDK 22.11's net_pcap has no option that honours pcap timestamps (its only "
-                  f"arguments are rx_pcap, tx_pcap, rx_iface, rx_iface_in, tx_iface, iface, phy_mac and "
-                  f"infinite_rx), so the trace's first local.packets_per_pcap packets replay, looped, as "
-                  f"fast as the forwarding core polls: their sizes, headers and flows are the trace's, its "
-                  f"recorded {spec.workload.offered_mpps:.4g} Mpps and timing are not. Paced replay: "
-                  f"topology memif with generator pktgen")
+        pacing = (
+            f"unpaced: DPDK 22.11's net_pcap has no option that honours pcap timestamps (its only "
+            f"arguments are rx_pcap, tx_pcap, rx_iface, rx_iface_in, tx_iface, iface, phy_mac and "
+            f"infinite_rx), so the trace's first local.packets_per_pcap packets replay, looped, as "
+            f"fast as the forwarding core polls: their sizes, headers and flows are the trace's, its "
+            f"recorded {spec.workload.offered_mpps:.4g} Mpps and timing are not. Paced replay: "
+            f"topology memif with generator pktgen"
+        )
     return [source, sink], sources, {"ports": note, "pacing": pacing}

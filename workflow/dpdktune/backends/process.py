@@ -24,8 +24,12 @@ class LocalProcess:
     def __init__(self, argv: list[str]):
         self.output = measure.OutputBuffer()
         self._popen = subprocess.Popen(
-            argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            start_new_session=True, preexec_fn=die_with_parent,
+            argv,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=die_with_parent,
         )
         self.pid = self._popen.pid
         self._reader = threading.Thread(target=self._read, daemon=True)

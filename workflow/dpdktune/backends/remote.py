@@ -14,9 +14,9 @@ import select
 import shlex
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import paramiko
 
@@ -68,14 +68,23 @@ class RemoteRunner:
         client.load_host_keys(str(Path(ep.known_hosts).expanduser()))
         client.set_missing_host_key_policy(paramiko.RejectPolicy())
         try:
-            client.connect(ep.host, port=ep.port, username=ep.user,
-                           key_filename=str(Path(ep.key_file).expanduser()),
-                           timeout=ep.connect_timeout_s, banner_timeout=ep.connect_timeout_s,
-                           auth_timeout=ep.connect_timeout_s, allow_agent=False, look_for_keys=False)
+            client.connect(
+                ep.host,
+                port=ep.port,
+                username=ep.user,
+                key_filename=str(Path(ep.key_file).expanduser()),
+                timeout=ep.connect_timeout_s,
+                banner_timeout=ep.connect_timeout_s,
+                auth_timeout=ep.connect_timeout_s,
+                allow_agent=False,
+                look_for_keys=False,
+            )
         except paramiko.BadHostKeyException as exc:
             client.close()
-            raise RunFailed(f"host key of {ep.host}:{ep.port} does not match {ep.known_hosts}: "
-                            f"refusing to connect ({exc})", retryable=False) from None
+            raise RunFailed(
+                f"host key of {ep.host}:{ep.port} does not match {ep.known_hosts}: refusing to connect ({exc})",
+                retryable=False,
+            ) from None
         except paramiko.SSHException as exc:
             client.close()
             # RejectPolicy raises a plain SSHException for an unknown key: never retry that
@@ -123,8 +132,9 @@ class RemoteRunner:
         except (paramiko.SSHException, EOFError, OSError) as exc:
             chan.close()
             if expired.is_set():
-                raise RunFailed(f"ssh {self.endpoint.host}: no reply to the {what} request within "
-                                f"{timeout:g} s") from None
+                raise RunFailed(
+                    f"ssh {self.endpoint.host}: no reply to the {what} request within {timeout:g} s"
+                ) from None
             raise RunFailed(f"ssh {self.endpoint.host}: {what} request refused: {exc}") from None
         finally:
             timer.cancel()
@@ -167,19 +177,27 @@ class RemoteRunner:
                 while chan.recv_stderr_ready():
                     err += chan.recv_stderr(65536)
                 # sshd may send the exit status before the last output: wait for EOF too
-                if (chan.exit_status_ready() and (chan.eof_received or chan.closed)
-                        and not chan.recv_ready() and not chan.recv_stderr_ready()):
+                if (
+                    chan.exit_status_ready()
+                    and (chan.eof_received or chan.closed)
+                    and not chan.recv_ready()
+                    and not chan.recv_stderr_ready()
+                ):
                     break
                 if time.monotonic() > hard_stop:
-                    raise RunFailed(f"remote command passed its {deadline_s:.0f} s deadline and was "
-                                    f"abandoned: {command}", err.decode(errors="replace")[-4000:])
+                    raise RunFailed(
+                        f"remote command passed its {deadline_s:.0f} s deadline and was abandoned: {command}",
+                        err.decode(errors="replace")[-4000:],
+                    )
             status = chan.recv_exit_status()
         finally:
             chan.close()
         elapsed = time.monotonic() - start
         if status in TIMEOUT_STATUSES and elapsed >= deadline_s - 0.5:
-            raise RunFailed(f"remote command passed its {deadline_s:.0f} s deadline and was killed: "
-                            f"{command}", err.decode(errors="replace")[-4000:])
+            raise RunFailed(
+                f"remote command passed its {deadline_s:.0f} s deadline and was killed: {command}",
+                err.decode(errors="replace")[-4000:],
+            )
         return status, out.decode(errors="replace"), err.decode(errors="replace")
 
     def put(self, local: Path, remote: str) -> None:
@@ -211,7 +229,7 @@ class RemoteRunner:
         finally:
             sftp.close()
 
-    def start(self, command: str, deadline_s: float, pidfile: str) -> "RemoteProcess":
+    def start(self, command: str, deadline_s: float, pidfile: str) -> RemoteProcess:
         return RemoteProcess(self, command, deadline_s, pidfile)
 
 
@@ -268,18 +286,24 @@ class RemoteProcess:
         try:
             status, _, err = self.runner.run(kill_pidfile_command(self.pidfile), KILL_DEADLINE_S)
             if status != 0:
-                log.warning("ssh %s: kill of the group in %s exited %d: %s", host, self.pidfile, status,
-                            err.strip()[-500:])
+                log.warning(
+                    "ssh %s: kill of the group in %s exited %d: %s", host, self.pidfile, status, err.strip()[-500:]
+                )
         except RunFailed as exc:
-            log.warning("ssh %s: could not kill the group in %s (its remote deadline still ends it): %s",
-                        host, self.pidfile, exc.reason)
+            log.warning(
+                "ssh %s: could not kill the group in %s (its remote deadline still ends it): %s",
+                host,
+                self.pidfile,
+                exc.reason,
+            )
         self._chan.close()
         self._reader.join(timeout=5)
 
 
 #: SIGKILL the group $p; a group that is gone already is no failure, any other refusal is (s=1)
-_KILL_GROUP = ("env kill -s KILL -- -$p 2>/dev/null || "
-               "{ [ -d /proc/$p ] && { echo \"kill -KILL -$p failed\" >&2; s=1; }; }")
+_KILL_GROUP = (
+    'env kill -s KILL -- -$p 2>/dev/null || { [ -d /proc/$p ] && { echo "kill -KILL -$p failed" >&2; s=1; }; }'
+)
 #: the kill is a quick command; a hung one is given up and logged
 KILL_DEADLINE_S = 15
 
@@ -292,12 +316,13 @@ def kill_pidfile_command(pidfile: str, must_contain: str = "--file-prefix=dpdktu
     prefix = Path(pidfile).name.removesuffix(".pid")
     runtime = ""
     if prefix.startswith("dpdktune_"):
-        runtime = (f" {shlex.quote('/var/run/dpdk/' + prefix)}"
-                   f" \"${{XDG_RUNTIME_DIR:-/tmp}}/dpdk/\"{shlex.quote(prefix)}")
-    return (f"s=0; p=$(cat {q} 2>/dev/null); "
-            f"case \"$p\" in ''|*[!0-9]*) ;; *) "
-            f"if tr '\\0' ' ' < /proc/$p/cmdline 2>/dev/null | grep -qF -- {marker}; then "
-            f"{_KILL_GROUP}; fi;; esac; rm -rf {q}{runtime} || s=1; exit $s")
+        runtime = f' {shlex.quote("/var/run/dpdk/" + prefix)} "${{XDG_RUNTIME_DIR:-/tmp}}/dpdk/"{shlex.quote(prefix)}'
+    return (
+        f"s=0; p=$(cat {q} 2>/dev/null); "
+        f"case \"$p\" in ''|*[!0-9]*) ;; *) "
+        f"if tr '\\0' ' ' < /proc/$p/cmdline 2>/dev/null | grep -qF -- {marker}; then "
+        f"{_KILL_GROUP}; fi;; esac; rm -rf {q}{runtime} || s=1; exit $s"
+    )
 
 
 def cleanup_stale_command(workdir: str) -> str:
@@ -307,9 +332,11 @@ def cleanup_stale_command(workdir: str) -> str:
     pid never takes another program down.
     """
     pids = shlex.quote(f"{workdir}/pids")
-    return (f"s=0; mkdir -p {pids} || exit 1; for f in {pids}/dpdktune_*.pid; do [ -e \"$f\" ] || continue; "
-            f"n=$(basename \"$f\" .pid); p=$(cat \"$f\"); "
-            f"case \"$p\" in ''|*[!0-9]*) ;; *) "
-            f"if tr '\\0' ' ' < /proc/$p/cmdline 2>/dev/null | grep -qF -- \"--file-prefix=$n\"; then "
-            f"{_KILL_GROUP}; fi;; esac; "
-            f"rm -rf \"/var/run/dpdk/$n\" \"${{XDG_RUNTIME_DIR:-/tmp}}/dpdk/$n\" \"$f\" || s=1; done; exit $s")
+    return (
+        f's=0; mkdir -p {pids} || exit 1; for f in {pids}/dpdktune_*.pid; do [ -e "$f" ] || continue; '
+        f'n=$(basename "$f" .pid); p=$(cat "$f"); '
+        f"case \"$p\" in ''|*[!0-9]*) ;; *) "
+        f"if tr '\\0' ' ' < /proc/$p/cmdline 2>/dev/null | grep -qF -- \"--file-prefix=$n\"; then "
+        f"{_KILL_GROUP}; fi;; esac; "
+        f'rm -rf "/var/run/dpdk/$n" "${{XDG_RUNTIME_DIR:-/tmp}}/dpdk/$n" "$f" || s=1; done; exit $s'
+    )

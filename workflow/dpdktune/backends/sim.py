@@ -39,10 +39,15 @@ class SimBackend:
         attempt = self._attempts[spec.run_id]
         fault = injected_fault(spec.seed, attempt, self.config["failure_prob"])
         if fault is not None:
-            raise RunFailed(f"injected fault: {fault} (attempt {attempt})",
-                            log_tail=f"sim: injected fault on {spec.run_id} attempt {attempt}")
+            raise RunFailed(
+                f"injected fault: {fault} (attempt {attempt})",
+                log_tail=f"sim: injected fault on {spec.run_id} attempt {attempt}",
+            )
         out = simulate(
-            spec.workload, spec.hardware, spec.knobs, spec.seed,
+            spec.workload,
+            spec.hardware,
+            spec.knobs,
+            spec.seed,
             window_ms=self.config["window_ms"],
             sample_interval_ms=self.config["sample_interval_ms"],
             noise_cv=self.config["noise_cv"],

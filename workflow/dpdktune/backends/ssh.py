@@ -16,9 +16,10 @@ import shutil
 import tempfile
 import threading
 import time
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 import jinja2
 
@@ -39,8 +40,17 @@ _HOST = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})|[0-9A-Fa-f:]+)$")
 _USER = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,31}$")
 _PCI = re.compile(r"^[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]$")
 _NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
-_DPDK_PATHS = {"testpmd": "dpdk-testpmd", "stdbuf": "stdbuf", "perf": "perf", "pcm": "",
-               "csrc_pktgen": "", "pktgen_dpdk": "", "trex_dir": "", "trex_cfg": "", "trex_profile": ""}
+_DPDK_PATHS = {
+    "testpmd": "dpdk-testpmd",
+    "stdbuf": "stdbuf",
+    "perf": "perf",
+    "pcm": "",
+    "csrc_pktgen": "",
+    "pktgen_dpdk": "",
+    "trex_dir": "",
+    "trex_cfg": "",
+    "trex_profile": "",
+}
 
 
 class ShellArgs(str):
@@ -55,8 +65,13 @@ def _quote(value: Any) -> str:
     return shlex.quote(str(value))
 
 
-_ENV = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), finalize=_quote,
-                          undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=False)
+_ENV = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+    finalize=_quote,
+    undefined=jinja2.StrictUndefined,
+    autoescape=False,
+    keep_trailing_newline=False,
+)
 
 
 def render(role: str, app: str, **context: Any) -> str:
@@ -132,17 +147,33 @@ def _endpoint(raw: Any, key: str, defaults: Mapping[str, Any]) -> Endpoint:
 
 def parse_testbed(raw: Mapping[str, Any], key: str) -> Testbed:
     """A validated testbed; every error names its key path, e.g. ssh.testbeds[0].dut.host."""
-    allowed = {"name", "dut", "generator", "known_hosts", "workdir", "dpdk", "pci", "dut_app",
-               "generator_app", "collectors", "no_huge", "memory_mb", "run_deadline_s",
-               "command_deadline_s", "connect_timeout_s"}
+    allowed = {
+        "name",
+        "dut",
+        "generator",
+        "known_hosts",
+        "workdir",
+        "dpdk",
+        "pci",
+        "dut_app",
+        "generator_app",
+        "collectors",
+        "no_huge",
+        "memory_mb",
+        "run_deadline_s",
+        "command_deadline_s",
+        "connect_timeout_s",
+    }
     unknown = sorted(set(raw) - allowed)
     if unknown:
         raise ValueError(f"{key}: unknown keys {unknown}; known: {sorted(allowed)}")
     name = _check(_NAME, raw.get("name"), f"{key}.name")
     if "known_hosts" not in raw:
         raise ValueError(f"{key}.known_hosts: required (host keys are never accepted blindly)")
-    defaults = {"known_hosts": raw["known_hosts"],
-                "connect_timeout_s": raw.get("connect_timeout_s", Endpoint.connect_timeout_s)}
+    defaults = {
+        "known_hosts": raw["known_hosts"],
+        "connect_timeout_s": raw.get("connect_timeout_s", Endpoint.connect_timeout_s),
+    }
     dut = _endpoint(raw.get("dut"), f"{key}.dut", defaults)
     gen = _endpoint(raw["generator"], f"{key}.generator", defaults) if raw.get("generator") else None
     dpdk_raw = raw.get("dpdk") or {}
@@ -151,8 +182,10 @@ def parse_testbed(raw: Mapping[str, Any], key: str) -> Testbed:
         raise ValueError(f"{key}.dpdk: unknown keys {unknown}; known: {sorted(_DPDK_PATHS)}")
     dpdk = {k: _path(dpdk_raw[k], f"{key}.dpdk.{k}") if k in dpdk_raw else v for k, v in _DPDK_PATHS.items()}
     pci_raw = raw.get("pci") or {}
-    pci = {role: tuple(_check(_PCI, a, f"{key}.pci.{role}[{i}]") for i, a in enumerate(pci_raw.get(role, [])))
-           for role in ("dut", "generator")}
+    pci = {
+        role: tuple(_check(_PCI, a, f"{key}.pci.{role}[{i}]") for i, a in enumerate(pci_raw.get(role, [])))
+        for role in ("dut", "generator")
+    }
     dut_app = raw.get("dut_app", Testbed.dut_app)
     if dut_app not in DUT_PRESETS:
         _path(dut_app, f"{key}.dut_app")
@@ -168,11 +201,21 @@ def parse_testbed(raw: Mapping[str, Any], key: str) -> Testbed:
     workdir = _path(raw.get("workdir", f"/tmp/dpdktune-{name}"), f"{key}.workdir")
     if "," in workdir:
         raise ValueError(f"{key}.workdir: {workdir!r} cannot hold ',' (it goes into vdev arguments)")
-    return Testbed(name=name, dut=dut, generator=gen, workdir=workdir, dpdk=dpdk, pci=pci, dut_app=dut_app,
-                   generator_app=gen_app, collectors=cols, no_huge=bool(raw.get("no_huge", Testbed.no_huge)),
-                   memory_mb=int(raw.get("memory_mb", Testbed.memory_mb)),
-                   run_deadline_s=float(raw.get("run_deadline_s", Testbed.run_deadline_s)),
-                   command_deadline_s=float(raw.get("command_deadline_s", Testbed.command_deadline_s)))
+    return Testbed(
+        name=name,
+        dut=dut,
+        generator=gen,
+        workdir=workdir,
+        dpdk=dpdk,
+        pci=pci,
+        dut_app=dut_app,
+        generator_app=gen_app,
+        collectors=cols,
+        no_huge=bool(raw.get("no_huge", Testbed.no_huge)),
+        memory_mb=int(raw.get("memory_mb", Testbed.memory_mb)),
+        run_deadline_s=float(raw.get("run_deadline_s", Testbed.run_deadline_s)),
+        command_deadline_s=float(raw.get("command_deadline_s", Testbed.command_deadline_s)),
+    )
 
 
 def parse_testbeds(section: Mapping[str, Any]) -> list[Testbed]:
@@ -203,9 +246,11 @@ def pktgen_lua(context: Mapping[str, Any]) -> str:
     size = max(64, int(context["frame_bytes"]))
     pct = max(0.001, min(100.0, float(context["rate_pct"])))
     ms = int(context["duration_s"]) * 1000
-    return (f'pktgen.set("0", "size", {size});\npktgen.set("0", "rate", {pct});\n'
-            f'pktgen.set("0", "count", 0);\npktgen.start("0");\npktgen.delay({ms});\n'
-            'pktgen.stop("0");\npktgen.quit();\n')
+    return (
+        f'pktgen.set("0", "size", {size});\npktgen.set("0", "rate", {pct});\n'
+        f'pktgen.set("0", "count", 0);\npktgen.start("0");\npktgen.delay({ms});\n'
+        'pktgen.stop("0");\npktgen.quit();\n'
+    )
 
 
 # ------------------------------------------------------------------ backend
@@ -256,7 +301,7 @@ class SshBackend:
 
     # ------------------------------------------------------------------ protocol
     def version(self) -> str:
-        """"DPDK 22.11.4 on <testbed>", or why the DUT's testpmd did not say (probed again next time)."""
+        """ "DPDK 22.11.4 on <testbed>", or why the DUT's testpmd did not say (probed again next time)."""
         if self._version is None:
             tb = self.testbed
             with self._reconnected():
@@ -274,8 +319,9 @@ class SshBackend:
         if self._host is None:
             tb = self.testbed
             with self._reconnected():
-                info = host_probe.probe(self._dut.run, tb.command_deadline_s, tb.pci["dut"],
-                                        nic_note=host_probe.PCAP_NULL_NIC)
+                info = host_probe.probe(
+                    self._dut.run, tb.command_deadline_s, tb.pci["dut"], nic_note=host_probe.PCAP_NULL_NIC
+                )
                 if "host_probe_error" not in info:  # an unreachable DUT: one timeout is enough
                     self.version()
             info.update(self._dpdk, testbed=tb.name, host_address=f"{tb.dut.user}@{tb.dut.host}:{tb.dut.port}")
@@ -319,8 +365,7 @@ class SshBackend:
         try:
             self._cleanup()
         except RunFailed as exc:
-            log.warning("ssh %s: cleanup of stale DPDK processes on close failed: %s", self.testbed.name,
-                        exc.reason)
+            log.warning("ssh %s: cleanup of stale DPDK processes on close failed: %s", self.testbed.name, exc.reason)
         self._dut.close()
         if self._gen:
             self._gen.close()
@@ -335,8 +380,13 @@ class SshBackend:
         for runner in filter(None, (self._dut, self._gen)):
             status, _, err = runner.run(cleanup_stale_command(self.testbed.workdir), self.testbed.command_deadline_s)
             if status != 0:
-                log.warning("ssh %s: cleanup on %s exited %d: %s", self.testbed.name, runner.endpoint.host,
-                            status, err.strip()[-500:])
+                log.warning(
+                    "ssh %s: cleanup on %s exited %d: %s",
+                    self.testbed.name,
+                    runner.endpoint.host,
+                    status,
+                    err.strip()[-500:],
+                )
 
     def cpus(self) -> int:
         if self._cpus is None:
@@ -365,8 +415,11 @@ class SshBackend:
         cores = testpmd.clip_cores(spec.knobs.cores, cpus)
         if tb.pci["dut"]:
             vdevs, sources = [], [0]
-            topo = {"requested": "testbed", "applied": "pci",
-                    "ports": f"DUT ports {list(tb.pci['dut'])}, generator {tb.generator_app or 'external'}"}
+            topo = {
+                "requested": "testbed",
+                "applied": "pci",
+                "ports": f"DUT ports {list(tb.pci['dut'])}, generator {tb.generator_app or 'external'}",
+            }
         else:
             remote_pcaps = self._upload_pcaps(spec, cores)
             vdevs, sources, topo = pcap_null_vdevs(spec, [Path(p) for p in remote_pcaps])
@@ -413,10 +466,11 @@ class SshBackend:
         pcm_metrics = self._finish_pcm(pcm) if "pcm" in tb.collectors and tb.dpdk["pcm"] else {}
         for m in ("pcie_rd_gbps", "pcie_wr_gbps", "dram_gbps", "ddio_hit_rate"):
             unmeasured[m] = pcm_metrics.pop(f"{m}_missing", None) or (
-                "Intel PCM not configured on this testbed (dpdk.pcm / collectors)" if not pcm_metrics
-                else "PCM does not report it")
-        result = measure.assemble(window, cmd.applied, list(range(cmd.applied.cores + 1)), sources,
-                                  unmeasured, extra)
+                "Intel PCM not configured on this testbed (dpdk.pcm / collectors)"
+                if not pcm_metrics
+                else "PCM does not report it"
+            )
+        result = measure.assemble(window, cmd.applied, list(range(cmd.applied.cores + 1)), sources, unmeasured, extra)
         for name, value in pcm_metrics.items():
             if value is not None and name in result.metrics:
                 result.metrics[name] = value
@@ -431,18 +485,28 @@ class SshBackend:
         tb = self.testbed
         w = spec.workload
         return {
-            "dpdk": tb.dpdk, "pci": {k: list(v) for k, v in tb.pci.items()},
-            "lcores": f"0-{cmd.applied.cores}", "memory_mb": tb.memory_mb,
-            "no_huge": tb.no_huge, "file_prefix": prefix, "vdevs": vdevs,
+            "dpdk": tb.dpdk,
+            "pci": {k: list(v) for k, v in tb.pci.items()},
+            "lcores": f"0-{cmd.applied.cores}",
+            "memory_mb": tb.memory_mb,
+            "no_huge": tb.no_huge,
+            "file_prefix": prefix,
+            "vdevs": vdevs,
             "app_args": ShellArgs(shlex.join(cmd.app)),
-            "gen_lcores": "0-1", "gen_vdevs": [], "gen_burst": 32, "gen_port_map": "[1].0",
-            "gen_script": f"{tb.workdir}/gen-{prefix}.lua", "gen_profile": f"{tb.workdir}/gen-{prefix}.py",
-            "frame_bytes": round(w.mean_size), "flows": w.flows,
+            "gen_lcores": "0-1",
+            "gen_vdevs": [],
+            "gen_burst": 32,
+            "gen_port_map": "[1].0",
+            "gen_script": f"{tb.workdir}/gen-{prefix}.lua",
+            "gen_profile": f"{tb.workdir}/gen-{prefix}.py",
+            "frame_bytes": round(w.mean_size),
+            "flows": w.flows,
             "offered_mpps": w.offered_mpps if w.offered_mpps is not None else 0,
             "offered_pps": round((w.offered_mpps or 0) * 1e6),
             "rate_pct": round(_rate_fraction(spec) * 100, 3),
             "rate_multiplier": round(_rate_fraction(spec), 4),
-            "on_us": w.arrival.on_us, "off_us": w.arrival.off_us,
+            "on_us": w.arrival.on_us,
+            "off_us": w.arrival.off_us,
             "duration_s": round(self.settings.warmup_s + self.settings.measure_s + 5),
         }
 
@@ -460,8 +524,9 @@ class SshBackend:
     def _testpmd_pid(self, proc: RemoteProcess, prefix: str) -> int | None:
         """The newest process in the run's group whose command line carries its file-prefix."""
         status, out, _ = self._dut.run(
-            f"pgrep -n -g \"$(cat {shlex.quote(proc.pidfile)})\" -f -- {shlex.quote('--file-prefix=' + prefix)}",
-            self.testbed.command_deadline_s)
+            f'pgrep -n -g "$(cat {shlex.quote(proc.pidfile)})" -f -- {shlex.quote("--file-prefix=" + prefix)}',
+            self.testbed.command_deadline_s,
+        )
         return int(out.split()[0]) if status == 0 and out.split() and out.split()[0].isdigit() else None
 
     def _start_pcm(self, prefix: str, pcm: dict[str, Any]) -> None:
@@ -473,7 +538,8 @@ class SshBackend:
             try:
                 pcm["status"] = self._dut.run(
                     collectors.pcm_command(tb.dpdk["pcm"], self.settings.measure_s, csv_path),
-                    self.settings.measure_s + 30)
+                    self.settings.measure_s + 30,
+                )
             except RunFailed as exc:
                 pcm["error"] = exc.reason
 
@@ -485,7 +551,9 @@ class SshBackend:
             return {}
         pcm["thread"].join(timeout=self.settings.measure_s + 35)
         if "error" in pcm:
-            return {f"{m}_missing": f"PCM failed: {pcm['error']}" for m in ("pcie_rd_gbps", "pcie_wr_gbps", "dram_gbps")}
+            return {
+                f"{m}_missing": f"PCM failed: {pcm['error']}" for m in ("pcie_rd_gbps", "pcie_wr_gbps", "dram_gbps")
+            }
         status, out, err = self._dut.run(f"cat {shlex.quote(pcm['csv'])}", self.testbed.command_deadline_s)
         parsed = collectors.parse_pcm_csv(out) if status == 0 else {}
         return {k: v for k, v in parsed.items() if k in ("pcie_rd_gbps", "pcie_wr_gbps", "dram_gbps")}

@@ -106,8 +106,7 @@ def dut_command(
     cores = clip_cores(knobs.cores, cpus)
     applied = Knobs(knobs.rx_desc, knobs.tx_desc, cores, knobs.burst)
     lcores = f"{first_lcore}-{first_lcore + cores}"
-    eal = ["-l", lcores, "-m", str(settings.memory_mb), f"--file-prefix={file_prefix}",
-           "--log-level=lib.eal:error"]
+    eal = ["-l", lcores, "-m", str(settings.memory_mb), f"--file-prefix={file_prefix}", "--log-level=lib.eal:error"]
     if settings.no_huge:
         eal.append("--no-huge")
     if settings.no_pci:
@@ -123,12 +122,20 @@ def dut_command(
         "forward_mode": f"--forward-mode={settings.forward_mode}",
     }
     app = [
-        "-i", "--auto-start", "--no-flush-rx",
-        f"--nb-cores={cores}", f"--rxq={cores}", f"--txq={cores}",
-        f"--rxd={knobs.rx_desc}", f"--txd={knobs.tx_desc}", f"--burst={knobs.burst}",
-        f"--total-num-mbufs={settings.mbufs}", f"--mbcache={settings.mbuf_cache}",
+        "-i",
+        "--auto-start",
+        "--no-flush-rx",
+        f"--nb-cores={cores}",
+        f"--rxq={cores}",
+        f"--txq={cores}",
+        f"--rxd={knobs.rx_desc}",
+        f"--txd={knobs.tx_desc}",
+        f"--burst={knobs.burst}",
+        f"--total-num-mbufs={settings.mbufs}",
+        f"--mbcache={settings.mbuf_cache}",
         f"--forward-mode={settings.forward_mode}",
-        "--record-core-cycles", "--record-burst-stats",
+        "--record-core-cycles",
+        "--record-burst-stats",
     ]
     if max_frame > 1518:
         # jumbo frames need mbufs that hold them whole
@@ -144,8 +151,7 @@ def new_file_prefix() -> str:
 
 def version_argv(program: str, file_prefix: str) -> list[str]:
     """testpmd that prints EAL's version banner and its usage, then exits without ports."""
-    return [program, "-v", "--no-huge", "--no-pci", "-m", "64", f"--file-prefix={file_prefix}",
-            "--", "--help"]
+    return [program, "-v", "--no-huge", "--no-pci", "-m", "64", f"--file-prefix={file_prefix}", "--", "--help"]
 
 
 # --------------------------------------------------------------------------- parsing
@@ -154,6 +160,7 @@ def version_argv(program: str, file_prefix: str) -> list[str]:
 def parse_version(text: str) -> str:
     m = re.search(r"RTE Version: '([^']+)'", text)
     return m.group(1) if m else "dpdk-testpmd (version unknown)"
+
 
 _PORT_HEADER = re.compile(r"NIC statistics for port (\d+)")
 _XSTATS_HEADER = re.compile(r"NIC extended statistics for port (\d+)")
@@ -173,7 +180,7 @@ def _blocks(text: str, header: re.Pattern[str]) -> dict[int, str]:
     """Split `text` at each port header into {port: the text up to the next header}."""
     marks = list(header.finditer(text))
     return {
-        int(m.group(1)): text[m.end(): marks[i + 1].start() if i + 1 < len(marks) else len(text)]
+        int(m.group(1)): text[m.end() : marks[i + 1].start() if i + 1 < len(marks) else len(text)]
         for i, m in enumerate(marks)
     }
 
@@ -194,17 +201,14 @@ def parse_port_stats(text: str) -> dict[int, dict[str, int]]:
 def parse_xstats(text: str) -> dict[int, dict[str, int]]:
     """`show port xstats all` -> {port: {xstat name: value}}."""
     return {
-        port: {m.group(1): int(m.group(2))
-               for m in re.finditer(r"^\s*([A-Za-z0-9_]+):\s*(\d+)\s*$", body, re.M)}
+        port: {m.group(1): int(m.group(2)) for m in re.finditer(r"^\s*([A-Za-z0-9_]+):\s*(\d+)\s*$", body, re.M)}
         for port, body in _blocks(text, _XSTATS_HEADER).items()
     }
 
 
 _BURST = re.compile(r"(RX|TX)-bursts\s*:\s*(\d+)\s*\[([^\]]*)\]")
 _FWD_PORT = re.compile(r"Forward statistics for port (\d+)")
-_CYCLES = re.compile(
-    r"CPU cycles/packet=([\d.]+) \(total cycles=(\d+) / total \w+ packets=(\d+)\) at (\d+) MHz"
-)
+_CYCLES = re.compile(r"CPU cycles/packet=([\d.]+) \(total cycles=(\d+) / total \w+ packets=(\d+)\) at (\d+) MHz")
 
 
 def parse_bursts(line_body: str, total: int) -> dict[str, Any]:
@@ -225,10 +229,12 @@ def parse_fwd_stats(text: str) -> dict[str, Any]:
     for port, body in _blocks(text, _FWD_PORT).items():
         body = body.split("+++", 1)[0]
         entry: dict[str, Any] = {}
-        for key, pattern in (("rx_packets", r"RX-packets:\s*(\d+)"),
-                             ("rx_dropped", r"RX-dropped:\s*(\d+)"),
-                             ("tx_packets", r"TX-packets:\s*(\d+)"),
-                             ("tx_dropped", r"TX-dropped:\s*(\d+)")):
+        for key, pattern in (
+            ("rx_packets", r"RX-packets:\s*(\d+)"),
+            ("rx_dropped", r"RX-dropped:\s*(\d+)"),
+            ("tx_packets", r"TX-packets:\s*(\d+)"),
+            ("tx_dropped", r"TX-dropped:\s*(\d+)"),
+        ):
             m = re.search(pattern, body)
             if m:
                 entry[key] = int(m.group(1))
@@ -238,8 +244,12 @@ def parse_fwd_stats(text: str) -> dict[str, Any]:
     out: dict[str, Any] = {"ports": ports}
     m = _CYCLES.search(text)
     if m:
-        out.update(cycles_per_packet=float(m.group(1)), total_cycles=int(m.group(2)),
-                   total_packets=int(m.group(3)), tsc_mhz=int(m.group(4)))
+        out.update(
+            cycles_per_packet=float(m.group(1)),
+            total_cycles=int(m.group(2)),
+            total_packets=int(m.group(3)),
+            tsc_mhz=int(m.group(4)),
+        )
     return out
 
 
@@ -279,8 +289,9 @@ def burst_distribution(fwd: dict[str, Any], ports: list[int]) -> dict[str, Any]:
     }
 
 
-LATENCY_REASON = ("testpmd io/mac forwarding timestamps no packets; latency needs a timestamping "
-                  "generator or NIC hardware timestamps")
+LATENCY_REASON = (
+    "testpmd io/mac forwarding timestamps no packets; latency needs a timestamping generator or NIC hardware timestamps"
+)
 
 
 def runtime_dir(file_prefix: str) -> Path:
@@ -289,21 +300,30 @@ def runtime_dir(file_prefix: str) -> Path:
     return Path(base) / "dpdk" / file_prefix
 
 
-def record_extra(spec: RunSpec, cmd: TestpmdCommand, settings: TestpmdSettings,
-                 cpus: int, topo: dict[str, Any]) -> dict[str, Any]:
+def record_extra(
+    spec: RunSpec, cmd: TestpmdCommand, settings: TestpmdSettings, cpus: int, topo: dict[str, Any]
+) -> dict[str, Any]:
     """What the record keeps beside the metrics: exact command, requested vs applied, flags."""
     return {
         "command": cmd.shell(),
         "requested": spec.knobs.as_dict(),
         "applied": cmd.applied.as_dict(),
-        "clipped": ({"cores": f"requested {spec.knobs.cores}, machine has {cpus} CPUs "
-                               f"(1 main lcore + {cmd.applied.cores} forwarding)"}
-                    if cmd.applied.cores != spec.knobs.cores else {}),
+        "clipped": (
+            {
+                "cores": f"requested {spec.knobs.cores}, machine has {cpus} CPUs "
+                f"(1 main lcore + {cmd.applied.cores} forwarding)"
+            }
+            if cmd.applied.cores != spec.knobs.cores
+            else {}
+        ),
         "flags": cmd.flags,
         "mempool": {"mbufs": settings.mbufs, "mbuf_cache": settings.mbuf_cache},
         "forward_mode": settings.forward_mode,
         "topology": topo,
         "machine_cpus": cpus,
-        "windows": {"warmup_s": settings.warmup_s, "measure_s": settings.measure_s,
-                    "sample_interval_s": settings.sample_interval_s},
+        "windows": {
+            "warmup_s": settings.warmup_s,
+            "measure_s": settings.measure_s,
+            "sample_interval_s": settings.sample_interval_s,
+        },
     }

@@ -17,7 +17,8 @@ Without it (one trial, or `trials=None`), the oracle is chosen and scored on the
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -34,8 +35,19 @@ FitPolicy = Callable[[pd.DataFrame, np.ndarray], Choose]
 STATIC_MEAN, STATIC_WORST = "Static (best mean)", "Static (best worst-case)"
 #: Baseline display names, in report column order (Oracle last).
 BASELINES = (STATIC_MEAN, STATIC_WORST, "Rules", "Lookup", "Linear", "DT-5", "Oracle")
-SCORE_COLUMNS = ("policy", "split", "workload", "trial", "config_index", "achieved", "oracle", "gap", "inference_us",
-                 "achieved_mean", "oracle_mean")
+SCORE_COLUMNS = (
+    "policy",
+    "split",
+    "workload",
+    "trial",
+    "config_index",
+    "achieved",
+    "oracle",
+    "gap",
+    "inference_us",
+    "achieved_mean",
+    "oracle_mean",
+)
 CROSS_FITTED = "cross-fitted: the oracle is chosen on a workload's other trials and scored on the held-out trial"
 IN_SAMPLE = "in-sample: the oracle is chosen and scored on the same trial means (biased upward)"
 
@@ -82,8 +94,9 @@ def oracle_selection(trials: pd.DataFrame | None) -> str:
     return CROSS_FITTED if _cross_fitted(trials) else IN_SAMPLE
 
 
-def score_policy(fit_policy: FitPolicy, X: pd.DataFrame, table: pd.DataFrame, splits, name: str,
-                 trials: pd.DataFrame | None = None) -> pd.DataFrame:
+def score_policy(
+    fit_policy: FitPolicy, X: pd.DataFrame, table: pd.DataFrame, splits, name: str, trials: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """One row per test decision per split: chosen config, achieved objective, oracle, gap.
 
     With `trials` (index (workload, trial)), decisions are scored on their own trial and the
@@ -114,27 +127,33 @@ def score_policy(fit_policy: FitPolicy, X: pd.DataFrame, table: pd.DataFrame, sp
                 raise ValueError(f"score_policy: fingerprints of {name} have no trial in the objective table")
             achieved = trial_values.to_numpy()[rows, chosen]
             best = trial_values.to_numpy()[rows, trial_oracle.to_numpy()[rows]]
-        parts.append(pd.DataFrame({
-            "policy": name,
-            "split": split,
-            "workload": test_names,
-            "trial": test_trials,
-            "config_index": chosen,
-            "achieved": achieved,
-            "oracle": best,
-            "gap": np.divide(best - achieved, best, out=np.zeros_like(best), where=best > 0),
-            "inference_us": _time_per_decision(choose, x_test),
-            "achieved_mean": achieved_mean,
-            "oracle_mean": oracle_mean,
-        }))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "policy": name,
+                    "split": split,
+                    "workload": test_names,
+                    "trial": test_trials,
+                    "config_index": chosen,
+                    "achieved": achieved,
+                    "oracle": best,
+                    "gap": np.divide(best - achieved, best, out=np.zeros_like(best), where=best > 0),
+                    "inference_us": _time_per_decision(choose, x_test),
+                    "achieved_mean": achieved_mean,
+                    "oracle_mean": oracle_mean,
+                }
+            )
+        )
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(SCORE_COLUMNS))
 
 
 def estimator_policy(estimator) -> FitPolicy:
     """A `FitPolicy` from a baseline estimator (fit on a fresh clone each split)."""
+
     def fit(x_train: pd.DataFrame, y_train: np.ndarray) -> Choose:
         model = clone(estimator).fit(x_train, y_train)
         return model.predict
+
     return fit
 
 
@@ -147,8 +166,9 @@ def make_baselines(config: dict[str, Any], table: pd.DataFrame, trials: pd.DataF
         STATIC_MEAN: StaticBest("mean"),
         STATIC_WORST: StaticBest("worst"),
         "Rules": RuleBased(grid, max_rules=opts.max_rules, n_features=opts.rule_features),
-        "Lookup": LookupTable(grid, n_entries=opts.lookup_entries,
-                              n_key_features=opts.lookup_key_features, random_state=seed),
+        "Lookup": LookupTable(
+            grid, n_entries=opts.lookup_entries, n_key_features=opts.lookup_key_features, random_state=seed
+        ),
         "Linear": LinearBaseline(grid, alpha=opts.ridge_alpha),
         "DT-5": TreeBaseline(max_depth=opts.tree_depth, random_state=seed),
         "Oracle": Oracle(table, trials),
@@ -161,12 +181,15 @@ def splits_for(config: dict[str, Any], workloads) -> list:
     return workload_splits(list(workloads), opts.split_repeats, opts.test_fraction, int(config["seed"]))
 
 
-def score_baselines(X: pd.DataFrame, table: pd.DataFrame, config: dict[str, Any],
-                    trials: pd.DataFrame | None = None) -> pd.DataFrame:
+def score_baselines(
+    X: pd.DataFrame, table: pd.DataFrame, config: dict[str, Any], trials: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Every baseline scored on the same splits (cross-fitted when `trials` is given)."""
     splits = splits_for(config, sorted(set(X.index.get_level_values("workload"))))
     return pd.concat(
-        [score_policy(estimator_policy(est), X, table, splits, name, trials)
-         for name, est in make_baselines(config, table, trials).items()],
+        [
+            score_policy(estimator_policy(est), X, table, splits, name, trials)
+            for name, est in make_baselines(config, table, trials).items()
+        ],
         ignore_index=True,
     )

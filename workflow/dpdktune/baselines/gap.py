@@ -23,8 +23,12 @@ DECISIONS = ("GO", "MAYBE", "NO-GO")
 def per_workload(scores: pd.DataFrame) -> pd.DataFrame:
     """Long frame: (policy, workload) -> mean achieved, oracle, gap, and how often it was tested."""
     grouped = scores.groupby(["policy", "workload"], sort=False)
-    frame = grouped.agg(achieved=("achieved", "mean"), oracle=("oracle", "mean"), decisions=("gap", "size")).reset_index()
-    frame["gap"] = np.where(frame.oracle > 0, (frame.oracle - frame.achieved) / frame.oracle.where(frame.oracle > 0, 1.0), 0.0)
+    frame = grouped.agg(
+        achieved=("achieved", "mean"), oracle=("oracle", "mean"), decisions=("gap", "size")
+    ).reset_index()
+    frame["gap"] = np.where(
+        frame.oracle > 0, (frame.oracle - frame.achieved) / frame.oracle.where(frame.oracle > 0, 1.0), 0.0
+    )
     return frame
 
 
@@ -54,12 +58,19 @@ def aggregates(per_wl: pd.DataFrame, scores: pd.DataFrame, order, n_boot: int, s
     for policy in [p for p in order if p in set(per_wl.policy)]:
         g = per_wl[per_wl.policy == policy]
         low, high = bootstrap_ci(g.gap.to_numpy(), n_boot, seed)
-        rows.append(dict(
-            policy=policy, workloads=len(g), mean_value=g.achieved.mean(), mean_gap=g.gap.mean(),
-            worst_gap=g.gap.max(), std_gap=g.gap.std(ddof=1) if len(g) > 1 else 0.0,
-            gap_ci_low=low, gap_ci_high=high,
-            inference_us=float(scores.loc[scores.policy == policy, "inference_us"].median()),
-        ))
+        rows.append(
+            dict(
+                policy=policy,
+                workloads=len(g),
+                mean_value=g.achieved.mean(),
+                mean_gap=g.gap.mean(),
+                worst_gap=g.gap.max(),
+                std_gap=g.gap.std(ddof=1) if len(g) > 1 else 0.0,
+                gap_ci_low=low,
+                gap_ci_high=high,
+                inference_us=float(scores.loc[scores.policy == policy, "inference_us"].median()),
+            )
+        )
     return pd.DataFrame(rows)
 
 
@@ -89,7 +100,16 @@ def significance(per_wl: pd.DataFrame, order, alpha: float = 0.05) -> pd.DataFra
             t, p = stats.ttest_rel(both[a], both[b])
         else:
             t, p = np.nan, np.nan
-        rows.append(dict(policy_a=a, policy_b=b, workloads=len(both), mean_gap_diff=float(diff.mean()), t=float(t), p_value=float(p)))
+        rows.append(
+            dict(
+                policy_a=a,
+                policy_b=b,
+                workloads=len(both),
+                mean_gap_diff=float(diff.mean()),
+                t=float(t),
+                p_value=float(p),
+            )
+        )
     columns = ["policy_a", "policy_b", "workloads", "mean_gap_diff", "t", "p_value", "p_holm", "significant"]
     frame = pd.DataFrame(rows, columns=columns[:-2])
     frame["p_holm"] = holm(frame.p_value) if len(frame) else []
@@ -137,13 +157,19 @@ def decide(aggs: pd.DataFrame, thresholds: dict[str, float], validation_passed: 
     }
 
 
-def objective_row(aggs: pd.DataFrame, thresholds: dict[str, float],
-                  scores: pd.DataFrame | None = None) -> dict[str, Any]:
+def objective_row(
+    aggs: pd.DataFrame, thresholds: dict[str, float], scores: pd.DataFrame | None = None
+) -> dict[str, Any]:
     """The decision.json entry of one objective: opportunity, its CI, decision, best baseline,
     and the same baseline's opportunity against the in-sample oracle (the upward-biased bracket)."""
     d = decide(aggs, thresholds)
-    row = {"opportunity": d["opportunity"], "ci_low": d["opportunity_ci"][0], "ci_high": d["opportunity_ci"][1],
-           "decision": d["decision"], "best_baseline": d["best_baseline"]}
+    row = {
+        "opportunity": d["opportunity"],
+        "ci_low": d["opportunity_ci"][0],
+        "ci_high": d["opportunity_ci"][1],
+        "decision": d["decision"],
+        "best_baseline": d["best_baseline"],
+    }
     if scores is not None and {"achieved_mean", "oracle_mean"} <= set(scores.columns):
         row["opportunity_in_sample"] = in_sample_opportunity(scores, d["best_baseline"])
     return row
@@ -170,22 +196,43 @@ def failure_modes(
     z = (traits - traits.mean()) / traits.std().replace(0, np.nan)
     oracle_cfg = scores[scores.policy == "Oracle"].groupby("workload").config_index.agg(lambda s: s.mode().iloc[0])
     rows = []
-    failing = per_wl[(per_wl.policy != "Oracle") & (per_wl.gap > fail_gap)].sort_values(["policy", "gap"], ascending=[True, False])
+    failing = per_wl[(per_wl.policy != "Oracle") & (per_wl.gap > fail_gap)].sort_values(
+        ["policy", "gap"], ascending=[True, False]
+    )
     for _, r in failing.iterrows():
         chosen = scores[(scores.policy == r.policy) & (scores.workload == r.workload)].config_index.mode().iloc[0]
-        atyp = z.loc[r.workload].dropna().abs().sort_values(ascending=False).head(2) if r.workload in z.index else pd.Series(dtype=float)
+        atyp = (
+            z.loc[r.workload].dropna().abs().sort_values(ascending=False).head(2)
+            if r.workload in z.index
+            else pd.Series(dtype=float)
+        )
         c, o = grid[int(chosen)], grid[_oracle_index(oracle_cfg, r.workload, chosen)]
-        differs = [f"{k} {getattr(c, k)} vs {getattr(o, k)}" for k in ("rx_desc", "tx_desc", "cores", "burst") if getattr(c, k) != getattr(o, k)]
+        differs = [
+            f"{k} {getattr(c, k)} vs {getattr(o, k)}"
+            for k in ("rx_desc", "tx_desc", "cores", "burst")
+            if getattr(c, k) != getattr(o, k)
+        ]
         if len(atyp) and atyp.iloc[0] >= atypical_z:
-            why = ("the workload is atypical in " + " and ".join(f"{n} ({z.at[r.workload, n]:+.1f} sd)" for n in atyp.index)
-                   + ": the policy extrapolates beyond the training workloads")
+            why = (
+                "the workload is atypical in "
+                + " and ".join(f"{n} ({z.at[r.workload, n]:+.1f} sd)" for n in atyp.index)
+                + ": the policy extrapolates beyond the training workloads"
+            )
         else:
-            why = (f"its fingerprint is typical (no trait beyond {atypical_z:g} sd), so workloads that look alike "
-                   "under the default config need different configs: the fingerprint does not separate them")
-        rows.append(dict(
-            policy=r.policy, workload=r.workload, gap=r.gap, chosen_config=int(chosen), oracle_config=int(_oracle_index(oracle_cfg, r.workload, chosen)),
-            hypothesis=f"mostly chose {', '.join(differs) or 'the oracle config'} (chosen vs best); {why}",
-        ))
+            why = (
+                f"its fingerprint is typical (no trait beyond {atypical_z:g} sd), so workloads that look alike "
+                "under the default config need different configs: the fingerprint does not separate them"
+            )
+        rows.append(
+            dict(
+                policy=r.policy,
+                workload=r.workload,
+                gap=r.gap,
+                chosen_config=int(chosen),
+                oracle_config=int(_oracle_index(oracle_cfg, r.workload, chosen)),
+                hypothesis=f"mostly chose {', '.join(differs) or 'the oracle config'} (chosen vs best); {why}",
+            )
+        )
     return pd.DataFrame(rows, columns=["policy", "workload", "gap", "chosen_config", "oracle_config", "hypothesis"])
 
 
@@ -200,7 +247,9 @@ def phase1_note(decision_path) -> tuple[str, bool]:
 
     d = json.loads(Path(decision_path).read_text())
     low, high = d["opportunity_ci"]
-    text = (f"Phase 1 decided {d['decision']} for objective {d.get('headline_objective', '?')} "
-            f"(opportunity {100 * d['opportunity']:.1f} %, 95 % CI {100 * low:.1f} % to {100 * high:.1f} %, "
-            f"best baseline {d['best_baseline']})")
+    text = (
+        f"Phase 1 decided {d['decision']} for objective {d.get('headline_objective', '?')} "
+        f"(opportunity {100 * d['opportunity']:.1f} %, 95 % CI {100 * low:.1f} % to {100 * high:.1f} %, "
+        f"best baseline {d['best_baseline']})"
+    )
     return text, d["decision"] == "GO"

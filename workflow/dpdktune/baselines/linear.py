@@ -18,7 +18,7 @@ class LinearBaseline(BaseEstimator):
         self.grid = grid
         self.alpha = alpha
 
-    def fit(self, X, Y) -> "LinearBaseline":
+    def fit(self, X, Y) -> LinearBaseline:
         x, self.fill_ = impute(as_matrix(X))
         self.grid_log2_ = grid_log2(self.grid)
         target = self.grid_log2_[relative(Y).argmax(axis=1)]

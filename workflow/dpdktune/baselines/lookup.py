@@ -22,7 +22,7 @@ class LookupTable(BaseEstimator):
         self.n_key_features = n_key_features
         self.random_state = random_state
 
-    def fit(self, X, Y) -> "LookupTable":
+    def fit(self, X, Y) -> LookupTable:
         x, self.fill_ = impute(as_matrix(X))
         rel = relative(Y)
         self.features_ = rank_features(x, grid_log2(self.grid)[rel.argmax(axis=1)])[: self.n_key_features]

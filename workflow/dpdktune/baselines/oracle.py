@@ -20,7 +20,7 @@ class Oracle(BaseEstimator):
         self.table = table
         self.trials = trials
 
-    def fit(self, X, Y) -> "Oracle":
+    def fit(self, X, Y) -> Oracle:
         from dpdktune.baselines.evaluate import _held_out
 
         self.best_ = self.table.fillna(-np.inf).to_numpy().argmax(axis=1)
@@ -33,6 +33,7 @@ class Oracle(BaseEstimator):
         names = X.index.get_level_values("workload")
         if self.held_out_ is not None:
             trials = X.index.get_level_values("trial")
-            return np.array([self.held_out_.get((w, t), self.best_[self.workloads_[w]]) for w, t in zip(names, trials)],
-                            dtype=int)
+            return np.array(
+                [self.held_out_.get((w, t), self.best_[self.workloads_[w]]) for w, t in zip(names, trials)], dtype=int
+            )
         return np.array([self.best_[self.workloads_[w]] for w in names], dtype=int)

@@ -38,7 +38,7 @@ class RuleBased(BaseEstimator):
         self.n_thresholds = n_thresholds
         self.min_samples = min_samples
 
-    def fit(self, X, Y) -> "RuleBased":
+    def fit(self, X, Y) -> RuleBased:
         x, self.fill_ = impute(as_matrix(X))
         rel = relative(Y)
         best_knobs = grid_log2(self.grid)[rel.argmax(axis=1)]
@@ -94,8 +94,10 @@ class RuleBased(BaseEstimator):
         for i, r in enumerate(self.rules_):
             k = grid[r.config_index]
             op = ">" if r.above else "<="
-            lines.append(f"{'if' if i == 0 else 'elif'} {feature_names[r.feature]} {op} {r.threshold:.4g}: "
-                         f"rx={k.rx_desc} tx={k.tx_desc} cores={k.cores} burst={k.burst}")
+            lines.append(
+                f"{'if' if i == 0 else 'elif'} {feature_names[r.feature]} {op} {r.threshold:.4g}: "
+                f"rx={k.rx_desc} tx={k.tx_desc} cores={k.cores} burst={k.burst}"
+            )
         k = grid[self.default_]
         lines.append(f"else: rx={k.rx_desc} tx={k.tx_desc} cores={k.cores} burst={k.burst}")
         return lines

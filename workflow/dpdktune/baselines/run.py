@@ -9,14 +9,20 @@ from typing import Any
 
 import pandas as pd
 
-from dpdktune.metrics.parquet import write_frame
 from dpdktune.atomic import write_json
 from dpdktune.baselines import gap
 from dpdktune.baselines.evaluate import (
-    BASELINES, STATIC_MEAN, STATIC_WORST, make_baselines, oracle_selection, score_baselines, splits_for,
+    BASELINES,
+    STATIC_MEAN,
+    STATIC_WORST,
+    make_baselines,
+    oracle_selection,
+    score_baselines,
+    splits_for,
 )
 from dpdktune.fingerprint import feature_names, fingerprints
 from dpdktune.knobs import expand_grid
+from dpdktune.metrics.parquet import write_frame
 from dpdktune.objective import LABELS, objective_table, trial_table
 from dpdktune.sections import section
 
@@ -38,8 +44,11 @@ def baseline_paths(out_dir: str | Path) -> dict[str, Path]:
 def gap_paths(out_dir: str | Path) -> dict[str, Path]:
     """The outputs `run_gap` writes, laid out under `out_dir` as under results/baselines/."""
     out = Path(out_dir)
-    return {"decision": out / "decision.json", **{name: out / f"{name}.parquet" for name in GAP_TABLES},
-            **{f"{name}_figure": out / "figures" / f"{name}.png" for name in GAP_FIGURES}}
+    return {
+        "decision": out / "decision.json",
+        **{name: out / f"{name}.parquet" for name in GAP_TABLES},
+        **{f"{name}_figure": out / "figures" / f"{name}.png" for name in GAP_FIGURES},
+    }
 
 
 def decided_objectives(config: dict[str, Any]) -> list[str]:
@@ -48,8 +57,9 @@ def decided_objectives(config: dict[str, Any]) -> list[str]:
     return [head] + [o for o in section(config, "decision").objectives if o != head]
 
 
-def run_baselines(records: pd.DataFrame, config: dict[str, Any], outputs: Mapping[str, str | Path],
-                  provenance: dict[str, str]) -> None:
+def run_baselines(
+    records: pd.DataFrame, config: dict[str, Any], outputs: Mapping[str, str | Path], provenance: dict[str, str]
+) -> None:
     """Each to its path in `outputs` (names as in `baseline_paths`): scores (every test decision, per
     objective), the fingerprints and objective tables it used, models (fitted for the headline objective)."""
     X = fingerprints(records, config)
@@ -68,8 +78,12 @@ def run_baselines(records: pd.DataFrame, config: dict[str, Any], outputs: Mappin
     write_frame(X, outputs["fingerprints"], provenance)
     write_frame(pd.concat(longs, ignore_index=True), outputs["objective_table"], provenance)
     write_json(models, outputs["models"])
-    log.info("scored %d baselines for %d objectives on %d decisions", scores.policy.nunique(),
-             scores.objective.nunique(), len(scores))
+    log.info(
+        "scored %d baselines for %d objectives on %d decisions",
+        scores.policy.nunique(),
+        scores.objective.nunique(),
+        len(scores),
+    )
 
 
 def describe_models(X: pd.DataFrame, table: pd.DataFrame, config: dict[str, Any]) -> dict[str, Any]:
@@ -90,16 +104,25 @@ def describe_models(X: pd.DataFrame, table: pd.DataFrame, config: dict[str, Any]
         STATIC_WORST: knobs(fitted[STATIC_WORST].config_index_),
         "static_worst_unserved_workloads": fitted[STATIC_WORST].unserved_samples_,
         "Rules": fitted["Rules"].describe(names, grid),
-        "Lookup": {"entries": int(len(fitted["Lookup"].keys_)), "key_features": [names[i] for i in fitted["Lookup"].features_]},
+        "Lookup": {
+            "entries": int(len(fitted["Lookup"].keys_)),
+            "key_features": [names[i] for i in fitted["Lookup"].features_],
+        },
         "DT-5": {"leaves": int(fitted["DT-5"].model_.get_n_leaves()), "depth": int(fitted["DT-5"].model_.get_depth())},
         "Linear": {"alpha": fitted["Linear"].alpha},
-        "params": {name: {k: v for k, v in m.get_params().items() if k not in ("grid", "table")} for name, m in models.items()},
+        "params": {
+            name: {k: v for k, v in m.get_params().items() if k not in ("grid", "table")} for name, m in models.items()
+        },
     }
 
 
 def run_gap(
-    scores: pd.DataFrame, fingerprint_frame: pd.DataFrame, config: dict[str, Any], validation_passed: bool,
-    outputs: Mapping[str, str | Path], provenance: dict[str, str],
+    scores: pd.DataFrame,
+    fingerprint_frame: pd.DataFrame,
+    config: dict[str, Any],
+    validation_passed: bool,
+    outputs: Mapping[str, str | Path],
+    provenance: dict[str, str],
 ) -> dict[str, Any]:
     """Per objective: aggregates and a decision; for the headline objective also the comparison,
     significance, failure modes and figures. The decision keeps `decision` for the headline. Each
@@ -117,8 +140,14 @@ def run_gap(
         per_wl = gap.per_workload(part)
         aggs = gap.aggregates(per_wl, part, BASELINES, n_boot, seed)
         per_objective[objective] = gap.objective_row(aggs, config["decision"], part)
-        rows.append({"objective": objective, "label": LABELS.get(objective, objective),
-                     "headline": objective == headline, **per_objective[objective]})
+        rows.append(
+            {
+                "objective": objective,
+                "label": LABELS.get(objective, objective),
+                "headline": objective == headline,
+                **per_objective[objective],
+            }
+        )
         if objective == headline:
             head_scores, head_wl, head_aggs = part, per_wl, aggs
     tables = {
@@ -126,28 +155,34 @@ def run_gap(
         "comparison": gap.comparison(head_wl, BASELINES),
         "aggregates": head_aggs,
         "significance": gap.significance(head_wl, BASELINES),
-        "failure_modes": gap.failure_modes(head_wl, head_scores, traits, expand_grid(config["grid"]),
-                                           opts.fail_gap),
+        "failure_modes": gap.failure_modes(head_wl, head_scores, traits, expand_grid(config["grid"]), opts.fail_gap),
         "objectives": pd.DataFrame(rows),
     }
     for name, frame in tables.items():
         write_frame(frame, outputs[name], provenance)
     decision = gap.decide(head_aggs, config["decision"], validation_passed)
     splits = splits_for(config, sorted(traits.index))
-    decision.update({
-        "headline_objective": headline,
-        "opportunity_in_sample": per_objective[headline].get("opportunity_in_sample"),
-        "objectives": per_objective,
-        "splits": len(splits),
-        "held_out_per_split": len(splits[0][1]) if splits else 0,
-        "significant_pairs_holm": int(tables["significance"].significant.sum()),
-        "untested_workloads": sorted(set(traits.index) - set(head_wl.workload)),
-    })
+    decision.update(
+        {
+            "headline_objective": headline,
+            "opportunity_in_sample": per_objective[headline].get("opportunity_in_sample"),
+            "objectives": per_objective,
+            "splits": len(splits),
+            "held_out_per_split": len(splits[0][1]) if splits else 0,
+            "significant_pairs_holm": int(tables["significance"].significant.sum()),
+            "untested_workloads": sorted(set(traits.index) - set(head_wl.workload)),
+        }
+    )
     write_json(decision, outputs["decision"])
     gap_figure(head_wl, Path(outputs["gap_figure"]))
     oracle_bars(head_aggs, Path(outputs["baselines_vs_oracle_figure"]), headline)
-    log.info("decision %s for %s: opportunity %.1f%% (best baseline %s)", decision["decision"], headline,
-             100 * decision["opportunity"], decision["best_baseline"])
+    log.info(
+        "decision %s for %s: opportunity %.1f%% (best baseline %s)",
+        decision["decision"],
+        headline,
+        100 * decision["opportunity"],
+        decision["best_baseline"],
+    )
     return decision
 
 
@@ -179,7 +214,8 @@ def oracle_bars(aggs: pd.DataFrame, path: Path, objective: str) -> None:
     from dpdktune.analysis.figures import PALETTE, readable, save_figure
 
     data = aggs[aggs.policy != "Oracle"].assign(
-        share=lambda f: 1 - f.mean_gap, low=lambda f: 1 - f.gap_ci_high, high=lambda f: 1 - f.gap_ci_low)
+        share=lambda f: 1 - f.mean_gap, low=lambda f: 1 - f.gap_ci_high, high=lambda f: 1 - f.gap_ci_low
+    )
     data["policy"] = pd.Categorical(data.policy, list(data.sort_values("share").policy))
     plot = (
         ggplot(data, aes("policy", "share"))

@@ -20,7 +20,7 @@ class StaticBest(BaseEstimator):
     def __init__(self, criterion: str = "mean"):
         self.criterion = criterion
 
-    def fit(self, X, Y) -> "StaticBest":
+    def fit(self, X, Y) -> StaticBest:
         rel = relative(Y)
         mean = rel.mean(axis=0) if len(rel) else np.zeros(rel.shape[1])
         if self.criterion == "mean":

@@ -14,7 +14,7 @@ class TreeBaseline(BaseEstimator):
         self.max_depth = max_depth
         self.random_state = random_state
 
-    def fit(self, X, Y) -> "TreeBaseline":
+    def fit(self, X, Y) -> TreeBaseline:
         x, self.fill_ = impute(as_matrix(X))
         self.model_ = DecisionTreeClassifier(max_depth=self.max_depth, random_state=self.random_state)
         self.model_.fit(x, relative(Y).argmax(axis=1))

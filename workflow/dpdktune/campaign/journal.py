@@ -19,8 +19,9 @@ import json
 import logging
 import os
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 log = logging.getLogger("dpdktune.campaign")
 
@@ -72,7 +73,7 @@ class Journal:
         os.fsync(self._file.fileno())
         self._file.close()
 
-    def __enter__(self) -> "Journal":
+    def __enter__(self) -> Journal:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -103,8 +104,9 @@ def _entries(path: Path, damaged: list[int] | None = None) -> Iterator[tuple[int
                 yield number, _parse(raw)
             except ValueError as exc:
                 reason = "NUL bytes" if raw.strip(b"\0\n") == b"" else str(exc).splitlines()[0][:120]
-                log.warning("%s line %d: damaged journal entry (%s); skipped, its run will be redone",
-                            path, number, reason)
+                log.warning(
+                    "%s line %d: damaged journal entry (%s); skipped, its run will be redone", path, number, reason
+                )
                 if damaged is not None:
                     damaged.append(number)
 

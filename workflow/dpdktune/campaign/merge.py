@@ -8,8 +8,9 @@ the merge goes on; only a batch whose journal lacks runs stops the merge, naming
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -21,7 +22,14 @@ from dpdktune.campaign.partitioned import read_batch, write_partitioned
 from dpdktune.campaign.plan import campaign_id, expected_runs
 from dpdktune.dataset import open_dataset, read_columns
 from dpdktune.metrics.parquet import (
-    READ_OPTIONS, WRITE_OPTIONS, DamagedFile, naming_damage, read_provenance, read_table, stamped, write_table,
+    READ_OPTIONS,
+    WRITE_OPTIONS,
+    DamagedFile,
+    naming_damage,
+    read_provenance,
+    read_table,
+    stamped,
+    write_table,
 )
 from dpdktune.metrics.provenance import campaign_provenance
 from dpdktune.metrics.schema import EXPERIMENT_SCHEMA, TIMESERIES_SCHEMA
@@ -42,8 +50,10 @@ def manifest(config: dict[str, Any], records: pa.Table, provenance: dict[str, st
         "failures": [
             {"run_id": r, "workload": w, "reason": why, "attempts": a}
             for r, w, why, a in zip(
-                failed["run_id"].to_pylist(), failed["workload"].to_pylist(),
-                failed["failure_reason"].to_pylist(), failed["attempts"].to_pylist(),
+                failed["run_id"].to_pylist(),
+                failed["workload"].to_pylist(),
+                failed["failure_reason"].to_pylist(),
+                failed["attempts"].to_pylist(),
             )
         ],
         "provenance": provenance,
@@ -59,16 +69,19 @@ def failure_verdict(summary: dict[str, Any], max_failed_share: float) -> str | N
     reasons = sorted({f["reason"] for f in summary["failures"]})
     first = " ".join(str(reasons[0]).split())[:160] if reasons else "unknown"
     why = "every run failed" if failed == total else f"above max_failed_share {100.0 * max_failed_share:.1f} %"
-    return (f"characterize: {failed} of {total} runs failed ({100.0 * failed / total:.1f} %), {why}; "
-            f"first reason: {first}; the records are kept (results/characterize/manifest.json lists every failure)")
+    return (
+        f"characterize: {failed} of {total} runs failed ({100.0 * failed / total:.1f} %), {why}; "
+        f"first reason: {first}; the records are kept (results/characterize/manifest.json lists every failure)"
+    )
 
 
 class Batches:
     """The batch files of one merge, read with page checksums verified. With `journal_dir`, a
     damaged batch is rebuilt from `<journal_dir>/<workload>.jsonl` and read again."""
 
-    def __init__(self, config: dict[str, Any], record_files: Sequence[str | Path],
-                 journal_dir: str | Path | None = None):
+    def __init__(
+        self, config: dict[str, Any], record_files: Sequence[str | Path], journal_dir: str | Path | None = None
+    ):
         self.config = config
         self.journal_dir = None if journal_dir is None else Path(journal_dir)
         self.record_files = [Path(f) for f in record_files]
@@ -94,6 +107,7 @@ class Batches:
 
     def read(self, path: str | Path, schema: pa.Schema | None = None) -> pa.Table:
         """A batch file's table, cast to `schema` (None: as written, for the partitioned merge)."""
+
         def read() -> pa.Table:
             return read_batch(path) if schema is None else read_table(path, schema)
 
@@ -112,12 +126,19 @@ class Batches:
         journal = self.journal_dir / f"{workload}.jsonl"
         log.warning("%s; rebuilding the batch from its journal %s", damage, journal)
         try:
-            rebuild_batch(self.config, workload, journal, path.with_name(f"{workload}.parquet"),
-                          path.with_name(f"{workload}.timeseries.parquet"),
-                          self._own.get(workload, self.provenance))
+            rebuild_batch(
+                self.config,
+                workload,
+                journal,
+                path.with_name(f"{workload}.parquet"),
+                path.with_name(f"{workload}.timeseries.parquet"),
+                self._own.get(workload, self.provenance),
+            )
         except ValueError as why:
-            raise DamagedFile(f"{damage}, and its journal cannot rebuild it: {why}; delete {path} and run "
-                              "again to redo the missing runs") from None
+            raise DamagedFile(
+                f"{damage}, and its journal cannot rebuild it: {why}; delete {path} and run "
+                "again to redo the missing runs"
+            ) from None
         self.rebuilt.append(workload)
 
 
@@ -140,8 +161,9 @@ def merge_batches(
         remove_stale_temporaries(out)  # left by a merge that was killed
     batches = Batches(config, record_files, journal_dir)
     if section(config, "output").partitioned:  # stream batch by batch: bounded memory
-        return merge_partitioned(config, batches, record_files, timeseries_files, dataset_out, timeseries_out,
-                                 manifest_out)
+        return merge_partitioned(
+            config, batches, record_files, timeseries_files, dataset_out, timeseries_out, manifest_out
+        )
     provenance = batches.provenance
     records = pa.concat_tables(batches.read(f, EXPERIMENT_SCHEMA) for f in record_files)
     write_table(records, dataset_out, EXPERIMENT_SCHEMA, provenance)
@@ -173,7 +195,6 @@ def merge_partitioned(
     summary = manifest(config, outcomes, provenance)
     write_json(summary, manifest_out)
     return summary
-
 
 
 def export_csv(dataset: str | Path, csv_out: str | Path) -> None:

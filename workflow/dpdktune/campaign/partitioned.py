@@ -7,16 +7,17 @@ lazily, like the single-file `dataset.parquet`.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from dpdktune.atomic import replacing_dir
-from dpdktune.metrics.parquet import READ_OPTIONS, WRITE_OPTIONS, naming_damage, stamped
 from dpdktune.dataset import COMMON_METADATA, PARTITION_KEY
+from dpdktune.metrics.parquet import READ_OPTIONS, WRITE_OPTIONS, naming_damage, stamped
+
 
 class PartitionedWriter:
     """Write tables into `<out_dir>/workload=<w>/part-<n>.parquet`; the directory appears at close.
@@ -60,7 +61,7 @@ class PartitionedWriter:
         aborted = RuntimeError("partitioned write aborted")
         self._replacing.__exit__(type(aborted), aborted, None)
 
-    def __enter__(self) -> "PartitionedWriter":
+    def __enter__(self) -> PartitionedWriter:
         return self
 
     def __exit__(self, exc_type, *exc) -> None:
@@ -77,7 +78,10 @@ def read_batch(path: str | Path) -> pa.Table:
 
 
 def write_partitioned(
-    files: Sequence[str | Path], out_dir: str | Path, schema: pa.Schema, provenance: dict[str, str],
+    files: Sequence[str | Path],
+    out_dir: str | Path,
+    schema: pa.Schema,
+    provenance: dict[str, str],
     read: Callable[[str | Path], pa.Table] = read_batch,
 ) -> int:
     """Stream Parquet files (one batch each, read by `read`) into a partitioned dataset; returns

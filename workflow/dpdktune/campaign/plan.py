@@ -42,9 +42,7 @@ def _stable_int(*parts: object) -> int:
     return int.from_bytes(digest[:6], "big")
 
 
-def workload_runs(
-    config: dict[str, Any], workload: Workload, hardware: HardwareProfile
-) -> list[RunSpec]:
+def workload_runs(config: dict[str, Any], workload: Workload, hardware: HardwareProfile) -> list[RunSpec]:
     """Every run of one workload, in grid order then trial; ids and seeds are stable."""
     seed_key = _seed_key(config)
     specs = []
@@ -52,14 +50,16 @@ def workload_runs(
         for trial in range(config["trials"]):
             key = (workload.name, knobs.rx_desc, knobs.tx_desc, knobs.cores, knobs.burst, trial)
             run_id = f"{workload.name}-r{knobs.rx_desc}-t{knobs.tx_desc}-c{knobs.cores}-b{knobs.burst}-{trial}"
-            specs.append(RunSpec(
-                run_id=run_id,
-                workload=workload,
-                hardware=hardware,
-                knobs=knobs,
-                trial=trial,
-                seed=_stable_int(seed_key, config["seed"], *key),
-            ))
+            specs.append(
+                RunSpec(
+                    run_id=run_id,
+                    workload=workload,
+                    hardware=hardware,
+                    knobs=knobs,
+                    trial=trial,
+                    seed=_stable_int(seed_key, config["seed"], *key),
+                )
+            )
     return specs
 
 

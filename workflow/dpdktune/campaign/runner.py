@@ -6,9 +6,10 @@ import json
 import logging
 import time
 import weakref
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -20,10 +21,14 @@ from dpdktune.campaign.plan import campaign_id, campaign_workloads, load_campaig
 from dpdktune.campaign.testbeds import acquire_testbed
 from dpdktune.metrics.parquet import rows_to_table, write_table
 from dpdktune.metrics.provenance import backend_metadata, metadata_host, provenance
-from dpdktune.sections import RetrySettings, section
 from dpdktune.metrics.schema import (
-    EXPERIMENT_SCHEMA, KNOB_NAMES, METRIC_NAMES, TIMESERIES_METRICS, TIMESERIES_SCHEMA,
+    EXPERIMENT_SCHEMA,
+    KNOB_NAMES,
+    METRIC_NAMES,
+    TIMESERIES_METRICS,
+    TIMESERIES_SCHEMA,
 )
+from dpdktune.sections import RetrySettings, section
 
 log = logging.getLogger("dpdktune.campaign")
 
@@ -74,7 +79,7 @@ def _record(
         "failure_reason": None,
         "attempts": attempts,
         "duration_s": duration_s,
-        "finished_at": int(datetime.now(timezone.utc).timestamp() * 1000),
+        "finished_at": int(datetime.now(UTC).timestamp() * 1000),
     }
     if result is not None:
         missing = dict(result.missing_reasons)
@@ -156,8 +161,15 @@ def run_workload(
     specs = workload_runs(config, workloads[workload_name], load_campaign_hardware(config))
     with Journal(journal_path) as journal, acquire_testbed(config, lock_dir) as testbed:
         todo = [s for s in specs if s.run_id not in journal]
-        log.info("%s: %d runs, %d already journaled, %d to run (campaign %s, testbed %s)",
-                 workload_name, len(specs), len(specs) - len(todo), len(todo), cid, testbed)
+        log.info(
+            "%s: %d runs, %d already journaled, %d to run (campaign %s, testbed %s)",
+            workload_name,
+            len(specs),
+            len(specs) - len(todo),
+            len(todo),
+            cid,
+            testbed,
+        )
         backend = make_backend(config, testbed=testbed)
         started = last_report = time.perf_counter()
         try:
@@ -168,8 +180,14 @@ def run_workload(
                 now = time.perf_counter()
                 if now - last_report >= progress_every_s or done == len(todo):
                     rate = done / (now - started)
-                    log.info("%s: %d/%d run this job, %.1f runs/s, ETA %.0f s", workload_name, done,
-                             len(todo), rate, (len(todo) - done) / rate if rate else float("nan"))
+                    log.info(
+                        "%s: %d/%d run this job, %.1f runs/s, ETA %.0f s",
+                        workload_name,
+                        done,
+                        len(todo),
+                        rate,
+                        (len(todo) - done) / rate if rate else float("nan"),
+                    )
                     last_report = now
         finally:
             backend.close()
@@ -185,8 +203,12 @@ def _batch_tables(entries: list[dict[str, Any]], metadata: dict[bytes, bytes]) -
 
 
 def rebuild_batch(
-    config: dict[str, Any], workload_name: str, journal_path: str | Path, records_out: str | Path,
-    timeseries_out: str | Path, provenance: dict[str, str],
+    config: dict[str, Any],
+    workload_name: str,
+    journal_path: str | Path,
+    records_out: str | Path,
+    timeseries_out: str | Path,
+    provenance: dict[str, str],
 ) -> None:
     """Write a batch's two Parquet files again from its journal alone, running nothing (for a
     batch file found damaged); ValueError naming what is missing if the journal lacks runs."""
@@ -197,8 +219,10 @@ def rebuild_batch(
     entries = {e["record"]["run_id"]: e for e in read_journal(journal_path)}  # a later line wins
     missing = [s.run_id for s in specs if s.run_id not in entries]
     if missing:
-        raise ValueError(f"{journal_path}: holds {len(specs) - len(missing)} of the batch's {len(specs)} runs "
-                         f"(first missing: {missing[0]})")
+        raise ValueError(
+            f"{journal_path}: holds {len(specs) - len(missing)} of the batch's {len(specs)} runs "
+            f"(first missing: {missing[0]})"
+        )
     metadata = {b"backend_version": provenance.get("backend_version", "").encode()}
     records, series = _batch_tables([entries[s.run_id] for s in specs], metadata)
     write_table(records, records_out, EXPERIMENT_SCHEMA, provenance)
@@ -206,8 +230,12 @@ def rebuild_batch(
 
 
 def run_batch(
-    config: dict[str, Any], workload_name: str, records_out: str | Path, timeseries_out: str | Path,
-    journal_path: str | Path, lock_dir: str | Path,
+    config: dict[str, Any],
+    workload_name: str,
+    records_out: str | Path,
+    timeseries_out: str | Path,
+    journal_path: str | Path,
+    lock_dir: str | Path,
 ) -> None:
     """The `run_batch` rule: one workload's runs into two Parquet files (written atomically)."""
     for out in (records_out, timeseries_out):

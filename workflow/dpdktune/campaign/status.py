@@ -10,7 +10,6 @@ from dpdktune.campaign.journal import read_journal
 from dpdktune.campaign.plan import campaign_id, campaign_workloads, expected_runs
 from dpdktune.sections import section
 
-
 #: wall seconds per run before any has finished. sim: the default campaign's 5,625 runs in
 #: 20.1 s, Snakemake and Parquet included; local: testpmd start-up and stop around the window
 #: took 2.3-3.3 s per run on the VM (docs/benchmarks.md). ssh adds round trips (an assumption).
@@ -90,9 +89,13 @@ def format_progress(p: Progress, parallel_jobs: int = 1, max_failures: int = 10)
         f"runs      {p.done + p.failed}/{p.expected} recorded ({share:.1f} %): "
         f"{p.done} done, {p.failed} failed, {p.remaining} remaining",
         "mean run  " + (f"{p.mean_run_s * 1000:.2f} ms (measured)" if p.mean_run_s is not None else "n/a"),
-        "ETA       " + (f"{format_duration(eta)} at {parallel_jobs} parallel job(s)"
-                         + ("" if p.mean_run_s is not None else ", estimated from the config (no run finished yet)")
-                         if eta is not None else "unknown (no finished run yet)"),
+        "ETA       "
+        + (
+            f"{format_duration(eta)} at {parallel_jobs} parallel job(s)"
+            + ("" if p.mean_run_s is not None else ", estimated from the config (no run finished yet)")
+            if eta is not None
+            else "unknown (no finished run yet)"
+        ),
     ]
     for run_id, reason in p.failures[:max_failures]:
         lines.append(f"failed    {run_id}: {reason}")
@@ -102,7 +105,7 @@ def format_progress(p: Progress, parallel_jobs: int = 1, max_failures: int = 10)
 
 
 def format_duration(seconds: float) -> str:
-    """"42 s", "3.5 h" or "12.3 days": the unit that keeps the number short."""
+    """ "42 s", "3.5 h" or "12.3 days": the unit that keeps the number short."""
     for unit, size in (("days", 86400), ("h", 3600), ("min", 60)):
         if seconds >= 2 * size:
             return f"{seconds / size:.1f} {unit}"

@@ -45,8 +45,10 @@ def acquire(path: str | Path = LOCK_PATH) -> IO[str]:
         holder = fh.read().strip() or "unknown process"
         fh.close()
         where = path.resolve().parent.parent
-        raise WorkdirBusy(f"another snakemake run ({holder}) is active in {where}; this run stopped "
-                          "before touching anything: wait for it (dpdktune status) or stop it") from None
+        raise WorkdirBusy(
+            f"another snakemake run ({holder}) is active in {where}; this run stopped "
+            "before touching anything: wait for it (dpdktune status) or stop it"
+        ) from None
     fh.seek(0)
     fh.truncate()
     fh.write(f"pid {os.getpid()} on {socket.gethostname()}, since {time.strftime('%Y-%m-%d %H:%M:%S')}\n")

@@ -11,17 +11,26 @@ import os
 import platform
 import shutil
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from dpdktune.atomic import replacing, write_text
-from dpdktune.treelayout import compile_table
 from dpdktune.codegen.pack import write_fpt
 from dpdktune.codegen.render import render_tree
 from dpdktune.paths import project_file
+from dpdktune.treelayout import compile_table
 
-CFLAGS = ("-O2", "-std=gnu11", "-Wall", "-Wextra", "-Werror=implicit-function-declaration",
-          "-ffp-contract=off", "-fvisibility=hidden", "-fPIC")
+CFLAGS = (
+    "-O2",
+    "-std=gnu11",
+    "-Wall",
+    "-Wextra",
+    "-Werror=implicit-function-declaration",
+    "-ffp-contract=off",
+    "-fvisibility=hidden",
+    "-fPIC",
+)
 SANITIZERS = {
     None: (),
     "thread": ("-fsanitize=thread", "-g", "-O1"),
@@ -56,8 +65,20 @@ def compile_c(
         raise BuildError(f"C compiler {cc!r} not found (config key codegen.cc)")
     include = include or project_file("csrc")
     with replacing(output) as tmp:
-        cmd = [cc, *CFLAGS, *TLS_FLAGS, *SANITIZERS[sanitize], *(["-shared"] if shared else []), f"-I{include}",
-               *[str(s) for s in sources], *extra, "-o", str(tmp), "-lm", "-lpthread"]
+        cmd = [
+            cc,
+            *CFLAGS,
+            *TLS_FLAGS,
+            *SANITIZERS[sanitize],
+            *(["-shared"] if shared else []),
+            f"-I{include}",
+            *[str(s) for s in sources],
+            *extra,
+            "-o",
+            str(tmp),
+            "-lm",
+            "-lpthread",
+        ]
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s)
         except subprocess.TimeoutExpired as exc:
@@ -74,8 +95,9 @@ def generate(table: dict[str, Any], out_dir: str | Path, *, walk: str = "auto", 
     return render_files(table, out_dir / "fastpath_tree.c", out_dir / "tree.fpt", walk=walk, phase1=phase1)
 
 
-def render_files(table: dict[str, Any], source: str | Path, fpt: str | Path, *, walk: str = "auto",
-                 phase1: str = "") -> dict[str, Path]:
+def render_files(
+    table: dict[str, Any], source: str | Path, fpt: str | Path, *, walk: str = "auto", phase1: str = ""
+) -> dict[str, Path]:
     """Write the compiled-in tree's C to `source` and the same tree for fp_load to `fpt`."""
     source = Path(source)
     write_text(render_tree(table, walk=walk, phase1=phase1), source)
@@ -83,8 +105,13 @@ def render_files(table: dict[str, Any], source: str | Path, fpt: str | Path, *, 
 
 
 def build_fastpath(
-    table: dict[str, Any], out_dir: str | Path, library: str | Path, *, cc: str = "cc",
-    sanitize: str | None = None, walk: str = "auto",
+    table: dict[str, Any],
+    out_dir: str | Path,
+    library: str | Path,
+    *,
+    cc: str = "cc",
+    sanitize: str | None = None,
+    walk: str = "auto",
 ) -> dict[str, Path]:
     """Generate the C under out_dir and compile it with the runtime into `library`."""
     files = generate(table, out_dir, walk=walk)

@@ -41,22 +41,39 @@ def pack(tree: CompiledTree) -> bytes:
     nodes["thr"] = tree.thr
     nodes["link"] = links(tree)
     header = _HEADER.pack(
-        MAGIC, tree.n_features, len(tree.configs), tree.n_leaves, len(tree.thr), tree.depth,
-        tree.safe_default, 0, 0, feature_hash(tree.features),
+        MAGIC,
+        tree.n_features,
+        len(tree.configs),
+        tree.n_leaves,
+        len(tree.thr),
+        tree.depth,
+        tree.safe_default,
+        0,
+        0,
+        feature_hash(tree.features),
     )
-    return seal(b"".join([header, nodes.tobytes(), tree.leaf_of.astype("<u4").tobytes(),
-                          tree.leaf_action.astype("<i4").tobytes(), np.ascontiguousarray(boxes(tree)).tobytes(),
-                          tree.configs.astype("<i4").tobytes()]))
+    return seal(
+        b"".join(
+            [
+                header,
+                nodes.tobytes(),
+                tree.leaf_of.astype("<u4").tobytes(),
+                tree.leaf_action.astype("<i4").tobytes(),
+                np.ascontiguousarray(boxes(tree)).tobytes(),
+                tree.configs.astype("<i4").tobytes(),
+            ]
+        )
+    )
 
 
 def checksum(blob: bytes) -> int:
     """The file's CRC-32 with its own field taken as zero."""
-    return zlib.crc32(blob[:_CRC_AT] + b"\0\0\0\0" + blob[_CRC_AT + 4:])
+    return zlib.crc32(blob[:_CRC_AT] + b"\0\0\0\0" + blob[_CRC_AT + 4 :])
 
 
 def seal(blob: bytes) -> bytes:
     """`blob` with its checksum field set (also lets tests build deliberately bad trees)."""
-    return blob[:_CRC_AT] + struct.pack("<I", checksum(blob)) + blob[_CRC_AT + 4:]
+    return blob[:_CRC_AT] + struct.pack("<I", checksum(blob)) + blob[_CRC_AT + 4 :]
 
 
 def write_fpt(tree: CompiledTree, path: str | Path) -> Path:

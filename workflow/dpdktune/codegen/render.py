@@ -15,8 +15,8 @@ import jinja2
 import numpy as np
 
 from dpdktune import __version__
-from dpdktune.treelayout import CompiledTree, compile_table, feature_hash
 from dpdktune.paths import project_file
+from dpdktune.treelayout import CompiledTree, compile_table, feature_hash
 
 #: the project's C sources and templates (the working directory's, else the packaged ones)
 CSRC = project_file("csrc")
@@ -30,7 +30,7 @@ def c_float(value) -> str:
         raise ValueError("c_float: NaN has no place in a generated tree")
     if np.isinf(v):
         return "INFINITY" if v > 0 else "-INFINITY"
-    text = "%.9g" % float(v)
+    text = f"{float(v):.9g}"
     if np.float32(text) != v or (v == 0 and np.signbit(v) != text.startswith("-")):
         raise AssertionError(f"c_float: {text} does not round-trip to {v!r}")
     if "e" not in text and "." not in text:
@@ -74,8 +74,12 @@ def _nested(tree: CompiledTree, slot: int, depth: int) -> list[str]:
         leaf = int(tree.leaf_of[slot])
         return [f"{pad}return {leaf}u; /* config {int(tree.leaf_action[leaf])} */"]
     f = int(tree.feature[slot])
-    return [f"{pad}if (x[{f}] > {c_float(tree.thr[slot])}) {{ /* {tree.features[f]} */",
-            *_nested(tree, child + 1, depth + 1), f"{pad}}}", *_nested(tree, child, depth)]
+    return [
+        f"{pad}if (x[{f}] > {c_float(tree.thr[slot])}) {{ /* {tree.features[f]} */",
+        *_nested(tree, child + 1, depth + 1),
+        f"{pad}}}",
+        *_nested(tree, child, depth),
+    ]
 
 
 WALKS = ("table", "nested")
@@ -108,8 +112,10 @@ def render_tree(table: dict[str, Any], *, walk: str = "table", template: str = T
     actions = [str(int(a)) for a in tree.leaf_action]
     leaf_of = [f"{int(v)}u" for v in tree.leaf_of]
     leaf_slots = np.flatnonzero((tree.child == np.arange(len(tree.thr))) & np.isinf(tree.thr))
-    boxes = [{"slot": int(s), "lo": [c_float(v) for v in tree.box_lo[k]], "hi": [c_float(v) for v in tree.box_hi[k]]}
-             for k, s in enumerate(leaf_slots)]
+    boxes = [
+        {"slot": int(s), "lo": [c_float(v) for v in tree.box_lo[k]], "hi": [c_float(v) for v in tree.box_hi[k]]}
+        for k, s in enumerate(leaf_slots)
+    ]
     context = {
         "header": header,
         "features": list(tree.features),

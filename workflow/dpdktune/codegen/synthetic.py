@@ -13,13 +13,36 @@ from dpdktune.knobs import Knobs, expand_grid
 GRID = {"rx_desc": [128, 256, 512, 1024, 2048], "tx_desc": [128, 256, 512, 1024, 2048], "cores": [1, 2, 4, 8, 16]}
 # A fixed 13-feature space (the former all-metrics fingerprint), so goldens stay put whatever
 # the fingerprint's feature set; per-feature (low, high) ranges in FEATURES order.
-FEATURES = ("offered_mpps", "throughput_mpps", "mean_frame_bytes", "drop_rate", "latency_p50_us", "latency_p99_us",
-            "cycles_per_packet", "useful_cycles_fraction", "llc_misses_per_packet", "pcie_rd_gbps", "pcie_wr_gbps",
-            "dram_gbps", "ddio_hit_rate")
+FEATURES = (
+    "offered_mpps",
+    "throughput_mpps",
+    "mean_frame_bytes",
+    "drop_rate",
+    "latency_p50_us",
+    "latency_p99_us",
+    "cycles_per_packet",
+    "useful_cycles_fraction",
+    "llc_misses_per_packet",
+    "pcie_rd_gbps",
+    "pcie_wr_gbps",
+    "dram_gbps",
+    "ddio_hit_rate",
+)
 _RANGES = np.array(
     [
-        (0.1, 150.0), (0.1, 150.0), (64.0, 1518.0), (0.0, 0.5), (1.0, 200.0), (2.0, 2000.0), (40.0, 2000.0),
-        (0.05, 1.0), (0.0, 20.0), (0.5, 120.0), (0.5, 120.0), (1.0, 80.0), (0.0, 1.0),
+        (0.1, 150.0),
+        (0.1, 150.0),
+        (64.0, 1518.0),
+        (0.0, 0.5),
+        (1.0, 200.0),
+        (2.0, 2000.0),
+        (40.0, 2000.0),
+        (0.05, 1.0),
+        (0.0, 20.0),
+        (0.5, 120.0),
+        (0.5, 120.0),
+        (1.0, 80.0),
+        (0.0, 1.0),
     ]
 )
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from dpdktune.dataset_arrays import Landscape
 from dpdktune.distill.policy import Teacher, rollout_states
 from dpdktune.rl.env import EnvSettings, ReplayEnv
-from dpdktune.dataset_arrays import Landscape
 
 
-def bc_data(teacher: Teacher, landscape: Landscape, settings: EnvSettings, episodes: int,
-            seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def bc_data(
+    teacher: Teacher, landscape: Landscape, settings: EnvSettings, episodes: int, seed: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(raw imputed states, teacher actions, unit weights) from the teacher's replay rollouts."""
     env = ReplayEnv(landscape, teacher.normalizer, settings)
     raw = rollout_states(env, teacher.act_raw, episodes, seed)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from dpdktune.distill.policy import Teacher
 from dpdktune.dataset_arrays import Landscape
+from dpdktune.distill.policy import Teacher
 
 
 def dense_states(landscape: Landscape, normalizer, synthetic: int, seed: int) -> np.ndarray:
@@ -23,8 +23,9 @@ def dense_states(landscape: Landscape, normalizer, synthetic: int, seed: int) ->
     return np.vstack([rows, np.maximum(between, 0.0)])  # every fingerprint feature is >= 0
 
 
-def extract_data(teacher: Teacher, landscape: Landscape, synthetic: int,
-                 seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def extract_data(
+    teacher: Teacher, landscape: Landscape, synthetic: int, seed: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(states, argmax-Q actions, unit weights)."""
     X = dense_states(landscape, teacher.normalizer, synthetic, seed)
     return X, teacher.act_raw(X), np.ones(len(X))

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from dpdktune.dataset_arrays import Landscape
 from dpdktune.distill.fit import fit_tree
 from dpdktune.distill.policy import Teacher, TreePolicy, rollout_states
 from dpdktune.rl.env import EnvSettings, ReplayEnv
 from dpdktune.rl.evaluate import closed_loop
-from dpdktune.dataset_arrays import Landscape
 
 
 def q_weighted_sample(n: int, weights: np.ndarray, seed: int) -> np.ndarray:
@@ -28,8 +28,18 @@ def q_weighted_sample(n: int, weights: np.ndarray, seed: int) -> np.ndarray:
     return np.random.default_rng(seed).choice(len(p), size=n, replace=True, p=p)
 
 
-def fit_viper(teacher: Teacher, landscape: Landscape, settings: EnvSettings, depth: int, min_samples_leaf: int,
-              mask: np.ndarray | None, iterations: int, episodes: int, decisions: int, seed: int):
+def fit_viper(
+    teacher: Teacher,
+    landscape: Landscape,
+    settings: EnvSettings,
+    depth: int,
+    min_samples_leaf: int,
+    mask: np.ndarray | None,
+    iterations: int,
+    episodes: int,
+    decisions: int,
+    seed: int,
+):
     """Returns (best tree, per-iteration closed-loop rewards)."""
     env = ReplayEnv(landscape, teacher.normalizer, settings)
     X = teacher.normalizer.impute(landscape.all_feature_rows())

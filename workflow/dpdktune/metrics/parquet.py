@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
@@ -55,9 +56,7 @@ def stamped(schema: pa.Schema, provenance: dict[str, str]) -> pa.Schema:
     return schema.with_metadata(meta)
 
 
-def write_table(
-    table: pa.Table, path: str | Path, schema: pa.Schema, provenance: dict[str, str]
-) -> None:
+def write_table(table: pa.Table, path: str | Path, schema: pa.Schema, provenance: dict[str, str]) -> None:
     """Cast `table` to `schema`, stamp provenance, and write it atomically (temp + rename)."""
     table = table.select(schema.names).cast(schema)
     table = table.replace_schema_metadata(stamped(table.schema, provenance).metadata)

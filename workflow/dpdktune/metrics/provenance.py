@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import subprocess
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from dpdktune import __version__
 
@@ -16,14 +17,15 @@ _REPO_ROOT = Path(__file__).resolve().parents[3]
 def git_commit() -> str:
     """The repo's HEAD commit, with "-dirty" when the work tree has changes; "unknown" outside git."""
     try:
-        head = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=_REPO_ROOT, capture_output=True, text=True, timeout=10
-        )
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=_REPO_ROOT, capture_output=True, text=True, timeout=10)
         if head.returncode != 0:
             return "unknown"
         dirty = subprocess.run(
             ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=_REPO_ROOT, capture_output=True, text=True, timeout=10,
+            cwd=_REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=10,
         )
         return head.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
     except (OSError, subprocess.TimeoutExpired):
@@ -37,7 +39,12 @@ def config_hash(config: dict[str, Any]) -> str:
 
 
 def provenance(
-    *, config: dict[str, Any], backend: str, backend_version: str, hardware: str, seed: int,
+    *,
+    config: dict[str, Any],
+    backend: str,
+    backend_version: str,
+    hardware: str,
+    seed: int,
     host: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
     """The metadata every Parquet file carries: versions, config hash, seed, and what ran it.
@@ -103,8 +110,10 @@ def campaign_provenance(batches: Sequence[Mapping[str, str]], record_hardware: S
 
 def backend_metadata(backend: Any) -> dict[bytes, bytes]:
     """A batch's Parquet schema metadata: the backend's version and host, for `provenance`."""
-    return {b"backend_version": backend.version().encode(),
-            b"host": json.dumps(backend.host(), sort_keys=True).encode()}
+    return {
+        b"backend_version": backend.version().encode(),
+        b"host": json.dumps(backend.host(), sort_keys=True).encode(),
+    }
 
 
 def metadata_host(meta: Mapping[bytes, bytes]) -> dict[str, str]:

@@ -38,7 +38,16 @@ METRIC_NAMES: tuple[str, ...] = (
 #: What can bind a run, named in its `binding_limit` (the simulator's explanation of a run;
 #: real backends cannot tell and write null).
 BINDING_LIMITS: tuple[str, ...] = (
-    "cpu", "rx-refill", "tx-completion", "pcie", "ddio/dram", "nic", "wire", "rss", "mbufs", "offered",
+    "cpu",
+    "rx-refill",
+    "tx-completion",
+    "pcie",
+    "ddio/dram",
+    "nic",
+    "wire",
+    "rss",
+    "mbufs",
+    "offered",
 )
 
 #: The tunable knobs, as requested and as applied by the backend.
@@ -55,10 +64,7 @@ _IDENTITY = [
 ]
 _KNOBS = [pa.field(k, pa.int32(), nullable=False) for k in KNOB_NAMES]
 _APPLIED = [pa.field(f"applied_{k}", pa.int32()) for k in KNOB_NAMES]
-_METRICS = [
-    pa.field(name, pa.list_(pa.float32()) if name == "cpu_util" else pa.float64())
-    for name in METRIC_NAMES
-]
+_METRICS = [pa.field(name, pa.list_(pa.float32()) if name == "cpu_util" else pa.float64()) for name in METRIC_NAMES]
 _OUTCOME = [
     pa.field("binding_limit", pa.string()),  # one of BINDING_LIMITS, or null
     pa.field("status", pa.string(), nullable=False),  # "ok" | "failed"

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pandas as pd
 
@@ -27,7 +28,11 @@ def pct(v: Any, digits: int = 1) -> str:
 
 
 def fixed(digits: int) -> Callable[[Any], str]:
-    return lambda v: "–" if v is None or (isinstance(v, float) and math.isnan(v)) else ("∞" if isinstance(v, float) and math.isinf(v) else f"{float(v):.{digits}f}")
+    return lambda v: (
+        "–"
+        if v is None or (isinstance(v, float) and math.isnan(v))
+        else ("∞" if isinstance(v, float) and math.isinf(v) else f"{float(v):.{digits}f}")
+    )
 
 
 def _sort_key(v: Any) -> str:
@@ -38,8 +43,13 @@ def _sort_key(v: Any) -> str:
     return str(v)
 
 
-def table(frame: pd.DataFrame, source: str, formats: dict[str, Callable[[Any], str]] | None = None,
-          labels: dict[str, str] | None = None, max_rows: int | None = None) -> dict[str, Any]:
+def table(
+    frame: pd.DataFrame,
+    source: str,
+    formats: dict[str, Callable[[Any], str]] | None = None,
+    labels: dict[str, str] | None = None,
+    max_rows: int | None = None,
+) -> dict[str, Any]:
     """A frame as header + rows of (text, sort key, is-number) cells, with its source file."""
     formats, labels = formats or {}, labels or {}
     shown = frame if max_rows is None else frame.head(max_rows)
@@ -50,7 +60,14 @@ def table(frame: pd.DataFrame, source: str, formats: dict[str, Callable[[Any], s
             v = record[col]
             v = v.item() if hasattr(v, "item") else v
             text = formats.get(col, num)(v)
-            cells.append({"text": text, "key": _sort_key(v), "num": isinstance(v, (int, float)) and not isinstance(v, bool)})
+            cells.append(
+                {"text": text, "key": _sort_key(v), "num": isinstance(v, (int, float)) and not isinstance(v, bool)}
+            )
         rows.append(cells)
-    return {"columns": [labels.get(c, c) for c in shown.columns], "rows": rows, "source": source,
-            "total": len(frame), "shown": len(shown)}
+    return {
+        "columns": [labels.get(c, c) for c in shown.columns],
+        "rows": rows,
+        "source": source,
+        "total": len(frame),
+        "shown": len(shown),
+    }

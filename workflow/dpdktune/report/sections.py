@@ -38,13 +38,24 @@ def load_section(path: str | Path) -> dict[str, Any]:
         frame = pd.read_parquet(table["source"])
         if table.get("columns"):
             frame = frame.loc[:, table["columns"]]
-        tables.append({"caption": table.get("caption", ""), "table": cells(frame, table["source"], max_rows=int(table.get("max_rows", 50)))})
+        tables.append(
+            {
+                "caption": table.get("caption", ""),
+                "table": cells(frame, table["source"], max_rows=int(table.get("max_rows", 50))),
+            }
+        )
     figures = []
     for i, figure in enumerate(spec.get("figures", [])):
         if "path" not in figure:
             raise ValueError(f"{path}: figures.{i}: missing the key 'path'")
-        figures.append({"caption": figure.get("caption", ""), "source": figure["path"], "uri": embed_image(figure["path"])})
+        figures.append(
+            {"caption": figure.get("caption", ""), "source": figure["path"], "uri": embed_image(figure["path"])}
+        )
     return {
-        "id": spec["id"], "title": spec["title"], "paragraphs": spec.get("paragraphs", []),
-        "metrics": spec.get("metrics", []), "tables": tables, "figures": figures,
+        "id": spec["id"],
+        "title": spec["title"],
+        "paragraphs": spec.get("paragraphs", []),
+        "metrics": spec.get("metrics", []),
+        "tables": tables,
+        "figures": figures,
     }

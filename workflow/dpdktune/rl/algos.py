@@ -78,5 +78,5 @@ def q_values(algo, observations: np.ndarray) -> np.ndarray:
     acts = np.tile(np.arange(n_actions), len(obs))
     out = []
     for start in range(0, len(rep), 65536):
-        out.append(algo.predict_value(rep[start:start + 65536], acts[start:start + 65536]))
+        out.append(algo.predict_value(rep[start : start + 65536], acts[start : start + 65536]))
     return np.concatenate(out).reshape(len(obs), n_actions)

@@ -15,12 +15,12 @@ episode's last step. `action_space` and `action_size` are passed explicitly.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
-from dpdktune.rl.env import EnvSettings, ReplayEnv
 from dpdktune.dataset_arrays import Landscape, Normalizer
+from dpdktune.rl.env import EnvSettings, ReplayEnv
 
 BEHAVIOURS = ("random", "local_search", "epsilon_oracle")
 
@@ -61,8 +61,15 @@ def behaviour_policy(name: str, env: ReplayEnv, rng: np.random.Generator, epsilo
     raise ValueError(f"rl.behaviours: unknown behaviour {name!r}; expected one of {BEHAVIOURS}")
 
 
-def collect(landscape: Landscape, normalizer: Normalizer, settings: EnvSettings, episodes: int, seed: int,
-            behaviours=BEHAVIOURS, epsilon: float = 0.3) -> dict[str, np.ndarray]:
+def collect(
+    landscape: Landscape,
+    normalizer: Normalizer,
+    settings: EnvSettings,
+    episodes: int,
+    seed: int,
+    behaviours=BEHAVIOURS,
+    epsilon: float = 0.3,
+) -> dict[str, np.ndarray]:
     """Replay `episodes` episodes, behaviours taken in turn; returns the transition arrays."""
     env = ReplayEnv(landscape, normalizer, settings)
     rng = np.random.default_rng(seed)
@@ -110,8 +117,9 @@ def to_mdp_dataset(arrays: dict[str, np.ndarray], action_size: int):
     )
 
 
-def build(landscape: Landscape, normalizer: Normalizer, settings: EnvSettings, episodes: int, seed: int,
-          epsilon: float = 0.3):
+def build(
+    landscape: Landscape, normalizer: Normalizer, settings: EnvSettings, episodes: int, seed: int, epsilon: float = 0.3
+):
     """The MDPDataset and its raw arrays for `landscape` (one split's training workloads)."""
     arrays = collect(landscape, normalizer, settings, episodes, seed, epsilon=epsilon)
     return to_mdp_dataset(arrays, landscape.n_actions), arrays

@@ -17,15 +17,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
 
+from dpdktune.dataset_arrays import Landscape, Normalizer
 from dpdktune.fingerprint import FINGERPRINT_FEATURES, feature_names
 from dpdktune.knobs import Knobs
-from dpdktune.dataset_arrays import Landscape, Normalizer
 from dpdktune.sections import RLSettings
 
 
@@ -39,12 +40,12 @@ class EnvSettings:
     decision_interval_s: float = RLSettings.decision_interval_s
 
     @classmethod
-    def from_config(cls, rl: dict[str, Any]) -> "EnvSettings":
+    def from_config(cls, rl: dict[str, Any]) -> EnvSettings:
         keys = {k: rl[k] for k in asdict(cls()) if k in rl}
         return cls(**keys)
 
     @classmethod
-    def from_settings(cls, rl: RLSettings) -> "EnvSettings":
+    def from_settings(cls, rl: RLSettings) -> EnvSettings:
         return cls(**{k: getattr(rl, k) for k in RLSettings.ENV_KEYS})
 
     @property
@@ -64,8 +65,14 @@ class _TuningEnv(gym.Env):
 
     metadata = {"render_modes": []}
 
-    def __init__(self, workloads: Sequence[str], grid: Sequence[Knobs], default_action: int,
-                 normalizer: Normalizer, settings: EnvSettings):
+    def __init__(
+        self,
+        workloads: Sequence[str],
+        grid: Sequence[Knobs],
+        default_action: int,
+        normalizer: Normalizer,
+        settings: EnvSettings,
+    ):
         if not workloads:
             raise ValueError("workloads: the environment needs at least one workload")
         self.workload_names = tuple(workloads)
@@ -134,8 +141,10 @@ class ReplayEnv(_TuningEnv):
         super().__init__(landscape.workloads, landscape.grid, landscape.default_action, normalizer, settings)
         self.landscape = landscape
         self._value = landscape.objective / landscape.oracle()[:, None, None]
-        self._slots = [[np.flatnonzero(~np.isnan(landscape.objective[w, a]))
-                        for a in range(len(landscape.grid))] for w in range(len(landscape.workloads))]
+        self._slots = [
+            [np.flatnonzero(~np.isnan(landscape.objective[w, a])) for a in range(len(landscape.grid))]
+            for w in range(len(landscape.workloads))
+        ]
 
     def _measure(self, workload: str, action: int) -> tuple[np.ndarray, float]:
         w = self.landscape.workloads.index(workload)
@@ -149,9 +158,18 @@ class ReplayEnv(_TuningEnv):
 class SimEnv(_TuningEnv):
     """Every step is a fresh run of `backend` (the simulator), seeded from the episode's generator."""
 
-    def __init__(self, backend, hardware, workloads: Sequence, grid: Sequence[Knobs], default_action: int,
-                 normalizer: Normalizer, settings: EnvSettings, oracle: dict[str, float],
-                 config: dict[str, Any]):
+    def __init__(
+        self,
+        backend,
+        hardware,
+        workloads: Sequence,
+        grid: Sequence[Knobs],
+        default_action: int,
+        normalizer: Normalizer,
+        settings: EnvSettings,
+        oracle: dict[str, float],
+        config: dict[str, Any],
+    ):
         super().__init__([w.name for w in workloads], grid, default_action, normalizer, settings)
         missing = sorted(w.name for w in workloads if not oracle.get(w.name, 0) > 0)
         if missing:
@@ -167,9 +185,14 @@ class SimEnv(_TuningEnv):
         from dpdktune.backends.base import RunFailed, RunSpec
 
         self._runs += 1
-        spec = RunSpec(run_id=f"rl-{self._runs}", workload=self._workloads[workload], hardware=self.hardware,
-                       knobs=self.grid[action], trial=self._runs % 32768,
-                       seed=int(self._rng.integers(2**62)))  # reproducible from reset(seed)
+        spec = RunSpec(
+            run_id=f"rl-{self._runs}",
+            workload=self._workloads[workload],
+            hardware=self.hardware,
+            knobs=self.grid[action],
+            trial=self._runs % 32768,
+            seed=int(self._rng.integers(2**62)),
+        )  # reproducible from reset(seed)
         try:
             result = self.backend.run(spec)
         except RunFailed:

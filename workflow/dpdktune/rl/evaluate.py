@@ -20,16 +20,17 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from dpdktune.rl.env import EnvSettings, restarts
 from dpdktune.dataset_arrays import Landscape, Normalizer
+from dpdktune.rl.env import EnvSettings, restarts
 
 
 class Policy(Protocol):
     def predict(self, x: np.ndarray) -> np.ndarray: ...
 
 
-def closed_loop(policy: Policy, landscape: Landscape, normalizer: Normalizer, decisions: int,
-                settings: EnvSettings) -> pd.DataFrame:
+def closed_loop(
+    policy: Policy, landscape: Landscape, normalizer: Normalizer, decisions: int, settings: EnvSettings
+) -> pd.DataFrame:
     """One row per workload: first, final, reward, restarts and the configs picked."""
     values = landscape.normalized_mean()
     feats = landscape.mean_features()
@@ -48,15 +49,17 @@ def closed_loop(policy: Policy, landscape: Landscape, normalizer: Normalizer, de
         current = picked
         if step == 0:
             first = picked.copy()
-    return pd.DataFrame({
-        "workload": list(landscape.workloads),
-        "first": values[rows, first],
-        "final": values[rows, current],
-        "reward": reward / decisions,
-        "restarts": n_restarts,
-        "first_action": first,
-        "final_action": current,
-    })
+    return pd.DataFrame(
+        {
+            "workload": list(landscape.workloads),
+            "first": values[rows, first],
+            "final": values[rows, current],
+            "reward": reward / decisions,
+            "restarts": n_restarts,
+            "first_action": first,
+            "final_action": current,
+        }
+    )
 
 
 def mean_ci(values, level: float = 0.95) -> tuple[float, float, float]:
@@ -98,9 +101,12 @@ def lwo_summary(scores: pd.DataFrame) -> pd.DataFrame:
     per_split = scores[scores.part == "test"].groupby(units)[["first", "final"]].mean()
     rows = []
     for method, group in per_split.groupby(level="method"):
-        row = {"method": method, "splits": group.index.get_level_values("split").nunique(),
-               "seeds": group.index.get_level_values("seed").nunique() if "seed" in scores else 1,
-               "runs": len(group)}
+        row = {
+            "method": method,
+            "splits": group.index.get_level_values("split").nunique(),
+            "seeds": group.index.get_level_values("seed").nunique() if "seed" in scores else 1,
+            "runs": len(group),
+        }
         for col in ("first", "final"):
             row[col], row[f"{col}_lo"], row[f"{col}_hi"] = mean_ci(group[col])
         rows.append(row)

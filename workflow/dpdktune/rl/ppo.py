@@ -8,9 +8,9 @@ minibatches over them. Follows the scikit-learn contract: `fit(env, n_steps)` re
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -60,7 +60,7 @@ class PPO:
         self.optimizer_ = torch.optim.Adam(params, lr=s.learning_rate)
         self.obs_dim_, self.n_actions_ = int(obs_dim), int(n_actions)
 
-    def fit(self, env, n_steps: int, callback: Callable[["PPO", int], None] | None = None) -> "PPO":
+    def fit(self, env, n_steps: int, callback: Callable[[PPO, int], None] | None = None) -> PPO:
         """Interact with `env` for `n_steps` steps; `callback(self, step)` after each update."""
         import torch
 
@@ -123,7 +123,7 @@ class PPO:
         for _ in range(s.epochs):
             order = torch.randperm(len(obs), generator=rng).to(dev)
             for start in range(0, len(obs), s.minibatch):
-                idx = order[start:start + s.minibatch]
+                idx = order[start : start + s.minibatch]
                 dist = torch.distributions.Categorical(logits=self.actor_(obs_t[idx]))
                 ratio = torch.exp(dist.log_prob(act_t[idx]) - logp_t[idx])
                 clipped = torch.clamp(ratio, 1 - s.clip, 1 + s.clip)
@@ -133,7 +133,8 @@ class PPO:
                 self.optimizer_.zero_grad()
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(
-                    list(self.actor_.parameters()) + list(self.critic_.parameters()), s.max_grad_norm)
+                    list(self.actor_.parameters()) + list(self.critic_.parameters()), s.max_grad_norm
+                )
                 self.optimizer_.step()
 
     def predict(self, x: np.ndarray) -> np.ndarray:
@@ -148,12 +149,20 @@ class PPO:
         import torch
 
         with replacing(path) as tmp:
-            torch.save({"settings": json.dumps(asdict(self.settings)), "obs_dim": self.obs_dim_, "n_actions": self.n_actions_,
-                        "actor": self.actor_.state_dict(), "critic": self.critic_.state_dict()}, tmp)
+            torch.save(
+                {
+                    "settings": json.dumps(asdict(self.settings)),
+                    "obs_dim": self.obs_dim_,
+                    "n_actions": self.n_actions_,
+                    "actor": self.actor_.state_dict(),
+                    "critic": self.critic_.state_dict(),
+                },
+                tmp,
+            )
         return Path(path)
 
     @classmethod
-    def load(cls, path: str | Path, device: str = "cpu:0") -> "PPO":
+    def load(cls, path: str | Path, device: str = "cpu:0") -> PPO:
         import torch
 
         blob = torch.load(path, map_location="cpu", weights_only=True)

@@ -4,8 +4,8 @@ curves with sample efficiency, and inference timings (what the report renders)."
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -21,13 +21,19 @@ def sample_efficiency(curves: pd.DataFrame) -> pd.DataFrame:
         units = ["split", "seed"] if "seed" in group else ["split"]
         per_split = [steps_to_fraction(g, "train_final") for _, g in group.groupby(units)]
         mean, lo, hi = mean_ci(per_split)
-        rows.append({"method": method, "steps_to_95": mean, "steps_to_95_lo": lo, "steps_to_95_hi": hi,
-                     "final_train": float(group.sort_values("step").groupby(units)["train_final"].last().mean())})
+        rows.append(
+            {
+                "method": method,
+                "steps_to_95": mean,
+                "steps_to_95_lo": lo,
+                "steps_to_95_hi": hi,
+                "final_train": float(group.sort_values("step").groupby(units)["train_final"].last().mean()),
+            }
+        )
     return pd.DataFrame(rows)
 
 
-def summarize(score_paths: Sequence[str | Path], curve_paths: Sequence[str | Path],
-              timing_paths: Sequence[str | Path]):
+def summarize(score_paths: Sequence[str | Path], curve_paths: Sequence[str | Path], timing_paths: Sequence[str | Path]):
     """(scores, curves, summary): the per-workload scores and curves of every algorithm, and a
     JSON-able summary with the LWO table, sample efficiency, timings and the best Q-learner."""
     scores = pd.concat([pd.read_parquet(p) for p in score_paths], ignore_index=True)
@@ -36,17 +42,25 @@ def summarize(score_paths: Sequence[str | Path], curve_paths: Sequence[str | Pat
     lwo = lwo_summary(scores)
     efficiency = sample_efficiency(curves)
     table = lwo.merge(efficiency, on="method", how="outer")
-    latency = {t["algorithm"]: {"inference_us": t.get("inference_us"), "device": t["device"],
-                                "train_s": float(np.sum([s["train_s"] for s in t["splits"].values()]))}
-               for t in timings}
+    latency = {
+        t["algorithm"]: {
+            "inference_us": t.get("inference_us"),
+            "device": t["device"],
+            "train_s": float(np.sum([s["train_s"] for s in t["splits"].values()])),
+        }
+        for t in timings
+    }
     table["inference_us"] = table.method.map(lambda m: latency.get(m, {}).get("inference_us"))
     q_rows = table[table.method.isin(Q_ALGORITHMS)].sort_values(["final", "first"], ascending=False)
     summary = {
         "lwo": table.replace({np.nan: None}).to_dict(orient="records"),
         "timings": latency,
         "best_q_algorithm": str(q_rows.method.iloc[0]) if len(q_rows) else None,
-        "in_sample": scores[scores.part == "train"].groupby("method")[["first", "final"]].mean()
-        .reset_index().to_dict(orient="records"),
+        "in_sample": scores[scores.part == "train"]
+        .groupby("method")[["first", "final"]]
+        .mean()
+        .reset_index()
+        .to_dict(orient="records"),
     }
     return scores, curves, summary
 
@@ -67,18 +81,20 @@ def baseline_format(records: pd.DataFrame, config: dict, model_dir: str | Path) 
     settings = section(config, "rl")
     X = fingerprints(records, config)
     table = objective_table(records, config)
-    splits = splits_for(config, sorted(set(X.index.get_level_values("workload"))))[:settings.split_repeats]
+    splits = splits_for(config, sorted(set(X.index.get_level_values("workload"))))[: settings.split_repeats]
     parts = []
     from dpdktune.rl.experiment import _tag
 
     for algorithm in settings.algorithms:
         for k, split in enumerate(splits):
             for j in range(settings.seeds):
-                model, normalizer, meta = load_model(Path(model_dir) / algorithm / f"{_tag(k, j)}.json",
-                                                     settings.device)
+                model, normalizer, meta = load_model(
+                    Path(model_dir) / algorithm / f"{_tag(k, j)}.json", settings.device
+                )
                 if sorted(meta["test"]) != sorted(split[1]):
-                    raise ValueError(f"{algorithm} split {k}: the model's test workloads differ from the "
-                                     f"baselines' split")
+                    raise ValueError(
+                        f"{algorithm} split {k}: the model's test workloads differ from the baselines' split"
+                    )
 
                 def fit(x_train, y_train, model=model, normalizer=normalizer):
                     return lambda x: np.asarray(model.predict(normalizer.transform(x.to_numpy(float))), int)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import pandas as pd
 
@@ -10,8 +10,9 @@ from dpdktune.rl.algos import make_algo, seed_everything
 from dpdktune.rl.settings import OFFLINE, RLSettings
 
 
-def train_offline(name: str, dataset, settings: RLSettings,
-                  evaluate: Callable[[object], dict[str, float]]) -> tuple[object, pd.DataFrame]:
+def train_offline(
+    name: str, dataset, settings: RLSettings, evaluate: Callable[[object], dict[str, float]]
+) -> tuple[object, pd.DataFrame]:
     """Fit `name` for `offline_steps` gradient steps; `evaluate(algo)` gives each curve point.
 
     Nothing is logged to disk (d3rlpy's NoopAdapter): models are saved by the caller.

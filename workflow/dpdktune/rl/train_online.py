@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import pandas as pd
 
@@ -10,8 +10,9 @@ from dpdktune.rl.algos import make_algo, seed_everything
 from dpdktune.rl.settings import ONLINE, RLSettings
 
 
-def train_online(name: str, env, settings: RLSettings,
-                 evaluate: Callable[[object], dict[str, float]]) -> tuple[object, pd.DataFrame]:
+def train_online(
+    name: str, env, settings: RLSettings, evaluate: Callable[[object], dict[str, float]]
+) -> tuple[object, pd.DataFrame]:
     """Interact with `env` for `online_steps` steps (epsilon 1.0 -> 0.05 over the first half)."""
     import d3rlpy
 

@@ -19,8 +19,8 @@ import argparse
 import io
 import sys
 from contextlib import redirect_stdout
-from pathlib import Path
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -49,14 +49,26 @@ def landscape(config: dict[str, Any], hardware: str | None = None) -> pd.DataFra
     rows = []
     for workload in workloads_of(config):
         for index, knobs in enumerate(grid):
-            out = simulate(workload, hw, knobs, seed=0, window_ms=sim.window_ms,
-                           sample_interval_ms=sim.sample_interval_ms, noise_cv=0.0)
-            row = {"workload": workload.name, "config_index": index, **knobs.as_dict(),
-                   **{f"applied_{k}": v for k, v in out.applied.as_dict().items()},
-                   **{k: v for k, v in out.metrics.items() if k != "cpu_util"},
-                   "bound": out.extra["bound"], "binding_limit": out.extra["binding_limit"],
-                   "limit_mpps": out.extra["limits_mpps"].get(out.extra["bound"].split("@")[0], float("nan")),
-                   "status": "ok"}
+            out = simulate(
+                workload,
+                hw,
+                knobs,
+                seed=0,
+                window_ms=sim.window_ms,
+                sample_interval_ms=sim.sample_interval_ms,
+                noise_cv=0.0,
+            )
+            row = {
+                "workload": workload.name,
+                "config_index": index,
+                **knobs.as_dict(),
+                **{f"applied_{k}": v for k, v in out.applied.as_dict().items()},
+                **{k: v for k, v in out.metrics.items() if k != "cpu_util"},
+                "bound": out.extra["bound"],
+                "binding_limit": out.extra["binding_limit"],
+                "limit_mpps": out.extra["limits_mpps"].get(out.extra["bound"].split("@")[0], float("nan")),
+                "status": "ok",
+            }
             rows.append(row)
     frame = pd.DataFrame(rows)
     frame["objective"] = objective_values(frame, config)
@@ -99,8 +111,9 @@ def explain(frame: pd.DataFrame, row: pd.Series, grid: dict[str, list[int]]) -> 
         for step in (-1, 1):
             if not 0 <= at + step < len(values):
                 continue
-            other = replace(Knobs(int(row.rx_desc), int(row.tx_desc), int(row.cores), int(row.burst)),
-                            **{knob: values[at + step]})
+            other = replace(
+                Knobs(int(row.rx_desc), int(row.tx_desc), int(row.cores), int(row.burst)), **{knob: values[at + step]}
+            )
             alt = group.loc[(other.rx_desc, other.tx_desc, other.cores, other.burst)]
             change = _pct(alt.objective, row.objective)
             lat = _pct(alt.latency_p99_us, row.latency_p99_us)
@@ -120,12 +133,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hardware", default=None)
     parser.add_argument("--objective", default=None)
     parser.add_argument("--markdown", action="store_true")
-    parser.add_argument("--update-doc", type=Path, default=None,
-                        help="replace the markdown table between the landscape markers of this file")
+    parser.add_argument(
+        "--update-doc",
+        type=Path,
+        default=None,
+        help="replace the markdown table between the landscape markers of this file",
+    )
     args = parser.parse_args(argv)
     if args.update_doc is not None:
-        return _update_doc(args.update_doc, [a for a in (argv or sys.argv[1:]) if a != "--update-doc"
-                                             and a != str(args.update_doc)])
+        return _update_doc(
+            args.update_doc, [a for a in (argv or sys.argv[1:]) if a != "--update-doc" and a != str(args.update_doc)]
+        )
     overrides = {"objective": args.objective} if args.objective else None
     config = load_config(args.config, overrides=overrides)
     frame = landscape(config, args.hardware)
@@ -133,19 +151,25 @@ def main(argv: list[str] | None = None) -> int:
     hw = args.hardware or config["hardware"]
     if args.markdown:
         print(f"Hardware `{hw}`, objective `{config['objective']}`, grid {dict(config['grid'])}, noise off.\n")
-        print("| workload | rx_desc | tx_desc | cores | burst | Mpps | drop | p99 µs | binding_limit "
-              "| why (one grid step away) |")
+        print(
+            "| workload | rx_desc | tx_desc | cores | burst | Mpps | drop | p99 µs | binding_limit "
+            "| why (one grid step away) |"
+        )
         print("|---|---|---|---|---|---|---|---|---|---|")
     for _, row in best.iterrows():
         why = explain(frame, row, config["grid"])
         if args.markdown:
-            print(f"| {row.workload} | {row.rx_desc} | {row.tx_desc} | {row.cores} | {row.burst} | "
-                  f"{row.throughput_mpps:.2f} | {row.drop_rate:.3f} | {row.latency_p99_us:.1f} | "
-                  f"{row.binding_limit} | {why} |")
+            print(
+                f"| {row.workload} | {row.rx_desc} | {row.tx_desc} | {row.cores} | {row.burst} | "
+                f"{row.throughput_mpps:.2f} | {row.drop_rate:.3f} | {row.latency_p99_us:.1f} | "
+                f"{row.binding_limit} | {why} |"
+            )
         else:
-            print(f"{row.workload:11s} rx={row.rx_desc:<5d} tx={row.tx_desc:<5d} cores={row.cores:<3d} "
-                  f"burst={row.burst:<4d} {row.throughput_mpps:8.2f} Mpps drop={row.drop_rate:.3f} "
-                  f"p99={row.latency_p99_us:8.1f}us  {why}")
+            print(
+                f"{row.workload:11s} rx={row.rx_desc:<5d} tx={row.tx_desc:<5d} cores={row.cores:<3d} "
+                f"burst={row.burst:<4d} {row.throughput_mpps:8.2f} Mpps drop={row.drop_rate:.3f} "
+                f"p99={row.latency_p99_us:8.1f}us  {why}"
+            )
     distinct = best[["rx_desc", "tx_desc", "cores", "burst"]].drop_duplicates().shape[0]
     print(f"\n{distinct} distinct best configs over {len(best)} workloads.")
     return 0

@@ -48,7 +48,7 @@ def placement(hw: HardwareProfile, lcores: int) -> tuple[np.ndarray, np.ndarray]
     paired = np.zeros(lcores, bool)
     n_sib = int(np.clip(lcores - local, 0, siblings))
     if n_sib:
-        paired[local:local + n_sib] = True
+        paired[local : local + n_sib] = True
         paired[:n_sib] = True
     share = np.where(paired, 2.0 / (1.0 + hw.smt_gain), 1.0)
     remote = index >= local + siblings
@@ -80,8 +80,9 @@ def chunks(n, cap: int):
     return np.maximum(1.0, np.ceil(np.asarray(n, float) / cap))
 
 
-def full_rate_pps(packet_cycles, burst_cycles, idle_poll_cycles: float, burst: int,
-                  loaded_queues: int, hz: float, cap: int):
+def full_rate_pps(
+    packet_cycles, burst_cycles, idle_poll_cycles: float, burst: int, loaded_queues: int, hz: float, cap: int
+):
     """Packets per second one core forwards when every poll returns a full burst."""
     loop = loaded_queues * (burst_cycles * chunks(burst, cap) + burst * packet_cycles) + idle_poll_cycles
     return hz * loaded_queues * burst / loop
@@ -97,8 +98,9 @@ def tx_gather_us(burst: int, rate_pps: np.ndarray, drain_us: float, mode: str) -
         return np.minimum((burst - 1) / (2.0 * np.maximum(rate_pps, 1e-9)) * 1e6, drain_us / 2.0)
 
 
-def average_burst(rate_pps, packet_cycles, loop_fixed_cycles, burst: int, hz: float,
-                  chunk_cycles=0.0, cap: int = 1 << 30):
+def average_burst(
+    rate_pps, packet_cycles, loop_fixed_cycles, burst: int, hz: float, chunk_cycles=0.0, cap: int = 1 << 30
+):
     """Packets one poll loop gathers when its core is offered `rate_pps` (array or scalar).
 
     The loop takes fixed + n*packet cycles and n = rate * loop time, so

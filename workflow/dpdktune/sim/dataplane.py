@@ -33,8 +33,14 @@ import numpy as np
 
 from dpdktune.hardware import HardwareProfile
 
-DATAPLANE_METRICS = ("rx_mpps", "imissed_rate", "tx_drop_rate", "rx_burst_fill", "empty_poll_share",
-                     "rx_ring_occupancy")
+DATAPLANE_METRICS = (
+    "rx_mpps",
+    "imissed_rate",
+    "tx_drop_rate",
+    "rx_burst_fill",
+    "empty_poll_share",
+    "rx_ring_occupancy",
+)
 
 
 def dataplane_metrics(out, hw: HardwareProfile) -> dict[str, float]:

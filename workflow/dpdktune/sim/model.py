@@ -65,15 +65,17 @@ def _step_us(workload: Workload, sample_us: float) -> tuple[float, int]:
     return sample_us / per_sample, per_sample
 
 
-def _stall_events(rng: np.random.Generator, per_core_mean: float, steps: int,
-                  cores: int) -> tuple[np.ndarray, np.ndarray]:
+def _stall_events(
+    rng: np.random.Generator, per_core_mean: float, steps: int, cores: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Stall starts as (step, core) pairs: a Poisson count over all cores, placed uniformly."""
     count = int(rng.poisson(per_core_mean * cores))
     return rng.integers(steps, size=count), rng.integers(cores, size=count)
 
 
-def _stall_time(events: tuple[np.ndarray, np.ndarray], length_us: float, dt_us: float, steps: int,
-                cores: int, into: np.ndarray) -> None:
+def _stall_time(
+    events: tuple[np.ndarray, np.ndarray], length_us: float, dt_us: float, steps: int, cores: int, into: np.ndarray
+) -> None:
     """Add to `into` (steps, cores) the microseconds of each step lost to stalls of
     `length_us`; a stall longer than a step spills into the following steps."""
     step, core = events
@@ -93,12 +95,17 @@ def _fixed_path_us(hw: HardwareProfile, mean_size: float, ddio_hit: float) -> fl
     """Latency every packet pays: serialisation in and out, the NIC pipeline each way, the
     RX DMA write and the TX descriptor and data reads (2.5 PCIe read latencies), and DRAM
     instead of the LLC for the TX read of a leaked line."""
-    return (2.0 * wire.serialization_us(hw.link_gbps, mean_size) + 2.0 * hw.nic_latency_ns * 1e-3
-            + 2.5 * hw.pcie_read_latency_ns * 1e-3 + (1.0 - ddio_hit) * hw.dram_latency_ns * 1e-3)
+    return (
+        2.0 * wire.serialization_us(hw.link_gbps, mean_size)
+        + 2.0 * hw.nic_latency_ns * 1e-3
+        + 2.5 * hw.pcie_read_latency_ns * 1e-3
+        + (1.0 - ddio_hit) * hw.dram_latency_ns * 1e-3
+    )
 
 
-def _finite_queue(arrivals: np.ndarray, service: np.ndarray, capacity: np.ndarray, start_full: np.ndarray
-                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _finite_queue(
+    arrivals: np.ndarray, service: np.ndarray, capacity: np.ndarray, start_full: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Occupancy, drops and departures per step of a finite buffer; an overloaded queue starts
     full (the measurement window opens in steady state)."""
     q0 = np.where(start_full, capacity, 0.0)
@@ -201,25 +208,35 @@ def simulate(
     idle_cycles = max(hw.ports - ports, 0) * hw.empty_poll_cycles
     base0 = (hw.fwd_base_cycles + workload.app_cycles) * smt * speed
     burst0 = hw.per_burst_cycles * smt * speed
-    n0 = np.clip(cpu.average_burst(ports * lam, base0, ports * burst0 + idle_cycles, burst, hz, burst0, cap)
-                 / ports, 1.0, burst)
+    n0 = np.clip(
+        cpu.average_burst(ports * lam, base0, ports * burst0 + idle_cycles, burst, hz, burst0, cap) / ports, 1.0, burst
+    )
     in_flight = np.minimum(hw.line_fill_buffers, n0)
-    stall = (cpu.miss_stall_cycles(hw.llc_hit_cycles, l2_miss * cpu_lines, hw.miss_overlap, in_flight)
-             + (np.where(remote, cpu.miss_stall_cycles(hw.numa_remote_ns * hz_ns, cpu_dma_lines, hw.miss_overlap,
-                                                       in_flight), 0.0) if remote.any() else 0.0))
+    stall = cpu.miss_stall_cycles(hw.llc_hit_cycles, l2_miss * cpu_lines, hw.miss_overlap, in_flight) + (
+        np.where(
+            remote, cpu.miss_stall_cycles(hw.numa_remote_ns * hz_ns, cpu_dma_lines, hw.miss_overlap, in_flight), 0.0
+        )
+        if remote.any()
+        else 0.0
+    )
     mu_q0 = cpu.full_rate_pps(base0 + stall * smt * speed, burst0, idle_cycles, burst, ports, hz, cap) / ports
     # DDIO: packets waiting in the rings (full when the core is overloaded, half full when only
     # the arrival peaks overload it, else a burst plus the M/D/1 mean queue) hold the lines
     # written since; assumption: mean occupancies stand for the distribution
     ring_eff = max(rx_fill - rx_free, 1.0)
     rho = lam / mu_q0
-    waiting = np.where(rho >= 1.0, ring_eff,
-                       np.where(float(rate.max()) * share > mu_q0, ring_eff / 2.0,
-                                n0 + rho * rho / (2.0 * np.maximum(1.0 - rho, 1e-9))))
+    waiting = np.where(
+        rho >= 1.0,
+        ring_eff,
+        np.where(
+            float(rate.max()) * share > mu_q0, ring_eff / 2.0, n0 + rho * rho / (2.0 * np.maximum(1.0 - rho, 1e-9))
+        ),
+    )
     ws_io = cache.io_working_set_bytes(hw, ports * float(np.minimum(waiting, ring_eff)[loaded].sum()), dma_lines)
     hit = cache.ddio_hit_rate(hw, ws_io)
-    stall = stall + cpu.miss_stall_cycles(hw.dram_latency_ns * hz_ns, cpu_dma_lines * (1.0 - hit), hw.miss_overlap,
-                                          in_flight)
+    stall = stall + cpu.miss_stall_cycles(
+        hw.dram_latency_ns * hz_ns, cpu_dma_lines * (1.0 - hit), hw.miss_overlap, in_flight
+    )
     # what tx_burst cannot enqueue is freed: its receive cycles are spent, plus the free
     mu_tx = rings.tx_completion_pps(tx, tx_free, tx_rs, n0, tx_lat_s)
     mu0 = cpu.full_rate_pps(base0 + stall * smt * speed, burst0, idle_cycles, burst, ports, hz, cap)
@@ -239,8 +256,9 @@ def simulate(
     mean_burst = float(np.dot(avg_burst, weight))
     # bursts at the peak of the arrival process, where the PCIe limit can bind
     peak = np.minimum(ports * float(rate.max()) * share, mu_core)
-    peak_burst = float(np.dot(np.clip(cpu.average_burst(peak, c_pkt, loop_fixed, burst, hz, c_burst, cap) / ports,
-                                      1.0, burst), weight))
+    peak_burst = float(
+        np.dot(np.clip(cpu.average_burst(peak, c_pkt, loop_fixed, burst, hz, c_burst, cap) / ports, 1.0, burst), weight)
+    )
 
     # --- (f) PCIe, NIC and DRAM limits, shared by the queues in proportion to their load
     cost = pcie.packet_bytes(hw, sizes, weights, mean_burst)
@@ -275,16 +293,19 @@ def simulate(
     if hw.nic_buffer_on_ring_full:
         # the NIC holds frames while the ring is full: one queue of ring + NIC buffer,
         # drained at the slower of the NIC side and the host side
-        occ, dropped, served = _finite_queue(arrivals, np.minimum(mu_nic * dt_s, host_service),
-                                             ring_eff + nic_pkts, lam > mu)
+        occ, dropped, served = _finite_queue(
+            arrivals, np.minimum(mu_nic * dt_s, host_service), ring_eff + nic_pkts, lam > mu
+        )
         coarse_us = occ * (1e6 / mu)
     else:
         # a full ring drops at once (rx_out_of_buffer): the NIC buffer only absorbs what the
         # NIC/PCIe side cannot take; tandem queues, NIC buffer then ring
-        nic_occ, nic_dropped, delivered = _finite_queue(arrivals, np.broadcast_to(mu_nic * dt_s, arrivals.shape),
-                                                        nic_pkts, lam > mu_nic)
-        occ, ring_dropped, served = _finite_queue(delivered, host_service, np.full(n_cores, float(ring_eff)),
-                                                  np.minimum(lam, mu_nic) > mu_host)
+        nic_occ, nic_dropped, delivered = _finite_queue(
+            arrivals, np.broadcast_to(mu_nic * dt_s, arrivals.shape), nic_pkts, lam > mu_nic
+        )
+        occ, ring_dropped, served = _finite_queue(
+            delivered, host_service, np.full(n_cores, float(ring_eff)), np.minimum(lam, mu_nic) > mu_host
+        )
         dropped = nic_dropped + ring_dropped
         coarse_us = nic_occ * (1e6 / np.maximum(mu_nic, 1.0)) + occ * (1e6 / np.maximum(mu_host, 1.0))
     # TX descriptors: the soft-limited share of what the core served leaves, the rest is freed
@@ -346,11 +367,17 @@ def simulate(
         "throughput_mpps": sent_s / interval_s / 1e6,
         "dropped_mpps": per_sample(lost) * ports / interval_s / 1e6,
         "ring_occupancy": per_sample(np.minimum(occ, rx)) / (steps_per_sample * n_cores),
-        "latency_us": np.where(sent_s > 0, base_us + mdl_mean * busy + batch_us / 2 + gather_us
-                               + per_sample(coarse_us * sent) * ports / np.maximum(sent_s, 1e-12), np.nan),
+        "latency_us": np.where(
+            sent_s > 0,
+            base_us
+            + mdl_mean * busy
+            + batch_us / 2
+            + gather_us
+            + per_sample(coarse_us * sent) * ports / np.maximum(sent_s, 1e-12),
+            np.nan,
+        ),
         "cpu_busy_fraction": np.minimum(1.0, per_sample(served * busy_per_pkt) * ports / (hz * interval_s * n_cores)),
-        "pcie_wr_gbps": (cost.rx_write * served_s + (cost.dma_write - cost.rx_write) * sent_s) * 8.0
-        / interval_s / 1e9,
+        "pcie_wr_gbps": (cost.rx_write * served_s + (cost.dma_write - cost.rx_write) * sent_s) * 8.0 / interval_s / 1e9,
         "dram_gbps": dram_bytes * served_s * 8.0 / interval_s / 1e9,
     }
 

@@ -60,8 +60,9 @@ def _clamp_prefix_scan(increments: np.ndarray, capacity: np.ndarray, q0: np.ndar
     return np.minimum(hi, np.maximum(lo, q0 + c))
 
 
-def within_step_wait(lam: np.ndarray, mu: np.ndarray, weight: np.ndarray, dt_us: float,
-                     random: bool = True) -> tuple[float, float]:
+def within_step_wait(
+    lam: np.ndarray, mu: np.ndarray, weight: np.ndarray, dt_us: float, random: bool = True
+) -> tuple[float, float]:
     """The M/D/1 wait the steps cannot see: (mean wait of a packet that waits, share that
     waits), weighted over the queues. CBR arrivals (D/D/1) do not wait; a wait longer than a
     step is already in the stepped queue, so it is capped at one step."""

@@ -89,8 +89,7 @@ def tx_held_mbufs(tx_desc: int, tx_free: int, tx_rs: int, burst: int, rate_pps, 
     return np.minimum(float(tx_desc), np.asarray(rate_pps, float) * latency_s + tx_rs + burst)
 
 
-def rx_filled_desc(hw: HardwareProfile, pool: int, rx_desc: int, cores: int, burst: int,
-                   tx_held_total: float) -> float:
+def rx_filled_desc(hw: HardwareProfile, pool: int, rx_desc: int, cores: int, burst: int, tx_held_total: float) -> float:
     """RX descriptors per queue that hold an mbuf, on the `hw.ports * cores` configured queues."""
     others = cores * (hw.mempool_cache + burst) + tx_held_total
     per_queue = (pool - others) / (hw.ports * cores)

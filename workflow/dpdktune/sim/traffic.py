@@ -17,8 +17,9 @@ import numpy as np
 from dpdktune.workloads import Arrival
 
 
-def rate_profile(arrival: Arrival, mean_pps: float, peak_cap_pps: float, steps: int, dt_us: float,
-                 rng: np.random.Generator) -> np.ndarray:
+def rate_profile(
+    arrival: Arrival, mean_pps: float, peak_cap_pps: float, steps: int, dt_us: float, rng: np.random.Generator
+) -> np.ndarray:
     """Offered packets per second in each of `steps` steps of `dt_us`."""
     process = arrival.process
     if process in ("cbr", "poisson"):
@@ -61,8 +62,7 @@ def _on_time_before(t: np.ndarray, period: float, on: float) -> np.ndarray:
     return cycles * on + np.minimum(rest, on)
 
 
-def port_arrivals(rate_pps: np.ndarray, ports: int, dt_us: float, process: str,
-                  rng: np.random.Generator) -> np.ndarray:
+def port_arrivals(rate_pps: np.ndarray, ports: int, dt_us: float, process: str, rng: np.random.Generator) -> np.ndarray:
     """Packets arriving at each RX port in each step: shape (steps, ports).
 
     Drawn per port, before anything that depends on the config, so one seed offers the same

@@ -23,7 +23,9 @@ def rerun_specs(points: pd.DataFrame, config: dict[str, Any]) -> list:
     """The campaign's own RunSpecs (same run ids and seeds) for each listed point."""
     wanted = {
         (w, int(r), int(t), int(c), int(b), int(k))
-        for w, r, t, c, b, k in zip(points.workload, points.rx_desc, points.tx_desc, points.cores, points.burst, points.trial)
+        for w, r, t, c, b, k in zip(
+            points.workload, points.rx_desc, points.tx_desc, points.cores, points.burst, points.trial
+        )
     }
     hardware = load_campaign_hardware(config)
     specs = []
