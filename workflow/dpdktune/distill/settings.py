@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-METHODS = ("bc", "viper", "extract")
+METHODS = ("bc", "viper", "extract", "value", "recorded")
 
 
 @dataclass(frozen=True)
