@@ -1,21 +1,25 @@
 """Phase 2's goal figures, through the same scorer as `dpdktune score`.
 
     python benchmarks/phase2_score.py [--campaign DIR] [--configfile F ...] [--zero-shot N --zero-seed S ...]
-                                      [--lwo K] [--json OUT]
+                                      [--lwo K [--student METHOD:DEPTH ...]] [--json OUT]
 
 1. Builds (or reuses) the campaign's `fastpath.so` with the real Snakemake in DIR
    (default: a fresh folder under /tmp, default config plus the given overrides).
 2. Simulates a zero-shot campaign: N workloads generated from another seed, on the same grid,
    that no model saw (`workloads: {generate: {count: N, seed: S}}`).
 3. Scores the deployed fastpath.so (fallbacks included, closed loop through the C library),
-   the best static config, the teacher RL model, the default config and the oracle on it, and
+   the best static config, the Phase-1 baselines (rules, lookup, `tree` = DT-5), the teacher RL
+   model, the default config and the oracle on it (and on the campaign, in-sample), and
    the paired difference fastpath - static per workload with a bootstrap 95 % CI.
 4. With --lwo K, the leave-workload-out splits (the first K of the baselines' splits): per split a
    teacher trained on the training workloads only (the campaign's split model when `snakemake rl`
    left one, else trained here), the deployed tree setting distilled from it, its own fastpath.so
    with a novelty gate calibrated on the training workloads, and every policy fitted on the
    training workloads and scored on the held-out ones; plus the teacher-student fidelity and
-   value ratio on the held-out states, per distillation method at the deployed depth.
+   value ratio on the held-out states, per distillation method at the deployed depth. Each
+   tree is scored twice: as deployed, and with the novelty gate reduced to the range check
+   ("range gate only"), which tells what the leaf-box gate costs or saves on unseen workloads.
+   --student adds other tree settings (e.g. recorded:8, value:8) beside the deployed one.
 5. Prints the goals: where Phase 1 says GO or MAYBE, fastpath - static >= half the Phase-1
    opportunity, and fastpath >= 95 % of the oracle. Under NO-GO it says what the data say.
 """
@@ -154,7 +158,7 @@ def lwo(campaign: Path, records, config: dict, teacher_algo: str, n_splits: int,
             table = tree_table(tree, teacher, train, ds, student["method"], {"split": str(k)})
             gate = gate or table["fallback"]
             for suffix, t in (("", table), (RANGE_ONLY, range_only(table, tree, train, teacher))):
-                tree_dir = where / "students" / f"{student_label(student)}{suffix.replace(' ', '_')}"
+                tree_dir = where / "students" / (student_label(student) + ("-range-only" if suffix else ""))
                 write_tree_json(t, tree_dir / "results/distill/tree.json")
                 build_fastpath(t, tree_dir / "codegen", tree_dir / "fastpath.so",
                                cc=config.get("codegen", {}).get("cc", "cc"))
