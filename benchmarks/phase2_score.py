@@ -215,9 +215,11 @@ def print_lwo(result: dict, teacher: str, need: float | None) -> dict:
     if need is not None:
         print(f"LWO goal 1, fastpath.so - static >= {need:.3f}: {gain:+.3f} {'MET' if gain >= need else 'NOT MET'}")
     print(f"LWO goal 2, fastpath.so >= 95 % of the oracle: {fast:.3f} {'MET' if fast >= 0.95 else 'NOT MET'}")
+    # `recorded` fits the measured values, not the teacher: its agreement and ratio are a yardstick, not goal 3
     ok = [(r["method"], r["depth"]) for r in summary["distillation"]
-          if r["fidelity"] >= 0.95 or r["value_ratio"] >= 0.99]
-    print(f"goal 3, >= 95 % agreement or >= 99 % of the teacher's value (held-out): met by {ok or 'none'}")
+          if r["method"] != "recorded" and (r["fidelity"] >= 0.95 or r["value_ratio"] >= 0.99)]
+    print(f"goal 3, >= 95 % agreement or >= 99 % of the teacher's value (held-out), students of the teacher: "
+          f"met by {ok or 'none'}")
     return summary
 
 
