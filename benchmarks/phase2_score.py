@@ -18,7 +18,8 @@
    training workloads and scored on the held-out ones; plus the teacher-student fidelity and
    value ratio on the held-out states, per distillation method at the deployed depth. Each
    tree is scored twice: as deployed, and with the novelty gate reduced to the range check
-   ("range gate only"), which tells what the leaf-box gate costs or saves on unseen workloads.
+   ("range gate only"), which tells what the leaf-box gate costs or saves on unseen workloads,
+   and with the gate calibrated on held-out training workloads instead of held-out trials.
    --student adds other tree settings (e.g. recorded:8, value:8) beside the deployed one.
 5. Prints the goals: where Phase 1 says GO or MAYBE, fastpath - static >= half the Phase-1
    opportunity, and fastpath >= 95 % of the oracle. Under NO-GO it says what the data say.
@@ -74,6 +75,7 @@ def policy_name(policy: str, teacher: str) -> str:
 
 
 RANGE_ONLY = " (range gate only)"
+WORKLOAD_GATE = " (gate calibrated on held-out workloads)"
 
 
 def student_label(setting: dict) -> str:
@@ -157,8 +159,11 @@ def lwo(campaign: Path, records, config: dict, teacher_algo: str, n_splits: int,
             tree = fit_deployed(teacher, train, env_settings, ds, student, rl.eval_decisions)
             table = tree_table(tree, teacher, train, ds, student["method"], {"split": str(k)})
             gate = gate or table["fallback"]
-            for suffix, t in (("", table), (RANGE_ONLY, range_only(table, tree, train, teacher))):
-                tree_dir = where / "students" / (student_label(student) + ("-range-only" if suffix else ""))
+            wide = tree_table(tree, teacher, train, ds, student["method"], {"split": str(k)}, held_out="workloads")
+            for suffix, t in (("", table), (RANGE_ONLY, range_only(table, tree, train, teacher)),
+                              (WORKLOAD_GATE, wide)):
+                folder = {"": "", RANGE_ONLY: "-range-only", WORKLOAD_GATE: "-workload-gate"}[suffix]
+                tree_dir = where / "students" / (student_label(student) + folder)
                 write_tree_json(t, tree_dir / "results/distill/tree.json")
                 build_fastpath(t, tree_dir / "codegen", tree_dir / "fastpath.so",
                                cc=config.get("codegen", {}).get("cc", "cc"))
