@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from dpdktune.treefile import read_tree_json, write_tree_json
 from dpdktune.distill.export import (_top_layout, draw_top, fit_deployed, leaf_agreement, rules_in_words, top_levels,
@@ -70,3 +71,23 @@ def test_a_one_leaf_tree_draws_its_single_config(tmp_path):
     boxes, edges = _top_layout(table, levels=3)
     assert edges == [] and [b["label"] for b in boxes] == ["run 256/512/1c/32b\n5 states"]
     assert draw_top(table, tmp_path / "top.svg").read_text().lstrip().startswith("<?xml")
+
+
+def test_a_gate_calibrated_on_held_out_workloads_lets_more_of_a_new_workload_through(teacher, landscape,
+                                                                                       env_settings, ds):
+    from dpdktune.distill.fallback import fallback_mask
+
+    setting = {"method": "extract", "depth": 4, "min_samples_leaf": 1, "top_k": 0}
+    tree = fit_deployed(teacher, landscape, env_settings, ds, setting, 3)
+    trials = tree_table(tree, teacher, landscape, ds, "extract", {})
+    wide = tree_table(tree, teacher, landscape, ds, "extract", {}, held_out="workloads")
+    gate = wide["fallback"]
+    assert gate["calibrated_on"] == "held-out workloads"
+    assert gate["margin"] >= trials["fallback"]["margin"]
+    assert gate["out_of_range_fallback_rate"] == 1.0
+    # the smaller margins it tried let too little of a left-out workload through
+    assert all(rate > ds.max_false_fallback for m, rate in gate["tried"].items() if float(m) < gate["margin"])
+    X = teacher.normalizer.impute(landscape.all_feature_rows())
+    assert fallback_mask(wide, X).mean() <= fallback_mask(trials, X).mean()
+    with pytest.raises(ValueError, match="held_out"):
+        tree_table(tree, teacher, landscape, ds, "extract", {}, held_out="trial")

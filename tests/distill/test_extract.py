@@ -18,3 +18,23 @@ def test_the_dense_sample_covers_every_recorded_state_plus_synthetic_ones(teache
 def test_extraction_labels_are_argmax_q(teacher, landscape):
     X, y, w = extract_data(teacher, landscape, synthetic=100, seed=1)
     assert np.array_equal(y, np.argmax(teacher.q_raw(X), axis=1))
+
+
+def test_value_students_fit_the_teachers_q_or_the_recorded_values(teacher, landscape, env_settings, ds):
+    from dpdktune.distill.policy import TreePolicy
+    from dpdktune.distill.sweep import fit_student
+    from dpdktune.distill.value import recorded_values, value_data
+
+    X, q = value_data(teacher, landscape, 50, 0)
+    assert q.shape == (len(X), landscape.n_actions)
+    Xr, v = recorded_values(landscape, teacher.normalizer)
+    assert len(Xr) == len(teacher.normalizer.impute(landscape.all_feature_rows()))
+    assert v.shape == (len(Xr), landscape.n_actions) and np.allclose(v.max(axis=1), 1.0)  # objective / oracle
+    for method in ("value", "recorded"):
+        tree = fit_student(method, teacher, landscape, env_settings, ds, 6, 1, 0, 3, 0, {})
+        assert tree.get_depth() <= 6
+        picks = TreePolicy(tree, teacher.normalizer).predict_raw(Xr)
+        target = (q if method == "value" else v)
+        if method == "recorded":  # a deep enough tree tells the tiny campaign's workloads apart
+            assert np.mean(v[np.arange(len(v)), picks]) > np.mean(v[:, landscape.default_action])
+        assert picks.max() < landscape.n_actions and target.shape[1] == landscape.n_actions

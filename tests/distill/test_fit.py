@@ -28,3 +28,42 @@ def test_a_masked_tree_never_splits_on_unselected_features(depth, leaf):
     assert tree.get_depth() <= depth
     assert tree.tree_.n_node_samples[tree.tree_.children_left == -1].min() >= leaf
     assert tree.n_features_in_ == 6, "the node table still indexes the full feature vector"
+
+
+def test_a_value_tree_leaf_runs_the_best_mean_value_not_the_most_frequent_argmax():
+    from dpdktune.distill.fit import fit_value_tree
+
+    # one region: 60 % of states prefer action 0 by a hair, 40 % lose everything with it;
+    # action 1 is near-best everywhere. An argmax classifier picks 0, the mean value picks 1.
+    rng = np.random.default_rng(0)
+    X = rng.random((500, 2))
+    values = np.zeros((500, 3))
+    hair = np.arange(500) < 300
+    values[hair] = [1.0, 0.97, 0.1]
+    values[~hair] = [0.0, 0.95, 0.1]
+    argmax_tree = fit_tree(X, values.argmax(axis=1), None, 1, 50, None, 0)
+    assert np.bincount(argmax_tree.predict(X.astype(np.float32))).argmax() == 0
+    tree = fit_value_tree(X, values, 1, 50, None, 0)
+    assert set(tree.predict(X.astype(np.float32))) == {1}
+    assert list(tree.classes_) == [0, 1, 2]
+    # confidence: the share of the leaf's states for which its action is near-best
+    assert tree.predict_proba(X[:1].astype(np.float32))[0].max() == pytest.approx(1.0)
+
+
+def test_a_value_tree_splits_where_the_best_action_changes_and_flattens_to_tree_json():
+    from dpdktune.distill.fit import fit_value_tree
+    from dpdktune.knobs import Knobs
+    from dpdktune.treefile import fit_bounds, from_sklearn
+
+    rng = np.random.default_rng(1)
+    X = rng.random((400, 3))
+    values = np.stack([X[:, 1], 1 - X[:, 1], np.full(400, 0.4)], axis=1)
+    tree = fit_value_tree(X, values, 2, 5, np.array([True, True, False]), 0)
+    picked = tree.predict(X.astype(np.float32))
+    assert np.mean(picked == values.argmax(axis=1)) > 0.95
+    assert 2 not in set(tree.tree_.feature[tree.tree_.feature >= 0])  # masked out
+    configs = [Knobs(128, 128, c, 32) for c in (1, 2, 4)]
+    table = from_sklearn(tree, ["a", "b", "c"], configs, fit_bounds(X), X, 2, 0.0)
+    leaves = [n for n in table["nodes"] if n["left"] == -1]
+    assert {n["action"] for n in leaves} <= {0, 1}
+    assert all(0 < n["confidence"] <= 1 for n in leaves)

@@ -55,3 +55,30 @@ def test_the_phase2_section_renders_through_the_report_extension_point(records, 
     assert ("RL is behind" in versus) == (rl_best < base.score_vs_oracle.max())
     rules = pd.read_parquet(paths["rules_table"])
     assert rules.states.is_monotonic_decreasing
+
+
+def _row(policy, score, lo, hi, splits=3, decision="one pick from the default-config fingerprint"):
+    return {"policy": policy, "decision": decision, "splits": splits, "score_vs_oracle": score, "ci_low": lo,
+            "ci_high": hi, "inference_us": None}
+
+
+@pytest.mark.parametrize("rl_score, rl_lo, words", [
+    (0.70, 0.65, "the best learner beats static"),
+    (0.62, 0.50, "the best learner is ahead of, but not clearly better than, static"),
+    (0.55, 0.45, "the best learner does not beat static"),
+])
+def test_the_section_says_plainly_whether_the_learner_beats_static(rl_score, rl_lo, words):
+    comparison = pd.DataFrame([
+        _row("fastpath.so (deployed, in-sample)", 0.90, 0.8, 0.95, 0, "fastpath.so (C, closed loop); fallback rate 0.0%"),
+        _row("Static (best worst-case, in-sample)", 0.57, 0.4, 0.7, 0),
+        _row("Oracle", 1.0, 1.0, 1.0),
+        _row("Rules", 0.66, 0.60, 0.72),
+        _row("Static (best worst-case)", 0.58, 0.55, 0.61),
+        _row("RL-cql", rl_score, rl_lo, rl_score + 0.05, decision="closed loop, settled config"),
+        _row("RL-cql minus Rules", 0.9, 0.8, 1.0, decision="paired difference over splits"),
+    ])
+    text = p2.rl_vs_baseline(comparison)
+    assert "best baseline Rules 0.660" in text  # not the in-sample fastpath.so row, not a paired row
+    assert f"best RL policy RL-cql {rl_score:.3f}" in text
+    assert words in text
+    assert "scores 0.900 against static's 0.570 on the workloads it was trained on (in-sample" in text

@@ -20,7 +20,7 @@ OFFLINE = ("cql", "bcq")
 ONLINE = ("dqn", "double_dqn")
 Q_ALGORITHMS = OFFLINE + ONLINE
 #: Distillation methods (schema: distill.methods, distill.deploy.method).
-METHODS = ("bc", "viper", "extract")
+METHODS = ("bc", "viper", "extract", "value", "recorded")
 
 
 def _frozen(value: Any) -> Any:

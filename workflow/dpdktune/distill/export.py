@@ -29,15 +29,17 @@ def fit_deployed(teacher: Teacher, landscape: Landscape, env_settings: EnvSettin
 
 
 def tree_table(tree, teacher: Teacher, landscape: Landscape, ds: DistillSettings, method: str,
-               inputs: dict[str, str]) -> dict[str, Any]:
+               inputs: dict[str, str], held_out: str = "trials") -> dict[str, Any]:
     """tree.json as a dict, through the format's single producer; the training rows give
     the bounds and the leaf boxes, and `normalization` records the RL state's standardisation.
 
     The safe default is the best static config by worst case. The novelty margin is calibrated
     on held-out in-distribution states (each config's last recorded trial, when there are two or
-    more), then the boxes are rebuilt from every row; `fallback` records both measured rates."""
+    more), then the boxes are rebuilt from every row; `fallback` records both measured rates.
+    `held_out="workloads"` calibrates it on each training workload in turn, with the boxes built
+    from the others (`fallback.calibrate_on_workloads`)."""
     from dpdktune.treefile import from_sklearn, validate
-    from dpdktune.distill.fallback import calibrate, safe_default
+    from dpdktune.distill.fallback import calibrate, calibrate_on_workloads, safe_default
 
     names = list(landscape.feature_names)
     safe = safe_default(landscape.mean_objective())
@@ -56,7 +58,13 @@ def tree_table(tree, teacher: Teacher, landscape: Landscape, ds: DistillSettings
                             leaf_margin=margin, method=method, inputs=inputs)
 
     X = rows(landscape.features)
-    if landscape.features.shape[2] >= 2:
+    if held_out not in ("trials", "workloads"):
+        raise ValueError(f"held_out: {held_out!r}; expected trials or workloads")
+    if held_out == "workloads" and len(landscape.workloads) >= 2:
+        folds = [(rows(np.delete(landscape.features, i, axis=0)), rows(landscape.features[i:i + 1]))
+                 for i in range(len(landscape.workloads))]
+        gate = calibrate_on_workloads(build, folds, ds.max_false_fallback, ds.seed)
+    elif landscape.features.shape[2] >= 2:
         fit_rows, held = rows(landscape.features[:, :, :-1]), rows(landscape.features[:, :, -1:])
         gate = calibrate(lambda m: build(fit_rows, m), held, ds.max_false_fallback, ds.seed)
     else:  # one trial: nothing held out to calibrate on

@@ -75,3 +75,33 @@ def calibrate(build: Callable[[float], dict[str, Any]], held_out: np.ndarray, ta
         "out_of_range_fallback_rate": float(np.mean(fallback_mask(table, far))) if len(far) else 1.0,
         "tried": {str(k): v for k, v in rates.items()},
     }
+
+
+def calibrate_on_workloads(build: Callable[[np.ndarray, float], dict[str, Any]], folds: Sequence[tuple],
+                           target: float, seed: int, margins: Sequence[float] = MARGINS) -> dict[str, Any]:
+    """As `calibrate`, with held-out workloads instead of held-out trials: fold i builds the
+    bounds and boxes from `folds[i][0]` (the rows of every other training workload) and counts
+    fallbacks on `folds[i][1]` (the rows of the workload left out). The question it answers is
+    the deployed one: how much of a workload's traffic the boxes let through when its rows did
+    not shape them. `build(rows, margin)` returns tree.json's dict with boxes from `rows`."""
+    rates = {}
+    chosen = margins[-1]
+    for margin in margins:
+        masks = [fallback_mask({**build(fit, margin), "confidence_threshold": 0.0}, held)
+                 for fit, held in folds if len(held) and len(fit)]
+        rates[margin] = float(np.mean(np.concatenate(masks))) if masks else 0.0
+        if rates[margin] <= target:
+            chosen = margin
+            break
+    every = np.vstack(folds[0])  # fold 0's rows plus the workload it left out: every row
+    table = {**build(every, chosen), "confidence_threshold": 0.0}
+    far = out_of_range(every, table["bounds"], seed)
+    return {
+        "margin": float(chosen),
+        "calibrated_on": "held-out workloads",
+        "target_false_fallback": float(target),
+        "held_out_states": int(sum(len(held) for _, held in folds)),
+        "false_fallback_rate": rates[chosen],
+        "out_of_range_fallback_rate": float(np.mean(fallback_mask(table, far))) if len(far) else 1.0,
+        "tried": {str(k): v for k, v in rates.items()},
+    }

@@ -18,9 +18,10 @@ import pandas as pd
 
 from dpdktune.distill.bc import bc_data
 from dpdktune.distill.extract import extract_data
-from dpdktune.distill.fit import fit_tree, top_k
+from dpdktune.distill.fit import fit_tree, fit_value_tree, top_k
 from dpdktune.distill.policy import Teacher, TreePolicy
 from dpdktune.distill.settings import DistillSettings
+from dpdktune.distill.value import recorded_values, value_data
 from dpdktune.distill.viper import fit_viper
 from dpdktune.rl.env import EnvSettings
 from dpdktune.rl.evaluate import closed_loop
@@ -63,6 +64,12 @@ def student_data(method: str, teacher: Teacher, train: Landscape, env_settings: 
         return bc_data(teacher, train, env_settings, ds.bc_episodes, seed)
     if method == "extract":
         return extract_data(teacher, train, ds.extract_synthetic, seed)
+    if method == "value":  # labels (argmax Q) for the top-K ranking; the fit reads the Q-values
+        X, q = value_data(teacher, train, ds.extract_synthetic, seed)
+        return X, q.argmax(axis=1), np.ones(len(X)), q
+    if method == "recorded":
+        X, v = recorded_values(train, teacher.normalizer)
+        return X, v.argmax(axis=1), np.ones(len(X)), v
     raise ValueError(f"distill.methods: {method!r} has no fixed training set")
 
 
@@ -72,7 +79,7 @@ def fit_student(method: str, teacher: Teacher, train: Landscape, env_settings: E
     key = "bc" if method == "viper" else method  # VIPER's feature ranking uses the BC data
     if key not in cache:
         cache[key] = student_data(key, teacher, train, env_settings, ds, seed)
-    X, y, w = cache[key]
+    X, y, w = cache[key][:3]
     if (key, k) not in cache:
         cache[(key, k)] = top_k(X, y, w, k, seed)
     mask = cache[(key, k)]
@@ -80,6 +87,8 @@ def fit_student(method: str, teacher: Teacher, train: Landscape, env_settings: E
         tree, _ = fit_viper(teacher, train, env_settings, depth, leaf, mask, ds.viper_iterations,
                             ds.viper_episodes, decisions, seed)
         return tree
+    if method in ("value", "recorded"):
+        return fit_value_tree(X, cache[key][3], depth, leaf, mask, seed)
     return fit_tree(X, y, w, depth, leaf, mask, seed)
 
 
