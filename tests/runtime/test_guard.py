@@ -96,3 +96,9 @@ def test_an_interval_without_a_key_neither_trips_nor_vetoes_and_keys_survive_jso
     h = Guard(SAFE, 0.01)
     h.restore(json.loads(json.dumps(g.state())))
     assert h.state() == g.state() and (((3, 4), 5) in h.vetoed)
+
+
+def test_traffic_that_looks_alike_takes_the_lowest_safe_default_share():
+    # same rate and frame size: one cell's safe default meets the SLO (0.25 / Mpps), the other's misses it
+    ref = SafeReference(NAMES, [(_x(15.0, 0.0)[None], 3.75), (_x(15.2, 0.0)[None], 0.9)])
+    assert ref.expected(_x(15.0, 0.0)) == pytest.approx(15.0 * 0.9 / 15.2)
