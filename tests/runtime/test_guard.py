@@ -102,3 +102,13 @@ def test_traffic_that_looks_alike_takes_the_lowest_safe_default_share():
     # same rate and frame size: one cell's safe default meets the SLO (0.25 / Mpps), the other's misses it
     ref = SafeReference(NAMES, [(_x(15.0, 0.0)[None], 3.75), (_x(15.2, 0.0)[None], 0.9)])
     assert ref.expected(_x(15.0, 0.0)) == pytest.approx(15.0 * 0.9 / 15.2)
+
+
+def test_what_the_safe_default_measured_on_a_key_replaces_the_twins_expectation_there():
+    g = Guard(SAFE, 0.01)
+    assert g.observe(A, A, 4, 0.5, 2.0)  # the twin expects 2.0 here: config 4 trips
+    g.filter(A, 4, 4)
+    assert not g.observe(A, A, SAFE, 0.25, 2.0)  # but the safe default itself earns 0.25 on this traffic
+    assert not g.observe(A, A, 5, 0.5, 2.0)  # so a config earning twice that is no shortfall
+    assert g.observe(A, A, 6, 0.2, 2.0)
+    assert g.observe(B, B, 5, 0.5, 2.0)  # another key: the twin's expectation still holds

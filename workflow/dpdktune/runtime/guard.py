@@ -157,10 +157,16 @@ class Guard:
         """One finished interval with traffic key `key` that ran `config` (chosen on features with
         key `decided_on`) and earned `value` (the restart's charge excluded), where the safe default
         is expected to earn `safe_ref`; True when it trips."""
-        if key is None or not math.isfinite(safe_ref):
+        if key is None:
             self.ok = None
             return False
+        # what the safe default itself measured on this key, where it ran: traffic the twin never saw
+        # can share a key with traffic whose safe default earns several times more
+        safe_ref = self.measured.get((key, self.safe), safe_ref)
         self.measured[(key, int(config))] = float(value)
+        if not math.isfinite(safe_ref):
+            self.ok = None
+            return False
         if config == self.safe or not value < safe_ref * (1.0 - self.tolerance):
             self.ok = (key, int(config))
             return False
