@@ -2,7 +2,6 @@ import json
 
 import numpy as np
 import pytest
-
 from dpdktune.runtime.guard import Guard, SafeReference, offered_and_frame, traffic_key
 
 A, B = ("kv", 1.0), ("web", 0.2)

@@ -34,7 +34,8 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -65,7 +66,7 @@ def traffic_key(x: Sequence[float], names: Sequence[str]) -> Key | None:
     of = offered_and_frame(x, names)
     if of is None:
         return None
-    return (int(round(math.log(of[0]) / math.log(RATE_STEP))), int(round(math.log(of[1]) / math.log(FRAME_STEP))))
+    return (round(math.log(of[0]) / math.log(RATE_STEP)), round(math.log(of[1]) / math.log(FRAME_STEP)))
 
 
 class SafeReference:

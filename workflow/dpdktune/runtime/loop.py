@@ -20,7 +20,8 @@ once, whose calibrated twin has seen the shortfall.
 
 The fast tier's guard (guard.py; adaptive and fast-only) acts sooner: one interval below the
 safe default's expected value sends the next interval to the safe default, and keeps the tree
-off the config that fell short on that traffic. A measured objective that misses the calibrated
+off the config that fell short on that traffic; it knows traffic only by what the data plane
+measures (offered rate and frame size, guard.traffic_key), not by its name. A measured objective that misses the calibrated
 twin's estimate for the config running by more than `surprise_tolerance` (the twin was wrong
 about this traffic) starts a slow-tier cycle at once, as a guard trip on the tree's own choice
 does, instead of waiting for the `distill_every_s` period.
@@ -44,8 +45,8 @@ import pandas as pd
 
 from dpdktune.atomic import write_json
 from dpdktune.knobs import Knobs
-from dpdktune.runtime.scenario import Segment, expand, load_class, load_scenario
 from dpdktune.runtime.guard import traffic_key
+from dpdktune.runtime.scenario import Segment, expand, load_class, load_scenario
 from dpdktune.runtime.twin import REPORT_METRICS
 from dpdktune.sections import section
 
