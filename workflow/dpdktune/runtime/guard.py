@@ -9,8 +9,9 @@ of traffic with the same rate and frame size share a key.
 
 Each interval's measured objective is compared with what the safe default is expected to earn
 on traffic with that key (`SafeReference`: the twin's learning trials of the campaign's cells,
-per Mpps offered, times the rate the interval measured; never the live truth). A restart
-interval is judged on the part after the restart (its value without the restart's charge).
+per Mpps offered, times the rate the interval measured; never the live truth), or, once the safe
+default has run on traffic with that key, what it measured there. A restart interval is judged
+on the part after the restart (its value without the restart's charge).
 
 - An interval below that reference by more than `tolerance` trips the guard: the next interval
   runs the safe default, at once (no ring confirmation: the safe default is the known-good
