@@ -108,6 +108,23 @@ def test_the_guard_sends_the_next_interval_to_the_safe_default_and_vetoes_the_ba
     assert (later.objective[~later.restart] >= 0.99 * later.safe_objective[~later.restart]).all()
 
 
+def test_the_guard_keys_traffic_on_measured_features_never_on_its_name(tmp_path, cache, monkeypatch):
+    from dpdktune.runtime.guard import Guard
+
+    seen = []
+    observe = Guard.observe
+
+    def spy(self, key, decided_on, config, value, safe_ref):
+        seen.append((key, decided_on))
+        return observe(self, key, decided_on, config, value, safe_ref)
+
+    monkeypatch.setattr(Guard, "observe", spy)
+    _bad_tree(tmp_path, cache)
+    keys = [k for pair in seen for k in pair if k is not None]
+    assert len(seen) == 20 and keys
+    assert all(isinstance(v, int) for k in keys for v in k)  # bucket indices, not a workload name or load level
+
+
 def test_without_the_guard_a_bad_initial_tree_falls_back_within_k_intervals(tmp_path, cache):
     summary, frame, safe, worst = _bad_tree(tmp_path, cache, guard=False)
     fell = frame.index[frame.events.str.contains("fallback")]

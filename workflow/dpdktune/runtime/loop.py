@@ -20,7 +20,8 @@ once, whose calibrated twin has seen the shortfall.
 
 The fast tier's guard (guard.py; adaptive and fast-only) acts sooner: one interval below the
 safe default's expected value sends the next interval to the safe default, and keeps the tree
-off the config that fell short on that traffic. A measured objective that misses the calibrated
+off the config that fell short on that traffic; it knows traffic only by what the data plane
+measures (offered rate and frame size, guard.traffic_key), not by its name. A measured objective that misses the calibrated
 twin's estimate for the config running by more than `surprise_tolerance` (the twin was wrong
 about this traffic) starts a slow-tier cycle at once, as a guard trip on the tree's own choice
 does, instead of waiting for the `distill_every_s` period.
@@ -44,6 +45,7 @@ import pandas as pd
 
 from dpdktune.atomic import write_json
 from dpdktune.knobs import Knobs
+from dpdktune.runtime.guard import traffic_key
 from dpdktune.runtime.scenario import Segment, expand, load_class, load_scenario
 from dpdktune.runtime.twin import REPORT_METRICS
 from dpdktune.sections import section
@@ -149,10 +151,13 @@ class Run:
             if self.policy == "reactive" else None
         self.lib = self.slow = self.guard = None
         if self.policy in ("adaptive", "fast-only"):
-            from dpdktune.runtime.guard import Guard
+            from dpdktune.runtime.guard import Guard, SafeReference
 
             if self.s["guard"]:
                 self.guard = Guard(self.safe, float(self.s["guard_tolerance"]))
+                self.safe_ref = SafeReference(self.twin.features, (
+                    (self.twin.cell(w, lv).train_features, self.twin.cell(w, lv).objective_train[self.safe])
+                    for w, lv in self.campaign_cells))
             self.slow = SlowTier(self.twin, self.s, self.safe, self.campaign_cells, self.out, self.seed,
                                  self.restart_factor)
             X = self.slow.campaign_X
@@ -330,8 +335,9 @@ class Run:
             if x_last is None:  # the first measurement, under the default config
                 x_last = cell.live_features[current, trial]
             x_in = np.nan_to_num(x_last, nan=0.0).astype(np.float32)
-            key = (seg.workload, level)
-            feat_key = tuple(st["feat_key"]) if st.get("feat_key") else key  # the traffic x_last measured
+            key = (seg.workload, level)  # the traffic's name: the slow tier's replay and the watch only
+            # the guard's key: the traffic the data plane measured last interval (what the decision reads)
+            feat_key = traffic_key(x_last, twin.features) if self.guard is not None else None
             events: list[str] = []
             guarded = None
             # -- the slow tier's result, when it is due
@@ -397,10 +403,12 @@ class Run:
             safe_value = float(cell.objective[self.safe])
             # -- the fast tier's guard, and a surprise for the slow tier (the restart's charge excluded)
             measured = float(cell.objective[nxt])
-            if self.guard is not None and self.guard.observe(key, feat_key, nxt, measured,
-                                                             float(cell.objective_train[self.safe])):
+            x_now = cell.live_features[nxt, trial]  # what the data plane measures over this interval
+            now_key = traffic_key(x_now, twin.features) if self.guard is not None else None
+            if self.guard is not None and self.guard.observe(now_key, feat_key, nxt, measured,
+                                                             self.safe_ref.expected(x_now)):
                 events.append("trip")
-                if learning and feat_key == key:
+                if learning and feat_key == now_key:
                     st["next_cycle_s"] = min(st["next_cycle_s"], t)  # the tree's own choice fell short: learn now
             if learning and not restart:
                 expected = self.slow.estimate(key, nxt)
@@ -453,8 +461,7 @@ class Run:
                          "oracle_objective": float(cell.objective.max()), "safe_objective": safe_value,
                          "tree_version": self.version, "events": ",".join(events), "rss_mb": rss,
                          **dict(zip(METRIC_COLUMNS, map(float, cell.metrics[nxt])))})
-            x_last = cell.live_features[nxt, trial]
-            st["feat_key"] = list(key)
+            x_last = x_now
             current, last_seg = nxt, seg_i
             if self.slow is not None:
                 self.slow.record(t, seg.workload, level, nxt, x_last, None if restart else value)

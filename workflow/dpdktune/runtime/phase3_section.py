@@ -207,16 +207,20 @@ def section_spec(h: dict[str, Any], paths: dict[str, str], config: dict[str, Any
             + gate,
             goals,
             "How the runtime meets the safety goal and adapts: the fast tier's guard sends the interval after one "
-            "that fell short of the safe default's expected value (the twin's estimate for that traffic, calibrated "
-            "by what was measured there) to the safe default at once, with no ring confirmation, and vetoes the "
-            "config that fell short on that traffic; a restart interval is judged on its config's value without the "
+            "that fell short of the safe default's expected value to the safe default at once, with no ring "
+            "confirmation, and vetoes the config that fell short on that traffic. The guard knows traffic only by "
+            "what the data plane measures: its offered rate (rx + imissed) and mean frame size, in log buckets 5 % "
+            "wide; the expected value is the safe default's objective per Mpps on the twin's learning trials in "
+            "that bucket (the lowest where several workloads share it), or what the safe default measured there "
+            "once it has run on it; a restart interval is judged on its config's value without the "
             "restart's charge (the charge is excused, a bad config is not). A measured objective that misses the "
             "calibrated twin by more than runtime.surprise_tolerance starts a slow-tier cycle at once. The refit's "
             "labels treat configs within runtime.label_tie_share of the best as a tie won by the largest rings: with "
             "two learning trials the twin's argmax was often the smallest ring that happened to pass, on a loss cliff "
             "the live traffic fell off, and the slow tier found those one config per cycle. These thresholds were "
-            "chosen on config/scenarios/tuning.yaml, never on the reported scenarios. The runtime knows which traffic "
-            "class it is in (workload and load level), as the slow tier's replay already assumed.",
+            "chosen on config/scenarios/tuning.yaml, never on the reported scenarios, as were the guard's bucket widths. "
+            "The slow tier still knows which traffic class it is in (workload and load level): its replay, "
+            "calibration and rollback watch read the twin's cell by that name.",
             "The reactive controller (l3fwd-power / Shenango-style) adds cores on ring occupancy or loss and removes "
             "them on mostly-empty polls, keeping the default rings; its thresholds were fixed before any run. "
             "The rules baseline applies Phase 1's rules every interval to the features under the config it runs "
