@@ -118,7 +118,9 @@ def test_a_local_run_swaps_trees_into_the_running_app_and_applies_them(tmp_path)
     assert frame[["latency_p50_us", "latency_p99_us", "latency_p999_us", "oracle_objective"]].isna().all().all()
     assert summary["fraction_of_oracle"] is None and summary["load_phases_replayed"] is False
     assert set(frame.workload) == {"imix", "kv"}  # the phases label the rows
-    assert (frame.f_mean_frame_bytes == 64).all()  # what net_null sends, measured by the app
+    # what net_null sends, measured by the app; rx and bytes are read one after the other while the
+    # workers count, so a window's ratio can be off by a burst's worth
+    assert np.allclose(frame.f_mean_frame_bytes, 64, rtol=1e-3)
     assert summary["app"]["decisions"] >= 60 and summary["app"]["invalid_decisions"] == 0
 
 
