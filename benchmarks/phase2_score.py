@@ -49,9 +49,18 @@ def build(campaign: Path, configfiles: list[str]) -> float:
         if not (campaign / name).exists():
             (campaign / name).symlink_to(REPO / name)
     # targets first: --configfile takes every argument after it
-    cmd = [str(Path(sys.executable).with_name("snakemake")), "fastpath.so", "results/baselines/decision.json",
-           "--snakefile", str(REPO / "Snakefile"), "--directory", str(campaign), "--cores", "2",
-           *(["--configfile", *configfiles] if configfiles else [])]
+    cmd = [
+        str(Path(sys.executable).with_name("snakemake")),
+        "fastpath.so",
+        "results/baselines/decision.json",
+        "--snakefile",
+        str(REPO / "Snakefile"),
+        "--directory",
+        str(campaign),
+        "--cores",
+        "2",
+        *(["--configfile", *configfiles] if configfiles else []),
+    ]
     start = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, env=os.environ | {"PYTHONUNBUFFERED": "1"})
     if proc.returncode != 0:
@@ -94,19 +103,27 @@ def parse_student(text: str) -> dict:
 def range_only(table: dict, tree, train, teacher) -> dict:
     """The same tree with the novelty gate reduced to the global range check (no leaf boxes):
     what the leaf-box gate costs or saves on unseen workloads."""
+    from dpdktune.distill.export import range_bounds
     from dpdktune.treefile import from_sklearn
 
-    from dpdktune.distill.export import range_bounds
-
     X = teacher.normalizer.impute(train.all_feature_rows())
-    out = from_sklearn(tree, table["features"], table["configs"], range_bounds(X), None, table["safe_default"],
-                       table["confidence_threshold"], method=table["generator"].rsplit("/", 1)[-1],
-                       inputs={**table["inputs"], "novelty": "range check only"})
+    out = from_sklearn(
+        tree,
+        table["features"],
+        table["configs"],
+        range_bounds(X),
+        None,
+        table["safe_default"],
+        table["confidence_threshold"],
+        method=table["generator"].rsplit("/", 1)[-1],
+        inputs={**table["inputs"], "novelty": "range check only"},
+    )
     return {**out, **{k: table[k] for k in ("normalization", "feature_set", "fallback") if k in table}}
 
 
-def lwo(campaign: Path, records, config: dict, teacher_algo: str, n_splits: int, extra_students=(),
-        fidelity_methods=None) -> dict:
+def lwo(
+    campaign: Path, records, config: dict, teacher_algo: str, n_splits: int, extra_students=(), fidelity_methods=None
+) -> dict:
     """Every policy fitted on each split's training workloads and scored on its held-out ones
     (see the module docstring); per split, per policy: the score dict of `dpdktune score`."""
     from dataclasses import replace
@@ -126,8 +143,11 @@ def lwo(campaign: Path, records, config: dict, teacher_algo: str, n_splits: int,
     rl = RLSettings.from_config(config.get("rl", {}))
     ds = DistillSettings.from_config(config.get("distill", {}))
     env_settings = EnvSettings.from_config(config.get("rl", {}))
-    setting = {k: (str(v) if k == "method" else int(v)) for k, v in ds.deploy.items()} \
-        if ds.deploy != "auto" else {"method": "viper", "depth": 8, "min_samples_leaf": 5, "top_k": 0}
+    setting = (
+        {k: (str(v) if k == "method" else int(v)) for k, v in ds.deploy.items()}
+        if ds.deploy != "auto"
+        else {"method": "viper", "depth": 8, "min_samples_leaf": 5, "top_k": 0}
+    )
     full = Landscape.from_records(records, config)
     out = {"setting": setting, "students": [setting, *extra_students], "splits": []}
     for k, (train_names, test_names) in enumerate(lwo_splits(config, full.workloads, n_splits)):
@@ -141,18 +161,24 @@ def lwo(campaign: Path, records, config: dict, teacher_algo: str, n_splits: int,
             if split_model.exists() and sorted(json.loads(split_model.read_text())["test"]) == sorted(test_names):
                 model, normalizer, _ = load_model(split_model, rl.device)
             else:
-                model, normalizer, _, _ = train_one(teacher_algo, config, train, None, rl, env_settings,
-                                                    rl.seed + k)
-            save_model(teacher_algo, model, normalizer, {"split": str(k), "train": train_names, "test": test_names},
-                       deployed, ALL)
+                model, normalizer, _, _ = train_one(teacher_algo, config, train, None, rl, env_settings, rl.seed + k)
+            save_model(
+                teacher_algo,
+                model,
+                normalizer,
+                {"split": str(k), "train": train_names, "test": test_names},
+                deployed,
+                ALL,
+            )
         model, normalizer, _ = load_model(deployed / f"{ALL}.json", rl.device)
         teacher = Teacher(model, normalizer, teacher_algo)
         train_rec = records[records.workload.isin(train_names)]
         test_rec = records[records.workload.isin(test_names)]
         scores = {}
         for policy in POLICIES[1:]:
-            scores[policy] = score(policy_name(policy, teacher_algo), test_rec, config, campaign=where,
-                                   campaign_records=train_rec)
+            scores[policy] = score(
+                policy_name(policy, teacher_algo), test_rec, config, campaign=where, campaign_records=train_rec
+            )
         gate = None
         for n, student in enumerate([setting] + list(extra_students)):
             label = "fastpath.so" if n == 0 else student_label(student)
@@ -160,25 +186,46 @@ def lwo(campaign: Path, records, config: dict, teacher_algo: str, n_splits: int,
             table = tree_table(tree, teacher, train, ds, student["method"], {"split": str(k)})
             gate = gate or table["fallback"]
             wide = tree_table(tree, teacher, train, ds, student["method"], {"split": str(k)}, held_out="workloads")
-            for suffix, t in (("", table), (RANGE_ONLY, range_only(table, tree, train, teacher)),
-                              (WORKLOAD_GATE, wide)):
+            for suffix, t in (
+                ("", table),
+                (RANGE_ONLY, range_only(table, tree, train, teacher)),
+                (WORKLOAD_GATE, wide),
+            ):
                 folder = {"": "", RANGE_ONLY: "-range-only", WORKLOAD_GATE: "-workload-gate"}[suffix]
                 tree_dir = where / "students" / (student_label(student) + folder)
                 write_tree_json(t, tree_dir / "results/distill/tree.json")
-                build_fastpath(t, tree_dir / "codegen", tree_dir / "fastpath.so",
-                               cc=config.get("codegen", {}).get("cc", "cc"))
-                scores[label + suffix] = score(str(tree_dir / "fastpath.so"), test_rec, config, campaign=tree_dir,
-                                               campaign_records=train_rec)
+                build_fastpath(
+                    t, tree_dir / "codegen", tree_dir / "fastpath.so", cc=config.get("codegen", {}).get("cc", "cc")
+                )
+                scores[label + suffix] = score(
+                    str(tree_dir / "fastpath.so"), test_rec, config, campaign=tree_dir, campaign_records=train_rec
+                )
         # distillation fidelity on the held-out workloads' states, per method at the deployed depth
-        fid_ds = replace(ds, methods=tuple(fidelity_methods or METHODS), depths=(setting["depth"],), min_samples_leaf=(setting["min_samples_leaf"],),
-                         top_k_features=(setting["top_k"],))
+        fid_ds = replace(
+            ds,
+            methods=tuple(fidelity_methods or METHODS),
+            depths=(setting["depth"],),
+            min_samples_leaf=(setting["min_samples_leaf"],),
+            top_k_features=(setting["top_k"],),
+        )
         fidelity = sweep_split(teacher, train, test, env_settings, fid_ds, rl.eval_decisions, ds.seed + k)
-        out["splits"].append({"split": k, "train": train_names, "test": test_names, "scores": scores,
-                              "fallback": gate, "fidelity": fidelity.to_dict(orient="records"),
-                              "seconds": time.perf_counter() - t0})
-        print(f"split {k}: fastpath {scores['fastpath.so']['fraction_of_oracle']:.3f}, static "
-              f"{scores['static']['fraction_of_oracle']:.3f}, rl {scores['rl']['fraction_of_oracle']:.3f} "
-              f"(share of the oracle) on {test_names} ({time.perf_counter() - t0:.0f} s)", flush=True)
+        out["splits"].append(
+            {
+                "split": k,
+                "train": train_names,
+                "test": test_names,
+                "scores": scores,
+                "fallback": gate,
+                "fidelity": fidelity.to_dict(orient="records"),
+                "seconds": time.perf_counter() - t0,
+            }
+        )
+        print(
+            f"split {k}: fastpath {scores['fastpath.so']['fraction_of_oracle']:.3f}, static "
+            f"{scores['static']['fraction_of_oracle']:.3f}, rl {scores['rl']['fraction_of_oracle']:.3f} "
+            f"(share of the oracle) on {test_names} ({time.perf_counter() - t0:.0f} s)",
+            flush=True,
+        )
     return out
 
 
@@ -191,8 +238,10 @@ def t_interval(x) -> tuple[float, float, float]:
 def print_lwo(result: dict, teacher: str, need: float | None) -> dict:
     """The LWO table: per policy the mean over splits (t-interval), fallback rate, and fastpath - static."""
     splits = result["splits"]
-    print(f"\nleave-workload-out, {len(splits)} splits (each policy fitted on the split's training workloads; "
-          f"deployed tree {result['setting']}):")
+    print(
+        f"\nleave-workload-out, {len(splits)} splits (each policy fitted on the split's training workloads; "
+        f"deployed tree {result['setting']}):"
+    )
     print(f"{'policy':<40}{'mean over splits':>18}{'95 % CI (t, splits)':>24}{'fallback':>10}")
     summary = {}
     for policy in splits[0]["scores"]:
@@ -200,7 +249,7 @@ def print_lwo(result: dict, teacher: str, need: float | None) -> dict:
         fb = float(np.mean([s["scores"][policy]["fallback_rate"] for s in splits]))
         m, lo, hi = t_interval(per)
         summary[policy_name(policy, teacher)] = {"mean": m, "ci": [lo, hi], "fallback_rate": fb}
-        print(f"{policy_name(policy, teacher):<40}{m:>18.3f}{'[%.3f, %.3f]' % (lo, hi):>24}{fb:>10.1%}")
+        print(f"{policy_name(policy, teacher):<40}{m:>18.3f}{f'[{lo:.3f}, {hi:.3f}]':>24}{fb:>10.1%}")
     pairs = [(p, "static") for p in splits[0]["scores"] if p not in ("static", "oracle", "default")]
     for a, b in pairs + [("fastpath.so", "rl")]:
         d = [s["scores"][a]["fraction_of_oracle"] - s["scores"][b]["fraction_of_oracle"] for s in splits]
@@ -210,8 +259,11 @@ def print_lwo(result: dict, teacher: str, need: float | None) -> dict:
     fid = [r for s in splits for r in s["fidelity"]]
     import pandas as pd
 
-    table = pd.DataFrame(fid).groupby(["method", "depth"])[["fidelity", "near_fidelity", "value_ratio", "final",
-                                                            "teacher_final"]].mean()
+    table = (
+        pd.DataFrame(fid)
+        .groupby(["method", "depth"])[["fidelity", "near_fidelity", "value_ratio", "final", "teacher_final"]]
+        .mean()
+    )
     print("\ndistillation on held-out states (mean over splits):")
     print(table.to_string(float_format=lambda v: f"{v:.3f}"))
     summary["distillation"] = table.reset_index().to_dict(orient="records")
@@ -221,10 +273,15 @@ def print_lwo(result: dict, teacher: str, need: float | None) -> dict:
         print(f"LWO goal 1, fastpath.so - static >= {need:.3f}: {gain:+.3f} {'MET' if gain >= need else 'NOT MET'}")
     print(f"LWO goal 2, fastpath.so >= 95 % of the oracle: {fast:.3f} {'MET' if fast >= 0.95 else 'NOT MET'}")
     # `recorded` fits the measured values, not the teacher: its agreement and ratio are a yardstick, not goal 3
-    ok = [(r["method"], r["depth"]) for r in summary["distillation"]
-          if r["method"] != "recorded" and (r["fidelity"] >= 0.95 or r["value_ratio"] >= 0.99)]
-    print(f"goal 3, >= 95 % agreement or >= 99 % of the teacher's value (held-out), students of the teacher: "
-          f"met by {ok or 'none'}")
+    ok = [
+        (r["method"], r["depth"])
+        for r in summary["distillation"]
+        if r["method"] != "recorded" and (r["fidelity"] >= 0.95 or r["value_ratio"] >= 0.99)
+    ]
+    print(
+        f"goal 3, >= 95 % agreement or >= 99 % of the teacher's value (held-out), students of the teacher: "
+        f"met by {ok or 'none'}"
+    )
     return summary
 
 
@@ -233,18 +290,31 @@ def main() -> None:
     parser.add_argument("--campaign", type=Path, default=None, help="campaign folder (built if it lacks fastpath.so)")
     parser.add_argument("--configfile", action="append", default=[], help="config overrides, as for snakemake")
     parser.add_argument("--zero-shot", type=int, default=15, help="generated workloads in the zero-shot set")
-    parser.add_argument("--zero-seed", type=int, action="append", default=None,
-                        help="their generator seed (repeat for several zero-shot sets; default 1001)")
+    parser.add_argument(
+        "--zero-seed",
+        type=int,
+        action="append",
+        default=None,
+        help="their generator seed (repeat for several zero-shot sets; default 1001)",
+    )
     parser.add_argument("--lwo", type=int, default=0, help="leave-workload-out splits to score (0: none)")
-    parser.add_argument("--student", type=parse_student, action="append", default=[],
-                        help="with --lwo: also score this tree setting, method:depth[:min_samples_leaf[:top_k]]")
-    parser.add_argument("--fidelity-methods", nargs="+", default=None,
-                        help="with --lwo: the distillation methods whose held-out fidelity is measured (default: all)")
+    parser.add_argument(
+        "--student",
+        type=parse_student,
+        action="append",
+        default=[],
+        help="with --lwo: also score this tree setting, method:depth[:min_samples_leaf[:top_k]]",
+    )
+    parser.add_argument(
+        "--fidelity-methods",
+        nargs="+",
+        default=None,
+        help="with --lwo: the distillation methods whose held-out fidelity is measured (default: all)",
+    )
     parser.add_argument("--json", type=Path, default=None, help="also write every figure to this JSON file")
     args = parser.parse_args()
 
     import pyarrow.parquet as pq
-
     from dpdktune.atomic import write_json
     from dpdktune.campaign.runner import run_inline
     from dpdktune.config import load_config
@@ -265,64 +335,97 @@ def main() -> None:
 
     zero_paths = {}
     for seed in args.zero_seed or [1001]:
-        zero_config = load_config(*configfiles, overrides={"workloads": {"generate": {"count": args.zero_shot,
-                                                                                      "seed": seed}}})
+        zero_config = load_config(
+            *configfiles, overrides={"workloads": {"generate": {"count": args.zero_shot, "seed": seed}}}
+        )
         zero_paths[seed] = campaign / f"zero_shot_{args.zero_shot}_{seed}.parquet"
         if not zero_paths[seed].exists():
             records, _ = run_inline(zero_config, Path(tempfile.mkdtemp(prefix="zero_shot_")))
             pq.write_table(records, zero_paths[seed])
 
     os.chdir(campaign)
-    report: dict = {"campaign": str(campaign), "objective": config["objective"], "decision": decision["decision"],
-                    "opportunity": decision["opportunity"], "best_baseline": decision.get("best_baseline"),
-                    "fallback": tree["fallback"], "setting": tree["inputs"]}
+    report: dict = {
+        "campaign": str(campaign),
+        "objective": config["objective"],
+        "decision": decision["decision"],
+        "opportunity": decision["opportunity"],
+        "best_baseline": decision.get("best_baseline"),
+        "fallback": tree["fallback"],
+        "setting": tree["inputs"],
+    }
     print(f"campaign: {campaign}" + (f" (fastpath.so built in {built_s:.0f} s)" if built_s else ""))
-    print(f"objective: {config['objective']}; features: {tree['feature_set']['name']}; "
-          f"tree: {tree['inputs'].get('method')} depth {tree['inputs'].get('depth')}, teacher {teacher}")
-    print(f"Phase 1: {decision['decision']}, opportunity {decision['opportunity']:.1%} "
-          f"(best baseline {decision.get('best_baseline')})")
-    print(f"safe default: {tree['fallback']['safe_default_config']}; novelty gate margin {tree['fallback']['margin']}"
-          f", false fallbacks on held-out trials {tree['fallback']['false_fallback_rate']}, "
-          f"out-of-range caught {tree['fallback']['out_of_range_fallback_rate']}")
+    print(
+        f"objective: {config['objective']}; features: {tree['feature_set']['name']}; "
+        f"tree: {tree['inputs'].get('method')} depth {tree['inputs'].get('depth')}, teacher {teacher}"
+    )
+    print(
+        f"Phase 1: {decision['decision']}, opportunity {decision['opportunity']:.1%} "
+        f"(best baseline {decision.get('best_baseline')})"
+    )
+    print(
+        f"safe default: {tree['fallback']['safe_default_config']}; novelty gate margin {tree['fallback']['margin']}"
+        f", false fallbacks on held-out trials {tree['fallback']['false_fallback_rate']}, "
+        f"out-of-range caught {tree['fallback']['out_of_range_fallback_rate']}"
+    )
 
     if args.lwo:
         records = read_records(Path("results/characterize/dataset.parquet"))
         result = lwo(campaign, records, config, teacher, args.lwo, args.student, args.fidelity_methods)
         report["lwo"] = print_lwo(result, teacher, need)
-        report["lwo_splits"] = [{k: v for k, v in s.items() if k != "scores"}
-                                | {"scores": {p: {k: r[k] for k in ("fraction_of_oracle", "fallback_rate",
-                                                                    "per_workload", "configs_picked")}
-                                              for p, r in s["scores"].items()}} for s in result["splits"]]
+        report["lwo_splits"] = [
+            {k: v for k, v in s.items() if k != "scores"}
+            | {
+                "scores": {
+                    p: {k: r[k] for k in ("fraction_of_oracle", "fallback_rate", "per_workload", "configs_picked")}
+                    for p, r in s["scores"].items()
+                }
+            }
+            for s in result["splits"]
+        ]
 
     rows = {}
-    sets = [("campaign (in-sample)", "results/characterize/dataset.parquet")] + \
-        [(f"zero-shot seed {seed}", str(path)) for seed, path in zero_paths.items()]
+    sets = [("campaign (in-sample)", "results/characterize/dataset.parquet")] + [
+        (f"zero-shot seed {seed}", str(path)) for seed, path in zero_paths.items()
+    ]
     for policy in POLICIES:
         name = "fastpath.so" if policy == "fastpath.so" else policy_name(policy, teacher)
         for label, dataset in sets:
             rows[(name, label)] = score(name, dataset, config)
     print(f"\n{'policy':<14}{'dataset':<22}{'fraction of oracle':>20}{'95 % CI':>20}{'fallback':>10}")
     for (policy, label), r in rows.items():
-        print(f"{policy:<14}{label:<22}{r['fraction_of_oracle']:>20.3f}"
-              f"{'[%.3f, %.3f]' % tuple(r['ci']):>20}{r['fallback_rate']:>10.1%}")
-    report["sets"] = {f"{p} | {label}": {k: r[k] for k in ("fraction_of_oracle", "ci", "fallback_rate",
-                                                          "per_workload", "configs_picked")}
-                      for (p, label), r in rows.items()}
+        print(
+            f"{policy:<14}{label:<22}{r['fraction_of_oracle']:>20.3f}"
+            f"{'[{:.3f}, {:.3f}]'.format(*r['ci']):>20}{r['fallback_rate']:>10.1%}"
+        )
+    report["sets"] = {
+        f"{p} | {label}": {
+            k: r[k] for k in ("fraction_of_oracle", "ci", "fallback_rate", "per_workload", "configs_picked")
+        }
+        for (p, label), r in rows.items()
+    }
     for label, _ in sets[1:]:
         fast, static = rows[("fastpath.so", label)], rows[("static", label)]
         gain, lo, hi = paired_ci(fast["per_workload"], static["per_workload"], int(config["seed"]))
         report["sets"][f"fastpath.so - static | {label}"] = {"mean": gain, "ci": [lo, hi]}
-        print(f"\n{label}, fastpath.so - static (paired over {len(fast['per_workload'])} workloads): "
-              f"{gain:+.3f} [{lo:+.3f}, {hi:+.3f}]")
+        print(
+            f"\n{label}, fastpath.so - static (paired over {len(fast['per_workload'])} workloads): "
+            f"{gain:+.3f} [{lo:+.3f}, {hi:+.3f}]"
+        )
         if need is not None:
-            print(f"goal 1, beats static by >= half the opportunity ({need:.3f}): {'MET' if gain >= need else 'NOT MET'}")
+            print(
+                f"goal 1, beats static by >= half the opportunity ({need:.3f}): {'MET' if gain >= need else 'NOT MET'}"
+            )
         else:
             verdict = "does not beat" if hi < decision["opportunity"] / 2 or gain <= 0 else "may beat"
-            print(f"Phase 1 says {decision['decision']}: goal 1 does not apply; the data say the deployed policy "
-                  f"{verdict} the best static config by half the opportunity ({decision['opportunity'] / 2:.3f}) "
-                  f"on unseen workloads")
-        print(f"goal 2, fastpath.so >= 95 % of the oracle on unseen workloads: {fast['fraction_of_oracle']:.3f} "
-              f"{'MET' if fast['fraction_of_oracle'] >= 0.95 else 'NOT MET'}")
+            print(
+                f"Phase 1 says {decision['decision']}: goal 1 does not apply; the data say the deployed policy "
+                f"{verdict} the best static config by half the opportunity ({decision['opportunity'] / 2:.3f}) "
+                f"on unseen workloads"
+            )
+        print(
+            f"goal 2, fastpath.so >= 95 % of the oracle on unseen workloads: {fast['fraction_of_oracle']:.3f} "
+            f"{'MET' if fast['fraction_of_oracle'] >= 0.95 else 'NOT MET'}"
+        )
     if json_out:
         write_json(report, json_out)
 

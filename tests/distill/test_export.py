@@ -1,10 +1,16 @@
 import numpy as np
 import pytest
-
-from dpdktune.treefile import read_tree_json, write_tree_json
-from dpdktune.distill.export import (_top_layout, draw_top, fit_deployed, leaf_agreement, rules_in_words, top_levels,
-                                     tree_table)
+from dpdktune.distill.export import (
+    _top_layout,
+    draw_top,
+    fit_deployed,
+    leaf_agreement,
+    rules_in_words,
+    top_levels,
+    tree_table,
+)
 from dpdktune.fingerprint import FINGERPRINT_FEATURES
+from dpdktune.treefile import read_tree_json, write_tree_json
 
 
 def test_the_deployed_tree_round_trips_through_tree_json(teacher, landscape, env_settings, ds, tmp_path):
@@ -17,14 +23,19 @@ def test_the_deployed_tree_round_trips_through_tree_json(teacher, landscape, env
     rel = landscape.mean_objective() / landscape.oracle()[:, None]
     assert back["safe_default"] == int(np.argmax(np.nan_to_num(rel).min(axis=0)))  # best worst case
     assert back["fallback"]["safe_default_config"] == back["configs"][back["safe_default"]]
-    assert back["feature_set"] == {"name": "dataplane", "hardware_counters": [],
-                                   "measured_by_the_data_plane": list(FINGERPRINT_FEATURES)}
+    assert back["feature_set"] == {
+        "name": "dataplane",
+        "hardware_counters": [],
+        "measured_by_the_data_plane": list(FINGERPRINT_FEATURES),
+    }
     from dpdktune.codegen.render import render_tree
 
     header = render_tree(back).split("*/")[0]  # the generated C header names the safe default and why
     safe = back["configs"][back["safe_default"]]
-    assert (f" * input safe_default: {back['safe_default']} = rx_desc {safe['rx_desc']}, tx_desc {safe['tx_desc']}, "
-            f"cores {safe['cores']}, burst {safe['burst']} (static config with the best worst case)") in header
+    assert (
+        f" * input safe_default: {back['safe_default']} = rx_desc {safe['rx_desc']}, tx_desc {safe['tx_desc']}, "
+        f"cores {safe['cores']}, burst {safe['burst']} (static config with the best worst case)"
+    ) in header
     assert " * input feature_set: dataplane" in header
     assert back["confidence_threshold"] == ds.confidence_threshold
     assert back["normalization"] == teacher.normalizer.to_dict()
@@ -66,15 +77,19 @@ def test_the_novelty_gate_is_calibrated_on_held_out_trials(teacher, landscape, e
 
 
 def test_a_one_leaf_tree_draws_its_single_config(tmp_path):
-    table = {"nodes": [{"left": -1, "right": -1, "feature": -2, "threshold": -2.0, "samples": 5, "action": 0}],
-             "features": ["a"], "configs": [{"rx_desc": 256, "tx_desc": 512, "cores": 1, "burst": 32}]}
+    table = {
+        "nodes": [{"left": -1, "right": -1, "feature": -2, "threshold": -2.0, "samples": 5, "action": 0}],
+        "features": ["a"],
+        "configs": [{"rx_desc": 256, "tx_desc": 512, "cores": 1, "burst": 32}],
+    }
     boxes, edges = _top_layout(table, levels=3)
     assert edges == [] and [b["label"] for b in boxes] == ["run 256/512/1c/32b\n5 states"]
     assert draw_top(table, tmp_path / "top.svg").read_text().lstrip().startswith("<?xml")
 
 
-def test_a_gate_calibrated_on_held_out_workloads_lets_more_of_a_new_workload_through(teacher, landscape,
-                                                                                       env_settings, ds):
+def test_a_gate_calibrated_on_held_out_workloads_lets_more_of_a_new_workload_through(
+    teacher, landscape, env_settings, ds
+):
     from dpdktune.distill.fallback import fallback_mask
 
     setting = {"method": "extract", "depth": 4, "min_samples_leaf": 1, "top_k": 0}

@@ -1,5 +1,4 @@
 import numpy as np
-
 from dpdktune.distill.extract import dense_states, extract_data
 
 
@@ -7,11 +6,12 @@ def test_the_dense_sample_covers_every_recorded_state_plus_synthetic_ones(teache
     X = dense_states(landscape, teacher.normalizer, synthetic=300, seed=0)
     recorded = teacher.normalizer.impute(landscape.all_feature_rows())
     assert len(X) == len(recorded) + 300
-    assert np.array_equal(X[:len(recorded)], recorded)
+    assert np.array_equal(X[: len(recorded)], recorded)
     assert (X >= 0).all()
     lo, hi = recorded.min(axis=0), recorded.max(axis=0)
-    inside = ((X[len(recorded):] >= lo - 0.2 * teacher.normalizer.scale)
-              & (X[len(recorded):] <= hi + 0.2 * teacher.normalizer.scale))
+    inside = (X[len(recorded) :] >= lo - 0.2 * teacher.normalizer.scale) & (
+        X[len(recorded) :] <= hi + 0.2 * teacher.normalizer.scale
+    )
     assert inside.all(), "synthetic states lie between recorded ones (plus a small jitter)"
 
 
@@ -34,7 +34,7 @@ def test_value_students_fit_the_teachers_q_or_the_recorded_values(teacher, lands
         tree = fit_student(method, teacher, landscape, env_settings, ds, 6, 1, 0, 3, 0, {})
         assert tree.get_depth() <= 6
         picks = TreePolicy(tree, teacher.normalizer).predict_raw(Xr)
-        target = (q if method == "value" else v)
+        target = q if method == "value" else v
         if method == "recorded":  # a deep enough tree tells the tiny campaign's workloads apart
             assert np.mean(v[np.arange(len(v)), picks]) > np.mean(v[:, landscape.default_action])
         assert picks.max() < landscape.n_actions and target.shape[1] == landscape.n_actions

@@ -1,6 +1,5 @@
 import numpy as np
 import pytest
-
 from dpdktune.distill.fit import fit_tree, top_k
 
 

@@ -2,13 +2,12 @@ import json
 
 import pandas as pd
 import pytest
-
+from dpdktune.atomic import write_json, write_text
 from dpdktune.distill import phase2_section as p2
 from dpdktune.distill import pipeline
 from dpdktune.distill.export import draw_top
-from dpdktune.report.sections import load_section
-from dpdktune.atomic import write_json, write_text
 from dpdktune.metrics.parquet import write_frame
+from dpdktune.report.sections import load_section
 from dpdktune.rl.summarize import baseline_format, summarize
 
 TEST_PROVENANCE = {"backend": "sim", "seed": "0"}
@@ -25,24 +24,37 @@ def test_the_phase2_section_renders_through_the_report_extension_point(records, 
     oracle = comparison[comparison.policy == "Oracle"].iloc[0]
     assert oracle.score_vs_oracle == 1.0
     assert (comparison.ci_low <= comparison.score_vs_oracle + 1e-12).all()
-    paired = comparison[comparison.policy == "RL-cql minus Static (best worst-case)"].iloc[0]  # paired over the same splits
+    paired = comparison[comparison.policy == "RL-cql minus Static (best worst-case)"].iloc[
+        0
+    ]  # paired over the same splits
     first = comparison[comparison.decision == "one pick from the default-config fingerprint"].set_index("policy")
     assert paired.splits == 2 and paired.ci_low <= paired.score_vs_oracle <= paired.ci_high
-    assert paired.score_vs_oracle == pytest.approx(first.loc["RL-cql", "score_vs_oracle"]
-                                                   - first.loc["Static (best worst-case)", "score_vs_oracle"])
+    assert paired.score_vs_oracle == pytest.approx(
+        first.loc["RL-cql", "score_vs_oracle"] - first.loc["Static (best worst-case)", "score_vs_oracle"]
+    )
     paths = {
         "rl_summary": str(write_json(summary, tmp_path / "rl.json")),
         "distill_summary": str(write_json(out["summary"], tmp_path / "d.json")),
         "comparison": str(write_frame(comparison, tmp_path / "cmp.parquet", TEST_PROVENANCE)),
         "depth": str(write_frame(depth, tmp_path / "depth.parquet", TEST_PROVENANCE)),
-        "rules_table": str(write_frame(p2.rules_frame("\n".join(out["rules"])), tmp_path / "rules.parquet", TEST_PROVENANCE)),
-        "latency": str(write_frame(p2.latency(summary, out["summary"], depth), tmp_path / "lat.parquet", TEST_PROVENANCE)),
+        "rules_table": str(
+            write_frame(p2.rules_frame("\n".join(out["rules"])), tmp_path / "rules.parquet", TEST_PROVENANCE)
+        ),
+        "latency": str(
+            write_frame(p2.latency(summary, out["summary"], depth), tmp_path / "lat.parquet", TEST_PROVENANCE)
+        ),
         "curves_figure": str(p2.curves_figure(curves, tmp_path / "curves.png")),
         "depth_figure": str(p2.depth_figure(depth, tmp_path / "depth.png")),
         "tree_figure": str(draw_top(out["table"], tmp_path / "top.svg")),
     }
-    spec = p2.section_spec(summary, out["summary"], "\n".join(out["top"]), paths, config,
-                           "Phase 1 decided NO-GO for objective cores_at_slo (opportunity 8.0 %)")
+    spec = p2.section_spec(
+        summary,
+        out["summary"],
+        "\n".join(out["top"]),
+        paths,
+        config,
+        "Phase 1 decided NO-GO for objective cores_at_slo (opportunity 8.0 %)",
+    )
     section = load_section(write_text(json.dumps(spec), tmp_path / "section.json"))
     assert section["id"] == "phase2" and len(section["tables"]) == 4 and len(section["figures"]) == 3
     assert all(f["uri"].startswith("data:image/") for f in section["figures"])
@@ -58,25 +70,44 @@ def test_the_phase2_section_renders_through_the_report_extension_point(records, 
 
 
 def _row(policy, score, lo, hi, splits=3, decision="one pick from the default-config fingerprint"):
-    return {"policy": policy, "decision": decision, "splits": splits, "score_vs_oracle": score, "ci_low": lo,
-            "ci_high": hi, "inference_us": None}
+    return {
+        "policy": policy,
+        "decision": decision,
+        "splits": splits,
+        "score_vs_oracle": score,
+        "ci_low": lo,
+        "ci_high": hi,
+        "inference_us": None,
+    }
 
 
-@pytest.mark.parametrize("rl_score, rl_lo, words", [
-    (0.70, 0.65, "the best learner beats static"),
-    (0.62, 0.50, "the best learner is ahead of, but not clearly better than, static"),
-    (0.55, 0.45, "the best learner does not beat static"),
-])
+@pytest.mark.parametrize(
+    "rl_score, rl_lo, words",
+    [
+        (0.70, 0.65, "the best learner beats static"),
+        (0.62, 0.50, "the best learner is ahead of, but not clearly better than, static"),
+        (0.55, 0.45, "the best learner does not beat static"),
+    ],
+)
 def test_the_section_says_plainly_whether_the_learner_beats_static(rl_score, rl_lo, words):
-    comparison = pd.DataFrame([
-        _row("fastpath.so (deployed, in-sample)", 0.90, 0.8, 0.95, 0, "fastpath.so (C, closed loop); fallback rate 0.0%"),
-        _row("Static (best worst-case, in-sample)", 0.57, 0.4, 0.7, 0),
-        _row("Oracle", 1.0, 1.0, 1.0),
-        _row("Rules", 0.66, 0.60, 0.72),
-        _row("Static (best worst-case)", 0.58, 0.55, 0.61),
-        _row("RL-cql", rl_score, rl_lo, rl_score + 0.05, decision="closed loop, settled config"),
-        _row("RL-cql minus Rules", 0.9, 0.8, 1.0, decision="paired difference over splits"),
-    ])
+    comparison = pd.DataFrame(
+        [
+            _row(
+                "fastpath.so (deployed, in-sample)",
+                0.90,
+                0.8,
+                0.95,
+                0,
+                "fastpath.so (C, closed loop); fallback rate 0.0%",
+            ),
+            _row("Static (best worst-case, in-sample)", 0.57, 0.4, 0.7, 0),
+            _row("Oracle", 1.0, 1.0, 1.0),
+            _row("Rules", 0.66, 0.60, 0.72),
+            _row("Static (best worst-case)", 0.58, 0.55, 0.61),
+            _row("RL-cql", rl_score, rl_lo, rl_score + 0.05, decision="closed loop, settled config"),
+            _row("RL-cql minus Rules", 0.9, 0.8, 1.0, decision="paired difference over splits"),
+        ]
+    )
     text = p2.rl_vs_baseline(comparison)
     assert "best baseline Rules 0.660" in text  # not the in-sample fastpath.so row, not a paired row
     assert f"best RL policy RL-cql {rl_score:.3f}" in text

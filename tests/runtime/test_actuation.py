@@ -1,14 +1,21 @@
 import numpy as np
-
 from dpdktune.knobs import Knobs
 from dpdktune.runtime.loop import Run
+
 from .helpers import SHIFT_AND_NOVEL, scenario, tiny_config
 
 
 def _run(tmp_path, **runtime):
     config, _ = tiny_config(tmp_path, **runtime)
-    return Run(config, scenario(tmp_path, SHIFT_AND_NOVEL[:1]), 10, tmp_path / "out", "fast-only", seed=1,
-               cache_dir=tmp_path / "twin")
+    return Run(
+        config,
+        scenario(tmp_path, SHIFT_AND_NOVEL[:1]),
+        10,
+        tmp_path / "out",
+        "fast-only",
+        seed=1,
+        cache_dir=tmp_path / "twin",
+    )
 
 
 def test_a_ring_change_waits_for_confirmation_but_cores_apply_at_once(tmp_path):
@@ -30,8 +37,10 @@ def test_a_ring_change_waits_for_confirmation_but_cores_apply_at_once(tmp_path):
 def test_without_debounce_a_ring_change_applies_at_once(tmp_path):
     run = _run(tmp_path, ring_confirm_intervals=1)
     index = run._grid_index
-    assert run._debounce({}, index[Knobs(256, 256, 1, 32)], index[Knobs(1024, 1024, 4, 32)]) == \
-        index[Knobs(1024, 1024, 4, 32)]
+    assert (
+        run._debounce({}, index[Knobs(256, 256, 1, 32)], index[Knobs(1024, 1024, 4, 32)])
+        == index[Knobs(1024, 1024, 4, 32)]
+    )
 
 
 def test_the_slow_tier_calibrates_the_twin_on_measured_objectives(tmp_path):
@@ -53,6 +62,8 @@ def test_the_slow_tier_calibrates_the_twin_on_measured_objectives(tmp_path):
     table = slow.fit_table([("imix", 1.0)], measured)
     from dpdktune.treelayout import compile_table, decide
 
-    picks = decide(compile_table({**table, "confidence_threshold": 0.0}),
-                   np.asarray(cell.train_features.reshape(-1, cell.features.shape[-1]), np.float32))
+    picks = decide(
+        compile_table({**table, "confidence_threshold": 0.0}),
+        np.asarray(cell.train_features.reshape(-1, cell.features.shape[-1]), np.float32),
+    )
     assert np.mean(picks == best) < 0.5  # the refit stops sending this traffic to it

@@ -2,16 +2,22 @@ import json
 
 import pandas as pd
 import pytest
-
 from snakemake_helpers import run_snakemake, workdir
 
 TINY_EVAL = {
     "workloads": ["imix", "kv", "web", "video"],
     "grid": {"rx_desc": [256, 1024], "tx_desc": [256, 1024], "cores": [1, 2, 4], "burst": [32]},
     "default_config": {"rx_desc": 1024, "tx_desc": 1024, "cores": 4, "burst": 32},
-    "runtime": {"load_levels": [0.2, 1.0], "distill_every_s": 120.0, "checkpoint_every_s": 300.0,
-                "eval_novel_workloads": ["video"], "eval_seeds": 1, "eval_static_s": 20.0,
-                "eval_dynamic_s": 600.0, "eval_day_s": 1800.0},
+    "runtime": {
+        "load_levels": [0.2, 1.0],
+        "distill_every_s": 120.0,
+        "checkpoint_every_s": 300.0,
+        "eval_novel_workloads": ["video"],
+        "eval_seeds": 1,
+        "eval_static_s": 20.0,
+        "eval_dynamic_s": 600.0,
+        "eval_day_s": 1800.0,
+    },
 }
 
 

@@ -19,7 +19,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-
 from conftest import IN_CI, require_program
 from dpdktune.knobs import expand_grid
 
@@ -31,14 +30,19 @@ LOCAL = {
     "runtime": {"decision_interval_s": 1.0, "distill_every_s": 10.0},
     "local": {"runtime_workers": 2},
 }
-PHASES = [{"workload": "imix", "duration_s": 30, "load_scale": 1.0},
-          {"workload": "kv", "duration_s": 30, "load_scale": 0.2}]
+PHASES = [
+    {"workload": "imix", "duration_s": 30, "load_scale": 1.0},
+    {"workload": "kv", "duration_s": 30, "load_scale": 0.2},
+]
 
 
 def _need_toolchain() -> None:
-    for program, why in (("cc", "compiles l2fwd_tune"), ("make", "builds l2fwd_tune"),
-                         ("pkg-config", "finds libdpdk"),
-                         ("dpdk-testpmd", "stands for DPDK's runtime with its PMDs (net_null)")):
+    for program, why in (
+        ("cc", "compiles l2fwd_tune"),
+        ("make", "builds l2fwd_tune"),
+        ("pkg-config", "finds libdpdk"),
+        ("dpdk-testpmd", "stands for DPDK's runtime with its PMDs (net_null)"),
+    ):
         require_program(program, why)
     if subprocess.run(["pkg-config", "--exists", "libdpdk"], timeout=30).returncode != 0:
         if IN_CI:
@@ -55,8 +59,22 @@ def _files(tmp_path: Path, **over) -> tuple[Path, Path]:
 
 
 def _cmd(cfg: Path, scn: Path, out: Path, duration: float) -> list[str]:
-    return [sys.executable, "-m", "dpdktune.cli", "run", "--backend", "local", "--scenario", str(scn),
-            "--duration-s", str(duration), "--out", str(out), "--configfile", str(cfg)]
+    return [
+        sys.executable,
+        "-m",
+        "dpdktune.cli",
+        "run",
+        "--backend",
+        "local",
+        "--scenario",
+        str(scn),
+        "--duration-s",
+        str(duration),
+        "--out",
+        str(out),
+        "--configfile",
+        str(cfg),
+    ]
 
 
 def _env() -> dict[str, str]:
@@ -130,8 +148,9 @@ def test_ctrl_c_stops_the_app_and_keeps_what_ran(tmp_path):
     _need_toolchain()
     cfg, scn = _files(tmp_path)
     out = tmp_path / "run"
-    proc = subprocess.Popen(_cmd(cfg, scn, out, 120), env=_env(), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        _cmd(cfg, scn, out, 120), env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     try:
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline and not (out / "app.log").exists():
@@ -155,14 +174,16 @@ def test_ctrl_c_stops_the_app_and_keeps_what_ran(tmp_path):
     assert summary["intervals"] == len(pd.read_parquet(out / "timeline.parquet")) >= 1
 
 
-@pytest.mark.parametrize("over, needle", [
-    ({"objective": "cores_at_slo"}, "objective: cores_at_slo needs latency"),
-    ({"features": "dataplane+hardware"}, "features: l2fwd_tune does not measure"),
-])
+@pytest.mark.parametrize(
+    "over, needle",
+    [
+        ({"objective": "cores_at_slo"}, "objective: cores_at_slo needs latency"),
+        ({"features": "dataplane+hardware"}, "features: l2fwd_tune does not measure"),
+    ],
+)
 def test_what_local_cannot_measure_is_refused_in_one_line(tmp_path, over, needle):
     cfg, scn = _files(tmp_path, **over)
-    proc = subprocess.run(_cmd(cfg, scn, tmp_path / "run", 5), env=_env(), capture_output=True, text=True,
-                          timeout=120)
+    proc = subprocess.run(_cmd(cfg, scn, tmp_path / "run", 5), env=_env(), capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2
     assert needle in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "run" / "app").exists()  # refused before anything was built
@@ -170,6 +191,11 @@ def test_what_local_cannot_measure_is_refused_in_one_line(tmp_path, over, needle
 
 def test_other_policies_are_refused_on_local(tmp_path):
     cfg, scn = _files(tmp_path)
-    proc = subprocess.run(_cmd(cfg, scn, tmp_path / "run", 5) + ["--policy", "oracle"], env=_env(),
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        _cmd(cfg, scn, tmp_path / "run", 5) + ["--policy", "oracle"],
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 2 and "--policy: 'oracle'" in proc.stderr

@@ -9,12 +9,20 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
 from dpdktune.runtime.loop import Run
+
 from .helpers import SHIFT_AND_NOVEL, scenario, tiny_config
 
-SUMMARY_KEYS = ("fraction_of_oracle", "regret", "adaptation_s", "below_safe_default_share", "swaps", "rollbacks",
-                "peak_rss_mb", "decision_overhead")
+SUMMARY_KEYS = (
+    "fraction_of_oracle",
+    "regret",
+    "adaptation_s",
+    "below_safe_default_share",
+    "swaps",
+    "rollbacks",
+    "peak_rss_mb",
+    "decision_overhead",
+)
 
 
 @pytest.fixture(scope="module")
@@ -77,8 +85,8 @@ def test_oracle_is_the_ceiling_up_to_restarts(runs):
 
 def _bad_tree(tmp_path, cache, **runtime):
     """A run on kv at load 0.2 from a tree that always picks kv's worst config there."""
-    from dpdktune.treefile import write_tree_json
     from dpdktune.runtime.fastpath import safe_default_table
+    from dpdktune.treefile import write_tree_json
 
     config, _ = tiny_config(tmp_path, rollback_k=3, **runtime)
     scn = scenario(tmp_path, SHIFT_AND_NOVEL[1:2])
@@ -100,11 +108,11 @@ def test_the_guard_sends_the_next_interval_to_the_safe_default_and_vetoes_the_ba
     first = int(frame.index[frame.config == worst][0])  # the debounce may hold the rings for one interval
     assert len(trips) >= 1 and trips[0] == first
     assert frame.config.iloc[first + 1] == safe and "guard" in frame.events.iloc[first + 1]
-    assert (frame.config.iloc[first + 1:] != worst).all()  # vetoed on this traffic
+    assert (frame.config.iloc[first + 1 :] != worst).all()  # vetoed on this traffic
     assert summary["below_safe_default_max_run_outside_restarts"] <= 1
     swaps = frame.index[frame.events.str.contains("swap")]
     assert len(swaps) >= 1 and swaps[0] <= first + 7  # the trip started a slow-tier cycle at once (5 s latency)
-    later = frame.iloc[first + 1:]
+    later = frame.iloc[first + 1 :]
     assert (later.objective[~later.restart] >= 0.99 * later.safe_objective[~later.restart]).all()
 
 
@@ -131,8 +139,8 @@ def test_without_the_guard_a_bad_initial_tree_falls_back_within_k_intervals(tmp_
     assert len(fell) == 1 and fell[0] <= 3
     swaps = frame.index[frame.events.str.contains("swap")]
     assert len(swaps) == 1 and swaps[0] > fell[0]  # the fallback started a cycle at once; it published a refit
-    assert (frame.tree_version.iloc[fell[0]:swaps[0]] == 0).all() and frame.tree_version.iloc[swaps[0]] == 2
-    later = frame.iloc[swaps[0]:]
+    assert (frame.tree_version.iloc[fell[0] : swaps[0]] == 0).all() and frame.tree_version.iloc[swaps[0]] == 2
+    later = frame.iloc[swaps[0] :]
     later = later[~later.restart]
     assert (later.objective >= 0.99 * later.safe_objective).all()
     assert summary["below_safe_default_max_run_outside_restarts"] <= 3
@@ -152,7 +160,7 @@ def test_a_failing_slow_tier_falls_back_to_the_safe_default(tmp_path, cache, mon
     assert summary["fallbacks"] >= 1
     first = frame.index[frame.events.str.contains("fallback")][0]
     assert (frame.tree_version.iloc[first:] == 0).all()
-    assert (frame.config.iloc[first + 1:] == probe_safe(frame, summary)).all()
+    assert (frame.config.iloc[first + 1 :] == probe_safe(frame, summary)).all()
 
 
 def probe_safe(frame, summary):
@@ -164,17 +172,43 @@ def probe_safe(frame, summary):
 @pytest.mark.slow
 def test_kill_9_and_rerun_resumes_to_the_same_timeline(tmp_path, cache):
     _, cfg_path = tiny_config(tmp_path, checkpoint_every_s=20.0)
-    scn = scenario(tmp_path, [{"shifts": {"duration_s": 3600, "workloads": ["imix", "kv", "web"],
-                                          "every_s": [60, 120], "load_scale": [0.2, 1.0], "seed": 2}}])
+    scn = scenario(
+        tmp_path,
+        [
+            {
+                "shifts": {
+                    "duration_s": 3600,
+                    "workloads": ["imix", "kv", "web"],
+                    "every_s": [60, 120],
+                    "load_scale": [0.2, 1.0],
+                    "seed": 2,
+                }
+            }
+        ],
+    )
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2] / "workflow")}
-    cmd = [sys.executable, "-m", "dpdktune.cli", "run", "--scenario", str(scn), "--duration-s", "6000",
-           "--configfile", str(cfg_path), "--seed", "1", "--twin-cache", str(cache)]
-    clean = subprocess.run(cmd + ["--out", str(tmp_path / "clean")], env=env, capture_output=True, text=True,
-                           timeout=600)
+    cmd = [
+        sys.executable,
+        "-m",
+        "dpdktune.cli",
+        "run",
+        "--scenario",
+        str(scn),
+        "--duration-s",
+        "6000",
+        "--configfile",
+        str(cfg_path),
+        "--seed",
+        "1",
+        "--twin-cache",
+        str(cache),
+    ]
+    clean = subprocess.run(
+        cmd + ["--out", str(tmp_path / "clean")], env=env, capture_output=True, text=True, timeout=600
+    )
     assert clean.returncode == 0, clean.stderr
     killed = tmp_path / "killed"
-    proc = subprocess.Popen(cmd + ["--out", str(killed)], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(cmd + ["--out", str(killed)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     state = killed / "state.json"
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
@@ -195,8 +229,20 @@ def test_bad_arguments_are_one_line_errors(tmp_path):
     _, cfg_path = tiny_config(tmp_path)
     scn = scenario(tmp_path, SHIFT_AND_NOVEL[:1])
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2] / "workflow")}
-    base = [sys.executable, "-m", "dpdktune.cli", "run", "--scenario", str(scn), "--duration-s", "5",
-            "--configfile", str(cfg_path), "--out", str(tmp_path / "o")]
+    base = [
+        sys.executable,
+        "-m",
+        "dpdktune.cli",
+        "run",
+        "--scenario",
+        str(scn),
+        "--duration-s",
+        "5",
+        "--configfile",
+        str(cfg_path),
+        "--out",
+        str(tmp_path / "o"),
+    ]
     for extra, needle in ((["--policy", "magic"], "--policy"), (["--backend", "ssh"], "--backend")):
         proc = subprocess.run(base + extra, env=env, capture_output=True, text=True, timeout=60)
         assert proc.returncode == 2 and needle in proc.stderr and "Traceback" not in proc.stderr

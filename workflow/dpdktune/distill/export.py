@@ -3,33 +3,56 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
-from dpdktune.atomic import replacing
+from dpdktune.dataset_arrays import Landscape
 from dpdktune.distill.policy import Teacher
 from dpdktune.distill.settings import DistillSettings
 from dpdktune.distill.sweep import fit_student
 from dpdktune.fingerprint import describe_feature_set
 from dpdktune.rl.env import EnvSettings
-from dpdktune.dataset_arrays import Landscape
-
 
 #: Share of each feature's training span the range check tolerates beyond the recorded extremes.
 RANGE_SLACK = 0.1
 
 
-def fit_deployed(teacher: Teacher, landscape: Landscape, env_settings: EnvSettings, ds: DistillSettings,
-                 setting: dict[str, Any], decisions: int):
+def fit_deployed(
+    teacher: Teacher,
+    landscape: Landscape,
+    env_settings: EnvSettings,
+    ds: DistillSettings,
+    setting: dict[str, Any],
+    decisions: int,
+):
     """The student for `setting` (method, depth, min_samples_leaf, top_k) on every workload."""
-    return fit_student(setting["method"], teacher, landscape, env_settings, ds, setting["depth"],
-                       setting["min_samples_leaf"], setting["top_k"], decisions, ds.seed, {})
+    return fit_student(
+        setting["method"],
+        teacher,
+        landscape,
+        env_settings,
+        ds,
+        setting["depth"],
+        setting["min_samples_leaf"],
+        setting["top_k"],
+        decisions,
+        ds.seed,
+        {},
+    )
 
 
-def tree_table(tree, teacher: Teacher, landscape: Landscape, ds: DistillSettings, method: str,
-               inputs: dict[str, str], held_out: str = "trials") -> dict[str, Any]:
+def tree_table(
+    tree,
+    teacher: Teacher,
+    landscape: Landscape,
+    ds: DistillSettings,
+    method: str,
+    inputs: dict[str, str],
+    held_out: str = "trials",
+) -> dict[str, Any]:
     """tree.json as a dict, through the format's single producer; the training rows give
     the bounds and the leaf boxes, and `normalization` records the RL state's standardisation.
 
@@ -38,31 +61,46 @@ def tree_table(tree, teacher: Teacher, landscape: Landscape, ds: DistillSettings
     more), then the boxes are rebuilt from every row; `fallback` records both measured rates.
     `held_out="workloads"` calibrates it on each training workload in turn, with the boxes built
     from the others (`fallback.calibrate_on_workloads`)."""
-    from dpdktune.treefile import from_sklearn, validate
     from dpdktune.distill.fallback import calibrate, calibrate_on_workloads, safe_default
+    from dpdktune.treefile import from_sklearn, validate
 
     names = list(landscape.feature_names)
     safe = safe_default(landscape.mean_objective())
     knobs = landscape.grid[safe]
     # inputs reach the generated C header too, so the header says what the fallback runs and why
-    inputs = {**inputs, "feature_set": describe_feature_set(names)["name"],
-              "safe_default": f"{safe} = rx_desc {knobs.rx_desc}, tx_desc {knobs.tx_desc}, cores {knobs.cores}, "
-                              f"burst {knobs.burst} (static config with the best worst case)"}
+    inputs = {
+        **inputs,
+        "feature_set": describe_feature_set(names)["name"],
+        "safe_default": f"{safe} = rx_desc {knobs.rx_desc}, tx_desc {knobs.tx_desc}, cores {knobs.cores}, "
+        f"burst {knobs.burst} (static config with the best worst case)",
+    }
 
     def rows(features: np.ndarray) -> np.ndarray:
         flat = features.reshape(-1, features.shape[-1])
         return teacher.normalizer.impute(flat[~np.all(np.isnan(flat), axis=1)])
 
     def build(X: np.ndarray, margin: float) -> dict[str, Any]:
-        return from_sklearn(tree, names, list(landscape.grid), range_bounds(X), X, safe, ds.confidence_threshold,
-                            leaf_margin=margin, method=method, inputs=inputs)
+        return from_sklearn(
+            tree,
+            names,
+            list(landscape.grid),
+            range_bounds(X),
+            X,
+            safe,
+            ds.confidence_threshold,
+            leaf_margin=margin,
+            method=method,
+            inputs=inputs,
+        )
 
     X = rows(landscape.features)
     if held_out not in ("trials", "workloads"):
         raise ValueError(f"held_out: {held_out!r}; expected trials or workloads")
     if held_out == "workloads" and len(landscape.workloads) >= 2:
-        folds = [(rows(np.delete(landscape.features, i, axis=0)), rows(landscape.features[i:i + 1]))
-                 for i in range(len(landscape.workloads))]
+        folds = [
+            (rows(np.delete(landscape.features, i, axis=0)), rows(landscape.features[i : i + 1]))
+            for i in range(len(landscape.workloads))
+        ]
         gate = calibrate_on_workloads(build, folds, ds.max_false_fallback, ds.seed)
     elif landscape.features.shape[2] >= 2:
         fit_rows, held = rows(landscape.features[:, :, :-1]), rows(landscape.features[:, :, -1:])
@@ -72,8 +110,11 @@ def tree_table(tree, teacher: Teacher, landscape: Landscape, ds: DistillSettings
     table = build(X, gate["margin"])
     table["normalization"] = teacher.normalizer.to_dict()
     table["feature_set"] = describe_feature_set(names)
-    table["fallback"] = {"safe_default": "static config with the best worst case over the training workloads",
-                         "safe_default_config": table["configs"][safe], **gate}
+    table["fallback"] = {
+        "safe_default": "static config with the best worst case over the training workloads",
+        "safe_default_config": table["configs"][safe],
+        **gate,
+    }
     validate(table)
     return table
 
@@ -90,8 +131,7 @@ def range_bounds(X: np.ndarray, slack: float = RANGE_SLACK) -> dict[str, list[fl
 
 
 def _config_words(config: dict[str, int]) -> str:
-    return (f"rx_desc={config['rx_desc']}, tx_desc={config['tx_desc']}, "
-            f"cores={config['cores']}, burst={config['burst']}")
+    return f"rx_desc={config['rx_desc']}, tx_desc={config['tx_desc']}, cores={config['cores']}, burst={config['burst']}"
 
 
 def rules_in_words(table: dict[str, Any]) -> list[str]:
@@ -103,8 +143,10 @@ def rules_in_words(table: dict[str, Any]) -> list[str]:
         node = nodes[i]
         if node["left"] == -1:
             when = " and ".join(conditions) if conditions else "always"
-            out.append(f"If {when}: run {_config_words(configs[node['action']])} "
-                       f"({node['samples']} training states, confidence {node['confidence']:.2f}).")
+            out.append(
+                f"If {when}: run {_config_words(configs[node['action']])} "
+                f"({node['samples']} training states, confidence {node['confidence']:.2f})."
+            )
             return
         name, t = features[node["feature"]], node["threshold"]
         walk(node["left"], conditions + [f"{name} <= {t:.4g}"])
@@ -168,10 +210,25 @@ def _top_layout(table: dict[str, Any], levels: int) -> tuple[list[dict[str, Any]
         xs = [place(node[side], depth + 1) for side in ("left", "right")]
         x = sum(xs) / 2
         for side, child_x in zip(("yes", "no"), xs):
-            edges.append({"x": x, "y": -depth, "xend": child_x, "yend": -depth - 1, "side": side,
-                          "mx": (x + child_x) / 2 + (-0.08 if side == "yes" else 0.08), "my": -depth - 0.5})
-        boxes.append({"x": x, "y": -depth, "kind": "split",
-                      "label": f"{features[node['feature']]} <= {node['threshold']:.4g}\n{node['samples']} states"})
+            edges.append(
+                {
+                    "x": x,
+                    "y": -depth,
+                    "xend": child_x,
+                    "yend": -depth - 1,
+                    "side": side,
+                    "mx": (x + child_x) / 2 + (-0.08 if side == "yes" else 0.08),
+                    "my": -depth - 0.5,
+                }
+            )
+        boxes.append(
+            {
+                "x": x,
+                "y": -depth,
+                "kind": "split",
+                "label": f"{features[node['feature']]} <= {node['threshold']:.4g}\n{node['samples']} states",
+            }
+        )
         return x
 
     place(0, 0)
@@ -182,8 +239,17 @@ def draw_top(table: dict[str, Any], path: str | Path, levels: int = 3) -> Path:
     """The top `levels` levels of tree.json's tree (plotnine), saved by `save_figure`; the format
     follows the suffix (the distill rule writes an SVG). Deeper subtrees show their majority config."""
     import pandas as pd
-    from plotnine import (aes, geom_label, geom_segment, geom_text, ggplot, scale_fill_manual, scale_x_continuous,
-                          scale_y_continuous, theme_void)
+    from plotnine import (
+        aes,
+        geom_label,
+        geom_segment,
+        geom_text,
+        ggplot,
+        scale_fill_manual,
+        scale_x_continuous,
+        scale_y_continuous,
+        theme_void,
+    )
 
     from dpdktune.analysis.figures import save_figure
 

@@ -10,7 +10,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -50,8 +51,13 @@ def out_of_range(X: np.ndarray, bounds: dict[str, Sequence[float]], seed: int) -
     return X
 
 
-def calibrate(build: Callable[[float], dict[str, Any]], held_out: np.ndarray, target: float,
-              seed: int, margins: Sequence[float] = MARGINS) -> dict[str, Any]:
+def calibrate(
+    build: Callable[[float], dict[str, Any]],
+    held_out: np.ndarray,
+    target: float,
+    seed: int,
+    margins: Sequence[float] = MARGINS,
+) -> dict[str, Any]:
     """The smallest margin whose novelty false-fallback rate on `held_out` is <= `target`.
 
     `build(margin)` returns tree.json's dict with boxes from the fitting rows only. Returns the
@@ -77,8 +83,13 @@ def calibrate(build: Callable[[float], dict[str, Any]], held_out: np.ndarray, ta
     }
 
 
-def calibrate_on_workloads(build: Callable[[np.ndarray, float], dict[str, Any]], folds: Sequence[tuple],
-                           target: float, seed: int, margins: Sequence[float] = MARGINS) -> dict[str, Any]:
+def calibrate_on_workloads(
+    build: Callable[[np.ndarray, float], dict[str, Any]],
+    folds: Sequence[tuple],
+    target: float,
+    seed: int,
+    margins: Sequence[float] = MARGINS,
+) -> dict[str, Any]:
     """As `calibrate`, with held-out workloads instead of held-out trials: fold i builds the
     bounds and boxes from `folds[i][0]` (the rows of every other training workload) and counts
     fallbacks on `folds[i][1]` (the rows of the workload left out). The question it answers is
@@ -87,8 +98,11 @@ def calibrate_on_workloads(build: Callable[[np.ndarray, float], dict[str, Any]],
     rates = {}
     chosen = margins[-1]
     for margin in margins:
-        masks = [fallback_mask({**build(fit, margin), "confidence_threshold": 0.0}, held)
-                 for fit, held in folds if len(held) and len(fit)]
+        masks = [
+            fallback_mask({**build(fit, margin), "confidence_threshold": 0.0}, held)
+            for fit, held in folds
+            if len(held) and len(fit)
+        ]
         rates[margin] = float(np.mean(np.concatenate(masks))) if masks else 0.0
         if rates[margin] <= target:
             chosen = margin

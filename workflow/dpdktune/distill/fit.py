@@ -22,8 +22,15 @@ def top_k(X: np.ndarray, y: np.ndarray, w: np.ndarray, k: int, seed: int) -> np.
     return mask
 
 
-def fit_tree(X: np.ndarray, y: np.ndarray, w: np.ndarray | None, depth: int, min_samples_leaf: int,
-             mask: np.ndarray | None, seed: int) -> DecisionTreeClassifier:
+def fit_tree(
+    X: np.ndarray,
+    y: np.ndarray,
+    w: np.ndarray | None,
+    depth: int,
+    min_samples_leaf: int,
+    mask: np.ndarray | None,
+    seed: int,
+) -> DecisionTreeClassifier:
     """A tree on raw float32 features (missing imputed upstream); masked-out columns held at 0."""
     X = np.asarray(X, np.float32).copy()
     if mask is not None:
@@ -39,8 +46,9 @@ def near_best(values: np.ndarray, tolerance: float = 0.05) -> np.ndarray:
     return v >= best - tolerance * (best - worst)
 
 
-def fit_value_tree(X: np.ndarray, values: np.ndarray, depth: int, min_samples_leaf: int, mask: np.ndarray | None,
-                   seed: int) -> DecisionTreeClassifier:
+def fit_value_tree(
+    X: np.ndarray, values: np.ndarray, depth: int, min_samples_leaf: int, mask: np.ndarray | None, seed: int
+) -> DecisionTreeClassifier:
     """A value-aware tree: a multi-output regression tree on each state's value of every action
     (splits that most reduce the squared error of the whole value vector), and each leaf runs
     the action with the best mean value over its states, not the most frequent argmax label.

@@ -14,8 +14,9 @@ from dpdktune.rl.evaluate import mean_ci
 from dpdktune.sections import section
 
 
-def comparison(records: pd.DataFrame, config: dict[str, Any], rl_decisions: pd.DataFrame,
-               rl_summary: dict[str, Any]) -> pd.DataFrame:
+def comparison(
+    records: pd.DataFrame, config: dict[str, Any], rl_decisions: pd.DataFrame, rl_summary: dict[str, Any]
+) -> pd.DataFrame:
     """Per policy: mean achieved/oracle over the same LWO splits, with a 95 % t-interval over splits."""
     from dpdktune.baselines.evaluate import estimator_policy, make_baselines, score_policy, splits_for
     from dpdktune.fingerprint import fingerprints
@@ -25,20 +26,38 @@ def comparison(records: pd.DataFrame, config: dict[str, Any], rl_decisions: pd.D
     table = objective_table(records, config)
     n = int(rl_decisions.split.max()) + 1
     splits = splits_for(config, sorted(set(X.index.get_level_values("workload"))))[:n]
-    parts = [score_policy(estimator_policy(est), X, table, splits, name)
-             for name, est in make_baselines(config, table).items()]
+    parts = [
+        score_policy(estimator_policy(est), X, table, splits, name)
+        for name, est in make_baselines(config, table).items()
+    ]
     decisions = pd.concat(parts + [rl_decisions], ignore_index=True)
     decisions["score"] = np.where(decisions.oracle > 0, decisions.achieved / decisions.oracle, 0.0)
     rows = []
     for policy, group in decisions.groupby("policy", sort=False):
         mean, lo, hi = mean_ci(group.groupby("split")["score"].mean())
-        rows.append({"policy": policy, "decision": "one pick from the default-config fingerprint",
-                     "splits": int(group.split.nunique()), "score_vs_oracle": mean, "ci_low": lo, "ci_high": hi,
-                     "inference_us": float(group.inference_us.median())})
+        rows.append(
+            {
+                "policy": policy,
+                "decision": "one pick from the default-config fingerprint",
+                "splits": int(group.split.nunique()),
+                "score_vs_oracle": mean,
+                "ci_low": lo,
+                "ci_high": hi,
+                "inference_us": float(group.inference_us.median()),
+            }
+        )
     for row in rl_summary["lwo"]:
-        rows.append({"policy": f"RL-{row['method']}", "decision": "closed loop, settled config",
-                     "splits": row["splits"], "score_vs_oracle": row["final"], "ci_low": row["final_lo"],
-                     "ci_high": row["final_hi"], "inference_us": row.get("inference_us")})
+        rows.append(
+            {
+                "policy": f"RL-{row['method']}",
+                "decision": "closed loop, settled config",
+                "splits": row["splits"],
+                "score_vs_oracle": row["final"],
+                "ci_low": row["final_lo"],
+                "ci_high": row["final_hi"],
+                "inference_us": row.get("inference_us"),
+            }
+        )
     ranked = pd.DataFrame(rows).sort_values("score_vs_oracle", ascending=False)
     return pd.concat([ranked, pd.DataFrame(paired_rows(decisions))], ignore_index=True)
 
@@ -50,12 +69,22 @@ def deployed_rows(fastpath: str | Path, records: pd.DataFrame, config: dict[str,
     from dpdktune.score import score
 
     rows = []
-    for policy, label in ((str(fastpath), "fastpath.so (deployed, in-sample)"),
-                          ("static", "Static (best worst-case, in-sample)")):
+    for policy, label in (
+        (str(fastpath), "fastpath.so (deployed, in-sample)"),
+        ("static", "Static (best worst-case, in-sample)"),
+    ):
         r = score(policy, records, config, campaign=".", campaign_records=records)
-        rows.append({"policy": label, "decision": f"{r['decision']}; fallback rate {r['fallback_rate']:.1%}",
-                     "splits": 0, "score_vs_oracle": r["fraction_of_oracle"], "ci_low": r["ci"][0],
-                     "ci_high": r["ci"][1], "inference_us": None})
+        rows.append(
+            {
+                "policy": label,
+                "decision": f"{r['decision']}; fallback rate {r['fallback_rate']:.1%}",
+                "splits": 0,
+                "score_vs_oracle": r["fraction_of_oracle"],
+                "ci_low": r["ci"][0],
+                "ci_high": r["ci"][1],
+                "inference_us": None,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -68,20 +97,40 @@ def paired_rows(decisions: pd.DataFrame) -> list[dict[str, Any]]:
         for base in [p for p in means if not str(p).startswith("RL-") and p != "Oracle"]:
             diff = (means[rl] - means[base]).dropna()
             mean, lo, hi = mean_ci(diff)
-            rows.append({"policy": f"{rl} minus {base}", "decision": "paired difference over splits",
-                         "splits": int(len(diff)), "score_vs_oracle": mean, "ci_low": lo, "ci_high": hi,
-                         "inference_us": None})
+            rows.append(
+                {
+                    "policy": f"{rl} minus {base}",
+                    "decision": "paired difference over splits",
+                    "splits": int(len(diff)),
+                    "score_vs_oracle": mean,
+                    "ci_low": lo,
+                    "ci_high": hi,
+                    "inference_us": None,
+                }
+            )
     return rows
 
 
 def latency(rl_summary: dict[str, Any], distill_summary: dict[str, Any], depth: pd.DataFrame) -> pd.DataFrame:
-    rows = [{"policy": f"RL-{m}", "where": f"python, {t['device']}", "per_decision_us": t["inference_us"]}
-            for m, t in rl_summary["timings"].items()]
-    rows.append({"policy": "tree (scikit-learn predict)", "where": "python, cpu",
-                 "per_decision_us": distill_summary["sklearn_predict_us"]})
+    rows = [
+        {"policy": f"RL-{m}", "where": f"python, {t['device']}", "per_decision_us": t["inference_us"]}
+        for m, t in rl_summary["timings"].items()
+    ]
+    rows.append(
+        {
+            "policy": "tree (scikit-learn predict)",
+            "where": "python, cpu",
+            "per_decision_us": distill_summary["sklearn_predict_us"],
+        }
+    )
     for _, r in depth.iterrows():
-        rows.append({"policy": f"tree {r['method']} depth {int(r['depth'])} (node-table walk)",
-                     "where": "pure python, cpu", "per_decision_us": float(r["walk_ns"]) / 1000.0})
+        rows.append(
+            {
+                "policy": f"tree {r['method']} depth {int(r['depth'])} (node-table walk)",
+                "where": "pure python, cpu",
+                "per_decision_us": float(r["walk_ns"]) / 1000.0,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -132,8 +181,11 @@ def depth_figure(depth: pd.DataFrame, path: str | Path) -> Path:
 
     parts = [depth.assign(value=depth.fidelity * 100, measure="fidelity to the RL policy (%)", kind="exact")]
     if "near_fidelity" in depth and depth.near_fidelity.notna().any():
-        parts.append(depth.assign(value=depth.near_fidelity * 100, measure="fidelity to the RL policy (%)",
-                                  kind="within 5 % of best Q"))
+        parts.append(
+            depth.assign(
+                value=depth.near_fidelity * 100, measure="fidelity to the RL policy (%)", kind="within 5 % of best Q"
+            )
+        )
     ratio = depth.value_ratio if "value_ratio" in depth else depth.final
     parts.append(depth.assign(value=ratio * 100, measure="student value / teacher value, held-out (%)", kind="exact"))
     data = pd.concat(parts, ignore_index=True)
@@ -172,32 +224,48 @@ def rl_vs_baseline(comparison: pd.DataFrame) -> str:
     r, b = rl.loc[rl.score_vs_oracle.idxmax()], base.loc[base.score_vs_oracle.idxmax()]
     diff = r.score_vs_oracle - b.score_vs_oracle
     overlap = r.ci_low <= b.ci_high and b.ci_low <= r.ci_high
-    verdict = ("RL is behind the best baseline" if diff < 0 else "RL is ahead of the best baseline") + \
-        (", and the 95 % intervals overlap" if overlap else ", and the 95 % intervals do not overlap")
-    text = (f"Held-out workloads, share of the oracle: best RL policy {r.policy} {r.score_vs_oracle:.3f} "
-            f"(CI {r.ci_low:.3f}-{r.ci_high:.3f}); best baseline {b.policy} {b.score_vs_oracle:.3f} "
-            f"(CI {b.ci_low:.3f}-{b.ci_high:.3f}). {verdict} (difference {diff:+.3f}).")
+    verdict = ("RL is behind the best baseline" if diff < 0 else "RL is ahead of the best baseline") + (
+        ", and the 95 % intervals overlap" if overlap else ", and the 95 % intervals do not overlap"
+    )
+    text = (
+        f"Held-out workloads, share of the oracle: best RL policy {r.policy} {r.score_vs_oracle:.3f} "
+        f"(CI {r.ci_low:.3f}-{r.ci_high:.3f}); best baseline {b.policy} {b.score_vs_oracle:.3f} "
+        f"(CI {b.ci_low:.3f}-{b.ci_high:.3f}). {verdict} (difference {diff:+.3f})."
+    )
     static = base[base.policy == STATIC]
     if not static.empty:
         st = static.iloc[0]
         gain = r.score_vs_oracle - st.score_vs_oracle
-        beats = ("beats" if r.ci_low > st.ci_high else "is ahead of, but not clearly better than,") if gain > 0 \
+        beats = (
+            ("beats" if r.ci_low > st.ci_high else "is ahead of, but not clearly better than,")
+            if gain > 0
             else "does not beat"
-        text += (f" Against the best static config ({STATIC} {st.score_vs_oracle:.3f}, CI "
-                 f"{st.ci_low:.3f}-{st.ci_high:.3f}, the fast path's safe default): the best learner {beats} "
-                 f"static on held-out workloads (difference {gain:+.3f}).")
+        )
+        text += (
+            f" Against the best static config ({STATIC} {st.score_vs_oracle:.3f}, CI "
+            f"{st.ci_low:.3f}-{st.ci_high:.3f}, the fast path's safe default): the best learner {beats} "
+            f"static on held-out workloads (difference {gain:+.3f})."
+        )
     deployed = comparison[comparison.policy.str.startswith("fastpath.so")]
     static_in = comparison[comparison.policy.str.startswith("Static (best worst-case, in-sample")]
     if not deployed.empty and not static_in.empty:
         f, st = deployed.iloc[0], static_in.iloc[0]
-        text += (f" The deployed fastpath.so, fallbacks included, scores {f.score_vs_oracle:.3f} against static's "
-                 f"{st.score_vs_oracle:.3f} on the workloads it was trained on (in-sample, which says nothing about "
-                 f"unseen traffic; benchmarks/phase2_score.py scores it on unseen workloads).")
+        text += (
+            f" The deployed fastpath.so, fallbacks included, scores {f.score_vs_oracle:.3f} against static's "
+            f"{st.score_vs_oracle:.3f} on the workloads it was trained on (in-sample, which says nothing about "
+            f"unseen traffic; benchmarks/phase2_score.py scores it on unseen workloads)."
+        )
     return text
 
 
-def section_spec(rl_summary: dict[str, Any], distill_summary: dict[str, Any], top_text: str,
-                 paths: dict[str, str], config: dict[str, Any], phase1: str = "") -> dict[str, Any]:
+def section_spec(
+    rl_summary: dict[str, Any],
+    distill_summary: dict[str, Any],
+    top_text: str,
+    paths: dict[str, str],
+    config: dict[str, Any],
+    phase1: str = "",
+) -> dict[str, Any]:
     """The section spec; `phase1` is the go/no-go in words (`baselines.gap.phase1_note`)."""
     rl = section(config, "rl")
     best = max(rl_summary["lwo"], key=lambda r: r["final"] if r["final"] is not None else -1)
@@ -206,10 +274,20 @@ def section_spec(rl_summary: dict[str, Any], distill_summary: dict[str, Any], to
     return {
         "id": "phase2",
         "title": "Phase 2: RL policy and its distilled decision tree",
-        "paragraphs": [p for p in (
-            (f"{phase1}. This section trains for that objective ({config['objective']}) and is shown for reference."
-             if phase1 else ""),
-            versus) if p] + [
+        "paragraphs": [
+            p
+            for p in (
+                (
+                    f"{phase1}. This section trains for that objective ({config['objective']}) "
+                    "and is shown for reference."
+                    if phase1
+                    else ""
+                ),
+                versus,
+            )
+            if p
+        ]
+        + [
             "State: the fingerprint features observed under the config the DUT runs now (standardised); "
             "action: a config index of the grid; reward: objective / the workload's oracle, with a port "
             f"restart charged as {rl.restart_cost_s} s lost out of each "
@@ -236,20 +314,29 @@ def section_spec(rl_summary: dict[str, Any], distill_summary: dict[str, Any], to
         ],
         "metrics": [
             {"label": "Best RL vs oracle (held-out)", "value": f"{best['final']:.3f}", "source": paths["rl_summary"]},
-            {"label": "Tree fidelity", "value": f"{distill_summary['fidelity_all_states'] * 100:.1f} %",
-             "source": paths["distill_summary"]},
+            {
+                "label": "Tree fidelity",
+                "value": f"{distill_summary['fidelity_all_states'] * 100:.1f} %",
+                "source": paths["distill_summary"],
+            },
             {"label": "Tree nodes", "value": str(distill_summary["nodes"]), "source": paths["distill_summary"]},
         ],
         "tables": [
-            {"caption": "RL vs baselines vs oracle, leave-workload-out (objective / oracle, 95 % CI over splits); "
-                        "the deployed fastpath.so rows are in-sample (CI over workloads); 'A minus B' rows are "
-                        "paired differences over splits",
-             "source": paths["comparison"]},
-            {"caption": "Distillation: fidelity and held-out performance vs depth (best leaf size / top-K)",
-             "source": paths["depth"]},
+            {
+                "caption": "RL vs baselines vs oracle, leave-workload-out (objective / oracle, 95 % CI over splits); "
+                "the deployed fastpath.so rows are in-sample (CI over workloads); 'A minus B' rows are "
+                "paired differences over splits",
+                "source": paths["comparison"],
+            },
+            {
+                "caption": "Distillation: fidelity and held-out performance vs depth (best leaf size / top-K)",
+                "source": paths["depth"],
+            },
             {"caption": "The deployed tree's largest leaves as rules", "source": paths["rules_table"], "max_rows": 25},
-            {"caption": "Inference latency per decision (the C fast path's times are in the codegen benchmark)",
-             "source": paths["latency"]},
+            {
+                "caption": "Inference latency per decision (the C fast path's times are in the codegen benchmark)",
+                "source": paths["latency"],
+            },
         ],
         "figures": [
             {"caption": "RL learning curves (mean over splits)", "path": paths["curves_figure"]},

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from dpdktune.dataset_arrays import Landscape
 from dpdktune.distill.bc import bc_data
 from dpdktune.distill.extract import extract_data
 from dpdktune.distill.fit import fit_tree, fit_value_tree, top_k
@@ -25,7 +26,6 @@ from dpdktune.distill.value import recorded_values, value_data
 from dpdktune.distill.viper import fit_viper
 from dpdktune.rl.env import EnvSettings
 from dpdktune.rl.evaluate import closed_loop
-from dpdktune.dataset_arrays import Landscape
 
 
 def walk_ns(tree, X: np.ndarray, repeats: int = 2000) -> float:
@@ -57,8 +57,9 @@ def near_agreement(q: np.ndarray, actions: np.ndarray, tolerance: float = 0.05) 
     return float(np.mean(chosen >= best - tolerance * (best - worst)))
 
 
-def student_data(method: str, teacher: Teacher, train: Landscape, env_settings: EnvSettings,
-                 ds: DistillSettings, seed: int):
+def student_data(
+    method: str, teacher: Teacher, train: Landscape, env_settings: EnvSettings, ds: DistillSettings, seed: int
+):
     """(X, y, w) a non-iterative method trains on (VIPER makes its own)."""
     if method == "bc":
         return bc_data(teacher, train, env_settings, ds.bc_episodes, seed)
@@ -73,8 +74,19 @@ def student_data(method: str, teacher: Teacher, train: Landscape, env_settings: 
     raise ValueError(f"distill.methods: {method!r} has no fixed training set")
 
 
-def fit_student(method: str, teacher: Teacher, train: Landscape, env_settings: EnvSettings, ds: DistillSettings,
-                depth: int, leaf: int, k: int, decisions: int, seed: int, cache: dict):
+def fit_student(
+    method: str,
+    teacher: Teacher,
+    train: Landscape,
+    env_settings: EnvSettings,
+    ds: DistillSettings,
+    depth: int,
+    leaf: int,
+    k: int,
+    decisions: int,
+    seed: int,
+    cache: dict,
+):
     """One student tree for one setting; `cache` holds the data and masks shared across settings."""
     key = "bc" if method == "viper" else method  # VIPER's feature ranking uses the BC data
     if key not in cache:
@@ -84,16 +96,24 @@ def fit_student(method: str, teacher: Teacher, train: Landscape, env_settings: E
         cache[(key, k)] = top_k(X, y, w, k, seed)
     mask = cache[(key, k)]
     if method == "viper":
-        tree, _ = fit_viper(teacher, train, env_settings, depth, leaf, mask, ds.viper_iterations,
-                            ds.viper_episodes, decisions, seed)
+        tree, _ = fit_viper(
+            teacher, train, env_settings, depth, leaf, mask, ds.viper_iterations, ds.viper_episodes, decisions, seed
+        )
         return tree
     if method in ("value", "recorded"):
         return fit_value_tree(X, cache[key][3], depth, leaf, mask, seed)
     return fit_tree(X, y, w, depth, leaf, mask, seed)
 
 
-def sweep_split(teacher: Teacher, train: Landscape, test: Landscape, env_settings: EnvSettings,
-                ds: DistillSettings, decisions: int, seed: int) -> pd.DataFrame:
+def sweep_split(
+    teacher: Teacher,
+    train: Landscape,
+    test: Landscape,
+    env_settings: EnvSettings,
+    ds: DistillSettings,
+    decisions: int,
+    seed: int,
+) -> pd.DataFrame:
     rows = []
     test_states = teacher.normalizer.impute(test.all_feature_rows())
     train_states = teacher.normalizer.impute(train.all_feature_rows())
@@ -104,20 +124,27 @@ def sweep_split(teacher: Teacher, train: Landscape, test: Landscape, env_setting
         for depth in ds.depths:
             for leaf in ds.min_samples_leaf:
                 for k in ds.top_k_features:
-                    tree = fit_student(method, teacher, train, env_settings, ds, depth, leaf, k, decisions, seed,
-                                       cache)
+                    tree = fit_student(method, teacher, train, env_settings, ds, depth, leaf, k, decisions, seed, cache)
                     student = TreePolicy(tree, teacher.normalizer)
                     scores = closed_loop(student, test, teacher.normalizer, decisions, env_settings)
-                    rows.append({
-                        "method": method, "depth": depth, "min_samples_leaf": leaf, "top_k": k,
-                        "fidelity": float(np.mean(student.predict_raw(test_states) == test_labels)),
-                        "fidelity_train": float(np.mean(student.predict_raw(train_states) == train_labels)),
-                        "near_fidelity": near_agreement(test_q, student.predict_raw(test_states)),
-                        "first": float(scores["first"].mean()), "final": float(scores["final"].mean()),
-                        "reward": float(scores["reward"].mean()),
-                        "nodes": int(tree.tree_.node_count), "leaves": int(tree.get_n_leaves()),
-                        "fitted_depth": int(tree.get_depth()), "walk_ns": walk_ns(tree, test_states),
-                    })
+                    rows.append(
+                        {
+                            "method": method,
+                            "depth": depth,
+                            "min_samples_leaf": leaf,
+                            "top_k": k,
+                            "fidelity": float(np.mean(student.predict_raw(test_states) == test_labels)),
+                            "fidelity_train": float(np.mean(student.predict_raw(train_states) == train_labels)),
+                            "near_fidelity": near_agreement(test_q, student.predict_raw(test_states)),
+                            "first": float(scores["first"].mean()),
+                            "final": float(scores["final"].mean()),
+                            "reward": float(scores["reward"].mean()),
+                            "nodes": int(tree.tree_.node_count),
+                            "leaves": int(tree.get_n_leaves()),
+                            "fitted_depth": int(tree.get_depth()),
+                            "walk_ns": walk_ns(tree, test_states),
+                        }
+                    )
     teacher_scores = closed_loop(teacher, test, teacher.normalizer, decisions, env_settings)
     frame = pd.DataFrame(rows)
     frame["teacher_final"] = float(teacher_scores["final"].mean())

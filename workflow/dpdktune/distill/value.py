@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from dpdktune.dataset_arrays import Landscape
 from dpdktune.distill.extract import dense_states
 from dpdktune.distill.policy import Teacher
-from dpdktune.dataset_arrays import Landscape
 
 
 def value_data(teacher: Teacher, landscape: Landscape, synthetic: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

@@ -18,22 +18,34 @@ from dpdktune.runtime.loop import POLICIES
 
 
 def add_parser(subparsers) -> None:
-    p = subparsers.add_parser("run", help="run the adaptive runtime (or a baseline) over a traffic scenario",
-                              description="Run the two-tier adaptive runtime (fast tier: the compiled tree, every "
-                              "decision interval; slow tier: refit, distil, shadow-validate, swap) or a baseline over "
-                              "a traffic scenario on the simulator; writes timeline.parquet and summary.json, and "
-                              "resumes from its checkpoints when rerun.")
-    p.add_argument("--backend", default="sim", help="sim, or local (the real l2fwd_tune on net_null; "
-                   "policies adaptive and static); ssh is not implemented yet")
+    p = subparsers.add_parser(
+        "run",
+        help="run the adaptive runtime (or a baseline) over a traffic scenario",
+        description="Run the two-tier adaptive runtime (fast tier: the compiled tree, every "
+        "decision interval; slow tier: refit, distil, shadow-validate, swap) or a baseline over "
+        "a traffic scenario on the simulator; writes timeline.parquet and summary.json, and "
+        "resumes from its checkpoints when rerun.",
+    )
+    p.add_argument(
+        "--backend",
+        default="sim",
+        help="sim, or local (the real l2fwd_tune on net_null; "
+        "policies adaptive and static); ssh is not implemented yet",
+    )
     p.add_argument("--scenario", required=True, help="scenario YAML (a `phases:` list; see config/scenarios/)")
-    p.add_argument("--duration-s", type=float, required=True, help="seconds to run (simulated on sim, "
-                   "wall-clock on local)")
+    p.add_argument(
+        "--duration-s", type=float, required=True, help="seconds to run (simulated on sim, wall-clock on local)"
+    )
     p.add_argument("--out", required=True, help="output folder (timeline.parquet, summary.json, checkpoints)")
     p.add_argument("--policy", default="adaptive", help=f"one of {', '.join(POLICIES)} (default adaptive)")
     p.add_argument("--seed", type=int, default=None, help="seed (default: the config's)")
     p.add_argument("--configfile", action="append", default=[], help="config overrides, as for snakemake")
-    p.add_argument("--tree", default=None, help="tree.json to start from (default: a refit on the campaign; "
-                   "`none`: the safe default until the slow tier publishes)")
+    p.add_argument(
+        "--tree",
+        default=None,
+        help="tree.json to start from (default: a refit on the campaign; "
+        "`none`: the safe default until the slow tier publishes)",
+    )
     p.add_argument("--twin-cache", default=None, help="folder to share simulated cells between runs")
     p.set_defaults(func=main)
 
@@ -50,19 +62,31 @@ def main(args: argparse.Namespace) -> int:
         from dpdktune.runtime.local_run import LocalRun, main_summary_line
 
         try:
-            summary = LocalRun(config, args.scenario, args.duration_s, args.out, args.policy, args.seed,
-                               args.tree).run()
+            summary = LocalRun(
+                config, args.scenario, args.duration_s, args.out, args.policy, args.seed, args.tree
+            ).run()
         except AppError as exc:  # the app's own failure: one line, as for bad input
             raise ValueError(str(exc)) from None
         except KeyboardInterrupt:  # Ctrl-C or SIGTERM: the app is stopped, the rows so far are written
-            print(f"dpdktune run: interrupted; l2fwd_tune stopped; partial timeline and summary in {args.out}",
-                  file=sys.stderr)
+            print(
+                f"dpdktune run: interrupted; l2fwd_tune stopped; partial timeline and summary in {args.out}",
+                file=sys.stderr,
+            )
             return 130
         print(main_summary_line(summary))
         return 0
-    summary = Run(config, args.scenario, args.duration_s, args.out, args.policy, args.seed, args.tree,
-                  args.twin_cache).run()
-    keys = ("policy", "fraction_of_oracle", "adaptation_median_s", "below_safe_default_share", "swaps", "rollbacks",
-            "fallbacks", "peak_rss_mb")
+    summary = Run(
+        config, args.scenario, args.duration_s, args.out, args.policy, args.seed, args.tree, args.twin_cache
+    ).run()
+    keys = (
+        "policy",
+        "fraction_of_oracle",
+        "adaptation_median_s",
+        "below_safe_default_share",
+        "swaps",
+        "rollbacks",
+        "fallbacks",
+        "peak_rss_mb",
+    )
     print(json.dumps({k: summary[k] for k in keys}))
     return 0

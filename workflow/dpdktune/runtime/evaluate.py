@@ -43,11 +43,26 @@ ABLATIONS: dict[str, dict[str, Any]] = {
     "confidence threshold 0.5": {"confidence_threshold": 0.5},
     "confidence threshold 0.8": {"confidence_threshold": 0.8},
 }
-SCALARS = ("fraction_of_oracle", "regret", "adaptation_median_s", "adaptation_never", "adaptation_within_10s_share",
-           "below_safe_default_share",
-           "below_safe_default_max_run_outside_restarts", "restarts", "swaps", "rollbacks", "fallbacks", "rejected",
-           "slow_cycles", "novelty_intervals", "novel_workload_fraction_of_oracle",
-           "known_workload_fraction_of_oracle", "safe_default_fraction_of_oracle", "peak_rss_mb")
+SCALARS = (
+    "fraction_of_oracle",
+    "regret",
+    "adaptation_median_s",
+    "adaptation_never",
+    "adaptation_within_10s_share",
+    "below_safe_default_share",
+    "below_safe_default_max_run_outside_restarts",
+    "restarts",
+    "swaps",
+    "rollbacks",
+    "fallbacks",
+    "rejected",
+    "slow_cycles",
+    "novelty_intervals",
+    "novel_workload_fraction_of_oracle",
+    "known_workload_fraction_of_oracle",
+    "safe_default_fraction_of_oracle",
+    "peak_rss_mb",
+)
 
 
 def training_config(config: dict[str, Any]) -> dict[str, Any]:
@@ -97,8 +112,9 @@ def _write_scenario(phases: list, path: Path) -> Path:
     return path
 
 
-def run_group(group: str, config: dict[str, Any], out_dir: str | Path, scenarios_dir: str | Path,
-              cache: str | Path) -> pd.DataFrame:
+def run_group(
+    group: str, config: dict[str, Any], out_dir: str | Path, scenarios_dir: str | Path, cache: str | Path
+) -> pd.DataFrame:
     if group not in GROUPS:
         raise ValueError(f"group: {group!r} is not one of {GROUPS}")
     ev = eval_settings(config)
@@ -109,40 +125,92 @@ def run_group(group: str, config: dict[str, Any], out_dir: str | Path, scenarios
     rows = []
     if group == "static":
         for w in config["workloads"]:
-            scn = _write_scenario([{"workload": w, "duration_s": ev["eval_static_s"], "load_scale": 1.0}],
-                                  gen / f"static-{w}.yaml")
+            scn = _write_scenario(
+                [{"workload": w, "duration_s": ev["eval_static_s"], "load_scale": 1.0}], gen / f"static-{w}.yaml"
+            )
             for policy in POLICIES:
-                rows.append(_run(train_cfg, scn, ev["eval_static_s"], out_dir / "runs" / "static" / w / policy,
-                                 policy, 0, cache, group=group, scenario=f"static-{w}", workload=w,
-                                 novel=w in ev["eval_novel_workloads"]))
+                rows.append(
+                    _run(
+                        train_cfg,
+                        scn,
+                        ev["eval_static_s"],
+                        out_dir / "runs" / "static" / w / policy,
+                        policy,
+                        0,
+                        cache,
+                        group=group,
+                        scenario=f"static-{w}",
+                        workload=w,
+                        novel=w in ev["eval_novel_workloads"],
+                    )
+                )
     elif group == "dynamic":
         for seed in range(int(ev["eval_seeds"])):
             for policy in POLICIES:
-                rows.append(_run(train_cfg, scenarios_dir / "shifts.yaml", ev["eval_dynamic_s"],
-                                 out_dir / "runs" / "dynamic" / f"{policy}-s{seed}", policy, seed, cache,
-                                 group=group, scenario="shifts"))
+                rows.append(
+                    _run(
+                        train_cfg,
+                        scenarios_dir / "shifts.yaml",
+                        ev["eval_dynamic_s"],
+                        out_dir / "runs" / "dynamic" / f"{policy}-s{seed}",
+                        policy,
+                        seed,
+                        cache,
+                        group=group,
+                        scenario="shifts",
+                    )
+                )
     elif group == "novel":
         for w in ev["eval_novel_workloads"]:
             known = train_cfg["workloads"][0]
-            scn = _write_scenario([{"workload": known, "duration_s": 600, "load_scale": 0.7},
-                                   {"inject": {"workload": w, "duration_s": 900, "load_scale": 0.7}},
-                                   {"workload": known, "duration_s": 300, "load_scale": 0.7}], gen / f"novel-{w}.yaml")
+            scn = _write_scenario(
+                [
+                    {"workload": known, "duration_s": 600, "load_scale": 0.7},
+                    {"inject": {"workload": w, "duration_s": 900, "load_scale": 0.7}},
+                    {"workload": known, "duration_s": 300, "load_scale": 0.7},
+                ],
+                gen / f"novel-{w}.yaml",
+            )
             for policy in POLICIES:
                 run_dir = out_dir / "runs" / "novel" / w / policy
-                row = _run(train_cfg, scn, 1800, run_dir, policy, 0, cache, group=group, scenario=f"novel-{w}",
-                           workload=w)
+                row = _run(
+                    train_cfg, scn, 1800, run_dir, policy, 0, cache, group=group, scenario=f"novel-{w}", workload=w
+                )
                 row.update(novel_metrics(pd.read_parquet(run_dir / "timeline.parquet"), w))
                 rows.append(row)
     elif group == "day":
         for policy in POLICIES:
-            rows.append(_run(train_cfg, scenarios_dir / "day.yaml", ev["eval_day_s"], out_dir / "runs" / "day" / policy,
-                             policy, 0, cache, group=group, scenario="day"))
+            rows.append(
+                _run(
+                    train_cfg,
+                    scenarios_dir / "day.yaml",
+                    ev["eval_day_s"],
+                    out_dir / "runs" / "day" / policy,
+                    policy,
+                    0,
+                    cache,
+                    group=group,
+                    scenario="day",
+                )
+            )
     else:
         for name, overrides in ABLATIONS.items():
             slug = name.replace(" ", "-")
-            rows.append(_run(train_cfg, scenarios_dir / "ablation.yaml", ev["eval_dynamic_s"],
-                             out_dir / "runs" / "ablations" / slug, "adaptive", 0, cache, overrides,
-                             group=group, scenario="ablation", variant=name))
+            rows.append(
+                _run(
+                    train_cfg,
+                    scenarios_dir / "ablation.yaml",
+                    ev["eval_dynamic_s"],
+                    out_dir / "runs" / "ablations" / slug,
+                    "adaptive",
+                    0,
+                    cache,
+                    overrides,
+                    group=group,
+                    scenario="ablation",
+                    variant=name,
+                )
+            )
     return pd.DataFrame(rows)
 
 
@@ -155,8 +223,7 @@ def novel_metrics(frame: pd.DataFrame, workload: str, zero_shot_s: float = 30.0)
     good = (novel.objective >= 0.95 * novel.oracle_objective).to_numpy()
     bad = [i for i, g in enumerate(good) if not g]
     converge = None if bad and bad[-1] == len(good) - 1 else float(novel.t_s.iloc[bad[-1] + 1] - t0) if bad else 0.0
-    return {"zero_shot_fraction": float(first.objective.sum() / first.oracle_objective.sum()),
-            "converge_s": converge}
+    return {"zero_shot_fraction": float(first.objective.sum() / first.oracle_objective.sum()), "converge_s": converge}
 
 
 def prepare(config: dict[str, Any], cache: str | Path) -> dict[str, Any]:

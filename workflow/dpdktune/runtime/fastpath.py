@@ -22,13 +22,22 @@ def safe_default_table(features, grid, safe: int, X: np.ndarray) -> dict[str, An
     """tree.json of a one-leaf tree that always picks `safe` (the compiled-in fallback)."""
     from sklearn.tree import DecisionTreeClassifier
 
-    from dpdktune.treefile import from_sklearn
     from dpdktune.distill.export import range_bounds
+    from dpdktune.treefile import from_sklearn
 
     X = np.asarray(X, np.float32)
     tree = DecisionTreeClassifier(max_depth=1).fit(X, np.full(len(X), safe))
-    return from_sklearn(tree, list(features), list(grid), range_bounds(X), X, safe, 0.0, method="safe-default",
-                        inputs={"safe_default": "static config with the best worst case over the training cells"})
+    return from_sklearn(
+        tree,
+        list(features),
+        list(grid),
+        range_bounds(X),
+        X,
+        safe,
+        0.0,
+        method="safe-default",
+        inputs={"safe_default": "static config with the best worst case over the training cells"},
+    )
 
 
 def build_library(table: dict[str, Any], out_dir: Path, cc: str = "cc", shared: Path | None = None) -> Path:

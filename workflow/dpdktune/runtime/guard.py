@@ -180,10 +180,14 @@ class Guard:
         return True
 
     def state(self) -> dict[str, Any]:
-        return {"vetoed": sorted([[list(k), c] for k, c in self.vetoed], key=repr), "trip": self.trip,
-                "ok": [list(self.ok[0]), self.ok[1]] if self.ok else None, "trips": self.trips,
-                "vetoes_applied": self.vetoes_applied,
-                "measured": [[list(k), c, v] for (k, c), v in self.measured.items()]}
+        return {
+            "vetoed": sorted([[list(k), c] for k, c in self.vetoed], key=repr),
+            "trip": self.trip,
+            "ok": [list(self.ok[0]), self.ok[1]] if self.ok else None,
+            "trips": self.trips,
+            "vetoes_applied": self.vetoes_applied,
+            "measured": [[list(k), c, v] for (k, c), v in self.measured.items()],
+        }
 
     def restore(self, state: dict[str, Any]) -> None:
         self.vetoed = {(_key(k), int(c)) for k, c in state.get("vetoed", [])}

@@ -53,8 +53,10 @@ def check_toolchain(cc: str = "cc") -> None:
     """One-line error naming what is missing to build l2fwd_tune."""
     for program, why in (("pkg-config", "finds libdpdk"), ("make", "builds l2fwd_tune"), (cc, "compiles it")):
         if not shutil.which(program):
-            raise AppError(f"local: {program} not found ({why}; install it, e.g. apt-get install build-essential "
-                           f"pkg-config dpdk-dev)")
+            raise AppError(
+                f"local: {program} not found ({why}; install it, e.g. apt-get install build-essential "
+                f"pkg-config dpdk-dev)"
+            )
     if subprocess.run(["pkg-config", "--exists", "libdpdk"], timeout=30).returncode != 0:
         raise AppError("local: libdpdk not found by pkg-config (install dpdk-dev / libdpdk-dev)")
 
@@ -66,9 +68,19 @@ def build_app(table: dict[str, Any], out_dir: Path, cc: str = "cc") -> Path:
     check_toolchain(cc)
     out_dir.mkdir(parents=True, exist_ok=True)
     files = build.generate(table, out_dir)
-    proc = subprocess.run(["make", "-C", str(APP_DIR), f"BUILD={out_dir.resolve()}", f"CC={cc}",
-                           f"FASTPATH_TREE={Path(files['source']).resolve()}"],
-                          capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [
+            "make",
+            "-C",
+            str(APP_DIR),
+            f"BUILD={out_dir.resolve()}",
+            f"CC={cc}",
+            f"FASTPATH_TREE={Path(files['source']).resolve()}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     if proc.returncode != 0:
         tail = " | ".join(proc.stderr.strip().splitlines()[-3:])
         raise AppError(f"local: building l2fwd_tune failed: {tail}")
@@ -93,18 +105,35 @@ def eal_runtime_dir(prefix: str) -> Path:
 class LocalApp:
     """One l2fwd_tune process: its interval lines, its swap answers, its final statistics."""
 
-    def __init__(self, app: Path, out_dir: Path, workers: int, interval_s: float, duration_s: float,
-                 memory_mb: int = 1024):
+    def __init__(
+        self, app: Path, out_dir: Path, workers: int, interval_s: float, duration_s: float, memory_mb: int = 1024
+    ):
         self.app = Path(app)
         self.out_dir = Path(out_dir)
         self.control = self.out_dir / "control"
         self.log_path = self.out_dir / "app.log"
         self.prefix = f"dpdktune_rt_{uuid.uuid4().hex[:8]}"  # this run's own EAL runtime folder
-        self.cmd = [str(self.app), "--no-huge", "-m", str(memory_mb), "--no-pci", "--vdev=net_null0",
-                    "--vdev=net_null1", f"--file-prefix={self.prefix}", "--lcores",
-                    lcores(workers), "--log-level=lib.eal:error", "--",
-                    "--interval-ms", str(max(1, int(round(interval_s * 1000)))), "--control", str(self.control),
-                    "--apply-rings", "--duration", f"{duration_s:.3f}"]
+        self.cmd = [
+            str(self.app),
+            "--no-huge",
+            "-m",
+            str(memory_mb),
+            "--no-pci",
+            "--vdev=net_null0",
+            "--vdev=net_null1",
+            f"--file-prefix={self.prefix}",
+            "--lcores",
+            lcores(workers),
+            "--log-level=lib.eal:error",
+            "--",
+            "--interval-ms",
+            str(max(1, int(round(interval_s * 1000)))),
+            "--control",
+            str(self.control),
+            "--apply-rings",
+            "--duration",
+            f"{duration_s:.3f}",
+        ]
         self.proc: subprocess.Popen | None = None
         self.intervals: queue.Queue = queue.Queue()
         self.answers: queue.Queue = queue.Queue()
@@ -119,9 +148,15 @@ class LocalApp:
         self.log = open(self.log_path, "w")
         self.log.write("$ " + " ".join(self.cmd) + "\n")
         self.log.flush()
-        self.proc = subprocess.Popen(self.cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                     start_new_session=True, preexec_fn=_die_with_parent,
-                                     env={**os.environ, "FP_RCU_FENCE": os.environ.get("FP_RCU_FENCE", "0")})
+        self.proc = subprocess.Popen(
+            self.cmd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+            preexec_fn=_die_with_parent,
+            env={**os.environ, "FP_RCU_FENCE": os.environ.get("FP_RCU_FENCE", "0")},
+        )
         for target in (self._read_stdout, self._read_stderr):
             t = threading.Thread(target=target, daemon=True)
             t.start()
@@ -199,8 +234,9 @@ class LocalApp:
         try:
             return self.intervals.get(timeout=timeout)
         except queue.Empty:
-            raise AppError(f"local: l2fwd_tune sent no interval report in {timeout:.0f} s "
-                           f"({self.log_tail()})") from None
+            raise AppError(
+                f"local: l2fwd_tune sent no interval report in {timeout:.0f} s ({self.log_tail()})"
+            ) from None
 
     def swap(self, fpt: str | Path | None) -> dict[str, Any]:
         """Publish `fpt` in the running app (None: its compiled-in safe default); the app's answer.

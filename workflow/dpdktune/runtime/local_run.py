@@ -41,8 +41,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dpdktune.sections import section
 from dpdktune.runtime.local_app import AppError, LocalApp, build_app
+from dpdktune.sections import section
 
 #: intervals a config needs before its mean counts as measured (one has no spread at all)
 MIN_INTERVALS = 2
@@ -53,8 +53,9 @@ FLT_MAX = float(np.finfo(np.float32).max)
 _LATENCY = ("latency_p50_us", "latency_p99_us", "latency_p999_us")
 
 
-def one_leaf_table(features, grid, action: int, safe: int, X: np.ndarray, method: str,
-                   inputs: dict[str, str]) -> dict[str, Any]:
+def one_leaf_table(
+    features, grid, action: int, safe: int, X: np.ndarray, method: str, inputs: dict[str, str]
+) -> dict[str, Any]:
     """tree.json of a tree that decides `action` everywhere (NaN or inf inputs: the safe default).
 
     Fitted on the measured rows X. With one traffic regime (net_null) every row has the same
@@ -100,7 +101,7 @@ class LocalSlowTier:
     def record(self, t: float, config: int, x: np.ndarray, value: float, restart: bool) -> None:
         if config >= 0 and not restart and math.isfinite(value):
             self.rows.append((t, config, x, value))
-        del self.rows[:-int(self.s["buffer_intervals"])]
+        del self.rows[: -int(self.s["buffer_intervals"])]
 
     def means(self, now: float, before: float | None = None) -> dict[int, tuple[float, int]]:
         """Mean measured objective and interval count per config over the window."""
@@ -121,13 +122,14 @@ class LocalSlowTier:
         return incumbent, f"exploit: config {incumbent} has the best measured mean", means
 
     def candidate_tree(self, version: int, action: int, why: str) -> tuple[Path, dict[str, Any]]:
-        from dpdktune.treelayout import compile_table
         from dpdktune.codegen.pack import write_fpt
         from dpdktune.treefile import write_tree_json
+        from dpdktune.treelayout import compile_table
 
         X = np.array([r[2] for r in self.rows]) if self.rows else np.zeros((2, len(self.features)))
-        table = one_leaf_table(self.features, self.grid, action, self.safe, X, "runtime-local",
-                               {"rows": str(len(X)), "why": why})
+        table = one_leaf_table(
+            self.features, self.grid, action, self.safe, X, "runtime-local", {"rows": str(len(X)), "why": why}
+        )
         trees = self.out_dir / "trees"
         trees.mkdir(parents=True, exist_ok=True)
         write_tree_json(table, trees / f"v{version}.json")
@@ -144,8 +146,16 @@ def _rss_mb() -> float:
 
 
 class LocalRun:
-    def __init__(self, config: dict[str, Any], scenario: str | Path, duration_s: float, out: str | Path,
-                 policy: str = "adaptive", seed: int | None = None, tree: str | None = None):
+    def __init__(
+        self,
+        config: dict[str, Any],
+        scenario: str | Path,
+        duration_s: float,
+        out: str | Path,
+        policy: str = "adaptive",
+        seed: int | None = None,
+        tree: str | None = None,
+    ):
         from dpdktune.fingerprint import DATAPLANE_FEATURES, default_knobs, feature_names
         from dpdktune.knobs import expand_grid
         from dpdktune.runtime.scenario import expand, load_scenario
@@ -153,18 +163,23 @@ class LocalRun:
         from dpdktune.workloads import config_catalogue
 
         if policy not in LOCAL_POLICIES:
-            raise ValueError(f"--policy: {policy!r} on --backend local must be one of {', '.join(LOCAL_POLICIES)} "
-                             f"(the others read the simulator's twin)")
+            raise ValueError(
+                f"--policy: {policy!r} on --backend local must be one of {', '.join(LOCAL_POLICIES)} "
+                f"(the others read the simulator's twin)"
+            )
         if not duration_s > 0:
             raise ValueError(f"--duration-s: must be > 0, got {duration_s}")
         if config["objective"] not in LOCAL_OBJECTIVES:
-            raise ValueError(f"objective: {config['objective']} needs latency, which l2fwd_tune does not measure; "
-                             f"on --backend local use one of {', '.join(LOCAL_OBJECTIVES)}")
+            raise ValueError(
+                f"objective: {config['objective']} needs latency, which l2fwd_tune does not measure; "
+                f"on --backend local use one of {', '.join(LOCAL_OBJECTIVES)}"
+            )
         self.features = feature_names(config)
         missing = [f for f in self.features if f not in DATAPLANE_FEATURES]
         if missing:
-            raise ValueError(f"features: l2fwd_tune does not measure {missing[0]}; on --backend local use "
-                             f"features: dataplane")
+            raise ValueError(
+                f"features: l2fwd_tune does not measure {missing[0]}; on --backend local use features: dataplane"
+            )
         self.config, self.policy, self.tree_arg = config, policy, tree
         self.s = runtime_settings(config)
         self.seed = int(config["seed"] if seed is None else seed)
@@ -183,22 +198,28 @@ class LocalRun:
 
     # -- set-up ----------------------------------------------------------------------------------------
     def _build(self) -> Path:
-        table = one_leaf_table(self.features, self.grid, self.safe, self.safe, np.zeros((2, len(self.features))),
-                               "safe-default", {"safe_default": "the config's default_config (local)"})
+        table = one_leaf_table(
+            self.features,
+            self.grid,
+            self.safe,
+            self.safe,
+            np.zeros((2, len(self.features))),
+            "safe-default",
+            {"safe_default": "the config's default_config (local)"},
+        )
         return build_app(table, self.out / "app", self.cc)
 
     def _initial_tree(self) -> tuple[Path | None, int]:
         """--tree's tree.json compiled to v1.fpt (published at start), else None (the safe default)."""
         if not self.tree_arg or self.tree_arg == "none":
             return None, 0
-        from dpdktune.treelayout import compile_table
         from dpdktune.codegen.pack import write_fpt
         from dpdktune.treefile import read_tree_json, write_tree_json
+        from dpdktune.treelayout import compile_table
 
         table = read_tree_json(self.tree_arg)
         if tuple(table["features"]) != tuple(self.features) or len(table["configs"]) != len(self.grid):
-            raise ValueError(f"--tree: {self.tree_arg} reads other features or another config grid than this "
-                             f"config's")
+            raise ValueError(f"--tree: {self.tree_arg} reads other features or another config grid than this config's")
         trees = self.out / "trees"
         trees.mkdir(parents=True, exist_ok=True)
         write_tree_json(table, trees / "v1.json")
@@ -210,16 +231,28 @@ class LocalRun:
         for stale in ("timeline.parquet", "summary.json"):
             (self.out / stale).unlink(missing_ok=True)
         app_path = self._build()
-        self.app = LocalApp(app_path, self.out, self.workers, self.interval,
-                            self.duration_s + 10 * self.interval + 30, self.memory_mb)
+        self.app = LocalApp(
+            app_path, self.out, self.workers, self.interval, self.duration_s + 10 * self.interval + 30, self.memory_mb
+        )
         self.rows: list[dict[str, Any]] = []
-        self.st: dict[str, Any] = {"swaps": 0, "swap_failures": 0, "rollbacks": 0, "fallbacks": 0, "kept": 0,
-                                   "cycles": 0, "slow_cpu_s": 0.0, "swap_events": [], "stopped_by": None,
-                                   "slow_tier_errors": 0}
+        self.st: dict[str, Any] = {
+            "swaps": 0,
+            "swap_failures": 0,
+            "rollbacks": 0,
+            "fallbacks": 0,
+            "kept": 0,
+            "cycles": 0,
+            "slow_cpu_s": 0.0,
+            "swap_events": [],
+            "stopped_by": None,
+            "slow_tier_errors": 0,
+        }
         previous = None
         if threading.current_thread() is threading.main_thread():  # SIGTERM stops the app too
+
             def on_term(signum, frame):
                 raise KeyboardInterrupt("SIGTERM")
+
             previous = signal.signal(signal.SIGTERM, on_term)
         wall0 = time.perf_counter()
         completed = False
@@ -253,8 +286,11 @@ class LocalRun:
         from dpdktune.runtime.scenario import load_class
 
         app, s, st = self.app, self.s, self.st
-        slow = LocalSlowTier(self.grid, self.features, self.safe, s, self.workers, self.out) \
-            if self.policy == "adaptive" else None
+        slow = (
+            LocalSlowTier(self.grid, self.features, self.safe, s, self.workers, self.out)
+            if self.policy == "adaptive"
+            else None
+        )
         fpt, version = self._initial_tree()
         live = {"fpt": fpt, "version": version, "action": self.safe}
         prev: dict[str, Any] | None = None
@@ -285,21 +321,39 @@ class LocalRun:
             dropped = int(msg["dropped"])
             offered = rx + imissed
             drop_rate = (dropped + imissed) / offered if offered else float("nan")
-            metrics = {"throughput_mpps": tx / dt / 1e6, "offered_mpps": offered / dt / 1e6, "drop_rate": drop_rate,
-                       "latency_p99_us": float("nan")}
-            value = float(objective_lib.values(self.config["objective"], metrics, msg["active_workers"],
-                                               msg["rx_desc"], msg["tx_desc"], self.config))
+            metrics = {
+                "throughput_mpps": tx / dt / 1e6,
+                "offered_mpps": offered / dt / 1e6,
+                "drop_rate": drop_rate,
+                "latency_p99_us": float("nan"),
+            }
+            value = float(
+                objective_lib.values(
+                    self.config["objective"],
+                    metrics,
+                    msg["active_workers"],
+                    msg["rx_desc"],
+                    msg["tx_desc"],
+                    self.config,
+                )
+            )
             restart = int(msg["ring_resizes"]) > resizes0  # the ports restarted inside this window
             resizes0 = int(msg["ring_resizes"])
-            x = np.array([np.nan if msg["features"].get(f) is None else float(msg["features"][f])
-                          for f in self.features])
+            x = np.array(
+                [np.nan if msg["features"].get(f) is None else float(msg["features"][f]) for f in self.features]
+            )
             seg = self._segment(t)
             knobs = self.grid[ran] if 0 <= ran < len(self.grid) else None
             if slow is not None:
                 slow.record(t, ran, x, value, restart)
                 # live probation after a swap: the candidate's measurements against the previous config's
-                if prev is not None and t < probation["until"] and probation["ref"] and not restart \
-                        and ran == live["action"]:
+                if (
+                    prev is not None
+                    and t < probation["until"]
+                    and probation["ref"]
+                    and not restart
+                    and ran == live["action"]
+                ):
                     low = value < probation["ref"] * (1 - float(s["rollback_tolerance"]))
                     probation["below"] = probation["below"] + 1 if low else 0
                     if probation["below"] >= int(s["rollback_k"]):
@@ -308,25 +362,54 @@ class LocalRun:
                             st["rollbacks"] += 1
                             by_count[int(answer["swaps"])] = prev["version"]
                             events.append("rollback")
-                            st["swap_events"].append({"t_s": t, "kind": "rollback", "version": prev["version"],
-                                                      "config": prev["action"], "answer_ms": answer["answer_ms"]})
+                            st["swap_events"].append(
+                                {
+                                    "t_s": t,
+                                    "kind": "rollback",
+                                    "version": prev["version"],
+                                    "config": prev["action"],
+                                    "answer_ms": answer["answer_ms"],
+                                }
+                            )
                             live, prev = prev, None
                             probation = {"until": -1.0, "ref": None, "below": 0}
                         else:
                             st["swap_failures"] += 1
-            self.rows.append({
-                "t_s": t, "dt_s": dt, "workload": seg.workload, "load_scale": seg.load_scale,
-                "load_level": load_class(seg.load_scale, self.levels), "load_replayed": False,
-                "shift": bool(seg.shift and seg is not last_seg), "config": ran,
-                "rx_desc": int(msg["rx_desc"]), "tx_desc": int(msg["tx_desc"]), "cores": int(msg["active_workers"]),
-                "burst": int(msg["burst"]), "config_cores": knobs.cores if knobs else -1,
-                "decision": int(msg["decision"]), "safe_default": self.safe, "restart": restart,
-                "objective": value, "oracle_objective": float("nan"), "safe_objective": float("nan"),
-                "tree_version": decided_by, "events": ",".join(events), "rss_mb": rss,
-                "throughput_mpps": metrics["throughput_mpps"], "offered_mpps": metrics["offered_mpps"],
-                "drop_rate": drop_rate, **{k: float("nan") for k in _LATENCY},
-                "rx": rx, "tx": tx, "dropped": dropped, "imissed": imissed,
-                **{f"f_{name}": float(v) for name, v in zip(self.features, x)}})
+            self.rows.append(
+                {
+                    "t_s": t,
+                    "dt_s": dt,
+                    "workload": seg.workload,
+                    "load_scale": seg.load_scale,
+                    "load_level": load_class(seg.load_scale, self.levels),
+                    "load_replayed": False,
+                    "shift": bool(seg.shift and seg is not last_seg),
+                    "config": ran,
+                    "rx_desc": int(msg["rx_desc"]),
+                    "tx_desc": int(msg["tx_desc"]),
+                    "cores": int(msg["active_workers"]),
+                    "burst": int(msg["burst"]),
+                    "config_cores": knobs.cores if knobs else -1,
+                    "decision": int(msg["decision"]),
+                    "safe_default": self.safe,
+                    "restart": restart,
+                    "objective": value,
+                    "oracle_objective": float("nan"),
+                    "safe_objective": float("nan"),
+                    "tree_version": decided_by,
+                    "events": ",".join(events),
+                    "rss_mb": rss,
+                    "throughput_mpps": metrics["throughput_mpps"],
+                    "offered_mpps": metrics["offered_mpps"],
+                    "drop_rate": drop_rate,
+                    **{k: float("nan") for k in _LATENCY},
+                    "rx": rx,
+                    "tx": tx,
+                    "dropped": dropped,
+                    "imissed": imissed,
+                    **{f"f_{name}": float(v) for name, v in zip(self.features, x)},
+                }
+            )
             events = []
             last_seg = seg
             decided_by = by_count[max(c for c in by_count if c <= int(msg["swaps"]))]
@@ -367,14 +450,25 @@ class LocalRun:
                 st["swaps"] += 1
                 by_count[int(answer["swaps"])] = version
                 events.append("swap")
-                st["swap_events"].append({"t_s": t, "kind": why.split(":")[0], "version": version, "config": action,
-                                          "why": why, "answer_ms": answer["answer_ms"],
-                                          "means": {str(c): [round(m, 4), n] for c, (m, n) in sorted(means.items())}})
+                st["swap_events"].append(
+                    {
+                        "t_s": t,
+                        "kind": why.split(":")[0],
+                        "version": version,
+                        "config": action,
+                        "why": why,
+                        "answer_ms": answer["answer_ms"],
+                        "means": {str(c): [round(m, 4), n] for c, (m, n) in sorted(means.items())},
+                    }
+                )
                 ref = means.get(live["action"], (None, 0))
                 prev = live
                 live = {"fpt": cand_fpt, "version": version, "action": action}
-                probation = {"until": t + float(s["probation_s"]), "ref": ref[0] if ref[1] >= MIN_INTERVALS else None,
-                             "below": 0}
+                probation = {
+                    "until": t + float(s["probation_s"]),
+                    "ref": ref[0] if ref[1] >= MIN_INTERVALS else None,
+                    "below": 0,
+                }
 
     # -- outputs ---------------------------------------------------------------------------------------
     def _write(self, completed: bool) -> dict[str, Any]:
@@ -395,48 +489,84 @@ class LocalRun:
         n = len(frame)
         ran = frame["config"].to_numpy() if n else np.array([], int)
         by_version = {str(v): float(g.objective.mean()) for v, g in frame.groupby("tree_version")} if n else {}
-        by_config = {str(c): {"intervals": len(g), "objective_mean": float(g.objective.mean())}
-                     for c, g in frame.groupby("config")} if n else {}
+        by_config = (
+            {
+                str(c): {"intervals": len(g), "objective_mean": float(g.objective.mean())}
+                for c, g in frame.groupby("config")
+            }
+            if n
+            else {}
+        )
         safe_rows = frame[frame.config == self.safe] if n else frame
         best = max((v["objective_mean"] for v in by_config.values()), default=0.0)
         applied_non_default = int(((ran >= 0) & (ran != self.safe)).sum()) if n else 0
         app_final = self.app.final or {}
         return {
-            "backend": "local", "policy": self.policy, "completed": completed, "stopped_by": st["stopped_by"],
-            "scenario": self.scenario, "duration_s": self.duration_s, "decision_interval_s": self.interval,
-            "intervals": n, "objective": self.config["objective"],
+            "backend": "local",
+            "policy": self.policy,
+            "completed": completed,
+            "stopped_by": st["stopped_by"],
+            "scenario": self.scenario,
+            "duration_s": self.duration_s,
+            "decision_interval_s": self.interval,
+            "intervals": n,
+            "objective": self.config["objective"],
             "objective_mean": float(frame.objective.mean()) if n else None,
-            "objective_by_tree_version": by_version, "by_config": by_config,
-            "safe_default": self.safe, "safe_default_config": self.grid[self.safe].as_dict(),
+            "objective_by_tree_version": by_version,
+            "by_config": by_config,
+            "safe_default": self.safe,
+            "safe_default_config": self.grid[self.safe].as_dict(),
             "safe_default_objective_mean": float(safe_rows.objective.mean()) if len(safe_rows) else None,
             # ratios of means measured at different times on the same (unpaced) traffic, not an oracle
             "ratio_to_safe_default": float(frame.objective.mean() / safe_rows.objective.mean())
-            if len(safe_rows) and safe_rows.objective.mean() > 0 else None,
+            if len(safe_rows) and safe_rows.objective.mean() > 0
+            else None,
             "ratio_to_best_measured_config": float(frame.objective.mean() / best) if best else None,
             "applied_non_default_intervals": applied_non_default,
-            "swaps": st["swaps"], "swap_failures": st["swap_failures"], "rollbacks": st["rollbacks"],
-            "fallbacks": st["fallbacks"], "slow_tier_errors": st["slow_tier_errors"],
-            "last_slow_tier_error": st.get("last_slow_tier_error"), "kept": st["kept"], "cycles": st["cycles"],
-            "swap_events": st["swap_events"], "slow_cpu_s": st["slow_cpu_s"], "wall_s": st.get("wall_s"),
+            "swaps": st["swaps"],
+            "swap_failures": st["swap_failures"],
+            "rollbacks": st["rollbacks"],
+            "fallbacks": st["fallbacks"],
+            "slow_tier_errors": st["slow_tier_errors"],
+            "last_slow_tier_error": st.get("last_slow_tier_error"),
+            "kept": st["kept"],
+            "cycles": st["cycles"],
+            "swap_events": st["swap_events"],
+            "slow_cpu_s": st["slow_cpu_s"],
+            "wall_s": st.get("wall_s"),
             "fraction_of_oracle": None,
             "oracle": "not measured on local: the best config of each interval would need every config run on the "
-                      "same traffic at once",
+            "same traffic at once",
             "latency": "not measured: l2fwd_tune puts no timestamps on packets (latency columns are NaN)",
             "load_phases_replayed": False,
             "load": "net_null offers packets as fast as the workers poll (always saturated); the scenario's "
-                    "phases label the rows but their load and workload are not replayed",
+            "phases label the rows but their load and workload are not replayed",
             "shadow_validation": "live probation instead (no twin of this machine): rollback after rollback_k "
-                                 "intervals below the previous config's measured mean",
-            "app": {"path": str(self.app.app), "workers": self.workers, "returncode": self.app.returncode,
-                    "decisions": app_final.get("decisions"), "decide_ns_mean": app_final.get("decide_ns_mean"),
-                    "ring_resizes": app_final.get("ring_resizes"), "tx_mpps": app_final.get("tx_mpps"),
-                    "invalid_decisions": app_final.get("invalid_decisions"),
-                    "final": app_final},
+            "intervals below the previous config's measured mean",
+            "app": {
+                "path": str(self.app.app),
+                "workers": self.workers,
+                "returncode": self.app.returncode,
+                "decisions": app_final.get("decisions"),
+                "decide_ns_mean": app_final.get("decide_ns_mean"),
+                "ring_resizes": app_final.get("ring_resizes"),
+                "tx_mpps": app_final.get("tx_mpps"),
+                "invalid_decisions": app_final.get("invalid_decisions"),
+                "final": app_final,
+            },
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         }
 
 
 def main_summary_line(summary: dict[str, Any]) -> str:
-    keys = ("backend", "policy", "intervals", "objective_mean", "applied_non_default_intervals", "swaps",
-            "rollbacks", "swap_failures")
+    keys = (
+        "backend",
+        "policy",
+        "intervals",
+        "objective_mean",
+        "applied_non_default_intervals",
+        "swaps",
+        "rollbacks",
+        "swap_failures",
+    )
     return json.dumps({k: summary.get(k) for k in keys})

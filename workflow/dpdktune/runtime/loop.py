@@ -21,10 +21,11 @@ once, whose calibrated twin has seen the shortfall.
 The fast tier's guard (guard.py; adaptive and fast-only) acts sooner: one interval below the
 safe default's expected value sends the next interval to the safe default, and keeps the tree
 off the config that fell short on that traffic; it knows traffic only by what the data plane
-measures (offered rate and frame size, guard.traffic_key), not by its name. A measured objective that misses the calibrated
-twin's estimate for the config running by more than `surprise_tolerance` (the twin was wrong
-about this traffic) starts a slow-tier cycle at once, as a guard trip on the tree's own choice
-does, instead of waiting for the `distill_every_s` period.
+measures (offered rate and frame size, guard.traffic_key), not by its name. A measured
+objective that misses the calibrated twin's estimate for the config running by more than
+`surprise_tolerance` (the twin was wrong about this traffic) starts a slow-tier cycle at once,
+as a guard trip on the tree's own choice does, instead of waiting for the `distill_every_s`
+period.
 
 Checkpoints: every `checkpoint_every_s` the finished intervals go to timeline.parts/ and the
 state to state.json (each written to a temp name and renamed), so a killed run resumes from
@@ -97,9 +98,18 @@ class _Job:
 
 
 class Run:
-    def __init__(self, config: dict[str, Any], scenario: str | Path, duration_s: float, out: str | Path,
-                 policy: str = "adaptive", seed: int | None = None, tree: str | None = None,
-                 cache_dir: str | Path | None = None, settings: dict[str, Any] | None = None):
+    def __init__(
+        self,
+        config: dict[str, Any],
+        scenario: str | Path,
+        duration_s: float,
+        out: str | Path,
+        policy: str = "adaptive",
+        seed: int | None = None,
+        tree: str | None = None,
+        cache_dir: str | Path | None = None,
+        settings: dict[str, Any] | None = None,
+    ):
         from dpdktune.fingerprint import default_knobs, feature_names
         from dpdktune.runtime.settings import runtime_settings
         from dpdktune.runtime.twin import Twin
@@ -120,8 +130,13 @@ class Run:
         self.train = [w.name for w in workloads_of(config)]
         self.levels = [float(v) for v in self.s["load_levels"]]
         self.segments: list[Segment] = expand(load_scenario(scenario, set(catalogue)), self.levels, duration_s)
-        self.twin = Twin(config, catalogue, feature_names(config), self.s["twin_trials"],
-                         cache_dir if cache_dir is not None else self.out / "twin")
+        self.twin = Twin(
+            config,
+            catalogue,
+            feature_names(config),
+            self.s["twin_trials"],
+            cache_dir if cache_dir is not None else self.out / "twin",
+        )
         self.interval = float(self.s["decision_interval_s"])
         restart = section(config, "rl").restart_cost_s
         self.restart_factor = max(0.0, 1.0 - restart / self.interval)
@@ -133,8 +148,9 @@ class Run:
     # -- set-up ----------------------------------------------------------------------------------------
     def _campaign(self) -> tuple[np.ndarray, np.ndarray]:
         table = np.array([self.twin.cell(w, lv).objective_train for w, lv in self.campaign_cells])
-        fingerprints = np.array([np.nanmean(self.twin.cell(w, lv).train_features[self.default], axis=0)
-                                 for w, lv in self.campaign_cells])
+        fingerprints = np.array(
+            [np.nanmean(self.twin.cell(w, lv).train_features[self.default], axis=0) for w, lv in self.campaign_cells]
+        )
         return table, fingerprints
 
     def _setup(self) -> None:
@@ -145,32 +161,41 @@ class Run:
         table, fingerprints = self._campaign()
         self.safe = policies.fit_static(table, "worst")
         self.static = policies.fit_static(table, "mean")
-        self.rules = policies.fit_rules(fingerprints, table, self.twin.grid, self.config) \
-            if self.policy == "rules" else None
-        self.reactive = policies.Reactive(self.twin.grid, self.twin.features, self.config) \
-            if self.policy == "reactive" else None
+        self.rules = (
+            policies.fit_rules(fingerprints, table, self.twin.grid, self.config) if self.policy == "rules" else None
+        )
+        self.reactive = (
+            policies.Reactive(self.twin.grid, self.twin.features, self.config) if self.policy == "reactive" else None
+        )
         self.lib = self.slow = self.guard = None
         if self.policy in ("adaptive", "fast-only"):
             from dpdktune.runtime.guard import Guard, SafeReference
 
             if self.s["guard"]:
                 self.guard = Guard(self.safe, float(self.s["guard_tolerance"]))
-                self.safe_ref = SafeReference(self.twin.features, (
-                    (self.twin.cell(w, lv).train_features, self.twin.cell(w, lv).objective_train[self.safe])
-                    for w, lv in self.campaign_cells))
-            self.slow = SlowTier(self.twin, self.s, self.safe, self.campaign_cells, self.out, self.seed,
-                                 self.restart_factor)
+                self.safe_ref = SafeReference(
+                    self.twin.features,
+                    (
+                        (self.twin.cell(w, lv).train_features, self.twin.cell(w, lv).objective_train[self.safe])
+                        for w, lv in self.campaign_cells
+                    ),
+                )
+            self.slow = SlowTier(
+                self.twin, self.s, self.safe, self.campaign_cells, self.out, self.seed, self.restart_factor
+            )
             X = self.slow.campaign_X
             lib_table = safe_default_table(self.twin.features, self.twin.grid, self.safe, X)
-            self.lib = FastPathLib(build_library(lib_table, self.out / "fastpath",
-                                                 section(self.config, "codegen").cc,
-                                                 shared=self.twin.cache_dir))
+            self.lib = FastPathLib(
+                build_library(
+                    lib_table, self.out / "fastpath", section(self.config, "codegen").cc, shared=self.twin.cache_dir
+                )
+            )
 
     def _initial_tree(self) -> None:
         """Version 1: --tree's tree.json, else a refit on the campaign; `--tree none`: the safe default."""
-        from dpdktune.treelayout import compile_table
         from dpdktune.codegen.pack import write_fpt
         from dpdktune.treefile import read_tree_json, write_tree_json
+        from dpdktune.treelayout import compile_table
 
         self.version, self.live_fpt = 0, None
         if self.tree_arg == "none":
@@ -178,8 +203,9 @@ class Run:
         if self.tree_arg:
             table = read_tree_json(self.tree_arg)
             if tuple(table["features"]) != self.twin.features or len(table["configs"]) != len(self.twin.grid):
-                raise ValueError(f"--tree: {self.tree_arg} reads other features or another config grid than "
-                                 f"this config's")
+                raise ValueError(
+                    f"--tree: {self.tree_arg} reads other features or another config grid than this config's"
+                )
         else:
             table = self.slow.fit_table([])
         trees = self.out / "trees"
@@ -195,8 +221,8 @@ class Run:
         self.live_fpt, self.version = (str(fpt) if fpt else None), version
         self._gate = None
         if fpt is not None:
-            from dpdktune.treelayout import compile_table
             from dpdktune.treefile import read_tree_json
+            from dpdktune.treelayout import compile_table
 
             table = read_tree_json(Path(fpt).with_suffix(".json"))
             self._gate = (compile_table(table), table)
@@ -216,12 +242,33 @@ class Run:
 
     # -- state -----------------------------------------------------------------------------------------
     def _fresh_state(self) -> dict[str, Any]:
-        return {"k": 0, "current": self.default, "version": self.version, "live_fpt": self.live_fpt,
-                "prev_fpt": None, "prev_version": None, "next_cycle_s": float(self.s["distill_every_s"]),
-                "novelty_run": 0, "below_run": 0, "probation_until_s": -1.0, "next_version": self.version + 1,
-                "swaps": 0, "rollbacks": 0, "fallbacks": 0, "rejected": 0, "cycles": 0, "slow_cpu_s": 0.0,
-                "slow_wall_s": 0.0, "decide_ns": [], "wall_s": 0.0, "reactive_since_up": 10, "part": 0,
-                "x_last": None, "slow": {}, "args": self._args()}
+        return {
+            "k": 0,
+            "current": self.default,
+            "version": self.version,
+            "live_fpt": self.live_fpt,
+            "prev_fpt": None,
+            "prev_version": None,
+            "next_cycle_s": float(self.s["distill_every_s"]),
+            "novelty_run": 0,
+            "below_run": 0,
+            "probation_until_s": -1.0,
+            "next_version": self.version + 1,
+            "swaps": 0,
+            "rollbacks": 0,
+            "fallbacks": 0,
+            "rejected": 0,
+            "cycles": 0,
+            "slow_cpu_s": 0.0,
+            "slow_wall_s": 0.0,
+            "decide_ns": [],
+            "wall_s": 0.0,
+            "reactive_since_up": 10,
+            "part": 0,
+            "x_last": None,
+            "slow": {},
+            "args": self._args(),
+        }
 
     def _args(self) -> dict[str, Any]:
         """What a checkpoint must match to be resumed: the arguments, the scenario and every setting
@@ -229,13 +276,32 @@ class Run:
         import hashlib
 
         c = self.config
-        basis = json.dumps([self.s, self.train, c["grid"], c["objective"], c.get("slo"), c["default_config"],
-                            c["hardware"], c.get("sim"), c.get("rl", {}).get("restart_cost_s"), c.get("features"),
-                            [(g.start_s, g.duration_s, g.workload, g.load_scale) for g in self.segments]],
-                           sort_keys=True, default=str)
-        return {"policy": self.policy, "seed": self.seed, "duration_s": self.duration_s, "n": self.n,
-                "segments": len(self.segments), "tree": self.tree_arg,
-                "settings_sha256": hashlib.sha256(basis.encode()).hexdigest()[:16]}
+        basis = json.dumps(
+            [
+                self.s,
+                self.train,
+                c["grid"],
+                c["objective"],
+                c.get("slo"),
+                c["default_config"],
+                c["hardware"],
+                c.get("sim"),
+                c.get("rl", {}).get("restart_cost_s"),
+                c.get("features"),
+                [(g.start_s, g.duration_s, g.workload, g.load_scale) for g in self.segments],
+            ],
+            sort_keys=True,
+            default=str,
+        )
+        return {
+            "policy": self.policy,
+            "seed": self.seed,
+            "duration_s": self.duration_s,
+            "n": self.n,
+            "segments": len(self.segments),
+            "tree": self.tree_arg,
+            "settings_sha256": hashlib.sha256(basis.encode()).hexdigest()[:16],
+        }
 
     def _checkpoint(self, st: dict[str, Any], rows: list[dict]) -> None:
         parts = self.out / "timeline.parts"
@@ -262,10 +328,11 @@ class Run:
             return None
         st = json.loads(path.read_text())
         if st.get("args") != self._args():
-            raise ValueError(f"--out: {self.out} holds a run with other arguments ({st.get('args')}); "
-                             f"use another folder")
+            raise ValueError(
+                f"--out: {self.out} holds a run with other arguments ({st.get('args')}); use another folder"
+            )
         parts = self.out / "timeline.parts"
-        for extra in sorted(parts.glob("part-*.parquet"))[st["part"]:]:  # written after the checkpoint
+        for extra in sorted(parts.glob("part-*.parquet"))[st["part"] :]:  # written after the checkpoint
             extra.unlink()
         return st
 
@@ -301,8 +368,10 @@ class Run:
             if self.guard is not None:
                 self.guard.restore(st.get("guard") or {})
         self._loop(st)
-        frame = pd.concat([pd.read_parquet(p) for p in sorted((self.out / "timeline.parts").glob("part-*.parquet"))],
-                          ignore_index=True)
+        frame = pd.concat(
+            [pd.read_parquet(p) for p in sorted((self.out / "timeline.parts").glob("part-*.parquet"))],
+            ignore_index=True,
+        )
         from dpdktune.atomic import replacing
 
         with replacing(self.out / "timeline.parquet") as tmp:
@@ -405,8 +474,9 @@ class Run:
             measured = float(cell.objective[nxt])
             x_now = cell.live_features[nxt, trial]  # what the data plane measures over this interval
             now_key = traffic_key(x_now, twin.features) if self.guard is not None else None
-            if self.guard is not None and self.guard.observe(now_key, feat_key, nxt, measured,
-                                                             self.safe_ref.expected(x_now)):
+            if self.guard is not None and self.guard.observe(
+                now_key, feat_key, nxt, measured, self.safe_ref.expected(x_now)
+            ):
                 events.append("trip")
                 if learning and feat_key == now_key:
                     st["next_cycle_s"] = min(st["next_cycle_s"], t)  # the tree's own choice fell short: learn now
@@ -434,13 +504,14 @@ class Run:
                 # rollback_k shortfalls within the last 2 x rollback_k - 1 intervals: a tree that alternates
                 # between a bad config and a good one never falls short k times in a row
                 k_roll = int(s["rollback_k"])
-                st["short_window"] = (st.get("short_window", []) + [bool(short)])[-(2 * k_roll - 1):]
+                st["short_window"] = (st.get("short_window", []) + [bool(short)])[-(2 * k_roll - 1) :]
                 st["below_run"] = st["below_run"] + 1 if short else 0
                 if sum(st["short_window"]) >= k_roll:
                     st["below_run"], st["short_window"] = 0, []
                     if probation:
-                        self._publish(Path(st["prev_fpt"]) if st["prev_fpt"] else None, st["prev_version"] or 0,
-                                      prev_handle)
+                        self._publish(
+                            Path(st["prev_fpt"]) if st["prev_fpt"] else None, st["prev_version"] or 0, prev_handle
+                        )
                         prev_handle = None
                         st["rollbacks"] += 1
                         events.append("rollback")
@@ -453,14 +524,29 @@ class Run:
             if not restart:
                 st["last_ok"] = [key[0], key[1], value]
             knobs = twin.grid[nxt]
-            rows.append({"t_s": t, "workload": seg.workload, "novel_workload": seg.workload not in self.train,
-                         "load_scale": seg.load_scale, "load_level": level,
-                         "shift": bool(seg.shift and seg_i != last_seg),
-                         "config": nxt, "rx_desc": knobs.rx_desc, "tx_desc": knobs.tx_desc, "cores": knobs.cores,
-                         "burst": knobs.burst, "restart": restart, "objective": value,
-                         "oracle_objective": float(cell.objective.max()), "safe_objective": safe_value,
-                         "tree_version": self.version, "events": ",".join(events), "rss_mb": rss,
-                         **dict(zip(METRIC_COLUMNS, map(float, cell.metrics[nxt])))})
+            rows.append(
+                {
+                    "t_s": t,
+                    "workload": seg.workload,
+                    "novel_workload": seg.workload not in self.train,
+                    "load_scale": seg.load_scale,
+                    "load_level": level,
+                    "shift": bool(seg.shift and seg_i != last_seg),
+                    "config": nxt,
+                    "rx_desc": knobs.rx_desc,
+                    "tx_desc": knobs.tx_desc,
+                    "cores": knobs.cores,
+                    "burst": knobs.burst,
+                    "restart": restart,
+                    "objective": value,
+                    "oracle_objective": float(cell.objective.max()),
+                    "safe_objective": safe_value,
+                    "tree_version": self.version,
+                    "events": ",".join(events),
+                    "rss_mb": rss,
+                    **dict(zip(METRIC_COLUMNS, map(float, cell.metrics[nxt]))),
+                }
+            )
             x_last = x_now
             current, last_seg = nxt, seg_i
             if self.slow is not None:
@@ -475,15 +561,25 @@ class Run:
             if k % 60 == 0:
                 rss = _rss_mb()
             if (k + 1) % per_checkpoint == 0 and job is None:
-                st.update(k=k + 1, current=current, last_seg=last_seg, x_last=[float(v) for v in x_last],
-                          decide_ns=decide_ns,
-                          wall_s=st["wall_s"] + time.perf_counter() - wall0)
+                st.update(
+                    k=k + 1,
+                    current=current,
+                    last_seg=last_seg,
+                    x_last=[float(v) for v in x_last],
+                    decide_ns=decide_ns,
+                    wall_s=st["wall_s"] + time.perf_counter() - wall0,
+                )
                 wall0 = time.perf_counter()
                 self._checkpoint(st, rows)
         if job is not None:
             job.join()  # a cycle still running at the end is not published
-        st.update(k=self.n, current=current, x_last=[float(v) for v in x_last] if x_last is not None else None,
-                  decide_ns=decide_ns, wall_s=st["wall_s"] + time.perf_counter() - wall0)
+        st.update(
+            k=self.n,
+            current=current,
+            x_last=[float(v) for v in x_last] if x_last is not None else None,
+            decide_ns=decide_ns,
+            wall_s=st["wall_s"] + time.perf_counter() - wall0,
+        )
         self._checkpoint(st, rows)
 
     def _debounce(self, st: dict[str, Any], current: int, nxt: int) -> int:

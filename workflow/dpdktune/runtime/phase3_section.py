@@ -18,8 +18,18 @@ OKABE_ITO = ["#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "
 
 
 def policy_table(runs: pd.DataFrame, by: list[str]) -> pd.DataFrame:
-    cols = ["fraction_of_oracle", "throughput_mpps", "latency_p50_us", "latency_p99_us", "latency_p999_us",
-            "cpu_efficiency_mpps_per_core", "below_safe_default_share", "adaptation_median_s", "swaps", "rollbacks"]
+    cols = [
+        "fraction_of_oracle",
+        "throughput_mpps",
+        "latency_p50_us",
+        "latency_p99_us",
+        "latency_p999_us",
+        "cpu_efficiency_mpps_per_core",
+        "below_safe_default_share",
+        "adaptation_median_s",
+        "swaps",
+        "rollbacks",
+    ]
     cols = [c for c in cols if c in runs]
     out = runs.groupby(by, sort=False)[cols].mean(numeric_only=True).reset_index()
     return out.round(4)
@@ -27,11 +37,26 @@ def policy_table(runs: pd.DataFrame, by: list[str]) -> pd.DataFrame:
 
 def safety_table(all_runs: pd.DataFrame) -> pd.DataFrame:
     frame = all_runs[all_runs.policy.isin(["adaptive", "fast-only"])]
-    cols = ["below_safe_default_share", "below_safe_default_max_run_outside_restarts", "fallbacks", "rollbacks",
-            "rejected", "swaps", "novelty_intervals", "duration_s"]
-    out = frame.groupby(["group", "policy"])[cols].agg(
-        {c: ("max" if c.endswith("max_run_outside_restarts") else "mean" if c.endswith("share") else "sum")
-         for c in cols}).reset_index()
+    cols = [
+        "below_safe_default_share",
+        "below_safe_default_max_run_outside_restarts",
+        "fallbacks",
+        "rollbacks",
+        "rejected",
+        "swaps",
+        "novelty_intervals",
+        "duration_s",
+    ]
+    out = (
+        frame.groupby(["group", "policy"])[cols]
+        .agg(
+            {
+                c: ("max" if c.endswith("max_run_outside_restarts") else "mean" if c.endswith("share") else "sum")
+                for c in cols
+            }
+        )
+        .reset_index()
+    )
     out["novelty_fallback_rate"] = out.novelty_intervals / out.duration_s
     return out.round(5)
 
@@ -46,24 +71,32 @@ def timeline_figure(day: dict[str, pd.DataFrame], path: str | Path, hours: float
     for policy, frame in day.items():
         f = frame[(frame.t_s >= window[0]) & (frame.t_s < window[1])]
         t = f.t_s / 3600.0
-        parts.append(pd.DataFrame({"hour": t, "policy": policy, "panel": "objective / oracle",
-                                   "value": f.objective / f.oracle_objective}))
+        parts.append(
+            pd.DataFrame(
+                {"hour": t, "policy": policy, "panel": "objective / oracle", "value": f.objective / f.oracle_objective}
+            )
+        )
         parts.append(pd.DataFrame({"hour": t, "policy": policy, "panel": "cores", "value": f.cores}))
     ref = next(iter(day.values()))
     f = ref[(ref.t_s >= window[0]) & (ref.t_s < window[1])]
-    parts.append(pd.DataFrame({"hour": f.t_s / 3600.0, "policy": "traffic", "panel": "load scale",
-                               "value": f.load_scale}))
+    parts.append(
+        pd.DataFrame({"hour": f.t_s / 3600.0, "policy": "traffic", "panel": "load scale", "value": f.load_scale})
+    )
     data = pd.concat(parts, ignore_index=True)
     shifts = pd.DataFrame({"hour": f.t_s[f["shift"]] / 3600.0})
     plot = p9.ggplot(data, p9.aes("hour", "value", color="policy"))
     if len(shifts):
         plot += p9.geom_vline(shifts, p9.aes(xintercept="hour"), color="#bbbbbb", linetype="dashed")
-    plot = (plot + p9.geom_step(size=0.5)
-            + p9.facet_wrap("~panel", ncol=1, scales="free_y")
-            + p9.scale_color_manual(values=OKABE_ITO)
-            + p9.labs(x="simulated hour of the day", y="",
-                      title="Adaptation timeline (middle of the day run; dashed: shifts)")
-            + p9.theme_bw())
+    plot = (
+        plot
+        + p9.geom_step(size=0.5)
+        + p9.facet_wrap("~panel", ncol=1, scales="free_y")
+        + p9.scale_color_manual(values=OKABE_ITO)
+        + p9.labs(
+            x="simulated hour of the day", y="", title="Adaptation timeline (middle of the day run; dashed: shifts)"
+        )
+        + p9.theme_bw()
+    )
     return save_figure(plot, path, 9, 7, dpi=DPI)
 
 
@@ -74,14 +107,20 @@ def regret_figure(day: dict[str, pd.DataFrame], path: str | Path) -> Path:
     for policy, frame in day.items():
         regret = np.cumsum((frame.oracle_objective - frame.objective).to_numpy())
         step = max(1, len(frame) // 2000)
-        parts.append(pd.DataFrame({"hour": frame.t_s.to_numpy()[::step] / 3600.0, "regret": regret[::step],
-                                   "policy": policy}))
-    plot = (p9.ggplot(pd.concat(parts), p9.aes("hour", "regret", color="policy"))
-            + p9.geom_line()
-            + p9.scale_color_manual(values=OKABE_ITO)
-            + p9.labs(x="simulated hour", y="cumulative regret (objective x intervals)",
-                      title="Cumulative regret over the simulated day")
-            + p9.theme_bw())
+        parts.append(
+            pd.DataFrame({"hour": frame.t_s.to_numpy()[::step] / 3600.0, "regret": regret[::step], "policy": policy})
+        )
+    plot = (
+        p9.ggplot(pd.concat(parts), p9.aes("hour", "regret", color="policy"))
+        + p9.geom_line()
+        + p9.scale_color_manual(values=OKABE_ITO)
+        + p9.labs(
+            x="simulated hour",
+            y="cumulative regret (objective x intervals)",
+            title="Cumulative regret over the simulated day",
+        )
+        + p9.theme_bw()
+    )
     return save_figure(plot, path, 9, 5, dpi=DPI)
 
 
@@ -89,50 +128,82 @@ def overhead_frame(day_runs: pd.DataFrame, interval_s: float) -> pd.DataFrame:
     row = day_runs[day_runs.policy == "adaptive"].iloc[0]
     fast = float(row.fast_tier_ns_median) * 1e-9 / interval_s
     slow = float(row.slow_tier_cpu_s) / float(row.duration_s)
-    return pd.DataFrame({"component": ["fast tier: fp_decide per interval (ctypes call)",
-                                       "slow tier: refit + distil + compile + shadow (worker thread)"],
-                         "cpu_share_of_one_core": [fast, slow],
-                         "detail": [f"{row.fast_tier_ns_median:.0f} ns per decision, one per {interval_s:g} s",
-                                    f"{row.slow_tier_cpu_s:.1f} CPU s over {row.duration_s / 3600:.0f} simulated h"]})
+    return pd.DataFrame(
+        {
+            "component": [
+                "fast tier: fp_decide per interval (ctypes call)",
+                "slow tier: refit + distil + compile + shadow (worker thread)",
+            ],
+            "cpu_share_of_one_core": [fast, slow],
+            "detail": [
+                f"{row.fast_tier_ns_median:.0f} ns per decision, one per {interval_s:g} s",
+                f"{row.slow_tier_cpu_s:.1f} CPU s over {row.duration_s / 3600:.0f} simulated h",
+            ],
+        }
+    )
 
 
 def overhead_figure(frame: pd.DataFrame, path: str | Path) -> Path:
     import plotnine as p9
 
-    plot = (p9.ggplot(frame, p9.aes("component", "cpu_share_of_one_core"))
-            + p9.geom_col(fill=OKABE_ITO[4])
-            + p9.coord_flip()
-            + p9.scale_y_log10()
-            + p9.labs(x="", y="CPU share of one core (log scale)", title="Runtime overhead (simulated day)")
-            + p9.theme_bw())
+    plot = (
+        p9.ggplot(frame, p9.aes("component", "cpu_share_of_one_core"))
+        + p9.geom_col(fill=OKABE_ITO[4])
+        + p9.coord_flip()
+        + p9.scale_y_log10()
+        + p9.labs(x="", y="CPU share of one core (log scale)", title="Runtime overhead (simulated day)")
+        + p9.theme_bw()
+    )
     return save_figure(plot, path, 9, 3, dpi=DPI)
 
 
 def architecture_figure(path: str | Path) -> Path:
     import plotnine as p9
 
-    boxes = pd.DataFrame([
-        ("data plane: rx_burst / tx_burst loop", 0, 4, 4.2, 5),
-        ("fast tier: fastpath.so fp_decide\n(tree + novelty gate -> safe default)", 0, 4, 2.4, 3.4),
-        ("ring buffer of recent metrics", 5, 9, 4.2, 5),
-        ("slow tier (worker thread): refit tree on\ncampaign + replayed fresh traffic", 5, 9, 2.4, 3.4),
-        ("compile (.fpt) + shadow-validate on the twin\nvs live tree and safe default", 5, 9, 0.6, 1.6),
-        ("fp_swap (publish) / rollback after K\nintervals below prev tree or safe default", 0, 4, 0.6, 1.6),
-    ], columns=["label", "x0", "x1", "y0", "y1"])
+    boxes = pd.DataFrame(
+        [
+            ("data plane: rx_burst / tx_burst loop", 0, 4, 4.2, 5),
+            ("fast tier: fastpath.so fp_decide\n(tree + novelty gate -> safe default)", 0, 4, 2.4, 3.4),
+            ("ring buffer of recent metrics", 5, 9, 4.2, 5),
+            ("slow tier (worker thread): refit tree on\ncampaign + replayed fresh traffic", 5, 9, 2.4, 3.4),
+            ("compile (.fpt) + shadow-validate on the twin\nvs live tree and safe default", 5, 9, 0.6, 1.6),
+            ("fp_swap (publish) / rollback after K\nintervals below prev tree or safe default", 0, 4, 0.6, 1.6),
+        ],
+        columns=["label", "x0", "x1", "y0", "y1"],
+    )
     boxes["x"], boxes["y"] = (boxes.x0 + boxes.x1) / 2, (boxes.y0 + boxes.y1) / 2
-    arrows = pd.DataFrame([
-        (2, 4.2, 2, 3.4, "features each interval"), (4, 4.6, 5, 4.6, "metrics"), (7, 4.2, 7, 3.4, "fresh cells"),
-        (7, 2.4, 7, 1.6, "candidate"), (5, 1.1, 4, 1.1, "accepted"), (2, 1.6, 2, 2.4, "new tree"),
-        (1, 3.4, 1, 4.2, "config"),
-    ], columns=["x", "y", "xend", "yend", "label"])
-    plot = (p9.ggplot()
-            + p9.geom_rect(boxes, p9.aes(xmin="x0", xmax="x1", ymin="y0", ymax="y1"), fill="#eef4fb", color="#0072B2")
-            + p9.geom_text(boxes, p9.aes("x", "y", label="label"), size=7)
-            + p9.geom_segment(arrows, p9.aes("x", "y", xend="xend", yend="yend"),
-                              arrow=p9.arrow(length=0.08, type="closed"), color="#D55E00")
-            + p9.geom_text(arrows, p9.aes(x="(x + xend) / 2 + 0.15", y="(y + yend) / 2", label="label"), size=6,
-                           ha="left", color="#D55E00")
-            + p9.labs(title="Two-tier runtime") + p9.theme_void())
+    arrows = pd.DataFrame(
+        [
+            (2, 4.2, 2, 3.4, "features each interval"),
+            (4, 4.6, 5, 4.6, "metrics"),
+            (7, 4.2, 7, 3.4, "fresh cells"),
+            (7, 2.4, 7, 1.6, "candidate"),
+            (5, 1.1, 4, 1.1, "accepted"),
+            (2, 1.6, 2, 2.4, "new tree"),
+            (1, 3.4, 1, 4.2, "config"),
+        ],
+        columns=["x", "y", "xend", "yend", "label"],
+    )
+    plot = (
+        p9.ggplot()
+        + p9.geom_rect(boxes, p9.aes(xmin="x0", xmax="x1", ymin="y0", ymax="y1"), fill="#eef4fb", color="#0072B2")
+        + p9.geom_text(boxes, p9.aes("x", "y", label="label"), size=7)
+        + p9.geom_segment(
+            arrows,
+            p9.aes("x", "y", xend="xend", yend="yend"),
+            arrow=p9.arrow(length=0.08, type="closed"),
+            color="#D55E00",
+        )
+        + p9.geom_text(
+            arrows,
+            p9.aes(x="(x + xend) / 2 + 0.15", y="(y + yend) / 2", label="label"),
+            size=6,
+            ha="left",
+            color="#D55E00",
+        )
+        + p9.labs(title="Two-tier runtime")
+        + p9.theme_void()
+    )
     return save_figure(plot, path, 9, 4.5, dpi=DPI)
 
 
@@ -148,9 +219,11 @@ def headline(day_runs: pd.DataFrame) -> dict[str, Any]:
         "beats_static": bool(a.fraction_of_oracle > by.loc["static"].fraction_of_oracle),
         "beats_reactive": bool(a.fraction_of_oracle > by.loc["reactive"].fraction_of_oracle),
         "adaptation_median_s": None if pd.isna(a.adaptation_median_s) else float(a.adaptation_median_s),
-        "adaptation_within_10s_share": (float(a.adaptation_within_10s_share)
-                                        if "adaptation_within_10s_share" in a and pd.notna(a.adaptation_within_10s_share)
-                                        else None),
+        "adaptation_within_10s_share": (
+            float(a.adaptation_within_10s_share)
+            if "adaptation_within_10s_share" in a and pd.notna(a.adaptation_within_10s_share)
+            else None
+        ),
         "below_safe_max_run_outside_restarts": int(a.below_safe_default_max_run_outside_restarts),
         "run_wall_s": float(a.run_wall_s),
     }
@@ -163,24 +236,35 @@ def section_spec(h: dict[str, Any], paths: dict[str, str], config: dict[str, Any
     gate = ""
     if "full" in abl and "no novelty detection" in abl:
         better = abl["no novelty detection"] > abl["full"]
-        gate = (f" Ablations: the full runtime reaches {abl['full']:.3f} of the oracle, without novelty detection "
-                f"{abl['no novelty detection']:.3f}" + (
-                    " - even with its margin calibrated on held-out learning trials, the leaf-box gate sends some "
-                    "known traffic (which differs from what the boxes were built on only by trial noise) to the safe "
-                    "default, and that costs more than the gate saves once the guard catches a bad choice after one "
-                    "interval." if better else " - the gate, calibrated on held-out learning trials, earns its keep."))
+        gate = (
+            f" Ablations: the full runtime reaches {abl['full']:.3f} of the oracle, without novelty detection "
+            f"{abl['no novelty detection']:.3f}"
+            + (
+                " - even with its margin calibrated on held-out learning trials, the leaf-box gate sends some "
+                "known traffic (which differs from what the boxes were built on only by trial noise) to the safe "
+                "default, and that costs more than the gate saves once the guard catches a bad choice after one "
+                "interval."
+                if better
+                else " - the gate, calibrated on held-out learning trials, earns its keep."
+            )
+        )
         if "no fast-tier guard" in abl:
             gate += f" Without the fast-tier guard: {abl['no fast-tier guard']:.3f}."
     share = h.get("adaptation_within_10s_share")
     adapt_ok = share is not None and share >= 1.0
     run = h["below_safe_max_run_outside_restarts"]
-    goals = (f"Goals, plainly: within 5 % of the oracle - {'holds' if h['within_5pct_of_oracle'] else 'does NOT hold'}; "
-             f"beats the best static config - {'holds' if h['beats_static'] else 'does NOT hold'}; beats the reactive "
-             f"controller - {'holds' if h['beats_reactive'] else 'does NOT hold'}; adapts within 10 s of a shift - "
-             + (f"{'holds' if adapt_ok else 'does NOT hold'} ({share:.1%} of the day's shifts)" if share is not None
-                else "not measured")
-             + f"; never more than one interval below the safe default outside a port restart's charge - "
-               f"{'holds' if run <= 1 else 'does NOT hold'} (longest run {run}).")
+    goals = (
+        f"Goals, plainly: within 5 % of the oracle - {'holds' if h['within_5pct_of_oracle'] else 'does NOT hold'}; "
+        f"beats the best static config - {'holds' if h['beats_static'] else 'does NOT hold'}; beats the reactive "
+        f"controller - {'holds' if h['beats_reactive'] else 'does NOT hold'}; adapts within 10 s of a shift - "
+        + (
+            f"{'holds' if adapt_ok else 'does NOT hold'} ({share:.1%} of the day's shifts)"
+            if share is not None
+            else "not measured"
+        )
+        + f"; never more than one interval below the safe default outside a port restart's charge - "
+        f"{'holds' if run <= 1 else 'does NOT hold'} (longest run {run})."
+    )
     return {
         "id": "phase3",
         "title": "Phase 3: the two-tier adaptive runtime under changing traffic",
@@ -218,7 +302,8 @@ def section_spec(h: dict[str, Any], paths: dict[str, str], config: dict[str, Any
             "labels treat configs within runtime.label_tie_share of the best as a tie won by the largest rings: with "
             "two learning trials the twin's argmax was often the smallest ring that happened to pass, on a loss cliff "
             "the live traffic fell off, and the slow tier found those one config per cycle. These thresholds were "
-            "chosen on config/scenarios/tuning.yaml, never on the reported scenarios, as were the guard's bucket widths. "
+            "chosen on config/scenarios/tuning.yaml, never on the reported scenarios, as were the guard's "
+            "bucket widths. "
             "The slow tier still knows which traffic class it is in (workload and load level): its replay, "
             "calibration and rollback watch read the twin's cell by that name.",
             "The reactive controller (l3fwd-power / Shenango-style) adds cores on ring occupancy or loss and removes "
@@ -234,26 +319,48 @@ def section_spec(h: dict[str, Any], paths: dict[str, str], config: dict[str, Any
             "campaign already covers them); novel ones gain most (see the novel table and the ablations).",
         ],
         "metrics": [
-            {"label": "Day: fast tier alone / oracle", "value": f"{h['fast_only_fraction_of_oracle']:.3f}",
-             "source": paths["day"]},
-            {"label": "Day: adaptive / oracle", "value": f"{h['adaptive_fraction_of_oracle']:.3f}",
-             "source": paths["day"]},
-            {"label": "Median adaptation after a shift", "value": f"{h['adaptation_median_s']} s",
-             "source": paths["day"]},
+            {
+                "label": "Day: fast tier alone / oracle",
+                "value": f"{h['fast_only_fraction_of_oracle']:.3f}",
+                "source": paths["day"],
+            },
+            {
+                "label": "Day: adaptive / oracle",
+                "value": f"{h['adaptive_fraction_of_oracle']:.3f}",
+                "source": paths["day"],
+            },
+            {
+                "label": "Median adaptation after a shift",
+                "value": f"{h['adaptation_median_s']} s",
+                "source": paths["day"],
+            },
         ],
         "tables": [
-            {"caption": "Static workloads: every Phase 1 workload alone, every policy (means over the run)",
-             "source": paths["static_table"], "max_rows": 120},
-            {"caption": "Dynamic transitions (shifts every 5-10 min): objective / oracle, adaptation time",
-             "source": paths["dynamic_table"]},
-            {"caption": "Novel workloads (held out of training): zero-shot share of the oracle (first 30 s) and "
-                        "time until the policy stays within 5 % of the oracle", "source": paths["novel_table"]},
+            {
+                "caption": "Static workloads: every Phase 1 workload alone, every policy (means over the run)",
+                "source": paths["static_table"],
+                "max_rows": 120,
+            },
+            {
+                "caption": "Dynamic transitions (shifts every 5-10 min): objective / oracle, adaptation time",
+                "source": paths["dynamic_table"],
+            },
+            {
+                "caption": "Novel workloads (held out of training): zero-shot share of the oracle (first 30 s) and "
+                "time until the policy stays within 5 % of the oracle",
+                "source": paths["novel_table"],
+            },
             {"caption": "Safety: time below the safe default, fallbacks, rollbacks", "source": paths["safety_table"]},
-            {"caption": "Simulated day (24 h): every policy, with the process RSS in the run's second and last "
-                        "hour (the policies share one process, adaptive first: only its RSS is its own; "
-                        "benchmarks/runtime_day.py runs each in a fresh process)", "source": paths["day_table"]},
-            {"caption": "Ablations of the adaptive runtime (shifts with two injected novel workloads)",
-             "source": paths["ablation_table"]},
+            {
+                "caption": "Simulated day (24 h): every policy, with the process RSS in the run's second and last "
+                "hour (the policies share one process, adaptive first: only its RSS is its own; "
+                "benchmarks/runtime_day.py runs each in a fresh process)",
+                "source": paths["day_table"],
+            },
+            {
+                "caption": "Ablations of the adaptive runtime (shifts with two injected novel workloads)",
+                "source": paths["ablation_table"],
+            },
             {"caption": "Overhead breakdown", "source": paths["overhead_table"]},
         ],
         "figures": [
@@ -279,16 +386,34 @@ def build(groups: list[str], out: dict[str, str], config: dict[str, Any]) -> Non
 
     save(policy_table(runs["static"], ["workload", "policy"]), "static_table")
     save(policy_table(runs["dynamic"], ["policy"]), "dynamic_table")
-    novel_cols = ["workload", "policy", "zero_shot_fraction", "converge_s", "fraction_of_oracle",
-                  "novel_workload_fraction_of_oracle", "novelty_intervals", "swaps", "rollbacks"]
+    novel_cols = [
+        "workload",
+        "policy",
+        "zero_shot_fraction",
+        "converge_s",
+        "fraction_of_oracle",
+        "novel_workload_fraction_of_oracle",
+        "novelty_intervals",
+        "swaps",
+        "rollbacks",
+    ]
     save(runs["novel"][novel_cols].round(4), "novel_table")
     save(safety_table(all_runs), "safety_table")
     day_table = policy_table(runs["day"], ["policy"])
     rss = runs["day"].set_index("policy")[["rss_mb_second_hour", "rss_mb_last_hour"]]
     save(day_table.join(rss, on="policy"), "day_table")
-    abl_cols = ["variant", "fraction_of_oracle", "novel_workload_fraction_of_oracle",
-                "known_workload_fraction_of_oracle",
-                "adaptation_median_s", "below_safe_default_share", "swaps", "rollbacks", "rejected", "slow_tier_cpu_s"]
+    abl_cols = [
+        "variant",
+        "fraction_of_oracle",
+        "novel_workload_fraction_of_oracle",
+        "known_workload_fraction_of_oracle",
+        "adaptation_median_s",
+        "below_safe_default_share",
+        "swaps",
+        "rollbacks",
+        "rejected",
+        "slow_tier_cpu_s",
+    ]
     save(runs["ablations"][abl_cols].round(4), "ablation_table")
     interval = section(config, "runtime").decision_interval_s
     overhead = overhead_frame(runs["day"], interval)

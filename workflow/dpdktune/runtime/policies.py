@@ -54,8 +54,12 @@ class Reactive:
         if occupancy > UP_OCCUPANCY or lost > self.loss:
             c, b = min(c + 1, len(self.cores) - 1), min(b + 1, len(self.bursts) - 1)
             self.since_up = 0
-        elif (empty > DOWN_EMPTY and occupancy < DOWN_OCCUPANCY and lost < self.loss / 10
-              and self.since_up >= self.cooldown):
+        elif (
+            empty > DOWN_EMPTY
+            and occupancy < DOWN_OCCUPANCY
+            and lost < self.loss / 10
+            and self.since_up >= self.cooldown
+        ):
             c, b = max(c - 1, 0), max(b - 1, 0)
         return self.index[Knobs(self.rings[0], self.rings[1], self.cores[c], self.bursts[b])]
 

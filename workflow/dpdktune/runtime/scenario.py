@@ -52,9 +52,12 @@ def _number(raw: dict, key: str, where: str, lo: float = 0.0, default: Any = Non
 
 def _range(raw: dict, key: str, where: str, default: Any = None) -> tuple[float, float]:
     value = raw.get(key, default)
-    if (not isinstance(value, (list, tuple)) or len(value) != 2
-            or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 for v in value)
-            or value[0] > value[1]):
+    if (
+        not isinstance(value, (list, tuple))
+        or len(value) != 2
+        or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 for v in value)
+        or value[0] > value[1]
+    ):
         raise ValueError(f"{where}.{key}: must be [low, high] with 0 < low <= high, got {value!r}")
     return float(value[0]), float(value[1])
 
@@ -77,10 +80,15 @@ def _known(name: Any, where: str, known: set[str]) -> str:
 def _phase(raw: dict, where: str, known: set[str]) -> tuple[str, float, float]:
     unknown = sorted(set(raw) - set(PHASE_KEYS))
     if unknown:
-        raise ValueError(f"{where}.{unknown[0]}: unknown key (a phase has {list(PHASE_KEYS)}, or use one of "
-                         f"the generators {list(GENERATORS)})")
-    return (_known(raw.get("workload"), f"{where}.workload", known), _number(raw, "duration_s", where),
-            _number(raw, "load_scale", where, default=1.0))
+        raise ValueError(
+            f"{where}.{unknown[0]}: unknown key (a phase has {list(PHASE_KEYS)}, or use one of "
+            f"the generators {list(GENERATORS)})"
+        )
+    return (
+        _known(raw.get("workload"), f"{where}.workload", known),
+        _number(raw, "duration_s", where),
+        _number(raw, "load_scale", where, default=1.0),
+    )
 
 
 def _diurnal(raw: dict, where: str, known: set[str]) -> list[tuple[str, float, float]]:

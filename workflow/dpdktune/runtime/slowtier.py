@@ -87,8 +87,16 @@ def trial_rows(cell) -> tuple[np.ndarray, np.ndarray]:
 
 
 class SlowTier:
-    def __init__(self, twin: Twin, settings: dict[str, Any], safe: int, campaign_cells, out_dir: Path,
-                 seed: int, restart_factor: float):
+    def __init__(
+        self,
+        twin: Twin,
+        settings: dict[str, Any],
+        safe: int,
+        campaign_cells,
+        out_dir: Path,
+        seed: int,
+        restart_factor: float,
+    ):
         self.twin = twin
         self.s = settings
         self.safe = safe
@@ -105,8 +113,7 @@ class SlowTier:
         self.headroom = np.array([np.log2(k.rx_desc) + np.log2(k.tx_desc) for k in twin.grid])
 
     # -- the ring buffer of recent metrics ---------------------------------------------------------------
-    def record(self, t: float, workload: str, level: float, config: int, features: np.ndarray,
-               value: float | None):
+    def record(self, t: float, workload: str, level: float, config: int, features: np.ndarray, value: float | None):
         """One interval's metrics; `value` is its measured objective, None when a restart spoilt it."""
         self.buffer.append((t, workload, level, config, features, value))
         if value is not None:
@@ -140,9 +147,10 @@ class SlowTier:
         return list(seen)
 
     def state(self) -> dict[str, Any]:
-        return {"fresh": [list(k) for k in self.fresh],
-                "calib": [[w, lv, c, acc[0], acc[1]] for (w, lv), per in self.calib.items()
-                          for c, acc in per.items()]}
+        return {
+            "fresh": [list(k) for k in self.fresh],
+            "calib": [[w, lv, c, acc[0], acc[1]] for (w, lv), per in self.calib.items() for c, acc in per.items()],
+        }
 
     def restore(self, state: dict[str, Any]) -> None:
         self.fresh = OrderedDict(((str(w), float(lv)), None) for w, lv in state.get("fresh", []))
@@ -158,10 +166,15 @@ class SlowTier:
 
         rows = list(self.buffer)
         buf = io.BytesIO()
-        np.savez(buf, t=np.array([r[0] for r in rows], float), workload=np.array([r[1] for r in rows], str),
-                 level=np.array([r[2] for r in rows], float), config=np.array([r[3] for r in rows], int),
-                 features=np.array([r[4] for r in rows], float).reshape(len(rows), -1),
-                 value=np.array([np.nan if r[5] is None else r[5] for r in rows], float))
+        np.savez(
+            buf,
+            t=np.array([r[0] for r in rows], float),
+            workload=np.array([r[1] for r in rows], str),
+            level=np.array([r[2] for r in rows], float),
+            config=np.array([r[3] for r in rows], int),
+            features=np.array([r[4] for r in rows], float).reshape(len(rows), -1),
+            value=np.array([np.nan if r[5] is None else r[5] for r in rows], float),
+        )
         write_bytes(buf.getvalue(), path)
 
     def load_buffer(self, path: Path) -> None:
@@ -173,9 +186,9 @@ class SlowTier:
 
     # -- one cycle -------------------------------------------------------------------------------------
     def fit_table(self, cells, measured=None) -> dict[str, Any]:
-        from dpdktune.treefile import from_sklearn
         from dpdktune.distill.export import range_bounds
         from dpdktune.distill.fit import fit_tree
+        from dpdktune.treefile import from_sklearn
 
         for key in cells:
             if key not in self.campaign_cells:
@@ -186,13 +199,26 @@ class SlowTier:
         blocks = {**self.rows, **{key: cell_rows(self.twin.cell(*key))[0] for key in self.fresh}}
         X = np.concatenate(list(blocks.values()))
         tie = float(self.s["label_tie_share"])
-        y = np.concatenate([np.full(len(rows), robust_label(self.objective(key, measured), self.headroom, tie))
-                            for key, rows in blocks.items()])
+        y = np.concatenate(
+            [
+                np.full(len(rows), robust_label(self.objective(key, measured), self.headroom, tie))
+                for key, rows in blocks.items()
+            ]
+        )
         tree = fit_tree(X, y, None, int(self.s["tree_depth"]), int(self.s["min_samples_leaf"]), None, self.seed)
         margin = self.gate_margin(tree, list(blocks)) if self.s["novelty"] else 1e6
-        return from_sklearn(tree, list(self.twin.features), list(self.twin.grid), range_bounds(X), X, self.safe,
-                            float(self.s["confidence_threshold"]), leaf_margin=margin, method="runtime-refit",
-                            inputs={"rows": str(len(X)), "fresh_cells": str(len(self.fresh))})
+        return from_sklearn(
+            tree,
+            list(self.twin.features),
+            list(self.twin.grid),
+            range_bounds(X),
+            X,
+            self.safe,
+            float(self.s["confidence_threshold"]),
+            leaf_margin=margin,
+            method="runtime-refit",
+            inputs={"rows": str(len(X)), "fresh_cells": str(len(self.fresh))},
+        )
 
     def gate_margin(self, tree, keys) -> float:
         """The novelty gate's margin for `tree`, calibrated on the runtime's own in-distribution
@@ -213,8 +239,17 @@ class SlowTier:
         tried = {}
         chosen = MARGINS[-1]
         for margin in MARGINS:
-            table = from_sklearn(tree, list(self.twin.features), list(self.twin.grid), bounds, fit_rows, self.safe,
-                                 0.0, leaf_margin=margin, method="runtime-refit")
+            table = from_sklearn(
+                tree,
+                list(self.twin.features),
+                list(self.twin.grid),
+                bounds,
+                fit_rows,
+                self.safe,
+                0.0,
+                leaf_margin=margin,
+                method="runtime-refit",
+            )
             false = fallback_mask(table, held).astype(float)
             per_cell = np.bincount(cell_of, false, len(parts)) / np.maximum(np.bincount(cell_of, None, len(parts)), 1)
             tried[str(margin)] = float(np.quantile(per_cell, 0.9))
@@ -245,9 +280,9 @@ class SlowTier:
     def cycle(self, lib, live_handle: int | None, version: int, cells, start: int, measured) -> Candidate:
         """Fit, compile, load and shadow-validate candidate `version` (runs in the worker thread, on
         `cells` and `measured` taken from the buffer by the main thread: the buffer keeps changing)."""
-        from dpdktune.treelayout import compile_table
         from dpdktune.codegen.pack import write_fpt
         from dpdktune.treefile import write_tree_json
+        from dpdktune.treelayout import compile_table
 
         cpu0, wall0 = time.thread_time(), time.perf_counter()
         table = self.fit_table(cells, measured)
@@ -257,13 +292,19 @@ class SlowTier:
         fpt = write_fpt(compile_table(table), trees / f"v{version}.fpt")
         handle = lib.load(fpt)
         cand = self.rollout(lambda x: lib.tree_decide(handle, x), cells, start, measured)
-        live = self.rollout((lambda x: lib.tree_decide(live_handle, x)) if live_handle else (lambda x: self.safe),
-                            cells, start, measured)
+        live = self.rollout(
+            (lambda x: lib.tree_decide(live_handle, x)) if live_handle else (lambda x: self.safe),
+            cells,
+            start,
+            measured,
+        )
         safe = self.rollout(lambda x: self.safe, cells, start, measured)
         gain = float(self.s["shadow_min_gain"])
         accepted = bool(cand >= live * (1.0 + gain) and cand >= safe)
-        reason = (f"candidate {cand:.3f} vs live {live:.3f} vs safe default {safe:.3f} of the oracle "
-                  f"on {len(cells)} recent cells")
+        reason = (
+            f"candidate {cand:.3f} vs live {live:.3f} vs safe default {safe:.3f} of the oracle "
+            f"on {len(cells)} recent cells"
+        )
         if accepted and live_handle:
             known = sorted(self.campaign_cells)
             cand_all = self.rollout(lambda x: lib.tree_decide(handle, x), known, start, measured)
@@ -273,5 +314,14 @@ class SlowTier:
         if not accepted:
             lib.free(handle)
             handle = None
-        return Candidate(version, Path(fpt), table, handle, {"candidate": cand, "live": live, "safe": safe},
-                         accepted, time.thread_time() - cpu0, time.perf_counter() - wall0, reason)
+        return Candidate(
+            version,
+            Path(fpt),
+            table,
+            handle,
+            {"candidate": cand, "live": live, "safe": safe},
+            accepted,
+            time.thread_time() - cpu0,
+            time.perf_counter() - wall0,
+            reason,
+        )

@@ -78,7 +78,7 @@ def summarize(frame: pd.DataFrame, st: dict[str, Any], run) -> dict[str, Any]:
     wall = float(st["wall_s"])
     hour = int(round(3600 / interval))
     rss = frame.rss_mb.to_numpy()
-    rss_by_hour = [float(np.nanmax(rss[i:i + hour])) for i in range(0, len(rss), hour)] if len(rss) else []
+    rss_by_hour = [float(np.nanmax(rss[i : i + hour])) for i in range(0, len(rss), hour)] if len(rss) else []
     events = frame.events.str.split(",").explode()
     return {
         "args": run._args(),

@@ -32,8 +32,15 @@ from dpdktune.sections import section
 from dpdktune.workloads import Workload
 
 #: the metrics the report tables per cell and config (means over trials)
-REPORT_METRICS = ("throughput_mpps", "offered_mpps", "drop_rate", "latency_p50_us", "latency_p99_us",
-                  "latency_p999_us", "useful_cycles_fraction")
+REPORT_METRICS = (
+    "throughput_mpps",
+    "offered_mpps",
+    "drop_rate",
+    "latency_p50_us",
+    "latency_p99_us",
+    "latency_p999_us",
+    "useful_cycles_fraction",
+)
 
 
 @dataclass(frozen=True)
@@ -53,11 +60,11 @@ class Cell:
 
     @property
     def train_features(self) -> np.ndarray:
-        return self.features[:, :self.split]
+        return self.features[:, : self.split]
 
     @property
     def live_features(self) -> np.ndarray:
-        return self.features[:, self.split:]
+        return self.features[:, self.split :]
 
     @property
     def best(self) -> int:
@@ -92,8 +99,14 @@ def _simulator_digest() -> str:
 
 
 class Twin:
-    def __init__(self, config: dict[str, Any], catalogue: dict[str, Workload], features, trials: int = 2,
-                 cache_dir: str | Path | None = None):
+    def __init__(
+        self,
+        config: dict[str, Any],
+        catalogue: dict[str, Workload],
+        features,
+        trials: int = 2,
+        cache_dir: str | Path | None = None,
+    ):
         from dpdktune.hardware import load_hardware
 
         self.config = config
@@ -108,10 +121,24 @@ class Twin:
 
     def _key(self, workload: Workload, level: float) -> str:
         sim = self.config.get("sim", {})
-        text = repr(("cell v2", _simulator_digest(), workload, level, self.grid, self.config["hardware"],
-                     self.config["objective"],
-                     self.config.get("slo"), sim.get("window_ms"), sim.get("sample_interval_ms"),
-                     sim.get("noise_cv"), self.trials, int(self.config["seed"]), self.features))
+        text = repr(
+            (
+                "cell v2",
+                _simulator_digest(),
+                workload,
+                level,
+                self.grid,
+                self.config["hardware"],
+                self.config["objective"],
+                self.config.get("slo"),
+                sim.get("window_ms"),
+                sim.get("sample_interval_ms"),
+                sim.get("noise_cv"),
+                self.trials,
+                int(self.config["seed"]),
+                self.features,
+            )
+        )
         return hashlib.sha256(text.encode()).hexdigest()[:20]
 
     def cell(self, workload: str, level: float) -> Cell:
@@ -131,8 +158,13 @@ class Twin:
             cell = self._simulate(spec, level)
             if path is not None:
                 buf = io.BytesIO()
-                np.savez(buf, features=cell.features, objective_train=cell.objective_train, objective=cell.objective,
-                         metrics=cell.metrics)
+                np.savez(
+                    buf,
+                    features=cell.features,
+                    objective_train=cell.objective_train,
+                    objective=cell.objective,
+                    metrics=cell.metrics,
+                )
                 write_bytes(buf.getvalue(), path)
         self._cells[key] = cell
         return cell
@@ -151,16 +183,27 @@ class Twin:
         for i, knobs in enumerate(self.grid):
             for j in range(t):
                 seed = (int(self.config["seed"]) * 1_000_003 + base + j) % 2**62
-                out = simulate(load, self.hw, knobs, seed, window_ms=sim.window_ms,
-                               sample_interval_ms=sim.sample_interval_ms, noise_cv=sim.noise_cv)
+                out = simulate(
+                    load,
+                    self.hw,
+                    knobs,
+                    seed,
+                    window_ms=sim.window_ms,
+                    sample_interval_ms=sim.sample_interval_ms,
+                    noise_cv=sim.noise_cv,
+                )
                 self.runs += 1
                 features[i, j] = run_features(out.metrics, self.features)
                 value = run_objective(out.metrics, knobs, out.applied, self.config)
                 objective[i, j] = value if np.isfinite(value) else 0.0
                 metrics[i, j] = [float(out.metrics.get(m, np.nan)) for m in REPORT_METRICS]
         half = self.trials
-        return Cell(features, objective[:, :half].mean(axis=1), objective[:, half:].mean(axis=1),
-                    np.nanmean(metrics[:, half:], axis=1))
+        return Cell(
+            features,
+            objective[:, :half].mean(axis=1),
+            objective[:, half:].mean(axis=1),
+            np.nanmean(metrics[:, half:], axis=1),
+        )
 
     def restarts(self, before: int, after: int) -> bool:
         a, b = self.grid[before], self.grid[after]
