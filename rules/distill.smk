@@ -3,23 +3,43 @@
 # the tree's setting is "auto") and the report's Phase 2 section.
 
 
+# The sweep's splits run round-robin in DISTILL_PARTS jobs (each split has its own seed: same
+# table), and they wait only for the teacher's RL models, not for every algorithm's training.
+DISTILL_PARTS = 2
+
+
+rule distill_sweep_part:
+    conda:
+        "../envs/dpdktune.yaml"
+    input:
+        unpack(distill_sweep_input),
+    output:
+        sweep=temp("results/distill/sweep_parts/{part}.parquet"),
+    wildcard_constraints:
+        part=r"\d+",
+    params:
+        model_dir=lambda wildcards, input: os.path.dirname(input.models[0]),
+        parts=DISTILL_PARTS,
+    log:
+        "results/logs/distill/sweep.{part}.log",
+    threads: 1
+    script:
+        "../workflow/scripts/distill_sweep.py"
+
+
 rule distill_sweep:
     conda:
         "../envs/dpdktune.yaml"
     input:
         dataset=rules.merge_dataset.output.dataset,
-        summary=rules.summarize_rl.output.summary,
-        models=rules.summarize_rl.input.models,
+        parts=expand("results/distill/sweep_parts/{part}.parquet", part=range(DISTILL_PARTS)),
     output:
         sweep="results/distill/sweep.parquet",
         depth="results/distill/fidelity_vs_depth.parquet",
-    params:
-        model_dir=lambda wildcards, input: os.path.dirname(input.models[0]),
     log:
         "results/logs/distill/sweep.log",
-    threads: 1
     script:
-        "../workflow/scripts/distill_sweep.py"
+        "../workflow/scripts/distill_sweep_merge.py"
 
 
 rule distill_tree:

@@ -40,9 +40,11 @@ def _teacher(model_dir: Path, algorithm: str, tag: str, device: str) -> tuple[Te
     return Teacher(model, normalizer, algorithm), meta
 
 
-def run_sweep(records: pd.DataFrame, config: dict[str, Any], rl_summary: dict[str, Any],
-              model_dir: str | Path) -> pd.DataFrame:
-    """The sweep table over every LWO split the RL stage trained."""
+def run_sweep(records: pd.DataFrame, config: dict[str, Any], rl_summary: dict[str, Any] | None,
+              model_dir: str | Path, part: int = 0, parts: int = 1) -> pd.DataFrame:
+    """The sweep table over every LWO split the RL stage trained, or every `parts`-th split from
+    `part` on (each split has its own seed: parts joined by `merge_sweep_parts` match one run).
+    `rl_summary` is needed only for distill.teacher auto."""
     ds = DistillSettings.from_config(config.get("distill", {}))
     rl = RLSettings.from_config(config.get("rl", {}))
     env_settings = EnvSettings.from_config(config.get("rl", {}))
@@ -50,16 +52,23 @@ def run_sweep(records: pd.DataFrame, config: dict[str, Any], rl_summary: dict[st
     full = Landscape.from_records(records, config)
     frames = []
     start = time.perf_counter()
-    for k in range(rl.split_repeats):
+    splits = list(range(rl.split_repeats))[part::parts]
+    for n, k in enumerate(splits):
         teacher, meta = _teacher(Path(model_dir), algorithm, str(k), rl.device)
         train, test = full.subset(full.scorable(meta["train"])), full.subset(full.scorable(meta["test"]))
         frame = sweep_split(teacher, train, test, env_settings, ds,
                             rl.eval_decisions, ds.seed + k)
         frames.append(frame.assign(split=str(k), teacher=algorithm))
         elapsed = time.perf_counter() - start
-        log.info("distill sweep: %d/%d splits done in %.0f s; ETA %.0f s", k + 1, rl.split_repeats, elapsed,
-                 elapsed / (k + 1) * (rl.split_repeats - k - 1))
+        log.info("distill sweep: %d/%d splits done in %.0f s; ETA %.0f s", n + 1, len(splits), elapsed,
+                 elapsed / (n + 1) * (len(splits) - n - 1))
     return pd.concat(frames, ignore_index=True)
+
+
+def merge_sweep_parts(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """The sweep table of one `run_sweep` from its parts, in split order."""
+    frame = pd.concat(parts, ignore_index=True)
+    return frame.iloc[frame.split.astype(int).argsort(kind="stable")].reset_index(drop=True)
 
 
 def export(records: pd.DataFrame, config: dict[str, Any], rl_summary: dict[str, Any] | None,
