@@ -5,7 +5,7 @@
 
 # The sweep's splits run round-robin in DISTILL_PARTS jobs (each split has its own seed: same
 # table), and they wait only for the teacher's RL models, not for every algorithm's training.
-DISTILL_PARTS = 2
+DISTILL_PARTS = max(1, min(2, config["rl"]["split_repeats"]))  # never an empty part
 
 
 rule distill_sweep_part:

@@ -41,7 +41,7 @@ rule train_rl_deployed:
 # The evaluation's trainings of one algorithm, split round-robin over RL_PARTS jobs: the online
 # algorithms take several times as long as the offline ones, and whole-algorithm jobs left one
 # of two cores idle for a quarter of the RL stage. Each training seeds itself: same results.
-RL_PARTS = 3
+RL_PARTS = max(1, min(3, config["rl"]["split_repeats"] * config["rl"]["seeds"]))  # never an empty part
 
 
 rule train_rl_part:
