@@ -122,6 +122,18 @@ def rl_gpus(wildcards):
     return int(device.startswith("cuda"))
 
 
+def distill_sweep_input(wildcards):
+    """The sweep's inputs: the teacher's split models only, or with distill.teacher auto every
+    algorithm's and the RL summary that names the best."""
+    teacher = config["distill"].get("teacher", "cql")
+    algorithms = config["rl"]["algorithms"] if teacher == "auto" else [teacher]
+    inputs = {"dataset": rules.merge_dataset.output.dataset,
+              "models": expand(rules.train_rl.output.models, algorithm=algorithms)}
+    if teacher == "auto":
+        inputs["summary"] = rules.summarize_rl.output.summary
+    return inputs
+
+
 def distill_tree_input(wildcards):
     """The deployed tree's inputs: the deployed teacher only, plus the RL evaluation when
     distill.teacher is auto and the sweep when distill.deploy is auto."""

@@ -3,26 +3,48 @@
 # the tree's setting is "auto") and the report's Phase 2 section.
 
 
+# The sweep's splits run round-robin in DISTILL_PARTS jobs (each split has its own seed: same
+# table), and they wait only for the teacher's RL models, not for every algorithm's training.
+DISTILL_PARTS = max(1, min(2, config["rl"]["split_repeats"]))  # never an empty part
+
+
+rule distill_sweep_part:
+    conda:
+        "../envs/dpdktune.yaml"
+    input:
+        unpack(distill_sweep_input),
+    output:
+        sweep=temp("results/distill/sweep_parts/{part}.parquet"),
+    wildcard_constraints:
+        part=r"\d+",
+    params:
+        model_dir=lambda wildcards, input: os.path.dirname(input.models[0]),
+        parts=DISTILL_PARTS,
+    log:
+        "results/logs/distill/sweep.{part}.log",
+    threads: 1
+    script:
+        "../workflow/scripts/distill_sweep.py"
+
+
 rule distill_sweep:
+    conda:
+        "../envs/dpdktune.yaml"
     input:
         dataset=rules.merge_dataset.output.dataset,
-        summary=rules.summarize_rl.output.summary,
-        models=rules.summarize_rl.input.models,
+        parts=expand("results/distill/sweep_parts/{part}.parquet", part=range(DISTILL_PARTS)),
     output:
         sweep="results/distill/sweep.parquet",
         depth="results/distill/fidelity_vs_depth.parquet",
     log:
         "results/logs/distill/sweep.log",
-    conda:
-        "../envs/dpdktune.yaml"
-    threads: 1
-    params:
-        model_dir=lambda wildcards, input: os.path.dirname(input.models[0]),
     script:
-        "../workflow/scripts/distill_sweep.py"
+        "../workflow/scripts/distill_sweep_merge.py"
 
 
 rule distill_tree:
+    conda:
+        "../envs/dpdktune.yaml"
     input:
         unpack(distill_tree_input),
     output:
@@ -36,17 +58,17 @@ rule distill_tree:
             subcategory="learned policy",
         ),
         summary="results/distill/summary.json",
-    log:
-        "results/logs/distill/tree.log",
-    conda:
-        "../envs/dpdktune.yaml"
     params:
         deployed_dir=lambda wildcards, input: os.path.dirname(input.deployed[0]),
+    log:
+        "results/logs/distill/tree.log",
     script:
         "../workflow/scripts/distill_tree.py"
 
 
 rule phase2_section:
+    conda:
+        "../envs/dpdktune.yaml"
     input:
         dataset=rules.merge_dataset.output.dataset,
         rl_summary=rules.summarize_rl.output.summary,
@@ -78,8 +100,6 @@ rule phase2_section:
         ),
     log:
         "results/logs/distill/phase2_section.log",
-    conda:
-        "../envs/dpdktune.yaml"
     script:
         "../workflow/scripts/distill_phase2_section.py"
 

@@ -38,19 +38,29 @@ rule train_rl_deployed:
         "../workflow/scripts/rl_train_deployed.py"
 
 
-rule train_rl:
+# The evaluation's trainings of one algorithm, split round-robin over RL_PARTS jobs: the online
+# algorithms take several times as long as the offline ones, and whole-algorithm jobs left one
+# of two cores idle for a quarter of the RL stage. Each training seeds itself: same results.
+RL_PARTS = max(1, min(3, config["rl"]["split_repeats"] * config["rl"]["seeds"]))  # never an empty part
+
+
+rule train_rl_part:
     conda:
         "../envs/dpdktune.yaml"
     input:
         dataset=rules.merge_dataset.output.dataset,
         enough_workloads=training_workloads,
     output:
-        scores="results/rl/{algorithm}/scores.parquet",
-        curves="results/rl/{algorithm}/curves.parquet",
-        timing="results/rl/{algorithm}/timing.json",
-        models=directory("results/rl/models/{algorithm}"),
+        scores=temp("results/rl/{algorithm}/parts/{part}/scores.parquet"),
+        curves=temp("results/rl/{algorithm}/parts/{part}/curves.parquet"),
+        timing=temp("results/rl/{algorithm}/parts/{part}/timing.json"),
+        models=temp(directory("results/rl/{algorithm}/parts/{part}/models")),
+    wildcard_constraints:
+        part=r"\d+",
+    params:
+        parts=RL_PARTS,
     log:
-        "results/logs/rl/train_{algorithm}.log",
+        "results/logs/rl/train_{algorithm}.{part}.log",
     threads: config["rl"]["threads"]
     resources:
         mem_mb=2000,
@@ -58,6 +68,25 @@ rule train_rl:
     retries: 1
     script:
         "../workflow/scripts/rl_train.py"
+
+
+rule train_rl:
+    conda:
+        "../envs/dpdktune.yaml"
+    input:
+        scores=expand("results/rl/{{algorithm}}/parts/{part}/scores.parquet", part=range(RL_PARTS)),
+        curves=expand("results/rl/{{algorithm}}/parts/{part}/curves.parquet", part=range(RL_PARTS)),
+        timing=expand("results/rl/{{algorithm}}/parts/{part}/timing.json", part=range(RL_PARTS)),
+        models=expand("results/rl/{{algorithm}}/parts/{part}/models", part=range(RL_PARTS)),
+    output:
+        scores="results/rl/{algorithm}/scores.parquet",
+        curves="results/rl/{algorithm}/curves.parquet",
+        timing="results/rl/{algorithm}/timing.json",
+        models=directory("results/rl/models/{algorithm}"),
+    log:
+        "results/logs/rl/train_{algorithm}.log",
+    script:
+        "../workflow/scripts/rl_merge_parts.py"
 
 
 rule summarize_rl:

@@ -1,5 +1,6 @@
 import json
 
+import pandas as pd
 import pytest
 from dpdktune.distill import pipeline
 from dpdktune.distill.settings import DistillSettings
@@ -27,3 +28,12 @@ def test_a_ppo_teacher_is_allowed_but_auto_needs_a_q_learner():
     with pytest.raises(ValueError, match="distill.teacher"):
         pipeline.teacher_algorithm(DistillSettings(teacher="auto"), {"best_q_algorithm": None})
     assert pipeline.teacher_algorithm(DistillSettings(teacher="ppo"), {}) == "ppo"
+
+
+def test_sweep_parts_joined_match_one_sweep(records, config, rl_summary, trained):
+    """distill_sweep_part jobs: every split has its own seed, so parts change no number (the
+    walk timings aside, which are measured)."""
+    whole = pipeline.run_sweep(records, config, rl_summary, trained["model_dir"])
+    parts = [pipeline.run_sweep(records, config, rl_summary, trained["model_dir"], part=p, parts=2) for p in (1, 0)]
+    joined = pipeline.merge_sweep_parts([parts[1], parts[0]])
+    pd.testing.assert_frame_equal(joined.drop(columns="walk_ns"), whole.drop(columns="walk_ns"))

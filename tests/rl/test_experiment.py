@@ -68,3 +68,23 @@ def test_every_split_is_trained_with_each_seed_and_logs_an_eta(config, records, 
     assert len(seeds) == 4  # a distinct training seed per run
     etas = [r.getMessage() for r in caplog.records if "ETA" in r.getMessage()]
     assert len(etas) == 4 and etas[-1].startswith("cql: 4/4 trainings done") and etas[-1].endswith("ETA 0 s")
+
+
+@pytest.mark.parametrize("algorithm", ["cql", "double_dqn"])
+def test_parts_run_as_separate_jobs_give_the_same_models_and_scores(algorithm, config, records, tmp_path):
+    """The train_rl_part jobs: each training seeds itself, so running the splits in round-robin
+    parts (each part after the others, as in separate processes) changes no number."""
+    from dpdktune.config import deep_merge
+    from dpdktune.rl import experiment
+
+    cfg = deep_merge(config, {"rl": {"algorithms": [algorithm], "seeds": 2, "offline_steps": 10, "online_steps": 20,
+                                     "eval_every": 10}})
+    whole = experiment.run(algorithm, records, cfg, tmp_path / "whole", threads=1)
+    parts = [experiment.run(algorithm, records, cfg, tmp_path / f"part{p}", threads=1, part=p, parts=3)
+             for p in (2, 0, 1)]  # another order than the merge's
+    scores, curves, timing = experiment.merge_parts([parts[1], parts[2], parts[0]])
+    pd.testing.assert_frame_equal(scores, whole[0])
+    pd.testing.assert_frame_equal(curves, whole[1])
+    assert list(timing["splits"]) == list(whole[2]["splits"])
+    files = sorted(p.name for d in ("part0", "part1", "part2") for p in (tmp_path / d).iterdir())
+    assert files == sorted(p.name for p in (tmp_path / "whole").iterdir())

@@ -101,12 +101,70 @@ def test_reproducibility_cv_is_std_over_mean_and_flags_above_threshold(records, 
     assert len(flagged) == stats.cv_flagged.sum() >= 1
 
 
-@pytest.mark.xfail(strict=True, reason="goal not met on the current simulator: trials near a capacity knee are "
-                   "bimodal in latency and the derived data-plane counters, and 1.9 % of the default campaign's "
-                   "runs are flagged (2.8 % here)")
-def test_noise_alone_flags_at_most_one_percent_of_runs(records):
+@pytest.fixture(scope="module", params=[42, 7])
+def default_campaign(request, tmp_path_factory):
+    """The default simulator campaign (15 workloads x 125 configs x 3 trials, ~20 s): the goal is
+    stated on it. Seed 42 is the default; seed 7 chose nothing here."""
+    from dpdktune.campaign.runner import run_inline
+    from dpdktune.config import load_config
+
+    config = load_config(overrides={"seed": request.param})
+    return run_inline(config, tmp_path_factory.mktemp(f"default{request.param}"))[0].to_pandas()
+
+
+@pytest.mark.slow
+def test_noise_alone_flags_at_most_one_percent_of_runs(default_campaign):
+    found = checks.outliers(default_campaign, z_max=3.5)
+    assert found.run_id.nunique() <= 0.01 * (default_campaign.status == "ok").sum()
+
+
+#: Corruptions a testbed produces: a counter read twice, a run slowed by a co-located job (every
+#: rate counter), a cycle counter on the wrong core, an L3 counter multiplexed away.
+CORRUPTIONS = [({"throughput_mpps": 2.0}, "throughput_mpps"),
+               ({"throughput_mpps": 0.6, "throughput_gbps": 0.6, "rx_mpps": 0.6}, "throughput_mpps"),
+               ({"cycles_per_packet": 1.5}, "cycles_per_packet"),
+               ({"throughput_gbps": 0.5}, "throughput_gbps"),
+               ({"cycles_per_packet": 0.7}, "cycles_per_packet"),
+               ({"rx_mpps": 1.6}, "rx_mpps")]
+
+
+@pytest.mark.slow
+def test_corrupted_trials_are_flagged_without_masking_each_other(default_campaign):
+    records = default_campaign.copy()
+    base = set(checks.outliers(records, z_max=3.5).run_id)
+    busy = records.index[records.throughput_mpps > 1.0]
+    planted = {}
+    for (factors, metric), i in zip(CORRUPTIONS, busy[np.linspace(0, len(busy) - 1, len(CORRUPTIONS)).astype(int)]):
+        for column, factor in factors.items():
+            records.loc[i, column] *= factor
+        planted[records.at[i, "run_id"]] = metric
     found = checks.outliers(records, z_max=3.5)
-    assert found.run_id.nunique() <= 0.01 * (records.status == "ok").sum()
+    hits = {(r.run_id, r.metric) for r in found.itertuples()}
+    assert {(run, metric) for run, metric in planted.items()} <= hits
+    assert set(found.run_id) - set(planted) <= base
+
+
+@pytest.mark.parametrize("noise", ["normal", "laplace", "student_t3", "student_t1.5"])
+@pytest.mark.parametrize("alpha", [1e-3, 1e-4])
+def test_tail_threshold_meets_its_false_alarm_rate_within_a_small_factor(noise, alpha):
+    """Fitted on 20,000 draws, the threshold is exceeded by fresh noise at alpha, within a factor
+    of 5 (the extrapolation from the 10 % tail to alpha is the uncertain part; light and heavy
+    tails alike)."""
+    rng = np.random.default_rng(5)
+    draw = {"normal": rng.standard_normal, "laplace": lambda n: rng.laplace(size=n),
+            "student_t3": lambda n: rng.standard_t(3, n), "student_t1.5": lambda n: rng.standard_t(1.5, n)}[noise]
+    limit, _ = checks.tail_threshold(draw(20000), alpha)
+    rate = (np.abs(draw(2_000_000)) > limit).mean()
+    assert alpha / 5 < rate < alpha * 5
+
+
+@pytest.mark.parametrize("errors", [20, 100, 200])  # 0.1 %, 0.5 %, 1 % of the points
+def test_gross_errors_cannot_mask_themselves(errors):
+    """Censoring: how far the gross errors lie does not move the threshold (only how many there
+    are), and up to 1 % of them at 30 sigma stay above it."""
+    clean = np.random.default_rng(6).standard_normal(20000)
+    near, far = (checks.tail_threshold(np.concatenate([clean, np.full(errors, v)]), 1e-4)[0] for v in (30.0, 1e6))
+    assert near == far < 30.0
 
 
 def test_slo_verdicts_count_passing_trials_and_mark_flips(records, config):

@@ -158,8 +158,10 @@ def _tag(split: int, seed_index: int) -> str:
 
 
 def run(name: str, records: pd.DataFrame, config: dict[str, Any], model_dir: str | Path,
-        threads: int | None = None):
-    """The leave-workload-out evaluation of algorithm `name`: every split x training seed.
+        threads: int | None = None, part: int = 0, parts: int = 1):
+    """The leave-workload-out evaluation of algorithm `name`: every split x training seed, or
+    every `parts`-th of them from `part` on (each training seeds itself, so parts run as separate
+    jobs give the same models and scores; `merge_parts` joins them in order).
 
     Returns (scores, curves, timing): per-workload closed-loop scores (part = train | test, with
     the split and the seed), learning curves, and wall-clock / inference timings. Progress and
@@ -173,7 +175,7 @@ def run(name: str, records: pd.DataFrame, config: dict[str, Any], model_dir: str
     model_dir = Path(model_dir)
     splits = lwo_splits(config, full.workloads, settings.split_repeats)
     _warn_unscorable(full)
-    jobs = [(k, j, tr, te) for k, (tr, te) in enumerate(splits) for j in range(settings.seeds)]
+    jobs = [(k, j, tr, te) for k, (tr, te) in enumerate(splits) for j in range(settings.seeds)][part::parts]
     scores, curves, timing = [], [], {"algorithm": name, "device": resolve_device(settings.device), "splits": {}}
     start = time.perf_counter()
     for n, (k, j, train_names, test_names) in enumerate(jobs):
@@ -194,6 +196,21 @@ def run(name: str, records: pd.DataFrame, config: dict[str, Any], model_dir: str
             timing["inference_us"] = inference_us(model, normalizer.transform(full.all_feature_rows()))
         _progress(name, n + 1, len(jobs), time.perf_counter() - start)
     return pd.concat(scores, ignore_index=True), pd.concat(curves, ignore_index=True), timing
+
+
+def merge_parts(parts: list[tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]]):
+    """(scores, curves, timing) of `run` from its parts' outputs, in the order one job writes them."""
+    def ordered(frames: list[pd.DataFrame]) -> pd.DataFrame:
+        frame = pd.concat(frames, ignore_index=True)
+        key = frame.split.astype(int) * 10_000 + frame.seed.astype(int)
+        return frame.iloc[key.argsort(kind="stable")].reset_index(drop=True)
+
+    timings = [t for _, _, t in parts]
+    tags = sorted((tag for t in timings for tag in t["splits"]),
+                  key=lambda tag: (int(tag.split("-s")[0]), int(tag.split("-s")[1]) if "-s" in tag else 0))
+    splits = {tag: t["splits"][tag] for tag in tags for t in timings if tag in t["splits"]}
+    timing = {**timings[0], "splits": splits}
+    return ordered([s for s, _, _ in parts]), ordered([c for _, c, _ in parts]), timing
 
 
 def run_deployed(name: str, records: pd.DataFrame, config: dict[str, Any], model_dir: str | Path,

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import optimize, stats
 
 from dpdktune.knobs import expand_grid
 from dpdktune.metrics.schema import KNOB_NAMES, METRIC_NAMES
@@ -114,10 +114,17 @@ def range_violations(records: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
-#: Share of the pooled deviations that may be contaminated without moving the noise scale.
-_SCALE_QUANTILE = 0.95
-#: Fewest non-median deviations a pool needs for its own 95th percentile (about 2 above it).
+#: Fewest non-median deviations a pool needs for its own scale; a smaller pool borrows its workload's.
 MIN_POOL = 40
+#: The tail of a metric's normalized deviations is fitted (generalized Pareto) between these two
+#: quantiles of its nonzero |z|; what lies above the upper one counts only by number (censored),
+#: so corrupted trials cannot inflate the fitted tail until they fill it. A corrupted trial is
+#: never its group's median, so 1 % of corrupted runs is 1.5 % of the nonzero deviations of
+#: 3-trial groups: censoring above 98.5 % tolerates the 1 % of flagged runs the report accepts.
+TAIL_QUANTILE = 0.9
+CENSOR_QUANTILE = 0.985
+#: Fewest exceedances for a maximum-likelihood shape; fewer fit an exponential tail (shape 0).
+MIN_TAIL = 50
 
 
 @lru_cache(maxsize=16)
@@ -131,36 +138,75 @@ def _deviation_quantile(n: int, q: float) -> float:
     return float(np.quantile(dev[dev > 1e-12], q))
 
 
-def _pooled_quantile(spread: pd.Series, pool: list, workload: pd.Series) -> pd.Series:
-    """Per run, the `_SCALE_QUANTILE` of the non-median deviations of its pool; a pool with
-    fewer than MIN_POOL of them borrows the quantile of its whole workload instead."""
+def _pooled_median(spread: pd.Series, pool: list, workload: pd.Series) -> pd.Series:
+    """Per run, the median of the non-median deviations of its pool; a pool with fewer than
+    MIN_POOL of them borrows the median of its whole workload instead."""
     by_pool = spread.groupby(pool, observed=True)
-    q = by_pool.transform(lambda v: v.quantile(_SCALE_QUANTILE))
     small = by_pool.transform("count") < MIN_POOL
-    wide = spread.groupby(workload, observed=True).transform(lambda v: v.quantile(_SCALE_QUANTILE))
-    return q.where(~small, wide).fillna(0.0)
+    wide = spread.groupby(workload, observed=True).transform("median")
+    return by_pool.transform("median").where(~small, wide).fillna(0.0)
 
 
-def outliers(records: pd.DataFrame, z_max: float) -> pd.DataFrame:
-    """Trials far from their (workload, config) group, against a noise scale pooled over the
-    workload's configs at the same core count.
+def tail_threshold(z: np.ndarray, alpha: float) -> tuple[float, float]:
+    """(threshold, shape): the |z| that noise like `z`'s exceeds with probability `alpha`.
 
-    Three trials cannot estimate their own spread, so each metric's scale is pooled: sigma is
-    the 95th percentile of |x - group median| over the pool's non-median members (other
-    groups only), divided by the same quantile for normal noise. Pooling per core count keeps configs of one regime
-    together (a CPU-bound core jitters by percents, a wire-bound one barely; a pool with too
-    few configs borrows the scale of its workload), and the high
-    quantile follows the heavy tails of burst and stall effects on latency instead of the
-    quietest configs, while up to 5 % of contaminated points cannot move it. A metric positive
-    everywhere in the pool is compared on a log scale. `z_max` is the per-run false-alarm
-    level of normal noise: each metric is tested at the threshold that keeps the family of
-    metrics of one run at that level (Bonferroni), so adding metrics does not add alarms.
+    Peaks over threshold: the exceedances of the TAIL_QUANTILE of the nonzero |z| follow a
+    generalized Pareto distribution for almost any noise (light tails with shape 0, power
+    laws with shape > 0). Its shape and scale are fitted by maximum likelihood, censored at
+    CENSOR_QUANTILE, and the tail is extrapolated to `alpha`, a share of all of `z`. With
+    fewer than MIN_TAIL exceedances the shape is fixed at 0 (exponential tail)."""
+    z = np.abs(np.asarray(z, float))
+    z = z[np.isfinite(z)]
+    nonzero = z[z > 0]
+    if len(nonzero) == 0:
+        return float("inf"), 0.0
+    u, top = (float(v) for v in np.quantile(nonzero, [TAIL_QUANTILE, CENSOR_QUANTILE]))
+    share = float((nonzero > u).sum()) / len(z)
+    if share <= alpha or top <= u:
+        return float(nonzero.max()), 0.0
+    excess = nonzero[(nonzero > u) & (nonzero <= top)] - u
+    censored, c = int((nonzero > top).sum()), top - u
+    shape, sigma = 0.0, (excess.sum() + censored * c) / max(1, len(excess))
+    if len(excess) + censored >= MIN_TAIL:
+        def nll(theta: np.ndarray) -> float:
+            xi, s = theta[0], np.exp(theta[1])
+            with np.errstate(all="ignore"):
+                ll = stats.genpareto.logpdf(excess, xi, scale=s).sum() + censored * stats.genpareto.logsf(c, xi, scale=s)
+            return -ll if np.isfinite(ll) else np.inf
+
+        fit = optimize.minimize(nll, np.array([0.1, np.log(sigma)]), method="Nelder-Mead")
+        if fit.success and np.isfinite(fit.fun):
+            shape, sigma = float(fit.x[0]), float(np.exp(fit.x[1]))
+    ratio = share / alpha
+    grow = np.log(ratio) if abs(shape) < 1e-9 else (ratio ** shape - 1.0) / shape
+    return float(u + sigma * grow), shape
+
+
+def outliers(records: pd.DataFrame, z_max: float, flipped: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Trials inconsistent with their metric's noise, at a stated false-alarm rate.
+
+    Three trials cannot estimate their own spread, so each metric's deviation from its
+    (workload, config) group median is divided by a scale pooled over the workload's configs
+    at the same core count: the median of the pool's non-median deviations (a pooled MAD),
+    made consistent for normal noise. The noise of these metrics is not normal (OS stalls,
+    bursts and capacity knees give heavy tails), so the threshold is not a normal quantile but
+    the quantile of the metric's own fitted tail (tail_threshold), at the per-run false-alarm
+    rate of a two-sided `z_max` test split over the metrics (Bonferroni). A metric positive
+    everywhere in the pool is compared on a log scale.
+
+    With `flipped` (slo_verdicts' table), a flagged trial of a config whose SLO verdict flips
+    between trials says so in `detail`: such configs sit on a knee, where trials differ by
+    regime; they stay tested, since a corrupted trial can flip a verdict too.
     """
     ok = records[records.status == "ok"]
     metrics = [m for m in METRIC_NAMES if m != "cpu_util"]
-    per_metric_z = float(stats.norm.isf(stats.norm.sf(z_max) / len(metrics)))
+    alpha = 2.0 * float(stats.norm.sf(z_max)) / len(metrics)
     trials = ok.groupby([ok[c] for c in GROUP], observed=True).size()
-    scale = _deviation_quantile(max(2, int(trials.median()) if len(trials) else 2), _SCALE_QUANTILE)
+    scale = _deviation_quantile(max(2, int(trials.median()) if len(trials) else 2), 0.5)
+    flips = pd.Series(False, index=ok.index)
+    if flipped is not None and len(ok):
+        keys = flipped.loc[flipped.verdict_flip.fillna(False).astype(bool), GROUP].assign(_flip=True)
+        flips = pd.Series(ok.loc[:, GROUP].merge(keys, on=GROUP, how="left")._flip.notna().to_numpy(), index=ok.index)
     pool = [ok.workload, ok.cores]
     group = [ok[c] for c in GROUP]
     parts = []
@@ -171,16 +217,18 @@ def outliers(records: pd.DataFrame, z_max: float) -> pd.DataFrame:
             y = pd.Series(np.where(logged, np.log(values.where(values > 0)), values), index=values.index)
         dev = y - y.groupby(group, observed=True).transform("median")
         spread = dev.abs().where(dev.abs() > 1e-12)
-        q = _pooled_quantile(spread, pool, ok.workload) / scale
+        q = _pooled_median(spread, pool, ok.workload) / scale
         typical = values.abs().groupby(pool, observed=True).transform("median")
         floor = np.where(logged, 1e-3, 1e-3 * typical.where(typical > 0, values.abs().groupby(pool, observed=True)
                                                                   .transform("max")).fillna(1.0).replace(0.0, 1.0))
         z = (dev / np.maximum(q, floor)).fillna(0.0)
-        bad = z.abs() > per_metric_z
+        limit, shape = tail_threshold(z.to_numpy(), alpha)
+        bad = z.abs() > limit
         frame = ok.loc[bad, [*GROUP, "trial", "run_id"]].assign(
             metric=metric, value=values[bad],
-            detail=[f"z = {v:+.1f}, beyond ±{per_metric_z:.2f} (scale pooled over the workload at this core count)"
-                    for v in z[bad]]
+            detail=[f"z = {v:+.1f}, beyond ±{limit:.1f}, which noise with this metric's tail (shape {shape:.2f}) "
+                    f"exceeds in {alpha:.1e} of runs{'; the SLO verdict flips between trials' if f else ''}"
+                    for v, f in zip(z[bad], flips[bad])]
         )
         parts.append(_issues(frame, check="outlier", severity="warning"))
     return pd.concat(parts, ignore_index=True)

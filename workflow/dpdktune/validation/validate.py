@@ -33,7 +33,7 @@ def validate(
             checks.missing_points(records, config, workloads),
             checks.failed_runs(records),
             checks.range_violations(records),
-            checks.outliers(records, opts.outlier_z),
+            checks.outliers(records, opts.outlier_z, groups),
             checks.irreproducible(groups, opts.cv_threshold),
         ],
         ignore_index=True,
@@ -52,6 +52,9 @@ def validate(
         # the flagged share of points: successful runs with at least one metric flagged
         "outlier_share": float(issues[issues.check == "outlier"].run_id.nunique()
                                / max(1, (records.status == "ok").sum())),
+        # of which in configs on a knee, where the trials' SLO verdicts differ (regime, not noise)
+        "outlier_runs_in_verdict_flips": int(issues[(issues.check == "outlier")
+                                                    & issues.detail.str.contains("verdict flips", na=False)].run_id.nunique()),
         "verdict_flips": _flips(groups),
         "objective_stability": checks.objective_stability(records, groups, config),
         "groups": int(len(groups)),
