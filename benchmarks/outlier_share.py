@@ -10,17 +10,18 @@ import argparse
 import tempfile
 
 import numpy as np
-
 from dpdktune.campaign.runner import run_inline
 from dpdktune.config import load_config
 from dpdktune.validation import checks
 
 PRIMARY = ["throughput_mpps", "drop_rate", "latency_p50_us", "latency_p99_us", "latency_p999_us"]
 #: name -> (columns scaled, factor)
-CORRUPTIONS = {"throughput x2": (["throughput_mpps"], 2.0),
-               "run x0.6": (["throughput_mpps", "throughput_gbps", "rx_mpps"], 0.6),
-               "cycles x1.5": (["cycles_per_packet"], 1.5),
-               "p99 x3": (["latency_p99_us"], 3.0)}
+CORRUPTIONS = {
+    "throughput x2": (["throughput_mpps"], 2.0),
+    "run x0.6": (["throughput_mpps", "throughput_gbps", "rx_mpps"], 0.6),
+    "cycles x1.5": (["cycles_per_packet"], 1.5),
+    "p99 x3": (["latency_p99_us"], 3.0),
+}
 
 
 def main() -> None:
@@ -37,9 +38,11 @@ def main() -> None:
         found = checks.outliers(records, args.z, checks.slo_verdicts(records, config))
         primary = found[found.metric.isin(PRIMARY)]
         flips = found[found.detail.str.contains("verdict flips")]
-        print(f"seed {seed}: {found.run_id.nunique() / ok:.2%} of {ok} runs flagged "
-              f"({primary.run_id.nunique() / ok:.2%} on primary metrics; {flips.run_id.nunique()} runs in "
-              f"configs whose verdict flips); by metric {found.groupby('metric').size().to_dict()}")
+        print(
+            f"seed {seed}: {found.run_id.nunique() / ok:.2%} of {ok} runs flagged "
+            f"({primary.run_id.nunique() / ok:.2%} on primary metrics; {flips.run_id.nunique()} runs in "
+            f"configs whose verdict flips); by metric {found.groupby('metric').size().to_dict()}"
+        )
         busy = records.index[records.throughput_mpps > 0.5]
         for n in args.planted:
             caught = []

@@ -127,8 +127,10 @@ def distill_sweep_input(wildcards):
     algorithm's and the RL summary that names the best."""
     teacher = config["distill"].get("teacher", "cql")
     algorithms = config["rl"]["algorithms"] if teacher == "auto" else [teacher]
-    inputs = {"dataset": rules.merge_dataset.output.dataset,
-              "models": expand(rules.train_rl.output.models, algorithm=algorithms)}
+    inputs = {
+        "dataset": rules.merge_dataset.output.dataset,
+        "models": expand(rules.train_rl.output.models, algorithm=algorithms),
+    }
     if teacher == "auto":
         inputs["summary"] = rules.summarize_rl.output.summary
     return inputs

@@ -9,27 +9,25 @@ DISTILL_PARTS = max(1, min(2, config["rl"]["split_repeats"]))  # never an empty 
 
 
 rule distill_sweep_part:
-    conda:
-        "../envs/dpdktune.yaml"
     input:
         unpack(distill_sweep_input),
     output:
         sweep=temp("results/distill/sweep_parts/{part}.parquet"),
+    log:
+        "results/logs/distill/sweep.{part}.log",
     wildcard_constraints:
         part=r"\d+",
+    conda:
+        "../envs/dpdktune.yaml"
+    threads: 1
     params:
         model_dir=lambda wildcards, input: os.path.dirname(input.models[0]),
         parts=DISTILL_PARTS,
-    log:
-        "results/logs/distill/sweep.{part}.log",
-    threads: 1
     script:
         "../workflow/scripts/distill_sweep.py"
 
 
 rule distill_sweep:
-    conda:
-        "../envs/dpdktune.yaml"
     input:
         dataset=rules.merge_dataset.output.dataset,
         parts=expand("results/distill/sweep_parts/{part}.parquet", part=range(DISTILL_PARTS)),
@@ -38,13 +36,13 @@ rule distill_sweep:
         depth="results/distill/fidelity_vs_depth.parquet",
     log:
         "results/logs/distill/sweep.log",
+    conda:
+        "../envs/dpdktune.yaml"
     script:
         "../workflow/scripts/distill_sweep_merge.py"
 
 
 rule distill_tree:
-    conda:
-        "../envs/dpdktune.yaml"
     input:
         unpack(distill_tree_input),
     output:
@@ -58,17 +56,17 @@ rule distill_tree:
             subcategory="learned policy",
         ),
         summary="results/distill/summary.json",
-    params:
-        deployed_dir=lambda wildcards, input: os.path.dirname(input.deployed[0]),
     log:
         "results/logs/distill/tree.log",
+    conda:
+        "../envs/dpdktune.yaml"
+    params:
+        deployed_dir=lambda wildcards, input: os.path.dirname(input.deployed[0]),
     script:
         "../workflow/scripts/distill_tree.py"
 
 
 rule phase2_section:
-    conda:
-        "../envs/dpdktune.yaml"
     input:
         dataset=rules.merge_dataset.output.dataset,
         rl_summary=rules.summarize_rl.output.summary,
@@ -100,6 +98,8 @@ rule phase2_section:
         ),
     log:
         "results/logs/distill/phase2_section.log",
+    conda:
+        "../envs/dpdktune.yaml"
     script:
         "../workflow/scripts/distill_phase2_section.py"
 

@@ -4,8 +4,6 @@
 
 
 rule build_rl_dataset:
-    conda:
-        "../envs/dpdktune.yaml"
     input:
         dataset=rules.merge_dataset.output.dataset,
     output:
@@ -14,14 +12,14 @@ rule build_rl_dataset:
         behaviour="results/rl/behaviour.json",
     log:
         "results/logs/rl/build_dataset.log",
+    conda:
+        "../envs/dpdktune.yaml"
     threads: 1
     script:
         "../workflow/scripts/rl_build_dataset.py"
 
 
 rule train_rl_deployed:
-    conda:
-        "../envs/dpdktune.yaml"
     input:
         dataset=rules.merge_dataset.output.dataset,
     output:
@@ -29,11 +27,13 @@ rule train_rl_deployed:
         timing="results/rl/deployed/{algorithm}.timing.json",
     log:
         "results/logs/rl/deploy_{algorithm}.log",
+    retries: 1
+    conda:
+        "../envs/dpdktune.yaml"
     threads: config["rl"]["threads"]
     resources:
         mem_mb=2000,
         gpu=rl_gpus,
-    retries: 1
     script:
         "../workflow/scripts/rl_train_deployed.py"
 
@@ -45,8 +45,6 @@ RL_PARTS = max(1, min(3, config["rl"]["split_repeats"] * config["rl"]["seeds"]))
 
 
 rule train_rl_part:
-    conda:
-        "../envs/dpdktune.yaml"
     input:
         dataset=rules.merge_dataset.output.dataset,
         enough_workloads=training_workloads,
@@ -55,24 +53,24 @@ rule train_rl_part:
         curves=temp("results/rl/{algorithm}/parts/{part}/curves.parquet"),
         timing=temp("results/rl/{algorithm}/parts/{part}/timing.json"),
         models=temp(directory("results/rl/{algorithm}/parts/{part}/models")),
-    wildcard_constraints:
-        part=r"\d+",
-    params:
-        parts=RL_PARTS,
     log:
         "results/logs/rl/train_{algorithm}.{part}.log",
+    wildcard_constraints:
+        part=r"\d+",
+    retries: 1
+    conda:
+        "../envs/dpdktune.yaml"
     threads: config["rl"]["threads"]
     resources:
         mem_mb=2000,
         gpu=rl_gpus,
-    retries: 1
+    params:
+        parts=RL_PARTS,
     script:
         "../workflow/scripts/rl_train.py"
 
 
 rule train_rl:
-    conda:
-        "../envs/dpdktune.yaml"
     input:
         scores=expand("results/rl/{{algorithm}}/parts/{part}/scores.parquet", part=range(RL_PARTS)),
         curves=expand("results/rl/{{algorithm}}/parts/{part}/curves.parquet", part=range(RL_PARTS)),
@@ -85,13 +83,13 @@ rule train_rl:
         models=directory("results/rl/models/{algorithm}"),
     log:
         "results/logs/rl/train_{algorithm}.log",
+    conda:
+        "../envs/dpdktune.yaml"
     script:
         "../workflow/scripts/rl_merge_parts.py"
 
 
 rule summarize_rl:
-    conda:
-        "../envs/dpdktune.yaml"
     input:
         dataset=rules.merge_dataset.output.dataset,
         scores=expand(rules.train_rl.output.scores, algorithm=config["rl"]["algorithms"]),
@@ -104,10 +102,12 @@ rule summarize_rl:
         lwo="results/rl/lwo.parquet",
         decisions="results/rl/lwo_decisions.parquet",
         summary="results/rl/summary.json",
-    params:
-        model_dir=lambda wildcards, input: os.path.dirname(input.models[0]),
     log:
         "results/logs/rl/summarize.log",
+    conda:
+        "../envs/dpdktune.yaml"
+    params:
+        model_dir=lambda wildcards, input: os.path.dirname(input.models[0]),
     script:
         "../workflow/scripts/rl_summarize.py"
 

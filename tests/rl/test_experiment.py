@@ -3,10 +3,9 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-
 from dpdktune.baselines.evaluate import splits_for
-from dpdktune.rl.evaluate import closed_loop
 from dpdktune.rl.env import EnvSettings
+from dpdktune.rl.evaluate import closed_loop
 from dpdktune.rl.experiment import ALL, load_model, lwo_splits
 
 
@@ -30,8 +29,13 @@ def test_each_algorithm_is_scored_on_held_out_workloads_only(trained, config, la
 def test_saved_models_reload_and_reproduce_their_scores(algorithm, trained, config, landscape):
     model, normalizer, meta = load_model(trained["model_dir"] / algorithm / "0.json", "cpu")
     assert meta["algorithm"] == algorithm and meta["split"] == "0"
-    frame = closed_loop(model, landscape.subset(meta["test"]), normalizer, config["rl"]["eval_decisions"],
-                        EnvSettings.from_config(config["rl"]))
+    frame = closed_loop(
+        model,
+        landscape.subset(meta["test"]),
+        normalizer,
+        config["rl"]["eval_decisions"],
+        EnvSettings.from_config(config["rl"]),
+    )
     scores = pd.read_parquet(trained["model_dir"].parent / algorithm / "scores.parquet")
     recorded = scores[(scores.split == "0") & (scores.part == "test")].set_index("workload")
     assert np.allclose(frame.set_index("workload").loc[recorded.index, "final"], recorded["final"])
@@ -77,11 +81,14 @@ def test_parts_run_as_separate_jobs_give_the_same_models_and_scores(algorithm, c
     from dpdktune.config import deep_merge
     from dpdktune.rl import experiment
 
-    cfg = deep_merge(config, {"rl": {"algorithms": [algorithm], "seeds": 2, "offline_steps": 10, "online_steps": 20,
-                                     "eval_every": 10}})
+    cfg = deep_merge(
+        config,
+        {"rl": {"algorithms": [algorithm], "seeds": 2, "offline_steps": 10, "online_steps": 20, "eval_every": 10}},
+    )
     whole = experiment.run(algorithm, records, cfg, tmp_path / "whole", threads=1)
-    parts = [experiment.run(algorithm, records, cfg, tmp_path / f"part{p}", threads=1, part=p, parts=3)
-             for p in (2, 0, 1)]  # another order than the merge's
+    parts = [
+        experiment.run(algorithm, records, cfg, tmp_path / f"part{p}", threads=1, part=p, parts=3) for p in (2, 0, 1)
+    ]  # another order than the merge's
     scores, curves, timing = experiment.merge_parts([parts[1], parts[2], parts[0]])
     pd.testing.assert_frame_equal(scores, whole[0])
     pd.testing.assert_frame_equal(curves, whole[1])

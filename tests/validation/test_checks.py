@@ -2,7 +2,6 @@ import json
 
 import numpy as np
 import pytest
-
 from dpdktune.validation import checks
 
 
@@ -36,8 +35,12 @@ def test_failed_runs_carry_their_reason(records):
 
 @pytest.mark.parametrize(
     "metric, value, detail",
-    [("drop_rate", 1.5, "outside"), ("ddio_hit_rate", -0.1, "outside"), ("throughput_mpps", -1.0, "outside"),
-     ("latency_p50_us", 1e9, "latency_p50_us > latency_p99_us")],
+    [
+        ("drop_rate", 1.5, "outside"),
+        ("ddio_hit_rate", -0.1, "outside"),
+        ("throughput_mpps", -1.0, "outside"),
+        ("latency_p50_us", 1e9, "latency_p50_us > latency_p99_us"),
+    ],
 )
 def test_range_violations_flag_bad_values(records, metric, value, detail):
     records.loc[7, metric] = value
@@ -70,8 +73,14 @@ def three_trials(tmp_path_factory, campaign):
     from dpdktune.campaign.runner import run_inline
     from dpdktune.config import load_config
 
-    config = load_config(overrides={"workloads": ["flood64", "kv"], "trials": 3, "grid": campaign[0]["grid"],
-                                    "default_config": campaign[0]["default_config"]})
+    config = load_config(
+        overrides={
+            "workloads": ["flood64", "kv"],
+            "trials": 3,
+            "grid": campaign[0]["grid"],
+            "default_config": campaign[0]["default_config"],
+        }
+    )
     return run_inline(config, tmp_path_factory.mktemp("three"))[0].to_pandas()
 
 
@@ -90,10 +99,14 @@ def test_planted_outlier_is_found_and_noise_is_not(three_trials, factor):
 def test_reproducibility_cv_is_std_over_mean_and_flags_above_threshold(records, config):
     config["validate"]["cv_threshold"] = 0.05
     config["objective"] = "throughput_mpps"
-    group = records[(records.workload == "imix") & (records.rx_desc == 512) & (records.tx_desc == 256) & (records.cores == 4)]
+    group = records[
+        (records.workload == "imix") & (records.rx_desc == 512) & (records.tx_desc == 256) & (records.cores == 4)
+    ]
     records.loc[group.index[0], "throughput_mpps"] *= 1.5
     stats = checks.reproducibility(records, config)
-    row = stats[(stats.workload == "imix") & (stats.rx_desc == 512) & (stats.tx_desc == 256) & (stats.cores == 4)].iloc[0]
+    row = stats[(stats.workload == "imix") & (stats.rx_desc == 512) & (stats.tx_desc == 256) & (stats.cores == 4)].iloc[
+        0
+    ]
     values = records.loc[group.index, "throughput_mpps"]
     assert row.cv == pytest.approx(values.std() / values.mean())
     assert row.cv_flagged
@@ -120,12 +133,14 @@ def test_noise_alone_flags_at_most_one_percent_of_runs(default_campaign):
 
 #: Corruptions a testbed produces: a counter read twice, a run slowed by a co-located job (every
 #: rate counter), a cycle counter on the wrong core, an L3 counter multiplexed away.
-CORRUPTIONS = [({"throughput_mpps": 2.0}, "throughput_mpps"),
-               ({"throughput_mpps": 0.6, "throughput_gbps": 0.6, "rx_mpps": 0.6}, "throughput_mpps"),
-               ({"cycles_per_packet": 1.5}, "cycles_per_packet"),
-               ({"throughput_gbps": 0.5}, "throughput_gbps"),
-               ({"cycles_per_packet": 0.7}, "cycles_per_packet"),
-               ({"rx_mpps": 1.6}, "rx_mpps")]
+CORRUPTIONS = [
+    ({"throughput_mpps": 2.0}, "throughput_mpps"),
+    ({"throughput_mpps": 0.6, "throughput_gbps": 0.6, "rx_mpps": 0.6}, "throughput_mpps"),
+    ({"cycles_per_packet": 1.5}, "cycles_per_packet"),
+    ({"throughput_gbps": 0.5}, "throughput_gbps"),
+    ({"cycles_per_packet": 0.7}, "cycles_per_packet"),
+    ({"rx_mpps": 1.6}, "rx_mpps"),
+]
 
 
 @pytest.mark.slow
@@ -151,8 +166,12 @@ def test_tail_threshold_meets_its_false_alarm_rate_within_a_small_factor(noise, 
     of 5 (the extrapolation from the 10 % tail to alpha is the uncertain part; light and heavy
     tails alike)."""
     rng = np.random.default_rng(5)
-    draw = {"normal": rng.standard_normal, "laplace": lambda n: rng.laplace(size=n),
-            "student_t3": lambda n: rng.standard_t(3, n), "student_t1.5": lambda n: rng.standard_t(1.5, n)}[noise]
+    draw = {
+        "normal": rng.standard_normal,
+        "laplace": lambda n: rng.laplace(size=n),
+        "student_t3": lambda n: rng.standard_t(3, n),
+        "student_t1.5": lambda n: rng.standard_t(1.5, n),
+    }[noise]
     limit, _ = checks.tail_threshold(draw(20000), alpha)
     rate = (np.abs(draw(2_000_000)) > limit).mean()
     assert alpha / 5 < rate < alpha * 5
@@ -170,14 +189,21 @@ def test_gross_errors_cannot_mask_themselves(errors):
 def test_slo_verdicts_count_passing_trials_and_mark_flips(records, config):
     config["slo"] = {"loss": 0.001, "p99_us": 100.0}
     i, j = records.index[(records.workload == "large1500")][:2]
-    group = records[(records.workload == "large1500") & (records.rx_desc == records.at[i, "rx_desc"])
-                    & (records.tx_desc == records.at[i, "tx_desc"]) & (records.cores == records.at[i, "cores"])]
+    group = records[
+        (records.workload == "large1500")
+        & (records.rx_desc == records.at[i, "rx_desc"])
+        & (records.tx_desc == records.at[i, "tx_desc"])
+        & (records.cores == records.at[i, "cores"])
+    ]
     records.loc[group.index, "drop_rate"] = 0.0
     records.loc[group.index, "latency_p99_us"] = 10.0
     records.loc[group.index[0], "drop_rate"] = 0.01  # one trial misses the loss SLO
     verdicts = checks.slo_verdicts(records, config)
-    row = verdicts[(verdicts.workload == "large1500") & (verdicts.rx_desc == records.at[i, "rx_desc"])
-                   & (verdicts.tx_desc == records.at[i, "tx_desc"])
-                   & (verdicts.cores == records.at[i, "cores"])].iloc[0]
+    row = verdicts[
+        (verdicts.workload == "large1500")
+        & (verdicts.rx_desc == records.at[i, "rx_desc"])
+        & (verdicts.tx_desc == records.at[i, "tx_desc"])
+        & (verdicts.cores == records.at[i, "cores"])
+    ].iloc[0]
     assert row.slo_trials == len(group) and row.slo_pass == len(group) - 1 and row.verdict_flip
     assert not verdicts[(verdicts.slo_pass == 0) | (verdicts.slo_pass == verdicts.slo_trials)].verdict_flip.any()

@@ -1,5 +1,4 @@
 import pytest
-
 from dpdktune.validation.validate import ValidationFailed, enforce, rerun_points, validate
 
 
@@ -64,14 +63,18 @@ def test_objective_stability_bounds_how_far_a_config_moves_between_trials(record
 
 def test_an_outlier_in_a_config_whose_verdict_flips_is_labelled_and_counted(records, config):
     config["slo"] = {**config["slo"], "loss": 0.001, "p99_us": 100.0}
-    group = records[(records.workload == "flood64") & (records.rx_desc == 512) & (records.tx_desc == 256)
-                    & (records.cores == 4)].index
+    group = records[
+        (records.workload == "flood64") & (records.rx_desc == 512) & (records.tx_desc == 256) & (records.cores == 4)
+    ].index
     records.loc[group, ["drop_rate", "latency_p99_us"]] = [0.0, 10.0]
-    records.loc[group[0], "drop_rate"] = 0.01            # the trials disagree on the SLO verdict
-    records.loc[group[0], "throughput_mpps"] *= 3.0      # and that trial's counter is off
+    records.loc[group[0], "drop_rate"] = 0.01  # the trials disagree on the SLO verdict
+    records.loc[group[0], "throughput_mpps"] *= 3.0  # and that trial's counter is off
     issues, _, summary = validate(records, config, config["workloads"])
-    hit = issues[(issues.check == "outlier") & (issues.run_id == records.at[group[0], "run_id"])
-                 & (issues.metric == "throughput_mpps")]
+    hit = issues[
+        (issues.check == "outlier")
+        & (issues.run_id == records.at[group[0], "run_id"])
+        & (issues.metric == "throughput_mpps")
+    ]
     assert len(hit) == 1 and "verdict flips" in hit.detail.iloc[0]
     labelled = issues[(issues.check == "outlier") & issues.detail.str.contains("verdict flips")].run_id.nunique()
     assert summary["outlier_runs_in_verdict_flips"] == labelled >= 1

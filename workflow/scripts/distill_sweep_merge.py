@@ -1,6 +1,6 @@
 """Rule distill_sweep: the sweep table joined from its distill_sweep_part jobs, and fidelity against depth."""
-import pandas as pd
 
+import pandas as pd
 from dpdktune.dataset import dataset_provenance
 from dpdktune.distill import pipeline
 from dpdktune.logs import rule_logging
@@ -11,5 +11,9 @@ with rule_logging(snakemake.log[0]) as log:
     sweep = pipeline.merge_sweep_parts([pd.read_parquet(p) for p in snakemake.input.parts])
     write_frame(sweep, snakemake.output.sweep, prov)
     write_frame(pipeline.depth_table(sweep), snakemake.output.depth, prov)
-    log.info("distill sweep: %d settings x splits from %d parts, teacher %s", len(sweep), len(snakemake.input.parts),
-             sweep.teacher.iloc[0])
+    log.info(
+        "distill sweep: %d settings x splits from %d parts, teacher %s",
+        len(sweep),
+        len(snakemake.input.parts),
+        sweep.teacher.iloc[0],
+    )

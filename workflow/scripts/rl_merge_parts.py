@@ -1,11 +1,11 @@
 """Rule train_rl: one algorithm's evaluation, joined from its train_rl_part jobs in training order."""
+
 import json
 import shutil
 import tempfile
 from pathlib import Path
 
 import pandas as pd
-
 from dpdktune.atomic import write_json
 from dpdktune.logs import rule_logging
 from dpdktune.metrics.parquet import read_provenance, write_frame
@@ -14,8 +14,10 @@ from dpdktune.rl import experiment
 with rule_logging(snakemake.log[0]) as log:
     inp, out = snakemake.input, snakemake.output
     prov = read_provenance(inp.scores[0])
-    parts = [(pd.read_parquet(s), pd.read_parquet(c), json.loads(Path(t).read_text()))
-             for s, c, t in zip(inp.scores, inp.curves, inp.timing)]
+    parts = [
+        (pd.read_parquet(s), pd.read_parquet(c), json.loads(Path(t).read_text()))
+        for s, c, t in zip(inp.scores, inp.curves, inp.timing)
+    ]
     scores, curves, timing = experiment.merge_parts(parts)
     target = Path(out.models)
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from dpdktune.dataset_arrays import Landscape
 from dpdktune.distill.export import fit_deployed, leaf_agreement, rules_in_words, top_levels, tree_table
 from dpdktune.distill.policy import Teacher, TreePolicy
 from dpdktune.distill.settings import DistillSettings
@@ -17,7 +18,6 @@ from dpdktune.distill.sweep import select, sweep_split
 from dpdktune.rl.env import EnvSettings
 from dpdktune.rl.evaluate import closed_loop, inference_us
 from dpdktune.rl.experiment import ALL, load_model
-from dpdktune.dataset_arrays import Landscape
 from dpdktune.sections import section
 
 log = logging.getLogger("dpdktune.distill")
@@ -40,8 +40,14 @@ def _teacher(model_dir: Path, algorithm: str, tag: str, device: str) -> tuple[Te
     return Teacher(model, normalizer, algorithm), meta
 
 
-def run_sweep(records: pd.DataFrame, config: dict[str, Any], rl_summary: dict[str, Any] | None,
-              model_dir: str | Path, part: int = 0, parts: int = 1) -> pd.DataFrame:
+def run_sweep(
+    records: pd.DataFrame,
+    config: dict[str, Any],
+    rl_summary: dict[str, Any] | None,
+    model_dir: str | Path,
+    part: int = 0,
+    parts: int = 1,
+) -> pd.DataFrame:
     """The sweep table over every LWO split the RL stage trained, or every `parts`-th split from
     `part` on (each split has its own seed: parts joined by `merge_sweep_parts` match one run).
     `rl_summary` is needed only for distill.teacher auto."""
@@ -55,12 +61,16 @@ def run_sweep(records: pd.DataFrame, config: dict[str, Any], rl_summary: dict[st
     for n, k in enumerate(splits):
         teacher, meta = _teacher(Path(model_dir), algorithm, str(k), rl.device)
         train, test = full.subset(full.scorable(meta["train"])), full.subset(full.scorable(meta["test"]))
-        frame = sweep_split(teacher, train, test, env_settings, ds,
-                            rl.eval_decisions, ds.seed + k)
+        frame = sweep_split(teacher, train, test, env_settings, ds, rl.eval_decisions, ds.seed + k)
         frames.append(frame.assign(split=str(k), teacher=algorithm))
         elapsed = time.perf_counter() - start
-        log.info("distill sweep: %d/%d splits done in %.0f s; ETA %.0f s", n + 1, len(splits), elapsed,
-                 elapsed / (n + 1) * (len(splits) - n - 1))
+        log.info(
+            "distill sweep: %d/%d splits done in %.0f s; ETA %.0f s",
+            n + 1,
+            len(splits),
+            elapsed,
+            elapsed / (n + 1) * (len(splits) - n - 1),
+        )
     return pd.concat(frames, ignore_index=True)
 
 
@@ -70,8 +80,14 @@ def merge_sweep_parts(parts: list[pd.DataFrame]) -> pd.DataFrame:
     return frame.iloc[frame.split.astype(int).argsort(kind="stable")].reset_index(drop=True)
 
 
-def export(records: pd.DataFrame, config: dict[str, Any], rl_summary: dict[str, Any] | None,
-           deployed_dir: str | Path, sweep: pd.DataFrame | None, inputs: dict[str, str]) -> dict[str, Any]:
+def export(
+    records: pd.DataFrame,
+    config: dict[str, Any],
+    rl_summary: dict[str, Any] | None,
+    deployed_dir: str | Path,
+    sweep: pd.DataFrame | None,
+    inputs: dict[str, str],
+) -> dict[str, Any]:
     """The deployed tree: tree.json's dict, the fitted tree, rules in words and a summary.
 
     `deployed_dir` holds <algorithm>/all.json (rule train_rl_deployed). The RL summary is needed
@@ -89,8 +105,14 @@ def export(records: pd.DataFrame, config: dict[str, Any], rl_summary: dict[str, 
     full = full.subset(full.scorable())
     teacher, _ = _teacher(Path(deployed_dir), algorithm, ALL, rl.device)
     tree = fit_deployed(teacher, full, env_settings, ds, setting, rl.eval_decisions)
-    table = tree_table(tree, teacher, full, ds, setting["method"],
-                       {**inputs, "teacher": f"{algorithm}/{ALL}", **{k: str(v) for k, v in setting.items()}})
+    table = tree_table(
+        tree,
+        teacher,
+        full,
+        ds,
+        setting["method"],
+        {**inputs, "teacher": f"{algorithm}/{ALL}", **{k: str(v) for k, v in setting.items()}},
+    )
     X = teacher.normalizer.impute(full.all_feature_rows())
     student = TreePolicy(tree, teacher.normalizer)
     scores = closed_loop(student, full, teacher.normalizer, rl.eval_decisions, env_settings)
@@ -111,15 +133,17 @@ def export(records: pd.DataFrame, config: dict[str, Any], rl_summary: dict[str, 
         "sklearn_predict_us": inference_us(student, teacher.normalizer.transform(X)),
         "teacher_predict_us": inference_us(teacher, teacher.normalizer.transform(X)),
     }
-    return {"table": table, "tree": tree, "rules": rules_in_words(table), "top": top_levels(table),
-            "summary": summary}
+    return {"table": table, "tree": tree, "rules": rules_in_words(table), "top": top_levels(table), "summary": summary}
 
 
 def depth_table(sweep: pd.DataFrame) -> pd.DataFrame:
     """Fidelity and performance vs depth per method (best leaf/top-K setting), mean over splits."""
     keys = ["method", "depth", "min_samples_leaf", "top_k"]
-    cols = [c for c in ("fidelity", "near_fidelity", "final", "value_ratio", "teacher_final", "first", "nodes",
-                        "walk_ns") if c in sweep]
+    cols = [
+        c
+        for c in ("fidelity", "near_fidelity", "final", "value_ratio", "teacher_final", "first", "nodes", "walk_ns")
+        if c in sweep
+    ]
     mean = sweep.groupby(keys, as_index=False)[cols].mean()
     best = mean.sort_values("fidelity", ascending=False).groupby(["method", "depth"], as_index=False).first()
     return best.sort_values(["method", "depth"]).reset_index(drop=True)

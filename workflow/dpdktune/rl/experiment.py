@@ -18,9 +18,9 @@ from typing import Any
 import pandas as pd
 
 from dpdktune.atomic import write_json
+from dpdktune.dataset_arrays import Landscape, Normalizer
 from dpdktune.rl.env import EnvSettings, ReplayEnv, SimEnv
 from dpdktune.rl.evaluate import closed_loop, inference_us
-from dpdktune.dataset_arrays import Landscape, Normalizer
 from dpdktune.rl.settings import OFFLINE, ONLINE, RLSettings, resolve_device
 from dpdktune.sections import section
 from dpdktune.splits import workload_splits
@@ -36,8 +36,14 @@ def lwo_splits(config: dict[str, Any], workloads, repeats: int) -> list[tuple[li
     return splits[:repeats]
 
 
-def online_env(config: dict[str, Any], landscape: Landscape, normalizer: Normalizer, env_settings: EnvSettings,
-               settings: RLSettings, seed: int):
+def online_env(
+    config: dict[str, Any],
+    landscape: Landscape,
+    normalizer: Normalizer,
+    env_settings: EnvSettings,
+    settings: RLSettings,
+    seed: int,
+):
     """The environment DQN and PPO interact with: the simulator, or a replay of the dataset.
 
     Online training always runs the simulator (never a real DUT), whatever `backend` says;
@@ -51,8 +57,17 @@ def online_env(config: dict[str, Any], landscape: Landscape, normalizer: Normali
     wanted = set(landscape.workloads)
     workloads = [w for w in campaign_workloads(config) if w.name in wanted]
     backend = make_backend({**config, "backend": "sim"})
-    env = SimEnv(backend, load_campaign_hardware(config), workloads, landscape.grid, landscape.default_action,
-                 normalizer, env_settings, dict(zip(landscape.workloads, landscape.oracle())), config)
+    env = SimEnv(
+        backend,
+        load_campaign_hardware(config),
+        workloads,
+        landscape.grid,
+        landscape.default_action,
+        normalizer,
+        env_settings,
+        dict(zip(landscape.workloads, landscape.oracle())),
+        config,
+    )
     return env, backend
 
 
@@ -70,8 +85,15 @@ def _evaluator(train: Landscape, test: Landscape | None, normalizer, settings, e
     return evaluate
 
 
-def train_one(name: str, config: dict[str, Any], train: Landscape, test: Landscape | None,
-              settings: RLSettings, env_settings: EnvSettings, seed: int):
+def train_one(
+    name: str,
+    config: dict[str, Any],
+    train: Landscape,
+    test: Landscape | None,
+    settings: RLSettings,
+    env_settings: EnvSettings,
+    seed: int,
+):
     """Train `name` on `train`; returns (model, normalizer, learning curve, train seconds)."""
     from dpdktune.rl import dataset as rl_dataset
     from dpdktune.rl.ppo import PPO, PPOSettings
@@ -83,8 +105,9 @@ def train_one(name: str, config: dict[str, Any], train: Landscape, test: Landsca
     settings = replace(settings, seed=seed)
     t0 = time.perf_counter()
     if name in OFFLINE:
-        data, _ = rl_dataset.build(train, normalizer, env_settings, settings.dataset_episodes, seed,
-                                   settings.behaviour_epsilon)
+        data, _ = rl_dataset.build(
+            train, normalizer, env_settings, settings.dataset_episodes, seed, settings.behaviour_epsilon
+        )
         model, curve = train_offline(name, data, settings, evaluate)
     elif name in ONLINE:
         env, backend = online_env(config, train, normalizer, env_settings, settings, seed)
@@ -99,8 +122,15 @@ def train_one(name: str, config: dict[str, Any], train: Landscape, test: Landsca
         torch.manual_seed(seed)
         torch.set_num_threads(settings.threads)
         env, backend = online_env(config, train, normalizer, env_settings, settings, seed)
-        ppo = PPO(PPOSettings(hidden=settings.hidden, learning_rate=settings.learning_rate, gamma=settings.gamma,
-                              seed=seed, device=resolve_device(settings.device)))
+        ppo = PPO(
+            PPOSettings(
+                hidden=settings.hidden,
+                learning_rate=settings.learning_rate,
+                gamma=settings.gamma,
+                seed=seed,
+                device=resolve_device(settings.device),
+            )
+        )
         curve_rows = [{"step": 0}]
         every = max(1, settings.eval_every)
         next_eval = [every]
@@ -130,8 +160,10 @@ def save_model(name: str, model, normalizer: Normalizer, meta: dict[str, Any], d
         path = model.save(directory / f"{tag}.pt")
     else:
         path = save_algo(model, directory / f"{tag}.d3")
-    write_json({"algorithm": name, "model": path.name, "normalization": normalizer.to_dict(), **meta},
-               directory / f"{tag}.json")
+    write_json(
+        {"algorithm": name, "model": path.name, "normalization": normalizer.to_dict(), **meta},
+        directory / f"{tag}.json",
+    )
     return path
 
 
@@ -157,8 +189,15 @@ def _tag(split: int, seed_index: int) -> str:
     return str(split) if seed_index == 0 else f"{split}-s{seed_index}"
 
 
-def run(name: str, records: pd.DataFrame, config: dict[str, Any], model_dir: str | Path,
-        threads: int | None = None, part: int = 0, parts: int = 1):
+def run(
+    name: str,
+    records: pd.DataFrame,
+    config: dict[str, Any],
+    model_dir: str | Path,
+    threads: int | None = None,
+    part: int = 0,
+    parts: int = 1,
+):
     """The leave-workload-out evaluation of algorithm `name`: every split x training seed, or
     every `parts`-th of them from `part` on (each training seeds itself, so parts run as separate
     jobs give the same models and scores; `merge_parts` joins them in order).
@@ -183,9 +222,17 @@ def run(name: str, records: pd.DataFrame, config: dict[str, Any], model_dir: str
         train, test = full.subset(full.scorable(train_names)), full.subset(full.scorable(test_names))
         seed = settings.seed + k + 1000 * j
         model, normalizer, curve, seconds = train_one(name, config, train, test, settings, env_settings, seed)
-        meta = {"split": str(k), "seed": seed, "seed_index": j, "train": train_names, "test": test_names,
-                "settings": settings.to_dict(), "env": env_settings.__dict__,
-                "grid": [g.as_dict() for g in full.grid], "default_action": full.default_action}
+        meta = {
+            "split": str(k),
+            "seed": seed,
+            "seed_index": j,
+            "train": train_names,
+            "test": test_names,
+            "settings": settings.to_dict(),
+            "env": env_settings.__dict__,
+            "grid": [g.as_dict() for g in full.grid],
+            "default_action": full.default_action,
+        }
         save_model(name, model, normalizer, meta, model_dir, tag)
         curves.append(curve.assign(method=name, split=str(k), seed=j))
         for part, land in (("train", train), ("test", test)):
@@ -200,21 +247,25 @@ def run(name: str, records: pd.DataFrame, config: dict[str, Any], model_dir: str
 
 def merge_parts(parts: list[tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]]):
     """(scores, curves, timing) of `run` from its parts' outputs, in the order one job writes them."""
+
     def ordered(frames: list[pd.DataFrame]) -> pd.DataFrame:
         frame = pd.concat(frames, ignore_index=True)
         key = frame.split.astype(int) * 10_000 + frame.seed.astype(int)
         return frame.iloc[key.argsort(kind="stable")].reset_index(drop=True)
 
     timings = [t for _, _, t in parts]
-    tags = sorted((tag for t in timings for tag in t["splits"]),
-                  key=lambda tag: (int(tag.split("-s")[0]), int(tag.split("-s")[1]) if "-s" in tag else 0))
+    tags = sorted(
+        (tag for t in timings for tag in t["splits"]),
+        key=lambda tag: (int(tag.split("-s")[0]), int(tag.split("-s")[1]) if "-s" in tag else 0),
+    )
     splits = {tag: t["splits"][tag] for tag in tags for t in timings if tag in t["splits"]}
     timing = {**timings[0], "splits": splits}
     return ordered([s for s, _, _ in parts]), ordered([c for _, c, _ in parts]), timing
 
 
-def run_deployed(name: str, records: pd.DataFrame, config: dict[str, Any], model_dir: str | Path,
-                 threads: int | None = None) -> dict[str, Any]:
+def run_deployed(
+    name: str, records: pd.DataFrame, config: dict[str, Any], model_dir: str | Path, threads: int | None = None
+) -> dict[str, Any]:
     """The model `fastpath.so` deploys: `name` trained once on every workload (<model_dir>/all.json)."""
     settings = section(config, "rl")
     env_settings = EnvSettings.from_settings(settings)
@@ -224,20 +275,32 @@ def run_deployed(name: str, records: pd.DataFrame, config: dict[str, Any], model
     _warn_unscorable(full)
     full = full.subset(full.scorable())
     model, normalizer, curve, seconds = train_one(name, config, full, None, settings, env_settings, settings.seed)
-    meta = {"split": ALL, "seed": settings.seed, "train": list(full.workloads), "test": [],
-            "settings": settings.to_dict(), "env": env_settings.__dict__, "grid": [g.as_dict() for g in full.grid],
-            "default_action": full.default_action}
+    meta = {
+        "split": ALL,
+        "seed": settings.seed,
+        "train": list(full.workloads),
+        "test": [],
+        "settings": settings.to_dict(),
+        "env": env_settings.__dict__,
+        "grid": [g.as_dict() for g in full.grid],
+        "default_action": full.default_action,
+    }
     save_model(name, model, normalizer, meta, Path(model_dir), ALL)
     _progress(name, 1, 1, seconds)
-    return {"algorithm": name, "train_s": seconds, "curve": curve.to_dict(orient="records"),
-            "inference_us": inference_us(model, normalizer.transform(full.all_feature_rows()))}
+    return {
+        "algorithm": name,
+        "train_s": seconds,
+        "curve": curve.to_dict(orient="records"),
+        "inference_us": inference_us(model, normalizer.transform(full.all_feature_rows())),
+    }
 
 
 def _warn_unscorable(land: Landscape) -> None:
     left_out = sorted(set(land.workloads) - set(land.scorable()))
     if left_out:
-        log.warning("workloads no config serves (objective 0 everywhere), left out of training and scoring: %s",
-                    left_out)
+        log.warning(
+            "workloads no config serves (objective 0 everywhere), left out of training and scoring: %s", left_out
+        )
 
 
 def _progress(name: str, done: int, total: int, elapsed: float) -> None:

@@ -100,11 +100,18 @@ def range_violations(records: pd.DataFrame) -> pd.DataFrame:
         frame = ok.loc[bad, [*GROUP, "trial", "run_id"]].assign(metric=metric, value=values[bad])
         parts.append(_issues(frame, check="range", severity="error", detail=f"outside [{low}, {high}]"))
         nulls = ok.loc[values.isna(), [*GROUP, "trial", "run_id", "missing_reasons"]]
-        unexplained = nulls[np.array([metric not in json.loads(m if isinstance(m, str) and m else "{}") for m in nulls.missing_reasons], dtype=bool)]
+        unexplained = nulls[
+            np.array(
+                [metric not in json.loads(m if isinstance(m, str) and m else "{}") for m in nulls.missing_reasons],
+                dtype=bool,
+            )
+        ]
         parts.append(
             _issues(
                 unexplained.drop(columns="missing_reasons").assign(metric=metric),
-                check="range", severity="error", detail="null with no missing_reasons entry",
+                check="range",
+                severity="error",
+                detail="null with no missing_reasons entry",
             )
         )
     for small, large, slack in METRIC_ORDER:
@@ -168,17 +175,20 @@ def tail_threshold(z: np.ndarray, alpha: float) -> tuple[float, float]:
     censored, c = int((nonzero > top).sum()), top - u
     shape, sigma = 0.0, (excess.sum() + censored * c) / max(1, len(excess))
     if len(excess) + censored >= MIN_TAIL:
+
         def nll(theta: np.ndarray) -> float:
             xi, s = theta[0], np.exp(theta[1])
             with np.errstate(all="ignore"):
-                ll = stats.genpareto.logpdf(excess, xi, scale=s).sum() + censored * stats.genpareto.logsf(c, xi, scale=s)
+                ll = stats.genpareto.logpdf(excess, xi, scale=s).sum() + censored * stats.genpareto.logsf(
+                    c, xi, scale=s
+                )
             return -ll if np.isfinite(ll) else np.inf
 
         fit = optimize.minimize(nll, np.array([0.1, np.log(sigma)]), method="Nelder-Mead")
         if fit.success and np.isfinite(fit.fun):
             shape, sigma = float(fit.x[0]), float(np.exp(fit.x[1]))
     ratio = share / alpha
-    grow = np.log(ratio) if abs(shape) < 1e-9 else (ratio ** shape - 1.0) / shape
+    grow = np.log(ratio) if abs(shape) < 1e-9 else (ratio**shape - 1.0) / shape
     return float(u + sigma * grow), shape
 
 
@@ -219,16 +229,25 @@ def outliers(records: pd.DataFrame, z_max: float, flipped: pd.DataFrame | None =
         spread = dev.abs().where(dev.abs() > 1e-12)
         q = _pooled_median(spread, pool, ok.workload) / scale
         typical = values.abs().groupby(pool, observed=True).transform("median")
-        floor = np.where(logged, 1e-3, 1e-3 * typical.where(typical > 0, values.abs().groupby(pool, observed=True)
-                                                                  .transform("max")).fillna(1.0).replace(0.0, 1.0))
+        floor = np.where(
+            logged,
+            1e-3,
+            1e-3
+            * typical.where(typical > 0, values.abs().groupby(pool, observed=True).transform("max"))
+            .fillna(1.0)
+            .replace(0.0, 1.0),
+        )
         z = (dev / np.maximum(q, floor)).fillna(0.0)
         limit, shape = tail_threshold(z.to_numpy(), alpha)
         bad = z.abs() > limit
         frame = ok.loc[bad, [*GROUP, "trial", "run_id"]].assign(
-            metric=metric, value=values[bad],
-            detail=[f"z = {v:+.1f}, beyond ±{limit:.1f}, which noise with this metric's tail (shape {shape:.2f}) "
-                    f"exceeds in {alpha:.1e} of runs{'; the SLO verdict flips between trials' if f else ''}"
-                    for v, f in zip(z[bad], flips[bad])]
+            metric=metric,
+            value=values[bad],
+            detail=[
+                f"z = {v:+.1f}, beyond ±{limit:.1f}, which noise with this metric's tail (shape {shape:.2f}) "
+                f"exceeds in {alpha:.1e} of runs{'; the SLO verdict flips between trials' if f else ''}"
+                for v, f in zip(z[bad], flips[bad])
+            ],
         )
         parts.append(_issues(frame, check="outlier", severity="warning"))
     return pd.concat(parts, ignore_index=True)
@@ -260,7 +279,8 @@ def objective_stability(records: pd.DataFrame, groups: pd.DataFrame, config: dic
     q = ratio.quantile([0.5, 0.99]) if len(ratio) else pd.Series([np.nan, np.nan], index=[0.5, 0.99])
     return {
         "objective": config["objective"],
-        "median_max_min_ratio": float(q.loc[0.5]), "p99_max_min_ratio": float(q.loc[0.99]),
+        "median_max_min_ratio": float(q.loc[0.5]),
+        "p99_max_min_ratio": float(q.loc[0.99]),
         "max_max_min_ratio": float(ratio.max()) if len(ratio) else float("nan"),
         "flipped_median_max_min_ratio": float(ratio[flipped].median()) if flipped.any() else float("nan"),
         "top_to_bottom_half": int(((spread["max"] >= 0.9) & (spread["min"] <= 0.5)).sum()),
@@ -282,6 +302,8 @@ def irreproducible(groups: pd.DataFrame, threshold: float) -> pd.DataFrame:
     """Issue rows for the groups whose CV across trials exceeds `threshold`."""
     flagged = groups[groups.cv_flagged]
     frame = flagged.loc[:, GROUP].assign(
-        metric="objective", value=flagged.cv, detail=[f"CV {v:.1%} > {threshold:.0%} over {n} trials" for v, n in zip(flagged.cv, flagged.n_ok)]
+        metric="objective",
+        value=flagged.cv,
+        detail=[f"CV {v:.1%} > {threshold:.0%} over {n} trials" for v, n in zip(flagged.cv, flagged.n_ok)],
     )
     return _issues(frame, check="reproducibility", severity="warning")

@@ -26,8 +26,9 @@ def validate(
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     """(issues, groups, summary) for `records` against the grid, trials and `workloads` of `config`."""
     opts = section(config, "validate")
-    groups = checks.reproducibility(records, config).merge(checks.slo_verdicts(records, config), on=checks.GROUP,
-                                                           how="left")
+    groups = checks.reproducibility(records, config).merge(
+        checks.slo_verdicts(records, config), on=checks.GROUP, how="left"
+    )
     issues = pd.concat(
         [
             checks.missing_points(records, config, workloads),
@@ -48,13 +49,17 @@ def validate(
         "counts": {name: int(n) for name, n in counts.items()},
         "errors": int((issues.severity == "error").sum()),
         "warnings": int((issues.severity == "warning").sum()),
-        "outliers_by_metric": {str(k): int(v) for k, v in issues[issues.check == "outlier"].groupby("metric").size().items()},
+        "outliers_by_metric": {
+            str(k): int(v) for k, v in issues[issues.check == "outlier"].groupby("metric").size().items()
+        },
         # the flagged share of points: successful runs with at least one metric flagged
-        "outlier_share": float(issues[issues.check == "outlier"].run_id.nunique()
-                               / max(1, (records.status == "ok").sum())),
+        "outlier_share": float(
+            issues[issues.check == "outlier"].run_id.nunique() / max(1, (records.status == "ok").sum())
+        ),
         # of which in configs on a knee, where the trials' SLO verdicts differ (regime, not noise)
-        "outlier_runs_in_verdict_flips": int(issues[(issues.check == "outlier")
-                                                    & issues.detail.str.contains("verdict flips", na=False)].run_id.nunique()),
+        "outlier_runs_in_verdict_flips": int(
+            issues[(issues.check == "outlier") & issues.detail.str.contains("verdict flips", na=False)].run_id.nunique()
+        ),
         "verdict_flips": _flips(groups),
         "objective_stability": checks.objective_stability(records, groups, config),
         "groups": int(len(groups)),
@@ -74,9 +79,12 @@ def _flips(groups: pd.DataFrame) -> dict[str, Any]:
     """How often the pass/fail SLO verdict of a config differs between its trials."""
     flips = groups.verdict_flip.fillna(False).astype(bool)
     by_workload = groups.assign(flip=flips).groupby("workload").flip.mean()
-    return {"groups": int(len(groups)), "flipped": int(flips.sum()),
-            "share": float(flips.mean()) if len(groups) else 0.0,
-            "by_workload": {str(k): float(v) for k, v in by_workload.sort_values(ascending=False).items()}}
+    return {
+        "groups": int(len(groups)),
+        "flipped": int(flips.sum()),
+        "share": float(flips.mean()) if len(groups) else 0.0,
+        "by_workload": {str(k): float(v) for k, v in by_workload.sort_values(ascending=False).items()},
+    }
 
 
 def rerun_points(issues: pd.DataFrame) -> pd.DataFrame:
