@@ -77,14 +77,20 @@ def optional_csv(wildcards):
 
 
 def _phase2_decision():
-    """(include Phase 2 in the report?, why) from `report.phase2` and Phase 1's decision."""
+    """(include Phase 2 in the report?, why) from `report.phase2`, Phase 1's decision and whether
+    `snakemake distill` has built Phase 2. The go/no-go report never waits for Phase 2's RL
+    evaluation (minutes of training per algorithm, split and seed); it shows it once built."""
     mode = config["report"]["phase2"]
     if mode != "auto":
         return mode == "always", f"report.phase2 is {mode!r}"
     with open(checkpoints.analyze_gap.get().output.decision) as fh:
         decision = json.load(fh)["decision"]
+    if decision == "NO-GO":
+        return False, f"Phase 1 decided {decision}"
     # Phase 2 proceeds on GO; MAYBE means the case for ML needs more investigation, so show it too
-    return decision != "NO-GO", f"Phase 1 decided {decision}"
+    if not os.path.exists(rules.phase2_section.output.section):
+        return False, f"Phase 1 decided {decision}, and Phase 2 is not built yet"
+    return True, f"Phase 1 decided {decision}"
 
 
 def _phase3_in_report():

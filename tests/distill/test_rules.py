@@ -32,6 +32,12 @@ def test_snakemake_distill_builds_tree_json_and_the_phase2_section(tmp_path, mon
     monkeypatch.chdir(work)
     section = load_section(work / "results/distill/phase2_section.json")
     assert section["id"] == "phase2" and len(section["figures"]) == 3
+    # report.phase2: auto adds the built section to report.html on GO or MAYBE, and only then
+    decision = json.loads((work / "results/baselines/decision.json").read_text())["decision"]
+    plan = run_snakemake(work, "-n", "--cores", "1", "report.html")
+    assert plan.returncode == 0, plan.stderr[-3000:]
+    report_job = plan.stdout[plan.stdout.index("rule report:") :]
+    assert ("results/distill/phase2_section.json" in report_job) == (decision != "NO-GO"), report_job[:2000]
 
 
 @pytest.mark.parametrize(
