@@ -72,3 +72,53 @@ def test_an_unsupported_backend_gives_an_empty_table_and_the_reason(small_config
     small_config = {**small_config, "backend": "local", "local": {"topology": "pcap_null", "generator": "testpmd"}}
     table, summary = ndr.run(small_config, ["bursty"], 1)
     assert table.empty and not summary["supported"] and "not supported" in summary["reason"]
+
+
+@pytest.mark.slow
+@pytest.mark.testpmd
+def test_search_on_real_testpmd_with_the_paced_generator(testpmd_program, tmp_path):
+    """The RFC 2544 search on backend local: csrc/pktgen paces each probe over net_memif into a real
+    testpmd (CPUs shared on a small machine, so a functional check, not a measurement)."""
+    import subprocess
+
+    from conftest import require_program
+    from dpdktune.config import load_config
+    from snakemake_helpers import REPO
+
+    require_program("make", "builds csrc/pktgen")
+    require_program("pkg-config", "finds libdpdk for csrc/pktgen")
+    built = subprocess.run(["make", "-C", str(REPO / "csrc/pktgen")], capture_output=True, text=True, timeout=300)
+    assert built.returncode == 0, built.stdout + built.stderr
+    local = {
+        "testpmd": testpmd_program,
+        "topology": "memif",
+        "generator": "pktgen",
+        "pktgen": str(REPO / "csrc/pktgen/build/dpdktune-pktgen"),
+        "memif_oversubscribe": True,
+        "warmup_s": 0.3,
+        "measure_s": 0.8,
+        "memory_mb": 512,
+        "mbufs": 16384,
+        "workdir": str(tmp_path),
+    }
+    config = load_config(
+        overrides={
+            "backend": "local",
+            "local": local,
+            "workloads": ["lowrate"],
+            "grid": {"rx_desc": [256], "tx_desc": [256], "cores": [1], "burst": [32]},
+            "ndr": {"precision": 0.1},
+        }
+    )
+    assert ndr.rate_control(config) == (True, "")
+    table = ndr.search_workload(config, "lowrate")
+    assert list(table.kind) == ["NDR", "PDR"] and (table.probes >= 1).all()
+    ndr_rate, pdr_rate = table.rate_mpps
+    line = table.line_mpps.iloc[0]
+    # every probe ran on the real pair: the rates lie on the search's grid below the line rate
+    assert 0.0 <= ndr_rate <= pdr_rate <= line
+    # on 2 shared CPUs every probe may lose packets (a real rate needs the generator and the DUT on
+    # their own cores); the search then probed all the way down, as it does when all probes lose
+    if pdr_rate == 0.0:
+        _, all_lose = ndr.binary_search(lambda rate: 1.0, line, 0.0, 0.1)
+        assert (table.probes == all_lose).all()
