@@ -74,8 +74,9 @@ def build_app(table: dict, out: Path) -> Path:
     return out / "l2fwd_tune"
 
 
-def run_app(app: Path, *args: str, duration: float = 1.5) -> dict:
-    eal = [
+def null_eal() -> list[str]:
+    """EAL arguments for two net_null ports without hugepages; main lcore 0, workers 1 and 2 on CPU 1."""
+    return [
         "--no-huge",
         "-m",
         "512",
@@ -87,6 +88,10 @@ def run_app(app: Path, *args: str, duration: float = 1.5) -> dict:
         "0@0,1@1,2@1",
         "--log-level=lib.eal:error",
     ]
+
+
+def run_app(app: Path, *args: str, duration: float = 1.5) -> dict:
+    eal = null_eal()
     proc = subprocess.run(
         ["timeout", "-k", "5", str(duration + 30), str(app), *eal, "--", "--duration", str(duration), *args],
         capture_output=True,
@@ -164,18 +169,7 @@ def test_interval_reports_and_sighup_swaps_while_forwarding(app, tmp_path):
     bad = tmp_path / "bad.fpt"
     bad.write_bytes(good.read_bytes()[:-4])  # truncated: its CRC no longer matches
     control = tmp_path / "control"
-    eal = [
-        "--no-huge",
-        "-m",
-        "512",
-        "--no-pci",
-        "--vdev=net_null0",
-        "--vdev=net_null1",
-        f"--file-prefix=l2fwd_tune_{uuid.uuid4().hex[:8]}",
-        "--lcores",
-        "0@0,1@1,2@1",
-        "--log-level=lib.eal:error",
-    ]
+    eal = null_eal()
     proc = subprocess.Popen(
         [str(app), *eal, "--", "--duration", "30", "--interval-ms", "200", "--control", str(control)],
         stdout=subprocess.PIPE,
@@ -232,18 +226,7 @@ def test_repeated_swaps_while_worker_0_decides(app, tmp_path):
     two = CONFIGS.index({"rx_desc": 1024, "tx_desc": 1024, "cores": 2, "burst": 32})
     fpts = [pack.write_fpt(treelayout.compile_table(app_table(a)), tmp_path / f"t{a}.fpt") for a in (one, two)]
     control = tmp_path / "control"
-    eal = [
-        "--no-huge",
-        "-m",
-        "512",
-        "--no-pci",
-        "--vdev=net_null0",
-        "--vdev=net_null1",
-        f"--file-prefix=l2fwd_tune_{uuid.uuid4().hex[:8]}",
-        "--lcores",
-        "0@0,1@1,2@1",
-        "--log-level=lib.eal:error",
-    ]
+    eal = null_eal()
     proc = subprocess.Popen(
         [str(app), *eal, "--", "--duration", "60", "--decide-every", "32", "--control", str(control)],
         stdout=subprocess.PIPE,
