@@ -58,12 +58,12 @@ class Section:
         if unknown:
             raise ConfigError(f"{key or cls.name}.{unknown[0]}: unknown key; known: {sorted(known)}")
         kwargs = {}
-        for key, value in raw.items():
-            if key in cls.nested:
-                value = cls.nested[key].from_config(value)
-            elif known[key].type == "float" and isinstance(value, int) and not isinstance(value, bool):
+        for field_name, value in raw.items():
+            if field_name in cls.nested:
+                value = cls.nested[field_name].from_config(value)
+            elif known[field_name].type == "float" and isinstance(value, int) and not isinstance(value, bool):
                 value = float(value)  # `window_ms: 10` means 10.0, as the schema's `number` allows
-            kwargs[key] = _frozen(value)
+            kwargs[field_name] = _frozen(value)
         return cls(**kwargs)
 
     def to_dict(self) -> dict[str, Any]:
