@@ -32,7 +32,9 @@ from dpdktune.codegen.render import CSRC
 
 APP_DIR = CSRC / "l2fwd_tune"
 #: how long the app may take to leave after SIGTERM (EAL clean-up) before it is killed
-STOP_DEADLINE_S = 15.0
+STOP_DEADLINE_S = 5.0  # Ctrl-C must not keep a user waiting; a killed app leaves no exit statistics
+#: a reader thread ends at the EOF the app's exit gives; waiting longer would only hide a leak
+READER_JOIN_S = 2.0
 #: how long a swap may take to be answered (fp_load of a small file plus one grace period)
 SWAP_DEADLINE_S = 10.0
 
@@ -221,7 +223,7 @@ class LocalApp:
                     pass
                 self.proc.wait(timeout=STOP_DEADLINE_S)
         for t in self._threads:
-            t.join(timeout=STOP_DEADLINE_S)
+            t.join(timeout=READER_JOIN_S)
         self.returncode = self.proc.returncode
         shutil.rmtree(eal_runtime_dir(self.prefix), ignore_errors=True)  # --in-memory refuses --no-huge
         if not self.log.closed:
