@@ -149,7 +149,15 @@ def test_ctrl_c_stops_the_app_and_keeps_what_ran(tmp_path):
     cfg, scn = _files(tmp_path)
     out = tmp_path / "run"
     proc = subprocess.Popen(
-        _cmd(cfg, scn, out, 120), env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        _cmd(cfg, scn, out, 120),
+        env=_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        # Ctrl-C as a terminal delivers it: a child inherits an ignored SIGINT (pytest run in the
+        # background, or a library earlier in the session), and Python then raises no
+        # KeyboardInterrupt
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         deadline = time.monotonic() + 300
