@@ -90,6 +90,17 @@ def null_eal() -> list[str]:
     ]
 
 
+def start_app(app: Path, *args: str) -> subprocess.Popen:
+    """The app forwarding on null_eal() in the background, its reports on stdout and stderr as text."""
+    return subprocess.Popen(
+        [str(app), *null_eal(), "--", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "FP_RCU_FENCE": "0"},
+    )
+
+
 def run_app(app: Path, *args: str, duration: float = 1.5) -> dict:
     eal = null_eal()
     proc = subprocess.run(
@@ -169,14 +180,7 @@ def test_interval_reports_and_sighup_swaps_while_forwarding(app, tmp_path):
     bad = tmp_path / "bad.fpt"
     bad.write_bytes(good.read_bytes()[:-4])  # truncated: its CRC no longer matches
     control = tmp_path / "control"
-    eal = null_eal()
-    proc = subprocess.Popen(
-        [str(app), *eal, "--", "--duration", "30", "--interval-ms", "200", "--control", str(control)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "FP_RCU_FENCE": "0"},
-    )
+    proc = start_app(app, "--duration", "30", "--interval-ms", "200", "--control", str(control))
     lines = []
     try:
 
@@ -226,14 +230,7 @@ def test_repeated_swaps_while_worker_0_decides(app, tmp_path):
     two = CONFIGS.index({"rx_desc": 1024, "tx_desc": 1024, "cores": 2, "burst": 32})
     fpts = [pack.write_fpt(treelayout.compile_table(app_table(a)), tmp_path / f"t{a}.fpt") for a in (one, two)]
     control = tmp_path / "control"
-    eal = null_eal()
-    proc = subprocess.Popen(
-        [str(app), *eal, "--", "--duration", "60", "--decide-every", "32", "--control", str(control)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "FP_RCU_FENCE": "0"},
-    )
+    proc = start_app(app, "--duration", "60", "--decide-every", "32", "--control", str(control))
     answers = []
     try:
         for line in proc.stderr:  # the feature list is printed after the signal handlers are set
