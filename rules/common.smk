@@ -80,7 +80,7 @@ def _phase2_decision():
     """(include Phase 2 in the report?, why) from `report.phase2`, Phase 1's decision and whether
     `snakemake distill` has built Phase 2. The go/no-go report never waits for Phase 2's RL
     evaluation (minutes of training per algorithm, split and seed); it shows it once built."""
-    mode = config["report"]["phase2"]
+    mode = section(config, "report").phase2
     if mode != "auto":
         return mode == "always", f"report.phase2 is {mode!r}"
     with open(checkpoints.analyze_gap.get().output.decision) as fh:
