@@ -58,21 +58,26 @@ def main(args: argparse.Namespace) -> int:
         raise ValueError(f"--backend: {args.backend!r} is not implemented for `run` yet (sim or local)")
     config = load_config(*args.configfile)
     if args.backend == "local":
-        from dpdktune.runtime.local_app import AppError
+        from dpdktune.runtime.app_driver import AppError
         from dpdktune.runtime.local_run import LocalRun, main_summary_line
 
+        run = LocalRun(config, args.scenario, args.duration_s, args.out, args.policy, args.seed, args.tree)
         try:
-            summary = LocalRun(
-                config, args.scenario, args.duration_s, args.out, args.policy, args.seed, args.tree
-            ).run()
+            summary = run.run()
         except AppError as exc:  # the app's own failure: one line, as for bad input
             raise ValueError(str(exc)) from None
         except KeyboardInterrupt:  # Ctrl-C or SIGTERM: the app is stopped, the rows so far are written
             print(
-                f"dpdktune run: interrupted; l2fwd_tune stopped; partial timeline and summary in {args.out}",
+                f"dpdktune run: interrupted; l2fwd_tune stopped; partial timeline and summary in {args.out} "
+                f"(rerun the same command to resume)",
                 file=sys.stderr,
             )
             return 130
+        if run.already_finished:
+            print(
+                f"dpdktune run: {args.out} holds a finished run ({summary['intervals']} intervals); nothing to run",
+                file=sys.stderr,
+            )
         print(main_summary_line(summary))
         return 0
     summary = Run(
