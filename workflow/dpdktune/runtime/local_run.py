@@ -756,8 +756,8 @@ class LocalRun:
             "slow_cpu_s": st["slow_cpu_s"],
             "wall_s": st.get("wall_s"),
             "fraction_of_oracle": None,
-            "oracle": "not measured on local: the best config of each interval would need every config run on the "
-            "same traffic at once",
+            "oracle": f"not measured on {self.backend}: the best config of each interval would need every "
+            "config run on the same traffic at once",
             "latency": "not measured: l2fwd_tune puts no timestamps on packets (latency columns are NaN)",
             "load_phases_replayed": False,
             "load": "net_null offers packets as fast as the workers poll (always saturated); the scenario's "
