@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from backends.backend_helpers import Sshd, _keygen
+from backends.backend_helpers import Sshd, _keygen, children, wait_until
 from dpdktune.knobs import expand_grid
 
 from .test_local_run import (
@@ -101,6 +101,7 @@ def test_an_ssh_run_swaps_trees_into_the_dut_app_and_resumes_after_kill_9(tmp_pa
     assert list((workdir / "pids").glob("dpdktune_rt_*")) == []
     assert [p.name for p in (workdir / "rt").iterdir()] == ["trees"]
     assert not Path(f"/var/run/dpdk/{state['app_starts'][0]['prefix']}").exists()
+    assert wait_until(lambda: not children(sshd.pid)), f"ssh sessions left open: {children(sshd.pid)}"
 
 
 def test_ssh_run_failures_are_one_line_naming_the_key(tmp_path, sshd: Sshd):

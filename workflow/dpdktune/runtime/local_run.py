@@ -519,7 +519,8 @@ class LocalRun:
             decided_by = self.by_count[max(c for c in self.by_count if c <= int(msg["swaps"]))]
             if self.k % 30 == 0:
                 rss = _rss_mb()
-            if slow is not None and row["t_s"] >= st["next_cycle"]:
+            # a cycle after the last row would publish a tree that never runs
+            if slow is not None and self.k < self.n and row["t_s"] >= st["next_cycle"]:
                 st["next_cycle"] = row["t_s"] + float(self.s["distill_every_s"])
                 cpu0 = time.thread_time()
                 try:

@@ -7,9 +7,10 @@ tree's C are uploaded into a folder named after their content and built there wi
 DPDK (make, cc, pkg-config libdpdk); a second run with the same sources reuses the binary.
 
 While it runs, its stdout (the interval and swap lines) and stderr come back over the SSH
-channel, read by threads. A swap uploads the .fpt (content-named), replaces the control file
-through SFTP (a temp name, then rename) and sends SIGHUP through the remote shell to the app's
-pid, after checking that the pid still runs this run's file prefix.
+channel, read by threads. A swap uploads the .fpt (content-named) and replaces the control file
+through one SFTP session (a temp name, then rename), then asks the remote shell that started the
+app to send it SIGHUP (CONTROLLER). If this process dies, the channel closes and that shell
+stops the app; a rerun also stops whatever a killed run left (app.json names its pidfile).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
+
+import paramiko
 
 from dpdktune.backends.base import RunFailed
 from dpdktune.backends.remote import RemoteRunner, deadline_wrapped, kill_pidfile_command
@@ -130,13 +133,15 @@ def remote_build(runner: RemoteRunner, workdir: str, key: str, tree_c: Path, cc:
     return app
 
 
-def _signal(prefix: str, pidfile: str, sig: str) -> str:
-    """Send `sig` to the pid in `pidfile` if it still runs with `prefix` (a recycled pid is never hit)."""
-    q = shlex.quote
-    return (
-        f"p=$(cat {q(pidfile)} 2>/dev/null) && tr '\\0' ' ' < /proc/$p/cmdline 2>/dev/null "
-        f"| grep -qF -- {q('--file-prefix=' + prefix)} && kill -{sig} $p"
-    )
+#: the app under a small remote shell that holds the SSH channel's stdin: each `hup` line sends
+#: the app SIGHUP at once (an exec per swap costs a new SSH session: 150-400 ms here), and the
+#: channel's end (a stop, or this process killed) sends it SIGTERM, so that an app never
+#: outlives its controller; the shell exits with the app's status
+CONTROLLER = (
+    "exec 3<&0; {app} </dev/null & p=$!; "
+    "(while read -r c; do case $c in hup) kill -HUP $p;; esac; done; kill -TERM $p 2>/dev/null) <&3 & r=$!; "
+    "exec 3<&-; wait $p; s=$?; kill $r 2>/dev/null; exit $s"
+)
 
 
 def reap_stale(runner: RemoteRunner, record: dict[str, Any], deadline_s: float) -> bool:
@@ -176,12 +181,12 @@ class SshApp(AppDriver):
         self.deadline_s = command_deadline_s
         self.rundir = f"{workdir}/rt/{self.prefix}"
         self.control = f"{self.rundir}/control"
-        self.apppid = f"{self.rundir}/app.pid"
         self.trees = f"{workdir}/rt/trees"
         # where the campaign backend's clean-up finds it too (a pidfile per DPDK process group)
         self.pidfile = f"{workdir}/pids/{self.prefix}.pid"
         self.cmd = [app, *self.eal_args(cpus, memory_mb, no_huge), "--", *self.app_args(self.control)]
         self.chan = None
+        self.sftp = None
         self._threads: list[threading.Thread] = []
 
     def record(self) -> dict[str, Any]:
@@ -205,14 +210,13 @@ class SshApp(AppDriver):
             self.deadline_s,
             "creating the run folder",
         )
-        line = f"echo $$ > {q(self.apppid)} && exec env FP_RCU_FENCE=0 {shlex.join(self.cmd)}"
+        line = CONTROLLER.format(app=f"env FP_RCU_FENCE=0 {shlex.join(self.cmd)}")
         self.open_log(line)
         write_json(self.record(), self.out_dir / "app.json")  # before the app exists: a kill now leaves none
         try:
             self.chan = self.runner.exec(deadline_wrapped(line, self.duration_s + 60, self.pidfile))
         except RunFailed as exc:
             raise AppError(f"ssh: starting l2fwd_tune on {self.runner.endpoint.host} failed: {exc.reason}") from None
-        self.chan.shutdown_write()
         for target in (self._read_stdout, self._read_stderr):
             t = threading.Thread(target=target, daemon=True)
             t.start()
@@ -244,27 +248,57 @@ class SshApp(AppDriver):
         return None
 
     def stop(self) -> int | None:
-        """SIGTERM (the app prints its statistics), then the process group's SIGKILL after
-        STOP_DEADLINE_S; the pidfile, the EAL runtime folder and the run folder are removed."""
+        """End the channel's input (the remote shell sends SIGTERM; the app prints its statistics),
+        then SIGKILL its process group after STOP_DEADLINE_S; the pidfile, the EAL runtime folder
+        and the run folder are removed."""
         if self.chan is None:
             return None
         q = shlex.quote
         try:
             if self.alive():
-                self.runner.run(_signal(self.prefix, self.apppid, "TERM"), self.deadline_s)
+                self.chan.shutdown_write()
                 deadline = time.monotonic() + STOP_DEADLINE_S
                 while not self.chan.exit_status_ready() and time.monotonic() < deadline:
                     time.sleep(0.05)
             self.runner.run(kill_pidfile_command(self.pidfile, f"--file-prefix={self.prefix}"), self.deadline_s)
             self.runner.run(f"rm -rf {q(self.rundir)}", self.deadline_s)
-        except RunFailed as exc:  # the remote `timeout` still ends it; the rerun's clean-up tries again
-            self.take_log(f"dpdktune: stopping l2fwd_tune on {self.runner.endpoint.host} failed: {exc.reason}")
+        except (
+            RunFailed,
+            OSError,
+            EOFError,
+            paramiko.SSHException,
+        ) as exc:  # the remote `timeout` still ends it; a rerun cleans up
+            why = exc.reason if isinstance(exc, RunFailed) else repr(exc)
+            self.take_log(f"dpdktune: stopping l2fwd_tune on {self.runner.endpoint.host} failed: {why}")
         for t in self._threads:
             t.join(timeout=READER_JOIN_S)
         self.returncode = self.chan.recv_exit_status() if self.chan.exit_status_ready() else None
         self.chan.close()
+        if self.sftp is not None:
+            self.sftp.close()
         self.close_log()
         return self.returncode
+
+    def _sftp(self) -> paramiko.SFTPClient:
+        """One SFTP session for the run's swaps (a new one per swap would cost its handshake each time)."""
+        if self.sftp is None:
+            try:
+                self.sftp = paramiko.SFTPClient.from_transport(self.runner.connect().get_transport())
+            except (paramiko.SSHException, EOFError, OSError) as exc:
+                raise RunFailed(f"sftp {self.runner.endpoint.host}: {exc}") from None
+            self.sftp.get_channel().settimeout(self.deadline_s)
+        return self.sftp
+
+    def _put(self, data: bytes, remote: str) -> None:
+        """Write `remote` atomically: a temp name, then rename over it."""
+        sftp = self._sftp()
+        try:
+            with sftp.open(f"{remote}.tmp", "wb") as fh:
+                fh.write(data)
+            sftp.posix_rename(f"{remote}.tmp", remote)
+        except (OSError, EOFError, paramiko.SSHException) as exc:
+            self.sftp = None  # a broken session is opened again at the next swap
+            raise RunFailed(f"sftp write {self.runner.endpoint.host}:{remote}: {exc}") from None
 
     def _publish(self, seq: int, fpt: Path | None) -> None:
         host = self.runner.endpoint.host
@@ -272,11 +306,13 @@ class SshApp(AppDriver):
             if fpt is None:
                 path = "default"
             else:
-                path = f"{self.trees}/{hashlib.sha256(fpt.read_bytes()).hexdigest()[:16]}.fpt"
-                self.runner.put(fpt, path)  # content-named: one already there is this tree
-            self.runner.write_text(self.control, f"seq {seq}\ntree {path}\n", self.deadline_s)
-            status, _, err = self.runner.run(_signal(self.prefix, self.apppid, "HUP"), self.deadline_s)
+                data = fpt.read_bytes()
+                path = f"{self.trees}/{hashlib.sha256(data).hexdigest()[:16]}.fpt"  # content-named
+                self._put(data, path)
+            self._put(f"seq {seq}\ntree {path}\n".encode(), self.control)
         except RunFailed as exc:
             raise AppError(f"ssh: publishing a tree on {host} failed: {exc.reason}") from None
-        if status != 0:
-            raise AppError(f"ssh: l2fwd_tune on {host} could not be signalled ({err.strip() or f'exit {status}'})")
+        try:
+            self.chan.sendall(b"hup\n")
+        except (OSError, EOFError, paramiko.SSHException) as exc:
+            raise AppError(f"ssh: l2fwd_tune on {host} could not be signalled ({exc!r})") from None
