@@ -212,7 +212,7 @@ class SshApp(AppDriver):
         )
         line = CONTROLLER.format(app=f"env FP_RCU_FENCE=0 {shlex.join(self.cmd)}")
         self.open_log(line)
-        write_json(self.record(), self.out_dir / "app.json")  # before the app exists: a kill now leaves none
+        write_json(self.record(), self.out_dir / "app.json")  # first: no app runs that app.json does not name
         try:
             self.chan = self.runner.exec(deadline_wrapped(line, self.duration_s + 60, self.pidfile))
         except RunFailed as exc:
@@ -223,20 +223,21 @@ class SshApp(AppDriver):
             self._threads.append(t)
         return self
 
+    # bytes, decoded here: a stray byte in a log line must not end the reader
     def _read_stdout(self) -> None:
         try:
-            for line in self.chan.makefile("r"):
-                self.take_line(line)
-        except (OSError, EOFError):
+            for line in self.chan.makefile("rb"):
+                self.take_line(line.decode(errors="replace"))
+        except (OSError, EOFError, paramiko.SSHException):
             pass
         finally:
             self.end_of_output()
 
     def _read_stderr(self) -> None:
         try:
-            for line in self.chan.makefile_stderr("r"):
-                self.take_log(line)
-        except (OSError, EOFError):
+            for line in self.chan.makefile_stderr("rb"):
+                self.take_log(line.decode(errors="replace"))
+        except (OSError, EOFError, paramiko.SSHException):
             pass
 
     def alive(self) -> bool:
