@@ -207,3 +207,107 @@ def test_other_policies_are_refused_on_local(tmp_path):
         timeout=120,
     )
     assert proc.returncode == 2 and "--policy: 'oracle'" in proc.stderr
+
+
+def _checkpoint(out: Path) -> tuple[pd.DataFrame, dict]:
+    """The rows and the state a killed run left in its checkpoint."""
+    import pyarrow.parquet as pq
+
+    parts = sorted((out / "timeline.parts").glob("part-*.parquet"))
+    if not parts:
+        return pd.DataFrame(), {}
+    frames = [f for f in (pd.read_parquet(p) for p in parts) if len(f)]
+    state = json.loads(pq.read_schema(parts[-1]).metadata[b"dpdktune_state"])
+    return (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()), state
+
+
+def kill_and_resume(cmd: list[str], out: Path, kill_at: int) -> tuple[pd.DataFrame, dict, str]:
+    """Start `cmd`, kill -9 it once its checkpoint holds `kill_at` rows and a swap, check that its
+    app is gone, rerun it; the checkpoint's rows and state at the kill, and the rerun's stderr."""
+    proc = subprocess.Popen(cmd, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 300
+        state: dict = {}
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                _, state = _checkpoint(out)
+            except (OSError, ValueError, KeyError):  # a part between its write and its rename
+                state = {}
+            if state.get("k", 0) >= kill_at and state.get("swaps", 0) >= 1:
+                break
+            time.sleep(0.2)
+        assert proc.poll() is None, proc.communicate()[1][-3000:]
+        assert state.get("k", 0) >= kill_at, "the run made no checkpoint in time"
+        proc.kill()  # SIGKILL: no clean-up of any kind runs
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    before, state = _checkpoint(out)
+    assert not (out / "summary.json").exists()  # nothing was written at exit
+    rerun = subprocess.run(cmd, env=_env(), capture_output=True, text=True, timeout=600)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    return before, state, rerun.stderr
+
+
+def assert_resumed(out: Path, before: pd.DataFrame, state: dict, n: int) -> tuple[pd.DataFrame, dict]:
+    """The finished timeline keeps the killed run's rows bit for bit, repeats none, and its run
+    time continues from the last of them; the slow tier went on from the killed run's state."""
+    frame = pd.read_parquet(out / "timeline.parquet")
+    summary = json.loads((out / "summary.json").read_text())
+    m = len(before)
+    assert 0 < m < n == len(frame) == summary["intervals"]
+    assert summary["completed"] and summary["stopped_by"] is None
+    # byte-identical: the rows' hashes cover every value's bits (NaN included)
+    assert list(pd.util.hash_pandas_object(frame.iloc[:m], index=False)) == list(
+        pd.util.hash_pandas_object(before, index=False)
+    )
+    t = frame.t_s.to_numpy()
+    assert (np.diff(t) > 0).all() and frame.t_s.is_unique
+    # run time continues: the first resumed row ends one window after the last kept one
+    assert t[m] - t[m - 1] == pytest.approx(frame.dt_s[m], abs=0.05)
+    # (a swap the killed app made after its last row is named there too, before the resume)
+    assert frame.events[m].split(",")[-1] == "resume" and frame.events.str.contains("resume").sum() == 1
+    assert frame.dt_s.sum() == pytest.approx(n, abs=0.1 * n) and t[-1] == pytest.approx(frame.dt_s.sum(), abs=1e-3)
+    assert summary["resumes"] == [
+        {"at_interval": m, "at_t_s": float(before.t_s.iloc[-1]), "down_s": summary["resumes"][0]["down_s"]}
+    ]
+    # the slow tier's state: counters carried on, the killed run's swaps kept, versions continue
+    assert summary["swaps"] >= state["swaps"] >= 1 and summary["cycles"] >= state["cycles"]
+    assert summary["swap_events"][: len(state["swap_events"])] == state["swap_events"]
+    later = summary["swap_events"][len(state["swap_events"]) :]
+    assert all(e["version"] > state["last_version"] for e in later if e["kind"] != "rollback")
+    assert summary["republished_after_resume"] == (1 if state["live"]["version"] else 0)
+    # the first cycle after the resume chose on the killed run's measurements too
+    if later and later[0]["kind"] != "rollback":
+        kept = before[before.t_s >= later[0]["t_s"] - 120.0]  # shadow_window_s
+        counts = kept[~kept.restart].groupby("config").size()
+        for c, k in counts.items():
+            assert later[0]["means"][str(c)][1] >= k
+    assert summary["app"]["starts"] == 2
+    return frame, summary
+
+
+@pytest.mark.slow
+@pytest.mark.testpmd
+def test_a_killed_local_run_resumes_where_its_checkpoint_ends(tmp_path):
+    _need_toolchain()
+    cfg, scn = _files(tmp_path, runtime={"decision_interval_s": 1.0, "distill_every_s": 3.0})
+    out = tmp_path / "run"
+    cmd = _cmd(cfg, scn, out, 14)
+    before, state, _ = kill_and_resume(cmd, out, kill_at=5)
+    frame, summary = assert_resumed(out, before, state, 14)
+    # the killed app is gone, and so is its EAL runtime folder (its stop() never ran)
+    killed = state["app_starts"][0]["prefix"]
+    assert _pids_with(killed) == [] and _pids_with(str(out)) == []
+    assert not Path(f"/var/run/dpdk/{killed}").exists()
+    assert not (Path(os.environ.get("XDG_RUNTIME_DIR") or "/tmp") / "dpdk" / killed).exists()
+    assert _checkpoint(out)[1]["app_starts"][1]["prefix"] != killed and summary["app"]["returncode"] == 0
+
+    # a rerun of the finished run runs nothing and says so
+    again = subprocess.run(cmd, env=_env(), capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0 and "holds a finished run (14 intervals); nothing to run" in again.stderr
+    assert pd.read_parquet(out / "timeline.parquet").equals(frame)
+    # other arguments in the same folder are refused, not mixed in
+    other = subprocess.run(_cmd(cfg, scn, out, 20), env=_env(), capture_output=True, text=True, timeout=120)
+    assert other.returncode == 2 and "holds a run with other arguments" in other.stderr
