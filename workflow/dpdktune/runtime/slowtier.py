@@ -4,15 +4,37 @@ Learning is a refit, not a d3rlpy fine-tune: a fine-tune of the Q-network costs 
 minutes of CPU per cycle on this machine's two cores, while the signal it would add over a
 supervised refit is small here, because the replay gives every config's outcome on the recent
 traffic (a full-information problem, where the Q-network's own target is the same argmax).
+
+What the slow tier knows of the traffic is what the data plane measures, never its name or load
+level. An interval's traffic signature is the guard's key (`guard.traffic_key`: offered rate and
+mean frame size, log buckets). Its twin (`Twin.known_only`) is assumed to know only:
+
+- the offline campaign: the training workloads at the runtime's load levels (every config,
+  learning trials: features and objective);
+- the simulator's workload model, so it can simulate a workload it identified itself;
+- what the data plane measured live (features, and the objective of the config that ran).
+
+A signature is matched to the campaign cell whose learning-trial features under the config that
+ran are nearest to the features measured (standardised distance, mean over the signature's
+intervals). When that distance is within the campaign's own trial-to-trial spread (`explained`:
+the `EXPLAINED_QUANTILE` of the distance between two learning trials of one cell and config), the
+campaign cell is the signature's twin cell. Otherwise the traffic is one the campaign never saw,
+and its twin cell is system-identified: the matched cell's workload shape (arrival process,
+flows, per-packet work) with its offered rate and frame sizes set to what was measured (the
+signature's bucket), simulated through the simulator's own workload model. Anything about the
+traffic that the rate, the frame size and the nearest shape do not capture (a novel workload's
+per-packet work, its burst pattern) the twin gets wrong until the data plane measures a config.
+
 Each cycle:
 
-1. the ring buffer of recent metrics (bounded, `buffer_intervals`) names the traffic cells
-   seen lately; each new cell is replayed on the twin for every config and kept as fresh
-   training rows (at most `max_fresh_cells`, the oldest dropped first). Each interval's measured
-   objective also calibrates the twin online: its estimate for a (cell, config) the data plane
-   ran is replaced by the mean measured there. The calibration outlives the ring buffer (one
-   number per (cell, config) pair seen, so bounded by the twin's size): a config the data plane
-   found on a loss cliff stays relabelled when its traffic comes back hours later;
+1. the ring buffer of recent metrics (bounded, `buffer_intervals`) names the signatures seen
+   lately; the twin cell of each identified one is simulated and kept as fresh training rows
+   (at most `max_fresh_cells`, the oldest dropped first). Each interval's measured objective
+   also calibrates the twin online: the estimate of a (twin cell, config) the data plane ran is
+   replaced by the mean measured there, over the signatures matched to that cell. The
+   calibration outlives the ring buffer (one number per (signature, config) pair seen, so
+   bounded): a config the data plane found on a loss cliff stays relabelled when its traffic
+   comes back hours later;
 2. a decision tree (`tree_depth`, `min_samples_leaf`) is fitted on the offline campaign plus the
    fresh rows: state = the data-plane features under any config, label = the cell's best config
    on the calibrated twin, where configs within `label_tie_share` of the best are a tie that
@@ -27,11 +49,11 @@ Each cycle:
    fixed margin, or a rate averaged over all rows, sent whole bursty workloads to the safe
    default interval after interval: their trials differ more than the others');
 4. shadow validation: the candidate and the tree now live are each run closed-loop on the twin
-   from the config now running, `shadow_decisions` decisions on every recent cell, restarts
-   charged; the candidate is accepted only when it beats the live tree by `shadow_min_gain`
-   and is not below the safe default there, and when it does not lose more than
-   `shadow_min_gain` against the live tree over the campaign's cells (a refit that fixes the
-   recent traffic can move another cell's closed loop to a worse fixed point, which the
+   from the config now running, `shadow_decisions` decisions on the twin cell of every recent
+   signature, restarts charged; the candidate is accepted only when it beats the live tree by
+   `shadow_min_gain` and is not below the safe default there, and when it does not lose more
+   than `shadow_min_gain` against the live tree over the campaign's cells (a refit that fixes
+   the recent traffic can move another cell's closed loop to a worse fixed point, which the
    recent cells alone never show).
 """
 
@@ -59,6 +81,7 @@ class Candidate:
     cpu_s: float
     wall_s: float
     reason: str
+    simulated: tuple = ()  # the identified cells this cycle simulated (ready for the main thread's estimates)
 
 
 def cell_rows(cell) -> tuple[np.ndarray, np.ndarray]:
@@ -86,6 +109,19 @@ def trial_rows(cell) -> tuple[np.ndarray, np.ndarray]:
     return finite(F[:, :1]), finite(F[:, 1:])
 
 
+Sig = tuple  # a traffic signature: guard.traffic_key's bucket indices
+Cellkey = tuple  # (workload name, load level) of a cell the runtime's twin knows
+
+#: a signature is explained by its nearest campaign cell when its mean distance there is within
+#: this quantile of the distances between two learning trials of one cell and config (the
+#: campaign's own trial-to-trial spread); a calibration like the novelty gate's, not a tuned knob
+EXPLAINED_QUANTILE = 0.99
+
+
+def identified_name(shape: str, sig: Sig) -> str:
+    return f"identified-{shape}-r{sig[0]}-f{sig[1]}"
+
+
 class SlowTier:
     def __init__(
         self,
@@ -97,40 +133,158 @@ class SlowTier:
         seed: int,
         restart_factor: float,
     ):
+        """`twin`: the runtime's twin (it must know only the campaign's workloads: `Twin.known_only`)."""
         self.twin = twin
         self.s = settings
         self.safe = safe
         self.out_dir = out_dir
         self.seed = seed
         self.restart_factor = restart_factor
-        self.rows = {key: cell_rows(twin.cell(*key))[0] for key in campaign_cells}
+        self.campaign_list = [(str(w), float(lv)) for w, lv in campaign_cells]
+        self.rows = {key: cell_rows(twin.cell(*key))[0] for key in self.campaign_list}
         self.campaign_X = np.concatenate(list(self.rows.values()))
-        self.campaign_cells = set(campaign_cells)
-        self.fresh: OrderedDict[tuple[str, float], None] = OrderedDict()
+        self.campaign_cells = set(self.campaign_list)
+        self.fresh: OrderedDict[Cellkey, None] = OrderedDict()
         self.buffer: deque = deque(maxlen=int(settings["buffer_intervals"]))
-        self.calib: dict[tuple[str, float], dict[int, list[float]]] = {}  # (cell) -> config -> [sum, n]
+        self.calib: dict[Sig, dict[int, list[float]]] = {}  # signature -> config -> [sum, n]
         self.gate: dict[str, Any] = {}
         self.headroom = np.array([np.log2(k.rx_desc) + np.log2(k.tx_desc) for k in twin.grid])
+        # matching signatures to campaign cells: learning-trial features, standardised
+        scale = np.nanstd(self.campaign_X, axis=0)
+        self._scale = np.where(scale > 0, scale, 1.0)
+        self._ref = np.stack(
+            [np.nan_to_num(twin.cell(*key).train_features) / self._scale for key in self.campaign_list]
+        )  # (cells, configs, trials, features)
+        self.explained = self._spread()
+        self.evidence: dict[Sig, list] = {}  # signature -> [sum of distances to each campaign cell, n]
+        self.target_of: dict[Sig, Cellkey] = {}
+        self.members: dict[Cellkey, set[Sig]] = {}
+        self.ready: set[Cellkey] = set()  # identified cells simulated (by a finished cycle)
+        self.identified: dict[str, tuple[str, Sig]] = {}  # name -> (the shape's workload, signature)
+
+    def _spread(self) -> float:
+        """The campaign's trial-to-trial spread of the matching distance (`EXPLAINED_QUANTILE`)."""
+        ref = self._ref
+        if ref.shape[2] < 2:
+            return float("inf")  # one trial: nothing to measure the spread on, every signature is explained
+        d = np.sqrt(((ref[:, :, 1] - ref[:, :, 0]) ** 2).sum(axis=-1))
+        return float(np.quantile(d, EXPLAINED_QUANTILE))
+
+    def _distances(self, config: int, x: np.ndarray) -> np.ndarray:
+        """Distance of features `x` (measured under `config`) to each campaign cell's learning trials."""
+        z = np.nan_to_num(np.asarray(x, float)) / self._scale
+        return np.sqrt(((self._ref[:, int(config)] - z) ** 2).sum(axis=-1)).min(axis=1)
+
+    # -- identifying traffic from measurements ---------------------------------------------------------
+    def observe(self, sig: Sig | None, config: int, x: np.ndarray) -> None:
+        """One interval's features `x`, measured under `config` on traffic with signature `sig`:
+        evidence for which twin cell stands for that signature."""
+        if sig is None:
+            return
+        sig = tuple(sig)
+        acc = self.evidence.get(sig)
+        if acc is None:
+            acc = self.evidence[sig] = [np.zeros(len(self.campaign_list)), 0]
+        acc[0] += self._distances(config, x)
+        acc[1] += 1
+        self._retarget(sig)
+
+    def _retarget(self, sig: Sig) -> None:
+        total, n = self.evidence[sig]
+        mean = total / n
+        best = int(np.argmin(mean))
+        if mean[best] <= self.explained:
+            target = self.campaign_list[best]
+        else:
+            shape = self.campaign_list[best][0]
+            target = (identified_name(shape, sig), 1.0)
+            if target[0] not in self.identified:
+                self.identify(sig, shape)
+        old = self.target_of.get(sig)
+        if old != target:
+            if old is not None:
+                self.members[old].discard(sig)
+            self.members.setdefault(target, set()).add(sig)
+            self.target_of[sig] = target
+
+    def identify(self, sig: Sig, shape_name: str) -> Cellkey:
+        """The twin cell of traffic the campaign never saw: the nearest campaign cell's workload shape
+        with its offered rate and frame sizes set to the signature's (made known to the twin; it is
+        simulated when a cycle first reads it)."""
+        from dataclasses import replace
+
+        from dpdktune.runtime.guard import FRAME_STEP, RATE_STEP
+
+        shape = self.twin.catalogue[shape_name]
+        rate, frame = RATE_STEP ** sig[0], FRAME_STEP ** sig[1]
+        factor = frame / shape.mean_size
+        sizes = tuple(int(min(9018, max(60, round(v * factor)))) for v in shape.sizes)
+        name = identified_name(shape.name, sig)
+        spec = replace(
+            shape,
+            name=name,
+            description=f"identified from measurements: {shape.name}'s shape at {rate:.3g} Mpps, {frame:.0f} B",
+            sizes=sizes,
+            offered_mpps=rate,
+            trace=None,
+            trace_sha256=None,
+        )
+        self.twin.add(spec)
+        self.identified[name] = (shape_name, tuple(sig))
+        return (name, 1.0)
+
+    def target(self, sig: Sig | None) -> Cellkey | None:
+        """The twin cell that stands for signature `sig` (None: never observed)."""
+        return None if sig is None else self.target_of.get(tuple(sig))
 
     # -- the ring buffer of recent metrics ---------------------------------------------------------------
-    def record(self, t: float, workload: str, level: float, config: int, features: np.ndarray, value: float | None):
-        """One interval's metrics; `value` is its measured objective, None when a restart spoilt it."""
-        self.buffer.append((t, workload, level, config, features, value))
-        if value is not None:
-            acc = self.calib.setdefault((workload, float(level)), {}).setdefault(int(config), [0.0, 0])
+    def record(self, t: float, sig: Sig | None, config: int, features: np.ndarray, value: float | None):
+        """One interval's metrics on traffic with signature `sig` (observed first); `value` is its
+        measured objective, None when a restart spoilt it."""
+        sig = None if sig is None else tuple(sig)
+        self.buffer.append((t, sig, config, features, value))
+        if value is not None and sig is not None:
+            acc = self.calib.setdefault(sig, {}).setdefault(int(config), [0.0, 0])
             acc[0] += float(value)
             acc[1] += 1
 
-    def measured(self) -> dict[tuple[str, float], dict[int, float]]:
-        """Mean measured objective per (traffic cell, config): the online calibration."""
-        return {key: {c: acc[0] / acc[1] for c, acc in per.items()} for key, per in self.calib.items()}
+    def measured(self) -> dict[Cellkey, dict[int, float]]:
+        """Mean measured objective per (twin cell, config): the online calibration, pooled over the
+        signatures that cell stands for."""
+        out: dict[Cellkey, dict[int, float]] = {}
+        for cell, sigs in self.members.items():
+            per = self._pooled(sigs)
+            if per:
+                out[cell] = per
+        return out
 
-    def estimate(self, key: tuple[str, float], config: int) -> float:
-        """The calibrated twin's objective of `config` on traffic `key`."""
-        acc = self.calib.get(key, {}).get(int(config))
-        return acc[0] / acc[1] if acc else float(self.twin.cell(*key).objective_train[config])
+    def _pooled(self, sigs) -> dict[int, float]:
+        sums: dict[int, list[float]] = {}
+        for sig in sigs:
+            for c, (total, n) in self.calib.get(sig, {}).items():
+                acc = sums.setdefault(c, [0.0, 0])
+                acc[0] += total
+                acc[1] += n
+        return {c: total / n for c, (total, n) in sums.items()}
 
-    def objective(self, key: tuple[str, float], measured) -> np.ndarray:
+    def estimate(self, sig: Sig | None, config: int) -> float:
+        """The calibrated twin's objective of `config` on traffic with signature `sig` (NaN: no
+        signature, or never observed). An identified cell no cycle has simulated yet stands in
+        with the nearest campaign cell's (the main thread never waits for the simulator)."""
+        cell = self.target(sig)
+        if cell is None:
+            return float("nan")
+        sigs = self.members.get(cell, ())
+        total = sum(self.calib.get(s, {}).get(int(config), (0.0, 0))[0] for s in sigs)
+        n = sum(self.calib.get(s, {}).get(int(config), (0.0, 0))[1] for s in sigs)
+        if n:
+            return total / n
+        if cell not in self.campaign_cells and cell not in self.ready:
+            total, count = self.evidence[tuple(sig)]
+            cell = self.campaign_list[int(np.argmin(total / count))]
+        return float(self.twin.cell(*cell).objective_train[config])
+
+    def objective(self, key: Cellkey, measured) -> np.ndarray:
         """The twin's objective of a cell per config, with the configs measured live replaced by their
         measurements (the twin calibrated online on what the data plane saw)."""
         obj = self.twin.cell(*key).objective_train.copy()
@@ -138,25 +292,35 @@ class SlowTier:
             obj[config] = value
         return obj
 
-    def recent_cells(self, now: float) -> list[tuple[str, float]]:
+    def recent_cells(self, now: float) -> list[Cellkey]:
+        """The twin cells of the signatures seen within `shadow_window_s`."""
         window = float(self.s["shadow_window_s"])
-        seen: dict[tuple[str, float], None] = {}
-        for t, w, lv, *_ in self.buffer:
-            if t >= now - window:
-                seen[(w, lv)] = None
+        seen: dict[Cellkey, None] = {}
+        for t, sig, *_ in self.buffer:
+            if t >= now - window and sig in self.target_of:
+                seen[self.target_of[sig]] = None
         return list(seen)
 
     def state(self) -> dict[str, Any]:
         return {
             "fresh": [list(k) for k in self.fresh],
-            "calib": [[w, lv, c, acc[0], acc[1]] for (w, lv), per in self.calib.items() for c, acc in per.items()],
+            "calib": [[list(sig), c, acc[0], acc[1]] for sig, per in self.calib.items() for c, acc in per.items()],
+            "evidence": [[list(sig), acc[1], [float(v) for v in acc[0]]] for sig, acc in self.evidence.items()],
+            "ready": [list(k) for k in sorted(self.ready)],
+            "identified": [[shape, list(sig)] for shape, sig in self.identified.values()],
         }
 
     def restore(self, state: dict[str, Any]) -> None:
+        self.calib, self.evidence, self.target_of, self.members = {}, {}, {}, {}
+        for shape, sig in state.get("identified", []):
+            self.identify(tuple(sig), str(shape))
+        for sig, c, total, n in state.get("calib", []):
+            self.calib.setdefault(tuple(sig), {})[int(c)] = [float(total), int(n)]
+        for sig, n, total in state.get("evidence", []):
+            self.evidence[tuple(sig)] = [np.array(total, float), int(n)]
+            self._retarget(tuple(sig))
         self.fresh = OrderedDict(((str(w), float(lv)), None) for w, lv in state.get("fresh", []))
-        self.calib = {}
-        for w, lv, c, total, n in state.get("calib", []):
-            self.calib.setdefault((str(w), float(lv)), {})[int(c)] = [float(total), int(n)]
+        self.ready = {(str(w), float(lv)) for w, lv in state.get("ready", [])}
 
     def save_buffer(self, path: Path) -> None:
         """The ring buffer as .npz (written to a temp name, then renamed), for a resumed run."""
@@ -169,11 +333,10 @@ class SlowTier:
         np.savez(
             buf,
             t=np.array([r[0] for r in rows], float),
-            workload=np.array([r[1] for r in rows], str),
-            level=np.array([r[2] for r in rows], float),
-            config=np.array([r[3] for r in rows], int),
-            features=np.array([r[4] for r in rows], float).reshape(len(rows), -1),
-            value=np.array([np.nan if r[5] is None else r[5] for r in rows], float),
+            signature=np.array([(np.nan, np.nan) if r[1] is None else r[1] for r in rows], float).reshape(-1, 2),
+            config=np.array([r[2] for r in rows], int),
+            features=np.array([r[3] for r in rows], float).reshape(len(rows), -1),
+            value=np.array([np.nan if r[4] is None else r[4] for r in rows], float),
         )
         write_bytes(buf.getvalue(), path)
 
@@ -181,8 +344,9 @@ class SlowTier:
         if not path.exists():
             return
         with np.load(path) as z:
-            for t, w, lv, c, f, v in zip(z["t"], z["workload"], z["level"], z["config"], z["features"], z["value"]):
-                self.buffer.append((float(t), str(w), float(lv), int(c), f, None if np.isnan(v) else float(v)))
+            for t, sig, c, f, v in zip(z["t"], z["signature"], z["config"], z["features"], z["value"]):
+                key = None if np.isnan(sig).any() else tuple(int(s) for s in sig)
+                self.buffer.append((float(t), key, int(c), f, None if np.isnan(v) else float(v)))
 
     # -- one cycle -------------------------------------------------------------------------------------
     def fit_table(self, cells, measured=None) -> dict[str, Any]:
@@ -324,4 +488,5 @@ class SlowTier:
             time.thread_time() - cpu0,
             time.perf_counter() - wall0,
             reason,
+            tuple(key for key in cells if key not in self.campaign_cells),
         )
