@@ -35,10 +35,23 @@ def _observe(run, workload, level, config, trials=2):
 def test_known_traffic_is_matched_to_its_own_campaign_cell_by_its_features(tmp_path, cache):
     run = _setup(tmp_path, cache)
     for w, lv in run.campaign_cells:
-        for config in (run.safe, 0):
+        for config in (run.safe, 0, len(run.twin.grid) - 1):
             sigs, _ = _observe(run, w, lv, config)
             assert {run.slow.target(s) for s in sigs} == {(w, lv)}, (w, lv, config)
     assert not run.slow.identified
+
+
+def test_two_kinds_of_traffic_with_one_signature_each_get_their_own_cell(tmp_path, cache):
+    run = _setup(tmp_path, cache)
+    a = run.twin.cell("kv", 1.0).live_features[run.safe, 0]
+    b = run.twin.cell("web", 1.0).live_features[run.safe, 0]
+    sig = traffic_key(a, run.twin.features)
+    for _ in range(20):  # a long run of kv, then web under the same signature
+        run.slow.observe(sig, run.safe, a)
+    assert run.slow.target(sig) == ("kv", 1.0)
+    for _ in range(3):
+        run.slow.observe(sig, run.safe, b)
+    assert run.slow.target(sig) == ("web", 1.0)
 
 
 def test_novel_traffic_gets_a_cell_identified_from_measurements_never_its_definition(tmp_path, cache):
@@ -124,5 +137,6 @@ def test_the_slow_tier_state_survives_a_restore(tmp_path, cache):
     again.slow.restore(state)
     again.slow.load_buffer(tmp_path / "buffer.npz")
     assert again.slow.target_of == run.slow.target_of and again.slow.identified == run.slow.identified
+    assert list(again.slow.buffer)[0][:3] == list(run.slow.buffer)[0][:3]
     assert again.slow.measured() == run.slow.measured()
     assert again.slow.recent_cells(0.0) == run.slow.recent_cells(0.0)

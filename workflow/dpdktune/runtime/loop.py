@@ -20,8 +20,10 @@ once, whose calibrated twin has seen the shortfall.
 
 The fast tier's guard (guard.py; adaptive and fast-only) acts sooner: one interval below the
 safe default's expected value sends the next interval to the safe default, and keeps the tree
-off the config that fell short on that traffic; it knows traffic only by what the data plane
-measures (offered rate and frame size, guard.traffic_key), not by its name. A measured
+off the config that fell short on that traffic. Both tiers know traffic only by what the data
+plane measures (its signature: offered rate and frame size, guard.traffic_key), never by the
+scenario's workload name or load level: the slow tier's replay, calibration and watch key on
+the signature, and its twin knows only the campaign's workloads (slowtier.py). A measured
 objective that misses the calibrated twin's estimate for the config running by more than
 `surprise_tolerance` (the twin was wrong about this traffic) starts a slow-tier cycle at once,
 as a guard trip on the tree's own choice does, instead of waiting for the `distill_every_s`

@@ -15,26 +15,28 @@ mean frame size, log buckets). Its twin (`Twin.known_only`) is assumed to know o
 - what the data plane measured live (features, and the objective of the config that ran).
 
 A signature is matched to the campaign cell whose learning-trial features under the config that
-ran are nearest to the features measured (standardised distance, mean over the signature's
-intervals). When that distance is within the campaign's own trial-to-trial spread (`explained`:
-the `EXPLAINED_QUANTILE` of the distance between two learning trials of one cell and config), the
-campaign cell is the signature's twin cell. Otherwise the traffic is one the campaign never saw,
-and its twin cell is system-identified: the matched cell's workload shape (arrival process,
-flows, per-packet work) with its offered rate and frame sizes set to what was measured (the
-signature's bucket), simulated through the simulator's own workload model. Anything about the
-traffic that the rate, the frame size and the nearest shape do not capture (a novel workload's
-per-packet work, its burst pattern) the twin gets wrong until the data plane measures a config.
+ran are nearest to the features measured (rates, sizes and cycles as logarithms, every feature in
+units of the campaign's trial-to-trial noise; a decaying mean over the signature's intervals, so
+two kinds of traffic that share a signature each get their own cell while they run). When that
+distance is within the campaign's own trial-to-trial spread (`EXPLAINED_QUANTILE` of the distance
+between two learning trials of one cell and config), the campaign cell stands for the signature.
+Otherwise the traffic is one the campaign never saw, and its twin cell is system-identified: the
+matched cell's workload shape (arrival process, flows, per-packet work) with its offered rate and
+frame sizes set to the signature's bucket, simulated through the simulator's own workload model.
+Anything about the traffic that the rate, the frame size and the nearest shape do not capture (a
+novel workload's per-packet work, its burst pattern) this twin gets wrong until the data plane
+measures a config there.
 
 Each cycle:
 
-1. the ring buffer of recent metrics (bounded, `buffer_intervals`) names the signatures seen
-   lately; the twin cell of each identified one is simulated and kept as fresh training rows
-   (at most `max_fresh_cells`, the oldest dropped first). Each interval's measured objective
-   also calibrates the twin online: the estimate of a (twin cell, config) the data plane ran is
-   replaced by the mean measured there, over the signatures matched to that cell. The
-   calibration outlives the ring buffer (one number per (signature, config) pair seen, so
-   bounded): a config the data plane found on a loss cliff stays relabelled when its traffic
-   comes back hours later;
+1. the ring buffer of recent metrics (bounded, `buffer_intervals`) names the twin cells that
+   stood for the signatures seen lately; each identified one is simulated and kept as fresh
+   training rows (at most `max_fresh_cells`, the oldest dropped first). Each interval's measured
+   objective also calibrates the twin online: the estimate of a (cell, config) the data plane
+   ran is replaced by the mean measured there (the cell that stood for the interval's
+   signature). The calibration outlives the ring buffer (one number per (cell, config) pair
+   measured, so bounded): a config the data plane found on a loss cliff stays relabelled when
+   its traffic comes back hours later;
 2. a decision tree (`tree_depth`, `min_samples_leaf`) is fitted on the offline campaign plus the
    fresh rows: state = the data-plane features under any config, label = the cell's best config
    on the calibrated twin, where configs within `label_tie_share` of the best are a tie that
@@ -116,6 +118,11 @@ Cellkey = tuple  # (workload name, load level) of a cell the runtime's twin know
 #: this quantile of the distances between two learning trials of one cell and config (the
 #: campaign's own trial-to-trial spread); a calibration like the novelty gate's, not a tuned knob
 EXPLAINED_QUANTILE = 0.99
+#: the weight an interval's matching evidence keeps per later interval of the same signature: the
+#: signature's cell follows the traffic that runs now within a few intervals
+EVIDENCE_DECAY = 0.5
+#: features the matching compares as logarithms
+LOG_FEATURES = frozenset({"rx_mpps", "throughput_mpps", "mean_frame_bytes", "cycles_per_packet"})
 
 
 def identified_name(shape: str, sig: Sig) -> str:
@@ -146,66 +153,79 @@ class SlowTier:
         self.campaign_cells = set(self.campaign_list)
         self.fresh: OrderedDict[Cellkey, None] = OrderedDict()
         self.buffer: deque = deque(maxlen=int(settings["buffer_intervals"]))
-        self.calib: dict[Sig, dict[int, list[float]]] = {}  # signature -> config -> [sum, n]
+        self.calib: dict[Cellkey, dict[int, list[float]]] = {}  # twin cell -> config -> [sum, n]
         self.gate: dict[str, Any] = {}
         self.headroom = np.array([np.log2(k.rx_desc) + np.log2(k.tx_desc) for k in twin.grid])
-        # matching signatures to campaign cells: learning-trial features, standardised
-        scale = np.nanstd(self.campaign_X, axis=0)
-        self._scale = np.where(scale > 0, scale, 1.0)
-        self._ref = np.stack(
-            [np.nan_to_num(twin.cell(*key).train_features) / self._scale for key in self.campaign_list]
-        )  # (cells, configs, trials, features)
-        self.explained = self._spread()
-        self.evidence: dict[Sig, list] = {}  # signature -> [sum of distances to each campaign cell, n]
-        self.target_of: dict[Sig, Cellkey] = {}
-        self.members: dict[Cellkey, set[Sig]] = {}
+        # matching traffic to campaign cells: learning-trial features, in units of their trial noise
+        ref = np.stack([self._transform(twin.cell(*key).train_features) for key in self.campaign_list])
+        self._scale, self.explained = self._noise(ref)
+        self._ref = ref / self._scale  # (cells, configs, trials, features)
+        self.evidence: dict[Sig, list] = {}  # signature -> [decayed distances to each cell, weight, latest nearest]
+        self.target_of: dict[Sig, Cellkey] = {}  # the twin cell that stands for each signature now
+        self.nearest_of: dict[Sig, Cellkey] = {}  # its nearest campaign cell
         self.ready: set[Cellkey] = set()  # identified cells simulated (by a finished cycle)
         self.identified: dict[str, tuple[str, Sig]] = {}  # name -> (the shape's workload, signature)
 
-    def _spread(self) -> float:
-        """The campaign's trial-to-trial spread of the matching distance (`EXPLAINED_QUANTILE`)."""
-        ref = self._ref
-        if ref.shape[2] < 2:
-            return float("inf")  # one trial: nothing to measure the spread on, every signature is explained
-        d = np.sqrt(((ref[:, :, 1] - ref[:, :, 0]) ** 2).sum(axis=-1))
-        return float(np.quantile(d, EXPLAINED_QUANTILE))
+    def _transform(self, X: np.ndarray) -> np.ndarray:
+        """Features on the scale the matching compares them: rates, sizes and cycles as logarithms
+        (a 40 % load step at 0.2 Mpps is as real as one at 20 Mpps), NaN (a failed run) as 0."""
+        X = np.array(np.nan_to_num(np.asarray(X, float)))
+        for i, name in enumerate(self.twin.features):
+            if name in LOG_FEATURES:
+                X[..., i] = np.log(np.maximum(X[..., i], 1e-3))
+        return X
+
+    @staticmethod
+    def _noise(ref: np.ndarray) -> tuple[np.ndarray, float]:
+        """(per-feature trial-to-trial noise of the campaign, the `EXPLAINED_QUANTILE` of the distance
+        between two learning trials of one cell and config in those units)."""
+        flat = ref.reshape(-1, ref.shape[-1])
+        floor = 1e-3 * flat.std(axis=0) + 1e-9  # a feature with no trial noise still counts, finitely
+        if ref.shape[2] < 2:  # one trial: no noise to measure, every signature is explained
+            scale = np.maximum(flat.std(axis=0), floor)
+            return scale, float("inf")
+        diff = ref[:, :, 1] - ref[:, :, 0]
+        scale = np.maximum(np.sqrt(np.mean(diff**2, axis=(0, 1)) / 2), floor)
+        d = np.sqrt(((diff / scale) ** 2).sum(axis=-1))
+        return scale, float(np.quantile(d, EXPLAINED_QUANTILE))
 
     def _distances(self, config: int, x: np.ndarray) -> np.ndarray:
         """Distance of features `x` (measured under `config`) to each campaign cell's learning trials."""
-        z = np.nan_to_num(np.asarray(x, float)) / self._scale
+        z = self._transform(x) / self._scale
         return np.sqrt(((self._ref[:, int(config)] - z) ** 2).sum(axis=-1)).min(axis=1)
 
     # -- identifying traffic from measurements ---------------------------------------------------------
     def observe(self, sig: Sig | None, config: int, x: np.ndarray) -> None:
         """One interval's features `x`, measured under `config` on traffic with signature `sig`:
-        evidence for which twin cell stands for that signature."""
+        evidence for which twin cell stands for that signature (older intervals' evidence decays, so
+        two kinds of traffic that share a signature each get their own cell while they run)."""
         if sig is None:
             return
         sig = tuple(sig)
         acc = self.evidence.get(sig)
         if acc is None:
-            acc = self.evidence[sig] = [np.zeros(len(self.campaign_list)), 0]
-        acc[0] += self._distances(config, x)
-        acc[1] += 1
+            acc = self.evidence[sig] = [np.zeros(len(self.campaign_list)), 0.0, 0.0]
+        d = self._distances(config, x)
+        acc[0] = EVIDENCE_DECAY * acc[0] + d
+        acc[1] = EVIDENCE_DECAY * acc[1] + 1.0
+        acc[2] = float(d.min())
         self._retarget(sig)
 
     def _retarget(self, sig: Sig) -> None:
-        total, n = self.evidence[sig]
-        mean = total / n
+        total, weight, latest = self.evidence[sig]
+        mean = total / weight
         best = int(np.argmin(mean))
-        if mean[best] <= self.explained:
-            target = self.campaign_list[best]
+        self.nearest_of[sig] = self.campaign_list[best]
+        # unexplained only when the latest interval is too: right after a shift between two kinds of
+        # traffic that share a signature, the older one's evidence still weighs on the mean
+        if mean[best] <= self.explained or latest <= self.explained:
+            self.target_of[sig] = self.campaign_list[best]
         else:
             shape = self.campaign_list[best][0]
-            target = (identified_name(shape, sig), 1.0)
-            if target[0] not in self.identified:
+            name = identified_name(shape, sig)
+            if name not in self.identified:
                 self.identify(sig, shape)
-        old = self.target_of.get(sig)
-        if old != target:
-            if old is not None:
-                self.members[old].discard(sig)
-            self.members.setdefault(target, set()).add(sig)
-            self.target_of[sig] = target
+            self.target_of[sig] = (name, 1.0)
 
     def identify(self, sig: Sig, shape_name: str) -> Cellkey:
         """The twin cell of traffic the campaign never saw: the nearest campaign cell's workload shape
@@ -234,38 +254,24 @@ class SlowTier:
         return (name, 1.0)
 
     def target(self, sig: Sig | None) -> Cellkey | None:
-        """The twin cell that stands for signature `sig` (None: never observed)."""
+        """The twin cell that stands for signature `sig` now (None: no signature, or never observed)."""
         return None if sig is None else self.target_of.get(tuple(sig))
 
     # -- the ring buffer of recent metrics ---------------------------------------------------------------
     def record(self, t: float, sig: Sig | None, config: int, features: np.ndarray, value: float | None):
         """One interval's metrics on traffic with signature `sig` (observed first); `value` is its
-        measured objective, None when a restart spoilt it."""
-        sig = None if sig is None else tuple(sig)
-        self.buffer.append((t, sig, config, features, value))
-        if value is not None and sig is not None:
-            acc = self.calib.setdefault(sig, {}).setdefault(int(config), [0.0, 0])
+        measured objective, None when a restart spoilt it. It calibrates the twin cell that stands
+        for the signature."""
+        cell = self.target(sig)
+        self.buffer.append((t, None if sig is None else tuple(sig), cell, config, features, value))
+        if value is not None and cell is not None:
+            acc = self.calib.setdefault(cell, {}).setdefault(int(config), [0.0, 0])
             acc[0] += float(value)
             acc[1] += 1
 
     def measured(self) -> dict[Cellkey, dict[int, float]]:
-        """Mean measured objective per (twin cell, config): the online calibration, pooled over the
-        signatures that cell stands for."""
-        out: dict[Cellkey, dict[int, float]] = {}
-        for cell, sigs in self.members.items():
-            per = self._pooled(sigs)
-            if per:
-                out[cell] = per
-        return out
-
-    def _pooled(self, sigs) -> dict[int, float]:
-        sums: dict[int, list[float]] = {}
-        for sig in sigs:
-            for c, (total, n) in self.calib.get(sig, {}).items():
-                acc = sums.setdefault(c, [0.0, 0])
-                acc[0] += total
-                acc[1] += n
-        return {c: total / n for c, (total, n) in sums.items()}
+        """Mean measured objective per (twin cell, config): the online calibration."""
+        return {key: {c: acc[0] / acc[1] for c, acc in per.items()} for key, per in self.calib.items()}
 
     def estimate(self, sig: Sig | None, config: int) -> float:
         """The calibrated twin's objective of `config` on traffic with signature `sig` (NaN: no
@@ -274,14 +280,11 @@ class SlowTier:
         cell = self.target(sig)
         if cell is None:
             return float("nan")
-        sigs = self.members.get(cell, ())
-        total = sum(self.calib.get(s, {}).get(int(config), (0.0, 0))[0] for s in sigs)
-        n = sum(self.calib.get(s, {}).get(int(config), (0.0, 0))[1] for s in sigs)
-        if n:
-            return total / n
+        acc = self.calib.get(cell, {}).get(int(config))
+        if acc:
+            return acc[0] / acc[1]
         if cell not in self.campaign_cells and cell not in self.ready:
-            total, count = self.evidence[tuple(sig)]
-            cell = self.campaign_list[int(np.argmin(total / count))]
+            cell = self.nearest_of[tuple(sig)]
         return float(self.twin.cell(*cell).objective_train[config])
 
     def objective(self, key: Cellkey, measured) -> np.ndarray:
@@ -293,31 +296,31 @@ class SlowTier:
         return obj
 
     def recent_cells(self, now: float) -> list[Cellkey]:
-        """The twin cells of the signatures seen within `shadow_window_s`."""
+        """The twin cells that stood for the traffic seen within `shadow_window_s`."""
         window = float(self.s["shadow_window_s"])
         seen: dict[Cellkey, None] = {}
-        for t, sig, *_ in self.buffer:
-            if t >= now - window and sig in self.target_of:
-                seen[self.target_of[sig]] = None
+        for t, _, cell, *_ in self.buffer:
+            if t >= now - window and cell is not None:
+                seen[cell] = None
         return list(seen)
 
     def state(self) -> dict[str, Any]:
         return {
             "fresh": [list(k) for k in self.fresh],
-            "calib": [[list(sig), c, acc[0], acc[1]] for sig, per in self.calib.items() for c, acc in per.items()],
-            "evidence": [[list(sig), acc[1], [float(v) for v in acc[0]]] for sig, acc in self.evidence.items()],
+            "calib": [[w, lv, c, acc[0], acc[1]] for (w, lv), per in self.calib.items() for c, acc in per.items()],
+            "evidence": [[list(sig), acc[1], acc[2], [float(v) for v in acc[0]]] for sig, acc in self.evidence.items()],
             "ready": [list(k) for k in sorted(self.ready)],
             "identified": [[shape, list(sig)] for shape, sig in self.identified.values()],
         }
 
     def restore(self, state: dict[str, Any]) -> None:
-        self.calib, self.evidence, self.target_of, self.members = {}, {}, {}, {}
+        self.calib, self.evidence, self.target_of, self.nearest_of = {}, {}, {}, {}
         for shape, sig in state.get("identified", []):
             self.identify(tuple(sig), str(shape))
-        for sig, c, total, n in state.get("calib", []):
-            self.calib.setdefault(tuple(sig), {})[int(c)] = [float(total), int(n)]
-        for sig, n, total in state.get("evidence", []):
-            self.evidence[tuple(sig)] = [np.array(total, float), int(n)]
+        for w, lv, c, total, n in state.get("calib", []):
+            self.calib.setdefault((str(w), float(lv)), {})[int(c)] = [float(total), int(n)]
+        for sig, weight, latest, total in state.get("evidence", []):
+            self.evidence[tuple(sig)] = [np.array(total, float), float(weight), float(latest)]
             self._retarget(tuple(sig))
         self.fresh = OrderedDict(((str(w), float(lv)), None) for w, lv in state.get("fresh", []))
         self.ready = {(str(w), float(lv)) for w, lv in state.get("ready", [])}
@@ -334,9 +337,11 @@ class SlowTier:
             buf,
             t=np.array([r[0] for r in rows], float),
             signature=np.array([(np.nan, np.nan) if r[1] is None else r[1] for r in rows], float).reshape(-1, 2),
-            config=np.array([r[2] for r in rows], int),
-            features=np.array([r[3] for r in rows], float).reshape(len(rows), -1),
-            value=np.array([np.nan if r[4] is None else r[4] for r in rows], float),
+            workload=np.array(["" if r[2] is None else r[2][0] for r in rows], str),
+            level=np.array([np.nan if r[2] is None else r[2][1] for r in rows], float),
+            config=np.array([r[3] for r in rows], int),
+            features=np.array([r[4] for r in rows], float).reshape(len(rows), -1),
+            value=np.array([np.nan if r[5] is None else r[5] for r in rows], float),
         )
         write_bytes(buf.getvalue(), path)
 
@@ -344,9 +349,11 @@ class SlowTier:
         if not path.exists():
             return
         with np.load(path) as z:
-            for t, sig, c, f, v in zip(z["t"], z["signature"], z["config"], z["features"], z["value"]):
+            rows = zip(z["t"], z["signature"], z["workload"], z["level"], z["config"], z["features"], z["value"])
+            for t, sig, w, lv, c, f, v in rows:
                 key = None if np.isnan(sig).any() else tuple(int(s) for s in sig)
-                self.buffer.append((float(t), key, int(c), f, None if np.isnan(v) else float(v)))
+                cell = None if not str(w) else (str(w), float(lv))
+                self.buffer.append((float(t), key, cell, int(c), f, None if np.isnan(v) else float(v)))
 
     # -- one cycle -------------------------------------------------------------------------------------
     def fit_table(self, cells, measured=None) -> dict[str, Any]:
