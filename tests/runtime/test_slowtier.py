@@ -49,7 +49,7 @@ def test_two_kinds_of_traffic_with_one_signature_each_get_their_own_cell(tmp_pat
     for _ in range(20):  # a long run of kv, then web under the same signature
         run.slow.observe(sig, run.safe, a)
     assert run.slow.target(sig) == ("kv", 1.0)
-    for _ in range(3):
+    for _ in range(10):
         run.slow.observe(sig, run.safe, b)
     assert run.slow.target(sig) == ("web", 1.0)
 
@@ -86,6 +86,11 @@ def test_the_slow_tier_calibrates_the_twin_on_measured_objectives(tmp_path, cach
         slow.observe(sig, best, x)
         slow.record(float(t), sig, best, x, cell.objective_train[best] * 0.1)
     slow.record(3.0, sig, best, x, None)  # a restart interval is not a measurement
+    assert not slow.surprised(sig, best, cell.objective_train[best] * 0.1, 0.1)
+    assert slow.surprised(sig, best, cell.objective_train[best] * 0.2, 0.1)
+    assert slow.surprised(sig, (best + 1) % len(run.twin.grid), 0.0, 0.1) == (
+        cell.objective_train[(best + 1) % len(run.twin.grid)] > 0
+    )
     measured = slow.measured()
     assert measured == {("imix", 1.0): {best: pytest.approx(cell.objective_train[best] * 0.1)}}
     assert slow.estimate(sig, best) == pytest.approx(cell.objective_train[best] * 0.1)

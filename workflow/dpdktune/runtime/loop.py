@@ -25,9 +25,10 @@ plane measures (its signature: offered rate and frame size, guard.traffic_key), 
 scenario's workload name or load level: the slow tier's replay, calibration and watch key on
 the signature, and its twin knows only the campaign's workloads (slowtier.py). A measured
 objective that misses the calibrated twin's estimate for the config running by more than
-`surprise_tolerance` (the twin was wrong about this traffic) starts a slow-tier cycle at once,
-as a guard trip on the tree's own choice does, instead of waiting for the `distill_every_s`
-period.
+`surprise_tolerance` (outside the range that traffic signature already measured for that config,
+or off the twin's estimate where it never ran: the twin was wrong about this traffic) starts a
+slow-tier cycle at once, as a guard trip on the tree's own choice does, instead of waiting for
+the `distill_every_s` period.
 
 Checkpoints: every `checkpoint_every_s` the finished intervals go to timeline.parts/ and the
 state to state.json (each written to a temp name and renamed), so a killed run resumes from
@@ -493,8 +494,7 @@ class Run:
                 if learning and feat_key == now_key:
                     st["next_cycle_s"] = min(st["next_cycle_s"], t)  # the tree's own choice fell short: learn now
             if learning and not restart:
-                expected = self.slow.estimate(now_key, nxt)
-                if abs(measured - expected) > float(s["surprise_tolerance"]) * max(abs(expected), 1e-12):
+                if self.slow.surprised(now_key, nxt, measured, float(s["surprise_tolerance"])):
                     events.append("surprise")
                     st["next_cycle_s"] = min(st["next_cycle_s"], t)
             # -- rollback and fallback watch (adaptive, on a learned tree, outside restarts)
