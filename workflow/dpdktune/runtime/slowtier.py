@@ -32,11 +32,11 @@ Each cycle:
 1. the ring buffer of recent metrics (bounded, `buffer_intervals`) names the twin cells that
    stood for the signatures seen lately; each identified one is simulated and kept as fresh
    training rows (at most `max_fresh_cells`, the oldest dropped first). Each interval's measured
-   objective also calibrates the twin online, per signature: the estimate of a (cell, config)
-   the data plane ran is replaced by the mean measured there over the signatures the cell
-   stands for. The calibration outlives the ring buffer (one number per (signature, config)
-   pair measured, so bounded): a config the data plane found on a loss cliff stays relabelled
-   when its traffic comes back hours later;
+   objective also calibrates the twin online: the estimate of a (cell, config) the data plane
+   ran is replaced by the mean measured there (the cell that stood for the interval's
+   signature). The calibration outlives the ring buffer (one number per (cell, config) pair
+   measured, so bounded): a config the data plane found on a loss cliff stays relabelled when
+   its traffic comes back hours later;
 2. a decision tree (`tree_depth`, `min_samples_leaf`) is fitted on the offline campaign plus the
    fresh rows: state = the data-plane features under any config, label = the cell's best config
    on the calibrated twin, where configs within `label_tie_share` of the best are a tie that
@@ -153,7 +153,7 @@ class SlowTier:
         self.campaign_cells = set(self.campaign_list)
         self.fresh: OrderedDict[Cellkey, None] = OrderedDict()
         self.buffer: deque = deque(maxlen=int(settings["buffer_intervals"]))
-        self.calib: dict[Sig, dict[int, list[float]]] = {}  # signature -> config -> [sum, n, min, max]
+        self.calib: dict[Cellkey, dict[int, list[float]]] = {}  # twin cell -> config -> [sum, n, min, max]
         self.gate: dict[str, Any] = {}
         self.headroom = np.array([np.log2(k.rx_desc) + np.log2(k.tx_desc) for k in twin.grid])
         # matching traffic to campaign cells: learning-trial features, in units of their trial noise
@@ -163,7 +163,6 @@ class SlowTier:
         self.evidence: dict[Sig, list] = {}  # signature -> [decayed distances to each cell, weight, latest nearest]
         self.target_of: dict[Sig, Cellkey] = {}  # the twin cell that stands for each signature now
         self.nearest_of: dict[Sig, Cellkey] = {}  # its nearest campaign cell
-        self.members: dict[Cellkey, set[Sig]] = {}  # the signatures each twin cell stands for
         self.ready: set[Cellkey] = set()  # identified cells simulated (by a finished cycle)
         self.identified: dict[str, tuple[str, Sig]] = {}  # name -> (the shape's workload, signature)
 
@@ -226,12 +225,7 @@ class SlowTier:
             target = (identified_name(shape, sig), 1.0)
             if target[0] not in self.identified:
                 self.identify(sig, shape)
-        old = self.target_of.get(sig)
-        if old != target:
-            if old is not None:
-                self.members[old].discard(sig)
-            self.members.setdefault(target, set()).add(sig)
-            self.target_of[sig] = target
+        self.target_of[sig] = target
 
     def identify(self, sig: Sig, shape_name: str) -> Cellkey:
         """The twin cell of traffic the campaign never saw: the nearest campaign cell's workload shape
@@ -266,62 +260,48 @@ class SlowTier:
     # -- the ring buffer of recent metrics ---------------------------------------------------------------
     def record(self, t: float, sig: Sig | None, config: int, features: np.ndarray, value: float | None):
         """One interval's metrics on traffic with signature `sig` (observed first); `value` is its
-        measured objective, None when a restart spoilt it."""
+        measured objective, None when a restart spoilt it. It calibrates the twin cell that stands
+        for the signature now (not the signature: two kinds of traffic that share one would mix)."""
         sig = None if sig is None else tuple(sig)
-        self.buffer.append((t, sig, self.target(sig), config, features, value))
-        if value is not None and sig is not None:
-            acc = self.calib.setdefault(sig, {}).get(int(config))
+        cell = self.target(sig)
+        self.buffer.append((t, sig, cell, config, features, value))
+        if value is not None and cell is not None:
+            acc = self.calib.setdefault(cell, {}).get(int(config))
             if acc is None:
-                self.calib[sig][int(config)] = [float(value), 1, float(value), float(value)]
+                self.calib[cell][int(config)] = [float(value), 1, float(value), float(value)]
             else:
                 acc[0] += float(value)
                 acc[1] += 1
                 acc[2], acc[3] = min(acc[2], float(value)), max(acc[3], float(value))
 
-    def _pooled(self, cell: Cellkey, config: int | None = None) -> dict[int, float]:
-        """Mean measured objective per config over the signatures `cell` stands for (one config: `config`)."""
-        sums: dict[int, list[float]] = {}
-        for sig in self.members.get(cell, ()):
-            per = self.calib.get(sig, {})
-            for c in per if config is None else ([config] if config in per else []):
-                acc = sums.setdefault(c, [0.0, 0])
-                acc[0] += per[c][0]
-                acc[1] += per[c][1]
-        return {c: total / n for c, (total, n) in sums.items()}
-
     def measured(self) -> dict[Cellkey, dict[int, float]]:
-        """Mean measured objective per (twin cell, config): the online calibration, pooled over the
-        signatures the cell stands for."""
-        out = {cell: self._pooled(cell) for cell in self.members}
-        return {cell: per for cell, per in out.items() if per}
+        """Mean measured objective per (twin cell, config): the online calibration."""
+        return {key: {c: acc[0] / acc[1] for c, acc in per.items()} for key, per in self.calib.items()}
 
     def estimate(self, sig: Sig | None, config: int) -> float:
         """The calibrated twin's objective of `config` on traffic with signature `sig` (NaN: no
-        signature, or never observed): what the signature measured there, else what its twin
-        cell's signatures measured there, else the twin's estimate. An identified cell no cycle
-        has simulated yet stands in with the nearest campaign cell's (the main thread never waits
-        for the simulator)."""
+        signature, or never observed). An identified cell no cycle has simulated yet stands in
+        with the nearest campaign cell's (the main thread never waits for the simulator)."""
         cell = self.target(sig)
         if cell is None:
             return float("nan")
-        acc = self.calib.get(tuple(sig), {}).get(int(config))
+        acc = self.calib.get(cell, {}).get(int(config))
         if acc:
             return acc[0] / acc[1]
-        pooled = self._pooled(cell, int(config))
-        if pooled:
-            return pooled[int(config)]
         if cell not in self.campaign_cells and cell not in self.ready:
             cell = self.nearest_of[tuple(sig)]
         return float(self.twin.cell(*cell).objective_train[config])
 
     def surprised(self, sig: Sig | None, config: int, value: float, tolerance: float) -> bool:
         """Whether `value`, measured under `config` on signature `sig`, is more than `tolerance` off
-        what the calibrated twin expects there: outside the range this signature already measured
-        for that config (traffic that varies, or two kinds that share a signature, spread over it),
-        or, where it never ran, off the estimate."""
-        if sig is None or self.target(sig) is None:
+        what the calibrated twin expects there: outside the range already measured for that config
+        on the cell that stands for the signature (traffic whose features straddle two cells, mmpp
+        at neighbouring loads, spreads its values over both), or, where it never ran, off the
+        estimate."""
+        cell = self.target(sig)
+        if cell is None:
             return False
-        acc = self.calib.get(tuple(sig), {}).get(int(config))
+        acc = self.calib.get(cell, {}).get(int(config))
         lo, hi = (acc[2], acc[3]) if acc else (self.estimate(sig, config),) * 2
         return bool(value < lo - tolerance * max(abs(lo), 1e-12) or value > hi + tolerance * max(abs(hi), 1e-12))
 
@@ -345,18 +325,18 @@ class SlowTier:
     def state(self) -> dict[str, Any]:
         return {
             "fresh": [list(k) for k in self.fresh],
-            "calib": [[list(sig), c, *acc] for sig, per in self.calib.items() for c, acc in per.items()],
+            "calib": [[w, lv, c, *acc] for (w, lv), per in self.calib.items() for c, acc in per.items()],
             "evidence": [[list(sig), acc[1], acc[2], [float(v) for v in acc[0]]] for sig, acc in self.evidence.items()],
             "ready": [list(k) for k in sorted(self.ready)],
             "identified": [[shape, list(sig)] for shape, sig in self.identified.values()],
         }
 
     def restore(self, state: dict[str, Any]) -> None:
-        self.calib, self.evidence, self.target_of, self.nearest_of, self.members = {}, {}, {}, {}, {}
+        self.calib, self.evidence, self.target_of, self.nearest_of = {}, {}, {}, {}
         for shape, sig in state.get("identified", []):
             self.identify(tuple(sig), str(shape))
-        for sig, c, total, n, lo, hi in state.get("calib", []):
-            self.calib.setdefault(tuple(sig), {})[int(c)] = [float(total), int(n), float(lo), float(hi)]
+        for w, lv, c, total, n, lo, hi in state.get("calib", []):
+            self.calib.setdefault((str(w), float(lv)), {})[int(c)] = [float(total), int(n), float(lo), float(hi)]
         for sig, weight, latest, total in state.get("evidence", []):
             self.evidence[tuple(sig)] = [np.array(total, float), float(weight), float(latest)]
             self._retarget(tuple(sig))
