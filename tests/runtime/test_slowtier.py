@@ -63,6 +63,7 @@ def test_novel_traffic_gets_a_cell_identified_from_measurements_never_its_defini
         spec = run.slow.twin.catalogue[name]
         assert spec.name.startswith("identified-") and "video" not in spec.name
         assert spec.arrival == run.twin.catalogue[run.slow.identified[name][0]].arrival  # a training shape
+        assert spec.app_cycles == run.slow.identified[name][2]  # per-packet work fitted to the features
         rate, frame = offered_and_frame(cell.live_features[run.safe, 0], run.twin.features)
         assert spec.offered_mpps == pytest.approx(rate, rel=0.03)  # the measured rate, within its bucket
         assert spec.mean_size == pytest.approx(frame, rel=0.04)

@@ -122,12 +122,14 @@ EXPLAINED_QUANTILE = 0.99
 #: signature's cell follows the traffic that runs now within a few intervals (0.5 and 0.9 tried on
 #: config/scenarios/tuning.yaml, seed 5: 0.9872 and 0.9829 of the oracle)
 EVIDENCE_DECAY = 0.5
+#: per-packet app cycles a workload identified from measurements is fitted over
+APP_CYCLES = (0, 25, 50, 100, 200, 400, 800, 1600, 3200, 6400)
 #: features the matching compares as logarithms
 LOG_FEATURES = frozenset({"rx_mpps", "throughput_mpps", "mean_frame_bytes", "cycles_per_packet"})
 
 
-def identified_name(shape: str, sig: Sig) -> str:
-    return f"identified-{shape}-r{sig[0]}-f{sig[1]}"
+def identified_name(shape: str, sig: Sig, cycles: float) -> str:
+    return f"identified-{shape}-r{sig[0]}-f{sig[1]}-c{cycles:g}"
 
 
 class SlowTier:
@@ -165,7 +167,8 @@ class SlowTier:
         self.target_of: dict[Sig, Cellkey] = {}  # the twin cell that stands for each signature now
         self.nearest_of: dict[Sig, Cellkey] = {}  # its nearest campaign cell
         self.ready: set[Cellkey] = set()  # identified cells simulated (by a finished cycle)
-        self.identified: dict[str, tuple[str, Sig]] = {}  # name -> (the shape's workload, signature)
+        self.identified: dict[str, tuple[str, Sig, float]] = {}  # name -> (shape's workload, signature, cycles)
+        self._identified_for: dict[Sig, str] = {}  # signature -> its identified cell's name
 
     def _transform(self, X: np.ndarray) -> np.ndarray:
         """Features on the scale the matching compares them: rates, sizes and cycles as logarithms
@@ -210,9 +213,9 @@ class SlowTier:
         acc[0] = EVIDENCE_DECAY * acc[0] + d
         acc[1] = EVIDENCE_DECAY * acc[1] + 1.0
         acc[2] = float(d.min())
-        self._retarget(sig)
+        self._retarget(sig, config, x)
 
-    def _retarget(self, sig: Sig) -> None:
+    def _retarget(self, sig: Sig, config: int | None = None, x: np.ndarray | None = None) -> None:
         total, weight, latest = self.evidence[sig]
         mean = total / weight
         best = int(np.argmin(mean))
@@ -221,17 +224,29 @@ class SlowTier:
         # traffic that share a signature, the older one's evidence still weighs on the mean
         if mean[best] <= self.explained or latest <= self.explained:
             target = self.campaign_list[best]
+        elif sig in self._identified_for:
+            target = (self._identified_for[sig], 1.0)
+        elif x is not None:
+            target = self.identify(sig, *self.fit_workload(sig, int(config), x))
         else:
-            shape = self.campaign_list[best][0]
-            target = (identified_name(shape, sig), 1.0)
-            if target[0] not in self.identified:
-                self.identify(sig, shape)
+            return  # restoring: the cell is identified again where it was
         self.target_of[sig] = target
 
-    def identify(self, sig: Sig, shape_name: str) -> Cellkey:
-        """The twin cell of traffic the campaign never saw: the nearest campaign cell's workload shape
-        with its offered rate and frame sizes set to the signature's (made known to the twin; it is
-        simulated when a cycle first reads it)."""
+    def fit_workload(self, sig: Sig, config: int, x: np.ndarray) -> tuple[str, float]:
+        """(training workload shape, per-packet app cycles) whose simulation at the signature's rate
+        and frame size, under `config`, shows features nearest to `x` (what the data plane measured):
+        a system identification through the simulator's own workload model, one run per candidate."""
+        z = self._transform(x) / self._scale
+        best, fit = np.inf, None
+        for shape in dict.fromkeys(w for w, _ in self.campaign_list):
+            for cycles in APP_CYCLES:
+                probe = self.twin.probe(self._spec(shape, sig, cycles), config)
+                d = float(np.sqrt(((self._transform(probe[0]) / self._scale - z) ** 2).sum()))
+                if d < best:
+                    best, fit = d, (shape, float(cycles))
+        return fit
+
+    def _spec(self, shape_name: str, sig: Sig, cycles: float):
         from dataclasses import replace
 
         from dpdktune.runtime.guard import FRAME_STEP, RATE_STEP
@@ -240,19 +255,27 @@ class SlowTier:
         rate, frame = RATE_STEP ** sig[0], FRAME_STEP ** sig[1]
         factor = frame / shape.mean_size
         sizes = tuple(int(min(9018, max(60, round(v * factor)))) for v in shape.sizes)
-        name = identified_name(shape.name, sig)
-        spec = replace(
+        return replace(
             shape,
-            name=name,
-            description=f"identified from measurements: {shape.name}'s shape at {rate:.3g} Mpps, {frame:.0f} B",
+            name=identified_name(shape.name, sig, cycles),
+            description=f"identified from measurements: {shape.name}'s shape at {rate:.3g} Mpps, {frame:.0f} B, "
+            f"{cycles:g} app cycles per packet",
             sizes=sizes,
             offered_mpps=rate,
+            app_cycles=float(cycles),
             trace=None,
             trace_sha256=None,
         )
+
+    def identify(self, sig: Sig, shape_name: str, cycles: float) -> Cellkey:
+        """The twin cell of traffic the campaign never saw: a training workload's shape with its
+        offered rate and frame sizes set to the signature's and its per-packet work fitted
+        (`fit_workload`); made known to the twin, simulated when a cycle first reads it."""
+        spec = self._spec(shape_name, sig, cycles)
         self.twin.add(spec)
-        self.identified[name] = (shape_name, tuple(sig))
-        return (name, 1.0)
+        self.identified[spec.name] = (shape_name, tuple(sig), float(cycles))
+        self._identified_for[tuple(sig)] = spec.name
+        return (spec.name, 1.0)
 
     def target(self, sig: Sig | None) -> Cellkey | None:
         """The twin cell that stands for signature `sig` now (None: no signature, or never observed)."""
@@ -329,13 +352,14 @@ class SlowTier:
             "calib": [[w, lv, c, *acc] for (w, lv), per in self.calib.items() for c, acc in per.items()],
             "evidence": [[list(sig), acc[1], acc[2], [float(v) for v in acc[0]]] for sig, acc in self.evidence.items()],
             "ready": [list(k) for k in sorted(self.ready)],
-            "identified": [[shape, list(sig)] for shape, sig in self.identified.values()],
+            "identified": [[shape, list(sig), cycles] for shape, sig, cycles in self.identified.values()],
         }
 
     def restore(self, state: dict[str, Any]) -> None:
         self.calib, self.evidence, self.target_of, self.nearest_of = {}, {}, {}, {}
-        for shape, sig in state.get("identified", []):
-            self.identify(tuple(sig), str(shape))
+        self.identified, self._identified_for = {}, {}
+        for shape, sig, cycles in state.get("identified", []):
+            self.identify(tuple(sig), str(shape), float(cycles))
         for w, lv, c, total, n, lo, hi in state.get("calib", []):
             self.calib.setdefault((str(w), float(lv)), {})[int(c)] = [float(total), int(n), float(lo), float(hi)]
         for sig, weight, latest, total in state.get("evidence", []):

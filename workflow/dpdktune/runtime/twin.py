@@ -232,6 +232,31 @@ class Twin:
             np.nanmean(metrics[:, half:], axis=1),
         )
 
+    def probe(self, spec: Workload, config: int, trials: int = 1) -> np.ndarray:
+        """The features `trials` simulator runs of workload `spec` (at its own rate) show under grid
+        config `config`: one config only, to fit a workload to what the data plane measured."""
+        from dpdktune.rl.env import run_features
+        from dpdktune.sim import simulate
+
+        sim = section(self.config, "sim")
+        knobs = self.grid[int(config)]
+        base = int(hashlib.sha256(f"{spec.name}/probe".encode()).hexdigest()[:8], 16)
+        out = np.full((trials, len(self.features)), np.nan)
+        for j in range(trials):
+            seed = (int(self.config["seed"]) * 1_000_003 + base + j) % 2**62
+            run = simulate(
+                spec,
+                self.hw,
+                knobs,
+                seed,
+                window_ms=sim.window_ms,
+                sample_interval_ms=sim.sample_interval_ms,
+                noise_cv=sim.noise_cv,
+            )
+            self.runs += 1
+            out[j] = run_features(run.metrics, self.features)
+        return out
+
     def restarts(self, before: int, after: int) -> bool:
         a, b = self.grid[before], self.grid[after]
         return a.rx_desc != b.rx_desc or a.tx_desc != b.tx_desc
