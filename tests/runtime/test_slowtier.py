@@ -146,3 +146,15 @@ def test_the_slow_tier_state_survives_a_restore(tmp_path, cache):
     assert list(again.slow.buffer)[0][:3] == list(run.slow.buffer)[0][:3]
     assert again.slow.measured() == run.slow.measured()
     assert again.slow.recent_cells(0.0) == run.slow.recent_cells(0.0)
+
+
+def test_the_fit_recovers_a_known_workloads_per_packet_work_and_arrivals_from_its_features(tmp_path, cache):
+    """kv (800 cycles a packet) and imix (none), fitted from one live interval each: the per-packet work
+    and the arrival process come back (kv and web, both Poisson with the same mean frame size once
+    fitted, are not told apart by these features)."""
+    run = _setup(tmp_path, cache)
+    for workload in ("kv", "imix"):
+        spec = run.twin.catalogue[workload]
+        x = run.twin.cell(workload, 1.0).live_features[run.safe, 0]
+        shape, cycles = run.slow.fit_workload(traffic_key(x, run.twin.features), run.safe, x)
+        assert cycles == spec.app_cycles and run.twin.catalogue[shape].arrival == spec.arrival, (workload, shape)

@@ -309,8 +309,9 @@ def section_spec(h: dict[str, Any], paths: dict[str, str], config: dict[str, Any
             "rollback watch key on the same measured signature, matched to the campaign cell whose learning-trial "
             "features under the config that ran are nearest (in units of the campaign's trial noise); traffic "
             "farther from every campaign cell than two trials of one cell are from each other gets a cell "
-            "identified from measurements: the nearest training workload's shape at the measured offered rate "
-            "and frame size, simulated. Its twin knows only the campaign's workloads.",
+            "identified from measurements: the training workload shape and per-packet work whose simulation at the "
+            "measured offered rate and frame size shows the features nearest to the measured ones, simulated. Its "
+            "twin knows only the campaign's workloads.",
             "The reactive controller (l3fwd-power / Shenango-style) adds cores on ring occupancy or loss and removes "
             "them on mostly-empty polls, keeping the default rings; its thresholds were fixed before any run. "
             "The rules baseline applies Phase 1's rules every interval to the features under the config it runs "

@@ -20,12 +20,13 @@ units of the campaign's trial-to-trial noise; a decaying mean over the signature
 two kinds of traffic that share a signature each get their own cell while they run). When that
 distance is within the campaign's own trial-to-trial spread (`EXPLAINED_QUANTILE` of the distance
 between two learning trials of one cell and config), the campaign cell stands for the signature.
-Otherwise the traffic is one the campaign never saw, and its twin cell is system-identified: the
-matched cell's workload shape (arrival process, flows, per-packet work) with its offered rate and
-frame sizes set to the signature's bucket, simulated through the simulator's own workload model.
-Anything about the traffic that the rate, the frame size and the nearest shape do not capture (a
-novel workload's per-packet work, its burst pattern) this twin gets wrong until the data plane
-measures a config there.
+Otherwise the traffic is one the campaign never saw, and its twin cell is system-identified
+through the simulator's own workload model: a training workload's shape (arrival process, flows,
+frame size mix) with its offered rate and frame sizes set to the signature's bucket and its
+per-packet app cycles fitted, the (shape, cycles) pair whose simulation under the config that ran
+shows the features nearest to the ones measured (`fit_workload`). Anything about the traffic that
+this does not capture (a burst pattern no training workload has) the twin gets wrong until the
+data plane measures a config there.
 
 Each cycle:
 
