@@ -1,4 +1,3 @@
-import numpy as np
 from dpdktune.knobs import Knobs
 from dpdktune.runtime.loop import Run
 
@@ -41,29 +40,3 @@ def test_without_debounce_a_ring_change_applies_at_once(tmp_path):
         run._debounce({}, index[Knobs(256, 256, 1, 32)], index[Knobs(1024, 1024, 4, 32)])
         == index[Knobs(1024, 1024, 4, 32)]
     )
-
-
-def test_the_slow_tier_calibrates_the_twin_on_measured_objectives(tmp_path):
-    from dpdktune.runtime.slowtier import SlowTier
-
-    run = _run(tmp_path)
-    run._setup()
-    slow: SlowTier = run.slow
-    cell = run.twin.cell("imix", 1.0)
-    best = cell.best_train
-    x = cell.live_features[best, 0]
-    for t in range(3):  # the twin's best config measured far worse live
-        slow.record(float(t), "imix", 1.0, best, x, cell.objective_train[best] * 0.1)
-    slow.record(3.0, "imix", 1.0, best, x, None)  # a restart interval is not a measurement
-    measured = slow.measured()
-    assert measured == {("imix", 1.0): {best: cell.objective_train[best] * 0.1}}
-    calibrated = slow.objective(("imix", 1.0), measured)
-    assert np.argmax(calibrated) != best
-    table = slow.fit_table([("imix", 1.0)], measured)
-    from dpdktune.treelayout import compile_table, decide
-
-    picks = decide(
-        compile_table({**table, "confidence_threshold": 0.0}),
-        np.asarray(cell.train_features.reshape(-1, cell.features.shape[-1]), np.float32),
-    )
-    assert np.mean(picks == best) < 0.5  # the refit stops sending this traffic to it

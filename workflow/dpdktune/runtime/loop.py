@@ -20,12 +20,15 @@ once, whose calibrated twin has seen the shortfall.
 
 The fast tier's guard (guard.py; adaptive and fast-only) acts sooner: one interval below the
 safe default's expected value sends the next interval to the safe default, and keeps the tree
-off the config that fell short on that traffic; it knows traffic only by what the data plane
-measures (offered rate and frame size, guard.traffic_key), not by its name. A measured
+off the config that fell short on that traffic. Both tiers know traffic only by what the data
+plane measures (its signature: offered rate and frame size, guard.traffic_key), never by the
+scenario's workload name or load level: the slow tier's replay, calibration and watch key on
+the signature, and its twin knows only the campaign's workloads (slowtier.py). A measured
 objective that misses the calibrated twin's estimate for the config running by more than
-`surprise_tolerance` (the twin was wrong about this traffic) starts a slow-tier cycle at once,
-as a guard trip on the tree's own choice does, instead of waiting for the `distill_every_s`
-period.
+`surprise_tolerance` (outside the range that traffic signature already measured for that config,
+or off the twin's estimate where it never ran: the twin was wrong about this traffic) starts a
+slow-tier cycle at once, as a guard trip on the tree's own choice does, instead of waiting for
+the `distill_every_s` period.
 
 Checkpoints: every `checkpoint_every_s` the finished intervals go to timeline.parts/ and the
 state to state.json (each written to a temp name and renamed), so a killed run resumes from
@@ -180,8 +183,15 @@ class Run:
                         for w, lv in self.campaign_cells
                     ),
                 )
+            # the slow tier's twin knows the campaign's workloads only, never a scenario's by its name
             self.slow = SlowTier(
-                self.twin, self.s, self.safe, self.campaign_cells, self.out, self.seed, self.restart_factor
+                self.twin.known_only(self.train),
+                self.s,
+                self.safe,
+                self.campaign_cells,
+                self.out,
+                self.seed,
+                self.restart_factor,
             )
             X = self.slow.campaign_X
             lib_table = safe_default_table(self.twin.features, self.twin.grid, self.safe, X)
@@ -404,7 +414,6 @@ class Run:
             if x_last is None:  # the first measurement, under the default config
                 x_last = cell.live_features[current, trial]
             x_in = np.nan_to_num(x_last, nan=0.0).astype(np.float32)
-            key = (seg.workload, level)  # the traffic's name: the slow tier's replay and the watch only
             # the guard's key: the traffic the data plane measured last interval (what the decision reads)
             feat_key = traffic_key(x_last, twin.features) if self.guard is not None else None
             events: list[str] = []
@@ -421,6 +430,7 @@ class Run:
                     st["fallbacks"] += 1
                     events.append("fallback")
                 else:
+                    self.slow.ready.update(cand.simulated)
                     st["slow_cpu_s"] += cand.cpu_s
                     st["slow_wall_s"] += cand.wall_s
                     if cand.accepted:
@@ -473,7 +483,10 @@ class Run:
             # -- the fast tier's guard, and a surprise for the slow tier (the restart's charge excluded)
             measured = float(cell.objective[nxt])
             x_now = cell.live_features[nxt, trial]  # what the data plane measures over this interval
-            now_key = traffic_key(x_now, twin.features) if self.guard is not None else None
+            # the traffic's signature, from what the data plane measured (the guard's and the slow tier's key)
+            now_key = traffic_key(x_now, twin.features)
+            if self.slow is not None:
+                self.slow.observe(now_key, nxt, x_now)
             if self.guard is not None and self.guard.observe(
                 now_key, feat_key, nxt, measured, self.safe_ref.expected(x_now)
             ):
@@ -481,8 +494,7 @@ class Run:
                 if learning and feat_key == now_key:
                     st["next_cycle_s"] = min(st["next_cycle_s"], t)  # the tree's own choice fell short: learn now
             if learning and not restart:
-                expected = self.slow.estimate(key, nxt)
-                if abs(measured - expected) > float(s["surprise_tolerance"]) * max(abs(expected), 1e-12):
+                if self.slow.surprised(now_key, nxt, measured, float(s["surprise_tolerance"])):
                     events.append("surprise")
                     st["next_cycle_s"] = min(st["next_cycle_s"], t)
             # -- rollback and fallback watch (adaptive, on a learned tree, outside restarts)
@@ -492,14 +504,16 @@ class Run:
                 # live truth: the raw twin overrates configs on a loss cliff, so a new tree that left such
                 # a config for a better one was rolled back to it, and the safe default on noisy traffic
                 # fell short of its own raw estimate and "fell back" to itself
-                ref = self.slow.estimate(key, self.safe)
+                refs = [self.slow.estimate(now_key, self.safe)]
                 if probation:
-                    ref = max(ref, self.slow.estimate(key, self.lib.tree_decide(prev_handle, x_in)))
+                    refs.append(self.slow.estimate(now_key, self.lib.tree_decide(prev_handle, x_in)))
                     # and what this traffic measured just before the swap: the previous tree's choice on
                     # features of the new tree's config can be the new tree's own mistake
                     pre = st.get("pre_swap")
-                    if pre and (pre[0], pre[1]) == key:
-                        ref = max(ref, float(pre[2]))
+                    if pre and now_key is not None and pre[0] == list(now_key):
+                        refs.append(float(pre[1]))
+                refs = [r for r in refs if np.isfinite(r)]  # no signature: nothing to compare with
+                ref = max(refs) if refs else -np.inf
                 short = value < ref * (1 - float(s["rollback_tolerance"])) and (probation or nxt != self.safe)
                 # rollback_k shortfalls within the last 2 x rollback_k - 1 intervals: a tree that alternates
                 # between a bad config and a good one never falls short k times in a row
@@ -522,7 +536,7 @@ class Run:
                     st["prev_fpt"], st["prev_version"] = None, None
                     st["next_cycle_s"] = t  # learn from it now (the buffer holds what went wrong)
             if not restart:
-                st["last_ok"] = [key[0], key[1], value]
+                st["last_ok"] = [list(now_key) if now_key is not None else None, value]
             knobs = twin.grid[nxt]
             rows.append(
                 {
@@ -550,7 +564,7 @@ class Run:
             x_last = x_now
             current, last_seg = nxt, seg_i
             if self.slow is not None:
-                self.slow.record(t, seg.workload, level, nxt, x_last, None if restart else value)
+                self.slow.record(t, now_key, nxt, x_last, None if restart else value)
             # -- start a slow-tier cycle: on its period, or early on repeated novelty
             if learning and job is None:
                 early = s["novelty"] and st["novelty_run"] >= int(s["novelty_trigger_intervals"])

@@ -277,9 +277,10 @@ def section_spec(h: dict[str, Any], paths: dict[str, str], config: dict[str, Any
             "shadow-validates it against the live tree and the safe default, publishes it with fp_swap, and rolls "
             "back after rollback_k intervals below the previous tree or the safe default.",
             "What the sim backend makes easy: the twin that shadow-validates candidates is the same simulator the "
-            "live data plane runs (the tuner learns from one half of each traffic cell's runs and is scored on the "
-            "other, so only trial noise separates them). On a real testbed the twin would be a calibrated model and "
-            "its errors would show up as rejected or rolled-back trees. Load is simulated at the nearest of "
+            "live data plane runs (the tuner learns from one half of each training cell's runs and is scored on the "
+            "other, so only trial noise separates them on known traffic). For a workload the campaign never saw the "
+            "twin has only a cell fitted from measurements, with the shape of a training workload, so there its "
+            "errors are a model's, as they would be on a real testbed. Load is simulated at the nearest of "
             "runtime.load_levels, so the oracle and every policy see the same discretised load.",
             f"Simulated day: the runtime reaches {h['adaptive_fraction_of_oracle']:.3f} of the oracle's total, so it "
             f"{verdict}; it {'beats' if h['beats_static'] else 'does NOT beat'} the best static config and "
@@ -304,8 +305,13 @@ def section_spec(h: dict[str, Any], paths: dict[str, str], config: dict[str, Any
             "the live traffic fell off, and the slow tier found those one config per cycle. These thresholds were "
             "chosen on config/scenarios/tuning.yaml, never on the reported scenarios, as were the guard's "
             "bucket widths. "
-            "The slow tier still knows which traffic class it is in (workload and load level): its replay, "
-            "calibration and rollback watch read the twin's cell by that name.",
+            "The slow tier does not know the traffic's name or load level either: its replay, calibration and "
+            "rollback watch key on the same measured signature, matched to the campaign cell whose learning-trial "
+            "features under the config that ran are nearest (in units of the campaign's trial noise); traffic "
+            "farther from every campaign cell than two trials of one cell are from each other gets a cell "
+            "identified from measurements: the training workload shape and per-packet work whose simulation at the "
+            "measured offered rate and frame size shows the features nearest to the measured ones, simulated. Its "
+            "twin knows only the campaign's workloads.",
             "The reactive controller (l3fwd-power / Shenango-style) adds cores on ring occupancy or loss and removes "
             "them on mostly-empty polls, keeping the default rings; its thresholds were fixed before any run. "
             "The rules baseline applies Phase 1's rules every interval to the features under the config it runs "
@@ -316,7 +322,8 @@ def section_spec(h: dict[str, Any], paths: dict[str, str], config: dict[str, Any
             "The slow tier calibrates its twin online: a (traffic, config) pair the data plane ran is scored by what "
             "was measured there, so a tree that does worse live than the twin predicted is relabelled at the next "
             "refit; a rollback or fallback starts that refit at once. Known workloads gain little from it (the "
-            "campaign already covers them); novel ones gain most (see the novel table and the ablations).",
+            "campaign already covers them); on novel ones it is as good as the identified cell and the configs "
+            "measured there (see the novel table and the ablations).",
         ],
         "metrics": [
             {

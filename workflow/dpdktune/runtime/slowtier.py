@@ -4,15 +4,40 @@ Learning is a refit, not a d3rlpy fine-tune: a fine-tune of the Q-network costs 
 minutes of CPU per cycle on this machine's two cores, while the signal it would add over a
 supervised refit is small here, because the replay gives every config's outcome on the recent
 traffic (a full-information problem, where the Q-network's own target is the same argmax).
+
+What the slow tier knows of the traffic is what the data plane measures, never its name or load
+level. An interval's traffic signature is the guard's key (`guard.traffic_key`: offered rate and
+mean frame size, log buckets). Its twin (`Twin.known_only`) is assumed to know only:
+
+- the offline campaign: the training workloads at the runtime's load levels (every config,
+  learning trials: features and objective);
+- the simulator's workload model, so it can simulate a workload it identified itself;
+- what the data plane measured live (features, and the objective of the config that ran).
+
+A signature is matched to the campaign cell whose learning-trial features under the config that
+ran are nearest to the features measured (rates, sizes and cycles as logarithms, every feature in
+units of the campaign's trial-to-trial noise; a decaying mean over the signature's intervals, so
+two kinds of traffic that share a signature each get their own cell while they run). When that
+distance is within the campaign's own trial-to-trial spread (`EXPLAINED_QUANTILE` of the distance
+between two learning trials of one cell and config), the campaign cell stands for the signature.
+Otherwise the traffic is one the campaign never saw, and its twin cell is system-identified
+through the simulator's own workload model: a training workload's shape (arrival process, flows,
+frame size mix) with its offered rate and frame sizes set to the signature's bucket and its
+per-packet app cycles fitted, the (shape, cycles) pair whose simulation under the config that ran
+shows the features nearest to the ones measured (`fit_workload`). Anything about the traffic that
+this does not capture (a burst pattern no training workload has) the twin gets wrong until the
+data plane measures a config there.
+
 Each cycle:
 
-1. the ring buffer of recent metrics (bounded, `buffer_intervals`) names the traffic cells
-   seen lately; each new cell is replayed on the twin for every config and kept as fresh
+1. the ring buffer of recent metrics (bounded, `buffer_intervals`) names the twin cells that
+   stood for the signatures seen lately; each identified one is simulated and kept as fresh
    training rows (at most `max_fresh_cells`, the oldest dropped first). Each interval's measured
-   objective also calibrates the twin online: its estimate for a (cell, config) the data plane
-   ran is replaced by the mean measured there. The calibration outlives the ring buffer (one
-   number per (cell, config) pair seen, so bounded by the twin's size): a config the data plane
-   found on a loss cliff stays relabelled when its traffic comes back hours later;
+   objective also calibrates the twin online: the estimate of a (cell, config) the data plane
+   ran is replaced by the mean measured there (the cell that stood for the interval's
+   signature). The calibration outlives the ring buffer (one number per (cell, config) pair
+   measured, so bounded): a config the data plane found on a loss cliff stays relabelled when
+   its traffic comes back hours later;
 2. a decision tree (`tree_depth`, `min_samples_leaf`) is fitted on the offline campaign plus the
    fresh rows: state = the data-plane features under any config, label = the cell's best config
    on the calibrated twin, where configs within `label_tie_share` of the best are a tie that
@@ -27,11 +52,11 @@ Each cycle:
    fixed margin, or a rate averaged over all rows, sent whole bursty workloads to the safe
    default interval after interval: their trials differ more than the others');
 4. shadow validation: the candidate and the tree now live are each run closed-loop on the twin
-   from the config now running, `shadow_decisions` decisions on every recent cell, restarts
-   charged; the candidate is accepted only when it beats the live tree by `shadow_min_gain`
-   and is not below the safe default there, and when it does not lose more than
-   `shadow_min_gain` against the live tree over the campaign's cells (a refit that fixes the
-   recent traffic can move another cell's closed loop to a worse fixed point, which the
+   from the config now running, `shadow_decisions` decisions on the twin cell of every recent
+   signature, restarts charged; the candidate is accepted only when it beats the live tree by
+   `shadow_min_gain` and is not below the safe default there, and when it does not lose more
+   than `shadow_min_gain` against the live tree over the campaign's cells (a refit that fixes
+   the recent traffic can move another cell's closed loop to a worse fixed point, which the
    recent cells alone never show).
 """
 
@@ -59,6 +84,7 @@ class Candidate:
     cpu_s: float
     wall_s: float
     reason: str
+    simulated: tuple = ()  # the identified cells this cycle simulated (ready for the main thread's estimates)
 
 
 def cell_rows(cell) -> tuple[np.ndarray, np.ndarray]:
@@ -86,6 +112,27 @@ def trial_rows(cell) -> tuple[np.ndarray, np.ndarray]:
     return finite(F[:, :1]), finite(F[:, 1:])
 
 
+Sig = tuple  # a traffic signature: guard.traffic_key's bucket indices
+Cellkey = tuple  # (workload name, load level) of a cell the runtime's twin knows
+
+#: a signature is explained by its nearest campaign cell when its mean distance there is within
+#: this quantile of the distances between two learning trials of one cell and config (the
+#: campaign's own trial-to-trial spread); a calibration like the novelty gate's, not a tuned knob
+EXPLAINED_QUANTILE = 0.99
+#: the weight an interval's matching evidence keeps per later interval of the same signature: the
+#: signature's cell follows the traffic that runs now within a few intervals (0.5 and 0.9 tried on
+#: config/scenarios/tuning.yaml, seed 5: 0.9872 and 0.9829 of the oracle)
+EVIDENCE_DECAY = 0.5
+#: per-packet app cycles a workload identified from measurements is fitted over
+APP_CYCLES = (0, 25, 50, 100, 200, 400, 800, 1600, 3200, 6400)
+#: features the matching compares as logarithms
+LOG_FEATURES = frozenset({"rx_mpps", "throughput_mpps", "mean_frame_bytes", "cycles_per_packet"})
+
+
+def identified_name(shape: str, sig: Sig, cycles: float) -> str:
+    return f"identified-{shape}-r{sig[0]}-f{sig[1]}-c{cycles:g}"
+
+
 class SlowTier:
     def __init__(
         self,
@@ -97,40 +144,193 @@ class SlowTier:
         seed: int,
         restart_factor: float,
     ):
+        """`twin`: the runtime's twin (it must know only the campaign's workloads: `Twin.known_only`)."""
         self.twin = twin
         self.s = settings
         self.safe = safe
         self.out_dir = out_dir
         self.seed = seed
         self.restart_factor = restart_factor
-        self.rows = {key: cell_rows(twin.cell(*key))[0] for key in campaign_cells}
+        self.campaign_list = [(str(w), float(lv)) for w, lv in campaign_cells]
+        self.rows = {key: cell_rows(twin.cell(*key))[0] for key in self.campaign_list}
         self.campaign_X = np.concatenate(list(self.rows.values()))
-        self.campaign_cells = set(campaign_cells)
-        self.fresh: OrderedDict[tuple[str, float], None] = OrderedDict()
+        self.campaign_cells = set(self.campaign_list)
+        self.fresh: OrderedDict[Cellkey, None] = OrderedDict()
         self.buffer: deque = deque(maxlen=int(settings["buffer_intervals"]))
-        self.calib: dict[tuple[str, float], dict[int, list[float]]] = {}  # (cell) -> config -> [sum, n]
+        self.calib: dict[Cellkey, dict[int, list[float]]] = {}  # twin cell -> config -> [sum, n, min, max]
         self.gate: dict[str, Any] = {}
         self.headroom = np.array([np.log2(k.rx_desc) + np.log2(k.tx_desc) for k in twin.grid])
+        # matching traffic to campaign cells: learning-trial features, in units of their trial noise
+        ref = np.stack([self._transform(twin.cell(*key).train_features) for key in self.campaign_list])
+        self._scale, self.explained = self._noise(ref)
+        self._ref = ref / self._scale  # (cells, configs, trials, features)
+        self.evidence: dict[Sig, list] = {}  # signature -> [decayed distances to each cell, weight, latest nearest]
+        self.target_of: dict[Sig, Cellkey] = {}  # the twin cell that stands for each signature now
+        self.nearest_of: dict[Sig, Cellkey] = {}  # its nearest campaign cell
+        self.ready: set[Cellkey] = set()  # identified cells simulated (by a finished cycle)
+        self.identified: dict[str, tuple[str, Sig, float]] = {}  # name -> (shape's workload, signature, cycles)
+        self._identified_for: dict[Sig, str] = {}  # signature -> its identified cell's name
+
+    def _transform(self, X: np.ndarray) -> np.ndarray:
+        """Features on the scale the matching compares them: rates, sizes and cycles as logarithms
+        (a 40 % load step at 0.2 Mpps is as real as one at 20 Mpps), NaN (a failed run) as 0."""
+        X = np.array(np.nan_to_num(np.asarray(X, float)))
+        for i, name in enumerate(self.twin.features):
+            if name in LOG_FEATURES:
+                X[..., i] = np.log(np.maximum(X[..., i], 1e-3))
+        return X
+
+    @staticmethod
+    def _noise(ref: np.ndarray) -> tuple[np.ndarray, float]:
+        """(per-feature trial-to-trial noise of the campaign, the `EXPLAINED_QUANTILE` of the distance
+        between two learning trials of one cell and config in those units)."""
+        flat = ref.reshape(-1, ref.shape[-1])
+        floor = 1e-3 * flat.std(axis=0) + 1e-9  # a feature with no trial noise still counts, finitely
+        if ref.shape[2] < 2:  # one trial: no noise to measure, every signature is explained
+            scale = np.maximum(flat.std(axis=0), floor)
+            return scale, float("inf")
+        diff = ref[:, :, 1] - ref[:, :, 0]
+        scale = np.maximum(np.sqrt(np.mean(diff**2, axis=(0, 1)) / 2), floor)
+        d = np.sqrt(((diff / scale) ** 2).sum(axis=-1))
+        return scale, float(np.quantile(d, EXPLAINED_QUANTILE))
+
+    def _distances(self, config: int, x: np.ndarray) -> np.ndarray:
+        """Distance of features `x` (measured under `config`) to each campaign cell's learning trials."""
+        z = self._transform(x) / self._scale
+        return np.sqrt(((self._ref[:, int(config)] - z) ** 2).sum(axis=-1)).min(axis=1)
+
+    # -- identifying traffic from measurements ---------------------------------------------------------
+    def observe(self, sig: Sig | None, config: int, x: np.ndarray) -> None:
+        """One interval's features `x`, measured under `config` on traffic with signature `sig`:
+        evidence for which twin cell stands for that signature (older intervals' evidence decays, so
+        two kinds of traffic that share a signature each get their own cell while they run)."""
+        if sig is None:
+            return
+        sig = tuple(sig)
+        acc = self.evidence.get(sig)
+        if acc is None:
+            acc = self.evidence[sig] = [np.zeros(len(self.campaign_list)), 0.0, 0.0]
+        d = self._distances(config, x)
+        acc[0] = EVIDENCE_DECAY * acc[0] + d
+        acc[1] = EVIDENCE_DECAY * acc[1] + 1.0
+        acc[2] = float(d.min())
+        self._retarget(sig, config, x)
+
+    def _retarget(self, sig: Sig, config: int | None = None, x: np.ndarray | None = None) -> None:
+        total, weight, latest = self.evidence[sig]
+        mean = total / weight
+        best = int(np.argmin(mean))
+        self.nearest_of[sig] = self.campaign_list[best]
+        # unexplained only when the latest interval is too: right after a shift between two kinds of
+        # traffic that share a signature, the older one's evidence still weighs on the mean
+        if mean[best] <= self.explained or latest <= self.explained:
+            target = self.campaign_list[best]
+        elif sig in self._identified_for:
+            target = (self._identified_for[sig], 1.0)
+        elif x is not None:
+            target = self.identify(sig, *self.fit_workload(sig, int(config), x))
+        else:
+            return  # restoring: the cell is identified again where it was
+        self.target_of[sig] = target
+
+    def fit_workload(self, sig: Sig, config: int, x: np.ndarray) -> tuple[str, float]:
+        """(training workload shape, per-packet app cycles) whose simulation at the signature's rate
+        and frame size, under `config`, shows features nearest to `x` (what the data plane measured):
+        a system identification through the simulator's own workload model, one run per candidate."""
+        z = self._transform(x) / self._scale
+        best, fit = np.inf, None
+        for shape in dict.fromkeys(w for w, _ in self.campaign_list):
+            for cycles in APP_CYCLES:
+                probe = self.twin.probe(self._spec(shape, sig, cycles), config)
+                d = float(np.sqrt(((self._transform(probe[0]) / self._scale - z) ** 2).sum()))
+                if d < best:
+                    best, fit = d, (shape, float(cycles))
+        return fit
+
+    def _spec(self, shape_name: str, sig: Sig, cycles: float):
+        from dataclasses import replace
+
+        from dpdktune.runtime.guard import FRAME_STEP, RATE_STEP
+
+        shape = self.twin.catalogue[shape_name]
+        rate, frame = RATE_STEP ** sig[0], FRAME_STEP ** sig[1]
+        factor = frame / shape.mean_size
+        sizes = tuple(int(min(9018, max(60, round(v * factor)))) for v in shape.sizes)
+        return replace(
+            shape,
+            name=identified_name(shape.name, sig, cycles),
+            description=f"identified from measurements: {shape.name}'s shape at {rate:.3g} Mpps, {frame:.0f} B, "
+            f"{cycles:g} app cycles per packet",
+            sizes=sizes,
+            offered_mpps=rate,
+            app_cycles=float(cycles),
+            trace=None,
+            trace_sha256=None,
+        )
+
+    def identify(self, sig: Sig, shape_name: str, cycles: float) -> Cellkey:
+        """The twin cell of traffic the campaign never saw: a training workload's shape with its
+        offered rate and frame sizes set to the signature's and its per-packet work fitted
+        (`fit_workload`); made known to the twin, simulated when a cycle first reads it."""
+        spec = self._spec(shape_name, sig, cycles)
+        self.twin.add(spec)
+        self.identified[spec.name] = (shape_name, tuple(sig), float(cycles))
+        self._identified_for[tuple(sig)] = spec.name
+        return (spec.name, 1.0)
+
+    def target(self, sig: Sig | None) -> Cellkey | None:
+        """The twin cell that stands for signature `sig` now (None: no signature, or never observed)."""
+        return None if sig is None else self.target_of.get(tuple(sig))
 
     # -- the ring buffer of recent metrics ---------------------------------------------------------------
-    def record(self, t: float, workload: str, level: float, config: int, features: np.ndarray, value: float | None):
-        """One interval's metrics; `value` is its measured objective, None when a restart spoilt it."""
-        self.buffer.append((t, workload, level, config, features, value))
-        if value is not None:
-            acc = self.calib.setdefault((workload, float(level)), {}).setdefault(int(config), [0.0, 0])
-            acc[0] += float(value)
-            acc[1] += 1
+    def record(self, t: float, sig: Sig | None, config: int, features: np.ndarray, value: float | None):
+        """One interval's metrics on traffic with signature `sig` (observed first); `value` is its
+        measured objective, None when a restart spoilt it. It calibrates the twin cell that stands
+        for the signature now (not the signature: two kinds of traffic that share one would mix)."""
+        sig = None if sig is None else tuple(sig)
+        cell = self.target(sig)
+        self.buffer.append((t, sig, cell, config, features, value))
+        if value is not None and cell is not None:
+            acc = self.calib.setdefault(cell, {}).get(int(config))
+            if acc is None:
+                self.calib[cell][int(config)] = [float(value), 1, float(value), float(value)]
+            else:
+                acc[0] += float(value)
+                acc[1] += 1
+                acc[2], acc[3] = min(acc[2], float(value)), max(acc[3], float(value))
 
-    def measured(self) -> dict[tuple[str, float], dict[int, float]]:
-        """Mean measured objective per (traffic cell, config): the online calibration."""
+    def measured(self) -> dict[Cellkey, dict[int, float]]:
+        """Mean measured objective per (twin cell, config): the online calibration."""
         return {key: {c: acc[0] / acc[1] for c, acc in per.items()} for key, per in self.calib.items()}
 
-    def estimate(self, key: tuple[str, float], config: int) -> float:
-        """The calibrated twin's objective of `config` on traffic `key`."""
-        acc = self.calib.get(key, {}).get(int(config))
-        return acc[0] / acc[1] if acc else float(self.twin.cell(*key).objective_train[config])
+    def estimate(self, sig: Sig | None, config: int) -> float:
+        """The calibrated twin's objective of `config` on traffic with signature `sig` (NaN: no
+        signature, or never observed). An identified cell no cycle has simulated yet stands in
+        with the nearest campaign cell's (the main thread never waits for the simulator)."""
+        cell = self.target(sig)
+        if cell is None:
+            return float("nan")
+        acc = self.calib.get(cell, {}).get(int(config))
+        if acc:
+            return acc[0] / acc[1]
+        if cell not in self.campaign_cells and cell not in self.ready:
+            cell = self.nearest_of[tuple(sig)]
+        return float(self.twin.cell(*cell).objective_train[config])
 
-    def objective(self, key: tuple[str, float], measured) -> np.ndarray:
+    def surprised(self, sig: Sig | None, config: int, value: float, tolerance: float) -> bool:
+        """Whether `value`, measured under `config` on signature `sig`, is more than `tolerance` off
+        what the calibrated twin expects there: outside the range already measured for that config
+        on the cell that stands for the signature (traffic whose features straddle two cells, mmpp
+        at neighbouring loads, spreads its values over both), or, where it never ran, off the
+        estimate."""
+        cell = self.target(sig)
+        if cell is None:
+            return False
+        acc = self.calib.get(cell, {}).get(int(config))
+        lo, hi = (acc[2], acc[3]) if acc else (self.estimate(sig, config),) * 2
+        return bool(value < lo - tolerance * max(abs(lo), 1e-12) or value > hi + tolerance * max(abs(hi), 1e-12))
+
+    def objective(self, key: Cellkey, measured) -> np.ndarray:
         """The twin's objective of a cell per config, with the configs measured live replaced by their
         measurements (the twin calibrated online on what the data plane saw)."""
         obj = self.twin.cell(*key).objective_train.copy()
@@ -138,25 +338,36 @@ class SlowTier:
             obj[config] = value
         return obj
 
-    def recent_cells(self, now: float) -> list[tuple[str, float]]:
+    def recent_cells(self, now: float) -> list[Cellkey]:
+        """The twin cells that stood for the traffic seen within `shadow_window_s`."""
         window = float(self.s["shadow_window_s"])
-        seen: dict[tuple[str, float], None] = {}
-        for t, w, lv, *_ in self.buffer:
-            if t >= now - window:
-                seen[(w, lv)] = None
+        seen: dict[Cellkey, None] = {}
+        for t, _, cell, *_ in self.buffer:
+            if t >= now - window and cell is not None:
+                seen[cell] = None
         return list(seen)
 
     def state(self) -> dict[str, Any]:
         return {
             "fresh": [list(k) for k in self.fresh],
-            "calib": [[w, lv, c, acc[0], acc[1]] for (w, lv), per in self.calib.items() for c, acc in per.items()],
+            "calib": [[w, lv, c, *acc] for (w, lv), per in self.calib.items() for c, acc in per.items()],
+            "evidence": [[list(sig), acc[1], acc[2], [float(v) for v in acc[0]]] for sig, acc in self.evidence.items()],
+            "ready": [list(k) for k in sorted(self.ready)],
+            "identified": [[shape, list(sig), cycles] for shape, sig, cycles in self.identified.values()],
         }
 
     def restore(self, state: dict[str, Any]) -> None:
+        self.calib, self.evidence, self.target_of, self.nearest_of = {}, {}, {}, {}
+        self.identified, self._identified_for = {}, {}
+        for shape, sig, cycles in state.get("identified", []):
+            self.identify(tuple(sig), str(shape), float(cycles))
+        for w, lv, c, total, n, lo, hi in state.get("calib", []):
+            self.calib.setdefault((str(w), float(lv)), {})[int(c)] = [float(total), int(n), float(lo), float(hi)]
+        for sig, weight, latest, total in state.get("evidence", []):
+            self.evidence[tuple(sig)] = [np.array(total, float), float(weight), float(latest)]
+            self._retarget(tuple(sig))
         self.fresh = OrderedDict(((str(w), float(lv)), None) for w, lv in state.get("fresh", []))
-        self.calib = {}
-        for w, lv, c, total, n in state.get("calib", []):
-            self.calib.setdefault((str(w), float(lv)), {})[int(c)] = [float(total), int(n)]
+        self.ready = {(str(w), float(lv)) for w, lv in state.get("ready", [])}
 
     def save_buffer(self, path: Path) -> None:
         """The ring buffer as .npz (written to a temp name, then renamed), for a resumed run."""
@@ -169,8 +380,9 @@ class SlowTier:
         np.savez(
             buf,
             t=np.array([r[0] for r in rows], float),
-            workload=np.array([r[1] for r in rows], str),
-            level=np.array([r[2] for r in rows], float),
+            signature=np.array([(np.nan, np.nan) if r[1] is None else r[1] for r in rows], float).reshape(-1, 2),
+            workload=np.array(["" if r[2] is None else r[2][0] for r in rows], str),
+            level=np.array([np.nan if r[2] is None else r[2][1] for r in rows], float),
             config=np.array([r[3] for r in rows], int),
             features=np.array([r[4] for r in rows], float).reshape(len(rows), -1),
             value=np.array([np.nan if r[5] is None else r[5] for r in rows], float),
@@ -181,8 +393,11 @@ class SlowTier:
         if not path.exists():
             return
         with np.load(path) as z:
-            for t, w, lv, c, f, v in zip(z["t"], z["workload"], z["level"], z["config"], z["features"], z["value"]):
-                self.buffer.append((float(t), str(w), float(lv), int(c), f, None if np.isnan(v) else float(v)))
+            rows = zip(z["t"], z["signature"], z["workload"], z["level"], z["config"], z["features"], z["value"])
+            for t, sig, w, lv, c, f, v in rows:
+                key = None if np.isnan(sig).any() else tuple(int(s) for s in sig)
+                cell = None if not str(w) else (str(w), float(lv))
+                self.buffer.append((float(t), key, cell, int(c), f, None if np.isnan(v) else float(v)))
 
     # -- one cycle -------------------------------------------------------------------------------------
     def fit_table(self, cells, measured=None) -> dict[str, Any]:
@@ -324,4 +539,5 @@ class SlowTier:
             time.thread_time() - cpu0,
             time.perf_counter() - wall0,
             reason,
+            tuple(key for key in cells if key not in self.campaign_cells),
         )

@@ -106,6 +106,8 @@ def summarize(frame: pd.DataFrame, st: dict[str, Any], run) -> dict[str, Any]:
         "slow_tier_errors": int(st.get("slow_tier_errors", 0)),
         "last_slow_tier_error": st.get("last_slow_tier_error"),
         "slow_cycles": int(st["cycles"]),
+        # traffic the campaign never saw, given a twin cell fitted from its measured rate and frame size
+        "identified_cells": len(run.slow.identified) if getattr(run, "slow", None) is not None else 0,
         "novelty_intervals": int((events == "novelty").sum()),
         "novel_workload_fraction_of_oracle": _fraction(frame[frame.novel_workload]),
         "known_workload_fraction_of_oracle": _fraction(frame[~frame.novel_workload]),
@@ -121,7 +123,8 @@ def summarize(frame: pd.DataFrame, st: dict[str, Any], run) -> dict[str, Any]:
             "slow_tier_wall_s": float(st["slow_wall_s"]),
             "run_wall_s": wall,
             "slow_tier_cpu_share_of_wall": float(st["slow_cpu_s"]) / wall if wall > 0 else None,
-            "twin_sim_runs": int(run.twin.runs),
+            "twin_sim_runs": int(run.twin.runs)
+            + (int(run.slow.twin.runs) if getattr(run, "slow", None) is not None else 0),
         },
     }
 

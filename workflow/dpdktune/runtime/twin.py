@@ -14,6 +14,11 @@ rate, at most the whole line). Cells are cached in memory and, when `cache_dir` 
 disk (one .npz per cell, named by a hash of the simulator's source, the workload's definition,
 the level, the grid, the hardware profile, the sim settings and the trials), so reruns and
 parallel runs share them and a changed simulator never reads stale cells.
+
+The world and the runtime's model of it are two views of one simulator (`Twin.known_only`):
+the world knows every workload a scenario names; the runtime's twin knows only the workloads
+of its offline campaign (the training catalogue) and the workloads it identified itself from
+measurements (`Twin.add`), so it cannot read a held-out workload's definition by its name.
 """
 
 from __future__ import annotations
@@ -141,7 +146,29 @@ class Twin:
         )
         return hashlib.sha256(text.encode()).hexdigest()[:20]
 
+    def known_only(self, names) -> Twin:
+        """A view of this twin that knows only the workloads `names` of its catalogue (the runtime's
+        model of the world: what its offline campaign measured), sharing the simulated cells."""
+        import copy
+
+        view = copy.copy(self)
+        missing = sorted(set(names) - set(self.catalogue))
+        if missing:
+            raise ValueError(f"twin: no workload named {missing[0]!r} in the catalogue")
+        view.catalogue = {n: self.catalogue[n] for n in names}
+        return view
+
+    def add(self, spec: Workload) -> None:
+        """Make the workload `spec` known to this view (a workload identified from measurements)."""
+        known = self.catalogue.get(spec.name)
+        if known is not None and known != spec:
+            raise ValueError(f"twin: workload {spec.name!r} is already defined otherwise")
+        self.catalogue = {**self.catalogue, spec.name: spec}  # a new dict: views never share additions
+
     def cell(self, workload: str, level: float) -> Cell:
+        # the name is checked first: the cells are shared with wider views (the world's)
+        if workload not in self.catalogue:
+            raise KeyError(f"twin: this twin does not know the workload {workload!r}")
         key = (workload, float(level))
         if key in self._cells:
             return self._cells[key]
@@ -204,6 +231,31 @@ class Twin:
             objective[:, half:].mean(axis=1),
             np.nanmean(metrics[:, half:], axis=1),
         )
+
+    def probe(self, spec: Workload, config: int, trials: int = 1) -> np.ndarray:
+        """The features `trials` simulator runs of workload `spec` (at its own rate) show under grid
+        config `config`: one config only, to fit a workload to what the data plane measured."""
+        from dpdktune.rl.env import run_features
+        from dpdktune.sim import simulate
+
+        sim = section(self.config, "sim")
+        knobs = self.grid[int(config)]
+        base = int(hashlib.sha256(f"{spec.name}/probe".encode()).hexdigest()[:8], 16)
+        out = np.full((trials, len(self.features)), np.nan)
+        for j in range(trials):
+            seed = (int(self.config["seed"]) * 1_000_003 + base + j) % 2**62
+            run = simulate(
+                spec,
+                self.hw,
+                knobs,
+                seed,
+                window_ms=sim.window_ms,
+                sample_interval_ms=sim.sample_interval_ms,
+                noise_cv=sim.noise_cv,
+            )
+            self.runs += 1
+            out[j] = run_features(run.metrics, self.features)
+        return out
 
     def restarts(self, before: int, after: int) -> bool:
         a, b = self.grid[before], self.grid[after]
