@@ -243,7 +243,7 @@ def test_bad_arguments_are_one_line_errors(tmp_path):
         "--out",
         str(tmp_path / "o"),
     ]
-    for extra, needle in ((["--policy", "magic"], "--policy"), (["--backend", "ssh"], "--backend")):
+    for extra, needle in ((["--policy", "magic"], "--policy"), (["--backend", "magic"], "--backend")):
         proc = subprocess.run(base + extra, env=env, capture_output=True, text=True, timeout=60)
         assert proc.returncode == 2 and needle in proc.stderr and "Traceback" not in proc.stderr
         assert len(proc.stderr.strip().splitlines()) == 1

@@ -288,7 +288,7 @@ class RuntimeSettings(Section):
     shadow_decisions: int = 5
     shadow_min_gain: float = 0.01
     max_fresh_cells: int = 64
-    tree_depth: int = 8
+    tree_depth: int = 10
     min_samples_leaf: int = 5
     confidence_threshold: float = 0.0
     leaf_margin: float = 0.5
