@@ -58,14 +58,14 @@ def _files(tmp_path: Path, **over) -> tuple[Path, Path]:
     return cfg, scn
 
 
-def _cmd(cfg: Path, scn: Path, out: Path, duration: float) -> list[str]:
+def run_cmd(cfg: Path, scn: Path, out: Path, duration: float, backend: str = "local") -> list[str]:
     return [
         sys.executable,
         "-m",
         "dpdktune.cli",
         "run",
         "--backend",
-        "local",
+        backend,
         "--scenario",
         str(scn),
         "--duration-s",
@@ -99,7 +99,7 @@ def test_a_local_run_swaps_trees_into_the_running_app_and_applies_them(tmp_path)
     _need_toolchain()
     cfg, scn = _files(tmp_path)
     out = tmp_path / "run"
-    proc = subprocess.run(_cmd(cfg, scn, out, 60), env=_env(), capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(run_cmd(cfg, scn, out, 60), env=_env(), capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert _pids_with(str(out)) == []  # the app is gone
     summary = json.loads((out / "summary.json").read_text())
@@ -149,7 +149,7 @@ def test_ctrl_c_stops_the_app_and_keeps_what_ran(tmp_path):
     cfg, scn = _files(tmp_path)
     out = tmp_path / "run"
     proc = subprocess.Popen(
-        _cmd(cfg, scn, out, 120),
+        run_cmd(cfg, scn, out, 120),
         env=_env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -191,7 +191,9 @@ def test_ctrl_c_stops_the_app_and_keeps_what_ran(tmp_path):
 )
 def test_what_local_cannot_measure_is_refused_in_one_line(tmp_path, over, needle):
     cfg, scn = _files(tmp_path, **over)
-    proc = subprocess.run(_cmd(cfg, scn, tmp_path / "run", 5), env=_env(), capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        run_cmd(cfg, scn, tmp_path / "run", 5), env=_env(), capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 2
     assert needle in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "run" / "app").exists()  # refused before anything was built
@@ -200,7 +202,7 @@ def test_what_local_cannot_measure_is_refused_in_one_line(tmp_path, over, needle
 def test_other_policies_are_refused_on_local(tmp_path):
     cfg, scn = _files(tmp_path)
     proc = subprocess.run(
-        _cmd(cfg, scn, tmp_path / "run", 5) + ["--policy", "oracle"],
+        run_cmd(cfg, scn, tmp_path / "run", 5) + ["--policy", "oracle"],
         env=_env(),
         capture_output=True,
         text=True,
@@ -294,7 +296,7 @@ def test_a_killed_local_run_resumes_where_its_checkpoint_ends(tmp_path):
     _need_toolchain()
     cfg, scn = _files(tmp_path, runtime={"decision_interval_s": 1.0, "distill_every_s": 3.0})
     out = tmp_path / "run"
-    cmd = _cmd(cfg, scn, out, 14)
+    cmd = run_cmd(cfg, scn, out, 14)
     before, state, _ = kill_and_resume(cmd, out, kill_at=5)
     frame, summary = assert_resumed(out, before, state, 14)
     # the killed app is gone, and so is its EAL runtime folder (its stop() never ran)
@@ -309,5 +311,5 @@ def test_a_killed_local_run_resumes_where_its_checkpoint_ends(tmp_path):
     assert again.returncode == 0 and "holds a finished run (14 intervals); nothing to run" in again.stderr
     assert pd.read_parquet(out / "timeline.parquet").equals(frame)
     # other arguments in the same folder are refused, not mixed in
-    other = subprocess.run(_cmd(cfg, scn, out, 20), env=_env(), capture_output=True, text=True, timeout=120)
+    other = subprocess.run(run_cmd(cfg, scn, out, 20), env=_env(), capture_output=True, text=True, timeout=120)
     assert other.returncode == 2 and "holds a run with other arguments" in other.stderr

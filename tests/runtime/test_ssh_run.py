@@ -24,6 +24,7 @@ from .test_local_run import (
     _pids_with,
     assert_resumed,
     kill_and_resume,
+    run_cmd,
 )
 
 pytestmark = [pytest.mark.sshd, pytest.mark.testpmd]
@@ -44,24 +45,7 @@ def _files(tmp_path: Path, testbed: dict, **over) -> tuple[Path, Path]:
 
 
 def _cmd(cfg: Path, scn: Path, out: Path, duration: float) -> list[str]:
-    import sys
-
-    return [
-        sys.executable,
-        "-m",
-        "dpdktune.cli",
-        "run",
-        "--backend",
-        "ssh",
-        "--scenario",
-        str(scn),
-        "--duration-s",
-        str(duration),
-        "--out",
-        str(out),
-        "--configfile",
-        str(cfg),
-    ]
+    return run_cmd(cfg, scn, out, duration, backend="ssh")
 
 
 @pytest.mark.slow
