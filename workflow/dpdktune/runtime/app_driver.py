@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import queue
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -64,6 +65,7 @@ class AppDriver:
         self.returncode: int | None = None
         self._seq = 0
         self.log = None
+        self._threads: list[threading.Thread] = []
 
     # -- what the subclass provides ------------------------------------------------------------------
     def start(self) -> AppDriver:
@@ -80,6 +82,14 @@ class AppDriver:
         raise NotImplementedError
 
     def exit_code(self) -> int | None:
+        raise NotImplementedError
+
+    def _read_stdout(self) -> None:
+        """Feed each line of the app's stdout to `take_line`, then call `end_of_output`."""
+        raise NotImplementedError
+
+    def _read_stderr(self) -> None:
+        """Feed each line of the app's stderr to `take_log`."""
         raise NotImplementedError
 
     # -- the command line ----------------------------------------------------------------------------
@@ -130,6 +140,17 @@ class AppDriver:
             self.answers.put(msg)
         elif isinstance(msg, dict):
             self.final = msg  # the statistics line the app prints at exit
+
+    def start_readers(self) -> None:
+        """One thread per output stream of the app (`_read_stdout`, `_read_stderr`)."""
+        for target in (self._read_stdout, self._read_stderr):
+            t = threading.Thread(target=target, daemon=True)
+            t.start()
+            self._threads.append(t)
+
+    def join_readers(self) -> None:
+        for t in self._threads:
+            t.join(timeout=READER_JOIN_S)
 
     def end_of_output(self) -> None:
         self.intervals.put(None)  # the app has exited

@@ -19,13 +19,12 @@ import os
 import shutil
 import signal
 import subprocess
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
 from dpdktune.codegen.render import CSRC
-from dpdktune.runtime.app_driver import READER_JOIN_S, STOP_DEADLINE_S, AppDriver, AppError, lcore_map
+from dpdktune.runtime.app_driver import STOP_DEADLINE_S, AppDriver, AppError, lcore_map
 
 __all__ = ["APP_DIR", "AppError", "LocalApp", "build_app", "check_toolchain", "eal_runtime_dir", "lcores"]
 
@@ -130,7 +129,6 @@ class LocalApp(AppDriver):
         cpus = sorted(os.sched_getaffinity(0))
         self.cmd = [str(self.app), *self.eal_args(cpus, memory_mb), "--", *self.app_args(str(self.control))]
         self.proc: subprocess.Popen | None = None
-        self._threads: list[threading.Thread] = []
 
     def record(self) -> dict[str, Any]:
         """What a rerun needs to find this app if this process is killed (app.json)."""
@@ -150,10 +148,7 @@ class LocalApp(AppDriver):
             env={**os.environ, "FP_RCU_FENCE": os.environ.get("FP_RCU_FENCE", "0")},
         )
         write_json(self.record(), self.out_dir / "app.json")
-        for target in (self._read_stdout, self._read_stderr):
-            t = threading.Thread(target=target, daemon=True)
-            t.start()
-            self._threads.append(t)
+        self.start_readers()
         return self
 
     def _read_stdout(self) -> None:
@@ -185,8 +180,7 @@ class LocalApp(AppDriver):
                 except ProcessLookupError:
                     pass
                 self.proc.wait(timeout=STOP_DEADLINE_S)
-        for t in self._threads:
-            t.join(timeout=READER_JOIN_S)
+        self.join_readers()
         self.returncode = self.proc.returncode
         shutil.rmtree(eal_runtime_dir(self.prefix), ignore_errors=True)  # --in-memory refuses --no-huge
         self.close_log()

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import shlex
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,7 @@ import paramiko
 from dpdktune.backends.base import RunFailed
 from dpdktune.backends.remote import RemoteRunner, deadline_wrapped, kill_pidfile_command
 from dpdktune.codegen.render import CSRC
-from dpdktune.runtime.app_driver import READER_JOIN_S, STOP_DEADLINE_S, AppDriver, AppError
+from dpdktune.runtime.app_driver import STOP_DEADLINE_S, AppDriver, AppError
 
 #: l2fwd_tune's sources under csrc/, uploaded with the tree's C
 SOURCES = ("l2fwd_tune/Makefile", "l2fwd_tune/l2fwd_tune.c", "fastpath_runtime.c", "fastpath.h", "fastpath_internal.h")
@@ -187,7 +186,6 @@ class SshApp(AppDriver):
         self.cmd = [app, *self.eal_args(cpus, memory_mb, no_huge), "--", *self.app_args(self.control)]
         self.chan = None
         self.sftp = None
-        self._threads: list[threading.Thread] = []
 
     def record(self) -> dict[str, Any]:
         """What a rerun needs to find this app if this process is killed (app.json)."""
@@ -217,10 +215,7 @@ class SshApp(AppDriver):
             self.chan = self.runner.exec(deadline_wrapped(line, self.duration_s + 60, self.pidfile))
         except RunFailed as exc:
             raise AppError(f"ssh: starting l2fwd_tune on {self.runner.endpoint.host} failed: {exc.reason}") from None
-        for target in (self._read_stdout, self._read_stderr):
-            t = threading.Thread(target=target, daemon=True)
-            t.start()
-            self._threads.append(t)
+        self.start_readers()
         return self
 
     # bytes, decoded here: a stray byte in a log line must not end the reader
@@ -271,8 +266,7 @@ class SshApp(AppDriver):
         ) as exc:  # the remote `timeout` still ends it; a rerun cleans up
             why = exc.reason if isinstance(exc, RunFailed) else repr(exc)
             self.take_log(f"dpdktune: stopping l2fwd_tune on {self.runner.endpoint.host} failed: {why}")
-        for t in self._threads:
-            t.join(timeout=READER_JOIN_S)
+        self.join_readers()
         self.returncode = self.chan.recv_exit_status() if self.chan.exit_status_ready() else None
         self.chan.close()
         if self.sftp is not None:
