@@ -223,11 +223,43 @@ def test_shadow_validation_scores_trees_through_the_gate_on_the_features_measure
         handles.append(lib.load(fpt))
     twin_tree, live_tree = ((lambda x, h=h: lib.tree_decide(h, x)) for h in handles)
     gain = float(slow.s["shadow_min_gain"])
-    safe = slow.rollout(lambda x: run.safe, [key], run.safe, measured, live)
-    through_gate = [slow.rollout(tree, [key], run.safe, measured, live) for tree in (twin_tree, live_tree)]
-    assert through_gate[0] == pytest.approx(safe)  # it falls back every decision, as it would live
-    assert through_gate[1] > through_gate[0] * (1 + gain)
-    on_twin = [slow.rollout(tree, [key], run.safe, measured) for tree in (twin_tree, live_tree)]
-    assert on_twin[0] > through_gate[0] * (1 + gain)  # the twin's features alone hide the fallback
+    # the recent traffic replayed as it ran (what a cycle scores), and each cell closed-loop
+    for score in (
+        lambda tree: slow.replay(tree, live, measured),
+        lambda tree: slow.rollout(tree, [key], run.safe, measured, live),
+    ):
+        safe, falls_back, serves = (score(tree) for tree in (lambda x: run.safe, twin_tree, live_tree))
+        assert falls_back == pytest.approx(safe)  # it falls back every decision, as it would live
+        assert serves > falls_back * (1 + gain)
+    on_twin = slow.rollout(twin_tree, [key], run.safe, measured)
+    assert on_twin > falls_back * (1 + gain)  # the twin's features alone hide the fallback
     for h in handles:
         lib.free(h)
+
+
+def test_the_replay_charges_a_tree_that_flips_rings_with_alternating_traffic(tmp_path, cache):
+    """Two cells alternating interval by interval (on/off traffic straddling two signatures): a tree
+    that changes rings with every alternation pays a restart each time in the replay, one that holds
+    a config does not."""
+    run = _setup(tmp_path, cache)
+    slow, grid = run.slow, run.twin.grid
+    a, b = ("imix", 1.0), ("kv", 1.0)
+    other = next(c for c in range(len(grid)) if run.twin.restarts(run.safe, c))
+    live = {a: [], b: []}
+    for t in range(20):
+        key = (a, b)[t % 2]
+        live[key].append((float(t), run.safe, run.twin.cell(*key).live_features[run.safe, 0]))
+    kv_x = run.twin.cell(*b).live_features[run.safe, 0]
+
+    def flips(x):  # the other rings after kv's interval, the safe default's after imix's
+        return other if np.allclose(x, np.nan_to_num(kv_x)) else run.safe
+
+    rf = slow.restart_factor
+    obj = {key: slow.objective(key, None) for key in (a, b)}
+    # from the second decision on every one changes rings: after kv's interval to `other` (on imix's
+    # traffic), then back to the safe default (on kv's)
+    earned = [obj[b][run.safe]] + [obj[a][other] * rf if k % 2 == 0 else obj[b][run.safe] * rf for k in range(2, 20)]
+    oracle = sum(obj[(a, b)[k % 2]].max() for k in range(1, 20))
+    assert slow.replay(flips, live) == pytest.approx(sum(earned) / oracle)
+    holds = sum(obj[(a, b)[k % 2]][run.safe] for k in range(1, 20)) / oracle
+    assert slow.replay(lambda x: run.safe, live) == pytest.approx(holds)

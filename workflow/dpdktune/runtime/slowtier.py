@@ -39,8 +39,11 @@ Each cycle:
    measured, so bounded): a config the data plane found on a loss cliff stays relabelled when
    its traffic comes back hours later;
 2. a decision tree (`tree_depth`, `min_samples_leaf`) is fitted on the offline campaign plus the
-   fresh rows: state = the data-plane features under any config, label = the cell's best config
-   on the calibrated twin, where configs within `label_tie_share` of the best are a tie that
+   fresh rows (an identified cell's include the newest features the data plane measured on its
+   traffic, `LIVE_ROWS_PER_CONFIG` per config: its fitted workload is near the real traffic, not on
+   it, and a tree whose boxes hold only the simulation sends the very traffic it was trained for
+   to the safe default): state = the data-plane features under any config, label = the cell's
+   best config on the calibrated twin, where configs within `label_tie_share` of the best are a tie that
    goes to the largest rings (the headroom): the twin's few learning trials cannot tell those
    apart, and its argmax among them is the config that was luckiest in them, often the
    smallest rings right at the loss cliff, which the live traffic then falls off;
@@ -51,13 +54,15 @@ Each cycle:
    on the other trials is at most `novelty_max_false_fallback` in nine cells out of ten (a
    fixed margin, or a rate averaged over all rows, sent whole bursty workloads to the safe
    default interval after interval: their trials differ more than the others');
-4. shadow validation: the candidate and the tree now live are each run closed-loop on the twin
-   from the config now running, `shadow_decisions` decisions on the twin cell of every recent
-   signature, restarts charged; the candidate is accepted only when it beats the live tree by
-   `shadow_min_gain` and is not below the safe default there, and when it does not lose more
-   than `shadow_min_gain` against the live tree over the campaign's cells (a refit that fixes
-   the recent traffic can move another cell's closed loop to a worse fixed point, which the
-   recent cells alone never show).
+4. shadow validation: the candidate and the tree now live are each run as fp_decide runs them
+   (through the novelty gate) on the recent traffic replayed as it ran (`replay`): the data plane's
+   own features under the configs it ran, the twin's under the others, the calibrated twin's
+   objective values, restarts charged (without measured rows: `shadow_decisions` closed-loop
+   decisions on the twin cell of every recent signature); the candidate is accepted only when it
+   beats the live tree by `shadow_min_gain` and is not below the safe default there, and when it
+   does not lose more than `shadow_min_gain` against the live tree over the campaign's cells (a
+   refit that fixes the recent traffic can move another cell's closed loop to a worse fixed point,
+   which the recent cells alone never show).
 """
 
 from __future__ import annotations
@@ -548,6 +553,39 @@ class SlowTier:
             scores.append(total / (best * int(self.s["shadow_decisions"])) if best > 0 else 1.0)
         return float(np.mean(scores)) if scores else float("nan")
 
+    def replay(self, decide, live, measured=None) -> float:
+        """The recent traffic replayed as it ran (`live`: `live_rows`, in time order), closed-loop for
+        `decide` (a tree through its novelty gate) from the config that ran first: objective / the
+        calibrated oracle's, summed over the intervals, restarts charged. Each decision reads what the
+        data plane measured on the previous interval's traffic under the config now running (that
+        interval's own row where it ran that config, else a row of the same cell and config, else the
+        twin's features) and earns the calibrated twin's value on the next interval's cell. Traffic
+        that alternates between signatures (on/off traffic straddling two rate buckets) alternates here
+        too, so a tree that flips rings with it pays the restarts a per-cell rollout never shows."""
+        seq = sorted(((t, key, config, x) for key, rows in live.items() for t, config, x in rows), key=lambda r: r[0])
+        if len(seq) < 2:
+            return float("nan")
+        seen: dict[tuple, list[np.ndarray]] = {}
+        for _, key, config, x in seq:
+            seen.setdefault((key, config), []).append(x)
+        objective = {key: self.objective(key, measured) for key in live}
+        current, total, best = seq[0][2], 0.0, 0.0
+        for k in range(1, len(seq)):
+            _, prev, ran, x = seq[k - 1]
+            if ran != current:
+                rows = seen.get((prev, current))
+                if rows:
+                    x = rows[k % len(rows)]
+                else:
+                    cell = self.twin.cell(*prev)
+                    x = cell.train_features[current, k % cell.split]
+            nxt = decide(np.nan_to_num(x, nan=0.0))
+            obj = objective[seq[k][1]]
+            total += obj[nxt] * (self.restart_factor if self.twin.restarts(current, nxt) else 1.0)
+            best += obj.max()
+            current = nxt
+        return float(total / best) if best > 0 else 1.0
+
     def cycle(self, lib, live_handle: int | None, version: int, cells, start: int, measured, live=None) -> Candidate:
         """Fit, compile, load and shadow-validate candidate `version` (runs in the worker thread, on
         `cells`, `measured` and `live` (`live_rows`) taken from the buffer by the main thread: the
@@ -563,20 +601,21 @@ class SlowTier:
         write_tree_json(table, trees / f"v{version}.json")
         fpt = write_fpt(compile_table(table), trees / f"v{version}.fpt")
         handle = lib.load(fpt)
-        cand = self.rollout(lambda x: lib.tree_decide(handle, x), cells, start, measured, live)
-        now = self.rollout(
-            (lambda x: lib.tree_decide(live_handle, x)) if live_handle else (lambda x: self.safe),
-            cells,
-            start,
-            measured,
-            live,
-        )
-        safe = self.rollout(lambda x: self.safe, cells, start, measured, live)
+        deciders = {
+            "candidate": lambda x: lib.tree_decide(handle, x),
+            "live": (lambda x: lib.tree_decide(live_handle, x)) if live_handle else (lambda x: self.safe),
+            "safe": lambda x: self.safe,
+        }
+        # the recent traffic as it ran where the data plane measured it; else each cell on the twin
+        scored = {name: self.replay(tree, live or {}, measured) for name, tree in deciders.items()}
+        if not np.isfinite(scored["candidate"]):
+            scored = {name: self.rollout(tree, cells, start, measured, live) for name, tree in deciders.items()}
+        cand, now, safe = scored["candidate"], scored["live"], scored["safe"]
         gain = float(self.s["shadow_min_gain"])
         accepted = bool(cand >= now * (1.0 + gain) and cand >= safe)
         reason = (
             f"candidate {cand:.3f} vs live {now:.3f} vs safe default {safe:.3f} of the oracle "
-            f"on {len(cells)} recent cells"
+            f"on the recent traffic ({len(cells)} cells)"
         )
         if accepted and live_handle:
             known = sorted(self.campaign_cells)
