@@ -158,3 +158,108 @@ def test_the_fit_recovers_a_known_workloads_per_packet_work_and_arrivals_from_it
         x = run.twin.cell(workload, 1.0).live_features[run.safe, 0]
         shape, cycles = run.slow.fit_workload(traffic_key(x, run.twin.features), run.safe, x)
         assert cycles == spec.app_cycles and run.twin.catalogue[shape].arrival == spec.arrival, (workload, shape)
+
+
+def _identified_from_live(run, workload="reqheavy", level=1.0):
+    """A novel workload's live intervals under the safe default, observed and recorded: (its identified
+    cell, the features the data plane measured, the live rows a cycle reads)."""
+    cell = run.twin.cell(workload, level)
+    X = cell.live_features[run.safe]
+    for j, x in enumerate(X):
+        sig = traffic_key(x, run.twin.features)
+        run.slow.observe(sig, run.safe, x)
+        run.slow.record(float(j), sig, run.safe, x, float(cell.objective[run.safe]))
+    key = run.slow.target(sig)
+    assert key not in run.slow.campaign_cells
+    return key, np.nan_to_num(X).astype(np.float32), run.slow.live_rows(float(len(X) - 1))
+
+
+def test_a_refit_for_identified_traffic_serves_its_live_features_and_still_gates_the_rest(tmp_path, cache):
+    """reqheavy's identified cell (a training shape with fitted per-packet work) is close to, not equal
+    to, the real traffic: a tree fitted on the twin's simulation of it alone puts every live interval
+    outside its leaf boxes (the safe default, every interval). With the measured rows among the
+    cell's training rows the tree decides the cell's own label there, and the gate still catches
+    inputs outside the training range."""
+    from dpdktune.distill.fallback import fallback_mask
+    from dpdktune.runtime.slowtier import robust_label
+    from dpdktune.treelayout import compile_table, decide
+
+    run = _setup(tmp_path, cache)
+    slow = run.slow
+    key, X, live = _identified_from_live(run)
+    measured = slow.measured()
+    twin_only = slow.fit_table([key], measured)
+    assert fallback_mask(twin_only, X).all()  # the failure this fixes
+    table = slow.fit_table([key], measured, live)
+    assert not fallback_mask(table, X).any()
+    label = robust_label(slow.objective(key, measured), slow.headroom, float(slow.s["label_tie_share"]))
+    assert label != run.safe and (decide(compile_table(table), X) == label).all()
+    # kept for later refits (bounded per config), not only while the rows are in the buffer
+    assert len(slow._live_block(key)) == len(X) and (slow.fit_table([key], measured) == table)
+    far = X.copy()
+    far[:, list(run.twin.features).index("rx_mpps")] *= 50  # a rate no training row comes near
+    assert fallback_mask(table, far).all()
+    (tmp_path / "again").mkdir()
+    again = _setup(tmp_path / "again", cache)
+    again.slow.restore(slow.state())
+    assert np.array_equal(again.slow._live_block(key), slow._live_block(key))
+
+
+def test_shadow_validation_scores_trees_through_the_gate_on_the_features_measured_live(tmp_path, cache):
+    """Shadow validation runs each tree as fp_decide would, on what the data plane measured under the
+    configs that ran: the tree fitted on the twin's rows alone falls back to the safe default on
+    reqheavy's live features, the one fitted with them does not, and only the live features show it
+    (on the twin's simulated features both trees look alike)."""
+    from dpdktune.codegen.pack import write_fpt
+    from dpdktune.treelayout import compile_table
+
+    run = _setup(tmp_path, cache)
+    slow, lib = run.slow, run.lib
+    key, _, live = _identified_from_live(run)
+    measured = slow.measured()
+    handles = []
+    for name, rows in (("twin", None), ("live", live)):
+        fpt = write_fpt(compile_table(slow.fit_table([key], measured, rows)), tmp_path / f"{name}.fpt")
+        handles.append(lib.load(fpt))
+    twin_tree, live_tree = ((lambda x, h=h: lib.tree_decide(h, x)) for h in handles)
+    gain = float(slow.s["shadow_min_gain"])
+    # the recent traffic replayed as it ran (what a cycle scores), and each cell closed-loop
+    for score in (
+        lambda tree: slow.replay(tree, live, measured),
+        lambda tree: slow.rollout(tree, [key], run.safe, measured, live),
+    ):
+        safe, falls_back, serves = (score(tree) for tree in (lambda x: run.safe, twin_tree, live_tree))
+        assert falls_back == pytest.approx(safe)  # it falls back every decision, as it would live
+        assert serves > falls_back * (1 + gain)
+    on_twin = slow.rollout(twin_tree, [key], run.safe, measured)
+    assert on_twin > falls_back * (1 + gain)  # the twin's features alone hide the fallback
+    for h in handles:
+        lib.free(h)
+
+
+def test_the_replay_charges_a_tree_that_flips_rings_with_alternating_traffic(tmp_path, cache):
+    """Two cells alternating interval by interval (on/off traffic straddling two signatures): a tree
+    that changes rings with every alternation pays a restart each time in the replay, one that holds
+    a config does not."""
+    run = _setup(tmp_path, cache)
+    slow, grid = run.slow, run.twin.grid
+    a, b = ("imix", 1.0), ("kv", 1.0)
+    other = next(c for c in range(len(grid)) if run.twin.restarts(run.safe, c))
+    live = {a: [], b: []}
+    for t in range(20):
+        key = (a, b)[t % 2]
+        live[key].append((float(t), run.safe, run.twin.cell(*key).live_features[run.safe, 0]))
+    kv_x = run.twin.cell(*b).live_features[run.safe, 0]
+
+    def flips(x):  # the other rings after kv's interval, the safe default's after imix's
+        return other if np.allclose(x, np.nan_to_num(kv_x)) else run.safe
+
+    rf = slow.restart_factor
+    obj = {key: slow.objective(key, None) for key in (a, b)}
+    # from the second decision on every one changes rings: after kv's interval to `other` (on imix's
+    # traffic), then back to the safe default (on kv's)
+    earned = [obj[b][run.safe]] + [obj[a][other] * rf if k % 2 == 0 else obj[b][run.safe] * rf for k in range(2, 20)]
+    oracle = sum(obj[(a, b)[k % 2]].max() for k in range(1, 20))
+    assert slow.replay(flips, live) == pytest.approx(sum(earned) / oracle)
+    holds = sum(obj[(a, b)[k % 2]][run.safe] for k in range(1, 20)) / oracle
+    assert slow.replay(lambda x: run.safe, live) == pytest.approx(holds)

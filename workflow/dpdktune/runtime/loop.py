@@ -615,13 +615,14 @@ class Run:
     def _start_cycle(self, st: dict[str, Any], t: float, current: int) -> _Job:
         version = st["next_version"]
         st["next_version"] += 1
-        cells, measured = self.slow.recent_cells(t), self.slow.measured()  # here: the worker must not read the buffer
+        # here: the worker must not read the buffer
+        cells, measured, live_rows = self.slow.recent_cells(t), self.slow.measured(), self.slow.live_rows(t)
         live_fpt, lib, slow = self.live_fpt, self.lib, self.slow
 
         def cycle():
             live = lib.load(live_fpt) if live_fpt else None  # its own copy: a rollback may free the live one
             try:
-                return slow.cycle(lib, live, version, cells, current, measured)
+                return slow.cycle(lib, live, version, cells, current, measured, live_rows)
             finally:
                 if live is not None:
                     lib.free(live)

@@ -39,8 +39,11 @@ Each cycle:
    measured, so bounded): a config the data plane found on a loss cliff stays relabelled when
    its traffic comes back hours later;
 2. a decision tree (`tree_depth`, `min_samples_leaf`) is fitted on the offline campaign plus the
-   fresh rows: state = the data-plane features under any config, label = the cell's best config
-   on the calibrated twin, where configs within `label_tie_share` of the best are a tie that
+   fresh rows (an identified cell's include the newest features the data plane measured on its
+   traffic, `LIVE_ROWS_PER_CONFIG` per config: its fitted workload is near the real traffic, not on
+   it, and a tree whose boxes hold only the simulation sends the very traffic it was trained for
+   to the safe default): state = the data-plane features under any config, label = the cell's
+   best config on the calibrated twin, where configs within `label_tie_share` of the best are a tie that
    goes to the largest rings (the headroom): the twin's few learning trials cannot tell those
    apart, and its argmax among them is the config that was luckiest in them, often the
    smallest rings right at the loss cliff, which the live traffic then falls off;
@@ -51,13 +54,15 @@ Each cycle:
    on the other trials is at most `novelty_max_false_fallback` in nine cells out of ten (a
    fixed margin, or a rate averaged over all rows, sent whole bursty workloads to the safe
    default interval after interval: their trials differ more than the others');
-4. shadow validation: the candidate and the tree now live are each run closed-loop on the twin
-   from the config now running, `shadow_decisions` decisions on the twin cell of every recent
-   signature, restarts charged; the candidate is accepted only when it beats the live tree by
-   `shadow_min_gain` and is not below the safe default there, and when it does not lose more
-   than `shadow_min_gain` against the live tree over the campaign's cells (a refit that fixes
-   the recent traffic can move another cell's closed loop to a worse fixed point, which the
-   recent cells alone never show).
+4. shadow validation: the candidate and the tree now live are each run as fp_decide runs them
+   (through the novelty gate) on the recent traffic replayed as it ran (`replay`): the data plane's
+   own features under the configs it ran, the twin's under the others, the calibrated twin's
+   objective values, restarts charged (without measured rows: `shadow_decisions` closed-loop
+   decisions on the twin cell of every recent signature); the candidate is accepted only when it
+   beats the live tree by `shadow_min_gain` and is not below the safe default there, and when it
+   does not lose more than `shadow_min_gain` against the live tree over the campaign's cells (a
+   refit that fixes the recent traffic can move another cell's closed loop to a worse fixed point,
+   which the recent cells alone never show).
 """
 
 from __future__ import annotations
@@ -125,6 +130,10 @@ EXPLAINED_QUANTILE = 0.99
 EVIDENCE_DECAY = 0.5
 #: per-packet app cycles a workload identified from measurements is fitted over
 APP_CYCLES = (0, 25, 50, 100, 200, 400, 800, 1600, 3200, 6400)
+#: the newest live feature rows kept per (identified cell, config) for the refit: as many as a few
+#: learning trials, so the data plane's own rows widen the novelty boxes to the traffic they came
+#: from without outweighing the twin's rows of the cells near it (a memory bound, not tuned)
+LIVE_ROWS_PER_CONFIG = 5
 #: features the matching compares as logarithms
 LOG_FEATURES = frozenset({"rx_mpps", "throughput_mpps", "mean_frame_bytes", "cycles_per_packet"})
 
@@ -170,6 +179,8 @@ class SlowTier:
         self.ready: set[Cellkey] = set()  # identified cells simulated (by a finished cycle)
         self.identified: dict[str, tuple[str, Sig, float]] = {}  # name -> (shape's workload, signature, cycles)
         self._identified_for: dict[Sig, str] = {}  # signature -> its identified cell's name
+        # identified cell -> config -> {interval time: features the data plane measured there}
+        self.live_fit: dict[Cellkey, dict[int, OrderedDict]] = {}
 
     def _transform(self, X: np.ndarray) -> np.ndarray:
         """Features on the scale the matching compares them: rates, sizes and cycles as logarithms
@@ -347,6 +358,32 @@ class SlowTier:
                 seen[cell] = None
         return list(seen)
 
+    def live_rows(self, now: float) -> dict[Cellkey, list[tuple[float, int, np.ndarray]]]:
+        """What the data plane measured within `shadow_window_s`, per twin cell that stood for it:
+        (interval time, the config that ran, its features)."""
+        window = float(self.s["shadow_window_s"])
+        rows: dict[Cellkey, list] = {}
+        for t, _, cell, config, x, _ in self.buffer:
+            if t >= now - window and cell is not None:
+                rows.setdefault(cell, []).append((float(t), int(config), np.asarray(x, float)))
+        return rows
+
+    def _keep_live(self, live) -> None:
+        """Keep the newest live rows of every identified cell (`LIVE_ROWS_PER_CONFIG` per config)."""
+        for key, rows in (live or {}).items():
+            if key in self.campaign_cells:
+                continue
+            per = self.live_fit.setdefault(key, {})
+            for t, config, x in rows:
+                kept = per.setdefault(int(config), OrderedDict())
+                kept[float(t)] = np.asarray(x, float)
+                while len(kept) > LIVE_ROWS_PER_CONFIG:
+                    kept.popitem(last=False)
+
+    def _live_block(self, key: Cellkey) -> np.ndarray:
+        X = [x for per in self.live_fit.get(key, {}).values() for x in per.values()]
+        return np.nan_to_num(np.array(X, float), nan=0.0) if X else np.empty((0, len(self.twin.features)))
+
     def state(self) -> dict[str, Any]:
         return {
             "fresh": [list(k) for k in self.fresh],
@@ -354,6 +391,12 @@ class SlowTier:
             "evidence": [[list(sig), acc[1], acc[2], [float(v) for v in acc[0]]] for sig, acc in self.evidence.items()],
             "ready": [list(k) for k in sorted(self.ready)],
             "identified": [[shape, list(sig), cycles] for shape, sig, cycles in self.identified.values()],
+            "live_fit": [
+                [w, lv, c, t, [float(v) for v in x]]
+                for (w, lv), per in self.live_fit.items()
+                for c, kept in per.items()
+                for t, x in kept.items()
+            ],
         }
 
     def restore(self, state: dict[str, Any]) -> None:
@@ -368,6 +411,9 @@ class SlowTier:
             self._retarget(tuple(sig))
         self.fresh = OrderedDict(((str(w), float(lv)), None) for w, lv in state.get("fresh", []))
         self.ready = {(str(w), float(lv)) for w, lv in state.get("ready", [])}
+        self.live_fit = {}
+        for w, lv, c, t, x in state.get("live_fit", []):
+            self.live_fit.setdefault((str(w), float(lv)), {}).setdefault(int(c), OrderedDict())[float(t)] = np.array(x)
 
     def save_buffer(self, path: Path) -> None:
         """The ring buffer as .npz (written to a temp name, then renamed), for a resumed run."""
@@ -400,7 +446,11 @@ class SlowTier:
                 self.buffer.append((float(t), key, cell, int(c), f, None if np.isnan(v) else float(v)))
 
     # -- one cycle -------------------------------------------------------------------------------------
-    def fit_table(self, cells, measured=None) -> dict[str, Any]:
+    def fit_table(self, cells, measured=None, live=None) -> dict[str, Any]:
+        """The refit's tree.json on the campaign plus the fresh cells; an identified cell's rows include
+        the newest features the data plane measured on its traffic (`live`: `live_rows`), so its
+        novelty boxes cover the traffic the cell was identified from, not only the twin's simulation
+        of it (the fitted workload is close, not equal: its features sit beside the live ones)."""
         from dpdktune.distill.export import range_bounds
         from dpdktune.distill.fit import fit_tree
         from dpdktune.treefile import from_sklearn
@@ -411,7 +461,11 @@ class SlowTier:
                 self.fresh.move_to_end(key)
         while len(self.fresh) > int(self.s["max_fresh_cells"]):
             self.fresh.popitem(last=False)
-        blocks = {**self.rows, **{key: cell_rows(self.twin.cell(*key))[0] for key in self.fresh}}
+        self._keep_live(live)
+        self.live_fit = {key: per for key, per in self.live_fit.items() if key in self.fresh}
+        blocks = {**self.rows}
+        for key in self.fresh:
+            blocks[key] = np.concatenate([cell_rows(self.twin.cell(*key))[0], self._live_block(key)])
         X = np.concatenate(list(blocks.values()))
         tie = float(self.s["label_tie_share"])
         y = np.concatenate(
@@ -474,16 +528,23 @@ class SlowTier:
         self.gate = {"margin": float(chosen), "target_false_fallback": target, "cell_quantile": 0.9, "tried": tried}
         return float(chosen)
 
-    def rollout(self, decide, cells, start: int, measured=None) -> float:
-        """Mean over `cells` of the closed-loop objective / oracle of `decide` from config `start`,
-        on the calibrated twin."""
+    def rollout(self, decide, cells, start: int, measured=None, live=None) -> float:
+        """Mean over `cells` of the closed-loop objective / oracle of `decide` (a tree through its
+        novelty gate, as the data plane decides) from config `start`, on the calibrated twin. Under a
+        config the data plane ran on a cell's traffic (`live`: `live_rows`) the decision reads the
+        features it measured there, in turn; under any other, the twin's: a tree whose boxes miss
+        the live traffic falls back here as it does live."""
         scores = []
         for w, lv in cells:
             cell = self.twin.cell(w, lv)
             objective = self.objective((w, lv), measured)
+            seen: dict[int, list[np.ndarray]] = {}
+            for _, config, x in (live or {}).get((w, lv), []):
+                seen.setdefault(int(config), []).append(x)
             current, total = start, 0.0
             for k in range(int(self.s["shadow_decisions"])):
-                x = cell.train_features[current, k % cell.split]
+                rows = seen.get(current)
+                x = rows[k % len(rows)] if rows else cell.train_features[current, k % cell.split]
                 nxt = decide(np.nan_to_num(x, nan=0.0))
                 value = objective[nxt] * (self.restart_factor if self.twin.restarts(current, nxt) else 1.0)
                 total += value
@@ -492,38 +553,74 @@ class SlowTier:
             scores.append(total / (best * int(self.s["shadow_decisions"])) if best > 0 else 1.0)
         return float(np.mean(scores)) if scores else float("nan")
 
-    def cycle(self, lib, live_handle: int | None, version: int, cells, start: int, measured) -> Candidate:
+    def replay(self, decide, live, measured=None) -> float:
+        """The recent traffic replayed as it ran (`live`: `live_rows`, in time order), closed-loop for
+        `decide` (a tree through its novelty gate) from the config that ran first: objective / the
+        calibrated oracle's, summed over the intervals, restarts charged. Each decision reads what the
+        data plane measured on the previous interval's traffic under the config now running (that
+        interval's own row where it ran that config, else a row of the same cell and config, else the
+        twin's features) and earns the calibrated twin's value on the next interval's cell. Traffic
+        that alternates between signatures (on/off traffic straddling two rate buckets) alternates here
+        too, so a tree that flips rings with it pays the restarts a per-cell rollout never shows."""
+        seq = sorted(((t, key, config, x) for key, rows in live.items() for t, config, x in rows), key=lambda r: r[0])
+        if len(seq) < 2:
+            return float("nan")
+        seen: dict[tuple, list[np.ndarray]] = {}
+        for _, key, config, x in seq:
+            seen.setdefault((key, config), []).append(x)
+        objective = {key: self.objective(key, measured) for key in live}
+        current, total, best = seq[0][2], 0.0, 0.0
+        for k in range(1, len(seq)):
+            _, prev, ran, x = seq[k - 1]
+            if ran != current:
+                rows = seen.get((prev, current))
+                if rows:
+                    x = rows[k % len(rows)]
+                else:
+                    cell = self.twin.cell(*prev)
+                    x = cell.train_features[current, k % cell.split]
+            nxt = decide(np.nan_to_num(x, nan=0.0))
+            obj = objective[seq[k][1]]
+            total += obj[nxt] * (self.restart_factor if self.twin.restarts(current, nxt) else 1.0)
+            best += obj.max()
+            current = nxt
+        return float(total / best) if best > 0 else 1.0
+
+    def cycle(self, lib, live_handle: int | None, version: int, cells, start: int, measured, live=None) -> Candidate:
         """Fit, compile, load and shadow-validate candidate `version` (runs in the worker thread, on
-        `cells` and `measured` taken from the buffer by the main thread: the buffer keeps changing)."""
+        `cells`, `measured` and `live` (`live_rows`) taken from the buffer by the main thread: the
+        buffer keeps changing)."""
         from dpdktune.codegen.pack import write_fpt
         from dpdktune.treefile import write_tree_json
         from dpdktune.treelayout import compile_table
 
         cpu0, wall0 = time.thread_time(), time.perf_counter()
-        table = self.fit_table(cells, measured)
+        table = self.fit_table(cells, measured, live)
         trees = self.out_dir / "trees"
         trees.mkdir(parents=True, exist_ok=True)
         write_tree_json(table, trees / f"v{version}.json")
         fpt = write_fpt(compile_table(table), trees / f"v{version}.fpt")
         handle = lib.load(fpt)
-        cand = self.rollout(lambda x: lib.tree_decide(handle, x), cells, start, measured)
-        live = self.rollout(
-            (lambda x: lib.tree_decide(live_handle, x)) if live_handle else (lambda x: self.safe),
-            cells,
-            start,
-            measured,
-        )
-        safe = self.rollout(lambda x: self.safe, cells, start, measured)
+        deciders = {
+            "candidate": lambda x: lib.tree_decide(handle, x),
+            "live": (lambda x: lib.tree_decide(live_handle, x)) if live_handle else (lambda x: self.safe),
+            "safe": lambda x: self.safe,
+        }
+        # the recent traffic as it ran where the data plane measured it; else each cell on the twin
+        scored = {name: self.replay(tree, live or {}, measured) for name, tree in deciders.items()}
+        if not np.isfinite(scored["candidate"]):
+            scored = {name: self.rollout(tree, cells, start, measured, live) for name, tree in deciders.items()}
+        cand, now, safe = scored["candidate"], scored["live"], scored["safe"]
         gain = float(self.s["shadow_min_gain"])
-        accepted = bool(cand >= live * (1.0 + gain) and cand >= safe)
+        accepted = bool(cand >= now * (1.0 + gain) and cand >= safe)
         reason = (
-            f"candidate {cand:.3f} vs live {live:.3f} vs safe default {safe:.3f} of the oracle "
-            f"on {len(cells)} recent cells"
+            f"candidate {cand:.3f} vs live {now:.3f} vs safe default {safe:.3f} of the oracle "
+            f"on the recent traffic ({len(cells)} cells)"
         )
         if accepted and live_handle:
             known = sorted(self.campaign_cells)
-            cand_all = self.rollout(lambda x: lib.tree_decide(handle, x), known, start, measured)
-            live_all = self.rollout(lambda x: lib.tree_decide(live_handle, x), known, start, measured)
+            cand_all = self.rollout(lambda x: lib.tree_decide(handle, x), known, start, measured, live)
+            live_all = self.rollout(lambda x: lib.tree_decide(live_handle, x), known, start, measured, live)
             accepted = bool(cand_all >= live_all * (1.0 - gain))
             reason += f"; {cand_all:.3f} vs {live_all:.3f} over the {len(known)} campaign cells"
         if not accepted:
@@ -534,7 +631,7 @@ class SlowTier:
             Path(fpt),
             table,
             handle,
-            {"candidate": cand, "live": live, "safe": safe},
+            {"candidate": cand, "live": now, "safe": safe},
             accepted,
             time.thread_time() - cpu0,
             time.perf_counter() - wall0,
