@@ -198,9 +198,7 @@ class Twin:
 
     def _simulate(self, spec: Workload, level: float) -> Cell:
         from dpdktune.rl.env import run_features, run_objective
-        from dpdktune.sim import simulate
 
-        sim = section(self.config, "sim")
         load = scaled(spec, level)
         n, t, f = len(self.grid), 2 * self.trials, len(self.features)
         features = np.full((n, t, f), np.nan)
@@ -209,17 +207,7 @@ class Twin:
         base = int(hashlib.sha256(f"{spec.name}/{level}".encode()).hexdigest()[:8], 16)
         for i, knobs in enumerate(self.grid):
             for j in range(t):
-                seed = (int(self.config["seed"]) * 1_000_003 + base + j) % 2**62
-                out = simulate(
-                    load,
-                    self.hw,
-                    knobs,
-                    seed,
-                    window_ms=sim.window_ms,
-                    sample_interval_ms=sim.sample_interval_ms,
-                    noise_cv=sim.noise_cv,
-                )
-                self.runs += 1
+                out = self._run(load, knobs, base + j)
                 features[i, j] = run_features(out.metrics, self.features)
                 value = run_objective(out.metrics, knobs, out.applied, self.config)
                 objective[i, j] = value if np.isfinite(value) else 0.0
@@ -236,26 +224,31 @@ class Twin:
         """The features `trials` simulator runs of workload `spec` (at its own rate) show under grid
         config `config`: one config only, to fit a workload to what the data plane measured."""
         from dpdktune.rl.env import run_features
-        from dpdktune.sim import simulate
 
-        sim = section(self.config, "sim")
         knobs = self.grid[int(config)]
         base = int(hashlib.sha256(f"{spec.name}/probe".encode()).hexdigest()[:8], 16)
         out = np.full((trials, len(self.features)), np.nan)
         for j in range(trials):
-            seed = (int(self.config["seed"]) * 1_000_003 + base + j) % 2**62
-            run = simulate(
-                spec,
-                self.hw,
-                knobs,
-                seed,
-                window_ms=sim.window_ms,
-                sample_interval_ms=sim.sample_interval_ms,
-                noise_cv=sim.noise_cv,
-            )
-            self.runs += 1
+            run = self._run(spec, knobs, base + j)
             out[j] = run_features(run.metrics, self.features)
         return out
+
+    def _run(self, spec: Workload, knobs: Knobs, stream: int):
+        """One simulator run of `spec` under `knobs` with the config's sim settings; `stream` and the
+        config's seed pick the run's seed."""
+        from dpdktune.sim import simulate
+
+        sim = section(self.config, "sim")
+        self.runs += 1
+        return simulate(
+            spec,
+            self.hw,
+            knobs,
+            (int(self.config["seed"]) * 1_000_003 + stream) % 2**62,
+            window_ms=sim.window_ms,
+            sample_interval_ms=sim.sample_interval_ms,
+            noise_cv=sim.noise_cv,
+        )
 
     def restarts(self, before: int, after: int) -> bool:
         a, b = self.grid[before], self.grid[after]
