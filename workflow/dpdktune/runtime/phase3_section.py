@@ -274,7 +274,8 @@ def section_spec(h: dict[str, Any], paths: dict[str, str], config: dict[str, Any
             f"{rt.decision_interval_s} s on the data-plane features of the previous interval; a ring "
             "change restarts the port and loses rl.restart_cost_s of the interval. The slow tier refits a tree on "
             "the campaign plus replayed recent traffic (a supervised refit, not a d3rlpy fine-tune), compiles it, "
-            "shadow-validates it against the live tree and the safe default, publishes it with fp_swap, and rolls "
+            "shadow-validates it against the live tree and the safe default (each through its novelty gate, on the "
+            "recent traffic replayed as the data plane measured it), publishes it with fp_swap, and rolls "
             "back after rollback_k intervals below the previous tree or the safe default.",
             "What the sim backend makes easy: the twin that shadow-validates candidates is the same simulator the "
             "live data plane runs (the tuner learns from one half of each training cell's runs and is scored on the "
