@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 import yaml
 from dpdktune.config import load_config
 
+REPO = Path(__file__).resolve().parents[2]
 TINY = {
     "workloads": ["imix", "kv", "web"],
     "grid": {"rx_desc": [256, 1024], "tx_desc": [256, 1024], "cores": [1, 2, 4], "burst": [32]},
@@ -36,3 +39,25 @@ SHIFT_AND_NOVEL = [
     {"workload": "kv", "duration_s": 40, "load_scale": 0.2},
     {"inject": {"workload": "video", "duration_s": 60, "load_scale": 1.0}},
 ]
+
+
+def cli_env() -> dict[str, str]:
+    """The environment a `python -m dpdktune.cli` subprocess imports this checkout's package in."""
+    return {**os.environ, "PYTHONPATH": str(REPO / "workflow")}
+
+
+def run_command(scn: Path, cfg: Path, duration: float, *extra: str) -> list[str]:
+    """`dpdktune run` on scenario `scn` for `duration` seconds under config `cfg`, plus `extra`."""
+    return [
+        sys.executable,
+        "-m",
+        "dpdktune.cli",
+        "run",
+        "--scenario",
+        str(scn),
+        "--duration-s",
+        str(duration),
+        "--configfile",
+        str(cfg),
+        *extra,
+    ]

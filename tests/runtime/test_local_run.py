@@ -11,7 +11,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -22,7 +21,8 @@ import yaml
 from conftest import IN_CI, require_program
 from dpdktune.knobs import expand_grid
 
-REPO = Path(__file__).resolve().parents[2]
+from .helpers import cli_env, run_command
+
 LOCAL = {
     "objective": "throughput_mpps",
     "grid": {"rx_desc": [512, 1024], "tx_desc": [512, 1024], "cores": [1, 2], "burst": [8, 32, 128]},
@@ -59,26 +59,7 @@ def _files(tmp_path: Path, **over) -> tuple[Path, Path]:
 
 
 def run_cmd(cfg: Path, scn: Path, out: Path, duration: float, backend: str = "local") -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "dpdktune.cli",
-        "run",
-        "--backend",
-        backend,
-        "--scenario",
-        str(scn),
-        "--duration-s",
-        str(duration),
-        "--out",
-        str(out),
-        "--configfile",
-        str(cfg),
-    ]
-
-
-def _env() -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": str(REPO / "workflow")}
+    return run_command(scn, cfg, duration, "--backend", backend, "--out", str(out))
 
 
 def _pids_with(marker: str) -> list[int]:
@@ -99,7 +80,7 @@ def test_a_local_run_swaps_trees_into_the_running_app_and_applies_them(tmp_path)
     _need_toolchain()
     cfg, scn = _files(tmp_path)
     out = tmp_path / "run"
-    proc = subprocess.run(run_cmd(cfg, scn, out, 60), env=_env(), capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(run_cmd(cfg, scn, out, 60), env=cli_env(), capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert _pids_with(str(out)) == []  # the app is gone
     summary = json.loads((out / "summary.json").read_text())
@@ -150,7 +131,7 @@ def test_ctrl_c_stops_the_app_and_keeps_what_ran(tmp_path):
     out = tmp_path / "run"
     proc = subprocess.Popen(
         run_cmd(cfg, scn, out, 120),
-        env=_env(),
+        env=cli_env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -192,7 +173,7 @@ def test_ctrl_c_stops_the_app_and_keeps_what_ran(tmp_path):
 def test_what_local_cannot_measure_is_refused_in_one_line(tmp_path, over, needle):
     cfg, scn = _files(tmp_path, **over)
     proc = subprocess.run(
-        run_cmd(cfg, scn, tmp_path / "run", 5), env=_env(), capture_output=True, text=True, timeout=120
+        run_cmd(cfg, scn, tmp_path / "run", 5), env=cli_env(), capture_output=True, text=True, timeout=120
     )
     assert proc.returncode == 2
     assert needle in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
@@ -203,7 +184,7 @@ def test_other_policies_are_refused_on_local(tmp_path):
     cfg, scn = _files(tmp_path)
     proc = subprocess.run(
         run_cmd(cfg, scn, tmp_path / "run", 5) + ["--policy", "oracle"],
-        env=_env(),
+        env=cli_env(),
         capture_output=True,
         text=True,
         timeout=120,
@@ -226,7 +207,7 @@ def _checkpoint(out: Path) -> tuple[pd.DataFrame, dict]:
 def kill_and_resume(cmd: list[str], out: Path, kill_at: int) -> tuple[pd.DataFrame, dict, str]:
     """Start `cmd`, kill -9 it once its checkpoint holds `kill_at` rows and a swap, check that its
     app is gone, rerun it; the checkpoint's rows and state at the kill, and the rerun's stderr."""
-    proc = subprocess.Popen(cmd, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(cmd, env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 300
         state: dict = {}
@@ -247,7 +228,7 @@ def kill_and_resume(cmd: list[str], out: Path, kill_at: int) -> tuple[pd.DataFra
             proc.kill()
     before, state = _checkpoint(out)
     assert not (out / "summary.json").exists()  # nothing was written at exit
-    rerun = subprocess.run(cmd, env=_env(), capture_output=True, text=True, timeout=600)
+    rerun = subprocess.run(cmd, env=cli_env(), capture_output=True, text=True, timeout=600)
     assert rerun.returncode == 0, rerun.stderr[-3000:]
     return before, state, rerun.stderr
 
@@ -307,9 +288,9 @@ def test_a_killed_local_run_resumes_where_its_checkpoint_ends(tmp_path):
     assert _checkpoint(out)[1]["app_starts"][1]["prefix"] != killed and summary["app"]["returncode"] == 0
 
     # a rerun of the finished run runs nothing and says so
-    again = subprocess.run(cmd, env=_env(), capture_output=True, text=True, timeout=120)
+    again = subprocess.run(cmd, env=cli_env(), capture_output=True, text=True, timeout=120)
     assert again.returncode == 0 and "holds a finished run (14 intervals); nothing to run" in again.stderr
     assert pd.read_parquet(out / "timeline.parquet").equals(frame)
     # other arguments in the same folder are refused, not mixed in
-    other = subprocess.run(run_cmd(cfg, scn, out, 20), env=_env(), capture_output=True, text=True, timeout=120)
+    other = subprocess.run(run_cmd(cfg, scn, out, 20), env=cli_env(), capture_output=True, text=True, timeout=120)
     assert other.returncode == 2 and "holds a run with other arguments" in other.stderr

@@ -1,17 +1,14 @@
 import json
-import os
 import signal
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 from dpdktune.runtime.loop import Run
 
-from .helpers import SHIFT_AND_NOVEL, scenario, tiny_config
+from .helpers import SHIFT_AND_NOVEL, cli_env, run_command, scenario, tiny_config
 
 SUMMARY_KEYS = (
     "fraction_of_oracle",
@@ -186,23 +183,8 @@ def test_kill_9_and_rerun_resumes_to_the_same_timeline(tmp_path, cache):
             }
         ],
     )
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2] / "workflow")}
-    cmd = [
-        sys.executable,
-        "-m",
-        "dpdktune.cli",
-        "run",
-        "--scenario",
-        str(scn),
-        "--duration-s",
-        "6000",
-        "--configfile",
-        str(cfg_path),
-        "--seed",
-        "1",
-        "--twin-cache",
-        str(cache),
-    ]
+    env = cli_env()
+    cmd = run_command(scn, cfg_path, 6000, "--seed", "1", "--twin-cache", str(cache))
     clean = subprocess.run(
         cmd + ["--out", str(tmp_path / "clean")], env=env, capture_output=True, text=True, timeout=600
     )
@@ -228,21 +210,8 @@ def test_kill_9_and_rerun_resumes_to_the_same_timeline(tmp_path, cache):
 def test_bad_arguments_are_one_line_errors(tmp_path):
     _, cfg_path = tiny_config(tmp_path)
     scn = scenario(tmp_path, SHIFT_AND_NOVEL[:1])
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2] / "workflow")}
-    base = [
-        sys.executable,
-        "-m",
-        "dpdktune.cli",
-        "run",
-        "--scenario",
-        str(scn),
-        "--duration-s",
-        "5",
-        "--configfile",
-        str(cfg_path),
-        "--out",
-        str(tmp_path / "o"),
-    ]
+    env = cli_env()
+    base = run_command(scn, cfg_path, 5, "--out", str(tmp_path / "o"))
     for extra, needle in ((["--policy", "magic"], "--policy"), (["--backend", "magic"], "--backend")):
         proc = subprocess.run(base + extra, env=env, capture_output=True, text=True, timeout=60)
         assert proc.returncode == 2 and needle in proc.stderr and "Traceback" not in proc.stderr

@@ -15,11 +15,11 @@ import yaml
 from backends.backend_helpers import Sshd, _keygen, children, wait_until
 from dpdktune.knobs import expand_grid
 
+from .helpers import cli_env
 from .test_local_run import (
     LOCAL,
     PHASES,
     _checkpoint,
-    _env,
     _need_toolchain,
     _pids_with,
     assert_resumed,
@@ -118,18 +118,20 @@ def test_ssh_run_failures_are_one_line_naming_the_key(tmp_path, sshd: Sshd):
         case = tmp_path / f"case{i}"
         case.mkdir()
         cfg, scn = _files(case, sshd.testbed(workdir=str(case / "dut"), **bed), **over)
-        proc = subprocess.run(_cmd(cfg, scn, case / "run", 5), env=_env(), capture_output=True, text=True, timeout=120)
+        proc = subprocess.run(
+            _cmd(cfg, scn, case / "run", 5), env=cli_env(), capture_output=True, text=True, timeout=120
+        )
         assert proc.returncode == 2, (needle, proc.stderr[-2000:])
         assert needle in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, (needle, proc.stderr)
         assert not (case / "run" / "timeline.parquet").exists()
     # no testbed at all, and a testbed name that is not there
     cfg, scn = _files(tmp_path, sshd.testbed(), ssh={"testbeds": []})
-    proc = subprocess.run(_cmd(cfg, scn, tmp_path / "r", 5), env=_env(), capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(_cmd(cfg, scn, tmp_path / "r", 5), env=cli_env(), capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and "ssh.testbeds: no testbed configured" in proc.stderr
     cfg, scn = _files(tmp_path, sshd.testbed())
     proc = subprocess.run(
         _cmd(cfg, scn, tmp_path / "r", 5) + ["--testbed", "box9"],
-        env=_env(),
+        env=cli_env(),
         capture_output=True,
         text=True,
         timeout=120,
