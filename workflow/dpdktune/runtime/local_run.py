@@ -51,6 +51,7 @@ import pandas as pd
 
 from dpdktune.runtime.app_driver import AppError
 from dpdktune.runtime.local_app import LocalApp, build_app
+from dpdktune.runtime.settings import segments_basis, settings_digest
 from dpdktune.sections import section
 
 #: intervals a config needs before its mean counts as measured (one has no spread at all)
@@ -274,21 +275,15 @@ class LocalRun:
     def _args(self) -> dict[str, Any]:
         """What a checkpoint must match to be resumed: the arguments, the scenario and every setting
         the run depends on (a changed one is refused, never mixed in)."""
-        import hashlib
-
         c = self.config
-        basis = json.dumps(
-            [
-                self.s,
-                c["grid"],
-                c["objective"],
-                c["default_config"],
-                c.get("features"),
-                self._where(),
-                [(g.start_s, g.duration_s, g.workload, g.load_scale) for g in self.segments],
-            ],
-            sort_keys=True,
-            default=str,
+        digest = settings_digest(
+            self.s,
+            c["grid"],
+            c["objective"],
+            c["default_config"],
+            c.get("features"),
+            self._where(),
+            segments_basis(self.segments),
         )
         return {
             "backend": self.backend,
@@ -297,7 +292,7 @@ class LocalRun:
             "duration_s": self.duration_s,
             "n": self.n,
             "tree": self.tree_arg,
-            "settings_sha256": hashlib.sha256(basis.encode()).hexdigest()[:16],
+            "settings_sha256": digest,
         }
 
     def _parts(self) -> list[Path]:

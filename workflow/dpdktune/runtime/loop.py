@@ -51,6 +51,7 @@ from dpdktune.atomic import write_json
 from dpdktune.knobs import Knobs
 from dpdktune.runtime.guard import traffic_key
 from dpdktune.runtime.scenario import Segment, expand, load_class, load_scenario
+from dpdktune.runtime.settings import segments_basis, settings_digest
 from dpdktune.runtime.twin import REPORT_METRICS
 from dpdktune.sections import section
 
@@ -283,25 +284,19 @@ class Run:
     def _args(self) -> dict[str, Any]:
         """What a checkpoint must match to be resumed: the arguments, the scenario and every setting
         the run's results depend on (a changed one starts afresh elsewhere, never mixes in)."""
-        import hashlib
-
         c = self.config
-        basis = json.dumps(
-            [
-                self.s,
-                self.train,
-                c["grid"],
-                c["objective"],
-                c.get("slo"),
-                c["default_config"],
-                c["hardware"],
-                c.get("sim"),
-                c.get("rl", {}).get("restart_cost_s"),
-                c.get("features"),
-                [(g.start_s, g.duration_s, g.workload, g.load_scale) for g in self.segments],
-            ],
-            sort_keys=True,
-            default=str,
+        digest = settings_digest(
+            self.s,
+            self.train,
+            c["grid"],
+            c["objective"],
+            c.get("slo"),
+            c["default_config"],
+            c["hardware"],
+            c.get("sim"),
+            c.get("rl", {}).get("restart_cost_s"),
+            c.get("features"),
+            segments_basis(self.segments),
         )
         return {
             "policy": self.policy,
@@ -310,7 +305,7 @@ class Run:
             "n": self.n,
             "segments": len(self.segments),
             "tree": self.tree_arg,
-            "settings_sha256": hashlib.sha256(basis.encode()).hexdigest()[:16],
+            "settings_sha256": digest,
         }
 
     def _checkpoint(self, st: dict[str, Any], rows: list[dict]) -> None:

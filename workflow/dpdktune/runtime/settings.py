@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import fields
 from typing import Any
 
@@ -31,3 +33,14 @@ def eval_settings(config: dict[str, Any]) -> dict[str, Any]:
     """The evaluation's keys of the `runtime` section, defaults filled in."""
     settings = RuntimeSettings.from_config(config.get("runtime")).to_dict()
     return {k: settings[k] for k in EVAL_KEYS}
+
+
+def settings_digest(*parts: Any) -> str:
+    """A short hash of what a run's results depend on, which a checkpoint must match to be resumed."""
+    basis = json.dumps(list(parts), sort_keys=True, default=str)
+    return hashlib.sha256(basis.encode()).hexdigest()[:16]
+
+
+def segments_basis(segments) -> list[tuple]:
+    """A scenario's segments as the digest reads them."""
+    return [(g.start_s, g.duration_s, g.workload, g.load_scale) for g in segments]
