@@ -24,9 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from dpdktune.codegen.render import CSRC
-from dpdktune.runtime.app_driver import STOP_DEADLINE_S, AppDriver, AppError, lcore_map
+from dpdktune.runtime.app_driver import STOP_DEADLINE_S, AppDriver, AppError
 
-__all__ = ["APP_DIR", "AppError", "LocalApp", "build_app", "check_toolchain", "eal_runtime_dir", "lcores"]
+__all__ = ["APP_DIR", "AppError", "LocalApp", "build_app", "check_toolchain", "eal_runtime_dir"]
 
 APP_DIR = CSRC / "l2fwd_tune"
 
@@ -75,11 +75,6 @@ def build_app(table: dict[str, Any], out_dir: Path, cc: str = "cc") -> Path:
         tail = " | ".join(proc.stderr.strip().splitlines()[-3:])
         raise AppError(f"local: building l2fwd_tune failed: {tail}")
     return out_dir / "l2fwd_tune"
-
-
-def lcores(workers: int) -> str:
-    """`--lcores` for this machine's CPUs (this process's affinity)."""
-    return lcore_map(sorted(os.sched_getaffinity(0)), workers)
 
 
 def eal_runtime_dir(prefix: str) -> Path:
