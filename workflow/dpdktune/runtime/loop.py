@@ -611,7 +611,8 @@ class Run:
         version = st["next_version"]
         st["next_version"] += 1
         # here: the worker must not read the buffer
-        cells, measured, live_rows = self.slow.recent_cells(t), self.slow.measured(), self.slow.live_rows(t)
+        live_rows, measured = self.slow.live_rows(t), self.slow.measured()
+        cells = list(live_rows)  # the recent cells, first seen first
         live_fpt, lib, slow = self.live_fpt, self.lib, self.slow
 
         def cycle():

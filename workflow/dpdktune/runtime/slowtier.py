@@ -350,13 +350,8 @@ class SlowTier:
         return obj
 
     def recent_cells(self, now: float) -> list[Cellkey]:
-        """The twin cells that stood for the traffic seen within `shadow_window_s`."""
-        window = float(self.s["shadow_window_s"])
-        seen: dict[Cellkey, None] = {}
-        for t, _, cell, *_ in self.buffer:
-            if t >= now - window and cell is not None:
-                seen[cell] = None
-        return list(seen)
+        """The twin cells that stood for the traffic seen within `shadow_window_s`, first seen first."""
+        return list(self.live_rows(now))
 
     def live_rows(self, now: float) -> dict[Cellkey, list[tuple[float, int, np.ndarray]]]:
         """What the data plane measured within `shadow_window_s`, per twin cell that stood for it:
