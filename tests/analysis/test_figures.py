@@ -5,7 +5,7 @@ import pytest
 from dpdktune.analysis.figures import save_figure
 
 
-@pytest.mark.parametrize(("width", "height", "dpi"), [(9, 5, 110), (4, 3, 96)])
+@pytest.mark.parametrize(("width", "height", "dpi"), [(9, 5, 110), (4, 3, 96), (9, 30, 10)])
 def test_save_figure_writes_a_png_of_the_asked_size_and_no_temporary(tmp_path, width, height, dpi):
     from plotnine import aes, geom_point, ggplot
 

@@ -24,10 +24,14 @@ def readable(base_size: float = 13):
 
 
 def save_figure(plot, path: str | Path, width: float, height: float, dpi: int = DPI) -> Path:
-    """Save a plotnine plot to `path` (format from its suffix) atomically; sizes in inches."""
+    """Save a plotnine plot to `path` (format from its suffix) atomically; sizes in inches.
+
+    Per-workload figures grow with the campaign (about 0.3-1.5 inches per workload), so a campaign
+    of 100 workloads passes plotnine's 25-inch guard against unit mistakes; the sizes here are
+    computed on purpose, so the guard is off."""
     with replacing(path) as tmp, warnings.catch_warnings():
         warnings.simplefilter("ignore")  # plotnine's "saving N x M in image" chatter
-        plot.save(tmp, width=width, height=height, dpi=dpi, verbose=False)
+        plot.save(tmp, width=width, height=height, dpi=dpi, verbose=False, limitsize=False)
     return Path(path)
 
 
