@@ -69,6 +69,11 @@ def row(count: int, seed: int, report: dict) -> dict:
         return f"{g['mean']:+.3f} [{g['ci'][0]:+.3f},{g['ci'][1]:+.3f}]"
 
     need = report["opportunity"] / 2
+    fast_gain = lwo["fastpath.so - static"]["mean"]
+    if report["decision"] == "NO-GO":
+        goal1 = "n/a (NO-GO)"
+    else:
+        goal1 = "met" if fast_gain >= need else "not met"
     return {
         "workloads": count,
         "seed": seed,
@@ -77,6 +82,7 @@ def row(count: int, seed: int, report: dict) -> dict:
         "fallback": f"{lwo['fastpath.so']['fallback_rate']:.0%}",
         "fastpath-static": gain("fastpath.so"),
         "half opportunity": f"{need:.3f}",
+        "goal 1 (LWO)": goal1,
         "range only-static": gain("fastpath.so (range gate only)"),
         f"{teacher}-static": gain(teacher),
         "rules-static": gain("rules"),
