@@ -19,7 +19,8 @@
    value ratio on the held-out states, per distillation method at the deployed depth. Each
    tree is scored twice: as deployed, and with the novelty gate reduced to the range check
    ("range gate only"), which tells what the leaf-box gate costs or saves on unseen workloads,
-   and with the gate calibrated on held-out training workloads instead of held-out trials.
+   and with the gate calibrated the other way (`distill.novelty_held_out`: held-out training
+   workloads instead of held-out trials, or the reverse).
    --student adds other tree settings (e.g. recorded:8, value:8) beside the deployed one.
 5. Prints the goals: where Phase 1 says GO or MAYBE, fastpath - static >= half the Phase-1
    opportunity, and fastpath >= 95 % of the oracle. Under NO-GO it says what the data say.
@@ -84,7 +85,11 @@ def policy_name(policy: str, teacher: str) -> str:
 
 
 RANGE_ONLY = " (range gate only)"
-WORKLOAD_GATE = " (gate calibrated on held-out workloads)"
+#: the deployed tree with its gate calibrated the other way (distill.novelty_held_out), by label
+OTHER_GATE = {
+    "workloads": " (gate calibrated on held-out trials)",
+    "trials": " (gate calibrated on held-out workloads)",
+}
 
 
 def student_label(setting: dict) -> str:
@@ -185,13 +190,13 @@ def lwo(
             tree = fit_deployed(teacher, train, env_settings, ds, student, rl.eval_decisions)
             table = tree_table(tree, teacher, train, ds, student["method"], {"split": str(k)})
             gate = gate or table["fallback"]
-            wide = tree_table(tree, teacher, train, ds, student["method"], {"split": str(k)}, held_out="workloads")
-            for suffix, t in (
-                ("", table),
-                (RANGE_ONLY, range_only(table, tree, train, teacher)),
-                (WORKLOAD_GATE, wide),
+            other = "trials" if ds.novelty_held_out == "workloads" else "workloads"
+            other_gate = tree_table(tree, teacher, train, ds, student["method"], {"split": str(k)}, held_out=other)
+            for suffix, t, folder in (
+                ("", table, ""),
+                (RANGE_ONLY, range_only(table, tree, train, teacher), "-range-only"),
+                (OTHER_GATE[ds.novelty_held_out], other_gate, f"-{other}-gate"),
             ):
-                folder = {"": "", RANGE_ONLY: "-range-only", WORKLOAD_GATE: "-workload-gate"}[suffix]
                 tree_dir = where / "students" / (student_label(student) + folder)
                 write_tree_json(t, tree_dir / "results/distill/tree.json")
                 build_fastpath(

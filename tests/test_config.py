@@ -34,6 +34,7 @@ def test_a_partial_override_changes_only_its_keys(tmp_path):
         ("retry: {attempts: -1}", "retry.attempts"),
         ("objective: fastest", "objective"),
         ("workloads: {generate: {count: 0}}", "workloads"),
+        ("distill: {novelty_held_out: workload}", "distill.novelty_held_out"),
     ],
 )
 def test_a_bad_value_names_its_key(tmp_path, text, key):

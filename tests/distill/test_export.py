@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from dpdktune.distill.export import (
@@ -106,3 +108,6 @@ def test_a_gate_calibrated_on_held_out_workloads_lets_more_of_a_new_workload_thr
     assert fallback_mask(wide, X).mean() <= fallback_mask(trials, X).mean()
     with pytest.raises(ValueError, match="held_out"):
         tree_table(tree, teacher, landscape, ds, "extract", {}, held_out="trial")
+    # distill.novelty_held_out is what the deployed tree's gate is calibrated on
+    by_setting = tree_table(tree, teacher, landscape, replace(ds, novelty_held_out="workloads"), "extract", {})
+    assert by_setting["fallback"] == gate

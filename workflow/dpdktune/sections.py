@@ -248,6 +248,7 @@ class DistillSettings(Section):
     confidence_threshold: float = 0.0  # 0: every leaf keeps its action (no relabelling)
     leaf_margin: float = 0.5  # novelty margin when no trial is held out to calibrate it
     max_false_fallback: float = 0.05  # novelty gate: at most this share of held-out states fall back
+    novelty_held_out: str = "trials"  # the gate's held-out states: trials, or whole training workloads
     methods: tuple[str, ...] = ("bc", "viper", "extract")
     teacher: str = "cql"  # auto = the Q-learner with the best LWO test score
     #: the deployed tree's setting {method, depth, min_samples_leaf, top_k}, or "auto" (the sweep's best)

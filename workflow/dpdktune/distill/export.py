@@ -51,7 +51,7 @@ def tree_table(
     ds: DistillSettings,
     method: str,
     inputs: dict[str, str],
-    held_out: str = "trials",
+    held_out: str | None = None,
 ) -> dict[str, Any]:
     """tree.json as a dict, through the format's single producer; the training rows give
     the bounds and the leaf boxes, and `normalization` records the RL state's standardisation.
@@ -60,7 +60,7 @@ def tree_table(
     on held-out in-distribution states (each config's last recorded trial, when there are two or
     more), then the boxes are rebuilt from every row; `fallback` records both measured rates.
     `held_out="workloads"` calibrates it on each training workload in turn, with the boxes built
-    from the others (`fallback.calibrate_on_workloads`)."""
+    from the others (`fallback.calibrate_on_workloads`); None takes `ds.novelty_held_out`."""
     from dpdktune.distill.fallback import calibrate, calibrate_on_workloads, safe_default
     from dpdktune.treefile import from_sklearn, validate
 
@@ -94,6 +94,7 @@ def tree_table(
         )
 
     X = rows(landscape.features)
+    held_out = held_out or ds.novelty_held_out
     if held_out not in ("trials", "workloads"):
         raise ValueError(f"held_out: {held_out!r}; expected trials or workloads")
     if held_out == "workloads" and len(landscape.workloads) >= 2:
