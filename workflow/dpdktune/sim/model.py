@@ -106,10 +106,13 @@ def _fixed_path_us(hw: HardwareProfile, mean_size: float, ddio_hit: float) -> fl
 def _finite_queue(
     arrivals: np.ndarray, service: np.ndarray, capacity: np.ndarray, start_full: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Occupancy, drops and departures per step of a finite buffer; an overloaded queue starts
-    full (the measurement window opens in steady state)."""
-    q0 = np.where(start_full, capacity, 0.0)
-    occ = queueing.clamp_scan(arrivals - service, capacity, q0)
+    """Occupancy, drops and departures per step of a finite buffer. The window opens in steady
+    state: where the same traffic leaves the buffer after one window (a warm-up pass from full
+    for an overloaded queue, from empty otherwise). A buffer that an OFF phase drains therefore
+    does not open the window full, and the window loses no more packets than arrive in it."""
+    increments = arrivals - service
+    q0 = queueing.clamp_scan(increments, capacity, np.where(start_full, capacity, 0.0))[-1]
+    occ = queueing.clamp_scan(increments, capacity, q0)
     offered = np.vstack([q0[None, :], occ[:-1]]) + arrivals
     dropped = np.maximum(offered - service - capacity, 0.0)
     return occ, dropped, np.maximum(offered - occ - dropped, 0.0)
