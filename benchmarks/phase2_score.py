@@ -85,11 +85,6 @@ def policy_name(policy: str, teacher: str) -> str:
 
 
 RANGE_ONLY = " (range gate only)"
-#: the deployed tree with its gate calibrated the other way (distill.novelty_held_out), by label
-OTHER_GATE = {
-    "workloads": " (gate calibrated on held-out trials)",
-    "trials": " (gate calibrated on held-out workloads)",
-}
 
 
 def student_label(setting: dict) -> str:
@@ -195,7 +190,7 @@ def lwo(
             for suffix, t, folder in (
                 ("", table, ""),
                 (RANGE_ONLY, range_only(table, tree, train, teacher), "-range-only"),
-                (OTHER_GATE[ds.novelty_held_out], other_gate, f"-{other}-gate"),
+                (f" (gate calibrated on held-out {other})", other_gate, f"-{other}-gate"),
             ):
                 tree_dir = where / "students" / (student_label(student) + folder)
                 write_tree_json(t, tree_dir / "results/distill/tree.json")
