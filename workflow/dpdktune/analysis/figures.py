@@ -12,6 +12,8 @@ import pandas as pd
 from dpdktune.atomic import replacing
 
 DPI = 96
+#: Up to this many workloads the penalty matrix prints each cell's value.
+PENALTY_LABELLED = 25
 #: Okabe-Ito: distinguishable under the common colour-vision deficiencies (Okabe & Ito 2008).
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
 
@@ -213,9 +215,14 @@ def dynamic_range_bars(ranges: pd.DataFrame, path: str | Path, high: float, low:
 
 
 def penalty_heatmap(penalty: pd.DataFrame, path: str | Path) -> None:
+    """Workload x best-config-of heatmap. Cells are 0.42 in with their value printed up to
+    `PENALTY_LABELLED` workloads; beyond that they shrink so the matrix stays about 12 inches
+    wide (the report shows it near full size) and the colour alone carries the value."""
     from plotnine import aes, element_text, geom_text, geom_tile, ggplot, labs, scale_fill_gradient, theme
 
     names = sorted(penalty.workload.unique())
+    labelled = len(names) <= PENALTY_LABELLED
+    cell = 0.42 if labelled else max(0.1, 12.0 / len(names))
     data = penalty.assign(
         workload=pd.Categorical(penalty.workload, names[::-1]),
         config_of=pd.Categorical(penalty.config_of, names),
@@ -224,15 +231,19 @@ def penalty_heatmap(penalty: pd.DataFrame, path: str | Path) -> None:
     plot = (
         ggplot(data, aes("config_of", "workload", fill="penalty"))
         + geom_tile()
-        + geom_text(aes(label="label"), size=6)
         + scale_fill_gradient(
             low="#ffffff", high=PALETTE[3], limits=(0, 1), labels=lambda v: [f"{100 * x:.0f}" for x in v]
         )
         + labs(x="running the best config of ...", y="workload", fill="penalty (%)\n100 = total loss")
         + readable(11)
-        + theme(axis_text_x=element_text(rotation=60, ha="right"))
+        + theme(axis_text_x=element_text(rotation=60 if labelled else 90, ha="right" if labelled else "center"))
     )
-    size = 0.42 * len(names) + 2.5
+    if labelled:
+        plot += geom_text(aes(label="label"), size=6)
+    else:  # one text line per cell: 72 pt per inch, a little leading
+        tick = min(11.0, 60.0 * cell)
+        plot += theme(axis_text_x=element_text(size=tick), axis_text_y=element_text(size=tick))
+    size = cell * len(names) + 2.5
     save_figure(plot, path, size + 2.0, size)
 
 
