@@ -46,3 +46,26 @@ def test_diverse_roll_outs_start_away_from_the_default_config(teacher, landscape
 
     assert all(starts(False))
     assert sum(starts(True)) < 8  # (1 in 4 configs is the default one here)
+
+
+def test_dense_states_join_the_first_aggregate_and_zero_keeps_recorded_states_only(teacher, landscape, env_settings):
+    def first_tree(dense: int):
+        tree, _ = fit_viper(
+            teacher,
+            landscape,
+            env_settings,
+            3,
+            1,
+            None,
+            iterations=1,
+            episodes=1,
+            decisions=3,
+            seed=0,
+            dense_states=dense,
+        )
+        return tree
+
+    plain, dense = first_tree(0), first_tree(300)
+    # each fit draws as many states as the aggregate holds: recorded + dense + one roll-out
+    assert dense.tree_.n_node_samples[0] - plain.tree_.n_node_samples[0] == 300
+    assert plain.tree_.n_node_samples[0] > len(landscape.all_feature_rows())

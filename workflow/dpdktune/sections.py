@@ -257,6 +257,7 @@ class DistillSettings(Section):
     bc_episodes: int = 10
     viper_iterations: int = 3
     viper_episodes: int = 2
+    viper_dense_states: int = 0  # extract's states between recorded ones, added to VIPER's first aggregate
     extract_synthetic: int = 5000
     seed: int = 0
 

@@ -97,7 +97,17 @@ def fit_student(
     mask = cache[(key, k)]
     if method == "viper":
         tree, _ = fit_viper(
-            teacher, train, env_settings, depth, leaf, mask, ds.viper_iterations, ds.viper_episodes, decisions, seed
+            teacher,
+            train,
+            env_settings,
+            depth,
+            leaf,
+            mask,
+            ds.viper_iterations,
+            ds.viper_episodes,
+            decisions,
+            seed,
+            ds.viper_dense_states,
         )
         return tree
     if method in ("value", "recorded"):

@@ -1,10 +1,11 @@
 """VIPER-style Q-DAgger (Bastani et al. 2018): the tree learns where its own mistakes would cost.
 
 The data start with every recorded state of the training workloads (each config and trial:
-the coverage a replay can give) plus the teacher's roll-outs from random start configs and
-workloads; each later iteration adds the current tree's own roll-outs (DAgger), so the data
-aggregate the states the tree itself visits. Every state is labelled with the teacher's action.
-Following VIPER, each fit draws its training set from the aggregate with probability
+the coverage a replay can give), optionally `dense_states` of extract's states between them
+(interpolated and jittered: where unseen traffic's states fall), plus the teacher's roll-outs
+from random start configs and workloads; each later iteration adds the current tree's own
+roll-outs (DAgger), so the data aggregate the states the tree itself visits. Every state is
+labelled with the teacher's action. Following VIPER, each fit draws its training set from the aggregate with probability
 proportional to the state's Q gap, max_a Q(s, a) - min_a Q(s, a) (what a wrong action can
 cost there), rather than weighting. The returned tree is the iterate with the best
 closed-loop reward on the training workloads.
@@ -15,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from dpdktune.dataset_arrays import Landscape
+from dpdktune.distill.extract import dense_states as between_recorded
 from dpdktune.distill.fit import fit_tree
 from dpdktune.distill.policy import Teacher, TreePolicy, rollout_states
 from dpdktune.rl.env import EnvSettings, ReplayEnv
@@ -39,10 +41,11 @@ def fit_viper(
     episodes: int,
     decisions: int,
     seed: int,
+    dense_states: int = 0,
 ):
     """Returns (best tree, per-iteration closed-loop rewards)."""
     env = ReplayEnv(landscape, teacher.normalizer, settings)
-    X = teacher.normalizer.impute(landscape.all_feature_rows())
+    X = between_recorded(landscape, teacher.normalizer, dense_states, seed)  # the recorded states first
     y = teacher.act_raw(X)
     w = teacher.weights_raw(X)
     act = teacher.act_raw
