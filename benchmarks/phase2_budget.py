@@ -61,6 +61,7 @@ def main() -> None:
     from dpdktune.rl.experiment import ALL, load_model, lwo_splits, save_model, train_one
     from dpdktune.rl.settings import RLSettings
     from dpdktune.score import score
+    from phase2_score import deployed_setting  # this script's folder is on sys.path
 
     configfiles = [str(Path(f).resolve()) for f in args.configfile]
     campaign = args.campaign.resolve()
@@ -71,8 +72,7 @@ def main() -> None:
     rl = RLSettings.from_config(config.get("rl", {}))
     env = EnvSettings.from_config(config.get("rl", {}))
     ds = DistillSettings.from_config(config.get("distill", {}))
-    setting = {k: (str(v) if k == "method" else int(v)) for k, v in ds.deploy.items()} if ds.deploy != "auto" else None
-    setting = setting or {"method": "viper", "depth": 8, "min_samples_leaf": 5, "top_k": 0}
+    setting = deployed_setting(ds)
     full = Landscape.from_records(records, config)
     budget_rows, viper_rows = [], []
     for k, (train_names, test_names) in enumerate(lwo_splits(config, full.workloads, args.lwo)):

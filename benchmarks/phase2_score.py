@@ -121,6 +121,14 @@ def range_only(table: dict, tree, train, teacher) -> dict:
     return {**out, **{k: table[k] for k in ("normalization", "feature_set", "fallback") if k in table}}
 
 
+def deployed_setting(ds) -> dict:
+    """`distill.deploy` as {method, depth, min_samples_leaf, top_k}; under `auto` (chosen by the
+    report's sweep, which is not run here) the shipped default."""
+    if ds.deploy == "auto":
+        return {"method": "viper", "depth": 8, "min_samples_leaf": 5, "top_k": 0}
+    return {k: (str(v) if k == "method" else int(v)) for k, v in ds.deploy.items()}
+
+
 def lwo(
     campaign: Path, records, config: dict, teacher_algo: str, n_splits: int, extra_students=(), fidelity_methods=None
 ) -> dict:
@@ -143,11 +151,7 @@ def lwo(
     rl = RLSettings.from_config(config.get("rl", {}))
     ds = DistillSettings.from_config(config.get("distill", {}))
     env_settings = EnvSettings.from_config(config.get("rl", {}))
-    setting = (
-        {k: (str(v) if k == "method" else int(v)) for k, v in ds.deploy.items()}
-        if ds.deploy != "auto"
-        else {"method": "viper", "depth": 8, "min_samples_leaf": 5, "top_k": 0}
-    )
+    setting = deployed_setting(ds)
     full = Landscape.from_records(records, config)
     out = {"setting": setting, "students": [setting, *extra_students], "splits": []}
     for k, (train_names, test_names) in enumerate(lwo_splits(config, full.workloads, n_splits)):
