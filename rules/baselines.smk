@@ -13,6 +13,13 @@ rule score_baselines:
         fingerprints="results/baselines/fingerprints.parquet",
         objective_table="results/baselines/objective_table.parquet",
         models="results/baselines/models.json",
+        learning_curve="results/baselines/learning_curve.parquet",
+        learning_curve_figure=report(
+            "results/baselines/figures/learning_curve.png",
+            caption="../report/learning_curve.rst",
+            category="Phase 1",
+            subcategory="go/no-go",
+        ),
     log:
         "results/logs/baselines/score_baselines.log",
     conda:

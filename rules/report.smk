@@ -34,6 +34,8 @@ rule report:
         ndr_figure=rules.search_ndr.output.figure,
         decision=rules.analyze_gap.output.decision,
         models=rules.score_baselines.output.models,
+        learning_curve=rules.score_baselines.output.learning_curve,
+        learning_curve_figure=rules.score_baselines.output.learning_curve_figure,
         comparison=rules.analyze_gap.output.comparison,
         aggregates=rules.analyze_gap.output.aggregates,
         significance=rules.analyze_gap.output.significance,

@@ -72,6 +72,7 @@ REPORTED = {
     "results/analyze/figures/ndr.png": "ndr",
     "results/baselines/figures/gap.png": "gap",
     "results/baselines/figures/baselines_vs_oracle.png": "baselines_vs_oracle",
+    "results/baselines/figures/learning_curve.png": "learning_curve",
 }
 
 

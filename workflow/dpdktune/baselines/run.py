@@ -20,6 +20,7 @@ from dpdktune.baselines.evaluate import (
     score_baselines,
     splits_for,
 )
+from dpdktune.baselines.learning_curve import curve_figure, learning_curve
 from dpdktune.fingerprint import feature_names, fingerprints
 from dpdktune.knobs import expand_grid
 from dpdktune.metrics.parquet import write_frame
@@ -28,7 +29,8 @@ from dpdktune.sections import section
 
 log = logging.getLogger("dpdktune.baselines")
 
-BASELINE_TABLES = ("scores", "fingerprints", "objective_table")
+BASELINE_TABLES = ("scores", "fingerprints", "objective_table", "learning_curve")
+BASELINE_FIGURES = ("learning_curve",)
 #: The gap analysis's tables and figures; rule analyze_gap declares each one as an output named
 #: <name> (a table) or <name>_figure (a figure).
 GAP_TABLES = ("per_workload", "comparison", "aggregates", "significance", "failure_modes", "objectives")
@@ -38,7 +40,11 @@ GAP_FIGURES = ("gap", "baselines_vs_oracle")
 def baseline_paths(out_dir: str | Path) -> dict[str, Path]:
     """The outputs `run_baselines` writes, laid out under `out_dir` as under results/baselines/."""
     out = Path(out_dir)
-    return {**{name: out / f"{name}.parquet" for name in BASELINE_TABLES}, "models": out / "models.json"}
+    return {
+        **{name: out / f"{name}.parquet" for name in BASELINE_TABLES},
+        "models": out / "models.json",
+        **{f"{name}_figure": out / "figures" / f"{name}.png" for name in BASELINE_FIGURES},
+    }
 
 
 def gap_paths(out_dir: str | Path) -> dict[str, Path]:
@@ -61,7 +67,8 @@ def run_baselines(
     records: pd.DataFrame, config: dict[str, Any], outputs: Mapping[str, str | Path], provenance: dict[str, str]
 ) -> None:
     """Each to its path in `outputs` (names as in `baseline_paths`): scores (every test decision, per
-    objective), the fingerprints and objective tables it used, models (fitted for the headline objective)."""
+    objective), the fingerprints and objective tables it used, models (fitted for the headline
+    objective), and the headline objective's learning curve (`learning_curve`) with its figure."""
     X = fingerprints(records, config)
     names = sorted(set(X.index.get_level_values("workload")))
     scores, longs = [], []
@@ -73,11 +80,14 @@ def run_baselines(
         if objective == config["objective"]:
             models = describe_models(X, table, config)
             models["oracle_selection"] = oracle_selection(trials)
+            curve = learning_curve(X, table, config, trials)
     scores = pd.concat(scores, ignore_index=True)
     write_frame(scores, outputs["scores"], provenance)
     write_frame(X, outputs["fingerprints"], provenance)
     write_frame(pd.concat(longs, ignore_index=True), outputs["objective_table"], provenance)
     write_json(models, outputs["models"])
+    write_frame(curve, outputs["learning_curve"], provenance)
+    curve_figure(curve, Path(outputs["learning_curve_figure"]))
     log.info(
         "scored %d baselines for %d objectives on %d decisions",
         scores.policy.nunique(),

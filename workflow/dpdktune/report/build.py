@@ -47,7 +47,7 @@ def required_files() -> tuple[str, ...]:
     """The names of the files every report reads: the report rule's named inputs, less `sections`
     and the optional NDR files. Figures are `<name>_figure`, as their stages name them."""
     from dpdktune.analysis.analyze import FIGURES as ANALYSIS_FIGURES
-    from dpdktune.baselines.run import GAP_FIGURES
+    from dpdktune.baselines.run import BASELINE_FIGURES, GAP_FIGURES
 
     return (
         "dataset",
@@ -58,8 +58,9 @@ def required_files() -> tuple[str, ...]:
         *ANALYZE_FILES,
         "decision",
         "models",
+        "learning_curve",
         *GAP_FILES,
-        *(f"{n}_figure" for n in (*ANALYSIS_FIGURES, *GAP_FIGURES)),
+        *(f"{n}_figure" for n in (*ANALYSIS_FIGURES, *BASELINE_FIGURES, *GAP_FIGURES)),
     )
 
 
@@ -207,9 +208,10 @@ def context(inputs: ReportInputs, config: dict[str, Any]) -> dict[str, Any]:
     comparison_shown = comparison.drop(columns=[oracle_col]) if oracle_col in comparison else comparison
 
     from dpdktune.analysis.analyze import FIGURES as ANALYSIS_FIGURES
-    from dpdktune.baselines.run import GAP_FIGURES
+    from dpdktune.baselines.learning_curve import summarize, verdict
+    from dpdktune.baselines.run import BASELINE_FIGURES, GAP_FIGURES
 
-    fig_paths = {name: f[f"{name}_figure"] for name in (*ANALYSIS_FIGURES, *GAP_FIGURES)}
+    fig_paths = {name: f[f"{name}_figure"] for name in (*ANALYSIS_FIGURES, *BASELINE_FIGURES, *GAP_FIGURES)}
     figures = {name: embed_image(path) for name, path in fig_paths.items()}
     fig_src = {name: _rel(path) for name, path in fig_paths.items()}
     objectives = _read(f["objectives"])
@@ -250,6 +252,7 @@ def context(inputs: ReportInputs, config: dict[str, Any]) -> dict[str, Any]:
         "validation": vsum,
         "analysis": asum,
         "models": models,
+        "learning_curve": verdict(summarize(_read(f["learning_curve"]))),
         "src": src,
         "figures": figures,
         "fig_src": fig_src,
