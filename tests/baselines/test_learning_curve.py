@@ -58,7 +58,7 @@ def _curve(gains: list[float], base: float = 0.6) -> pd.DataFrame:
     [
         ([0.10, 0.12, 0.09, 0.11], True, "Still rising"),
         ([0.30, -0.20, 0.25, -0.15], False, "within the noise"),
-        ([-0.02, -0.01, -0.03, -0.02], False, "Flat"),
+        ([-0.02, -0.01, -0.03, -0.02], False, "No rise from 6 to 11"),
     ],
 )
 def test_the_verdict_follows_the_paired_gain_of_the_best_learner(gains, rising, words):
@@ -66,7 +66,7 @@ def test_the_verdict_follows_the_paired_gain_of_the_best_learner(gains, rising, 
     assert summary["policy"] == "Rules" and summary["rising"] is rising
     assert summary["gain"] == pytest.approx(np.mean(gains))
     assert (summary["half_workloads"], summary["full_workloads"]) == (6, 11)
-    assert words in verdict(summary)
+    assert words in verdict(summary) and "cannot show what many more would give" in verdict(summary)
 
 
 def test_no_half_size_point_means_no_verdict():
