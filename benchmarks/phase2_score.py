@@ -234,7 +234,7 @@ def lwo(
 
 
 def t_interval(x) -> tuple[float, float, float]:
-    from dpdktune.rl.evaluate import mean_ci
+    from dpdktune.splits import mean_ci
 
     return mean_ci(np.asarray(x, float))
 

@@ -1,7 +1,8 @@
 from collections import Counter
 
+import numpy as np
 import pytest
-from dpdktune.splits import workload_splits
+from dpdktune.splits import mean_ci, workload_splits
 
 NAMES = [f"w{i}" for i in range(15)]
 
@@ -20,3 +21,10 @@ def test_every_workload_is_held_out_equally_often_and_never_trained_on(repeats, 
 def test_splits_are_seeded():
     assert workload_splits(NAMES, 10, 0.3, 1) == workload_splits(NAMES, 10, 0.3, 1)
     assert workload_splits(NAMES, 10, 0.3, 1) != workload_splits(NAMES, 10, 0.3, 2)
+
+
+def test_mean_ci_is_a_t_interval():
+    mean, lo, hi = mean_ci([1.0, 2.0, 3.0])
+    assert mean == 2.0
+    assert hi - mean == pytest.approx(4.302653 * 1.0 / np.sqrt(3), rel=1e-5)
+    assert mean_ci([0.5]) == (0.5, 0.5, 0.5)

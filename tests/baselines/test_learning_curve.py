@@ -42,6 +42,8 @@ def test_full_training_set_scores_as_phase_one_and_small_fractions_are_skipped(r
         )
         got = full[full.policy == policy].set_index("split").share_of_oracle
         assert np.allclose(got.sort_index().to_numpy(), expected.sort_index().to_numpy())
+    # so the pipeline reads that point from Phase 1's scores instead of refitting it
+    pd.testing.assert_frame_equal(learning_curve(X, table, config, None, phase1_scores=phase1), curve)
 
 
 def _curve(gains: list[float], base: float = 0.6) -> pd.DataFrame:

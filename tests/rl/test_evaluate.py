@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from dpdktune.rl.env import EnvSettings, restarts
-from dpdktune.rl.evaluate import closed_loop, inference_us, lwo_summary, mean_ci, steps_to_fraction
+from dpdktune.rl.evaluate import closed_loop, inference_us, lwo_summary, steps_to_fraction
 
 
 class Constant:
@@ -22,13 +22,6 @@ def test_a_constant_policy_scores_its_configs_normalized_objective(landscape, no
         moved = restarts(landscape.grid, landscape.default_action, a)
         assert (frame.restarts == int(moved)).all()
         assert np.allclose(frame.reward, expected * (1 - 0.5 * moved / 4))
-
-
-def test_mean_ci_is_a_t_interval():
-    mean, lo, hi = mean_ci([1.0, 2.0, 3.0])
-    assert mean == 2.0
-    assert hi - mean == pytest.approx(4.302653 * 1.0 / np.sqrt(3), rel=1e-5)
-    assert mean_ci([0.5]) == (0.5, 0.5, 0.5)
 
 
 def test_steps_to_95_percent_is_the_first_step_reaching_it():

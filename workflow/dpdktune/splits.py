@@ -1,10 +1,12 @@
-"""Leave-workload-out splits, shared by the baselines and the RL evaluation."""
+"""Leave-workload-out splits, shared by the baselines and the RL evaluation, and the interval
+over them."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 import numpy as np
+from scipy import stats
 
 
 def held_out_count(n_workloads: int, test_fraction: float) -> int:
@@ -41,3 +43,16 @@ def workload_splits(
         train = sorted(n for n in names if n not in test)
         splits.append((train, test))
     return splits
+
+
+def mean_ci(values, level: float = 0.95) -> tuple[float, float, float]:
+    """(mean, low, high): a Student-t interval over independent repeats (splits)."""
+    x = np.asarray(values, float)
+    x = x[np.isfinite(x)]
+    if x.size == 0:
+        return (np.nan, np.nan, np.nan)
+    m = float(x.mean())
+    if x.size == 1:
+        return (m, m, m)
+    half = float(stats.t.ppf(0.5 + level / 2, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size))
+    return (m, m - half, m + half)

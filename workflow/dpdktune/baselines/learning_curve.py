@@ -19,9 +19,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from dpdktune.baselines.evaluate import STATIC_WORST, estimator_policy, make_baselines, score_policy, splits_for
+from dpdktune.splits import mean_ci
 
 FRACTIONS = (0.25, 0.5, 0.75, 1.0)
 LEARNED = ("Rules", "Lookup", "Linear", "DT-5")
@@ -37,11 +37,18 @@ def nested_subsets(train: list[str], fractions, seed: int) -> dict[float, list[s
 
 
 def learning_curve(
-    X: pd.DataFrame, table: pd.DataFrame, config: dict[str, Any], trials: pd.DataFrame | None, fractions=FRACTIONS
+    X: pd.DataFrame,
+    table: pd.DataFrame,
+    config: dict[str, Any],
+    trials: pd.DataFrame | None,
+    fractions=FRACTIONS,
+    phase1_scores: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """One row per (policy, fraction, split): training workloads used and the share of the oracle
     (1 - mean gap over the held-out workloads), for the best worst-case static config and each
-    learned baseline. Fractions leaving fewer than MIN_TRAINING_WORKLOADS are skipped."""
+    learned baseline. Fractions leaving fewer than MIN_TRAINING_WORKLOADS are skipped. The full
+    training set is Phase 1's own scoring: given `phase1_scores` (`score_baselines` on the same
+    X, table and trials), its point is read from them instead of refitted."""
     splits = splits_for(config, sorted(set(X.index.get_level_values("workload"))))
     seed = int(config["seed"])
     subsets = [nested_subsets(list(train), fractions, seed + k) for k, (train, _) in enumerate(splits)]
@@ -52,7 +59,10 @@ def learning_curve(
         if min(len(train) for train, _ in reduced) < MIN_TRAINING_WORKLOADS:
             continue
         for name in (STATIC_WORST, *LEARNED):
-            scores = score_policy(estimator_policy(models[name]), X, table, reduced, name, trials)
+            if fraction == 1.0 and phase1_scores is not None:
+                scores = phase1_scores[phase1_scores.policy == name]
+            else:
+                scores = score_policy(estimator_policy(models[name]), X, table, reduced, name, trials)
             per_split = scores.groupby(["split", "workload"]).gap.mean().groupby("split").mean()
             rows += [
                 {
@@ -78,8 +88,7 @@ def summarize(curve: pd.DataFrame) -> dict[str, Any] | None:
     best = str(full.idxmax())
     mine = learned[learned.policy == best].pivot(index="split", columns="fraction", values="share_of_oracle")
     gain = (mine[1.0] - mine[0.5]).to_numpy()
-    half = 1.96 if len(gain) < 2 else float(stats.t.ppf(0.975, len(gain) - 1))
-    spread = half * float(gain.std(ddof=1)) / math.sqrt(len(gain)) if len(gain) > 1 else float("inf")
+    mean, low, high = mean_ci(gain) if len(gain) > 1 else (float(gain.mean()), -math.inf, math.inf)
     sizes = learned.groupby("fraction").training_workloads.mean()
     return {
         "policy": best,
@@ -87,9 +96,9 @@ def summarize(curve: pd.DataFrame) -> dict[str, Any] | None:
         "full_workloads": float(sizes[1.0]),
         "half_share": float(mine[0.5].mean()),
         "full_share": float(mine[1.0].mean()),
-        "gain": float(gain.mean()),
-        "ci": [float(gain.mean() - spread), float(gain.mean() + spread)],
-        "rising": bool(gain.mean() - spread > 0),
+        "gain": mean,
+        "ci": [low, high],
+        "rising": bool(low > 0),
     }
 
 

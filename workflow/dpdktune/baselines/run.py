@@ -80,7 +80,7 @@ def run_baselines(
         if objective == config["objective"]:
             models = describe_models(X, table, config)
             models["oracle_selection"] = oracle_selection(trials)
-            curve = learning_curve(X, table, config, trials)
+            curve = learning_curve(X, table, config, trials, phase1_scores=scores[-1])
     scores = pd.concat(scores, ignore_index=True)
     write_frame(scores, outputs["scores"], provenance)
     write_frame(X, outputs["fingerprints"], provenance)

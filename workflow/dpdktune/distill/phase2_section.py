@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dpdktune.rl.evaluate import mean_ci
 from dpdktune.sections import section
+from dpdktune.splits import mean_ci
 
 
 def comparison(

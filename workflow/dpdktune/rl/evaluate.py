@@ -18,10 +18,10 @@ from typing import Protocol
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from dpdktune.dataset_arrays import Landscape, Normalizer
 from dpdktune.rl.env import EnvSettings, restarts
+from dpdktune.splits import mean_ci
 
 
 class Policy(Protocol):
@@ -60,19 +60,6 @@ def closed_loop(
             "final_action": current,
         }
     )
-
-
-def mean_ci(values, level: float = 0.95) -> tuple[float, float, float]:
-    """(mean, low, high): a Student-t interval over independent repeats (splits)."""
-    x = np.asarray(values, float)
-    x = x[np.isfinite(x)]
-    if x.size == 0:
-        return (np.nan, np.nan, np.nan)
-    m = float(x.mean())
-    if x.size == 1:
-        return (m, m, m)
-    half = float(stats.t.ppf(0.5 + level / 2, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size))
-    return (m, m - half, m + half)
 
 
 def steps_to_fraction(curve: pd.DataFrame, column: str = "train_final", fraction: float = 0.95) -> float:

@@ -10,8 +10,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from dpdktune.rl.evaluate import lwo_summary, mean_ci, steps_to_fraction
+from dpdktune.rl.evaluate import lwo_summary, steps_to_fraction
 from dpdktune.rl.settings import Q_ALGORITHMS
+from dpdktune.splits import mean_ci
 
 
 def sample_efficiency(curves: pd.DataFrame) -> pd.DataFrame:
