@@ -220,6 +220,7 @@ class RLSettings(Section):
     hidden: tuple[int, ...] = (64, 64)
     learning_rate: float = 3e-4
     gamma: float = 0.9
+    cql_alpha: float = 1.0  # CQL's conservative weight (d3rlpy's default)
     threads: int = 1
     episode_steps: int = 200
     workload_change_every: int = 50

@@ -47,12 +47,14 @@ def make_algo(name: str, settings: RLSettings):
     }
     if name not in configs:
         raise ValueError(f"rl.algorithms: {name!r} is not a d3rlpy algorithm here; expected {sorted(configs)}")
+    extra = {"alpha": settings.cql_alpha} if name == "cql" else {}
     config = configs[name](
         batch_size=settings.batch_size,
         learning_rate=settings.learning_rate,
         gamma=settings.gamma,
         target_update_interval=max(100, settings.eval_every // 2),
         encoder_factory=d3rlpy.models.VectorEncoderFactory(list(settings.hidden)),
+        **extra,
     )
     return config.create(device=resolve_device(settings.device))
 
