@@ -56,6 +56,8 @@ rule analyze_landscape:
         "results/logs/analyze/analyze_landscape.log",
     conda:
         "../envs/dpdktune.yaml"
+    params:
+        settings=settings_of("analysis"),
     script:
         "../workflow/scripts/analyze_landscape.py"
 
@@ -83,6 +85,7 @@ rule search_ndr:
     # Snakemake lowers this to --cores; a fixed number (not workflow.cores) also plans under SLURM.
     threads: 4
     params:
+        settings=settings_of("ndr"),
         workloads=WORKLOADS,
     script:
         "../workflow/scripts/analyze_ndr.py"

@@ -24,6 +24,8 @@ rule score_baselines:
         "results/logs/baselines/score_baselines.log",
     conda:
         "../envs/dpdktune.yaml"
+    params:
+        settings=settings_of("baselines", "decision"),
     script:
         "../workflow/scripts/baselines_score.py"
 
@@ -57,5 +59,7 @@ checkpoint analyze_gap:
         "results/logs/baselines/analyze_gap.log",
     conda:
         "../envs/dpdktune.yaml"
+    params:
+        settings=settings_of("baselines", "decision"),
     script:
         "../workflow/scripts/baselines_gap.py"

@@ -38,6 +38,17 @@ if TESTBEDS:
     workflow.register_resource("testbeds", len(TESTBEDS) if cap is None else min(cap, len(TESTBEDS)))
 
 
+# Snakemake reruns a job whose params changed, but it does not watch the config. Every rule past
+# the measurements names the config sections it reads as a param, so editing one of them reruns
+# that rule and what depends on it (the measurements have their own journal and archive).
+SCORED_BY = ("objective", "slo", "default_config", "features", "seed")
+
+
+def settings_of(*sections):
+    """The config sections a rule reads, plus those that define how every config is scored."""
+    return {name: config.get(name) for name in SCORED_BY + sections}
+
+
 def preflight_report(wildcards):
     """A real backend's batches wait for the pre-flight checks; the simulator has none."""
     return [] if config["backend"] == "sim" else "results/characterize/preflight.json"

@@ -21,6 +21,7 @@ rule distill_sweep_part:
         "../envs/dpdktune.yaml"
     threads: 1
     params:
+        settings=settings_of("rl", "distill"),
         model_dir=lambda wildcards, input: os.path.dirname(input.models[0]),
         parts=DISTILL_PARTS,
     script:
@@ -38,6 +39,8 @@ rule distill_sweep:
         "results/logs/distill/sweep.log",
     conda:
         "../envs/dpdktune.yaml"
+    params:
+        settings=settings_of("rl", "distill"),
     script:
         "../workflow/scripts/distill_sweep_merge.py"
 
@@ -61,6 +64,7 @@ rule distill_tree:
     conda:
         "../envs/dpdktune.yaml"
     params:
+        settings=settings_of("rl", "distill"),
         deployed_dir=lambda wildcards, input: os.path.dirname(input.deployed[0]),
     script:
         "../workflow/scripts/distill_tree.py"
@@ -100,6 +104,8 @@ rule phase2_section:
         "results/logs/distill/phase2_section.log",
     conda:
         "../envs/dpdktune.yaml"
+    params:
+        settings=settings_of("rl", "distill", "baselines", "decision", "report"),
     script:
         "../workflow/scripts/distill_phase2_section.py"
 

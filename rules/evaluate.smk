@@ -11,6 +11,8 @@ rule evaluate_twin:
         "results/logs/evaluate/twin.log",
     conda:
         "../envs/dpdktune.yaml"
+    params:
+        settings=settings_of("runtime", "rl", "distill"),
     script:
         "../workflow/scripts/evaluate_twin.py"
 
@@ -27,6 +29,8 @@ rule evaluate_group:
         group="|".join(EVALUATE_GROUPS),
     conda:
         "../envs/dpdktune.yaml"
+    params:
+        settings=settings_of("runtime", "rl", "distill"),
     script:
         "../workflow/scripts/evaluate_group.py"
 
@@ -72,6 +76,8 @@ rule evaluate_section:
         "results/logs/evaluate/section.log",
     conda:
         "../envs/dpdktune.yaml"
+    params:
+        settings=settings_of("runtime", "rl", "distill"),
     script:
         "../workflow/scripts/evaluate_section.py"
 

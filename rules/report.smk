@@ -51,6 +51,7 @@ rule report:
     conda:
         "../envs/dpdktune.yaml"
     params:
+        settings=settings_of("report"),
         phase2=lambda wildcards, input: phase2_note(),
     script:
         "../workflow/scripts/report_html.py"

@@ -15,6 +15,8 @@ rule build_rl_dataset:
     conda:
         "../envs/dpdktune.yaml"
     threads: 1
+    params:
+        settings=settings_of("rl"),
     script:
         "../workflow/scripts/rl_build_dataset.py"
 
@@ -34,6 +36,8 @@ rule train_rl_deployed:
     resources:
         mem_mb=2000,
         gpu=rl_gpus,
+    params:
+        settings=settings_of("rl"),
     script:
         "../workflow/scripts/rl_train_deployed.py"
 
@@ -65,6 +69,7 @@ rule train_rl_part:
         mem_mb=2000,
         gpu=rl_gpus,
     params:
+        settings=settings_of("rl"),
         parts=RL_PARTS,
     script:
         "../workflow/scripts/rl_train.py"
@@ -85,6 +90,8 @@ rule train_rl:
         "results/logs/rl/train_{algorithm}.log",
     conda:
         "../envs/dpdktune.yaml"
+    params:
+        settings=settings_of("rl"),
     script:
         "../workflow/scripts/rl_merge_parts.py"
 
@@ -107,6 +114,7 @@ rule summarize_rl:
     conda:
         "../envs/dpdktune.yaml"
     params:
+        settings=settings_of("rl"),
         model_dir=lambda wildcards, input: os.path.dirname(input.models[0]),
     script:
         "../workflow/scripts/rl_summarize.py"

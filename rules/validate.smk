@@ -16,6 +16,7 @@ rule validate_dataset:
     conda:
         "../envs/dpdktune.yaml"
     params:
+        settings=settings_of("validate"),
         workloads=WORKLOADS,
     script:
         "../workflow/scripts/validate_dataset.py"
@@ -31,6 +32,8 @@ rule gate_validation:
         "results/logs/validate/gate_validation.log",
     conda:
         "../envs/dpdktune.yaml"
+    params:
+        settings=settings_of("validate"),
     script:
         "../workflow/scripts/validate_gate.py"
 

@@ -4,6 +4,7 @@ import json
 
 import pandas as pd
 import pytest
+import yaml
 from dpdktune.metrics.parquet import read_provenance
 from dpdktune.report.sections import load_section
 from dpdktune.treefile import read_tree_json
@@ -38,6 +39,19 @@ def test_snakemake_distill_builds_tree_json_and_the_phase2_section(tmp_path, mon
     assert plan.returncode == 0, plan.stderr[-3000:]
     report_job = plan.stdout[plan.stdout.index("rule report:") :]
     assert ("results/distill/phase2_section.json" in report_job) == (decision != "NO-GO"), report_job[:2000]
+    # a changed setting reruns the rules that read it and what depends on them, nothing else
+    for change, reruns, keeps in (
+        ({"rl": {"cql_alpha": 0.5}}, {"train_rl_deployed", "distill_tree", "build_fastpath"}, {"score_baselines"}),
+        ({"distill": {"viper_iterations": 1}}, {"distill_tree", "build_fastpath"}, {"train_rl_deployed"}),
+        ({"report": {"phase3": "never"}}, set(), {"train_rl_deployed", "distill_tree", "build_fastpath"}),
+    ):
+        (work / "override.yaml").write_text(
+            yaml.safe_dump({**TINY, **{k: {**TINY.get(k, {}), **v} for k, v in change.items()}})
+        )
+        plan = run_snakemake(work, "-n", "--cores", "1", "fastpath.so")
+        assert plan.returncode == 0, plan.stderr[-3000:]
+        planned = {line.split()[1].rstrip(":") for line in plan.stdout.splitlines() if line.startswith("rule ")}
+        assert reruns <= planned and not keeps & planned, (change, planned)
 
 
 @pytest.mark.parametrize(
