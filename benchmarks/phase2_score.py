@@ -92,12 +92,14 @@ def student_label(setting: dict) -> str:
 
 
 def parse_student(text: str) -> dict:
-    """method:depth[:min_samples_leaf[:top_k]], e.g. value:8:5:0."""
+    """method:depth[:min_samples_leaf[:top_k]], e.g. value:8:5:0 or recorded:8:0.12:0 (a leaf share)."""
+    from dpdktune.distill.sweep import setting_of
+
     parts = text.split(":")
     if not 2 <= len(parts) <= 4:
         raise argparse.ArgumentTypeError(f"--student {text!r}: expected method:depth[:min_samples_leaf[:top_k]]")
-    leaf, k = (int(parts[2]) if len(parts) > 2 else 5), (int(parts[3]) if len(parts) > 3 else 0)
-    return {"method": parts[0], "depth": int(parts[1]), "min_samples_leaf": leaf, "top_k": k}
+    leaf, k = (float(parts[2]) if len(parts) > 2 else 5), (int(parts[3]) if len(parts) > 3 else 0)
+    return setting_of({"method": parts[0], "depth": parts[1], "min_samples_leaf": leaf, "top_k": k})
 
 
 def range_only(table: dict, tree, train, teacher) -> dict:
@@ -124,9 +126,11 @@ def range_only(table: dict, tree, train, teacher) -> dict:
 def deployed_setting(ds) -> dict:
     """`distill.deploy` as {method, depth, min_samples_leaf, top_k}; under `auto` (chosen by the
     report's sweep, which is not run here) the shipped default."""
+    from dpdktune.distill.sweep import setting_of
+
     if ds.deploy == "auto":
         return {"method": "viper", "depth": 8, "min_samples_leaf": 5, "top_k": 0}
-    return {k: (str(v) if k == "method" else int(v)) for k, v in ds.deploy.items()}
+    return setting_of(ds.deploy)
 
 
 def lwo(

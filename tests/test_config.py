@@ -33,7 +33,8 @@ def test_a_partial_override_changes_only_its_keys(tmp_path):
         ("sim: {noise_cvv: 0.1}", "sim"),
         ("retry: {attempts: -1}", "retry.attempts"),
         ("objective: fastest", "objective"),
-        ("workloads: {generate: {count: 0}}", "workloads"),
+        ("workloads: {generate: {count: 0}}", "workloads.generate.count"),
+        ("distill: {deploy: {method: viper, depth: 0, min_samples_leaf: 5, top_k: 0}}", "distill.deploy.depth"),
         ("distill: {novelty_held_out: workload}", "distill.novelty_held_out"),
     ],
 )

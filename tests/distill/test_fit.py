@@ -66,3 +66,32 @@ def test_a_value_tree_splits_where_the_best_action_changes_and_flattens_to_tree_
     leaves = [n for n in table["nodes"] if n["left"] == -1]
     assert {n["action"] for n in leaves} <= {0, 1}
     assert all(0 < n["confidence"] <= 1 for n in leaves)
+
+
+@pytest.mark.parametrize("leaf, smallest", [(0.25, 100), (1.0, 1), (40, 40)])
+def test_a_leaf_size_below_one_is_a_share_of_the_training_rows(leaf, smallest):
+    from dpdktune.distill.fit import fit_value_tree
+
+    X, y, w = _data()
+    values = np.eye(4)[y]
+    for tree in (fit_tree(X, y, w, 8, leaf, None, 0), fit_value_tree(X, values, 8, leaf, None, 0)):
+        sizes = tree.tree_.n_node_samples[tree.tree_.children_left == -1]
+        assert sizes.min() >= smallest
+        assert len(sizes) <= 400 // smallest
+
+
+def test_a_leaf_share_survives_the_deployed_setting_and_the_config_schema():
+    from dpdktune.config import ConfigError, load_config
+    from dpdktune.distill.sweep import setting_of
+
+    assert setting_of({"method": "recorded", "depth": 8.0, "min_samples_leaf": 0.12, "top_k": 0}) == {
+        "method": "recorded",
+        "depth": 8,
+        "min_samples_leaf": 0.12,
+        "top_k": 0,
+    }
+    assert setting_of({"method": "viper", "depth": 8, "min_samples_leaf": 5.0, "top_k": 0})["min_samples_leaf"] == 5
+    deploy = {"method": "recorded", "depth": 8, "min_samples_leaf": 0.12, "top_k": 0}
+    load_config(overrides={"distill": {"deploy": deploy, "min_samples_leaf": [1, 0.1]}})
+    with pytest.raises(ConfigError, match="distill.deploy.min_samples_leaf"):
+        load_config(overrides={"distill": {"deploy": {**deploy, "min_samples_leaf": 0}}})

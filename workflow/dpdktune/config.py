@@ -122,6 +122,14 @@ _StrictValidator = jsonschema.validators.extend(
 )
 
 
+def _innermost(error: jsonschema.ValidationError) -> jsonschema.ValidationError:
+    """For a value that matches none of a oneOf's forms, the most specific reason: the key inside
+    it that is wrong (`distill.deploy.depth`), not the whole mapping."""
+    if error.validator in ("oneOf", "anyOf") and error.context:
+        return jsonschema.exceptions.best_match([error])
+    return error
+
+
 def _message(error: jsonschema.ValidationError) -> str:
     value = error.instance
     if error.validator == "type" and isinstance(value, float):
@@ -147,7 +155,7 @@ def check_section(name: str, raw: dict[str, Any]) -> None:
     validator = _StrictValidator({**schema()["properties"][name], "$defs": schema()["$defs"]})
     errors = sorted(validator.iter_errors(raw), key=lambda e: [str(p) for p in e.absolute_path])
     if errors:
-        lines = [f"{_key_path((name, *e.absolute_path))}: {_message(e)}" for e in errors]
+        lines = [f"{_key_path((name, *e.absolute_path))}: {_message(e)}" for e in map(_innermost, errors)]
         raise ConfigError("invalid config:\n  " + "\n  ".join(lines))
 
 
@@ -168,7 +176,7 @@ def check_schema(config: dict[str, Any]) -> None:
     validator = _StrictValidator(schema())
     errors = sorted(validator.iter_errors(config), key=lambda e: [str(p) for p in e.absolute_path])
     if errors:
-        lines = [f"{_key_path(e.absolute_path)}: {_message(e)}" for e in errors]
+        lines = [f"{_key_path(e.absolute_path)}: {_message(e)}" for e in map(_innermost, errors)]
         raise ConfigError("invalid config:\n  " + "\n  ".join(lines))
 
 

@@ -10,6 +10,12 @@ import numpy as np
 from sklearn.tree import DecisionTreeClassifier
 
 
+def leaf_rows(min_samples_leaf: float) -> int | float:
+    """`min_samples_leaf` as scikit-learn reads it: a row count from 1 up, a share of the rows below 1.
+    A share pools every leaf over several training workloads whatever the campaign's size."""
+    return int(min_samples_leaf) if min_samples_leaf >= 1 else float(min_samples_leaf)
+
+
 def top_k(X: np.ndarray, y: np.ndarray, w: np.ndarray, k: int, seed: int) -> np.ndarray:
     """Boolean mask of the `k` most important features (0 = all) by an unrestricted tree's importance."""
     n = X.shape[1]
@@ -27,7 +33,7 @@ def fit_tree(
     y: np.ndarray,
     w: np.ndarray | None,
     depth: int,
-    min_samples_leaf: int,
+    min_samples_leaf: float,
     mask: np.ndarray | None,
     seed: int,
 ) -> DecisionTreeClassifier:
@@ -35,7 +41,7 @@ def fit_tree(
     X = np.asarray(X, np.float32).copy()
     if mask is not None:
         X[:, ~mask] = 0.0
-    tree = DecisionTreeClassifier(max_depth=depth, min_samples_leaf=min_samples_leaf, random_state=seed)
+    tree = DecisionTreeClassifier(max_depth=depth, min_samples_leaf=leaf_rows(min_samples_leaf), random_state=seed)
     return tree.fit(X, y, sample_weight=w)
 
 
@@ -47,7 +53,7 @@ def near_best(values: np.ndarray, tolerance: float = 0.05) -> np.ndarray:
 
 
 def fit_value_tree(
-    X: np.ndarray, values: np.ndarray, depth: int, min_samples_leaf: int, mask: np.ndarray | None, seed: int
+    X: np.ndarray, values: np.ndarray, depth: int, min_samples_leaf: float, mask: np.ndarray | None, seed: int
 ) -> DecisionTreeClassifier:
     """A value-aware tree: a multi-output regression tree on each state's value of every action
     (splits that most reduce the squared error of the whole value vector), and each leaf runs
@@ -68,7 +74,8 @@ def fit_value_tree(
         X[:, ~mask] = 0.0
     V = np.asarray(values, float)
     n_actions = V.shape[1]
-    reg = DecisionTreeRegressor(max_depth=depth, min_samples_leaf=min_samples_leaf, random_state=seed).fit(X, V)
+    leaf = leaf_rows(min_samples_leaf)
+    reg = DecisionTreeRegressor(max_depth=depth, min_samples_leaf=leaf, random_state=seed).fit(X, V)
     state = reg.tree_.__getstate__()
     mean = state["values"][:, :, 0]  # (nodes, actions): mean value of each action over the node's states
     action = mean.argmax(axis=1)
@@ -89,7 +96,7 @@ def fit_value_tree(
     weights[np.arange(len(mean)), action] = conf
     tree = Tree(X.shape[1], np.array([n_actions], dtype=np.intp), 1)
     tree.__setstate__({**state, "values": weights[:, None, :].astype(np.float64)})
-    clf = DecisionTreeClassifier(max_depth=depth, min_samples_leaf=min_samples_leaf, random_state=seed)
+    clf = DecisionTreeClassifier(max_depth=depth, min_samples_leaf=leaf, random_state=seed)
     clf.tree_ = tree
     clf.classes_ = np.arange(n_actions)
     clf.n_classes_ = n_actions

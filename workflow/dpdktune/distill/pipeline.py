@@ -14,7 +14,7 @@ from dpdktune.dataset_arrays import Landscape
 from dpdktune.distill.export import fit_deployed, leaf_agreement, rules_in_words, top_levels, tree_table
 from dpdktune.distill.policy import Teacher, TreePolicy
 from dpdktune.distill.settings import DistillSettings
-from dpdktune.distill.sweep import select, sweep_split
+from dpdktune.distill.sweep import select, setting_of, sweep_split
 from dpdktune.rl.env import EnvSettings
 from dpdktune.rl.evaluate import closed_loop, inference_us
 from dpdktune.rl.experiment import ALL, load_model
@@ -100,7 +100,7 @@ def export(
             raise ValueError("distill.deploy: auto needs the distillation sweep")
         setting = select(sweep, ds.deploy_max_depth)
     else:
-        setting = {k: (str(v) if k == "method" else int(v)) for k, v in ds.deploy.items()}
+        setting = setting_of(ds.deploy)
     full = Landscape.from_records(records, config)
     full = full.subset(full.scorable())
     teacher, _ = _teacher(Path(deployed_dir), algorithm, ALL, rl.device)

@@ -171,4 +171,15 @@ def select(sweep: pd.DataFrame, max_depth: int) -> dict[str, Any]:
     if allowed.empty:
         raise ValueError(f"distill.deploy_max_depth: {max_depth} is below every swept depth")
     best = allowed.sort_values(["final", "fidelity", "nodes"], ascending=[False, False, True]).iloc[0]
-    return {k: (str(best[k]) if k == "method" else int(best[k])) for k in keys}
+    return setting_of(best)
+
+
+def setting_of(row) -> dict[str, Any]:
+    """{method, depth, min_samples_leaf, top_k} as plain Python values (a leaf size below 1 is a share)."""
+    leaf = float(row["min_samples_leaf"])
+    return {
+        "method": str(row["method"]),
+        "depth": int(row["depth"]),
+        "min_samples_leaf": leaf if leaf < 1 else int(leaf),
+        "top_k": int(row["top_k"]),
+    }

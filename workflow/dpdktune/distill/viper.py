@@ -35,7 +35,7 @@ def fit_viper(
     landscape: Landscape,
     settings: EnvSettings,
     depth: int,
-    min_samples_leaf: int,
+    min_samples_leaf: float,
     mask: np.ndarray | None,
     iterations: int,
     episodes: int,
