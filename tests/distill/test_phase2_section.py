@@ -113,3 +113,11 @@ def test_the_section_says_plainly_whether_the_learner_beats_static(rl_score, rl_
     assert f"best RL policy RL-cql {rl_score:.3f}" in text
     assert words in text
     assert "scores 0.900 against static's 0.570 on the workloads it was trained on (in-sample" in text
+
+
+def test_the_deployed_tree_is_described_by_where_its_choices_come_from():
+    assert p2.deployed_origin("viper", "cql/all") == "viper distilled from cql/all"
+    recorded = p2.deployed_origin("recorded", "cql/all")
+    assert "measured objective" in recorded and "not distilled" in recorded
+    assert p2.leaf_words(0.12) == "12% of the training states"
+    assert p2.leaf_words(5) == "5"

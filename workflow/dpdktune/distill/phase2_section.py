@@ -202,6 +202,20 @@ def depth_figure(depth: pd.DataFrame, path: str | Path) -> Path:
     return Path(path)
 
 
+def deployed_origin(method: str, teacher: str) -> str:
+    """Where the deployed tree's choices come from, in words."""
+    if method == "recorded":
+        return (
+            "recorded, a value tree fitted to the measured objective / oracle of every config on the "
+            f"training workloads (not distilled: {teacher} only standardises its features)"
+        )
+    return f"{method} distilled from {teacher}"
+
+
+def leaf_words(min_samples_leaf: float) -> str:
+    return f"{min_samples_leaf:.0%} of the training states" if min_samples_leaf < 1 else str(int(min_samples_leaf))
+
+
 ONE_PICK = "one pick from the default-config fingerprint"
 STATIC = "Static (best worst-case)"
 
@@ -299,9 +313,9 @@ def section_spec(
             "leave-workload-out on the baselines' own splits (the first "
             f"{rl.split_repeats}), 95 % t-intervals over splits.",
             f"Steps for {best['method']} to reach 95 % of its final training score: {best.get('steps_to_95')}.",
-            f"Deployed tree (results/distill/tree.json): {s['method']} distilled from {distill_summary['teacher']}, "
-            f"max depth {s['depth']}, min samples per leaf {s['min_samples_leaf']}, top-K "
-            f"{s['top_k'] or 'all'} features; {distill_summary['nodes']} nodes, fidelity "
+            f"Deployed tree (results/distill/tree.json): {deployed_origin(s['method'], distill_summary['teacher'])}, "
+            f"max depth {s['depth']}, min samples per leaf {leaf_words(s['min_samples_leaf'])}, top-K "
+            f"{s['top_k'] or 'all'} features; {distill_summary['nodes']} nodes, fidelity to the teacher "
             f"{distill_summary['fidelity_all_states'] * 100:.1f} % on every recorded state. Exact fidelity "
             "understates agreement when many configs tie (a flat landscape): the sweep also reports "
             "near_fidelity, the share of states where the tree's config is within 5 % of the teacher's "
