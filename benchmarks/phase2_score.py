@@ -126,11 +126,10 @@ def range_only(table: dict, tree, train, teacher) -> dict:
 def deployed_setting(ds) -> dict:
     """`distill.deploy` as {method, depth, min_samples_leaf, top_k}; under `auto` (chosen by the
     report's sweep, which is not run here) the shipped default."""
+    from dpdktune.distill.settings import DistillSettings
     from dpdktune.distill.sweep import setting_of
 
-    if ds.deploy == "auto":
-        return {"method": "viper", "depth": 8, "min_samples_leaf": 5, "top_k": 0}
-    return setting_of(ds.deploy)
+    return setting_of(DistillSettings().deploy if ds.deploy == "auto" else ds.deploy)
 
 
 def lwo(

@@ -66,7 +66,7 @@ def test_the_novelty_gate_is_calibrated_on_held_out_trials(teacher, landscape, e
 
     setting = {"method": "extract", "depth": 4, "min_samples_leaf": 1, "top_k": 0}
     tree = fit_deployed(teacher, landscape, env_settings, ds, setting, 3)
-    table = tree_table(tree, teacher, landscape, ds, "extract", {"dataset": "tiny"})
+    table = tree_table(tree, teacher, landscape, ds, "extract", {"dataset": "tiny"}, held_out="trials")
     gate = table["fallback"]
     assert gate["false_fallback_rate"] <= ds.max_false_fallback
     assert gate["out_of_range_fallback_rate"] == 1.0
@@ -96,7 +96,7 @@ def test_a_gate_calibrated_on_held_out_workloads_lets_more_of_a_new_workload_thr
 
     setting = {"method": "extract", "depth": 4, "min_samples_leaf": 1, "top_k": 0}
     tree = fit_deployed(teacher, landscape, env_settings, ds, setting, 3)
-    trials = tree_table(tree, teacher, landscape, ds, "extract", {})
+    trials = tree_table(tree, teacher, landscape, ds, "extract", {}, held_out="trials")
     wide = tree_table(tree, teacher, landscape, ds, "extract", {}, held_out="workloads")
     gate = wide["fallback"]
     assert gate["calibrated_on"] == "held-out workloads"
@@ -109,5 +109,6 @@ def test_a_gate_calibrated_on_held_out_workloads_lets_more_of_a_new_workload_thr
     with pytest.raises(ValueError, match="held_out"):
         tree_table(tree, teacher, landscape, ds, "extract", {}, held_out="trial")
     # distill.novelty_held_out is what the deployed tree's gate is calibrated on
-    by_setting = tree_table(tree, teacher, landscape, replace(ds, novelty_held_out="workloads"), "extract", {})
-    assert by_setting["fallback"] == gate
+    by_setting = tree_table(tree, teacher, landscape, replace(ds, novelty_held_out="trials"), "extract", {})
+    assert by_setting["fallback"] == trials["fallback"]
+    assert tree_table(tree, teacher, landscape, ds, "extract", {})["fallback"] == gate  # the default

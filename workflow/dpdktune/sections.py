@@ -249,11 +249,13 @@ class DistillSettings(Section):
     confidence_threshold: float = 0.0  # 0: every leaf keeps its action (no relabelling)
     leaf_margin: float = 0.5  # novelty margin when no trial is held out to calibrate it
     max_false_fallback: float = 0.05  # novelty gate: at most this share of held-out states fall back
-    novelty_held_out: str = "trials"  # the gate's held-out states: trials, or whole training workloads
+    novelty_held_out: str = "workloads"  # the gate's held-out states: whole training workloads, or trials
     methods: tuple[str, ...] = ("bc", "viper", "extract")
     teacher: str = "cql"  # auto = the Q-learner with the best LWO test score
     #: the deployed tree's setting {method, depth, min_samples_leaf, top_k}, or "auto" (the sweep's best)
-    deploy: Any = field(default_factory=lambda: {"method": "viper", "depth": 8, "min_samples_leaf": 5, "top_k": 0})
+    deploy: Any = field(
+        default_factory=lambda: {"method": "recorded", "depth": 8, "min_samples_leaf": 0.12, "top_k": 0}
+    )
     deploy_max_depth: int = 10  # the deployed tree is the best setting this deep or less
     bc_episodes: int = 10
     viper_iterations: int = 3
