@@ -371,7 +371,8 @@ def main() -> None:
     )
     print(
         f"safe default: {tree['fallback']['safe_default_config']}; novelty gate margin {tree['fallback']['margin']}"
-        f", false fallbacks on held-out trials {tree['fallback']['false_fallback_rate']}, "
+        f", false fallbacks on {tree['fallback'].get('calibrated_on', 'held-out trials')} "
+        f"{tree['fallback']['false_fallback_rate']:.3f}, "
         f"out-of-range caught {tree['fallback']['out_of_range_fallback_rate']}"
     )
 

@@ -51,7 +51,7 @@ rule report:
     conda:
         "../envs/dpdktune.yaml"
     params:
-        settings=settings_of("report"),
+        settings=settings_of(*config),  # the report quotes settings from every section
         phase2=lambda wildcards, input: phase2_note(),
     script:
         "../workflow/scripts/report_html.py"

@@ -287,7 +287,7 @@ def section_spec(
     versus = rl_vs_baseline(pd.read_parquet(paths["comparison"]))
     return {
         "id": "phase2",
-        "title": "Phase 2: RL policy and its distilled decision tree",
+        "title": "Phase 2: RL policies and the deployed decision tree",
         "paragraphs": [
             p
             for p in (
@@ -329,7 +329,7 @@ def section_spec(
         "metrics": [
             {"label": "Best RL vs oracle (held-out)", "value": f"{best['final']:.3f}", "source": paths["rl_summary"]},
             {
-                "label": "Tree fidelity",
+                "label": "Tree fidelity to the teacher",
                 "value": f"{distill_summary['fidelity_all_states'] * 100:.1f} %",
                 "source": paths["distill_summary"],
             },
