@@ -59,6 +59,11 @@ def test_the_phase2_section_renders_through_the_report_extension_point(records, 
     assert section["id"] == "phase2" and len(section["tables"]) == 4 and len(section["figures"]) == 3
     assert all(f["uri"].startswith("data:image/") for f in section["figures"])
     assert any("gplearn" in p for p in section["paragraphs"])
+    gate = out["summary"]["fallback"]
+    fallback = next(p for p in section["paragraphs"] if p.startswith("Fallback: "))
+    assert f"false fallbacks {gate['false_fallback_rate']:.1%}" in fallback
+    assert f"back {gate['out_of_range_fallback_rate']:.0%} of the time" in fallback
+    assert {m["label"] for m in spec["metrics"]} >= {"False fallbacks (held-out)", "Out-of-range caught"}
     assert section["paragraphs"][0].startswith("Phase 1 decided NO-GO for objective cores_at_slo")
     rl_best = comparison[comparison.policy.str.startswith("RL-")].score_vs_oracle.max()
     base = comparison[~comparison.policy.str.startswith("RL-") & (comparison.policy != "Oracle")]
@@ -121,3 +126,24 @@ def test_the_deployed_tree_is_described_by_where_its_choices_come_from():
     assert "measured objective" in recorded and "not distilled" in recorded
     assert p2.leaf_words(0.12) == "12% of the training states"
     assert p2.leaf_words(5) == "5"
+
+
+def test_the_fallback_paragraph_says_whether_the_gate_reached_its_target():
+    gate = {
+        "safe_default": "static config with the best worst case over the training workloads",
+        "safe_default_config": {"rx_desc": 512, "tx_desc": 2048, "cores": 4, "burst": 32},
+        "margin": 8.0,
+        "calibrated_on": "held-out workloads",
+        "target_false_fallback": 0.05,
+        "held_out_states": 900,
+        "false_fallback_rate": 0.19,
+        "out_of_range_fallback_rate": 1.0,
+    }
+    text = p2.fallback_words(gate)
+    assert "rx 512 / tx 2048 descriptors, 4 cores, burst 32" in text
+    assert "calibrated on held-out workloads" in text and "19.0% on 900" in text
+    assert "(above the target 5%: no margin tried reached it" in text and "back 100% of the time" in text
+    assert "(within the target 5%)" in p2.fallback_words({**gate, "false_fallback_rate": 0.02})
+    untested = p2.fallback_words({**gate, "false_fallback_rate": None, "out_of_range_fallback_rate": None})
+    assert "No trial was held out" in untested
+    assert p2.gate_metrics({**gate, "false_fallback_rate": None}, "s.json") == []

@@ -212,6 +212,41 @@ def deployed_origin(method: str, teacher: str) -> str:
     return f"{method} distilled from {teacher}"
 
 
+def fallback_words(gate: dict[str, Any]) -> str:
+    """The fast path's fallback in one paragraph: what it runs, and both rates of its novelty gate."""
+    k = gate["safe_default_config"]
+    text = (
+        f"Fallback: on novel or invalid input fp_decide runs the safe default, rx {k['rx_desc']} / tx "
+        f"{k['tx_desc']} descriptors, {k['cores']} cores, burst {k['burst']} (the {gate['safe_default']}). "
+    )
+    if gate.get("false_fallback_rate") is None:
+        return (
+            text
+            + f"No trial was held out to calibrate the novelty gate; its margin is the configured {gate['margin']}."
+        )
+    target = f"the target {gate['target_false_fallback']:.0%}"
+    reached = (
+        f"within {target}"
+        if gate["false_fallback_rate"] <= gate["target_false_fallback"]
+        else f"above {target}: no margin tried reached it, so the widest is kept"
+    )
+    return text + (
+        f"The novelty gate is calibrated on {gate.get('calibrated_on', 'held-out trials')}: margin {gate['margin']} "
+        f"x the training std, false fallbacks {gate['false_fallback_rate']:.1%} on {gate['held_out_states']} "
+        f"held-out in-distribution states ({reached}); the same states pushed outside the training range fall "
+        f"back {gate['out_of_range_fallback_rate']:.0%} of the time."
+    )
+
+
+def gate_metrics(gate: dict[str, Any], source: str) -> list[dict[str, str]]:
+    if gate.get("false_fallback_rate") is None:
+        return []
+    return [
+        {"label": "False fallbacks (held-out)", "value": f"{gate['false_fallback_rate']:.1%}", "source": source},
+        {"label": "Out-of-range caught", "value": f"{gate['out_of_range_fallback_rate']:.0%}", "source": source},
+    ]
+
+
 def leaf_words(min_samples_leaf: float) -> str:
     return f"{min_samples_leaf:.0%} of the training states" if min_samples_leaf < 1 else str(int(min_samples_leaf))
 
@@ -320,6 +355,7 @@ def section_spec(
             "understates agreement when many configs tie (a flat landscape): the sweep also reports "
             "near_fidelity, the share of states where the tree's config is within 5 % of the teacher's "
             "Q range from its best.",
+            fallback_words(distill_summary["fallback"]),
             "The tree's top levels in words (deeper subtrees show the config most of their states get): "
             + " | ".join(line.strip() for line in top_text.splitlines()),
             "Symbolic regression (gplearn, an optional closed-form alternative to the tree) was skipped: "
@@ -334,6 +370,7 @@ def section_spec(
                 "source": paths["distill_summary"],
             },
             {"label": "Tree nodes", "value": str(distill_summary["nodes"]), "source": paths["distill_summary"]},
+            *gate_metrics(distill_summary["fallback"], paths["distill_summary"]),
         ],
         "tables": [
             {

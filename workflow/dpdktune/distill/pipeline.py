@@ -124,6 +124,7 @@ def export(
         "low_confidence_state_share": sum(n["samples"] for n in leaves if n["confidence"] < 0.6) / total,
         "largest_leaf": {k: max(leaves, key=lambda n: n["samples"])[k] for k in ("samples", "confidence")},
         "setting": setting,
+        "fallback": table["fallback"],
         "nodes": int(tree.tree_.node_count),
         "fitted_depth": int(tree.get_depth()),
         "fidelity_all_states": float(np.mean(student.predict_raw(X) == teacher.act_raw(X))),
