@@ -141,7 +141,10 @@ def test_the_fallback_paragraph_says_whether_the_gate_reached_its_target():
     }
     text = p2.fallback_words(gate)
     assert "rx 512 / tx 2048 descriptors, 4 cores, burst 32" in text
-    assert "calibrated on held-out workloads" in text and "19.0% on 900" in text
+    assert "calibrated on held-out workloads" in text and "19.0% on their 900 states" in text
+    assert "1 core, burst" in p2.fallback_words(
+        {**gate, "safe_default_config": {**gate["safe_default_config"], "cores": 1}}
+    )
     assert "(above the target 5%: no margin tried reached it" in text and "back 100% of the time" in text
     assert "(within the target 5%)" in p2.fallback_words({**gate, "false_fallback_rate": 0.02})
     untested = p2.fallback_words({**gate, "false_fallback_rate": None, "out_of_range_fallback_rate": None})

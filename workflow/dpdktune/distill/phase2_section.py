@@ -217,7 +217,8 @@ def fallback_words(gate: dict[str, Any]) -> str:
     k = gate["safe_default_config"]
     text = (
         f"Fallback: on novel or invalid input fp_decide runs the safe default, rx {k['rx_desc']} / tx "
-        f"{k['tx_desc']} descriptors, {k['cores']} cores, burst {k['burst']} (the {gate['safe_default']}). "
+        f"{k['tx_desc']} descriptors, {k['cores']} core{'s' if k['cores'] != 1 else ''}, burst {k['burst']} "
+        f"(the {gate['safe_default']}). "
     )
     if gate.get("false_fallback_rate") is None:
         return (
@@ -232,8 +233,8 @@ def fallback_words(gate: dict[str, Any]) -> str:
     )
     return text + (
         f"The novelty gate is calibrated on {gate.get('calibrated_on', 'held-out trials')}: margin {gate['margin']} "
-        f"x the training std, false fallbacks {gate['false_fallback_rate']:.1%} on {gate['held_out_states']} "
-        f"held-out in-distribution states ({reached}); the same states pushed outside the training range fall "
+        f"x the training std, false fallbacks {gate['false_fallback_rate']:.1%} on their {gate['held_out_states']} "
+        f"states ({reached}); the same states pushed outside the training range fall "
         f"back {gate['out_of_range_fallback_rate']:.0%} of the time."
     )
 
