@@ -153,6 +153,14 @@ def distill_sweep_input(wildcards):
     return inputs
 
 
+def deployed_splits_input(wildcards):
+    """The sweep's inputs, plus the sweep itself when distill.deploy is auto (it names the setting)."""
+    inputs = distill_sweep_input(wildcards)
+    if section(config, "distill").deploy == "auto":
+        inputs["sweep"] = rules.distill_sweep.output.sweep
+    return inputs
+
+
 def distill_tree_input(wildcards):
     """The deployed tree's inputs: the deployed teacher only, plus the RL evaluation when
     distill.teacher is auto and the sweep when distill.deploy is auto."""

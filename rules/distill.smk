@@ -70,6 +70,24 @@ rule distill_tree:
         "../workflow/scripts/distill_tree.py"
 
 
+# The deployed setting rebuilt on each split's training workloads and compiled, then scored as
+# it runs on the split's held-out workloads: the report's figure for the fast path on new traffic.
+rule score_deployed_splits:
+    input:
+        unpack(deployed_splits_input),
+    output:
+        scores="results/distill/deployed_splits.parquet",
+    log:
+        "results/logs/distill/deployed_splits.log",
+    conda:
+        "../envs/dpdktune.yaml"
+    params:
+        settings=settings_of("rl", "distill", "codegen"),
+        model_dir=lambda wildcards, input: os.path.dirname(input.models[0]),
+    script:
+        "../workflow/scripts/distill_score_deployed.py"
+
+
 rule phase2_section:
     input:
         dataset=rules.merge_dataset.output.dataset,
@@ -82,6 +100,7 @@ rule phase2_section:
         rules=rules.distill_tree.output.rules,
         figure=rules.distill_tree.output.figure,
         decision=rules.analyze_gap.output.decision,
+        deployed_splits=rules.score_deployed_splits.output.scores,
         fastpath="fastpath.so",  # rules/codegen.smk builds it (included after this file)
     output:
         section="results/distill/phase2_section.json",

@@ -150,3 +150,28 @@ def test_the_fallback_paragraph_says_whether_the_gate_reached_its_target():
     untested = p2.fallback_words({**gate, "false_fallback_rate": None, "out_of_range_fallback_rate": None})
     assert "No trial was held out" in untested
     assert p2.gate_metrics({**gate, "false_fallback_rate": None}, "s.json") == []
+
+
+@pytest.mark.parametrize(
+    "bar, words", [(None, ""), (0.05, "is met"), (0.2, "is not met"), (0.09, "its lower bound is below the bar")]
+)
+def test_the_deployed_fast_path_on_held_out_workloads_is_stated_against_the_bar(bar, words):
+    splits = pd.DataFrame(
+        {
+            "split": [0, 0, 1, 1, 2, 2],
+            "policy": ["fastpath.so", "static"] * 3,
+            "fraction_of_oracle": [0.70, 0.60, 0.80, 0.70, 0.75, 0.62],
+            "fallback_rate": [0.1, 0.0, 0.3, 0.0, 0.2, 0.0],
+            "test_workloads": [4] * 6,
+        }
+    )
+    rows = p2.deployed_split_rows(splits)
+    assert rows.policy.tolist() == [p2.DEPLOYED_HELD_OUT, p2.DEPLOYED_MINUS_STATIC]
+    assert rows.score_vs_oracle.tolist() == pytest.approx([0.75, 0.11])
+    assert (rows.splits == 3).all() and rows.decision.iloc[0].endswith("fallback rate 20.0%")
+    text = p2.deployed_words(rows, bar)
+    assert "scores 0.750" in text and "+0.110 against static" in text and "fallback rate 20.0%" in text
+    assert (words in text) if words else "Phase 1's goal" not in text
+    # the held-out rows are neither RL nor a baseline of the comparison
+    rl, base = p2._held_out_rows(rows)
+    assert rl.empty and base.empty

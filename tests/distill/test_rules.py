@@ -33,6 +33,10 @@ def test_snakemake_distill_builds_tree_json_and_the_phase2_section(tmp_path, mon
     monkeypatch.chdir(work)
     section = load_section(work / "results/distill/phase2_section.json")
     assert section["id"] == "phase2" and len(section["figures"]) == 3
+    # the deployed setting rebuilt per RL split and scored on the split's held-out workloads
+    held_out = pd.read_parquet(work / "results/distill/deployed_splits.parquet")
+    assert sorted(held_out.split.unique()) == list(range(TINY["rl"]["split_repeats"]))
+    assert any("rebuilt on each split's training workloads" in p for p in section["paragraphs"])
     # report.phase2: auto adds the built section to report.html on GO or MAYBE, and only then
     decision = json.loads((work / "results/baselines/decision.json").read_text())["decision"]
     plan = run_snakemake(work, "-n", "--cores", "1", "report.html")

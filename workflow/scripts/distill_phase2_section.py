@@ -20,7 +20,8 @@ with rule_logging(snakemake.log[0]):
     records = read_records(inp.dataset)
     comparison = p2.comparison(records, snakemake.config, pd.read_parquet(inp.decisions), rl_summary)
     deployed = p2.deployed_rows(inp.fastpath, records, snakemake.config)
-    write_frame(pd.concat([deployed, comparison], ignore_index=True), out.comparison, prov)
+    held_out = p2.deployed_split_rows(pd.read_parquet(inp.deployed_splits))
+    write_frame(pd.concat([deployed, held_out, comparison], ignore_index=True), out.comparison, prov)
     write_frame(p2.latency(rl_summary, distill_summary, depth), out.latency, prov)
     write_frame(p2.rules_frame(Path(inp.rules).read_text()), out.rules_table, prov)
     p2.curves_figure(pd.read_parquet(inp.curves), out.curves_figure)
@@ -37,7 +38,9 @@ with rule_logging(snakemake.log[0]):
         "tree_figure": inp.figure,
     }
     phase1, _ = phase1_note(inp.decision)
+    decision = json.loads(Path(inp.decision).read_text())
+    bar = decision["opportunity"] / 2 if decision["decision"] in ("GO", "MAYBE") else None
     write_json(
-        p2.section_spec(rl_summary, distill_summary, Path(inp.top).read_text(), paths, snakemake.config, phase1),
+        p2.section_spec(rl_summary, distill_summary, Path(inp.top).read_text(), paths, snakemake.config, phase1, bar),
         out.section,
     )

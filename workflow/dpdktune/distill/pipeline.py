@@ -74,6 +74,67 @@ def run_sweep(
     return pd.concat(frames, ignore_index=True)
 
 
+def deployed_setting(ds: DistillSettings, sweep: pd.DataFrame | None) -> dict[str, Any]:
+    """`distill.deploy`, or under `auto` the sweep's best setting."""
+    if ds.deploy != "auto":
+        return setting_of(ds.deploy)
+    if sweep is None:
+        raise ValueError("distill.deploy: auto needs the distillation sweep")
+    return select(sweep, ds.deploy_max_depth)
+
+
+def score_deployed_splits(
+    records: pd.DataFrame,
+    config: dict[str, Any],
+    rl_summary: dict[str, Any] | None,
+    model_dir: str | Path,
+    sweep: pd.DataFrame | None,
+) -> pd.DataFrame:
+    """The deployed fast path on traffic it never saw: per RL split, the deployed setting rebuilt
+    from the split's teacher and training workloads (tree, novelty gate, compiled fastpath.so),
+    then scored as it runs (`dpdktune score`, closed loop through the C library, fallbacks
+    included) on the split's held-out workloads, beside the static config fitted on the same
+    training workloads. One row per split and policy."""
+    import tempfile
+
+    from dpdktune.codegen.build import build_fastpath
+    from dpdktune.score import score
+
+    ds, rl = section(config, "distill"), section(config, "rl")
+    env_settings = EnvSettings.from_settings(rl)
+    algorithm = teacher_algorithm(ds, rl_summary)
+    setting = deployed_setting(ds, sweep)
+    full = Landscape.from_records(records, config)
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="deployed_splits_") as tmp:
+        for k in range(rl.split_repeats):
+            teacher, meta = _teacher(Path(model_dir), algorithm, str(k), rl.device)
+            train = full.subset(full.scorable(meta["train"]))
+            tree = fit_deployed(teacher, train, env_settings, ds, setting, rl.eval_decisions)
+            table = tree_table(tree, teacher, train, ds, setting["method"], {"split": str(k)})
+            where = Path(tmp) / str(k)
+            build_fastpath(table, where / "codegen", where / "fastpath.so", cc=section(config, "codegen").cc)
+            train_records = records[records.workload.isin(meta["train"])]
+            test_records = records[records.workload.isin(meta["test"])]
+            for policy, label in ((str(where / "fastpath.so"), "fastpath.so"), ("static", "static")):
+                r = score(policy, test_records, config, campaign=where, campaign_records=train_records)
+                rows.append(
+                    {
+                        "split": k,
+                        "policy": label,
+                        "fraction_of_oracle": r["fraction_of_oracle"],
+                        "fallback_rate": r["fallback_rate"],
+                        "test_workloads": len(meta["test"]),
+                    }
+                )
+            log.info(
+                "deployed fast path, split %d: %.3f of the oracle (static %.3f)",
+                k,
+                *(r["fraction_of_oracle"] for r in rows[-2:]),
+            )
+    return pd.DataFrame(rows)
+
+
 def merge_sweep_parts(parts: list[pd.DataFrame]) -> pd.DataFrame:
     """The sweep table of one `run_sweep` from its parts, in split order."""
     frame = pd.concat(parts, ignore_index=True)
@@ -95,12 +156,7 @@ def export(
     ds, rl = section(config, "distill"), section(config, "rl")
     env_settings = EnvSettings.from_settings(rl)
     algorithm = teacher_algorithm(ds, rl_summary)
-    if ds.deploy == "auto":
-        if sweep is None:
-            raise ValueError("distill.deploy: auto needs the distillation sweep")
-        setting = select(sweep, ds.deploy_max_depth)
-    else:
-        setting = setting_of(ds.deploy)
+    setting = deployed_setting(ds, sweep)
     full = Landscape.from_records(records, config)
     full = full.subset(full.scorable())
     teacher, _ = _teacher(Path(deployed_dir), algorithm, ALL, rl.device)
