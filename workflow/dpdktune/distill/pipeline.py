@@ -1,4 +1,5 @@
-"""What the distill rules run: the sweep over the RL splits' teachers, then the deployed tree."""
+"""What the distill rules run: the sweep over the RL splits' teachers, the deployed tree, and the deployed
+setting rebuilt per split and scored on the split's held-out workloads."""
 
 from __future__ import annotations
 
