@@ -102,6 +102,11 @@ def test_a_gate_calibrated_on_held_out_workloads_lets_more_of_a_new_workload_thr
     assert gate["calibrated_on"] == "held-out workloads"
     assert gate["margin"] >= trials["fallback"]["margin"]
     assert gate["out_of_range_fallback_rate"] == 1.0
+    # rows of a left-out workload outside the others' range fall back at any margin: they are
+    # reported apart and do not count as false fallbacks of the boxes
+    every = len(landscape.all_feature_rows())
+    assert 0 < gate["held_out_out_of_range_share"] < 1
+    assert gate["held_out_states"] == round(every * (1 - gate["held_out_out_of_range_share"]))
     # the smaller margins it tried let too little of a left-out workload through
     assert all(rate > ds.max_false_fallback for m, rate in gate["tried"].items() if float(m) < gate["margin"])
     X = teacher.normalizer.impute(landscape.all_feature_rows())

@@ -141,7 +141,11 @@ def test_the_fallback_paragraph_says_whether_the_gate_reached_its_target():
     }
     text = p2.fallback_words(gate)
     assert "rx 512 / tx 2048 descriptors, 4 cores, burst 32" in text
-    assert "calibrated on held-out workloads" in text and "19.0% on their 900 states" in text
+    assert "calibrated on held-out workloads" in text and "19.0% on their 900 in-range states" in text
+    assert "outside the other workloads' range" not in text
+    assert "12.5% of the held-out workloads' states lie outside" in p2.fallback_words(
+        {**gate, "held_out_out_of_range_share": 0.125}
+    )
     assert "1 core, burst" in p2.fallback_words(
         {**gate, "safe_default_config": {**gate["safe_default_config"], "cores": 1}}
     )

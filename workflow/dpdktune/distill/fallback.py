@@ -40,6 +40,13 @@ def fallback_mask(table: dict[str, Any], X: np.ndarray) -> np.ndarray:
     return novel | (conf < table["confidence_threshold"])
 
 
+def in_range(table: dict[str, Any], X: np.ndarray) -> np.ndarray:
+    """Per row of X: inside the table's global bounds on every feature (what the range check passes)."""
+    lo, hi = np.asarray(table["bounds"]["min"], float), np.asarray(table["bounds"]["max"], float)
+    X = np.asarray(X, float)
+    return np.all((X >= lo) & (X <= hi), axis=1)
+
+
 def out_of_range(X: np.ndarray, bounds: dict[str, Sequence[float]], seed: int) -> np.ndarray:
     """Each row with one random feature pushed 0.5-2 training ranges above the training maximum."""
     rng = np.random.default_rng(seed)
@@ -94,14 +101,19 @@ def calibrate_on_workloads(
     bounds and boxes from `folds[i][0]` (the rows of every other training workload) and counts
     fallbacks on `folds[i][1]` (the rows of the workload left out). The question it answers is
     the deployed one: how much of a workload's traffic the boxes let through when its rows did
-    not shape them. `build(rows, margin)` returns tree.json's dict with boxes from `rows`."""
+    not shape them. `build(rows, margin)` returns tree.json's dict with boxes from `rows`.
+
+    Only held-out rows inside the other workloads' range count as in-distribution: a row outside
+    it falls back at any margin, as the range check must make it, so it is reported apart
+    (`held_out_out_of_range_share`) instead of widening the boxes for nothing."""
+    folds = [(fit, held) for fit, held in folds if len(held) and len(fit)]
+    inside = [in_range(build(fit, margins[0]), held) for fit, held in folds]
     rates = {}
     chosen = margins[-1]
     for margin in margins:
         masks = [
-            fallback_mask({**build(fit, margin), "confidence_threshold": 0.0}, held)
-            for fit, held in folds
-            if len(held) and len(fit)
+            fallback_mask({**build(fit, margin), "confidence_threshold": 0.0}, held[keep])
+            for (fit, held), keep in zip(folds, inside)
         ]
         rates[margin] = float(np.mean(np.concatenate(masks))) if masks else 0.0
         if rates[margin] <= target:
@@ -114,7 +126,8 @@ def calibrate_on_workloads(
         "margin": float(chosen),
         "calibrated_on": "held-out workloads",
         "target_false_fallback": float(target),
-        "held_out_states": int(sum(len(held) for _, held in folds)),
+        "held_out_states": int(sum(keep.sum() for keep in inside)),
+        "held_out_out_of_range_share": float(np.mean(~np.concatenate(inside))) if inside else 0.0,
         "false_fallback_rate": rates[chosen],
         "out_of_range_fallback_rate": float(np.mean(fallback_mask(table, far))) if len(far) else 1.0,
         "tried": {str(k): v for k, v in rates.items()},

@@ -281,12 +281,18 @@ def fallback_words(gate: dict[str, Any]) -> str:
         if gate["false_fallback_rate"] <= gate["target_false_fallback"]
         else f"above {target}: no margin tried reached it, so the widest is kept"
     )
-    return text + (
+    text += (
         f"The novelty gate is calibrated on {gate.get('calibrated_on', 'held-out trials')}: margin {gate['margin']} "
         f"x the training std, false fallbacks {gate['false_fallback_rate']:.1%} on their {gate['held_out_states']} "
-        f"states ({reached}); the same states pushed outside the training range fall "
+        f"in-range states ({reached}); the same states pushed outside the training range fall "
         f"back {gate['out_of_range_fallback_rate']:.0%} of the time."
     )
+    if gate.get("held_out_out_of_range_share"):
+        text += (
+            f" {gate['held_out_out_of_range_share']:.1%} of the held-out workloads' states lie outside the other "
+            "workloads' range: the range check sends them to the safe default, as it must."
+        )
+    return text
 
 
 def gate_metrics(gate: dict[str, Any], source: str) -> list[dict[str, str]]:
