@@ -139,9 +139,9 @@ def lwo(
     (see the module docstring); per split, per policy: the score dict of `dpdktune score`."""
     from dataclasses import replace
 
-    from dpdktune.codegen.build import build_fastpath
     from dpdktune.dataset_arrays import Landscape
     from dpdktune.distill.export import fit_deployed, tree_table
+    from dpdktune.distill.pipeline import score_table
     from dpdktune.distill.policy import Teacher
     from dpdktune.distill.settings import METHODS, DistillSettings
     from dpdktune.distill.sweep import sweep_split
@@ -201,12 +201,7 @@ def lwo(
             ):
                 tree_dir = where / "students" / (student_label(student) + folder)
                 write_tree_json(t, tree_dir / "results/distill/tree.json")
-                build_fastpath(
-                    t, tree_dir / "codegen", tree_dir / "fastpath.so", cc=config.get("codegen", {}).get("cc", "cc")
-                )
-                scores[label + suffix] = score(
-                    str(tree_dir / "fastpath.so"), test_rec, config, campaign=tree_dir, campaign_records=train_rec
-                )
+                scores[label + suffix] = score_table(t, tree_dir, test_rec, train_rec, config)
         # distillation fidelity on the held-out workloads' states, per method at the deployed depth
         fid_ds = replace(
             ds,

@@ -84,6 +84,22 @@ def deployed_setting(ds: DistillSettings, sweep: pd.DataFrame | None) -> dict[st
     return select(sweep, ds.deploy_max_depth)
 
 
+def score_table(
+    table: dict[str, Any],
+    where: Path,
+    test_records: pd.DataFrame,
+    train_records: pd.DataFrame,
+    config: dict[str, Any],
+) -> dict[str, Any]:
+    """tree.json's dict compiled into `where`/fastpath.so and scored as it runs (`dpdktune score`)
+    on `test_records`, with static and the fallback fitted on `train_records`."""
+    from dpdktune.codegen.build import build_fastpath
+    from dpdktune.score import score
+
+    build_fastpath(table, where / "codegen", where / "fastpath.so", cc=section(config, "codegen").cc)
+    return score(str(where / "fastpath.so"), test_records, config, campaign=where, campaign_records=train_records)
+
+
 def score_deployed_splits(
     records: pd.DataFrame,
     config: dict[str, Any],
@@ -98,7 +114,6 @@ def score_deployed_splits(
     training workloads. One row per split and policy."""
     import tempfile
 
-    from dpdktune.codegen.build import build_fastpath
     from dpdktune.score import score
 
     ds, rl = section(config, "distill"), section(config, "rl")
@@ -114,11 +129,12 @@ def score_deployed_splits(
             tree = fit_deployed(teacher, train, env_settings, ds, setting, rl.eval_decisions)
             table = tree_table(tree, teacher, train, ds, setting["method"], {"split": str(k)})
             where = Path(tmp) / str(k)
-            build_fastpath(table, where / "codegen", where / "fastpath.so", cc=section(config, "codegen").cc)
             train_records = records[records.workload.isin(meta["train"])]
             test_records = records[records.workload.isin(meta["test"])]
-            for policy, label in ((str(where / "fastpath.so"), "fastpath.so"), ("static", "static")):
-                r = score(policy, test_records, config, campaign=where, campaign_records=train_records)
+            for label, r in (
+                ("fastpath.so", score_table(table, where, test_records, train_records, config)),
+                ("static", score("static", test_records, config, campaign=where, campaign_records=train_records)),
+            ):
                 rows.append(
                     {
                         "split": k,
