@@ -107,14 +107,13 @@ def calibrate_on_workloads(
     it falls back at any margin, as the range check must make it, so it is reported apart
     (`held_out_out_of_range_share`) instead of widening the boxes for nothing."""
     folds = [(fit, held) for fit, held in folds if len(held) and len(fit)]
-    inside = [in_range(build(fit, margins[0]), held) for fit, held in folds]
+    inside: list[np.ndarray] = []  # per fold; the bounds do not depend on the margin
     rates = {}
     chosen = margins[-1]
     for margin in margins:
-        masks = [
-            fallback_mask({**build(fit, margin), "confidence_threshold": 0.0}, held[keep])
-            for (fit, held), keep in zip(folds, inside)
-        ]
+        tables = [{**build(fit, margin), "confidence_threshold": 0.0} for fit, _ in folds]
+        inside = inside or [in_range(table, held) for table, (_, held) in zip(tables, folds)]
+        masks = [fallback_mask(table, held[keep]) for table, (_, held), keep in zip(tables, folds, inside)]
         rates[margin] = float(np.mean(np.concatenate(masks))) if masks else 0.0
         if rates[margin] <= target:
             chosen = margin
