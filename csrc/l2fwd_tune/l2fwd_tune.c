@@ -14,7 +14,9 @@
  * counters of the window, the features, the config that ran and the decision); with --control
  * FILE, SIGHUP makes it read FILE ("seq N" and "tree PATH" or "tree default" lines), fp_load
  * the tree and publish it with fp_swap while the workers keep forwarding, then print a
- * {"type": "swap"} line naming the seq, so the caller knows which request was served.
+ * {"type": "swap"} line naming the seq, so the caller knows which request was served. A "status"
+ * line instead of a tree line asks only for a {"type": "status"} line: the decisions and swaps so
+ * far, so a caller can wait until the data plane has decided with the tree it published.
  *
  * usage: l2fwd_tune <EAL args> -- [--duration S] [--decide-every N] [--no-apply]
  *                                 [--apply-rings] [--tree file.fpt] [--burst B]
@@ -81,7 +83,10 @@ static struct rte_mempool *pool;
 /* Decision bookkeeping (worker 0 only). */
 static enum metric feature_map[256];
 static int n_features;
-static uint64_t decisions, decide_cycles, decision_counts[MAX_CONFIGS];
+/* decisions is read by the control path; its seq_cst increment also orders a decision's count
+ * before the next decision's read of the published tree. */
+static _Atomic uint64_t decisions;
+static uint64_t decide_cycles, decision_counts[MAX_CONFIGS];
 static uint64_t invalid_decisions; /* outside [0, fp_n_configs()): a freed tree read, never expected */
 static int last_decision = -1;
 static double last_features[M_NONE + 1];
@@ -284,7 +289,7 @@ static int worker_main(void *arg)
 				idx = fp_safe_default();
 			if (idx >= 0) {
 				decide_cycles += rte_rdtsc() - t0;
-				decisions++;
+				atomic_fetch_add(&decisions, 1);
 				if (idx < MAX_CONFIGS)
 					decision_counts[idx]++;
 				last_decision = idx;
@@ -369,6 +374,7 @@ static void print_json_string(const char *s)
 static void serve_control(void)
 {
 	long seq = -1;
+	int status = 0;
 	char path[4200] = "", line[4200];
 	FILE *f = fopen(opt.control, "r");
 	const char *error = NULL;
@@ -381,8 +387,16 @@ static void serve_control(void)
 				seq = atol(line + 4);
 			else if (strncmp(line, "tree ", 5) == 0)
 				snprintf(path, sizeof path, "%s", line + 5);
+			else if (strcmp(line, "status") == 0)
+				status = 1;
 		}
 		fclose(f);
+		if (status && !path[0]) {
+			printf("{\"type\": \"status\", \"seq\": %ld, \"decisions\": %llu, \"swaps\": %llu}\n", seq,
+			       (unsigned long long)atomic_load(&decisions), (unsigned long long)fp_swap_count());
+			fflush(stdout);
+			return;
+		}
 		if (!path[0])
 			error = "no `tree` line in the control file";
 	}
@@ -395,8 +409,8 @@ static void serve_control(void)
 	}
 	printf("{\"type\": \"swap\", \"seq\": %ld, \"ok\": %s, \"tree\": ", seq, error ? "false" : "true");
 	print_json_string(path);
-	printf(", \"swaps\": %llu, \"safe_default\": %d, \"error\": ", (unsigned long long)fp_swap_count(),
-	       fp_safe_default());
+	printf(", \"swaps\": %llu, \"decisions\": %llu, \"safe_default\": %d, \"error\": ",
+	       (unsigned long long)fp_swap_count(), (unsigned long long)atomic_load(&decisions), fp_safe_default());
 	print_json_string(error ? error : "");
 	printf("}\n");
 	fflush(stdout);
@@ -413,7 +427,7 @@ static void interval_tick(uint64_t k, double t_s, int ran, uint64_t ring_resizes
 	if (idx == -2)
 		idx = fp_safe_default();
 	decide_cycles += rte_rdtsc() - t0;
-	decisions++;
+	atomic_fetch_add(&decisions, 1);
 	if (idx < MAX_CONFIGS)
 		decision_counts[idx]++;
 	last_decision = idx;
@@ -543,7 +557,7 @@ int main(int argc, char **argv)
 	atomic_store(&quit, 1);
 	rte_eal_mp_wait_lcore();
 
-	uint64_t rx = 0, tx = 0, dropped = 0, bursts = 0;
+	uint64_t rx = 0, tx = 0, dropped = 0, bursts = 0, n_decisions = atomic_load(&decisions);
 	for (unsigned w = 0; w < n_workers; w++) {
 		rx += stats[w].rx;
 		tx += stats[w].tx;
@@ -558,7 +572,7 @@ int main(int argc, char **argv)
 	       "\"invalid_decisions\": %llu, \"decision_counts\": {",
 	       elapsed, n_workers, opt.decide_every, opt.no_apply ? "false" : "true", (unsigned long long)rx,
 	       (unsigned long long)tx, (unsigned long long)dropped, (unsigned long long)bursts, tx / elapsed / 1e6,
-	       (unsigned long long)decisions, decisions ? decide_cycles * 1e9 / hz / decisions : 0.0, last_decision,
+	       (unsigned long long)n_decisions, n_decisions ? decide_cycles * 1e9 / hz / n_decisions : 0.0, last_decision,
 	       fp_safe_default(), atomic_load(&cur_burst), atomic_load(&active_workers),
 	       (unsigned long long)ring_requests, (unsigned long long)ring_resizes, (unsigned long long)ring_errors,
 	       rx_desc, tx_desc, (unsigned long long)fp_swap_count(), (unsigned long long)invalid_decisions);

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 import uuid
 from pathlib import Path
 
@@ -240,6 +241,15 @@ def test_repeated_swaps_while_worker_0_decides(app, tmp_path):
             control.write_text(f"seq {i}\ntree {fpts[i % 2]}\n")
             proc.send_signal(signal.SIGHUP)
             answers.append(json.loads(proc.stdout.readline()))
+        # The decision in flight during the last swap may have read the old tree; the one after it
+        # started after the swap, so wait for two more before stopping the app.
+        deadline = time.monotonic() + 30
+        statuses = []
+        while not statuses or statuses[-1]["decisions"] < answers[-1]["decisions"] + 2:
+            assert time.monotonic() < deadline, f"worker 0 stopped deciding: {statuses[-1:]}"
+            control.write_text(f"seq {100 + len(statuses)}\nstatus\n")
+            proc.send_signal(signal.SIGHUP)
+            statuses.append(json.loads(proc.stdout.readline()))
         proc.send_signal(signal.SIGTERM)
         rest, err = proc.communicate(timeout=60)
     finally:
@@ -250,6 +260,7 @@ def test_repeated_swaps_while_worker_0_decides(app, tmp_path):
     assert [a["swaps"] for a in answers] == list(range(1, 21))
     final = json.loads(rest.strip().splitlines()[-1])
     assert final["swaps"] == 20 and final["invalid_decisions"] == 0
+    assert [s["type"] for s in statuses] == ["status"] * len(statuses) and statuses[-1]["swaps"] == 20
     assert set(final["decision_counts"]) <= {str(BUSY), str(one), str(two)}
-    # SIGTERM may land before worker 0's next decision, so the last one is either tree's, applied
-    assert (final["last_decision"], final["final_burst"]) in {(one, 16), (two, 32)}
+    # the last swap published `two` (i = 19), and worker 0 decided with it and applied it
+    assert (final["last_decision"], final["final_burst"]) == (two, 32)

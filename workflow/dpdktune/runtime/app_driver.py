@@ -136,7 +136,7 @@ class AppDriver:
         kind = msg.get("type") if isinstance(msg, dict) else None
         if kind == "interval":
             self.intervals.put(msg)
-        elif kind == "swap":
+        elif kind in ("swap", "status"):  # answers to the control channel
             self.answers.put(msg)
         elif isinstance(msg, dict):
             self.final = msg  # the statistics line the app prints at exit
