@@ -47,8 +47,10 @@ def build(campaign: Path, configfiles: list[str]) -> float:
     """`snakemake --cores 2 fastpath.so` plus the Phase-1 decision in `campaign`; wall seconds."""
     campaign.mkdir(parents=True, exist_ok=True)
     for name in ("config", "profiles", "csrc"):
-        if not (campaign / name).exists():
-            (campaign / name).symlink_to(REPO / name)
+        link = campaign / name
+        if not link.exists():
+            link.unlink(missing_ok=True)  # a link into a checkout that is gone
+            link.symlink_to(REPO / name)
     # targets first: --configfile takes every argument after it
     cmd = [
         str(Path(sys.executable).with_name("snakemake")),

@@ -254,7 +254,7 @@ class DistillSettings(Section):
     teacher: str = "cql"  # auto = the Q-learner with the best LWO test score
     #: the deployed tree's setting {method, depth, min_samples_leaf, top_k}, or "auto" (the sweep's best)
     deploy: Any = field(
-        default_factory=lambda: {"method": "recorded", "depth": 8, "min_samples_leaf": 0.12, "top_k": 0}
+        default_factory=lambda: {"method": "recorded", "depth": 8, "min_samples_leaf": 0.25, "top_k": 0}
     )
     deploy_max_depth: int = 10  # the deployed tree is the best setting this deep or less
     bc_episodes: int = 10
