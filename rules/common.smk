@@ -8,6 +8,7 @@ import sys
 from dpdktune.config import ConfigError, check_config, training_split_problem, unmeasured_objective_problem
 from dpdktune.campaign.plan import campaign_id, campaign_workloads
 from dpdktune.campaign.testbeds import testbed_pool
+from dpdktune.distill import zero_shot
 from dpdktune.sections import section
 
 try:
@@ -151,6 +152,11 @@ def distill_sweep_input(wildcards):
     if teacher == "auto":
         inputs["summary"] = rules.summarize_rl.output.summary
     return inputs
+
+
+def zero_shot_input(wildcards):
+    """The zero-shot workloads, when the backend is the simulator and distill.zero_shot_workloads > 0."""
+    return {"zero_shot": rules.zero_shot_dataset.output.dataset} if zero_shot.enabled(config) else {}
 
 
 def deployed_splits_input(wildcards):

@@ -88,8 +88,24 @@ rule score_deployed_splits:
         "../workflow/scripts/distill_score_deployed.py"
 
 
+# Workloads generated from another seed and simulated, that no model saw: the report scores the
+# deployed fastpath.so, trained on every workload of the campaign, on them (sim backend only).
+rule zero_shot_dataset:
+    output:
+        dataset="results/zero_shot/dataset.parquet",
+    log:
+        "results/logs/zero_shot.log",
+    conda:
+        "../envs/dpdktune.yaml"
+    params:
+        settings=settings_of("distill", "hardware", "grid", "trials", "sim", "ndr"),
+    script:
+        "../workflow/scripts/distill_zero_shot.py"
+
+
 rule phase2_section:
     input:
+        unpack(zero_shot_input),
         dataset=rules.merge_dataset.output.dataset,
         rl_summary=rules.summarize_rl.output.summary,
         curves=rules.summarize_rl.output.curves,

@@ -41,6 +41,7 @@ TINY = {
         "deploy_max_depth": 4,
         "teacher": "auto",
         "deploy": "auto",
+        "zero_shot_workloads": 3,
     },
 }
 

@@ -37,6 +37,16 @@ def test_snakemake_distill_builds_tree_json_and_the_phase2_section(tmp_path, mon
     held_out = pd.read_parquet(work / "results/distill/deployed_splits.parquet")
     assert sorted(held_out.split.unique()) == list(range(TINY["rl"]["split_repeats"]))
     assert any("rebuilt on each split's training workloads" in p for p in section["paragraphs"])
+    # the deployed fastpath.so itself on workloads generated from another seed, simulated
+    zero = pd.read_parquet(work / "results/zero_shot/dataset.parquet")
+    assert zero.workload.nunique() == TINY["distill"]["zero_shot_workloads"]
+    assert not set(zero.workload) & set(TINY["workloads"])
+    rows = pd.read_parquet(work / "results/distill/phase2_comparison.parquet").set_index("policy")
+    fast, static = rows.loc["fastpath.so (deployed, zero-shot)"], rows.loc["Static (best worst-case, zero-shot)"]
+    gain = rows.loc["fastpath.so (deployed, zero-shot) minus Static (best worst-case)"]
+    assert gain.score_vs_oracle == pytest.approx(fast.score_vs_oracle - static.score_vs_oracle)
+    assert gain.ci_low <= gain.score_vs_oracle <= gain.ci_high
+    assert any("3 workloads generated from another seed that no model saw" in p for p in section["paragraphs"])
     # report.phase2: auto adds the built section to report.html on GO or MAYBE, and only then
     decision = json.loads((work / "results/baselines/decision.json").read_text())["decision"]
     plan = run_snakemake(work, "-n", "--cores", "1", "report.html")

@@ -8,6 +8,7 @@ from dpdktune.atomic import write_json
 from dpdktune.baselines.gap import phase1_note
 from dpdktune.dataset import dataset_provenance, read_records
 from dpdktune.distill import phase2_section as p2
+from dpdktune.distill import zero_shot
 from dpdktune.logs import rule_logging
 from dpdktune.metrics.parquet import write_frame
 
@@ -21,6 +22,10 @@ with rule_logging(snakemake.log[0]):
     comparison = p2.comparison(records, snakemake.config, pd.read_parquet(inp.decisions), rl_summary)
     deployed = p2.deployed_rows(inp.fastpath, records, snakemake.config)
     held_out = p2.deployed_split_rows(pd.read_parquet(inp.deployed_splits))
+    if "zero_shot" in inp.keys():
+        held_out = pd.concat(
+            [held_out, zero_shot.rows(inp.fastpath, read_records(inp.zero_shot), records, snakemake.config)]
+        )
     write_frame(pd.concat([deployed, held_out, comparison], ignore_index=True), out.comparison, prov)
     write_frame(p2.latency(rl_summary, distill_summary, depth), out.latency, prov)
     write_frame(p2.rules_frame(Path(inp.rules).read_text()), out.rules_table, prov)

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from dpdktune.distill import zero_shot
 from dpdktune.sections import section
 from dpdktune.splits import mean_ci
 
@@ -136,6 +137,12 @@ def deployed_words(comparison: pd.DataFrame, bar: float | None) -> str:
             " (its lower bound is below the bar)." if d.score_vs_oracle >= bar > d.ci_low else "."
         )
     return text
+
+
+def unseen_words(comparison: pd.DataFrame, bar: float | None) -> str:
+    """The deployed fast path on unseen traffic: rebuilt on each split's training workloads, and
+    itself on the zero-shot workloads when there are some."""
+    return " ".join(w for w in (deployed_words(comparison, bar), zero_shot.words(comparison, bar)) if w)
 
 
 def paired_rows(decisions: pd.DataFrame) -> list[dict[str, Any]]:
@@ -327,7 +334,7 @@ def rl_vs_baseline(comparison: pd.DataFrame, bar: float | None = None) -> str:
     the held-out workloads, in plain words."""
     rl, base = _held_out_rows(comparison)
     if rl.empty or base.empty:
-        return deployed_words(comparison, bar)
+        return unseen_words(comparison, bar)
     r, b = rl.loc[rl.score_vs_oracle.idxmax()], base.loc[base.score_vs_oracle.idxmax()]
     diff = r.score_vs_oracle - b.score_vs_oracle
     overlap = r.ci_low <= b.ci_high and b.ci_low <= r.ci_high
@@ -353,9 +360,9 @@ def rl_vs_baseline(comparison: pd.DataFrame, bar: float | None = None) -> str:
             f"{st.ci_low:.3f}-{st.ci_high:.3f}, the fast path's safe default): the best learner {beats} "
             f"static on held-out workloads (difference {gain:+.3f})."
         )
-    held_out = deployed_words(comparison, bar)
-    if held_out:
-        text += " " + held_out
+    unseen = unseen_words(comparison, bar)
+    if unseen:
+        text += " " + unseen
     deployed = comparison[comparison.policy.str.startswith("fastpath.so (deployed, in-sample")]
     static_in = comparison[comparison.policy.str.startswith("Static (best worst-case, in-sample")]
     if not deployed.empty and not static_in.empty:
