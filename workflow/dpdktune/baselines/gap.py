@@ -126,6 +126,14 @@ def classify(opportunity: float, go: float, maybe: float) -> str:
     return "NO-GO"
 
 
+def bar_verdict(gain: float, low: float, bar: float) -> str:
+    """Phase 2's goal, a gain over static of at least `bar` (half of Phase 1's opportunity), in
+    words: met or not, and whether the interval's lower bound `low` reaches it too."""
+    if gain < bar:
+        return "is not met."
+    return "is met (its lower bound is below the bar)." if low < bar else "is met."
+
+
 def decide(aggs: pd.DataFrame, thresholds: dict[str, float], validation_passed: bool = True) -> dict[str, Any]:
     """Opportunity = mean over workloads of (oracle - best baseline) / oracle, for the baseline
     with the lowest mean gap; the decision, and a confidence level from its bootstrap CI."""

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from dpdktune.baselines.gap import bar_verdict
 from dpdktune.distill import zero_shot
 from dpdktune.sections import section
 from dpdktune.splits import mean_ci
@@ -132,10 +133,8 @@ def deployed_words(comparison: pd.DataFrame, bar: float | None) -> str:
         f"{d.score_vs_oracle:+.3f} against static, paired CI {d.ci_low:+.3f} to {d.ci_high:+.3f}."
     )
     if bar is not None:
-        met = "is met" if d.score_vs_oracle >= bar else "is not met"
-        text += f" Phase 1's goal for it, beating static by half the opportunity ({bar:+.3f}), {met}" + (
-            " (its lower bound is below the bar)." if d.score_vs_oracle >= bar > d.ci_low else "."
-        )
+        verdict = bar_verdict(d.score_vs_oracle, d.ci_low, bar)
+        text += f" Phase 1's goal for it, beating static by half the opportunity ({bar:+.3f}), {verdict}"
     return text
 
 

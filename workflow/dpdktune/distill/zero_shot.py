@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from dpdktune.baselines.gap import bar_verdict
 from dpdktune.sections import section
 
 DEPLOYED = "fastpath.so (deployed, zero-shot)"
@@ -96,8 +97,5 @@ def words(comparison: pd.DataFrame, bar: float | None) -> str:
         f"{s.score_vs_oracle:.3f}: {d.score_vs_oracle:+.3f}, paired CI {d.ci_low:+.3f} to {d.ci_high:+.3f}."
     )
     if bar is not None:
-        met = "is met" if d.score_vs_oracle >= bar else "is not met"
-        text += f" On them Phase 1's goal ({bar:+.3f}) {met}" + (
-            " (its lower bound is below the bar)." if d.score_vs_oracle >= bar > d.ci_low else "."
-        )
+        text += f" On them Phase 1's goal ({bar:+.3f}) {bar_verdict(d.score_vs_oracle, d.ci_low, bar)}"
     return text
