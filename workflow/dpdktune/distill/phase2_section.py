@@ -369,7 +369,7 @@ def rl_vs_baseline(comparison: pd.DataFrame, bar: float | None = None) -> str:
         text += (
             f" The deployed fastpath.so, fallbacks included, scores {f.score_vs_oracle:.3f} against static's "
             f"{st.score_vs_oracle:.3f} on the workloads it was trained on (in-sample, which says nothing about "
-            f"unseen traffic; benchmarks/phase2_score.py scores it on unseen workloads)."
+            f"unseen traffic)."
         )
     return text
 
