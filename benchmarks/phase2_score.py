@@ -344,7 +344,7 @@ def main() -> None:
             # the set is itself zero-shot: it needs no zero-shot set of its own
             overrides={
                 "workloads": {"generate": {"count": args.zero_shot, "seed": seed}},
-                "distill": {"zero_shot_workloads": 0},
+                "report": {"zero_shot_workloads": 0},
             },
         )
         zero_paths[seed] = campaign / f"zero_shot_{args.zero_shot}_{seed}.parquet"

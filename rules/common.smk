@@ -155,7 +155,7 @@ def distill_sweep_input(wildcards):
 
 
 def zero_shot_input(wildcards):
-    """The zero-shot workloads, when the backend is the simulator and distill.zero_shot_workloads > 0."""
+    """The zero-shot workloads, when the backend is the simulator and report.zero_shot_workloads > 0."""
     return {"zero_shot": rules.zero_shot_dataset.output.dataset} if zero_shot.enabled(config) else {}
 
 

@@ -98,7 +98,9 @@ rule zero_shot_dataset:
     conda:
         "../envs/dpdktune.yaml"
     params:
-        settings=settings_of("distill", "hardware", "grid", "trials", "sim", "ndr"),
+        settings=settings_of("hardware", "grid", "trials", "sim", "ndr"),
+        workloads=section(config, "report").zero_shot_workloads,
+        generator_seed=section(config, "report").zero_shot_seed,
     script:
         "../workflow/scripts/distill_zero_shot.py"
 

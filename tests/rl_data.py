@@ -41,8 +41,8 @@ TINY = {
         "deploy_max_depth": 4,
         "teacher": "auto",
         "deploy": "auto",
-        "zero_shot_workloads": 3,
     },
+    "report": {"zero_shot_workloads": 3},
 }
 
 

@@ -39,7 +39,7 @@ def test_snakemake_distill_builds_tree_json_and_the_phase2_section(tmp_path, mon
     assert any("rebuilt on each split's training workloads" in p for p in section["paragraphs"])
     # the deployed fastpath.so itself on workloads generated from another seed, simulated
     zero = pd.read_parquet(work / "results/zero_shot/dataset.parquet")
-    assert zero.workload.nunique() == TINY["distill"]["zero_shot_workloads"]
+    assert zero.workload.nunique() == TINY["report"]["zero_shot_workloads"]
     assert not set(zero.workload) & set(TINY["workloads"])
     rows = pd.read_parquet(work / "results/distill/phase2_comparison.parquet").set_index("policy")
     fast, static = rows.loc["fastpath.so (deployed, zero-shot)"], rows.loc["Static (best worst-case, zero-shot)"]
@@ -66,6 +66,12 @@ def test_snakemake_distill_builds_tree_json_and_the_phase2_section(tmp_path, mon
         assert plan.returncode == 0, plan.stderr[-3000:]
         planned = {line.split()[1].rstrip(":") for line in plan.stdout.splitlines() if line.startswith("rule ")}
         assert reruns <= planned and not keeps & planned, (change, planned)
+    # a new zero-shot seed simulates new workloads and rewrites the section, nothing the tree needs
+    (work / "override.yaml").write_text(yaml.safe_dump({**TINY, "report": {**TINY["report"], "zero_shot_seed": 7}}))
+    plan = run_snakemake(work, "-n", "--cores", "1", "results/distill/phase2_section.json")
+    assert plan.returncode == 0, plan.stderr[-3000:]
+    planned = {line.split()[1].rstrip(":") for line in plan.stdout.splitlines() if line.startswith("rule ")}
+    assert planned == {"zero_shot_dataset", "phase2_section"}, planned
 
 
 @pytest.mark.parametrize(

@@ -9,15 +9,15 @@ from rl_data import tiny_config
 
 
 def test_a_zero_shot_seed_that_draws_the_campaigns_own_workloads_is_refused():
-    clash = {"workloads": {"generate": {"count": 4, "seed": 9}}, "distill": {"zero_shot_seed": 9}}
-    with pytest.raises(ConfigError, match=r"^distill.zero_shot_seed: 9 is the seed the campaign's workloads"):
+    clash = {"workloads": {"generate": {"count": 4, "seed": 9}}, "report": {"zero_shot_seed": 9}}
+    with pytest.raises(ConfigError, match=r"^report.zero_shot_seed: 9 is the seed the campaign's workloads"):
         load_config(overrides=clash)
-    load_config(overrides={**clash, "distill": {"zero_shot_seed": 9, "zero_shot_workloads": 0}})  # no set: fine
-    load_config(overrides={**clash, "distill": {"zero_shot_seed": 10}})
+    load_config(overrides={**clash, "report": {"zero_shot_seed": 9, "zero_shot_workloads": 0}})  # no set: fine
+    load_config(overrides={**clash, "report": {"zero_shot_seed": 10}})
 
 
 def test_simulate_measures_the_generated_workloads_on_the_campaigns_grid(tmp_path):
-    config = tiny_config(trials=1, distill={"zero_shot_workloads": 2, "zero_shot_seed": 5})
+    config = tiny_config(trials=1, report={"zero_shot_workloads": 2, "zero_shot_seed": 5})
     records = zero_shot.simulate(config, tmp_path).to_pandas()
     assert sorted(records.workload.unique()) == sorted(w.name for w in generate(2, 5))
     grid = config["grid"]

@@ -263,8 +263,6 @@ class DistillSettings(Section):
     viper_dense_states: int = 0  # extract's states between recorded ones, added to VIPER's first aggregate
     extract_synthetic: int = 5000
     seed: int = 0
-    zero_shot_workloads: int = 15  # sim backend: generated workloads no model saw, scored in the report
-    zero_shot_seed: int = 1001
 
 
 @dataclass(frozen=True)
@@ -279,6 +277,8 @@ class ReportSettings(Section):
     name: ClassVar[str] = "report"
     phase2: str = "auto"
     phase3: str = "auto"
+    zero_shot_workloads: int = 15  # sim backend: generated workloads no model saw, scored in Phase 2
+    zero_shot_seed: int = 1001
 
 
 @dataclass(frozen=True)

@@ -23,15 +23,15 @@ DEPLOYED_MINUS_STATIC = f"{DEPLOYED} minus Static (best worst-case)"
 
 
 def enabled(config: dict[str, Any]) -> bool:
-    return config["backend"] == "sim" and section(config, "distill").zero_shot_workloads > 0
+    return config["backend"] == "sim" and section(config, "report").zero_shot_workloads > 0
 
 
 def seed_problem(config: dict[str, Any]) -> str | None:
     """A zero-shot seed equal to the campaign's own generator seed would draw the same workloads."""
-    spec, ds = config.get("workloads"), section(config, "distill")
-    if isinstance(spec, dict) and int(spec["generate"].get("seed", 0)) == ds.zero_shot_seed and enabled(config):
+    spec, rs = config.get("workloads"), section(config, "report")
+    if isinstance(spec, dict) and int(spec["generate"].get("seed", 0)) == rs.zero_shot_seed and enabled(config):
         return (
-            f"distill.zero_shot_seed: {ds.zero_shot_seed} is the seed the campaign's workloads are generated "
+            f"report.zero_shot_seed: {rs.zero_shot_seed} is the seed the campaign's workloads are generated "
             "from, so the zero-shot workloads would not be new; pick another"
         )
     return None
@@ -41,8 +41,8 @@ def simulate(config: dict[str, Any], workdir: str | Path):
     """The zero-shot workloads measured on the simulator, on the campaign's grid and trials."""
     from dpdktune.campaign.runner import run_inline
 
-    ds = section(config, "distill")
-    generated = {"generate": {"count": ds.zero_shot_workloads, "seed": ds.zero_shot_seed}}
+    rs = section(config, "report")
+    generated = {"generate": {"count": rs.zero_shot_workloads, "seed": rs.zero_shot_seed}}
     records, _ = run_inline({**config, "backend": "sim", "workloads": generated}, workdir)
     return records  # a pyarrow Table, as the campaign's dataset
 
