@@ -188,7 +188,9 @@ def prepare_depth(depth: int, X, y, Xtest, Xpool, work: Path, n_set: int = 5000)
         (work / f"{name}.f32").write_bytes(np.ascontiguousarray(rows, dtype="<f4").tobytes())
     # one accepted row, every call: the trained-predictor, L1-resident best case
     (work / "steady.f32").write_bytes(np.ascontiguousarray(Xpool[accepted][:1], dtype="<f4").tobytes())
-    counts["steady"] = 1
+    counts["steady"] = min(1, counts["accepted"])
+    # a shallow tree may accept no row (every leaf below the confidence threshold): no such set
+    named_sets = " ".join(f"{name}={name}.f32" for name in ("accepted", "fallback", "steady") if counts[name])
     # The exact compile line of build.compile_c, so a bare machine (cc only) can rebuild it.
     bench = "$CSRC/bench"
     flags = " ".join([*build.CFLAGS, *build.TLS_FLAGS, "-Wno-unused-parameter", "-Wno-unused-variable"])
@@ -208,7 +210,7 @@ def prepare_depth(depth: int, X, y, Xtest, Xpool, work: Path, n_set: int = 5000)
     for walk in WALKS:
         lines += [
             f'[ "$3" = compile ] || ./fp_bench_{walk} {walk}/tree.fpt $CALLS decisions_{walk}.i32 all.f32 '
-            f"accepted=accepted.f32 fallback=fallback.f32 steady=steady.f32 > $OUT/timing_{walk}.json"
+            f"{named_sets} > $OUT/timing_{walk}.json"
         ]
     (work / "build.sh").write_text("\n".join(lines) + "\n")
     return {"clf": clf, "table": table, "files": files, "set_rows": counts}
@@ -225,17 +227,12 @@ def run_bundle(work: Path, calls: int, out: Path, mode: str = "") -> None:
     )
 
 
-def shipped_walk(depth: int) -> str:
-    """The walk codegen.walk=auto compiles for a tree this deep."""
-    return "nested" if depth >= render.AUTO_NESTED_DEPTH else "table"
-
-
 def summarize_depth(work: Path, timing_dir: Path, prepared: dict, Xtest) -> dict:
     """Per set: the shipped walk's run (every variant), plus the other walks' fastpath; agreement; sizes."""
     clf, table = prepared["clf"], prepared["table"]
     runs = {walk: json.loads((timing_dir / f"timing_{walk}.json").read_text()) for walk in WALKS}
     depth = int(clf.get_depth())
-    ship = shipped_walk(depth)
+    ship = render.resolve_walk("auto")
     result = {k: v for k, v in runs[ship].items() if k != "sets"}
     result["shipped_walk"] = ship
     result["sets"] = {}

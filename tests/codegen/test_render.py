@@ -108,6 +108,6 @@ def test_c_float_rejects_nan():
         render.c_float(float("nan"))
 
 
-def test_auto_walk_is_table_when_shallow_and_nested_when_deep(depth10):
-    assert render.render_tree(golden_table(), walk="auto") == render.render_tree(golden_table(), walk="table")
+def test_auto_walk_is_nested_when_shallow_and_when_deep(depth10):
+    assert render.render_tree(golden_table(), walk="auto") == render.render_tree(golden_table(), walk="nested")
     assert "walk nested" in render.render_tree(depth10[1], walk="auto").split("*/", 1)[0]

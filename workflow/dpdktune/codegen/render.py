@@ -83,22 +83,26 @@ def _nested(tree: CompiledTree, slot: int, depth: int) -> list[str]:
 
 
 WALKS = ("table", "nested")
-AUTO_NESTED_DEPTH = 4  # "auto": nested from this depth on (benchmarks/fastpath_bench.py: nested won at depth 5-20)
+
+
+def resolve_walk(walk: str) -> str:
+    """The walk a codegen.walk setting compiles: "auto" is nested, the faster of the two at every
+    depth benchmarks/fastpath_bench.py measured (2 to 20)."""
+    if walk not in ("auto", *WALKS):
+        raise ValueError(f"codegen.walk must be one of {('auto', *WALKS)}, got {walk!r}")
+    return "nested" if walk == "auto" else walk
 
 
 def render_tree(table: dict[str, Any], *, walk: str = "table", template: str = TEMPLATE, phase1: str = "") -> str:
     """The C source of the compiled-in tree for tree.json `table`.
 
     walk="table" walks the node table branch-free; walk="nested" emits nested if/else for the
-    compiled-in tree (loaded trees are always walked as tables); walk="auto" picks nested for
-    trees at least AUTO_NESTED_DEPTH deep. All return the same leaf. `phase1` (the go/no-go
-    decision in words) goes into the header, so a deployed tree says whether Phase 1 backed it.
+    compiled-in tree (loaded trees are always walked as tables); walk="auto" is `resolve_walk`'s.
+    All return the same leaf. `phase1` (the go/no-go decision in words) goes into the header, so
+    a deployed tree says whether Phase 1 backed it.
     """
-    if walk not in ("auto", *WALKS):
-        raise ValueError(f"codegen.walk must be one of {('auto', *WALKS)}, got {walk!r}")
+    walk = resolve_walk(walk)
     tree = compile_table(table)
-    if walk == "auto":
-        walk = "nested" if tree.depth >= AUTO_NESTED_DEPTH else "table"
     inputs = sorted((str(k), str(v)) for k, v in table["inputs"].items())
     header = {
         "title": "fastpath_tree.c: the dpdktune fast-path decision tree (generated)",
