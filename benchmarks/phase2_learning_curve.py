@@ -63,7 +63,7 @@ def row(count: int, seed: int, report: dict) -> dict:
     teacher = next(k for k in lwo if k.startswith("rl:") and " - " not in k)
     deployed = report["setting"].get("method")
     value = [d["value_ratio"] for d in lwo["distillation"] if d["method"] == deployed]
-    zero = [v["mean"] for k, v in report["sets"].items() if k.startswith("fastpath.so - static | zero-shot")]
+    zero = [v["mean"] for k, v in report["sets"].items() if k.startswith("fastpath.so - static | zero-shot seed")]
 
     def gain(policy: str) -> str:
         g = lwo[f"{policy} - static"]
