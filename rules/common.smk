@@ -155,8 +155,12 @@ def distill_sweep_input(wildcards):
 
 
 def zero_shot_input(wildcards):
-    """The zero-shot workloads, when the backend is the simulator and report.zero_shot_workloads > 0."""
-    return {"zero_shot": rules.zero_shot_dataset.output.dataset} if zero_shot.enabled(config) else {}
+    """The zero-shot workloads: report.zero_shot_dataset when given, else simulated ones (sim backend,
+    report.zero_shot_workloads > 0), else none."""
+    given = section(config, "report").zero_shot_dataset
+    if given:
+        return {"zero_shot": given}
+    return {"zero_shot": rules.zero_shot_dataset.output.dataset} if zero_shot.simulated(config) else {}
 
 
 def deployed_splits_input(wildcards):

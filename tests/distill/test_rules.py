@@ -3,12 +3,14 @@
 import json
 
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 import yaml
+from dpdktune.distill import zero_shot
 from dpdktune.metrics.parquet import read_provenance
 from dpdktune.report.sections import load_section
 from dpdktune.treefile import read_tree_json
-from rl_data import TINY
+from rl_data import TINY, tiny_config
 from snakemake_helpers import run_snakemake, workdir
 
 
@@ -46,7 +48,9 @@ def test_snakemake_distill_builds_tree_json_and_the_phase2_section(tmp_path, mon
     gain = rows.loc["fastpath.so (deployed, zero-shot) minus Static (best worst-case)"]
     assert gain.score_vs_oracle == pytest.approx(fast.score_vs_oracle - static.score_vs_oracle)
     assert gain.ci_low <= gain.score_vs_oracle <= gain.ci_high
-    assert any("3 workloads generated from another seed that no model saw" in p for p in section["paragraphs"])
+    assert any(
+        "3 new workloads, generated from seed 1001 and simulated, that no model saw" in p for p in section["paragraphs"]
+    )
     # report.phase2: auto adds the built section to report.html on GO or MAYBE, and only then
     decision = json.loads((work / "results/baselines/decision.json").read_text())["decision"]
     plan = run_snakemake(work, "-n", "--cores", "1", "report.html")
@@ -72,6 +76,18 @@ def test_snakemake_distill_builds_tree_json_and_the_phase2_section(tmp_path, mon
     assert plan.returncode == 0, plan.stderr[-3000:]
     planned = {line.split()[1].rstrip(":") for line in plan.stdout.splitlines() if line.startswith("rule ")}
     assert planned == {"zero_shot_dataset", "phase2_section"}, planned
+    # a dataset of other workloads measured on the same grid replaces the simulated set (any backend)
+    other = work / "other.parquet"
+    generated = tiny_config(report={"zero_shot_workloads": 2, "zero_shot_seed": 11})
+    pq.write_table(zero_shot.simulate(generated, work / "other-run"), other)
+    (work / "override.yaml").write_text(
+        yaml.safe_dump({**TINY, "report": {**TINY["report"], "zero_shot_dataset": str(other)}})
+    )
+    done = run_snakemake(work, "--cores", "1", "results/distill/phase2_section.json")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "rule zero_shot_dataset" not in done.stdout + done.stderr
+    rows = pd.read_parquet(work / "results/distill/phase2_comparison.parquet").set_index("policy")
+    assert rows.loc["fastpath.so (deployed, zero-shot)"].decision.startswith(f"2 new workloads, measured in {other};")
 
 
 @pytest.mark.parametrize(

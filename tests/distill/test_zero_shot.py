@@ -16,6 +16,20 @@ def test_a_zero_shot_seed_that_draws_the_campaigns_own_workloads_is_refused():
     load_config(overrides={**clash, "report": {"zero_shot_seed": 10}})
 
 
+def test_a_zero_shot_dataset_that_is_not_there_is_refused(tmp_path):
+    missing = tmp_path / "other.parquet"
+    with pytest.raises(ConfigError, match=rf"^report.zero_shot_dataset: {missing} does not exist$"):
+        load_config(overrides={"report": {"zero_shot_dataset": str(missing)}})
+
+
+def test_a_zero_shot_set_sharing_a_workload_with_the_campaign_is_refused():
+    config = tiny_config()
+    campaign = pd.DataFrame({"workload": ["flood64", "imix"]})
+    other = pd.DataFrame({"workload": ["imix", "gen000"]})
+    with pytest.raises(ValueError, match=r"workloads \['imix'\] are in the campaign too"):
+        zero_shot.rows("unused.so", other, campaign, config)
+
+
 def test_simulate_measures_the_generated_workloads_on_the_campaigns_grid(tmp_path):
     config = tiny_config(trials=1, report={"zero_shot_workloads": 2, "zero_shot_seed": 5})
     records = zero_shot.simulate(config, tmp_path).to_pandas()
@@ -25,10 +39,13 @@ def test_simulate_measures_the_generated_workloads_on_the_campaigns_grid(tmp_pat
     assert records.groupby("workload").size().tolist() == [n_configs] * 2
 
 
+SOURCE = "generated from seed 1001 and simulated"
+
+
 def comparison(fast: float, static: float, low: float) -> pd.DataFrame:
     rows = [
-        (zero_shot.DEPLOYED, "15 new workloads; fallback rate 6.7%", fast, fast - 0.1, fast + 0.1),
-        (zero_shot.STATIC, "15 new workloads; fallback rate 0.0%", static, static - 0.1, static + 0.1),
+        (zero_shot.DEPLOYED, f"15 new workloads, {SOURCE}; fallback rate 6.7%", fast, fast - 0.1, fast + 0.1),
+        (zero_shot.STATIC, f"15 new workloads, {SOURCE}; fallback rate 0.0%", static, static - 0.1, static + 0.1),
         (zero_shot.DEPLOYED_MINUS_STATIC, "paired difference over workloads", fast - static, low, 0.5),
     ]
     return pd.DataFrame(rows, columns=["policy", "decision", "score_vs_oracle", "ci_low", "ci_high"])
@@ -44,7 +61,7 @@ def comparison(fast: float, static: float, low: float) -> pd.DataFrame:
 )
 def test_words_state_the_gain_over_static_against_phase_1s_bar(fast, low, bar, verdict):
     text = zero_shot.words(comparison(fast, 0.55, low), bar)
-    assert text.startswith("On 15 workloads generated from another seed that no model saw")
+    assert text.startswith(f"On 15 new workloads, {SOURCE}, that no model saw, the deployed fastpath.so itself")
     assert f"scores {fast:.3f}" in text and "fallback rate 6.7%" in text and f"{fast - 0.55:+.3f}" in text
     assert text.endswith(verdict)
     assert "Phase 1's goal" not in zero_shot.words(comparison(fast, 0.55, low), None)  # NO-GO: no bar

@@ -286,9 +286,9 @@ def check_semantics(config: dict[str, Any]) -> None:
         raise ConfigError(
             f"rl.restart_cost_s: {rl.restart_cost_s} must lie within 0..decision_interval_s ({rl.decision_interval_s})"
         )
-    from dpdktune.distill.zero_shot import seed_problem
+    from dpdktune.distill.zero_shot import config_problem
 
-    problem = seed_problem(config)
+    problem = config_problem(config)
     if problem:
         raise ConfigError(problem)
     runs, cap = run_count(config), config.get("max_runs", DEFAULT_MAX_RUNS)

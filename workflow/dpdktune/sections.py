@@ -279,6 +279,7 @@ class ReportSettings(Section):
     phase3: str = "auto"
     zero_shot_workloads: int = 15  # sim backend: generated workloads no model saw, scored in Phase 2
     zero_shot_seed: int = 1001
+    zero_shot_dataset: str = ""  # or a measured dataset of other workloads (any backend)
 
 
 @dataclass(frozen=True)

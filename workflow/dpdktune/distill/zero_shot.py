@@ -1,8 +1,9 @@
-"""The zero-shot set: workloads generated from another seed, simulated, that no model saw.
+"""The zero-shot set: workloads that no model saw, on which Phase 2 scores the deployed fastpath.so.
 
 Leave-workload-out splits refit every policy on part of the campaign's workloads. The deployed
 fastpath.so is trained on all of them, so the direct test of it on new traffic is a set of new
-workloads. Only the simulator can measure those without another testbed campaign.
+workloads: generated from another seed and simulated (sim backend), or measured in a second
+campaign on the same grid (`report.zero_shot_dataset`, any backend).
 """
 
 from __future__ import annotations
@@ -22,14 +23,27 @@ RULES = "Rules (zero-shot)"
 DEPLOYED_MINUS_STATIC = f"{DEPLOYED} minus Static (best worst-case)"
 
 
-def enabled(config: dict[str, Any]) -> bool:
-    return config["backend"] == "sim" and section(config, "report").zero_shot_workloads > 0
+def simulated(config: dict[str, Any]) -> bool:
+    """Whether the zero-shot set is simulated here (sim backend, no dataset given)."""
+    rs = section(config, "report")
+    return not rs.zero_shot_dataset and config["backend"] == "sim" and rs.zero_shot_workloads > 0
 
 
-def seed_problem(config: dict[str, Any]) -> str | None:
-    """A zero-shot seed equal to the campaign's own generator seed would draw the same workloads."""
+def described(config: dict[str, Any]) -> str:
+    """Where the zero-shot workloads come from, for the report's sentence."""
+    rs = section(config, "report")
+    if rs.zero_shot_dataset:
+        return f"measured in {rs.zero_shot_dataset}"
+    return f"generated from seed {rs.zero_shot_seed} and simulated"
+
+
+def config_problem(config: dict[str, Any]) -> str | None:
+    """A zero-shot dataset that is not there, or a zero-shot seed equal to the campaign's own generator
+    seed (it would draw the same workloads)."""
     spec, rs = config.get("workloads"), section(config, "report")
-    if isinstance(spec, dict) and int(spec["generate"].get("seed", 0)) == rs.zero_shot_seed and enabled(config):
+    if rs.zero_shot_dataset and not Path(rs.zero_shot_dataset).exists():
+        return f"report.zero_shot_dataset: {rs.zero_shot_dataset} does not exist"
+    if isinstance(spec, dict) and int(spec["generate"].get("seed", 0)) == rs.zero_shot_seed and simulated(config):
         return (
             f"report.zero_shot_seed: {rs.zero_shot_seed} is the seed the campaign's workloads are generated "
             "from, so the zero-shot workloads would not be new; pick another"
@@ -54,6 +68,11 @@ def rows(fastpath: str | Path, zero_records: pd.DataFrame, records: pd.DataFrame
     from dpdktune.baselines.gap import bootstrap_ci
     from dpdktune.score import score
 
+    seen = sorted(set(zero_records.workload) & set(records.workload))
+    if seen:
+        raise ValueError(
+            f"report.zero_shot_dataset: workloads {seen} are in the campaign too; a zero-shot set must be new"
+        )
     scored = {
         label: score(policy, zero_records, config, campaign=".", campaign_records=records)
         for policy, label in ((str(fastpath), DEPLOYED), ("static", STATIC), ("rules", RULES))
@@ -61,7 +80,8 @@ def rows(fastpath: str | Path, zero_records: pd.DataFrame, records: pd.DataFrame
     out = [
         {
             "policy": label,
-            "decision": f"{len(r['per_workload'])} new workloads; fallback rate {r['fallback_rate']:.1%}",
+            "decision": f"{len(r['per_workload'])} new workloads, {described(config)}; "
+            f"fallback rate {r['fallback_rate']:.1%}",
             "score_vs_oracle": r["fraction_of_oracle"],
             "ci_low": r["ci"][0],
             "ci_high": r["ci"][1],
@@ -89,9 +109,8 @@ def words(comparison: pd.DataFrame, bar: float | None) -> str:
     if DEPLOYED not in held.index:
         return ""
     f, s, d = held.loc[DEPLOYED], held.loc[STATIC], held.loc[DEPLOYED_MINUS_STATIC]
-    n = f.decision.split(" ", 1)[0]
     text = (
-        f"On {n} workloads generated from another seed that no model saw, the deployed fastpath.so itself "
+        f"On {f.decision.split('; ')[0]}, that no model saw, the deployed fastpath.so itself "
         f"(trained on every workload of the campaign; {f.decision.split('; ')[-1]}) "
         f"scores {f.score_vs_oracle:.3f} (CI {f.ci_low:.3f}-{f.ci_high:.3f}) against static's "
         f"{s.score_vs_oracle:.3f}: {d.score_vs_oracle:+.3f}, paired CI {d.ci_low:+.3f} to {d.ci_high:+.3f}."
