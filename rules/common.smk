@@ -159,6 +159,11 @@ def zero_shot_input(wildcards):
     report.zero_shot_workloads > 0), else none."""
     given = section(config, "report").zero_shot_dataset
     if given:
+        from dpdktune.dataset import workloads as dataset_workloads
+
+        problem = zero_shot.shared_workloads_problem(dataset_workloads(given), WORKLOADS)
+        if problem:
+            sys.exit(f"dpdktune: {problem}")
         return {"zero_shot": given}
     return {"zero_shot": rules.zero_shot_dataset.output.dataset} if zero_shot.simulated(config) else {}
 

@@ -51,6 +51,14 @@ def config_problem(config: dict[str, Any]) -> str | None:
     return None
 
 
+def shared_workloads_problem(zero_workloads, campaign_workloads) -> str | None:
+    """A zero-shot set must hold only workloads the campaign does not."""
+    seen = sorted(set(zero_workloads) & set(campaign_workloads))
+    if seen:
+        return f"report.zero_shot_dataset: workloads {seen} are in the campaign too; a zero-shot set must be new"
+    return None
+
+
 def simulate(config: dict[str, Any], workdir: str | Path):
     """The zero-shot workloads measured on the simulator, on the campaign's grid and trials."""
     from dpdktune.campaign.runner import run_inline
@@ -68,11 +76,9 @@ def rows(fastpath: str | Path, zero_records: pd.DataFrame, records: pd.DataFrame
     from dpdktune.baselines.gap import bootstrap_ci
     from dpdktune.score import score
 
-    seen = sorted(set(zero_records.workload) & set(records.workload))
-    if seen:
-        raise ValueError(
-            f"report.zero_shot_dataset: workloads {seen} are in the campaign too; a zero-shot set must be new"
-        )
+    problem = shared_workloads_problem(zero_records.workload, records.workload)
+    if problem:
+        raise ValueError(problem)
     scored = {
         label: score(policy, zero_records, config, campaign=".", campaign_records=records)
         for policy, label in ((str(fastpath), DEPLOYED), ("static", STATIC), ("rules", RULES))
