@@ -22,12 +22,12 @@ def test_a_zero_shot_dataset_that_is_not_there_is_refused(tmp_path):
         load_config(overrides={"report": {"zero_shot_dataset": str(missing)}})
 
 
-def test_a_zero_shot_set_sharing_a_workload_with_the_campaign_is_refused():
-    config = tiny_config()
-    campaign = pd.DataFrame({"workload": ["flood64", "imix"]})
-    other = pd.DataFrame({"workload": ["imix", "gen000"]})
-    with pytest.raises(ValueError, match=r"workloads \['imix'\] are in the campaign too"):
-        zero_shot.rows("unused.so", other, campaign, config)
+def test_a_zero_shot_dataset_sharing_a_workload_with_the_campaign_is_named():
+    problem = zero_shot.shared_workloads_problem(["imix", "gen000", "imix"], ["flood64", "imix"])
+    assert (
+        problem == "report.zero_shot_dataset: workloads ['imix'] are in the campaign too; a zero-shot set must be new"
+    )
+    assert zero_shot.shared_workloads_problem(["gen000"], ["flood64", "imix"]) is None
 
 
 def test_simulate_measures_the_generated_workloads_on_the_campaigns_grid(tmp_path):
