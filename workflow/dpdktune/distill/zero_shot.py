@@ -9,13 +9,15 @@ campaign on the same grid (`report.zero_shot_dataset`, any backend).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
-
-from dpdktune.baselines.gap import bar_verdict
 from dpdktune.sections import section
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# The config check and the DAG import this module on every snakemake call: the heavy imports
+# (numpy, pandas, the baselines, which load scikit-learn) wait for the functions that need them.
 
 DEPLOYED = "fastpath.so (deployed, zero-shot)"
 STATIC = "Static (best worst-case, zero-shot)"
@@ -75,6 +77,9 @@ def rows(fastpath: str | Path, zero_records: pd.DataFrame, records: pd.DataFrame
     """The deployed fastpath.so, the static config its fallback runs and the Phase-1 rules, fitted
     on the campaign and scored as they run on the zero-shot workloads; then fastpath.so minus
     static paired by workload, with a bootstrap 95 % interval. Rows of the report's comparison."""
+    import numpy as np
+    import pandas as pd
+
     from dpdktune.baselines.gap import bootstrap_ci
     from dpdktune.score import score
 
@@ -110,6 +115,8 @@ def rows(fastpath: str | Path, zero_records: pd.DataFrame, records: pd.DataFrame
 
 def words(comparison: pd.DataFrame, bar: float | None) -> str:
     """The zero-shot figures in plain words, against Phase 1's bar when there is one."""
+    from dpdktune.baselines.gap import bar_verdict
+
     held = comparison.set_index("policy")
     if DEPLOYED not in held.index:
         return ""
