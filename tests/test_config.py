@@ -236,3 +236,20 @@ def test_snakemake_itself_stops_with_the_one_line_message_and_no_traceback(tmp_p
     assert len(lines) == 1 and lines[0].strip().startswith(("dpdktune:", needle.split(":")[0])), result.stderr
     assert "Traceback" not in result.stderr and 'File "' not in result.stderr, result.stderr
     assert not (work / "results").exists()
+
+
+def test_the_config_check_loads_no_learning_library():
+    """Every snakemake call checks the config and builds the DAG: scikit-learn, SciPy, torch or
+    d3rlpy there would add seconds to each one (and to `snakemake -n`)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from dpdktune.config import load_config\n"
+        "from dpdktune.distill import zero_shot\n"
+        "load_config()\n"
+        "print(sorted(m for m in ('sklearn', 'scipy', 'torch', 'd3rlpy') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
