@@ -10,6 +10,14 @@ interleaved in rounds. It also times scikit-learn `predict` and a torch policy p
     .venv/bin/python benchmarks/fastpath_bench.py [--depths 5 8] [--calls 200000]
     (timing on a quieter machine: see csrc/bench/run_bundle.sh)
 
+With --tree results/distill/tree.json it times the deployed tree instead, on what it decides in
+deployment: every feature vector the data plane computed in the --rows datasets (the campaign's
+results/characterize/dataset.parquet by default; add a zero-shot set for unseen workloads).
+emlearn and m2cgen then compile a scikit-learn twin of that tree (same splits, same leaf actions).
+
+    .venv/bin/python benchmarks/fastpath_bench.py --tree results/distill/tree.json \
+        --rows results/characterize/dataset.parquet results/zero_shot/dataset.parquet
+
 Method (fp_bench.c has the details):
   * Every variant has fp_decide's signature and is one external call. emlearn appears twice:
     `emlearn_tree`, its generated tree function alone (nested ifs returning the class; its
@@ -58,6 +66,7 @@ from dpdktune import treefile, treelayout
 from dpdktune.atomic import write_text
 from dpdktune.codegen import build, render, synthetic
 from dpdktune.codegen.render import CSRC, c_float
+from dpdktune.knobs import Knobs
 
 # fp_bench.c order (decisions.i32)
 VARIANTS = (
@@ -160,18 +169,83 @@ def split_rows(table: dict, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return accepted, ~accepted
 
 
+def synthetic_tree(depth: int, X, y):
+    """(scikit-learn tree, tree.json table) of one depth, fitted on the synthetic data set."""
+    from sklearn.tree import DecisionTreeClassifier
+
+    clf = DecisionTreeClassifier(max_depth=depth, min_samples_leaf=2, random_state=0).fit(X, y)
+    table = treefile.from_sklearn(
+        clf,
+        list(synthetic.FEATURES),
+        synthetic.configs(),
+        treefile.fit_bounds(X),
+        X,
+        62,
+        0.6,
+        method=f"bench-depth{depth}",
+    )
+    return clf, table
+
+
+def sklearn_twin(table: dict):
+    """A scikit-learn tree with `table`'s splits and leaf actions (classes = config indices), so
+    that emlearn, m2cgen and `predict` see exactly the tree a tree.json deploys."""
+    from sklearn.tree import DecisionTreeClassifier
+    from sklearn.tree._tree import NODE_DTYPE, Tree
+
+    nodes, n_classes, n_features = table["nodes"], len(table["configs"]), len(table["features"])
+    layout = np.zeros(len(nodes), dtype=NODE_DTYPE)
+    values = np.zeros((len(nodes), 1, n_classes))
+    for i, node in enumerate(nodes):
+        leaf = node["feature"] < 0
+        layout[i]["left_child"] = -1 if leaf else node["left"]
+        layout[i]["right_child"] = -1 if leaf else node["right"]
+        layout[i]["feature"] = -2 if leaf else node["feature"]  # scikit-learn's marks for a leaf
+        layout[i]["threshold"] = -2.0 if leaf else node["threshold"]
+        layout[i]["n_node_samples"] = layout[i]["weighted_n_node_samples"] = node["samples"]
+        if leaf:
+            values[i, 0, node["action"]] = 1.0
+
+    def depth(i: int) -> int:
+        node = nodes[i]
+        return 0 if node["feature"] < 0 else 1 + max(depth(node["left"]), depth(node["right"]))
+
+    tree = Tree(n_features, np.array([n_classes], dtype=np.intp), 1)
+    tree.__setstate__({"max_depth": depth(0), "node_count": len(nodes), "nodes": layout, "values": values})
+    clf = DecisionTreeClassifier()
+    clf.tree_, clf.classes_, clf.n_classes_, clf.n_outputs_, clf.n_features_in_ = (
+        tree,
+        np.arange(n_classes),
+        n_classes,
+        1,
+        n_features,
+    )
+    return clf
+
+
+def dataset_rows(table: dict, records, config: dict) -> np.ndarray:
+    """Every feature vector the data plane computed in a campaign's `records` (each ok trial of each
+    workload at each config it ran), in the tree's feature order: what fp_decide sees deployed."""
+    from dpdktune.dataset_arrays import Landscape
+
+    land = Landscape.from_records(records, config, table["features"])
+    rows = land.features.reshape(-1, len(table["features"]))
+    return rows[~np.isnan(rows).any(axis=1)].astype(np.float32)
+
+
 def prepare_depth(depth: int, X, y, Xtest, Xpool, work: Path, n_set: int = 5000) -> dict:
-    """Fit the depth's tree and write every variant's C, the input sets and build.sh into `work`."""
+    """Fit the depth's synthetic tree and write its bundle into `work` (`prepare`)."""
+    return prepare(*synthetic_tree(depth, X, y), X, y, Xtest, Xpool, work, n_set)
+
+
+def prepare(clf, table: dict, X, y, Xtest, Xpool, work: Path, n_set: int = 5000) -> dict:
+    """Write every variant's C for one tree (`clf` and its `table`), the input sets and build.sh
+    into `work`. X, y fit the lookup and linear baselines; Xtest is `all`, Xpool feeds the others."""
     with np.errstate():  # importing emlearn sets numpy's error mode to "raise" process-wide
         import emlearn
     import m2cgen
-    from sklearn.tree import DecisionTreeClassifier
 
-    configs = synthetic.configs()
-    clf = DecisionTreeClassifier(max_depth=depth, min_samples_leaf=2, random_state=0).fit(X, y)
-    table = treefile.from_sklearn(
-        clf, list(synthetic.FEATURES), configs, treefile.fit_bounds(X), X, 62, 0.6, method=f"bench-depth{depth}"
-    )
+    configs = [Knobs(**c) for c in table["configs"]]
     for walk in WALKS:
         files = build.generate(table, work / walk, walk=walk)
     (work / "bench_models.h").write_text(bench_models_h(clf, X, y, configs))
@@ -271,6 +345,16 @@ def summarize_depth(work: Path, timing_dir: Path, prepared: dict, Xtest) -> dict
     return result
 
 
+def over_emlearn(ns: float, emlearn_ns: float) -> float:
+    """ns / emlearn's; inf where emlearn's call is within the timer's noise of the empty call."""
+    return ns / emlearn_ns if emlearn_ns > 0 else float("inf")
+
+
+def tree_label(key, result: dict) -> str:
+    """'depth  5' for a synthetic tree, 'deployed tree, depth 2' for a --tree one."""
+    return f"deployed tree, depth {result['depth']}" if key == "deployed" else f"depth {result['depth']:>2}"
+
+
 def verdicts(results: dict) -> list[tuple[str, bool, str]]:
     """(goal, pass, evidence) for the shipped fastpath, every set, every depth <= GOAL_DEPTH."""
     out = []
@@ -280,8 +364,8 @@ def verdicts(results: dict) -> list[tuple[str, bool, str]]:
         for name, one in r["sets"].items():
             v = one["variants"]
             fp, em = v["fastpath_shipped"], v["emlearn_tree"]
-            ratio = fp["fenced_median_ns"] / em["fenced_median_ns"] if em["fenced_median_ns"] > 0 else float("inf")
-            tag = f"depth {depth:>2} {name:<8}"
+            ratio = over_emlearn(fp["fenced_median_ns"], em["fenced_median_ns"])
+            tag = f"{tree_label(depth, r)} {name:<8}"
             out.append(
                 (
                     f"{tag} median <= {GOAL_MEDIAN_NS:g} ns (fenced per call)",
@@ -334,8 +418,8 @@ def print_table(results: dict, before: dict | None = None) -> None:
     )
     for depth, r in results.items():
         print(
-            f"\ndepth {r['depth']} ({r['nodes']} nodes, tables {r['tree_bytes']} B, shipped walk {r['shipped_walk']}, "
-            f"rows per set {r['set_rows']})"
+            f"\n{tree_label(depth, r)} ({r['nodes']} nodes, tables {r['tree_bytes']} B, "
+            f"shipped walk {r['shipped_walk']}, rows per set {r['set_rows']})"
         )
         print(
             f"  {'set':<9}{'variant':<17}{'fenced med':>11}{'fenced p99':>11}{'single med':>11}{'single p99':>11}"
@@ -349,7 +433,7 @@ def print_table(results: dict, before: dict | None = None) -> None:
                 line = (
                     f"  {name:<9}{k:<17}{c['fenced_median_ns']:11.1f}{c['fenced_p99_ns']:11.1f}"
                     f"{c['single_median_ns']:11.1f}{c['single_p99_ns']:11.1f}{c['thru_median_ns']:9.1f}"
-                    f"{c['fenced_median_ns'] / em:7.2f}"
+                    f"{over_emlearn(c['fenced_median_ns'], em):7.2f}"
                 )
                 old = (before or {}).get(str(depth), {}).get("sets", {}).get(name, {}).get("variants", {}).get(k)
                 if old:
@@ -389,29 +473,52 @@ def main(argv=None) -> int:
         help="read timing_<walk>.json per depth (d<depth>/) from here, "
         "e.g. from a quieter machine that ran build.sh, instead of timing locally",
     )
+    ap.add_argument(
+        "--tree",
+        type=Path,
+        help="time this tree.json (e.g. results/distill/tree.json, the deployed tree) instead of the "
+        "synthetic depths, on the feature vectors of the --rows datasets",
+    )
+    ap.add_argument(
+        "--rows",
+        type=Path,
+        nargs="+",
+        default=[Path("results/characterize/dataset.parquet")],
+        help="with --tree: campaign datasets whose feature vectors are the inputs (e.g. a zero-shot set)",
+    )
+    ap.add_argument("--configfile", nargs="*", default=[], help="with --tree: the campaign's config (its grid)")
     ap.add_argument("--out", type=Path, default=Path("results/bench/fastpath_bench.json"))
     ap.add_argument("--before", type=Path, help="a previous run's JSON (--out), printed side by side")
     args = ap.parse_args(argv)
-    n_test, n_pool = 5000, 100000
-    X, y = synthetic.dataset(args.samples + n_test + n_pool, seed=11)
-    X, Xtest, Xpool, y = (
-        X[: args.samples],
-        X[args.samples : args.samples + n_test],
-        X[args.samples + n_test :],
-        y[: args.samples],
-    )
+    trees = {}  # name -> (clf, table, X, y, Xtest, Xpool)
+    if args.tree:
+        from dpdktune.config import load_config
+        from dpdktune.dataset import read_records
+
+        table = treefile.read_tree_json(args.tree)
+        clf = sklearn_twin(table)
+        config = load_config(*args.configfile)
+        rows = np.concatenate([dataset_rows(table, read_records(path), config) for path in args.rows])
+        rows = rows[np.random.default_rng(11).permutation(len(rows))]
+        trees["deployed"] = (clf, table, rows, clf.predict(rows), rows[:5000], rows)
+    else:
+        n_test, n_pool = 5000, 100000
+        X, y = synthetic.dataset(args.samples + n_test + n_pool, seed=11)
+        X, Xtest, Xpool, y = X[: args.samples], X[args.samples : -n_pool], X[-n_pool:], y[: args.samples]
+        for depth in args.depths:
+            trees[depth] = (*synthetic_tree(depth, X, y), X, y, Xtest, Xpool)
     results = {}
     with tempfile.TemporaryDirectory(prefix="fp_bench_") as tmp:
         root = args.bundle or Path(tmp)
-        for depth in args.depths:
-            work = root / f"d{depth}"
+        for depth, (clf, table, X, y, Xtest, Xpool) in trees.items():
+            work = root / (str(depth) if depth == "deployed" else f"d{depth}")
             work.mkdir(parents=True, exist_ok=True)
             t0 = time.time()
-            prepared = prepare_depth(depth, X, y, Xtest, Xpool, work)
+            prepared = prepare(clf, table, X, y, Xtest, Xpool, work)
             if args.prepare_only:
                 continue
             if args.timings:
-                timing_dir = args.timings / f"d{depth}"
+                timing_dir = args.timings / work.name
                 # decisions (deterministic) for the agreement check, from the binaries if there
                 have = all((work / f"fp_bench_{w}").exists() for w in WALKS)
                 run_bundle(work, 1000, Path(tmp), "run" if have else "")
@@ -419,7 +526,7 @@ def main(argv=None) -> int:
                 run_bundle(work, args.calls, work)
                 timing_dir = work
             results[depth] = summarize_depth(work, timing_dir, prepared, Xtest)
-            print(f"depth {depth}: done in {time.time() - t0:.0f} s", file=sys.stderr)
+            print(f"{work.name}: done in {time.time() - t0:.0f} s", file=sys.stderr)
     if args.prepare_only:
         print(f"bundles in {args.bundle}; run: CSRC=csrc sh {args.bundle}/d<depth>/build.sh <calls> <out>")
         return 0

@@ -128,3 +128,61 @@ def test_verdicts_judge_fenced_median_single_p99_and_ratio(bench, fp, em, expect
         },
     }
     assert [ok for _, ok, _ in bench.verdicts(results)] == expect
+
+
+# --tree: the deployed tree, timed on a campaign's own feature vectors
+
+
+def test_the_sklearn_twin_is_the_tree_json_tree(bench, data, depth10):
+    clf, table = depth10
+    X, _ = data
+    twin = bench.sklearn_twin(table)
+    assert twin.tree_.node_count == clf.tree_.node_count
+    assert twin.get_depth() == clf.get_depth()
+    assert np.array_equal(twin.predict(X), clf.predict(X))
+
+
+def test_dataset_rows_are_the_data_planes_feature_vectors(bench, campaign):
+    from dpdktune.fingerprint import feature_frame, feature_names
+
+    config, records = campaign
+    names = list(feature_names(config))
+    rows = bench.dataset_rows({"features": names}, records, config)
+    ok = records[records.status == "ok"]
+    expected = feature_frame(ok, names).to_numpy(np.float32)
+    assert rows.shape == expected.shape and not np.isnan(rows).any()
+    assert np.array_equal(np.unique(rows, axis=0), np.unique(expected, axis=0))
+    reversed_rows = bench.dataset_rows({"features": names[::-1]}, records, config)
+    assert np.array_equal(np.unique(reversed_rows[:, ::-1], axis=0), np.unique(rows, axis=0))
+
+
+def test_a_deployed_tree_bundle_decides_like_its_twin(bench, campaign, tmp_path):
+    if shutil.which("cc") is None:
+        pytest.skip("no C compiler (cc)")
+    from dpdktune import treefile
+    from dpdktune.fingerprint import feature_names
+    from dpdktune.knobs import expand_grid
+    from sklearn.tree import DecisionTreeClassifier
+
+    config, records = campaign
+    names = list(feature_names(config))
+    X = bench.dataset_rows({"features": names}, records, config)
+    grid = expand_grid(config["grid"])
+    labels = (X[:, 0] > np.median(X[:, 0])).astype(int) * 5 + (X[:, -1] > np.median(X[:, -1]))
+    clf = DecisionTreeClassifier(max_depth=3, random_state=0).fit(X, labels)
+    table = treefile.from_sklearn(clf, names, grid, treefile.fit_bounds(X), X, 0, 0.0)
+    twin = bench.sklearn_twin(table)
+    novel = X[:5].copy()
+    novel[:, 0] = 1e30  # far outside the training range: the safe default (0)
+    rows = np.vstack([X, novel])
+    prepared = bench.prepare(twin, table, X, twin.predict(X), rows, rows, tmp_path, n_set=300)
+    bench.run_bundle(tmp_path, 256, tmp_path)
+    accepted, _ = bench.split_rows(table, rows)
+    assert accepted[: len(X)].all() and not accepted[len(X) :].any()
+    assert prepared["set_rows"]["accepted"] == len(X) and prepared["set_rows"]["fallback"] == 5
+    got = np.fromfile(tmp_path / "decisions_nested.i32", dtype="<i4").reshape(len(bench.VARIANTS), len(rows))
+    by = dict(zip(bench.VARIANTS, got))
+    expected = twin.predict(rows)
+    assert np.array_equal(by["emlearn_tree"], expected)
+    assert np.array_equal(by["fastpath"][: len(X)], expected[: len(X)])
+    assert np.all(by["fastpath"][len(X) :] == 0)
