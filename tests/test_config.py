@@ -238,6 +238,33 @@ def test_snakemake_itself_stops_with_the_one_line_message_and_no_traceback(tmp_p
     assert not (work / "results").exists()
 
 
+@pytest.mark.slow
+def test_snakemake_run_elsewhere_with_only_an_override_names_the_missing_defaults(tmp_path):
+    """Outside the checkout Snakemake finds no config/config.yaml and, given --configfile, goes on
+    without it: one line saying so and how to run it, not a KeyError traceback."""
+    from snakemake_helpers import run_snakemake
+
+    work = tmp_path / "elsewhere"
+    work.mkdir()
+    (work / "override.yaml").write_text("seed: 7\n")
+    result = run_snakemake(work, "-n", "--cores", "1", "characterize", timeout=120)
+    assert result.returncode != 0
+    lines = [line for line in result.stderr.splitlines() if "the defaults were not loaded" in line]
+    assert len(lines) == 1 and lines[0].startswith("dpdktune: backend: not set"), result.stderr
+    assert "--configfile" in lines[0] and "config/config.yaml" in lines[0]
+    assert "Traceback" not in result.stderr and 'File "' not in result.stderr, result.stderr
+
+
+def test_the_config_check_names_the_first_missing_default_key():
+    from dpdktune.config import ConfigError, check_config, load_config
+
+    config = load_config()
+    assert check_config(config) is None
+    del config["hardware"], config["grid"]
+    with pytest.raises(ConfigError, match=r"^hardware: not set \(2 top-level keys of config/config.yaml are missing\)"):
+        check_config(config)
+
+
 def test_the_config_check_loads_no_learning_library():
     """Every snakemake call checks the config and builds the DAG: scikit-learn, SciPy, torch or
     d3rlpy there would add seconds to each one (and to `snakemake -n`)."""

@@ -340,9 +340,27 @@ def missing_files(config: dict[str, Any]) -> list[str]:
     return problems
 
 
+def missing_defaults_problem(config: dict[str, Any]) -> str | None:
+    """Snakemake reads config/config.yaml relative to the working directory and, where --configfile
+    is given, silently skips it when it is not there: run from another folder with only an
+    override file, the config lacks the defaults and every later check would fail on a key."""
+    missing = [key for key in load_yaml_file(DEFAULT_CONFIG) if key not in config]
+    if not missing:
+        return None
+    return (
+        f"{missing[0]}: not set ({len(missing)} top-level keys of config/config.yaml are missing): the "
+        f"defaults were not loaded; run snakemake in the dpdktune checkout (or a folder with its config/), "
+        f"or give them first: --configfile {DEFAULT_CONFIG} <your overrides>"
+    )
+
+
 def check_config(config: dict[str, Any], files=()) -> None:
-    """Everything the pipeline checks before its first rule: each file, the schema, the semantics."""
+    """Everything the pipeline checks before its first rule: each file, that the defaults are
+    there, the schema, the semantics."""
     check_config_files(files)
+    problem = missing_defaults_problem(config)
+    if problem:
+        raise ConfigError(problem)
     check_schema(config)
     check_semantics(config)
 
