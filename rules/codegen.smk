@@ -4,7 +4,7 @@
 rule render_fastpath:
     input:
         tree=rules.distill_tree.output.tree,
-        template="csrc/templates/fastpath_tree.c.j2",
+        template=project_source("csrc/templates/fastpath_tree.c.j2"),
         decision=rules.analyze_gap.output.decision,
     output:
         source="results/codegen/fastpath_tree.c",
@@ -22,8 +22,8 @@ rule render_fastpath:
 rule build_fastpath:
     input:
         source=rules.render_fastpath.output.source,
-        runtime="csrc/fastpath_runtime.c",
-        headers=["csrc/fastpath.h", "csrc/fastpath_internal.h"],
+        runtime=project_source("csrc/fastpath_runtime.c"),
+        headers=[project_source("csrc/fastpath.h"), project_source("csrc/fastpath_internal.h")],
     output:
         library="fastpath.so",
     log:

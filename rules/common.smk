@@ -9,6 +9,7 @@ from dpdktune.config import ConfigError, check_config, training_split_problem, u
 from dpdktune.campaign.plan import campaign_id, campaign_workloads
 from dpdktune.campaign.testbeds import testbed_pool
 from dpdktune.distill import zero_shot
+from dpdktune.paths import project_file
 from dpdktune.sections import section
 
 try:
@@ -23,6 +24,13 @@ LOCK_DIR = "results/.locks"
 
 # Real testbeds are exclusive: at most one batch per testbed at a time (see campaign/testbeds.py).
 TESTBEDS = testbed_pool(config)
+
+
+def project_source(path):
+    """A file the project ships (the fast path's C sources): the working directory's copy where it
+    has one, else the packaged one, as dpdktune itself reads it (paths.project_file). So a campaign
+    folder that holds only its config/ still builds fastpath.so."""
+    return path if os.path.exists(path) else str(project_file(path))
 
 
 def given_resource(name):

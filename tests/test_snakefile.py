@@ -22,6 +22,18 @@ def test_dry_run_resolves_characterize_with_one_batch_per_workload(tmp_path):
 
 
 @pytest.mark.slow
+def test_a_working_directory_with_only_config_resolves_the_fast_path_build(tmp_path):
+    """The C sources ship with dpdktune: a campaign folder needs its config/, not csrc/."""
+    work = workdir(tmp_path)
+    (work / "csrc").unlink()
+    (work / "profiles").unlink()
+    result = run_snakemake(work, "-n", "--cores", "2", "fastpath.so")
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out
+    assert "render_fastpath" in out and "build_fastpath" in out
+
+
+@pytest.mark.slow
 def test_a_bad_config_value_stops_the_workflow_and_names_the_key(tmp_path):
     result = run_snakemake(workdir(tmp_path, {"grid": {"cores": [0]}}), "-n", "--cores", "1", "characterize")
     assert result.returncode != 0

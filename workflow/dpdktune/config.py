@@ -349,8 +349,8 @@ def missing_defaults_problem(config: dict[str, Any]) -> str | None:
         return None
     return (
         f"{missing[0]}: not set ({len(missing)} top-level keys of config/config.yaml are missing): the "
-        f"defaults were not loaded; run snakemake in the dpdktune checkout (or a folder with its config/), "
-        f"or give them first: --configfile {DEFAULT_CONFIG} <your overrides>"
+        f"defaults were not loaded; run snakemake in the dpdktune checkout, or in a folder holding a copy "
+        f"of (or a link to) its config/ ({DEFAULT_CONFIG.parent})"
     )
 
 
