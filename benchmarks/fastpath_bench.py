@@ -213,13 +213,8 @@ def sklearn_twin(table: dict):
     tree = Tree(n_features, np.array([n_classes], dtype=np.intp), 1)
     tree.__setstate__({"max_depth": depth(0), "node_count": len(nodes), "nodes": layout, "values": values})
     clf = DecisionTreeClassifier()
-    clf.tree_, clf.classes_, clf.n_classes_, clf.n_outputs_, clf.n_features_in_ = (
-        tree,
-        np.arange(n_classes),
-        n_classes,
-        1,
-        n_features,
-    )
+    clf.tree_, clf.classes_ = tree, np.arange(n_classes)
+    clf.n_classes_, clf.n_outputs_, clf.n_features_in_ = n_classes, 1, n_features
     return clf
 
 
@@ -528,7 +523,9 @@ def main(argv=None) -> int:
             results[depth] = summarize_depth(work, timing_dir, prepared, Xtest)
             print(f"{work.name}: done in {time.time() - t0:.0f} s", file=sys.stderr)
     if args.prepare_only:
-        print(f"bundles in {args.bundle}; run: CSRC=csrc sh {args.bundle}/d<depth>/build.sh <calls> <out>")
+        print(
+            f"bundles in {args.bundle}; run: CSRC=csrc sh {args.bundle}/<d<depth> or deployed>/build.sh <calls> <out>"
+        )
         return 0
     print_table(results, json.loads(args.before.read_text()) if args.before else None)
     write_text(json.dumps(results, indent=1), args.out)
