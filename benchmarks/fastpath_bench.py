@@ -228,6 +228,15 @@ def dataset_rows(table: dict, records, config: dict) -> np.ndarray:
     return rows[~np.isnan(rows).any(axis=1)].astype(np.float32)
 
 
+def n_leaves(table: dict) -> int:
+    return sum(node["feature"] < 0 for node in table["nodes"])
+
+
+def walks_for(table: dict) -> list[str]:
+    """The walks this tree compiles to: flat only for the few leaves it takes."""
+    return [w for w in WALKS if w != "flat" or n_leaves(table) <= render.FLAT_MAX_LEAVES]
+
+
 def prepare_depth(depth: int, X, y, Xtest, Xpool, work: Path, n_set: int = 5000) -> dict:
     """Fit the depth's synthetic tree and write its bundle into `work` (`prepare`)."""
     return prepare(*synthetic_tree(depth, X, y), X, y, Xtest, Xpool, work, n_set)
@@ -241,7 +250,8 @@ def prepare(clf, table: dict, X, y, Xtest, Xpool, work: Path, n_set: int = 5000)
     import m2cgen
 
     configs = [Knobs(**c) for c in table["configs"]]
-    for walk in WALKS:
+    walks = walks_for(table)
+    for walk in walks:
         files = build.generate(table, work / walk, walk=walk)
     (work / "bench_models.h").write_text(bench_models_h(clf, X, y, configs))
     (work / "m2c_tree.c").write_text(m2cgen.export_to_c(clf, function_name="m2c_score"))
@@ -270,19 +280,19 @@ def prepare(clf, table: dict, X, y, Xtest, Xpool, work: Path, n_set: int = 5000)
         'OUT=$(realpath "${2:-.}"); cd "$(dirname "$0")"',
         "CSRC=${CSRC:?}; CALLS=${1:-200000}",
     ]
-    for walk in WALKS:
+    for walk in walks:
         lines += [
             f'[ "$3" = run ] || cc {flags} -I$CSRC -I. {bench}/fp_bench.c {bench}/baselines.c '
             f"{bench}/m2c_wrap.c {bench}/eml_wrap.c {walk}/fastpath_tree.c $CSRC/fastpath_runtime.c "
             f"-o fp_bench_{walk} $LDFLAGS -lm -lpthread"
         ]
-    for walk in WALKS:
+    for walk in walks:
         lines += [
             f'[ "$3" = compile ] || ./fp_bench_{walk} {walk}/tree.fpt $CALLS decisions_{walk}.i32 all.f32 '
             f"{named_sets} > $OUT/timing_{walk}.json"
         ]
     (work / "build.sh").write_text("\n".join(lines) + "\n")
-    return {"clf": clf, "table": table, "files": files, "set_rows": counts}
+    return {"clf": clf, "table": table, "files": files, "set_rows": counts, "walks": walks}
 
 
 def run_bundle(work: Path, calls: int, out: Path, mode: str = "") -> None:
@@ -298,17 +308,17 @@ def run_bundle(work: Path, calls: int, out: Path, mode: str = "") -> None:
 
 def summarize_depth(work: Path, timing_dir: Path, prepared: dict, Xtest) -> dict:
     """Per set: the shipped walk's run (every variant), plus the other walks' fastpath; agreement; sizes."""
-    clf, table = prepared["clf"], prepared["table"]
-    runs = {walk: json.loads((timing_dir / f"timing_{walk}.json").read_text()) for walk in WALKS}
+    clf, table, walks = prepared["clf"], prepared["table"], prepared["walks"]
+    runs = {walk: json.loads((timing_dir / f"timing_{walk}.json").read_text()) for walk in walks}
     depth = int(clf.get_depth())
-    ship = render.resolve_walk("auto")
+    ship = render.resolve_walk("auto", n_leaves(table), len(table["features"]))
     result = {k: v for k, v in runs[ship].items() if k != "sets"}
     result["shipped_walk"] = ship
     result["sets"] = {}
     for name, one in runs[ship]["sets"].items():
         variants = dict(one["variants"])
         variants["fastpath_shipped"] = variants.pop("fastpath")
-        for walk in WALKS:
+        for walk in walks:
             variants[f"fastpath_{walk}"] = runs[walk]["sets"][name]["variants"]["fastpath"]
         result["sets"][name] = {**one, "variants": variants}
     result["set_rows"] = {"all": len(Xtest), **prepared["set_rows"]}
@@ -317,7 +327,7 @@ def summarize_depth(work: Path, timing_dir: Path, prepared: dict, Xtest) -> dict
     twin = treelayout.decide(tree, Xtest)
     accepted, _ = split_rows(table, Xtest)
     agreement, on_accepted = {}, {}
-    for walk in WALKS:
+    for walk in walks:
         got = np.fromfile(work / f"decisions_{walk}.i32", dtype="<i4").reshape(len(VARIANTS), len(Xtest))
         for i, v in enumerate(VARIANTS[1:], start=1):
             key = f"fastpath_{walk}" if v == "fastpath" else v
@@ -332,7 +342,7 @@ def summarize_depth(work: Path, timing_dir: Path, prepared: dict, Xtest) -> dict
     result["depth"] = depth
     bench = CSRC / "bench"
     result["object_bytes"] = {
-        **{f"fastpath_{walk}": object_bytes(work / walk / "fastpath_tree.c", work) for walk in WALKS},
+        **{f"fastpath_{walk}": object_bytes(work / walk / "fastpath_tree.c", work) for walk in walks},
         "m2cgen": object_bytes(bench / "m2c_wrap.c", work),
         "emlearn": object_bytes(bench / "eml_wrap.c", work),
     }
@@ -423,7 +433,7 @@ def print_table(results: dict, before: dict | None = None) -> None:
         for name, one in r["sets"].items():
             v = one["variants"]
             em = v["emlearn_tree"]["fenced_median_ns"]
-            for k in ROWS:
+            for k in (k for k in ROWS if k in v):  # flat only where the tree is small enough
                 c = v[k]
                 line = (
                     f"  {name:<9}{k:<17}{c['fenced_median_ns']:11.1f}{c['fenced_p99_ns']:11.1f}"
@@ -515,7 +525,7 @@ def main(argv=None) -> int:
             if args.timings:
                 timing_dir = args.timings / work.name
                 # decisions (deterministic) for the agreement check, from the binaries if there
-                have = all((work / f"fp_bench_{w}").exists() for w in WALKS)
+                have = all((work / f"fp_bench_{w}").exists() for w in prepared["walks"])
                 run_bundle(work, 1000, Path(tmp), "run" if have else "")
             else:
                 run_bundle(work, args.calls, work)

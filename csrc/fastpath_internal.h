@@ -16,12 +16,15 @@
 #define FP_LIKELY(c) __builtin_expect(!!(c), 1)
 #define FP_UNLIKELY(c) __builtin_expect(!!(c), 0)
 #define FP_COLD __attribute__((noinline, cold))
+/* The compiler may no longer assume what v holds: a select stays a select, not a branch per value. */
+#define FP_OPAQUE(v) __asm__("" : "+r"(v))
 #else
 #define FP_HIDDEN
 #define FP_ALWAYS_INLINE static inline
 #define FP_LIKELY(c) (c)
 #define FP_UNLIKELY(c) (c)
 #define FP_COLD
+#define FP_OPAQUE(v) ((void)0)
 #endif
 
 #define FP_TREE_MAGIC 0x46505452u /* "FPTR" */

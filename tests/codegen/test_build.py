@@ -47,6 +47,23 @@ def test_identical_to_python_on_100k_hard_inputs(built_walk, depth10, data):
     assert np.all(c[~np.all(np.isfinite(rows), axis=1)] == table["safe_default"])
 
 
+@pytest.mark.parametrize(("depth", "confidence"), [(1, 0.0), (2, 0.0), (3, 0.0), (3, 0.6)])
+def test_flat_walk_is_identical_to_python_on_hard_inputs(tmp_path, data, depth, confidence):
+    """The branch-free walk for few leaves: same decision as the NumPy twin on 30k hard rows (NaN,
+    inf, threshold-adjacent, outside every box), with and without low-confidence leaves."""
+    X, y = data
+    _, table = make_table(X, y, depth, confidence=confidence)
+    tree = treelayout.compile_table(table)
+    assert tree.n_leaves <= 8
+    files = build.build_fastpath(table, tmp_path, tmp_path / "fastpath.so", walk="flat")
+    assert "walk flat" in files["source"].read_text().split("*/", 1)[0]
+    rows = hard_inputs(table, X, 30_000, seed=depth)
+    c = FastPath(files["library"]).decide(rows)
+    assert np.array_equal(c, treelayout.decide(tree, rows))
+    if confidence == 0.0:  # every leaf keeps its config: many rows get one
+        assert np.mean(c != table["safe_default"]) > 0.1
+
+
 # sklearn's input check reduces over +-FLT_MAX rows and overflows; harmless here.
 @pytest.mark.filterwarnings("ignore:invalid value encountered in reduce:RuntimeWarning")
 @pytest.mark.parametrize("depth", [5, 20])

@@ -64,7 +64,7 @@ def test_every_variant_decides_like_its_model_on_the_same_rows(bundle):
     clf, table = prepared["clf"], prepared["table"]
     twin = treelayout.decide(treelayout.compile_table(table), Xtest)
     sk = clf.predict(Xtest)
-    for walk in bench.WALKS:
+    for walk in prepared["walks"]:
         got = np.fromfile(work / f"decisions_{walk}.i32", dtype="<i4").reshape(len(bench.VARIANTS), len(Xtest))
         by = dict(zip(bench.VARIANTS, got))
         assert np.all(by["null"] == 0)
@@ -75,8 +75,8 @@ def test_every_variant_decides_like_its_model_on_the_same_rows(bundle):
 
 
 def test_timing_json_has_every_set_variant_and_method(bundle):
-    bench, work, _, _ = bundle
-    for walk in bench.WALKS:
+    bench, work, prepared, _ = bundle
+    for walk in prepared["walks"]:
         run = json.loads((work / f"timing_{walk}.json").read_text())
         assert run["tsc_step_cycles"] >= 1 and run["batch"] == 32
         assert set(run["sets"]) == {"all", "accepted", "fallback", "steady"}
@@ -169,7 +169,7 @@ def test_a_deployed_tree_bundle_decides_like_its_twin(bench, campaign, tmp_path)
     X = bench.dataset_rows({"features": names}, records, config)
     grid = expand_grid(config["grid"])
     labels = (X[:, 0] > np.median(X[:, 0])).astype(int) * 5 + (X[:, -1] > np.median(X[:, -1]))
-    clf = DecisionTreeClassifier(max_depth=3, random_state=0).fit(X, labels)
+    clf = DecisionTreeClassifier(max_depth=3, max_leaf_nodes=4, random_state=0).fit(X, labels)
     table = treefile.from_sklearn(clf, names, grid, treefile.fit_bounds(X), X, 0, 0.0)
     twin = bench.sklearn_twin(table)
     novel = X[:5].copy()
@@ -180,9 +180,11 @@ def test_a_deployed_tree_bundle_decides_like_its_twin(bench, campaign, tmp_path)
     accepted, _ = bench.split_rows(table, rows)
     assert accepted[: len(X)].all() and not accepted[len(X) :].any()
     assert prepared["set_rows"]["accepted"] == len(X) and prepared["set_rows"]["fallback"] == 5
-    got = np.fromfile(tmp_path / "decisions_nested.i32", dtype="<i4").reshape(len(bench.VARIANTS), len(rows))
-    by = dict(zip(bench.VARIANTS, got))
+    assert prepared["walks"] == ["table", "nested", "flat"]  # four leaves: flat compiles too
     expected = twin.predict(rows)
-    assert np.array_equal(by["emlearn_tree"], expected)
-    assert np.array_equal(by["fastpath"][: len(X)], expected[: len(X)])
-    assert np.all(by["fastpath"][len(X) :] == 0)
+    for walk in prepared["walks"]:
+        got = np.fromfile(tmp_path / f"decisions_{walk}.i32", dtype="<i4").reshape(len(bench.VARIANTS), len(rows))
+        by = dict(zip(bench.VARIANTS, got))
+        assert np.array_equal(by["emlearn_tree"], expected)
+        assert np.array_equal(by["fastpath"][: len(X)], expected[: len(X)]), walk
+        assert np.all(by["fastpath"][len(X) :] == 0), walk

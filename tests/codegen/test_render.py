@@ -108,6 +108,27 @@ def test_c_float_rejects_nan():
         render.c_float(float("nan"))
 
 
-def test_auto_walk_is_nested_when_shallow_and_when_deep(depth10):
-    assert render.render_tree(golden_table(), walk="auto") == render.render_tree(golden_table(), walk="nested")
+def test_auto_walk_is_flat_for_a_few_leaves_and_nested_above(depth10):
+    assert render.render_tree(golden_table(), walk="auto") == render.render_tree(golden_table(), walk="flat")
     assert "walk nested" in render.render_tree(depth10[1], walk="auto").split("*/", 1)[0]
+
+
+@pytest.mark.parametrize(
+    ("leaves", "features", "walk"),
+    [
+        (3, 9, "flat"),
+        (4, 12, "flat"),
+        (3, 14, "flat"),
+        (4, 13, "nested"),
+        (8, 5, "nested"),
+        (8, 4, "flat"),
+        (1, 40, "flat"),
+    ],
+)
+def test_auto_walk_counts_the_box_steps_of_checking_every_leaf(leaves, features, walk):
+    assert render.resolve_walk("auto", leaves, features) == walk
+
+
+def test_flat_walk_refuses_a_tree_with_too_many_leaves(depth10):
+    with pytest.raises(ValueError, match=r"^codegen.walk: flat compiles trees of at most 8 leaves, this one has"):
+        render.render_tree(depth10[1], walk="flat")

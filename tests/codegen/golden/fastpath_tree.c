@@ -87,6 +87,7 @@ const struct fp_tree fp__builtin_tree = {
 
 /* The compiled-in tree walked as a table (branch-free; exactly FP_DEPTH steps). */
 #define fp_builtin_leaf(x) fp_leaf_of[fp_walk(&fp__builtin_tree, (x), FP_DEPTH)]
+#define fp_builtin_decide(x) fp_leaf_decide(&fp__builtin_tree, (x), FP_NF, fp_builtin_leaf(x))
 
 int fp_n_configs(void) { return (int)FP_NC; }
 int fp_n_features(void) { return (int)FP_NF; }
@@ -110,7 +111,7 @@ int fp_decide(const float *x, int n)
 	const struct fp_tree *t = fp_deref();
 	int a;
 	if (FP_LIKELY(t == &fp__builtin_tree))
-		a = n == (int)FP_NF && x ? fp_leaf_decide(&fp__builtin_tree, x, FP_NF, fp_builtin_leaf(x)) : FP_SAFE;
+		a = n == (int)FP_NF && x ? fp_builtin_decide(x) : FP_SAFE;
 	else
 		a = fp_decide_loaded(t, x, n);
 	fp_read_unlock(r);

@@ -99,6 +99,7 @@ FP_ALWAYS_INLINE uint32_t fp_builtin_leaf(const float *x)
 	}
 	return 0u; /* config 0 */
 }
+#define fp_builtin_decide(x) fp_leaf_decide(&fp__builtin_tree, (x), FP_NF, fp_builtin_leaf(x))
 
 int fp_n_configs(void) { return (int)FP_NC; }
 int fp_n_features(void) { return (int)FP_NF; }
@@ -122,7 +123,7 @@ int fp_decide(const float *x, int n)
 	const struct fp_tree *t = fp_deref();
 	int a;
 	if (FP_LIKELY(t == &fp__builtin_tree))
-		a = n == (int)FP_NF && x ? fp_leaf_decide(&fp__builtin_tree, x, FP_NF, fp_builtin_leaf(x)) : FP_SAFE;
+		a = n == (int)FP_NF && x ? fp_builtin_decide(x) : FP_SAFE;
 	else
 		a = fp_decide_loaded(t, x, n);
 	fp_read_unlock(r);

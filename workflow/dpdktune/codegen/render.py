@@ -82,27 +82,64 @@ def _nested(tree: CompiledTree, slot: int, depth: int) -> list[str]:
     ]
 
 
-WALKS = ("table", "nested")
+def _flat(tree: CompiledTree) -> dict[str, Any]:
+    """Every split as one bit of `bits` (`x > thr`, as in fp_walk) and the leaf each pattern of
+    bits reaches: the split bits are computed at once, the leaf is one table read."""
+    leaves = (tree.child == np.arange(len(tree.thr))) & np.isinf(tree.thr)
+    splits = [int(s) for s in np.flatnonzero(~leaves)]
+    bit_of = {slot: b for b, slot in enumerate(splits)}
+    leaf_by_bits = []
+    for bits in range(1 << len(splits)):
+        slot = 0
+        while not leaves[slot]:
+            slot = int(tree.child[slot]) + (bits >> bit_of[slot] & 1)
+        leaf_by_bits.append(f"{int(tree.leaf_of[slot])}u")
+    terms = [f"(uint32_t)(x[{int(tree.feature[s])}] > {c_float(tree.thr[s])}) << {b}" for b, s in enumerate(splits)]
+    return {
+        "bits": " | ".join(terms) or "0u",
+        "leaf_by_bits": leaf_by_bits,
+        "split_features": [tree.features[int(tree.feature[s])] for s in splits],
+    }
 
 
-def resolve_walk(walk: str) -> str:
-    """The walk a codegen.walk setting compiles: "auto" is nested, the faster of the two at every
-    depth benchmarks/fastpath_bench.py measured (2 to 20)."""
+WALKS = ("table", "nested", "flat")
+#: the most leaves the flat walk compiles (its leaf table has 2^(leaves - 1) entries)
+FLAT_MAX_LEAVES = 8
+#: auto picks flat up to this many four-wide box steps per decision (leaves x ceil(features / 4)):
+#: fastpath_bench.py measured flat 1-3 ns ahead of nested on fresh rows at 9 and 12, level at 16
+FLAT_AUTO_BOX_STEPS = 12
+
+
+def resolve_walk(walk: str, n_leaves: int, n_features: int) -> str:
+    """The walk a codegen.walk setting compiles for a tree of `n_leaves` leaves on `n_features`.
+
+    "auto" is flat while checking every leaf's box is cheap (FLAT_AUTO_BOX_STEPS): no branch then
+    depends on the input, so a decision costs the same whether or not the branch predictor has seen
+    one like it. Otherwise nested, the faster of table and nested at every depth measured (2-20).
+    """
     if walk not in ("auto", *WALKS):
         raise ValueError(f"codegen.walk must be one of {('auto', *WALKS)}, got {walk!r}")
-    return "nested" if walk == "auto" else walk
+    if walk == "flat" and n_leaves > FLAT_MAX_LEAVES:
+        raise ValueError(
+            f"codegen.walk: flat compiles trees of at most {FLAT_MAX_LEAVES} leaves, this one has {n_leaves}"
+        )
+    if walk == "auto":
+        box_steps = n_leaves * max(1, -(-n_features // 4))
+        return "flat" if box_steps <= FLAT_AUTO_BOX_STEPS else "nested"
+    return walk
 
 
 def render_tree(table: dict[str, Any], *, walk: str = "table", template: str = TEMPLATE, phase1: str = "") -> str:
     """The C source of the compiled-in tree for tree.json `table`.
 
     walk="table" walks the node table branch-free; walk="nested" emits nested if/else for the
-    compiled-in tree (loaded trees are always walked as tables); walk="auto" is `resolve_walk`'s.
-    All return the same leaf. `phase1` (the go/no-go decision in words) goes into the header, so
-    a deployed tree says whether Phase 1 backed it.
+    compiled-in tree (loaded trees are always walked as tables); walk="flat" (at most
+    FLAT_MAX_LEAVES leaves) compares every split and checks every leaf's box, without a branch;
+    walk="auto" is `resolve_walk`'s. All return the same decision. `phase1` (the go/no-go
+    decision in words) goes into the header, so a deployed tree says whether Phase 1 backed it.
     """
-    walk = resolve_walk(walk)
     tree = compile_table(table)
+    walk = resolve_walk(walk, tree.n_leaves, tree.n_features)
     inputs = sorted((str(k), str(v)) for k, v in table["inputs"].items())
     header = {
         "title": "fastpath_tree.c: the dpdktune fast-path decision tree (generated)",
@@ -136,5 +173,6 @@ def render_tree(table: dict[str, Any], *, walk: str = "table", template: str = T
         "boxes": boxes,
         "walk": walk,
         "nested": "\n".join(_nested(tree, 0, 1)) if walk == "nested" else "",
+        "flat": _flat(tree) if walk == "flat" else {},
     }
     return _environment().get_template(template).render(**context)
