@@ -82,10 +82,15 @@ def _nested(tree: CompiledTree, slot: int, depth: int) -> list[str]:
     ]
 
 
+def _leaf_slots(tree: CompiledTree) -> np.ndarray:
+    """Which slots are leaves: they link to themselves with thr = +inf."""
+    return (tree.child == np.arange(len(tree.thr))) & np.isinf(tree.thr)
+
+
 def _flat(tree: CompiledTree) -> dict[str, Any]:
     """Every split as one bit of `bits` (`x > thr`, as in fp_walk) and the leaf each pattern of
     bits reaches: the split bits are computed at once, the leaf is one table read."""
-    leaves = (tree.child == np.arange(len(tree.thr))) & np.isinf(tree.thr)
+    leaves = _leaf_slots(tree)
     splits = [int(s) for s in np.flatnonzero(~leaves)]
     bit_of = {slot: b for b, slot in enumerate(splits)}
     leaf_by_bits = []
@@ -152,7 +157,7 @@ def render_tree(table: dict[str, Any], *, walk: str = "table", template: str = T
     }
     actions = [str(int(a)) for a in tree.leaf_action]
     leaf_of = [f"{int(v)}u" for v in tree.leaf_of]
-    leaf_slots = np.flatnonzero((tree.child == np.arange(len(tree.thr))) & np.isinf(tree.thr))
+    leaf_slots = np.flatnonzero(_leaf_slots(tree))
     boxes = [
         {"slot": int(s), "lo": [c_float(v) for v in tree.box_lo[k]], "hi": [c_float(v) for v in tree.box_hi[k]]}
         for k, s in enumerate(leaf_slots)
