@@ -206,12 +206,9 @@ def sklearn_twin(table: dict):
         if leaf:
             values[i, 0, node["action"]] = 1.0
 
-    def depth(i: int) -> int:
-        node = nodes[i]
-        return 0 if node["feature"] < 0 else 1 + max(depth(node["left"]), depth(node["right"]))
-
     tree = Tree(n_features, np.array([n_classes], dtype=np.intp), 1)
-    tree.__setstate__({"max_depth": depth(0), "node_count": len(nodes), "nodes": layout, "values": values})
+    depth = treelayout.compile_table(table).depth  # the longest root-to-leaf path, as scikit-learn's max_depth
+    tree.__setstate__({"max_depth": depth, "node_count": len(nodes), "nodes": layout, "values": values})
     clf = DecisionTreeClassifier()
     clf.tree_, clf.classes_ = tree, np.arange(n_classes)
     clf.n_classes_, clf.n_outputs_, clf.n_features_in_ = n_classes, 1, n_features
@@ -228,13 +225,9 @@ def dataset_rows(table: dict, records, config: dict) -> np.ndarray:
     return rows[~np.isnan(rows).any(axis=1)].astype(np.float32)
 
 
-def n_leaves(table: dict) -> int:
-    return sum(node["feature"] < 0 for node in table["nodes"])
-
-
 def walks_for(table: dict) -> list[str]:
     """The walks this tree compiles to: flat only for the few leaves it takes."""
-    return [w for w in WALKS if w != "flat" or n_leaves(table) <= render.FLAT_MAX_LEAVES]
+    return [w for w in WALKS if w != "flat" or treelayout.compile_table(table).n_leaves <= render.FLAT_MAX_LEAVES]
 
 
 def prepare_depth(depth: int, X, y, Xtest, Xpool, work: Path, n_set: int = 5000) -> dict:
@@ -311,7 +304,8 @@ def summarize_depth(work: Path, timing_dir: Path, prepared: dict, Xtest) -> dict
     clf, table, walks = prepared["clf"], prepared["table"], prepared["walks"]
     runs = {walk: json.loads((timing_dir / f"timing_{walk}.json").read_text()) for walk in walks}
     depth = int(clf.get_depth())
-    ship = render.resolve_walk("auto", n_leaves(table), len(table["features"]))
+    tree = treelayout.compile_table(table)
+    ship = render.resolve_walk("auto", tree.n_leaves, tree.n_features)
     result = {k: v for k, v in runs[ship].items() if k != "sets"}
     result["shipped_walk"] = ship
     result["sets"] = {}
@@ -323,7 +317,6 @@ def summarize_depth(work: Path, timing_dir: Path, prepared: dict, Xtest) -> dict
         result["sets"][name] = {**one, "variants": variants}
     result["set_rows"] = {"all": len(Xtest), **prepared["set_rows"]}
     sk = clf.predict(Xtest)
-    tree = treelayout.compile_table(table)
     twin = treelayout.decide(tree, Xtest)
     accepted, _ = split_rows(table, Xtest)
     agreement, on_accepted = {}, {}
