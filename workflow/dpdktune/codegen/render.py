@@ -54,11 +54,16 @@ def _environment() -> jinja2.Environment:
     )
 
 
-def _node_rows(tree: CompiledTree) -> list[dict[str, Any]]:
+def _leaf_slots(tree: CompiledTree) -> np.ndarray:
+    """Which slots are leaves: they link to themselves with thr = +inf."""
+    return (tree.child == np.arange(len(tree.thr))) & np.isinf(tree.thr)
+
+
+def _node_rows(tree: CompiledTree, leaves: np.ndarray) -> list[dict[str, Any]]:
     rows = []
     for i in range(len(tree.thr)):
         child, feature = int(tree.child[i]), int(tree.feature[i])
-        if child == i and np.isinf(tree.thr[i]):
+        if leaves[i]:
             comment = f"leaf {int(tree.leaf_of[i])} -> config {int(tree.leaf_action[tree.leaf_of[i]])}"
         else:
             comment = f"{tree.features[feature]} <= thr ? {child} : {child + 1}"
@@ -66,31 +71,25 @@ def _node_rows(tree: CompiledTree) -> list[dict[str, Any]]:
     return rows
 
 
-def _nested(tree: CompiledTree, slot: int, depth: int) -> list[str]:
+def _nested(tree: CompiledTree, leaves: np.ndarray, slot: int, depth: int) -> list[str]:
     """Nested comparisons from `slot`: `x > thr` goes to the second child, as in fp_walk."""
     pad = "\t" * depth
     child = int(tree.child[slot])
-    if child == slot and np.isinf(tree.thr[slot]):
+    if leaves[slot]:
         leaf = int(tree.leaf_of[slot])
         return [f"{pad}return {leaf}u; /* config {int(tree.leaf_action[leaf])} */"]
     f = int(tree.feature[slot])
     return [
         f"{pad}if (x[{f}] > {c_float(tree.thr[slot])}) {{ /* {tree.features[f]} */",
-        *_nested(tree, child + 1, depth + 1),
+        *_nested(tree, leaves, child + 1, depth + 1),
         f"{pad}}}",
-        *_nested(tree, child, depth),
+        *_nested(tree, leaves, child, depth),
     ]
 
 
-def _leaf_slots(tree: CompiledTree) -> np.ndarray:
-    """Which slots are leaves: they link to themselves with thr = +inf."""
-    return (tree.child == np.arange(len(tree.thr))) & np.isinf(tree.thr)
-
-
-def _flat(tree: CompiledTree) -> dict[str, Any]:
+def _flat(tree: CompiledTree, leaves: np.ndarray) -> dict[str, Any]:
     """Every split as one bit of `bits` (`x > thr`, as in fp_walk) and the leaf each pattern of
     bits reaches: the split bits are computed at once, the leaf is one table read."""
-    leaves = _leaf_slots(tree)
     splits = [int(s) for s in np.flatnonzero(~leaves)]
     bit_of = {slot: b for b, slot in enumerate(splits)}
     leaf_by_bits = []
@@ -157,7 +156,8 @@ def render_tree(table: dict[str, Any], *, walk: str = "table", template: str = T
     }
     actions = [str(int(a)) for a in tree.leaf_action]
     leaf_of = [f"{int(v)}u" for v in tree.leaf_of]
-    leaf_slots = np.flatnonzero(_leaf_slots(tree))
+    leaves = _leaf_slots(tree)
+    leaf_slots = np.flatnonzero(leaves)
     boxes = [
         {"slot": int(s), "lo": [c_float(v) for v in tree.box_lo[k]], "hi": [c_float(v) for v in tree.box_hi[k]]}
         for k, s in enumerate(leaf_slots)
@@ -172,12 +172,12 @@ def render_tree(table: dict[str, Any], *, walk: str = "table", template: str = T
         "n_leaves": tree.n_leaves,
         "margin": repr(float(table["novelty"]["margin"])),
         "feature_hash": feature_hash(tree.features),
-        "nodes": _node_rows(tree),
+        "nodes": _node_rows(tree, leaves),
         "leaf_of_rows": [leaf_of[i : i + 16] for i in range(0, len(leaf_of), 16)],
         "action_rows": [actions[i : i + 16] for i in range(0, len(actions), 16)],
         "boxes": boxes,
         "walk": walk,
-        "nested": "\n".join(_nested(tree, 0, 1)) if walk == "nested" else "",
-        "flat": _flat(tree) if walk == "flat" else {},
+        "nested": "\n".join(_nested(tree, leaves, 0, 1)) if walk == "nested" else "",
+        "flat": _flat(tree, leaves) if walk == "flat" else {},
     }
     return _environment().get_template(template).render(**context)
